@@ -1,0 +1,37 @@
+# The build graph; build.sh installs the tools and calls this. Each artifact
+# is rebuilt only when its inputs change, so a second build is quick.
+DEPS       ?= .cache/deps/prefix
+BUN        := node_modules/.bin/bun
+ASC        := node_modules/.bin/asc
+GENERATED  := decoder/assembly/generated
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 \
+              -I/usr/include/$(shell gcc -dumpmachine) -I$(DEPS)/include -Ibpf
+SHIM_LIBS  := $(DEPS)/lib/libbpf.a $(DEPS)/lib/libelf_pic.a $(DEPS)/lib/libz.a
+
+all: dist/modtrace
+
+build/syscall_events.bpf.o: bpf/syscall_events.bpf.c $(wildcard bpf/*.h) | build
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+$(GENERATED)/layout.ts: build/syscall_events.bpf.o decoder/gen-layout.ts bpf/events.h
+	$(BUN) decoder/gen-layout.ts $< $@
+
+build/decoder.wasm: $(GENERATED)/layout.ts $(wildcard decoder/assembly/*.ts) decoder/asconfig.json
+	$(ASC) decoder/assembly/index.ts --config decoder/asconfig.json --target release -o $@
+
+build/libmodtrace.so: loader/shim.c loader/probe.c bpf/events.h $(SHIM_LIBS) | build
+	gcc -shared -fPIC -O2 -Wall -Werror -fvisibility=hidden -I$(DEPS)/include \
+	    -o $@ loader/shim.c loader/probe.c $(SHIM_LIBS) \
+	    -Wl,--no-undefined -Wl,--exclude-libs,ALL -Wl,-z,now
+
+tests/trigger: tests/trigger.c
+	gcc -O2 -Wall -Werror -pthread -o $@ $<
+
+dist/modtrace: build/libmodtrace.so build/syscall_events.bpf.o build/decoder.wasm \
+               $(wildcard cmd/*.ts loader/*.ts decoder/*.ts) package.json | dist
+	$(BUN) build --compile --minify --sourcemap cmd/main.ts --outfile $@
+
+build dist:
+	mkdir -p $@
+
+.PHONY: all

@@ -1,0 +1,71 @@
+/* The process context every record carries and the kernel-side filters on it. */
+#ifndef MODTRACE_CONTEXT_H
+#define MODTRACE_CONTEXT_H
+
+static __always_inline u32 pid_in_own_ns(struct pid *pid)
+{
+	unsigned int level = BPF_CORE_READ(pid, level);
+
+	return BPF_CORE_READ(pid, numbers[level].nr);
+}
+
+/* The parent's pid as the child's namespace sees it (0 when it cannot). */
+static __always_inline u32 parent_pid_in_ns(struct task_struct *parent, unsigned int level)
+{
+	struct pid *pid = BPF_CORE_READ(parent, group_leader, thread_pid);
+
+	if (BPF_CORE_READ(pid, level) < level)
+		return 0;
+	return BPF_CORE_READ(pid, numbers[level].nr);
+}
+
+static __always_inline void fill_context(struct mt_record *rec, struct task_struct *task)
+{
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	u64 uid_gid = bpf_get_current_uid_gid();
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	struct pid *thread_pid = BPF_CORE_READ(task, thread_pid);
+	struct pid *leader_pid = BPF_CORE_READ(task, group_leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(thread_pid, level);
+
+	rec->boot_ns = bpf_ktime_get_boot_ns();
+	rec->cgroup_id = bpf_get_current_cgroup_id();
+	rec->host_pid = pid_tgid >> 32;
+	rec->host_tid = (u32)pid_tgid;
+	rec->host_ppid = BPF_CORE_READ(parent, tgid);
+	rec->tid = pid_in_own_ns(thread_pid);
+	rec->pid = pid_in_own_ns(leader_pid);
+	rec->ppid = parent_pid_in_ns(parent, level);
+	rec->uid = (u32)uid_gid;
+	rec->gid = uid_gid >> 32;
+	rec->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	rec->pid_ns = BPF_CORE_READ(thread_pid, numbers[level].ns, ns.inum);
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+}
+
+/* True when the current process passes --pid/--uid/--comm. */
+static __always_inline bool passes_filters(const struct mt_config *cfg)
+{
+	if (cfg->filters & MT_FILTER_PID) {
+		u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+		if (!bpf_map_lookup_elem(&filter_pid, &tgid))
+			return false;
+	}
+	if (cfg->filters & MT_FILTER_UID) {
+		u32 uid = (u32)bpf_get_current_uid_gid();
+
+		if (!bpf_map_lookup_elem(&filter_uid, &uid))
+			return false;
+	}
+	if (cfg->filters & MT_FILTER_COMM) {
+		char comm[MT_COMM_LEN] = {};
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!bpf_map_lookup_elem(&filter_comm, comm))
+			return false;
+	}
+	return true;
+}
+
+#endif

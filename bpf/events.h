@@ -1,0 +1,111 @@
+/* The one definition of what crosses from the kernel to user space.
+ *
+ * Every record in the ring buffer is one `struct mt_record`. The decoder's
+ * offsets and enum values are generated from this object's BTF by the build
+ * (decoder/gen-layout.ts); tests/unit/layout.test.ts fails when they drift.
+ * Fixed-width types and explicit padding only, so the layout is the same for
+ * the BPF target, x86_64 user space and WebAssembly.
+ */
+#ifndef MODTRACE_EVENTS_H
+#define MODTRACE_EVENTS_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* Bumped whenever the record layout changes; the decoder refuses others. */
+#define MT_LAYOUT_VERSION 1
+
+#define MT_COMM_LEN 16
+/* Bytes kept of each string, NUL included. Longer strings are cut and marked
+ * MT_STR_TRUNCATED: for paths the tail (the file name) is kept, for strings
+ * from user memory the head. */
+#define MT_STR_LEN 256
+
+/* Event kinds. The value is the bit in the kernel-side event mask. */
+enum mt_event {
+	MT_EVENT_INIT_MODULE = 1,
+	MT_EVENT_FINIT_MODULE = 2,
+	MT_EVENT_DELETE_MODULE = 3,
+	MT_EVENT_COUNT = 4,
+};
+
+/* Which hook produced a record: the attach mode. */
+enum mt_hook {
+	MT_HOOK_RAW_SYSCALLS = 1,
+	MT_HOOK_KPROBE = 2,
+	MT_HOOK_FENTRY = 3,
+};
+
+/* The string slots of a record. */
+enum mt_str_slot {
+	MT_SLOT_EXE = 0,   /* executable of the calling process */
+	MT_SLOT_ARG = 1,   /* delete_module name, init/finit_module param_values */
+	MT_SLOT_FILE = 2,  /* path of finit_module's fd */
+	MT_SLOT_COUNT = 3,
+};
+
+/* What a string slot holds. */
+enum mt_str_state {
+	MT_STR_ABSENT = 0,    /* the event has no such string */
+	MT_STR_OK = 1,
+	MT_STR_TRUNCATED = 2, /* longer than MT_STR_LEN - 1 bytes */
+	MT_STR_FAULT = 3,     /* NULL or unreadable pointer, or no such fd */
+};
+
+/* Per-CPU counters kept by the BPF side, summed by the loader. */
+enum mt_counter {
+	MT_COUNTER_LOST_RINGBUF = 0,  /* bpf_ringbuf_output failed: ring full */
+	MT_COUNTER_LOST_INFLIGHT = 1, /* no slot to hold a call between enter and exit */
+	MT_COUNTER_FILTERED = 2,      /* dropped by --pid/--comm/--uid */
+	MT_COUNTER_COUNT = 3,
+};
+
+/* Which filters are active (struct mt_config.filters). */
+enum mt_filter {
+	MT_FILTER_PID = 1,
+	MT_FILTER_UID = 2,
+	MT_FILTER_COMM = 4,
+};
+
+/* Kernel-side settings, one entry of an array map written before attach. */
+struct mt_config {
+	__u32 event_mask; /* bit (1 << enum mt_event) per wanted event */
+	__u32 filters;    /* enum mt_filter bits */
+};
+
+struct mt_record {
+	__u32 size;          /* sizeof(struct mt_record): a sanity check for readers */
+	__u16 version;       /* MT_LAYOUT_VERSION */
+	__u8 event;          /* enum mt_event */
+	__u8 hook;           /* enum mt_hook */
+	__u64 boot_ns;       /* bpf_ktime_get_boot_ns() at syscall entry */
+	__u64 cgroup_id;
+	__s64 ret;           /* syscall return value: 0 or -errno */
+	__u64 args[3];       /* the syscall's integer arguments, as passed */
+	__u32 host_pid;      /* tgid in the initial pid namespace */
+	__u32 host_tid;
+	__u32 host_ppid;
+	__u32 pid;           /* the same, in the task's own pid namespace */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 mnt_ns;        /* namespace inode numbers */
+	__u32 pid_ns;
+	__u32 file_dev;      /* finit_module fd's file: kernel dev_t (major << 20 | minor) */
+	__u32 pad0;
+	__u64 file_ino;
+	__u16 str_len[MT_SLOT_COUNT];  /* bytes used in each slot, NUL excluded */
+	__u8 str_state[MT_SLOT_COUNT]; /* enum mt_str_state */
+	__u8 pad1[7];
+	char comm[MT_COMM_LEN];
+	char str[MT_SLOT_COUNT][MT_STR_LEN];
+};
+
+_Static_assert(sizeof(struct mt_config) == 8, "mt_config layout");
+_Static_assert(sizeof(struct mt_record) == 144 + MT_SLOT_COUNT * MT_STR_LEN,
+	       "mt_record layout");
+_Static_assert(sizeof(struct mt_record) % 8 == 0, "records stay 8-byte aligned");
+
+#endif

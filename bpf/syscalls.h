@@ -1,0 +1,19 @@
+/* The module syscalls as the raw_syscalls tracepoints see them: numbers and
+ * argument registers of the architecture the object is built for. */
+#ifndef MODTRACE_SYSCALLS_H
+#define MODTRACE_SYSCALLS_H
+
+#if defined(__TARGET_ARCH_x86)
+#define MT_NR_INIT_MODULE 175
+#define MT_NR_DELETE_MODULE 176
+#define MT_NR_FINIT_MODULE 313
+/* x86_64 syscall ABI: arguments in di, si, dx, r10, r8, r9. */
+#define MT_SYSCALL_ARG0(regs) BPF_CORE_READ(regs, di)
+#define MT_SYSCALL_ARG1(regs) BPF_CORE_READ(regs, si)
+#define MT_SYSCALL_ARG2(regs) BPF_CORE_READ(regs, dx)
+#define MT_SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#else
+#error "modtrace's BPF objects are built for x86_64 only so far"
+#endif
+
+#endif

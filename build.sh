@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# modtrace's one entry point on a fresh Debian 12 machine (as root):
+#   ./build.sh          install what is missing, build dist/modtrace
+#   ./build.sh test     build, then run every test tier (unit, host)
+# A second run with nothing changed only checks, and is quick.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+DEBIAN_PACKAGES=(clang llvm bpftool gcc make linux-libc-dev pkg-config m4 gawk dpkg-dev xz-utils nodejs npm)
+
+say() { printf 'build.sh: %s\n' "$*" >&2; }
+
+install_debian_packages() {
+  local missing=()
+  for p in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  # A machine with Node from another source has node and npm without the Debian packages.
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+  fi
+  read -ra missing <<<"${missing[*]}"
+  [ ${#missing[@]} -eq 0 ] && return
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_npm_packages() {
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+build() {
+  install_debian_packages
+  install_npm_packages
+  loader/build-deps.sh
+  make --no-print-directory -j"$(nproc)" all tests/trigger
+}
+
+case "${1:-build}" in
+  build) build; say "built dist/modtrace" ;;
+  test) build; exec node_modules/.bin/bun tests/run.ts "${@:2}" ;;
+  *) say "usage: ./build.sh [build|test [tier...]]"; exit 2 ;;
+esac

@@ -1,0 +1,125 @@
+// `modtrace capture`: attach, stream records through the decoder to every
+// output, stop cleanly on a signal, --duration or --count.
+import { readFileSync } from "node:fs";
+import wasmPath from "../build/decoder.wasm" with { type: "file" };
+import { Decoder } from "../decoder/host";
+import * as layout from "../decoder/assembly/generated/layout";
+import { bpfPrivileges } from "../loader/capabilities";
+import { native } from "../loader/native";
+import { Session, SessionError } from "../loader/session";
+import type { EventInfo } from "../loader/events";
+import { headerItem, trailerItem } from "./log-items";
+import { OutputError, Sink, type Format, type OutputSpec } from "./outputs";
+
+type DecodedFormat = Exclude<Format, "raw">;
+
+export interface CaptureOptions {
+  outputs: OutputSpec[];
+  events: EventInfo[];
+  pids: number[];
+  uids: number[];
+  comms: string[];
+  durationSec?: number;
+  count?: number;
+  ringBytes: number;
+  argv: string[];
+}
+
+// About a thousand records per drain: big enough to amortise the FFI call
+// and the write, small enough to keep latency low when events trickle.
+const BATCH_BYTES = 1024 * layout.REC_SIZE;
+const POLL_MS = 100;
+
+export class CaptureError extends Error {}
+
+function say(line: string) {
+  process.stderr.write(`modtrace: ${line}\n`);
+}
+
+export async function capture(opts: CaptureOptions): Promise<number> {
+  const privileges = bpfPrivileges();
+  if (!privileges.ok)
+    throw new CaptureError(
+      `capturing needs ${privileges.missing.join(" and ")} (or CAP_SYS_ADMIN) to load BPF programs; run it as root, e.g. sudo modtrace`,
+    );
+
+  const decoder = await Decoder.load(readFileSync(wasmPath));
+  decoder.setClockOffset(BigInt(native().mt_clock_offset_ns()));
+  const sinks = opts.outputs.map((spec) => Sink.open(spec));
+
+  let session: Session;
+  try {
+    session = Session.open(opts);
+  } catch (e) {
+    sinks.forEach((s) => s.close());
+    if (e instanceof SessionError) throw new CaptureError(`could not start capturing: ${e.message}`);
+    throw e;
+  }
+
+  const startNs = BigInt(Date.now()) * 1_000_000n;
+  const eventNames = opts.events.map((e) => e.name);
+  for (const sink of sinks) {
+    if (sink.spec.format === "cbor") sink.write(headerItem(startNs, eventNames, session.attached.hook, opts.argv));
+    if (sink.spec.format === "text") sink.write(decoder.textHeader());
+  }
+  say(`capturing ${eventNames.join(", ")} (attach: ${session.attached.hook}); Ctrl-C to stop`);
+
+  let stopping = false;
+  const stop = () => (stopping = true);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  const timer = opts.durationSec !== undefined ? setTimeout(stop, opts.durationSec * 1000) : undefined;
+
+  const rawSinks = sinks.filter((s) => s.spec.format === "raw");
+  const decodedSinks = sinks.filter((s) => s.spec.format !== "raw");
+  let written = 0;
+  let failure: Error | undefined;
+  const limit = opts.count ?? Infinity;
+
+  const pump = (timeoutMs: number): number => {
+    const got = session.drain(decoder.inputView(BATCH_BYTES), timeoutMs);
+    const records = Math.min(got / layout.REC_SIZE, limit - written);
+    if (records <= 0) return got;
+    const len = records * layout.REC_SIZE;
+    decoder.tally(len);
+    // Raw records first: decoding may grow the WebAssembly memory and detach views of it.
+    for (const sink of rawSinks) sink.write(decoder.inputView(BATCH_BYTES).subarray(0, len));
+    for (const sink of decodedSinks) sink.write(decoder.decode(len, sink.spec.format as DecodedFormat));
+    written += records;
+    if (written >= limit) stopping = true;
+    return got;
+  };
+
+  try {
+    while (!stopping) {
+      pump(POLL_MS);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    session.detach();
+    while (written < limit && pump(0) > 0);
+  } catch (e) {
+    failure = e as Error;
+  }
+  if (timer) clearTimeout(timer);
+
+  const losses = session.losses();
+  session.close();
+  const counts = Object.fromEntries(opts.events.map((e) => [e.name, decoder.count(e.id)]));
+  const lost = losses.lostRingbuf + losses.lostInflight;
+  for (const sink of sinks) {
+    try {
+      if (sink.spec.format === "cbor" && !failure)
+        sink.write(trailerItem({ endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses }));
+      sink.close();
+    } catch (e) {
+      failure ??= e as Error;
+    }
+  }
+  const perEvent = Object.entries(counts).map(([name, n]) => `${name} ${n}`).join(", ");
+  say(`${written} events written (${perEvent}); ${lost} lost (ring buffer full: ${losses.lostRingbuf}, no in-flight slot: ${losses.lostInflight}); ${losses.filtered} filtered out`);
+  if (failure) {
+    if (failure instanceof OutputError) throw new CaptureError(`${failure.message}; capture stopped, what was written before is intact`);
+    throw failure;
+  }
+  return 0;
+}

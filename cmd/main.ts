@@ -1,0 +1,147 @@
+#!/usr/bin/env bun
+// modtrace's command line. commander parses it (cliffy, the card's choice,
+// is Deno-only); usage errors exit 2, runtime failures 1.
+import { Command, InvalidArgumentError, Option } from "commander";
+import { EVENTS, eventByName, type EventInfo } from "../loader/events";
+import { capture, CaptureError } from "./capture";
+import { doctor } from "./doctor";
+import { checkOutputs, OutputError, parseOutput, UsageError, type OutputSpec } from "./outputs";
+import { VERSION } from "./version";
+
+function collect<T>(parse: (v: string) => T) {
+  return (value: string, previous: T[] = []) => [...previous, parse(value)];
+}
+
+function nonNegativeInt(what: string) {
+  return (v: string) => {
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${what} must be a whole number, got '${v}'`);
+    return Number(v);
+  };
+}
+
+function positiveNumber(what: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a number above 0, got '${v}'`);
+    return n;
+  };
+}
+
+function eventList(v: string): EventInfo[] {
+  return v.split(",").filter(Boolean).map((name) => {
+    const e = eventByName(name.trim());
+    if (!e) throw new InvalidArgumentError(`unknown event '${name}': known events are ${EVENTS.map((x) => x.name).join(", ")} (see 'modtrace events')`);
+    return e;
+  });
+}
+
+function outputSpec(v: string): OutputSpec {
+  try {
+    return parseOutput(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function ringBytes(v: string): number {
+  const mib = Number(v);
+  if (!Number.isInteger(mib) || mib < 1 || mib > 1024 || (mib & (mib - 1)) !== 0)
+    throw new InvalidArgumentError(`--buffer-size is in MiB and must be a power of two from 1 to 1024, got '${v}'`);
+  return mib << 20;
+}
+
+const EXAMPLES = `
+Examples:
+  sudo modtrace                                   live text on the terminal
+  sudo modtrace -o cbor:/var/log/mod.cbor -o text log to a file and watch
+  sudo modtrace -o json -e finit_module,delete_module --duration 60
+  sudo modtrace --comm insmod --count 1           stop after the first event
+
+Output formats (-o FORMAT[:PATH], repeatable; standard output when no PATH):
+  text  aligned columns: TIME(UTC) UID COMM PID TID RET EVENT ARGS
+  json  one object per line, Tracee's field names
+  cbor  RFC 8742 CBOR sequence: header item, one map per event, trailer item
+  raw   the kernel's records exactly as captured (for bug reports and decoder tests)
+Files are created with mode 0600 and never through a symbolic link.
+Filters (--pid, --uid, --comm) run in the kernel; each can be repeated.`;
+
+export function buildProgram(run: { exitCode: number }): Command {
+  const program = new Command("modtrace")
+    .description("Trace kernel-module activity: every module load, unload and load attempt.")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  program
+    .command("capture", { isDefault: true })
+    .description("attach to the kernel and record module events until stopped (the default command)")
+    .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw)").argParser(collect(outputSpec)))
+    .addOption(new Option("-e, --events <list>", "comma-separated events to capture (default: all)").argParser(collect(eventList)))
+    .addOption(new Option("--pid <pid>", "only processes with this host pid").argParser(collect(nonNegativeInt("--pid"))))
+    .addOption(new Option("--uid <uid>", "only processes with this real uid").argParser(collect(nonNegativeInt("--uid"))))
+    .addOption(new Option("--comm <name>", "only processes with this command name (first 15 bytes)").argParser(collect(String)))
+    .addOption(new Option("--duration <sec>", "stop after this many seconds").argParser(positiveNumber("--duration")))
+    .addOption(new Option("--count <n>", "stop after this many events").argParser(nonNegativeInt("--count")))
+    .addOption(new Option("--buffer-size <MiB>", "kernel ring buffer size, a power of two").default(16 << 20, "16").argParser(ringBytes))
+    .addHelpText("after", EXAMPLES)
+    .action(async (o) => {
+      const outputs: OutputSpec[] = o.output ?? [{ format: "text" }];
+      try {
+        checkOutputs(outputs, Boolean(process.stdout.isTTY));
+      } catch (e) {
+        if (e instanceof UsageError) program.error(`error: ${e.message}`, { exitCode: 2 });
+        throw e;
+      }
+      const events: EventInfo[] = o.events ? [...new Set((o.events as EventInfo[][]).flat())] : EVENTS;
+      run.exitCode = await capture({
+        outputs,
+        events,
+        pids: o.pid ?? [],
+        uids: o.uid ?? [],
+        comms: o.comm ?? [],
+        durationSec: o.duration,
+        count: o.count,
+        ringBytes: o.bufferSize,
+        argv: process.argv.slice(1),
+      });
+    });
+
+  program
+    .command("events")
+    .description("list the events modtrace can capture, with their arguments and hooks")
+    .action(() => {
+      for (const e of EVENTS) {
+        process.stdout.write(`${e.name.padEnd(15)} ${e.about}\n${"".padEnd(15)} args: ${e.args.join(", ")}\n${"".padEnd(15)} hook: ${e.hooks}\n`);
+      }
+    });
+
+  program
+    .command("doctor")
+    .description("report what this kernel supports and whether capture can run, without attaching anything")
+    .action(() => {
+      run.exitCode = doctor();
+    });
+
+  return program;
+}
+
+async function main() {
+  const run = { exitCode: 0 };
+  try {
+    await buildProgram(run).parseAsync(process.argv);
+  } catch (e: any) {
+    if (e?.code?.startsWith?.("commander.")) {
+      // commander already printed the message; help and version are not errors.
+      const quiet = ["commander.helpDisplayed", "commander.version", "commander.help"];
+      process.exit(quiet.includes(e.code) ? 0 : 2);
+    }
+    if (e instanceof CaptureError || e instanceof OutputError) {
+      process.stderr.write(`modtrace: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  process.exit(run.exitCode);
+}
+
+await main();

@@ -1,0 +1,55 @@
+// The C shim (libmodtrace.so, libbpf linked in) as bun:ffi functions.
+//
+// The shared object is embedded in the compiled executable. dlopen needs a
+// real file, and a single-binary tool must not litter the host or depend on
+// a writable /tmp, so it is copied into an anonymous memfd and opened through
+// /proc/self/fd.
+import { dlopen, FFIType, type Pointer } from "bun:ffi";
+import { writeSync, closeSync } from "node:fs";
+import shimPath from "../build/libmodtrace.so" with { type: "file" };
+
+const symbols = {
+  mt_open: { args: [FFIType.ptr, FFIType.u64, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.ptr },
+  mt_configure: { args: [FFIType.ptr, FFIType.u32, FFIType.u32], returns: FFIType.i32 },
+  mt_filter_add: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
+  mt_attach: { args: [FFIType.ptr, FFIType.cstring, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  mt_drain: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+  mt_counter: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.u64_fast },
+  mt_clock_offset_ns: { args: [], returns: FFIType.i64 },
+  mt_detach: { args: [FFIType.ptr], returns: FFIType.void },
+  mt_close: { args: [FFIType.ptr], returns: FFIType.void },
+  mt_probe_map_ringbuf: { args: [], returns: FFIType.i32 },
+  mt_probe_prog_raw_tracepoint: { args: [], returns: FFIType.i32 },
+  mt_probe_prog_tracing: { args: [], returns: FFIType.i32 },
+  mt_probe_helper_loop: { args: [], returns: FFIType.i32 },
+  mt_probe_kernel_function: { args: [FFIType.cstring], returns: FFIType.i32 },
+} as const;
+
+const MFD_CLOEXEC = 1;
+
+function openShim() {
+  const libc = dlopen("libc.so.6", {
+    memfd_create: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
+  });
+  const fd = libc.symbols.memfd_create(Buffer.from("modtrace-shim\0"), MFD_CLOEXEC);
+  if (fd < 0) throw new Error("memfd_create failed: cannot stage the libbpf shim in memory");
+  const bytes = require("node:fs").readFileSync(shimPath) as Buffer;
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+  const lib = dlopen(`/proc/self/fd/${fd}`, symbols);
+  closeSync(fd);
+  libc.close();
+  return lib.symbols;
+}
+
+let cached: ReturnType<typeof openShim> | undefined;
+
+export function native() {
+  cached ??= openShim();
+  return cached;
+}
+
+export type SessionHandle = Pointer;
+
+export function cString(s: string): Buffer {
+  return Buffer.from(s + "\0");
+}

@@ -1,0 +1,43 @@
+/* What this kernel supports, for `modtrace doctor` and for choosing hooks.
+ * Probing loads tiny programs through libbpf but attaches nothing. */
+#include <errno.h>
+#include <stdint.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* 1 when supported, 0 when not, -errno when the probe itself failed
+ * (typically -EPERM without CAP_BPF). */
+EXPORT int mt_probe_map_ringbuf(void)
+{
+	return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+}
+
+EXPORT int mt_probe_prog_raw_tracepoint(void)
+{
+	return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL);
+}
+
+EXPORT int mt_probe_prog_tracing(void)
+{
+	return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, NULL);
+}
+
+EXPORT int mt_probe_helper_loop(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL);
+}
+
+/* 1 when the running kernel's BTF has a function of this name. */
+EXPORT int mt_probe_kernel_function(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id;
+
+	if (!btf)
+		return -errno;
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	btf__free(btf);
+	return id > 0 ? 1 : 0;
+}

@@ -1,0 +1,106 @@
+// A capture session: the BPF object loaded, configured, attached, and drained.
+import { ptr, type Pointer } from "bun:ffi";
+import { readFileSync } from "node:fs";
+import objectPath from "../build/syscall_events.bpf.o" with { type: "file" };
+import * as layout from "../decoder/assembly/generated/layout";
+import { native, cString } from "./native";
+import type { EventInfo } from "./events";
+
+export interface SessionOptions {
+  events: EventInfo[];
+  pids: number[];
+  uids: number[];
+  comms: string[];
+  ringBytes: number;
+}
+
+export interface Attached {
+  events: EventInfo[];
+  hook: string;
+}
+
+export interface LossCounters {
+  lostRingbuf: number;
+  lostInflight: number;
+  filtered: number;
+}
+
+const ERR_LEN = 8192;
+
+function errorText(buf: Buffer): string {
+  const end = buf.indexOf(0);
+  return buf.subarray(0, end < 0 ? buf.length : end).toString("utf8").trim();
+}
+
+export class SessionError extends Error {}
+
+export class Session {
+  private constructor(private handle: Pointer, readonly attached: Attached) {}
+
+  static open(opts: SessionOptions): Session {
+    const lib = native();
+    const object = readFileSync(objectPath);
+    const err = Buffer.alloc(ERR_LEN);
+    const handle = lib.mt_open(object, object.length, opts.ringBytes, err, ERR_LEN);
+    if (!handle) throw new SessionError(errorText(err));
+    const session = new Session(handle, { events: opts.events, hook: "raw_syscalls" });
+    try {
+      session.configure(opts);
+      for (const program of ["on_sys_enter", "on_sys_exit"]) {
+        if (lib.mt_attach(handle, cString(program), err, ERR_LEN) < 0)
+          throw new SessionError(`attaching ${program} to raw_syscalls: ${errorText(err)}`);
+      }
+    } catch (e) {
+      session.close();
+      throw e;
+    }
+    return session;
+  }
+
+  private configure(opts: SessionOptions) {
+    const lib = native();
+    let filters = 0;
+    const add = (filter: number, key: Uint8Array, what: string) => {
+      const rc = lib.mt_filter_add(this.handle, filter, key);
+      if (rc < 0) throw new SessionError(`adding ${what} to the kernel filter failed (errno ${-rc})`);
+      filters |= filter;
+    };
+    for (const pid of opts.pids) add(layout.FILTER_PID, new Uint32Array([pid]) as any, `--pid ${pid}`);
+    for (const uid of opts.uids) add(layout.FILTER_UID, new Uint32Array([uid]) as any, `--uid ${uid}`);
+    for (const comm of opts.comms) {
+      const key = new Uint8Array(layout.COMM_LEN);
+      key.set(Buffer.from(comm).subarray(0, layout.COMM_LEN - 1));
+      add(layout.FILTER_COMM, key, `--comm ${comm}`);
+    }
+    const mask = opts.events.reduce((m, e) => m | (1 << e.id), 0);
+    const rc = lib.mt_configure(this.handle, mask, filters);
+    if (rc < 0) throw new SessionError(`writing the kernel-side configuration failed (errno ${-rc})`);
+  }
+
+  /** Copies whole records into view; returns bytes copied (0 on timeout). */
+  drain(view: Uint8Array, timeoutMs: number): number {
+    const n = native().mt_drain(this.handle, ptr(view), view.byteLength, timeoutMs);
+    if (n < 0) throw new SessionError(`reading the ring buffer failed (errno ${-n})`);
+    return n;
+  }
+
+  losses(): LossCounters {
+    const c = (which: number) => Number(native().mt_counter(this.handle, which));
+    return {
+      lostRingbuf: c(layout.COUNTER_LOST_RINGBUF),
+      lostInflight: c(layout.COUNTER_LOST_INFLIGHT),
+      filtered: c(layout.COUNTER_FILTERED),
+    };
+  }
+
+  /** Stops new events; what the ring holds can still be drained. */
+  detach() {
+    native().mt_detach(this.handle);
+  }
+
+  close() {
+    if (this.handle) native().mt_close(this.handle);
+    this.handle = 0 as Pointer;
+  }
+}
+

@@ -1,0 +1,133 @@
+// The compiled binary, attached on this machine's kernel, against the trigger.
+import { describe, expect, test } from "bun:test";
+import { decodeMultiple } from "cbor-x";
+import { constants } from "node:fs";
+import { readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { arg, Capture, hexText, jsonLines, kernelDev, scratchDir, trigger } from "./harness";
+import { expectContext } from "./expect-event";
+
+const ONLY_TRIGGER = ["--comm", "mt-trigger"];
+
+function cborItems(path: string): any[] {
+  const items: any[] = [];
+  decodeMultiple(readFileSync(path), (item: any) => {
+    items.push(item);
+  });
+  return items;
+}
+
+async function captureAround(args: string[], act: () => any) {
+  const dir = scratchDir();
+  const json = join(dir, "events.json");
+  const cbor = join(dir, "events.cbor");
+  const capture = await Capture.start([...args, "-o", `json:${json}`, "-o", `cbor:${cbor}`]);
+  const from = Date.now();
+  const result = act();
+  const to = Date.now();
+  const finished = await capture.stop();
+  expect(finished.exitCode).toBe(0);
+  const items = cborItems(cbor);
+  return { result, window: { from, to }, json: jsonLines(readFileSync(json, "utf8")), items, finished, dir };
+}
+
+describe("capture on this host", () => {
+  test("the three syscalls, every field, in JSON and in CBOR", async () => {
+    const dir = scratchDir();
+    const file = join(dir, "not-a-module.ko");
+    writeFileSync(file, "not a module");
+    const run = await captureAround(ONLY_TRIGGER, () => trigger("basic", file));
+    const truths = run.result;
+    expect(run.json.length).toBe(3);
+
+    const [header, ...rest] = run.items;
+    const trailer = rest.pop();
+    expect(header.format).toBe("modtrace-log");
+    expect(header.events).toEqual(["init_module", "finit_module", "delete_module"]);
+    expect(trailer.trailer).toBe(true);
+    expect(trailer.events).toBe(3);
+    expect(trailer.lost).toBe(0);
+    expect(trailer.counts).toEqual({ init_module: 1, finit_module: 1, delete_module: 1 });
+    expect(rest.length).toBe(3);
+
+    for (const events of [run.json, rest]) {
+      events.forEach((e: any, i: number) => expectContext(e, truths[i], run.window));
+      const [init, finit, del] = events;
+      expect(init.eventId).toBe(175);
+      expect(arg(init, "module_image").value).toBe(truths[0].image);
+      expect(arg(init, "len").value).toBe(64);
+      expect(arg(init, "param_values").value).toBe(hexText(truths[0].params_hex));
+
+      expect(finit.eventId).toBe(313);
+      expect(arg(finit, "fd").value).toBe(truths[1].fd);
+      expect(arg(finit, "param_values").value).toBe("x=1");
+      expect(arg(finit, "flags")).toMatchObject({ value: 3, decoded: "MODULE_INIT_IGNORE_MODVERSIONS|MODULE_INIT_IGNORE_VERMAGIC" });
+      expect(arg(finit, "pathname").value).toBe(realpathSync(file));
+      const dev = kernelDev(file);
+      expect(arg(finit, "dev")).toMatchObject({ value: dev.value, decoded: dev.decoded });
+      expect(arg(finit, "inode").value).toBe(statSync(file).ino);
+
+      expect(del.eventId).toBe(176);
+      expect(arg(del, "name").value).toBe("mt_dummy");
+      expect(arg(del, "flags")).toMatchObject({ value: constants.O_NONBLOCK | constants.O_TRUNC, decoded: "O_NONBLOCK|O_TRUNC" });
+    }
+    // The CBOR maps are the JSON objects, value for value.
+    expect(JSON.parse(JSON.stringify(rest, (_, v) => (typeof v === "bigint" ? Number(v) : v)))).toEqual(run.json);
+  });
+
+  test("NULL and unmapped pointers, a 200-byte name, bytes that are not UTF-8", async () => {
+    const run = await captureAround(ONLY_TRIGGER, () => trigger("edge"));
+    const truths = run.result;
+    expect(run.json.length).toBe(truths.length);
+    const cborEvents = run.items.slice(1, -1);
+    run.json.forEach((e, i) => expectContext(e, truths[i], run.window));
+
+    const [nullName, unmapped, long, notUtf8, badFd, nullParams] = run.json;
+    for (const e of [nullName, unmapped]) expect(arg(e, "name")).toMatchObject({ value: null, error: "unreadable" });
+    expect(arg(long, "name").value).toBe("n".repeat(200));
+    expect(arg(long, "name").truncated).toBeUndefined();
+    const raw = truths[3].name_hex;
+    expect(arg(notUtf8, "name").raw).toBe(raw);
+    const shown: string = arg(notUtf8, "name").value;
+    expect(shown.startsWith("mod") && shown.endsWith("z") && shown.includes("\uFFFD")).toBe(true);
+    expect(Buffer.from(arg(cborEvents[3], "name").raw).toString("hex")).toBe(raw);
+    expect(arg(badFd, "fd").value).toBe(-1);
+    expect(arg(badFd, "pathname")).toMatchObject({ value: null, error: "unreadable" });
+    expect(arg(badFd, "flags")).toMatchObject({ value: 4, decoded: "MODULE_INIT_COMPRESSED_FILE" });
+    expect(arg(nullParams, "param_values")).toMatchObject({ value: null, error: "unreadable" });
+  });
+
+  test("a second thread is reported with its own thread id", async () => {
+    const run = await captureAround(ONLY_TRIGGER, () => trigger("thread"));
+    const [truth] = run.result;
+    expect(truth.tid).not.toBe(truth.pid);
+    expect(run.json.length).toBe(1);
+    expectContext(run.json[0], truth, run.window);
+    expect(arg(run.json[0], "name").value).toBe("mt_from_thread");
+  });
+
+  test("a non-root caller, and --uid keeping only it", async () => {
+    const dir = scratchDir();
+    const file = join(dir, "m.ko");
+    writeFileSync(file, "x");
+    const run = await captureAround(["--uid", "65534", ...ONLY_TRIGGER], () => [...trigger("basic", file), ...trigger("uid", "65534")]);
+    const unprivileged = run.result.filter((t: any) => t.uid === 65534);
+    expect(unprivileged.length).toBe(1);
+    expect(run.json.length).toBe(1);
+    expectContext(run.json[0], unprivileged[0], run.window);
+    expect(run.json[0].returnValue).toBe(unprivileged[0].ret);
+    expect(run.items.at(-1).filtered).toBe(3);
+  });
+
+  test("a burst of 20,000 calls yields exactly 20,000 events, none lost", async () => {
+    const run = await captureAround(ONLY_TRIGGER, () => trigger("burst", "20000"));
+    expect(run.result[0].calls).toBe(20000);
+    expect(run.json.length).toBe(20000);
+    const events = run.items.slice(1, -1);
+    expect(events.length).toBe(20000);
+    expect(new Set(events.map((e: any) => e.hostProcessId))).toEqual(new Set([run.result[0].pid]));
+    const trailer = run.items.at(-1);
+    expect(trailer).toMatchObject({ trailer: true, events: 20000, lost: 0 });
+    expect(run.finished.stderr).toContain("20000 events written");
+  });
+});

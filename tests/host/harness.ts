@@ -1,0 +1,114 @@
+// Runs the real dist/modtrace as a subprocess around a trigger run, and
+// derives the expected values from the system itself (never from modtrace).
+import { mkdtempSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const MODTRACE = realpathSync("dist/modtrace");
+export const TRIGGER = realpathSync("tests/trigger");
+
+export interface Truth {
+  call: string;
+  pid: number;
+  tid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  ret: number;
+  [arg: string]: any;
+}
+
+export interface Finished {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function scratchDir(): string {
+  return mkdtempSync(join(tmpdir(), "modtrace-test-"));
+}
+
+export class Capture {
+  private stderrText = "";
+  private stdoutChunks: Uint8Array[] = [];
+  private readers: Promise<void>[];
+
+  private constructor(private proc: ReturnType<typeof Bun.spawn>) {
+    this.readers = [this.pump(proc.stderr as ReadableStream, (t) => (this.stderrText += t)), this.collect(proc.stdout as ReadableStream)];
+  }
+
+  /** Starts modtrace and waits for its "capturing" line. */
+  static async start(args: string[]): Promise<Capture> {
+    const proc = Bun.spawn([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    const c = new Capture(proc);
+    const deadline = Date.now() + 30_000;
+    while (!c.stderrText.includes("capturing")) {
+      if (proc.exitCode !== null || Date.now() > deadline)
+        throw new Error(`modtrace did not start capturing:\n${c.stderrText}`);
+      await Bun.sleep(20);
+    }
+    return c;
+  }
+
+  private async pump(stream: ReadableStream, sink: (t: string) => void) {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) sink(decoder.decode(chunk as Uint8Array, { stream: true }));
+  }
+
+  private async collect(stream: ReadableStream) {
+    for await (const chunk of stream) this.stdoutChunks.push(chunk as Uint8Array);
+  }
+
+  /** Waits for modtrace to exit by itself (--count, --duration). */
+  async finished(): Promise<Finished> {
+    const exitCode = await this.proc.exited;
+    await Promise.all(this.readers);
+    return { exitCode, stdout: Buffer.concat(this.stdoutChunks).toString("utf8"), stderr: this.stderrText };
+  }
+
+  /** Ctrl-C, then everything it printed. */
+  async stop(signal: NodeJS.Signals = "SIGINT"): Promise<Finished> {
+    this.proc.kill(signal);
+    return this.finished();
+  }
+}
+
+export function trigger(...args: string[]): Truth[] {
+  const run = Bun.spawnSync([TRIGGER, ...args], { stdout: "pipe", stderr: "pipe" });
+  if (run.exitCode !== 0) throw new Error(`trigger ${args.join(" ")} failed: ${run.stderr}`);
+  return run.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+}
+
+export function jsonLines(text: string): any[] {
+  return text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+export function arg(event: any, name: string): any {
+  const a = event.args.find((x: any) => x.name === name);
+  if (!a) throw new Error(`${event.eventName} has no argument ${name}: ${JSON.stringify(event.args)}`);
+  return a;
+}
+
+/** Namespace inode of this test process (the trigger, its child, shares it). */
+export function namespaceInode(kind: "mnt" | "pid"): number {
+  return Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/self/ns/${kind}`))![1]);
+}
+
+/** cgroup v2 id of this process: the inode of its cgroup directory. */
+export function cgroupId(): number {
+  const path = /^0::(.*)$/m.exec(readFileSync("/proc/self/cgroup", "utf8"))![1];
+  const mount = readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[2] === "cgroup2")![1];
+  return statSync(join(mount, path)).ino;
+}
+
+/** The kernel's dev_t encoding (major << 20 | minor) of a file's device. */
+export function kernelDev(path: string): { value: number; decoded: string } {
+  const dev = BigInt(statSync(path, { bigint: true }).dev);
+  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+  return { value: major * 2 ** 20 + minor, decoded: `${major}:${minor}` };
+}
+
+export function hexText(hex: string): string {
+  return Buffer.from(hex, "hex").toString("utf8");
+}

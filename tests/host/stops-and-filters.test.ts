@@ -1,0 +1,91 @@
+// How a capture ends, what it prints as text, and the kernel-side filters.
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { writeFileSync } from "node:fs";
+import { Capture, MODTRACE, jsonLines, scratchDir, trigger } from "./harness";
+
+describe("stopping, text output and filters", () => {
+  test("--count stops by itself after that many events", async () => {
+    const capture = await Capture.start(["--comm", "mt-trigger", "--count", "2", "-o", "json"]);
+    trigger("edge");
+    const done = await capture.finished();
+    expect(done.exitCode).toBe(0);
+    expect(jsonLines(done.stdout).length).toBe(2);
+    expect(done.stderr).toContain("2 events written");
+  });
+
+  test("--duration stops by itself", async () => {
+    const started = Date.now();
+    const capture = await Capture.start(["--duration", "1", "-o", "json"]);
+    const done = await capture.finished();
+    expect(done.exitCode).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  test("SIGTERM stops cleanly and flushes what was captured", async () => {
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", "json"]);
+    trigger("thread");
+    const done = await capture.stop("SIGTERM");
+    expect(done.exitCode).toBe(0);
+    expect(jsonLines(done.stdout).length).toBe(1);
+  });
+
+  test("text: aligned columns, errno and flags by name, unprintable bytes escaped", async () => {
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", "text"]);
+    const dir = scratchDir();
+    const file = join(dir, "m.ko");
+    writeFileSync(file, "x");
+    trigger("basic", file);
+    trigger("edge");
+    const done = await capture.stop();
+    const lines = done.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^TIME\s+UID\s+COMM\s+PID\s+TID\s+RET\s+EVENT\s+ARGS/);
+    expect(lines.length).toBe(1 + 3 + 6);
+    const del = lines.find((l) => l.includes('"mt_dummy"'))!;
+    expect(del).toMatch(/^\d\d:\d\d:\d\d\.\d{6}\s+0\s+mt-trigger\s+\d+\s+\d+\s+-ENOSYS\s+delete_module\s+name: "mt_dummy", flags: O_NONBLOCK\|O_TRUNC/);
+    expect(lines.some((l) => l.includes('"mod\\xff\\xfe'))).toBe(true);
+    // Columns line up: EVENT starts at the same offset on every line.
+    const eventColumn = lines[0].indexOf("EVENT");
+    for (const l of lines.slice(1)) expect(l.slice(eventColumn)).toMatch(/^(init|finit|delete)_module /);
+  });
+
+  test("--pid keeps one process and counts the rest as filtered", async () => {
+    // A shell whose pid is known before it execs the trigger.
+    const waiting = Bun.spawn(["sh", "-c", `read go; exec ${join(process.cwd(), "tests/trigger")} thread`], { stdin: "pipe", stdout: "pipe" });
+    const capture = await Capture.start(["--pid", String(waiting.pid), "-o", "json"]);
+    trigger("thread");
+    waiting.stdin!.write("go\n");
+    waiting.stdin!.end();
+    await waiting.exited;
+    const done = await capture.stop();
+    const events = jsonLines(done.stdout);
+    expect(events.length).toBe(1);
+    expect(events[0].hostProcessId).toBe(waiting.pid);
+    expect(done.stderr).toMatch(/ [1-9]\d* filtered out/);
+  });
+
+  test("-e picks events", async () => {
+    const capture = await Capture.start(["--comm", "mt-trigger", "-e", "delete_module", "-o", "json"]);
+    const dir = scratchDir();
+    const file = join(dir, "m.ko");
+    writeFileSync(file, "x");
+    trigger("basic", file);
+    const done = await capture.stop();
+    expect(jsonLines(done.stdout).map((e) => e.eventName)).toEqual(["delete_module"]);
+  });
+
+  test("without privileges, capture names the missing capability", () => {
+    const run = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MODTRACE, "-o", "json"], { stderr: "pipe" });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.toString()).toContain("CAP_BPF");
+  });
+
+  test("doctor reports this kernel's raw tracepoints and ring buffer", () => {
+    const run = Bun.spawnSync([MODTRACE, "doctor"], { stdout: "pipe" });
+    const out = run.stdout.toString();
+    expect(run.exitCode).toBe(0);
+    expect(out).toMatch(/^yes\s+raw tracepoints/m);
+    expect(out).toMatch(/^yes\s+ring buffer/m);
+    expect(out).toMatch(/^yes\s+BTF/m);
+  });
+});

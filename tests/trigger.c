@@ -1,0 +1,143 @@
+/* Calls the module syscalls with known arguments and prints, one JSON object
+ * per line, exactly what it called and what the kernel answered: the ground
+ * truth the host tests compare modtrace's output with.
+ *
+ *   trigger basic FILE   init_module, finit_module(FILE), delete_module
+ *   trigger edge         NULL/unmapped pointers, a 200-byte name, non-UTF-8
+ *   trigger thread       delete_module from a second thread
+ *   trigger uid UID      delete_module after dropping to uid/gid UID
+ *   trigger burst N      N delete_module calls, as fast as possible
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void print_hex(const char *key, const void *p, size_t n)
+{
+	printf(",\"%s\":\"", key);
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", ((const unsigned char *)p)[i]);
+	printf("\"");
+}
+
+static void report(const char *call, long ret, int err)
+{
+	printf("{\"call\":\"%s\",\"pid\":%d,\"tid\":%d,\"ppid\":%d,\"uid\":%u,\"gid\":%u,\"ret\":%ld",
+	       call, getpid(), gettid(), getppid(), getuid(), getgid(), ret < 0 ? -(long)err : ret);
+}
+
+static void delete_module(const char *name, size_t name_len, unsigned int flags)
+{
+	long ret = syscall(SYS_delete_module, name, flags);
+	int err = errno;
+
+	report("delete_module", ret, err);
+	printf(",\"name_ptr\":%lu,\"flags\":%u", (unsigned long)name, flags);
+	if (name)
+		print_hex("name_hex", name, name_len);
+	printf("}\n");
+}
+
+static void init_module(void *image, unsigned long len, const char *params)
+{
+	long ret = syscall(SYS_init_module, image, len, params);
+	int err = errno;
+
+	report("init_module", ret, err);
+	printf(",\"image\":%lu,\"len\":%lu,\"params_ptr\":%lu", (unsigned long)image, len,
+	       (unsigned long)params);
+	if (params)
+		print_hex("params_hex", params, strlen(params));
+	printf("}\n");
+}
+
+static void finit_module(int fd, const char *params, int flags)
+{
+	long ret = syscall(SYS_finit_module, fd, params, flags);
+	int err = errno;
+
+	report("finit_module", ret, err);
+	printf(",\"fd\":%d,\"flags\":%d,\"params_ptr\":%lu", fd, flags, (unsigned long)params);
+	if (params)
+		print_hex("params_hex", params, strlen(params));
+	printf("}\n");
+}
+
+static void *unmapped_address(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	munmap(p, 4096);
+	return p;
+}
+
+static void *second_thread(void *arg)
+{
+	delete_module("mt_from_thread", 14, 0);
+	return arg;
+}
+
+int main(int argc, char **argv)
+{
+	const char *scenario = argc > 1 ? argv[1] : "";
+
+	prctl(PR_SET_NAME, "mt-trigger");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(scenario, "basic") && argc == 3) {
+		static char image[64] = "\x7f" "ELF not really a module";
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			perror(argv[2]);
+			return 1;
+		}
+		init_module(image, sizeof(image), "p=1 q=two");
+		finit_module(fd, "x=1", 1 | 2);
+		delete_module("mt_dummy", 8, O_NONBLOCK | O_TRUNC);
+		close(fd);
+	} else if (!strcmp(scenario, "edge")) {
+		char long_name[201];
+		static const char not_utf8[] = "mod\xff\xfe\xc3(\xed\xa0\x80z";
+
+		memset(long_name, 'n', 200);
+		long_name[200] = 0;
+		delete_module(NULL, 0, 0);
+		delete_module(unmapped_address(), 0, 0);
+		delete_module(long_name, 200, 0);
+		delete_module(not_utf8, sizeof(not_utf8) - 1, 0);
+		finit_module(-1, NULL, 4);
+		init_module(NULL, 0, NULL);
+	} else if (!strcmp(scenario, "thread")) {
+		pthread_t t;
+
+		pthread_create(&t, NULL, second_thread, NULL);
+		pthread_join(t, NULL);
+	} else if (!strcmp(scenario, "uid") && argc == 3) {
+		unsigned int id = strtoul(argv[2], NULL, 10);
+
+		if (setresgid(id, id, id) || setresuid(id, id, id)) {
+			perror("dropping privileges");
+			return 1;
+		}
+		delete_module("mt_unprivileged", 15, 0);
+	} else if (!strcmp(scenario, "burst") && argc == 3) {
+		long n = strtol(argv[2], NULL, 10), failures = 0;
+
+		for (long i = 0; i < n; i++)
+			failures += syscall(SYS_delete_module, "mt_burst", 0) < 0;
+		printf("{\"call\":\"burst\",\"pid\":%d,\"calls\":%ld,\"failures\":%ld}\n", getpid(), n, failures);
+	} else {
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N\n");
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,51 @@
+// The command line of the compiled binary: what needs no privileges.
+import { describe, expect, test } from "bun:test";
+import { realpathSync } from "node:fs";
+import pkg from "../../package.json";
+
+const MODTRACE = realpathSync("dist/modtrace");
+
+function run(...args: string[]) {
+  const r = Bun.spawnSync([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+describe("command line", () => {
+  test("--version prints the package version", () => {
+    expect(run("--version")).toMatchObject({ code: 0, out: `${pkg.version}\n` });
+  });
+
+  test("--help teaches: formats, examples, filters", () => {
+    const r = run("capture", "--help");
+    expect(r.code).toBe(0);
+    for (const word of ["--output", "cbor:/var/log/mod.cbor", "--pid", "--comm", "--uid", "--duration", "--count", "0600"])
+      expect(r.out).toContain(word);
+  });
+
+  test("events lists the three syscalls with their arguments", () => {
+    const r = run("events");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("init_module");
+    expect(r.out).toContain("args: fd, param_values, flags, pathname, dev, inode");
+    expect(r.out).toContain("args: name, flags");
+  });
+
+  const usageErrors: [string[], string][] = [
+    [["-o", "xml"], "unknown output format 'xml'"],
+    [["-o", "json:"], "empty path"],
+    [["-o", "text", "-o", "json"], "only one output can go to standard output"],
+    [["--count", "many"], "--count must be a whole number"],
+    [["--duration", "-1"], "--duration must be a number above 0"],
+    [["-e", "module_magic"], "unknown event 'module_magic'"],
+    [["--buffer-size", "3"], "power of two"],
+    [["--pid", "12x"], "--pid must be a whole number"],
+    [["--frobnicate"], "unknown option"],
+  ];
+  for (const [args, message] of usageErrors) {
+    test(`usage error exits 2: ${args.join(" ")}`, () => {
+      const r = run(...args);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(message);
+    });
+  }
+});
