@@ -16,7 +16,10 @@ build/syscall_events.bpf.o: bpf/syscall_events.bpf.c $(wildcard bpf/*.h) | build
 $(GENERATED)/layout.ts: build/syscall_events.bpf.o decoder/gen-layout.ts bpf/events.h
 	$(BUN) decoder/gen-layout.ts $< $@
 
-build/decoder.wasm: $(GENERATED)/layout.ts $(wildcard decoder/assembly/*.ts) decoder/asconfig.json
+$(GENERATED)/names.ts: decoder/gen-kernel-names.ts
+	$(BUN) decoder/gen-kernel-names.ts $@
+
+build/decoder.wasm: $(GENERATED)/layout.ts $(GENERATED)/names.ts $(wildcard decoder/assembly/*.ts) decoder/asconfig.json
 	$(ASC) decoder/assembly/index.ts --config decoder/asconfig.json --target release -o $@
 
 build/libmodtrace.so: loader/shim.c loader/probe.c bpf/events.h $(SHIM_LIBS) | build
@@ -28,7 +31,7 @@ tests/trigger: tests/trigger.c
 	gcc -O2 -Wall -Werror -pthread -o $@ $<
 
 dist/modtrace: build/libmodtrace.so build/syscall_events.bpf.o build/decoder.wasm \
-               $(wildcard cmd/*.ts loader/*.ts decoder/*.ts) package.json | dist
+               $(wildcard cmd/*.ts loader/*.ts decoder/*.ts) $(GENERATED)/layout.ts package.json | dist
 	$(BUN) build --compile --minify --sourcemap cmd/main.ts --outfile $@
 
 build dist:

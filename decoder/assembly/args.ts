@@ -1,0 +1,214 @@
+// Each event's arguments, written once for every format: the structured
+// formats get {name, type, value, …} maps, text gets "name: value".
+import * as L from "./generated/layout";
+import * as N from "./generated/names";
+import * as out from "./output";
+import * as s from "./structured";
+import * as utf8 from "./utf8";
+import { arg, strLen, strPtr, strState, u32At, u64At } from "./record";
+
+export const TEXT: u32 = 0;
+let mode: u32 = TEXT;
+let first = true;
+
+export function begin(m: u32): void {
+  mode = m;
+  first = true;
+}
+
+function start(name: string, type: string, entries: i32): void {
+  if (mode == TEXT) {
+    if (!first) out.ascii(", ");
+    first = false;
+    out.ascii(name);
+    out.ascii(": ");
+    return;
+  }
+  s.beginMap(entries);
+  s.key("name");
+  s.text(name);
+  s.key("type");
+  s.text(type);
+  s.key("value");
+}
+
+function argUint(name: string, type: string, v: u64): void {
+  start(name, type, 3);
+  if (mode == TEXT) out.decimal(v);
+  else {
+    s.uint(v);
+    s.endMap();
+  }
+}
+
+function argInt(name: string, type: string, v: i64): void {
+  start(name, type, 3);
+  if (mode == TEXT) out.signedDecimal(v);
+  else {
+    s.int(v);
+    s.endMap();
+  }
+}
+
+function argPointer(name: string, type: string, v: u64): void {
+  start(name, type, 3);
+  if (mode == TEXT) out.hex(v);
+  else {
+    s.uint(v);
+    s.endMap();
+  }
+}
+
+function flagsLength(v: u64, bits: StaticArray<u64>, names: StaticArray<string>): i32 {
+  if (v == 0) return 1;
+  let n = 0;
+  let rest = v;
+  for (let i = 0; i < bits.length; i++) {
+    if ((v & bits[i]) == 0) continue;
+    n += (n ? 1 : 0) + names[i].length;
+    rest &= ~bits[i];
+  }
+  if (rest) {
+    let digits = 1;
+    for (let t = rest >> 4; t; t >>= 4) digits++;
+    n += (n ? 1 : 0) + 2 + digits;
+  }
+  return n;
+}
+
+function writeFlagNames(v: u64, bits: StaticArray<u64>, names: StaticArray<string>): void {
+  if (v == 0) {
+    out.byte(0x30);
+    return;
+  }
+  let sep = false;
+  let rest = v;
+  for (let i = 0; i < bits.length; i++) {
+    if ((v & bits[i]) == 0) continue;
+    if (sep) out.byte(0x7c);
+    out.ascii(names[i]);
+    sep = true;
+    rest &= ~bits[i];
+  }
+  if (rest) {
+    if (sep) out.byte(0x7c);
+    out.hex(rest);
+  }
+}
+
+function argFlags(name: string, type: string, v: u64, bits: StaticArray<u64>, names: StaticArray<string>): void {
+  start(name, type, 4);
+  if (mode == TEXT) {
+    writeFlagNames(v, bits, names);
+    return;
+  }
+  s.uint(v);
+  s.key("decoded");
+  s.beginText(flagsLength(v, bits, names));
+  writeFlagNames(v, bits, names);
+  s.endText();
+  s.endMap();
+}
+
+// Kernel dev_t: 12 bits of major above 20 bits of minor (include/linux/kdev_t.h).
+function argDev(name: string, v: u32): void {
+  const major = <u64>(v >> 20);
+  const minor = <u64>(v & 0xfffff);
+  start(name, "dev_t", 4);
+  if (mode != TEXT) {
+    s.uint(v);
+    s.key("decoded");
+    s.beginText(out.decimalWidth(major) + 1 + out.decimalWidth(minor));
+  }
+  out.decimal(major);
+  out.byte(0x3a);
+  out.decimal(minor);
+  if (mode != TEXT) {
+    s.endText();
+    s.endMap();
+  }
+}
+
+function readable(state: u32): bool {
+  return state == L.STR_OK || state == L.STR_TRUNCATED;
+}
+
+/** How many entries stringBody() adds after the value. */
+export function stringExtras(rec: usize, slot: usize): i32 {
+  const state = strState(rec, slot);
+  if (!readable(state)) return state == L.STR_FAULT ? 1 : 0;
+  const valid = utf8.isValid(strPtr(rec, slot), strLen(rec, slot));
+  return (state == L.STR_TRUNCATED ? 1 : 0) + (valid ? 0 : 1);
+}
+
+/** A string slot's value, then "truncated", "error" or "raw" as they apply. */
+export function stringBody(rec: usize, slot: usize): void {
+  const state = strState(rec, slot);
+  const p = strPtr(rec, slot);
+  const n = strLen(rec, slot);
+  if (!readable(state)) {
+    s.nil();
+    if (state == L.STR_FAULT) {
+      s.key("error");
+      s.text("unreadable");
+    }
+    return;
+  }
+  s.textBytes(p, n);
+  if (state == L.STR_TRUNCATED) {
+    s.key("truncated");
+    s.boolean(true);
+  }
+  if (!utf8.isValid(p, n)) {
+    s.key("raw");
+    s.rawBytes(p, n);
+  }
+}
+
+/** A string slot for a terminal: quoted and escaped, or why it is missing. */
+export function stringText(rec: usize, slot: usize): void {
+  const state = strState(rec, slot);
+  if (!readable(state)) {
+    out.ascii(state == L.STR_FAULT ? "<unreadable>" : "<none>");
+    return;
+  }
+  out.byte(0x22);
+  utf8.writeEscaped(strPtr(rec, slot), strLen(rec, slot));
+  out.byte(0x22);
+  if (state == L.STR_TRUNCATED) out.ascii("...");
+}
+
+function argString(rec: usize, slot: usize, name: string, type: string): void {
+  start(name, type, 3 + (mode == TEXT ? 0 : stringExtras(rec, slot)));
+  if (mode == TEXT) {
+    stringText(rec, slot);
+    return;
+  }
+  stringBody(rec, slot);
+  s.endMap();
+}
+
+export function argCount(event: u32): i32 {
+  if (event == L.EVENT_INIT_MODULE) return 3;
+  if (event == L.EVENT_FINIT_MODULE) return 6;
+  if (event == L.EVENT_DELETE_MODULE) return 2;
+  return 0;
+}
+
+export function writeArgs(rec: usize, event: u32): void {
+  if (event == L.EVENT_INIT_MODULE) {
+    argPointer("module_image", "void*", arg(rec, 0));
+    argUint("len", "unsigned long", arg(rec, 1));
+    argString(rec, L.SLOT_ARG, "param_values", "const char*");
+  } else if (event == L.EVENT_FINIT_MODULE) {
+    argInt("fd", "int", <i64><i32>arg(rec, 0));
+    argString(rec, L.SLOT_ARG, "param_values", "const char*");
+    argFlags("flags", "int", <u64><u32>arg(rec, 2), N.FINIT_FLAG_BITS, N.FINIT_FLAG_NAMES);
+    argString(rec, L.SLOT_FILE, "pathname", "const char*");
+    argDev("dev", u32At(rec, L.REC_OFF_FILE_DEV));
+    argUint("inode", "unsigned long", u64At(rec, L.REC_OFF_FILE_INO));
+  } else if (event == L.EVENT_DELETE_MODULE) {
+    argString(rec, L.SLOT_ARG, "name", "const char*");
+    argFlags("flags", "unsigned int", <u64><u32>arg(rec, 1), N.DELETE_FLAG_BITS, N.DELETE_FLAG_NAMES);
+  }
+}

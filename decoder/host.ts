@@ -1,0 +1,76 @@
+// The TypeScript side of the decoder: instantiates the WebAssembly module and
+// hands out views of its memory. Views are re-made on every call because
+// memory growth detaches the old ArrayBuffer.
+import loader from "@assemblyscript/loader";
+import * as layout from "./assembly/generated/layout";
+
+export * as layout from "./assembly/generated/layout";
+
+export type DecodedFormat = "text" | "json" | "cbor";
+
+const FORMAT_CODE: Record<DecodedFormat, number> = { text: 0, json: 1, cbor: 2 };
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  inputPtr(capacity: number): number;
+  outputPtr(): number;
+  setClock(hi: number, lo: number): void;
+  decode(len: number, format: number): number;
+  tally(len: number): void;
+  count(event: number): number;
+  textHeader(): number;
+}
+
+export class DecodeError extends Error {}
+
+const ERRORS: Record<number, string> = {
+  [-1]: `batch length is not a whole number of ${layout.REC_SIZE}-byte records, or exceeds the input buffer`,
+  [-2]: `a record has the wrong size or layout version (this decoder reads version ${layout.LAYOUT_VERSION})`,
+  [-3]: "unknown output format",
+};
+
+export class Decoder {
+  private inputAddress = 0;
+  private inputCapacity = 0;
+
+  private constructor(private wasm: Exports) {}
+
+  static async load(bytes: Uint8Array): Promise<Decoder> {
+    const { exports } = await loader.instantiate<Exports>(bytes, {});
+    return new Decoder(exports as unknown as Exports);
+  }
+
+  /** The input buffer, inside WebAssembly memory, for the loader to fill. */
+  inputView(capacity: number): Uint8Array {
+    if (capacity > this.inputCapacity) {
+      this.inputAddress = this.wasm.inputPtr(capacity);
+      this.inputCapacity = capacity;
+    }
+    return new Uint8Array(this.wasm.memory.buffer, this.inputAddress, capacity);
+  }
+
+  setClockOffset(ns: bigint) {
+    const u = BigInt.asUintN(64, ns);
+    this.wasm.setClock(Number(u >> 32n), Number(u & 0xffffffffn));
+  }
+
+  /** Decodes the first len bytes of the input buffer; the view is valid until the next call. */
+  decode(len: number, format: DecodedFormat): Uint8Array {
+    const n = this.wasm.decode(len, FORMAT_CODE[format]);
+    if (n < 0) throw new DecodeError(ERRORS[n] ?? `decoder error ${n}`);
+    return new Uint8Array(this.wasm.memory.buffer, this.wasm.outputPtr(), n);
+  }
+
+  tally(len: number) {
+    this.wasm.tally(len);
+  }
+
+  count(event: number): number {
+    return this.wasm.count(event);
+  }
+
+  textHeader(): Uint8Array {
+    const n = this.wasm.textHeader();
+    return new Uint8Array(this.wasm.memory.buffer, this.wasm.outputPtr(), n);
+  }
+}
