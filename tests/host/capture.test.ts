@@ -9,10 +9,18 @@ import { expectContext } from "./expect-event";
 
 const ONLY_TRIGGER = ["--comm", "mt-trigger"];
 
+// cbor-x gives BigInt for every 8-byte integer; the expectations are Numbers.
+function plain(v: any): any {
+  if (typeof v === "bigint") return Number(v);
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === "object" && !(v instanceof Uint8Array)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
 function cborItems(path: string): any[] {
   const items: any[] = [];
   decodeMultiple(readFileSync(path), (item: any) => {
-    items.push(item);
+    items.push(plain(item));
   });
   return items;
 }
@@ -72,7 +80,7 @@ describe("capture on this host", () => {
       expect(arg(del, "flags")).toMatchObject({ value: constants.O_NONBLOCK | constants.O_TRUNC, decoded: "O_TRUNC|O_NONBLOCK" });
     }
     // The CBOR maps are the JSON objects, value for value.
-    expect(JSON.parse(JSON.stringify(rest, (_, v) => (typeof v === "bigint" ? Number(v) : v)))).toEqual(run.json);
+    expect(rest).toEqual(run.json);
   });
 
   test("NULL and unmapped pointers, a 200-byte name, bytes that are not UTF-8", async () => {

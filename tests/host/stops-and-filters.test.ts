@@ -39,7 +39,7 @@ describe("stopping, text output and filters", () => {
     trigger("edge");
     const done = await capture.stop();
     const lines = done.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^TIME\s+UID\s+COMM\s+PID\s+TID\s+RET\s+EVENT\s+ARGS/);
+    expect(lines[0]).toMatch(/^TIME\(UTC\)\s+UID\s+COMM\s+PID\s+TID\s+RET\s+EVENT\s+ARGS/);
     expect(lines.length).toBe(1 + 3 + 6);
     const del = lines.find((l) => l.includes('"mt_dummy"'))!;
     expect(del).toMatch(/^\d\d:\d\d:\d\d\.\d{6}\s+0\s+mt-trigger\s+\d+\s+\d+\s+-ENOSYS\s+delete_module\s+name: "mt_dummy", flags: O_TRUNC\|O_NONBLOCK/);
