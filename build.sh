@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEBIAN_PACKAGES=(clang llvm bpftool gcc make linux-libc-dev pkg-config m4 gawk dpkg-dev xz-utils nodejs npm)
+DEBIAN_PACKAGES=(clang llvm bpftool gcc make linux-libc-dev pkg-config m4 gawk dpkg-dev xz-utils util-linux python3-cbor2 nodejs npm)
 
 say() { printf 'build.sh: %s\n' "$*" >&2; }
 

@@ -1,28 +1,18 @@
 // The compiled binary, attached on this machine's kernel, against the trigger.
 import { describe, expect, test } from "bun:test";
-import { decodeMultiple } from "cbor-x";
+import { cborItems, strictItemCount } from "../lib/cbor";
 import { constants } from "node:fs";
 import { readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { arg, Capture, hexText, jsonLines, kernelDev, scratchDir, trigger } from "./harness";
+import { arg, Capture, hexText, jsonLines, fileDev, scratchDir, trigger } from "./harness";
 import { expectContext } from "./expect-event";
 
 const ONLY_TRIGGER = ["--comm", "mt-trigger"];
 
-// cbor-x gives BigInt for every 8-byte integer; the expectations are Numbers.
-function plain(v: any): any {
-  if (typeof v === "bigint") return Number(v);
-  if (Array.isArray(v)) return v.map(plain);
-  if (v && typeof v === "object" && !(v instanceof Uint8Array)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  return v;
-}
-
-function cborItems(path: string): any[] {
-  const items: any[] = [];
-  decodeMultiple(readFileSync(path), (item: any) => {
-    items.push(plain(item));
-  });
-  return items;
+function cborFile(path: string): any[] {
+  const bytes = readFileSync(path);
+  expect(strictItemCount(bytes)).toBe(cborItems(bytes).length);
+  return cborItems(bytes);
 }
 
 async function captureAround(args: string[], act: () => any) {
@@ -35,7 +25,7 @@ async function captureAround(args: string[], act: () => any) {
   const to = Date.now();
   const finished = await capture.stop();
   expect(finished.exitCode).toBe(0);
-  const items = cborItems(cbor);
+  const items = cborFile(cbor);
   return { result, window: { from, to }, json: jsonLines(readFileSync(json, "utf8")), items, finished, dir };
 }
 
@@ -71,7 +61,7 @@ describe("capture on this host", () => {
       expect(arg(finit, "param_values").value).toBe("x=1");
       expect(arg(finit, "flags")).toMatchObject({ value: 3, decoded: "MODULE_INIT_IGNORE_MODVERSIONS|MODULE_INIT_IGNORE_VERMAGIC" });
       expect(arg(finit, "pathname").value).toBe(realpathSync(file));
-      const dev = kernelDev(file);
+      const dev = fileDev(file);
       expect(arg(finit, "dev")).toMatchObject({ value: dev.value, decoded: dev.decoded });
       expect(arg(finit, "inode").value).toBe(statSync(file).ino);
 

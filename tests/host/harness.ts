@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { kernelDev } from "../lib/devices";
 
 export const MODTRACE = realpathSync("dist/modtrace");
 export const TRIGGER = realpathSync("tests/trigger");
@@ -101,12 +102,9 @@ export function cgroupId(): number {
   return statSync(join(mount, path)).ino;
 }
 
-/** The kernel's dev_t encoding (major << 20 | minor) of a file's device. */
-export function kernelDev(path: string): { value: number; decoded: string } {
-  const dev = BigInt(statSync(path, { bigint: true }).dev);
-  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
-  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
-  return { value: major * 2 ** 20 + minor, decoded: `${major}:${minor}` };
+/** The kernel's dev_t encoding of the device a file lives on. */
+export function fileDev(path: string): { value: number; decoded: string } {
+  return kernelDev(statSync(path, { bigint: true }).dev);
 }
 
 export function hexText(hex: string): string {

@@ -1,0 +1,116 @@
+// The WebAssembly decoder on records captured from a real kernel
+// (tests/fixtures/record.sh), checked against the trigger's own account.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { constants } from "node:os";
+import { Decoder, DecodeError, layout } from "../../decoder/host";
+import { EVENTS } from "../../loader/events";
+import { cborItems, strictItemCount } from "../lib/cbor";
+import { kernelDev } from "../lib/devices";
+
+const FIXTURE = "tests/fixtures/kernel-6.18";
+const raw = readFileSync(`${FIXTURE}.raw`);
+const truthLines = readFileSync(`${FIXTURE}.truth.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const file = truthLines.find((t) => t.call === "file");
+const calls = truthLines.filter((t) => t.call !== "file");
+const ERRNO_NAME = Object.fromEntries(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+let decoder: Decoder;
+
+function decodeAll(format: "text" | "json" | "cbor", bytes: Uint8Array = raw): Uint8Array {
+  decoder.inputView(bytes.length).set(bytes);
+  return decoder.decode(bytes.length, format).slice();
+}
+
+const argOf = (e: any, name: string) => e.args.find((a: any) => a.name === name);
+
+beforeAll(async () => {
+  decoder = await Decoder.load(readFileSync("build/decoder.wasm"));
+});
+
+describe("decoder on captured records", () => {
+  test("one record per call the trigger made", () => {
+    expect(raw.length % layout.REC_SIZE).toBe(0);
+    expect(raw.length / layout.REC_SIZE).toBe(calls.length);
+  });
+
+  test("JSON: every context field and argument matches the trigger", () => {
+    const events = new TextDecoder().decode(decodeAll("json")).trim().split("\n").map((l) => JSON.parse(l));
+    expect(events.length).toBe(calls.length);
+    events.forEach((e, i) => {
+      const t = calls[i];
+      expect(e).toMatchObject({
+        eventName: t.call, syscall: t.call, hostProcessId: t.pid, hostThreadId: t.tid, hostParentProcessId: t.ppid,
+        userId: t.uid, groupId: t.gid, returnValue: t.ret, returnError: ERRNO_NAME[-t.ret], processName: "mt-trigger",
+        hook: "raw_syscalls", argsNum: e.args.length,
+      });
+      expect(e.executable.path.endsWith("/tests/trigger")).toBe(true);
+      // Arguments are named as the catalogue the CLI shows says.
+      expect(e.args.map((a: any) => a.name)).toEqual(EVENTS.find((x) => x.name === t.call)!.args);
+      if (t.call === "delete_module") {
+        expect(argOf(e, "flags").value).toBe(t.flags);
+        if (t.name_hex !== undefined && t.name_ptr !== 0 && t.name_hex.length) {
+          const bytes = Buffer.from(t.name_hex, "hex");
+          expect(argOf(e, "name").value).toBe(bytes.toString("utf8"));
+          if (bytes.toString("utf8").includes("\uFFFD")) expect(argOf(e, "name").raw).toBe(t.name_hex);
+          else expect(argOf(e, "name").raw).toBeUndefined();
+        } else expect(argOf(e, "name")).toMatchObject({ value: null, error: "unreadable" });
+      }
+      if (t.call === "init_module") {
+        expect(argOf(e, "module_image").value).toBe(t.image);
+        expect(argOf(e, "len").value).toBe(t.len);
+        if (t.params_hex) expect(argOf(e, "param_values").value).toBe(Buffer.from(t.params_hex, "hex").toString());
+      }
+      if (t.call === "finit_module") {
+        expect(argOf(e, "fd").value).toBe(t.fd);
+        expect(argOf(e, "flags").value).toBe(t.flags);
+        if (t.fd >= 0) {
+          expect(argOf(e, "pathname").value).toBe(file.path);
+          expect(argOf(e, "inode").value).toBe(file.inode);
+          expect(argOf(e, "dev")).toMatchObject(kernelDev(BigInt(file.dev)));
+        }
+      }
+    });
+  });
+
+  test("CBOR: the same maps as JSON, and valid for a strict decoder that is not ours", () => {
+    const json = new TextDecoder().decode(decodeAll("json")).trim().split("\n").map((l) => JSON.parse(l));
+    const cbor = decodeAll("cbor");
+    expect(strictItemCount(cbor)).toBe(calls.length);
+    const items = cborItems(cbor).map((e) => {
+      for (const a of e.args) if (a.raw instanceof Uint8Array) a.raw = Buffer.from(a.raw).toString("hex");
+      return e;
+    });
+    expect(items).toEqual(json);
+  });
+
+  test("text: one escaped line per record", () => {
+    const lines = new TextDecoder().decode(decodeAll("text")).trimEnd().split("\n");
+    expect(lines.length).toBe(calls.length);
+    expect(lines.filter((l) => l.includes("-ENOSYS")).length).toBe(calls.length);
+    expect(lines.some((l) => l.includes('name: "mod\\xff\\xfe\\xc3(\\xed\\xa0\\x80z"'))).toBe(true);
+    expect(lines.some((l) => l.includes("flags: MODULE_INIT_IGNORE_MODVERSIONS|MODULE_INIT_IGNORE_VERMAGIC"))).toBe(true);
+  });
+
+  test("the clock offset turns boot time into wall-clock time", () => {
+    decoder.setClockOffset(0n);
+    const atBoot = JSON.parse(new TextDecoder().decode(decodeAll("json")).split("\n")[0]).timestamp;
+    decoder.setClockOffset(1_000_000_000n);
+    const later = JSON.parse(new TextDecoder().decode(decodeAll("json")).split("\n")[0]).timestamp;
+    expect(later - atBoot).toBe(1_000_000_000);
+  });
+
+  test("a record of another layout version is refused, not misread", () => {
+    const bad = Buffer.from(raw.subarray(0, layout.REC_SIZE));
+    bad.writeUInt16LE(layout.LAYOUT_VERSION + 1, layout.REC_OFF_VERSION);
+    expect(() => decodeAll("json", bad)).toThrow(DecodeError);
+    expect(() => decodeAll("json", raw.subarray(0, layout.REC_SIZE - 8))).toThrow(DecodeError);
+  });
+
+  test("a string length past its slot is clamped, not read beyond", () => {
+    const bad = Buffer.from(raw.subarray(0, layout.REC_SIZE));
+    bad.writeUInt16LE(0xffff, layout.REC_OFF_STR_LEN + 2 * layout.SLOT_ARG);
+    const e = JSON.parse(new TextDecoder().decode(decodeAll("json", bad)));
+    expect(Buffer.byteLength(JSON.stringify(e))).toBeLessThan(20000);
+  });
+});
