@@ -8,7 +8,8 @@ import { bpfPrivileges } from "../loader/capabilities";
 import { native } from "../loader/native";
 import { Session, SessionError } from "../loader/session";
 import type { EventInfo } from "../loader/events";
-import { headerItem, trailerItem } from "./log-items";
+import { CborLog, type Rotation } from "./log/cbor-log";
+import { headerItem, trailerItem, type HeaderFields } from "./log-items";
 import { OutputError, Sink, type Format, type OutputSpec } from "./outputs";
 
 type DecodedFormat = Exclude<Format, "raw">;
@@ -22,6 +23,7 @@ export interface CaptureOptions {
   durationSec?: number;
   count?: number;
   ringBytes: number;
+  rotation: Rotation;
   argv: string[];
 }
 
@@ -44,8 +46,10 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     );
 
   const decoder = await Decoder.load(readFileSync(wasmPath));
-  decoder.setClockOffset(BigInt(native().mt_clock_offset_ns()));
-  const sinks = opts.outputs.map((spec) => Sink.open(spec));
+  const bootTimeNs = BigInt(native().mt_clock_offset_ns());
+  decoder.setClockOffset(bootTimeNs);
+  const eventNames = opts.events.map((e) => e.name);
+  const sinks = opts.outputs.filter((spec) => spec.format !== "cbor" || !spec.path).map((spec) => Sink.open(spec));
 
   let session: Session;
   try {
@@ -56,10 +60,24 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
 
-  const startNs = BigInt(Date.now()) * 1_000_000n;
-  const eventNames = opts.events.map((e) => e.name);
+  const header: HeaderFields = {
+    startNs: BigInt(Date.now()) * 1_000_000n,
+    bootTimeNs,
+    events: eventNames,
+    filters: { pids: opts.pids, uids: opts.uids, comms: opts.comms },
+    hook: session.attached.hook,
+    argv: opts.argv,
+  };
+  let logs: CborLog[] = [];
+  try {
+    logs = opts.outputs.filter((spec) => spec.format === "cbor" && spec.path).map((spec) => new CborLog(spec.path!, header, opts.rotation));
+  } catch (e) {
+    session.close();
+    sinks.forEach((s) => s.close());
+    throw e;
+  }
   for (const sink of sinks) {
-    if (sink.spec.format === "cbor") sink.write(headerItem(startNs, eventNames, session.attached.hook, opts.argv));
+    if (sink.spec.format === "cbor") sink.write(headerItem(header, 1));
     if (sink.spec.format === "text") sink.write(decoder.textHeader());
   }
   say(`capturing ${eventNames.join(", ")} (attach: ${session.attached.hook}); Ctrl-C to stop`);
@@ -85,6 +103,11 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     // Raw records first: decoding may grow the WebAssembly memory and detach views of it.
     for (const sink of rawSinks) sink.write(decoder.inputView(BATCH_BYTES).subarray(0, len));
     for (const sink of decodedSinks) sink.write(decoder.decode(len, sink.spec.format as DecodedFormat));
+    if (logs.length) {
+      const bytes = decoder.decode(len, "cbor");
+      const ends = decoder.itemEnds(records);
+      for (const log of logs) log.writeEvents(bytes, ends);
+    }
     written += records;
     if (written >= limit) stopping = true;
     return got;
@@ -106,11 +129,19 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   session.close();
   const counts = Object.fromEntries(opts.events.map((e) => [e.name, decoder.count(e.id)]));
   const lost = losses.lostRingbuf + losses.lostInflight;
+  const totals = { endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses };
   for (const sink of sinks) {
     try {
-      if (sink.spec.format === "cbor" && !failure)
-        sink.write(trailerItem({ endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses }));
+      if (sink.spec.format === "cbor" && !failure) sink.write(trailerItem({ ...totals, eventsInFile: written }));
       sink.close();
+    } catch (e) {
+      failure ??= e as Error;
+    }
+  }
+  for (const log of logs) {
+    try {
+      if (failure) log.abandon();
+      else log.finish(totals);
     } catch (e) {
       failure ??= e as Error;
     }

@@ -1,6 +1,6 @@
 // The header and trailer items that frame a CBOR log (RFC 8742 sequence):
 // written once per capture, so cbor-x rather than the decoder.
-import { Encoder } from "cbor-x";
+import { Encoder } from "cbor-x/encode";
 import { hostname, release } from "node:os";
 import { VERSION } from "./version";
 
@@ -10,22 +10,40 @@ const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array
 export const LOG_FORMAT = "modtrace-log";
 export const LOG_FORMAT_VERSION = 1;
 
-export function headerItem(startNs: bigint, events: string[], hook: string, argv: string[]): Uint8Array {
+export interface HeaderFields {
+  startNs: bigint;
+  bootTimeNs: bigint; // wall-clock time of boot: timestamp minus this is the kernel's boot-time clock
+  events: string[];
+  filters: { pids: number[]; uids: number[]; comms: string[] };
+  hook: string;
+  argv: string[];
+}
+
+export function headerItem(h: HeaderFields, part: number): Uint8Array {
   return cbor.encode({
     format: LOG_FORMAT,
     formatVersion: LOG_FORMAT_VERSION,
     modtraceVersion: VERSION,
     host: hostname(),
     kernel: release(),
-    start: startNs,
-    events,
-    hook,
-    commandLine: argv,
+    bootTime: h.bootTimeNs,
+    start: h.startNs,
+    part,
+    events: h.events,
+    filters: h.filters,
+    hook: h.hook,
+    commandLine: h.argv,
   });
+}
+
+/** Closes one file of a rotated set; the set's last file gets trailerItem. */
+export function rotationTrailerItem(endNs: bigint, eventsInFile: number, next: string): Uint8Array {
+  return cbor.encode({ format: LOG_FORMAT, trailer: true, rotated: true, end: endNs, eventsInFile, next });
 }
 
 export interface Totals {
   endNs: bigint;
+  eventsInFile: number;
   counts: Record<string, number>;
   written: number;
   lostRingbuf: number;
@@ -40,6 +58,7 @@ export function trailerItem(t: Totals): Uint8Array {
     end: t.endNs,
     counts: t.counts,
     events: t.written,
+    eventsInFile: t.eventsInFile,
     lost: t.lostRingbuf + t.lostInflight,
     lostRingBuffer: t.lostRingbuf,
     lostInflight: t.lostInflight,

@@ -5,6 +5,9 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { EVENTS, eventByName, type EventInfo } from "../loader/events";
 import { capture, CaptureError } from "./capture";
 import { doctor } from "./doctor";
+import { read } from "./read";
+import { stats } from "./stats";
+import type { EventFilter } from "./log/filter";
 import { checkOutputs, OutputError, parseOutput, UsageError, type OutputSpec } from "./outputs";
 import { VERSION } from "./version";
 
@@ -50,6 +53,40 @@ function ringBytes(v: string): number {
   return mib << 20;
 }
 
+function byteSize(v: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(v);
+  const scale: Record<string, number> = { "": 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 };
+  if (!m || Number(m[1]) === 0) throw new InvalidArgumentError(`a size is a whole number of bytes above 0, optionally with K, M or G, got '${v}'`);
+  return Number(m[1]) * scale[m[2].toUpperCase()];
+}
+
+function instant(what: string) {
+  return (v: string): bigint => {
+    const ms = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v);
+    if (!Number.isFinite(ms)) throw new InvalidArgumentError(`${what} takes a date and time (2026-11-22T14:05:00Z) or seconds since the epoch, got '${v}'`);
+    return BigInt(Math.round(ms)) * 1_000_000n;
+  };
+}
+
+function filterFrom(o: any): EventFilter {
+  return {
+    events: o.events ? new Set((o.events as EventInfo[][]).flat().map((e) => e.name)) : undefined,
+    pids: o.pid ?? [],
+    comms: o.comm ?? [],
+    sinceNs: o.since,
+    untilNs: o.until,
+  };
+}
+
+function addLogFilters(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("-e, --events <list>", "only these events (comma-separated)").argParser(collect(eventList)))
+    .addOption(new Option("--pid <pid>", "only this host pid").argParser(collect(nonNegativeInt("--pid"))))
+    .addOption(new Option("--comm <name>", "only this command name").argParser(collect(String)))
+    .addOption(new Option("--since <time>", "only events at or after this time (ISO 8601 or epoch seconds)").argParser(instant("--since")))
+    .addOption(new Option("--until <time>", "only events at or before this time").argParser(instant("--until")));
+}
+
 const EXAMPLES = `
 Examples:
   sudo modtrace                                   live text on the terminal
@@ -63,6 +100,9 @@ Output formats (-o FORMAT[:PATH], repeatable; standard output when no PATH):
   cbor  RFC 8742 CBOR sequence: header item, one map per event, trailer item
   raw   the kernel's records exactly as captured (for bug reports and decoder tests)
 Files are created with mode 0600 and never through a symbolic link.
+Rotation (cbor files): --rotate-size 100M starts a new file at that size; a
+directory as PATH (-o cbor:/var/log/modtrace/) names files by time there;
+--rotate-count 10 keeps the newest 10. Each file is a whole log.
 Filters (--pid, --uid, --comm) run in the kernel; each can be repeated.`;
 
 export function buildProgram(run: { exitCode: number }): Command {
@@ -83,6 +123,8 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--duration <sec>", "stop after this many seconds").argParser(positiveNumber("--duration")))
     .addOption(new Option("--count <n>", "stop after this many events").argParser(nonNegativeInt("--count")))
     .addOption(new Option("--buffer-size <MiB>", "kernel ring buffer size, a power of two").default(16 << 20, "16").argParser(ringBytes))
+    .addOption(new Option("--rotate-size <bytes>", "start a new cbor file at this size (K, M, G suffixes)").argParser(byteSize))
+    .addOption(new Option("--rotate-count <n>", "keep at most this many cbor files").argParser(nonNegativeInt("--rotate-count")))
     .addHelpText("after", EXAMPLES)
     .action(async (o) => {
       const outputs: OutputSpec[] = o.output ?? [{ format: "text" }];
@@ -92,6 +134,10 @@ export function buildProgram(run: { exitCode: number }): Command {
         if (e instanceof UsageError) program.error(`error: ${e.message}`, { exitCode: 2 });
         throw e;
       }
+      const cborFiles = outputs.filter((s) => s.format === "cbor" && s.path);
+      if ((o.rotateSize !== undefined || o.rotateCount !== undefined) && !cborFiles.length)
+        program.error("error: --rotate-size and --rotate-count apply to cbor files: add -o cbor:PATH", { exitCode: 2 });
+      if (o.rotateCount === 0) program.error("error: --rotate-count must be at least 1", { exitCode: 2 });
       const events: EventInfo[] = o.events ? [...new Set((o.events as EventInfo[][]).flat())] : EVENTS;
       run.exitCode = await capture({
         outputs,
@@ -102,16 +148,47 @@ export function buildProgram(run: { exitCode: number }): Command {
         durationSec: o.duration,
         count: o.count,
         ringBytes: o.bufferSize,
+        rotation: { sizeBytes: o.rotateSize, count: o.rotateCount },
         argv: process.argv.slice(1),
       });
     });
+
+  addLogFilters(
+    program
+      .command("read")
+      .description("print the events of cbor logs (a rotated set in order) as capture printed them; needs no privileges")
+      .argument("<files...>", "cbor logs written by -o cbor:PATH")
+      .addOption(new Option("-o, --output <format[:path]>", "text, json or cbor").default({ format: "text" }, "text").argParser(outputSpec)),
+  )
+    .addHelpText("after", `
+Damaged input is read as far as it goes: a cut-off tail or a corrupt item is
+reported on stderr with its byte offset, reading resumes at the next whole
+item, and the exit status is 1 when anything was skipped.
+
+Examples:
+  modtrace read /var/log/mod.cbor -o json | jq .
+  modtrace read /var/log/modtrace/*.cbor -e finit_module --since 2026-11-22T00:00:00Z`)
+    .action(async (files: string[], o) => {
+      if (o.output.format === "raw") program.error("error: read writes text, json or cbor", { exitCode: 2 });
+      run.exitCode = await read({ files, output: o.output, filter: filterFrom(o) });
+    });
+
+  addLogFilters(
+    program
+      .command("stats")
+      .description("summarise cbor logs: events per kind, process and module, failures per errno, losses, time span")
+      .argument("<files...>", "cbor logs written by -o cbor:PATH")
+      .option("--json", "one JSON object instead of tables"),
+  ).action((files: string[], o) => {
+    run.exitCode = stats({ files, json: Boolean(o.json), filter: filterFrom(o) });
+  });
 
   program
     .command("events")
     .description("list the events modtrace can capture, with their arguments and hooks")
     .action(() => {
       for (const e of EVENTS) {
-        process.stdout.write(`${e.name.padEnd(15)} ${e.about}\n${"".padEnd(15)} args: ${e.args.join(", ")}\n${"".padEnd(15)} hook: ${e.hooks}\n`);
+        process.stdout.write(`${e.name.padEnd(15)} ${e.about}\n${"".padEnd(15)} args: ${e.args.map((a) => a.name).join(", ")}\n${"".padEnd(15)} hook: ${e.hooks}\n`);
       }
     });
 

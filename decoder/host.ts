@@ -14,6 +14,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   inputPtr(capacity: number): number;
   outputPtr(): number;
+  endsPtr(): number;
   setClock(hi: number, lo: number): void;
   decode(len: number, format: number): number;
   tally(len: number): void;
@@ -59,6 +60,11 @@ export class Decoder {
     const n = this.wasm.decode(len, FORMAT_CODE[format]);
     if (n < 0) throw new DecodeError(ERRORS[n] ?? `decoder error ${n}`);
     return new Uint8Array(this.wasm.memory.buffer, this.wasm.outputPtr(), n);
+  }
+
+  /** After decode(): where each record's output ends, one offset per record. */
+  itemEnds(records: number): Uint32Array {
+    return new Uint32Array(this.wasm.memory.buffer, this.wasm.endsPtr(), records);
   }
 
   tally(len: number) {

@@ -21,12 +21,16 @@ const MAX_OUTPUT_PER_RECORD: usize = L.SLOT_COUNT * L.STR_LEN * 8 + L.COMM_LEN *
 
 let input: usize = 0;
 let inputCapacity: u32 = 0;
+// Where each record's output ends, so a caller can split a batch between
+// items (log rotation) without parsing the output.
+let ends: usize = 0;
 let clockOffset: i64 = 0;
 const counts = new StaticArray<u32>(L.EVENT_COUNT);
 
 export function inputPtr(capacity: u32): usize {
   if (capacity > inputCapacity) {
     input = heap.alloc(capacity);
+    ends = heap.alloc((capacity / L.REC_SIZE + 1) << 2);
     inputCapacity = capacity;
   }
   return input;
@@ -34,6 +38,10 @@ export function inputPtr(capacity: u32): usize {
 
 export function outputPtr(): usize {
   return out.outputBase();
+}
+
+export function endsPtr(): usize {
+  return ends;
 }
 
 export function setClock(hi: u32, lo: u32): void {
@@ -57,6 +65,7 @@ export function decode(len: u32, format: u32): i32 {
       writeEvent(rec, clockOffset);
       if (format == FORMAT_JSON) out.byte(0x0a);
     }
+    store<u32>(ends + (((rec - input) / L.REC_SIZE) << 2), <u32>out.length);
   }
   return <i32>out.length;
 }

@@ -1,7 +1,7 @@
 // Reading CBOR sequences in tests, with cbor-x (the decoder modtrace's own
 // read side uses) and with Python's cbor2, a decoder that is not ours and is
 // strict about UTF-8 in text strings.
-import { decodeMultiple } from "cbor-x";
+import { decodeMultiple } from "cbor-x/decode";
 
 // cbor-x gives BigInt for every 8-byte integer; the expectations are Numbers.
 export function plain(v: any): any {

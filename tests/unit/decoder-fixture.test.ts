@@ -46,7 +46,7 @@ describe("decoder on captured records", () => {
       });
       expect(e.executable.path.endsWith("/tests/trigger")).toBe(true);
       // Arguments are named as the catalogue the CLI shows says.
-      expect(e.args.map((a: any) => a.name)).toEqual(EVENTS.find((x) => x.name === t.call)!.args);
+      expect(e.args.map((a: any) => a.name)).toEqual(EVENTS.find((x) => x.name === t.call)!.args.map((a) => a.name));
       if (t.call === "delete_module") {
         expect(argOf(e, "flags").value).toBe(t.flags);
         if (t.name_hex !== undefined && t.name_ptr !== 0 && t.name_hex.length) {

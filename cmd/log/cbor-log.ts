@@ -1,0 +1,106 @@
+// A CBOR log on disk: header first, events, a trailer on a clean stop, and
+// rotation into a set of files whose names sort by time, each file a whole
+// sequence with its own header.
+import { existsSync, mkdirSync, statSync, unlinkSync } from "node:fs";
+import { basename, join } from "node:path";
+import { headerItem, rotationTrailerItem, trailerItem, type HeaderFields, type Totals } from "../log-items";
+import { OutputError, Sink } from "../outputs";
+
+export interface Rotation {
+  sizeBytes?: number; // start a new file once this one holds this much
+  count?: number; // keep at most this many files of the set
+}
+
+function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+export class CborLog {
+  private sink!: Sink;
+  private part = 0;
+  private eventsInFile = 0;
+  private bytesInFile = 0;
+  private readonly files: string[] = [];
+  private readonly prefix?: string; // set when writing a set of files
+
+  constructor(readonly path: string, private header: HeaderFields, private rotation: Rotation) {
+    const isDirectory = path.endsWith("/") || (existsSync(path) && statSync(path).isDirectory());
+    if (isDirectory) {
+      try {
+        mkdirSync(path, { recursive: true, mode: 0o700 });
+      } catch (e: any) {
+        throw new OutputError(`cannot create the log directory ${path}: ${e.message}`);
+      }
+      this.prefix = join(path, "modtrace");
+    }
+    else if (rotation.sizeBytes !== undefined) this.prefix = path.replace(/\.cbor$/, "");
+    this.open(this.nextName());
+  }
+
+  get name() {
+    return this.files.at(-1)!;
+  }
+
+  private nextName(): string {
+    if (!this.prefix) return this.path;
+    const stamp = new Date().toISOString().replace(/[-:]/g, "");
+    return `${this.prefix}-${stamp}-${String(this.part + 1).padStart(4, "0")}.cbor`;
+  }
+
+  private open(file: string) {
+    this.sink = Sink.open({ format: "cbor", path: file });
+    this.files.push(file);
+    this.part++;
+    this.eventsInFile = 0;
+    this.bytesInFile = 0;
+    this.write(headerItem(this.header, this.part));
+  }
+
+  private write(bytes: Uint8Array) {
+    this.sink.write(bytes);
+    this.bytesInFile += bytes.length;
+  }
+
+  /** Writes a batch of event items; ends[i] is where item i ends in bytes.
+   * With --rotate-size a file holds whole items up to the size (a single
+   * larger item still gets a file of its own) plus its trailer. */
+  writeEvents(bytes: Uint8Array, ends: Uint32Array) {
+    const limit = this.rotation.sizeBytes ?? Infinity;
+    let first = 0;
+    let start = 0;
+    while (first < ends.length) {
+      let last = first;
+      while (last < ends.length && (this.bytesInFile + ends[last] - start <= limit || (last === first && this.eventsInFile === 0))) last++;
+      if (last === first) {
+        this.rotate();
+        continue;
+      }
+      this.write(bytes.subarray(start, ends[last - 1]));
+      this.eventsInFile += last - first;
+      start = ends[last - 1];
+      first = last;
+    }
+  }
+
+  private rotate() {
+    const next = this.nextName();
+    this.write(rotationTrailerItem(nowNs(), this.eventsInFile, basename(next)));
+    this.sink.close();
+    this.open(next);
+    while (this.rotation.count !== undefined && this.files.length > this.rotation.count) unlinkSync(this.files.shift()!);
+  }
+
+  finish(totals: Omit<Totals, "eventsInFile">) {
+    this.write(trailerItem({ ...totals, eventsInFile: this.eventsInFile }));
+    this.sink.close();
+  }
+
+  /** After a write error: close what is open, leaving it readable up to its last whole item. */
+  abandon() {
+    try {
+      this.sink.close();
+    } catch {
+      // The write error that brought us here is the one worth reporting.
+    }
+  }
+}

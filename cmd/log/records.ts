@@ -1,0 +1,80 @@
+// Rebuilds the kernel's records (struct mt_record) from a log's event maps,
+// so `modtrace read` renders them with the same WebAssembly decoder as a live
+// capture: output from a log is byte for byte what capture printed.
+import * as layout from "../../decoder/assembly/generated/layout";
+import { eventByName, type ArgSource } from "../../loader/events";
+
+const HOOK_IDS: Record<string, number> = Object.fromEntries(
+  Object.entries(layout).filter(([k]) => k.startsWith("HOOK_")).map(([k, v]) => [k.slice(5).toLowerCase(), v as number]),
+);
+
+export class RecordError extends Error {}
+
+function slotBytes(field: any, what: string): { bytes: Uint8Array; state: number } {
+  if (field.value === null || field.value === undefined)
+    return { bytes: new Uint8Array(), state: field.error ? layout.STR_FAULT : layout.STR_ABSENT };
+  if (typeof field.value !== "string") throw new RecordError(`${what} is not a string`);
+  const bytes = field.raw instanceof Uint8Array ? field.raw : Buffer.from(field.value, "utf8");
+  if (bytes.length >= layout.STR_LEN) throw new RecordError(`${what} is longer than a record holds`);
+  return { bytes, state: field.truncated ? layout.STR_TRUNCATED : layout.STR_OK };
+}
+
+function big(v: unknown, what: string): bigint {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
+  throw new RecordError(`${what} is not an integer`);
+}
+
+/** Writes the record for event map e at view[at]; throws RecordError on a map that no record can give. */
+export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: number) {
+  const info = eventByName(e.eventName);
+  if (!info) throw new RecordError(`unknown event '${e.eventName}'`);
+  const hook = HOOK_IDS[e.hook];
+  if (hook === undefined) throw new RecordError(`unknown hook '${e.hook}'`);
+  bytes.fill(0, at, at + layout.REC_SIZE);
+  const u32 = (off: number, v: unknown, what: string) => view.setUint32(at + off, Number(big(v, what)), true);
+  const u64 = (off: number, v: unknown, what: string) => view.setBigUint64(at + off, BigInt.asUintN(64, big(v, what)), true);
+  const slot = (index: number, field: any, what: string) => {
+    const s = slotBytes(field, what);
+    bytes.set(s.bytes, at + layout.REC_OFF_STR + index * layout.STR_LEN);
+    view.setUint16(at + layout.REC_OFF_STR_LEN + index * 2, s.bytes.length, true);
+    view.setUint8(at + layout.REC_OFF_STR_STATE + index, s.state);
+  };
+
+  view.setUint32(at + layout.REC_OFF_SIZE, layout.REC_SIZE, true);
+  view.setUint16(at + layout.REC_OFF_VERSION, layout.LAYOUT_VERSION, true);
+  view.setUint8(at + layout.REC_OFF_EVENT, info.id);
+  view.setUint8(at + layout.REC_OFF_HOOK, hook);
+  // Read runs the decoder with a zero clock offset: boot time is wall time.
+  u64(layout.REC_OFF_BOOT_NS, e.timestamp, "timestamp");
+  u64(layout.REC_OFF_CGROUP_ID, e.cgroupId, "cgroupId");
+  u64(layout.REC_OFF_RET, e.returnValue, "returnValue");
+  u32(layout.REC_OFF_HOST_PID, e.hostProcessId, "hostProcessId");
+  u32(layout.REC_OFF_HOST_TID, e.hostThreadId, "hostThreadId");
+  u32(layout.REC_OFF_HOST_PPID, e.hostParentProcessId, "hostParentProcessId");
+  u32(layout.REC_OFF_PID, e.processId, "processId");
+  u32(layout.REC_OFF_TID, e.threadId, "threadId");
+  u32(layout.REC_OFF_PPID, e.parentProcessId, "parentProcessId");
+  u32(layout.REC_OFF_UID, e.userId, "userId");
+  u32(layout.REC_OFF_GID, e.groupId, "groupId");
+  u32(layout.REC_OFF_MNT_NS, e.mountNamespace, "mountNamespace");
+  u32(layout.REC_OFF_PID_NS, e.pidNamespace, "pidNamespace");
+  const comm = e.processNameRaw instanceof Uint8Array ? e.processNameRaw : Buffer.from(String(e.processName ?? ""), "utf8");
+  bytes.set(comm.subarray(0, layout.COMM_LEN - 1), at + layout.REC_OFF_COMM);
+  slot(layout.SLOT_EXE, { value: e.executable?.path, ...e.executable }, "executable.path");
+
+  const targets: Record<ArgSource, (a: any) => void> = {
+    args0: (a) => u64(layout.REC_OFF_ARGS, a.value, a.name),
+    args1: (a) => u64(layout.REC_OFF_ARGS + 8, a.value, a.name),
+    args2: (a) => u64(layout.REC_OFF_ARGS + 16, a.value, a.name),
+    strArg: (a) => slot(layout.SLOT_ARG, a, a.name),
+    strFile: (a) => slot(layout.SLOT_FILE, a, a.name),
+    fileDev: (a) => u32(layout.REC_OFF_FILE_DEV, a.value, a.name),
+    fileIno: (a) => u64(layout.REC_OFF_FILE_INO, a.value, a.name),
+  };
+  for (const spec of info.args) {
+    const a = e.args.find((x: any) => x?.name === spec.name);
+    if (!a) throw new RecordError(`${e.eventName} has no argument ${spec.name}`);
+    targets[spec.from](a);
+  }
+}

@@ -1,0 +1,61 @@
+// `modtrace read`: a log (or a rotated set, in order) printed as capture
+// would have printed it live, through the same decoder.
+import { Encoder } from "cbor-x/encode";
+import { readFileSync } from "node:fs";
+import wasmPath from "../build/decoder.wasm" with { type: "file" };
+import { Decoder, type DecodedFormat } from "../decoder/host";
+import * as layout from "../decoder/assembly/generated/layout";
+import { readLog, type Problem } from "./log/reader";
+import { writeRecord } from "./log/records";
+import { Sink, type OutputSpec } from "./outputs";
+import { matches, reportProblems, type EventFilter } from "./log/filter";
+
+const BATCH = 1024;
+const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+
+export interface ReadOptions {
+  files: string[];
+  output: OutputSpec;
+  filter: EventFilter;
+}
+
+export async function read(opts: ReadOptions): Promise<number> {
+  const decoder = await Decoder.load(readFileSync(wasmPath));
+  decoder.setClockOffset(0n);
+  const format = opts.output.format as DecodedFormat;
+  const sink = Sink.open(opts.output);
+  const problems: Problem[] = [];
+  let pending: any[] = [];
+  let headerWritten = false;
+  let lastTrailer: any;
+
+  const flush = () => {
+    const view = decoder.inputView(BATCH * layout.REC_SIZE);
+    const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
+    // The reader only yields events that make valid records.
+    pending.forEach((e, i) => writeRecord(e, data, view, i * layout.REC_SIZE));
+    if (pending.length) sink.write(decoder.decode(pending.length * layout.REC_SIZE, format));
+    pending = [];
+  };
+
+  try {
+    if (format === "text") sink.write(decoder.textHeader());
+    for (const file of opts.files) {
+      for (const item of readLog(file, problems)) {
+        if (item.kind === "header" && format === "cbor" && !headerWritten) {
+          sink.write(cbor.encode(item.value));
+          headerWritten = true;
+        } else if (item.kind === "trailer") lastTrailer = item.value;
+        else if (item.kind === "event" && matches(item.value, opts.filter)) {
+          pending.push(item.value);
+          if (pending.length === BATCH) flush();
+        }
+      }
+    }
+    flush();
+    if (format === "cbor" && lastTrailer) sink.write(cbor.encode(lastTrailer));
+  } finally {
+    sink.close();
+  }
+  return reportProblems(problems);
+}

@@ -1,0 +1,107 @@
+// `modtrace stats`: a summary of one log or a rotated set.
+import { basename } from "node:path";
+import { readLog, type Problem } from "./log/reader";
+import { matches, reportProblems, type EventFilter } from "./log/filter";
+
+export interface StatsOptions {
+  files: string[];
+  json: boolean;
+  filter: EventFilter;
+}
+
+type Counts = Record<string, number>;
+
+function bump(c: Counts, key: string) {
+  c[key] = (c[key] ?? 0) + 1;
+}
+
+function argValue(e: any, name: string): any {
+  return e.args.find((a: any) => a?.name === name)?.value;
+}
+
+/** The module an event is about, as far as the event can tell. */
+function moduleOf(e: any): string | undefined {
+  if (e.eventName === "delete_module") return argValue(e, "name") ?? undefined;
+  if (e.eventName === "finit_module") {
+    const path = argValue(e, "pathname");
+    return path ? basename(path).replace(/\.ko(\.\w+)?$/, "") : undefined;
+  }
+  return undefined;
+}
+
+export function stats(opts: StatsOptions): number {
+  const problems: Problem[] = [];
+  const byEvent: Counts = {};
+  const byProcess: Counts = {};
+  const byModule: Counts = {};
+  const failures: Counts = {};
+  let events = 0;
+  let first: bigint | undefined;
+  let last: bigint | undefined;
+  let lost = 0;
+  let filtered = 0;
+  let trailers = 0;
+  let headers = 0;
+
+  for (const file of opts.files) {
+    for (const item of readLog(file, problems)) {
+      if (item.kind === "header") headers++;
+      if (item.kind === "trailer") {
+        trailers++;
+        lost += Number(item.value.lost ?? 0);
+        filtered += Number(item.value.filtered ?? 0);
+      }
+      if (item.kind !== "event" || !matches(item.value, opts.filter)) continue;
+      const e = item.value;
+      const t = BigInt(e.timestamp);
+      events++;
+      first = first === undefined || t < first ? t : first;
+      last = last === undefined || t > last ? t : last;
+      bump(byEvent, e.eventName);
+      bump(byProcess, `${e.processName} (pid ${e.hostProcessId})`);
+      const module = moduleOf(e);
+      if (module) bump(byModule, module);
+      if (Number(e.returnValue) < 0) bump(failures, `${e.eventName} ${e.returnError}`);
+    }
+  }
+
+  const iso = (ns?: bigint) => (ns === undefined ? null : new Date(Number(ns / 1_000_000n)).toISOString());
+  const summary = {
+    files: opts.files.length,
+    events,
+    first: iso(first),
+    last: iso(last),
+    seconds: first === undefined || last === undefined ? 0 : Number(last - first) / 1e9,
+    byEvent,
+    byProcess,
+    byModule,
+    failures,
+    lost,
+    filtered,
+    complete: trailers > 0 && problems.length === 0,
+    problems: problems.length,
+    skipped: problems.some((p) => p.skipped),
+  };
+  if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");
+  else process.stdout.write(render(summary, headers, trailers));
+  return reportProblems(problems);
+}
+
+function table(title: string, c: Counts): string {
+  const rows = Object.entries(c).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (!rows.length) return `${title}: none\n`;
+  return `${title}:\n` + rows.map(([k, n]) => `  ${String(n).padStart(9)}  ${k}\n`).join("");
+}
+
+function render(s: any, headers: number, trailers: number): string {
+  return (
+    `${s.events} events in ${s.files} file(s), ${s.first ?? "-"} to ${s.last ?? "-"} (${s.seconds.toFixed(3)} s)\n` +
+    `lost in the kernel: ${s.lost}; dropped by capture filters: ${s.filtered}` +
+    (trailers < headers ? ` (${headers - trailers} capture(s) without a trailer: stopped uncleanly, counts incomplete)` : "") +
+    "\n" +
+    table("per event", s.byEvent) +
+    table("per process", s.byProcess) +
+    table("per module", s.byModule) +
+    table("failed calls per errno", s.failures)
+  );
+}

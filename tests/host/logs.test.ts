@@ -1,0 +1,85 @@
+// CBOR logs end to end: capture → file → read gives what capture printed
+// live; rotation; a capture killed with SIGKILL; stats.
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Capture, MODTRACE, scratchDir, trigger } from "./harness";
+import { cborItems, strictItemCount } from "../lib/cbor";
+
+function modtrace(...args: string[]) {
+  const r = Bun.spawnSync([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode, out: r.stdout, err: r.stderr.toString() };
+}
+
+describe("cbor logs", () => {
+  test("read gives byte for byte what capture printed live, as JSON and as text", async () => {
+    const dir = scratchDir();
+    const [json, text, cbor] = ["live.json", "live.txt", "log.cbor"].map((f) => join(dir, f));
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", `json:${json}`, "-o", `text:${text}`, "-o", `cbor:${cbor}`]);
+    trigger("edge");
+    trigger("thread");
+    trigger("burst", "500");
+    await capture.stop();
+    const asJson = modtrace("read", cbor, "-o", "json");
+    expect(asJson.code).toBe(0);
+    expect(asJson.out.equals(readFileSync(json))).toBe(true);
+    const asText = modtrace("read", cbor);
+    expect(asText.out.equals(readFileSync(text))).toBe(true);
+    const selected = modtrace("read", cbor, "-o", "json", "-e", "finit_module");
+    expect(selected.out.toString().trim().split("\n").length).toBe(1);
+  });
+
+  test("rotation: files that sort by time, each a whole log, read together as one", async () => {
+    const dir = scratchDir();
+    const logDir = join(dir, "logs") + "/";
+    const live = join(dir, "live.json");
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", `cbor:${logDir}`, "--rotate-size", "64K", "-o", `json:${live}`]);
+    trigger("burst", "2000");
+    await capture.stop();
+    const files = readdirSync(logDir).sort().map((f) => join(logDir, f));
+    expect(files.length).toBeGreaterThan(3);
+    let events = 0;
+    for (const [i, f] of files.entries()) {
+      const bytes = readFileSync(f);
+      const items = cborItems(bytes);
+      expect(strictItemCount(bytes)).toBe(items.length);
+      expect(items[0]).toMatchObject({ format: "modtrace-log", part: i + 1 });
+      const trailer = items.at(-1);
+      expect(trailer.trailer).toBe(true);
+      if (i < files.length - 1) expect(join(logDir, trailer.next)).toBe(files[i + 1]);
+      expect(trailer.eventsInFile).toBe(items.length - 2);
+      events += items.length - 2;
+    }
+    expect(events).toBe(2000);
+    const all = modtrace("read", ...files, "-o", "json");
+    expect(all.code).toBe(0);
+    expect(all.out.equals(readFileSync(live))).toBe(true);
+    const stats = JSON.parse(modtrace("stats", "--json", ...files).out.toString());
+    expect(stats).toMatchObject({ events: 2000, byEvent: { delete_module: 2000 }, byModule: { mt_burst: 2000 }, failures: { "delete_module ENOSYS": 2000 }, lost: 0, complete: true });
+  });
+
+  test("--rotate-count keeps only the newest files", async () => {
+    const dir = scratchDir();
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", `cbor:${join(dir, "mod.cbor")}`, "--rotate-size", "32K", "--rotate-count", "2"]);
+    trigger("burst", "1000");
+    await capture.stop();
+    const files = readdirSync(dir).sort();
+    expect(files.length).toBe(2);
+    for (const f of files) expect(f).toMatch(/^mod-\d{8}T\d{6}\.\d{3}Z-\d{4}\.cbor$/);
+  });
+
+  test("a capture killed with SIGKILL leaves a log readable up to its last whole item", async () => {
+    const dir = scratchDir();
+    const cbor = join(dir, "log.cbor");
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", `cbor:${cbor}`]);
+    trigger("burst", "3000");
+    await Bun.sleep(500);
+    const done = await capture.stop("SIGKILL");
+    expect(done.exitCode).not.toBe(0);
+    const r = modtrace("read", cbor, "-o", "json");
+    const lines = r.out.toString().trim().split("\n").filter(Boolean);
+    expect(lines.length).toBe(3000);
+    expect(r.err).toContain("no trailer");
+    for (const l of lines) expect(JSON.parse(l).eventName).toBe("delete_module");
+  });
+});

@@ -1,0 +1,73 @@
+// The log reader on a CBOR log captured from a real kernel
+// (tests/fixtures/record.sh), whole, cut at every byte, and corrupted.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { readLogBytes, type Problem } from "../../cmd/log/reader";
+import { writeRecord } from "../../cmd/log/records";
+import * as layout from "../../decoder/assembly/generated/layout";
+import { strictItemCount } from "../lib/cbor";
+
+const log = readFileSync("tests/fixtures/kernel-6.18.cbor");
+const truth = readFileSync("tests/fixtures/kernel-6.18.truth.jsonl", "utf8").trim().split("\n").filter((l) => !l.includes('"file"'));
+
+function readAll(bytes: Uint8Array) {
+  const problems: Problem[] = [];
+  const items = [...readLogBytes(bytes, "log", problems)];
+  return { items, events: items.filter((i) => i.kind === "event"), problems, skipped: problems.filter((p) => p.skipped) };
+}
+
+const whole = readAll(log);
+// Where each item starts, and where the whole file ends.
+const starts = whole.items.map((i) => i.offset);
+const ends = [...starts.slice(1), log.length];
+
+describe("log reader", () => {
+  test("a whole log: header, one event per call, trailer, nothing to report", () => {
+    expect(whole.problems).toEqual([]);
+    expect(whole.items[0].kind).toBe("header");
+    expect(whole.items.at(-1)!.kind).toBe("trailer");
+    expect(whole.events.length).toBe(truth.length);
+    expect(whole.items.at(-1)!.value.events).toBe(truth.length);
+    expect(strictItemCount(log)).toBe(whole.items.length);
+  });
+
+  test("cut at every byte offset: the events before the cut, and the offset of the cut item", () => {
+    for (let cut = 0; cut < log.length; cut++) {
+      const r = readAll(log.subarray(0, cut));
+      const whole_items = ends.filter((e) => e <= cut).length;
+      expect(r.items.length).toBe(whole_items);
+      if (cut === 0) expect(r.skipped[0].message).toContain("empty");
+      else if (ends.includes(cut)) {
+        expect(r.skipped).toEqual([]);
+        expect(r.problems.map((p) => p.message).join()).toContain("no trailer");
+      } else {
+        expect(r.skipped.length).toBe(1);
+        expect(r.skipped[0].offset).toBe(cut < ends[0] ? 0 : starts[whole_items]);
+      }
+    }
+  });
+
+  test("random corruption never throws or hangs, and lost events are always reported", () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const view = new DataView(new ArrayBuffer(layout.REC_SIZE));
+    const recordBytes = new Uint8Array(view.buffer);
+    for (let round = 0; round < 1000; round++) {
+      const damaged = Buffer.from(log);
+      const flips = 1 + Math.floor(random() * 4);
+      for (let i = 0; i < flips; i++) damaged[Math.floor(random() * damaged.length)] = Math.floor(random() * 256);
+      const r = readAll(damaged);
+      expect(r.events.length).toBeLessThanOrEqual(whole.events.length + 1);
+      if (r.events.length < whole.events.length) expect(r.skipped.length).toBeGreaterThan(0);
+      for (const e of r.events) writeRecord(e.value, view, recordBytes, 0);
+    }
+  });
+
+  test("a file that is not a modtrace log says so", () => {
+    for (const bytes of [Buffer.from("hello, world\n"), Buffer.from([0xa1, 0x61, 0x61, 0x01]), readFileSync("tests/fixtures/kernel-6.18.raw")]) {
+      const r = readAll(bytes);
+      expect(r.events).toEqual([]);
+      expect(r.skipped[0].message).toContain("not a modtrace log");
+    }
+  });
+});
