@@ -27,6 +27,19 @@ describe("output errors", () => {
     expect(r.err).toContain("cannot open json output /nonexistent-dir/x.json");
   });
 
+  test("an unwritable directory gives a clear error and exit 1", () => {
+    const dir = scratchDir();
+    Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", dir]);
+    try {
+      const r = run("-o", `cbor:${join(dir, "log.cbor")}`, "--duration", "1");
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`cannot open cbor output ${join(dir, "log.cbor")}`);
+      expect(r.err).toContain("read-only");
+    } finally {
+      Bun.spawnSync(["umount", dir]);
+    }
+  });
+
   test("a full disk stops capture with a clear error", async () => {
     const capture = await Capture.start(["--comm", "mt-trigger", "-o", "json:/dev/full"]);
     trigger("thread");
