@@ -11,7 +11,12 @@ interface Check {
   detail: string;
 }
 
-function probe(result: number, yes: string, no: string): Pick<Check, "ok" | "detail"> {
+// libbpf's probes load tiny programs; without privileges they fail as if the
+// feature were missing, so their answer only counts when we may load BPF.
+let privileged = false;
+
+function probe(result: number, yes: string, no: string, needsPrivileges = true): Pick<Check, "ok" | "detail"> {
+  if (needsPrivileges && !privileged) return { ok: undefined, detail: "cannot tell without privileges (run doctor as root)" };
   if (result > 0) return { ok: true, detail: yes };
   if (result === 0) return { ok: false, detail: no };
   return { ok: undefined, detail: `could not probe (errno ${-result}${-result === 1 ? ", needs root" : ""})` };
@@ -27,6 +32,7 @@ function kernelConfigured(name: string): boolean | undefined {
 export function doctor(): number {
   const lib = native();
   const privileges = bpfPrivileges();
+  privileged = privileges.ok;
   const checks: Check[] = [];
   const add = (what: string, r: Pick<Check, "ok" | "detail">) => checks.push({ what, ...r });
 
@@ -48,7 +54,7 @@ export function doctor(): number {
   add("loadable modules", modules
     ? { ok: true, detail: "CONFIG_MODULES on: module syscalls and tracepoints exist" }
     : { ok: false, detail: "no /proc/modules: kernel built without modules; module syscalls fail with ENOSYS, and modtrace still reports those attempts" });
-  add("module syscall functions", probe(syscallFn, "__x64_sys_finit_module in kernel BTF", "no __x64_sys_finit_module in kernel BTF"));
+  add("module syscall functions", probe(syscallFn, "__x64_sys_finit_module in kernel BTF", "no __x64_sys_finit_module in kernel BTF", false));
 
   for (const c of checks) {
     const mark = c.ok === true ? "yes" : c.ok === false ? "no " : "?  ";

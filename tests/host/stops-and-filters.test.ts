@@ -80,6 +80,14 @@ describe("stopping, text output and filters", () => {
     expect(run.stderr.toString()).toContain("CAP_BPF");
   });
 
+  test("doctor without privileges says what it cannot tell instead of guessing", () => {
+    const run = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MODTRACE, "doctor"], { stdout: "pipe" });
+    const out = run.stdout.toString();
+    expect(run.exitCode).toBe(1);
+    expect(out).toMatch(/^no\s+privileges\s+missing CAP_BPF/m);
+    expect(out).toMatch(/^\?\s+ring buffer\s+cannot tell without privileges/m);
+  });
+
   test("doctor reports this kernel's raw tracepoints and ring buffer", () => {
     const run = Bun.spawnSync([MODTRACE, "doctor"], { stdout: "pipe" });
     const out = run.stdout.toString();
