@@ -20,28 +20,20 @@ function pad(from: usize, width: i32): void {
   out.spaces(used < width ? width - used : 1);
 }
 
+function cell(title: string, width: i32): void {
+  const at = out.length;
+  out.ascii(title);
+  pad(at, width);
+}
+
 export function writeHeader(): void {
-  let at = out.length;
-  out.ascii("TIME(UTC)");
-  pad(at, W_TIME);
-  at = out.length;
-  out.ascii("UID");
-  pad(at, W_UID);
-  at = out.length;
-  out.ascii("COMM");
-  pad(at, W_COMM);
-  at = out.length;
-  out.ascii("PID");
-  pad(at, W_PID);
-  at = out.length;
-  out.ascii("TID");
-  pad(at, W_TID);
-  at = out.length;
-  out.ascii("RET");
-  pad(at, W_RET);
-  at = out.length;
-  out.ascii("EVENT");
-  pad(at, W_EVENT);
+  cell("TIME(UTC)", W_TIME);
+  cell("UID", W_UID);
+  cell("COMM", W_COMM);
+  cell("PID", W_PID);
+  cell("TID", W_TID);
+  cell("RET", W_RET);
+  cell("EVENT", W_EVENT);
   out.ascii("ARGS\n");
 }
 
