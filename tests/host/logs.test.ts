@@ -27,6 +27,13 @@ describe("cbor logs", () => {
     expect(asText.out.equals(readFileSync(text))).toBe(true);
     const selected = modtrace("read", cbor, "-o", "json", "-e", "finit_module");
     expect(selected.out.toString().trim().split("\n").length).toBe(1);
+    const lines = (out: Buffer) => out.toString().split("\n").filter(Boolean).length;
+    const first = JSON.parse(readFileSync(json, "utf8").split("\n")[0]);
+    const firstSecond = String(Math.floor(first.timestamp / 1e9));
+    expect(lines(modtrace("read", cbor, "-o", "json", "--until", String(Number(firstSecond) - 1)).out)).toBe(0);
+    expect(lines(modtrace("read", cbor, "-o", "json", "--since", firstSecond).out)).toBe(507);
+    expect(lines(modtrace("read", cbor, "-o", "json", "--pid", String(first.hostProcessId)).out)).toBe(6);
+    expect(modtrace("read", cbor, "--since", "yesterday-ish").code).toBe(2);
   });
 
   test("rotation: files that sort by time, each a whole log, read together as one", async () => {
