@@ -10,10 +10,10 @@ SHIM_LIBS  := $(DEPS)/lib/libbpf.a $(DEPS)/lib/libelf_pic.a $(DEPS)/lib/libz.a
 
 all: dist/modtrace
 
-build/syscall_events.bpf.o: bpf/syscall_events.bpf.c $(wildcard bpf/*.h) | build
+build/modtrace.bpf.o: bpf/modtrace.bpf.c $(wildcard bpf/*.h) | build
 	clang $(BPF_CFLAGS) -c $< -o $@
 
-$(GENERATED)/layout.ts: build/syscall_events.bpf.o decoder/gen-layout.ts bpf/events.h
+$(GENERATED)/layout.ts: build/modtrace.bpf.o decoder/gen-layout.ts bpf/events.h
 	$(BUN) decoder/gen-layout.ts $< $@
 
 $(GENERATED)/names.ts: decoder/gen-kernel-names.ts
@@ -30,7 +30,7 @@ build/libmodtrace.so: loader/shim.c loader/probe.c bpf/events.h $(SHIM_LIBS) | b
 tests/trigger: tests/trigger.c
 	gcc -O2 -Wall -Werror -pthread -o $@ $<
 
-dist/modtrace: build/libmodtrace.so build/syscall_events.bpf.o build/decoder.wasm \
+dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o build/decoder.wasm \
                $(wildcard cmd/*.ts cmd/*/*.ts loader/*.ts decoder/*.ts) $(GENERATED)/layout.ts package.json | dist
 	$(BUN) build --compile --minify --sourcemap cmd/main.ts --outfile $@
 

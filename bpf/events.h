@@ -14,7 +14,7 @@
 #endif
 
 /* Bumped whenever the record layout changes; the decoder refuses others. */
-#define MT_LAYOUT_VERSION 1
+#define MT_LAYOUT_VERSION 2
 
 #define MT_COMM_LEN 16
 /* Bytes kept of each string, NUL included. Longer strings are cut and marked
@@ -27,7 +27,11 @@ enum mt_event {
 	MT_EVENT_INIT_MODULE = 1,
 	MT_EVENT_FINIT_MODULE = 2,
 	MT_EVENT_DELETE_MODULE = 3,
-	MT_EVENT_COUNT = 4,
+	MT_EVENT_MODULE_LOAD = 4,    /* tracepoint module:module_load */
+	MT_EVENT_MODULE_FREE = 5,    /* tracepoint module:module_free */
+	MT_EVENT_DO_INIT_MODULE = 6, /* return of do_init_module(): the module's init ran */
+	MT_EVENT_MODULE_REQUEST = 7, /* tracepoint module:module_request: a kernel autoload */
+	MT_EVENT_COUNT = 8,
 };
 
 /* Which hook produced a record: the attach mode. */
@@ -35,14 +39,18 @@ enum mt_hook {
 	MT_HOOK_RAW_SYSCALLS = 1,
 	MT_HOOK_KPROBE = 2,
 	MT_HOOK_FENTRY = 3,
+	MT_HOOK_TRACEPOINT = 4,
 };
 
 /* The string slots of a record. */
 enum mt_str_slot {
-	MT_SLOT_EXE = 0,   /* executable of the calling process */
-	MT_SLOT_ARG = 1,   /* delete_module name, init/finit_module param_values */
-	MT_SLOT_FILE = 2,  /* path of finit_module's fd */
-	MT_SLOT_COUNT = 3,
+	MT_SLOT_EXE = 0,        /* executable of the calling process */
+	MT_SLOT_ARG = 1,        /* delete_module name, init/finit_module param_values, module_request name */
+	MT_SLOT_FILE = 2,       /* path of finit_module's fd (also on the module_load it caused) */
+	MT_SLOT_MODULE = 3,     /* the module's name as the kernel has it */
+	MT_SLOT_VERSION = 4,    /* MODULE_VERSION() */
+	MT_SLOT_SRCVERSION = 5, /* checksum of the module's source */
+	MT_SLOT_COUNT = 6,
 };
 
 /* What a string slot holds. */
@@ -51,6 +59,13 @@ enum mt_str_state {
 	MT_STR_OK = 1,
 	MT_STR_TRUNCATED = 2, /* longer than MT_STR_LEN - 1 bytes */
 	MT_STR_FAULT = 3,     /* NULL or unreadable pointer, or no such fd */
+};
+
+/* struct mt_record.flags */
+enum mt_record_flag {
+	MT_FLAG_SIG_OK_KNOWN = 1, /* the kernel has module signatures: sig_ok is meaningful */
+	MT_FLAG_SIG_OK = 2,
+	MT_FLAG_IN_SYSCALL = 4,   /* a kernel-side event inside a traced module syscall: call_id is set */
 };
 
 /* Per-CPU counters kept by the BPF side, summed by the loader. */
@@ -82,7 +97,9 @@ struct mt_record {
 	__u64 boot_ns;       /* bpf_ktime_get_boot_ns() at syscall entry */
 	__u64 cgroup_id;
 	__s64 ret;           /* syscall return value: 0 or -errno */
-	__u64 args[3];       /* the syscall's integer arguments, as passed */
+	__u64 args[3];       /* the syscall's integer arguments, as passed (module_request: wait) */
+	__u64 call_id;       /* boot_ns of the module syscall this event belongs to, or caused it */
+	__u64 taints;        /* struct module.taints: bits are TAINT_* of include/linux/panic.h */
 	__u32 host_pid;      /* tgid in the initial pid namespace */
 	__u32 host_tid;
 	__u32 host_ppid;
@@ -94,17 +111,17 @@ struct mt_record {
 	__u32 mnt_ns;        /* namespace inode numbers */
 	__u32 pid_ns;
 	__u32 file_dev;      /* finit_module fd's file: kernel dev_t (major << 20 | minor) */
-	__u32 pad0;
+	__u32 flags;         /* enum mt_record_flag bits */
 	__u64 file_ino;
 	__u16 str_len[MT_SLOT_COUNT];  /* bytes used in each slot, NUL excluded */
 	__u8 str_state[MT_SLOT_COUNT]; /* enum mt_str_state */
-	__u8 pad1[7];
+	__u8 pad1[6];
 	char comm[MT_COMM_LEN];
 	char str[MT_SLOT_COUNT][MT_STR_LEN];
 };
 
 _Static_assert(sizeof(struct mt_config) == 8, "mt_config layout");
-_Static_assert(sizeof(struct mt_record) == 144 + MT_SLOT_COUNT * MT_STR_LEN,
+_Static_assert(sizeof(struct mt_record) == 168 + MT_SLOT_COUNT * MT_STR_LEN,
 	       "mt_record layout");
 _Static_assert(sizeof(struct mt_record) % 8 == 0, "records stay 8-byte aligned");
 

@@ -5,6 +5,9 @@
  * in any order and at any offset. Kernel-version differences belong here. */
 #ifndef MODTRACE_KERNEL_H
 #define MODTRACE_KERNEL_H
+/* This header plays vmlinux.h's part: bpf_tracing.h then uses the kernel's
+ * register names (di, si, …) rather than user space's (rdi, rsi, …). */
+#define __VMLINUX_H__
 
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -27,6 +30,10 @@ struct pt_regs {
 	unsigned long si;
 	unsigned long di;
 	unsigned long orig_ax;
+	unsigned long ax;
+	unsigned long bp;
+	unsigned long sp;
+	unsigned long ip;
 };
 
 struct ns_common {
@@ -112,6 +119,15 @@ struct files_struct {
 
 struct mm_struct {
 	struct file *exe_file;
+};
+
+/* include/linux/module.h */
+struct module {
+	char name[56];
+	const char *version;
+	const char *srcversion;
+	unsigned long taints;
+	bool sig_ok; /* only with CONFIG_MODULE_SIG: check bpf_core_field_exists() */
 };
 
 struct task_struct {

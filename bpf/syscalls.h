@@ -12,6 +12,8 @@
 #define MT_SYSCALL_ARG1(regs) BPF_CORE_READ(regs, si)
 #define MT_SYSCALL_ARG2(regs) BPF_CORE_READ(regs, dx)
 #define MT_SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+/* What the kernel calls its syscall functions (fentry targets). */
+#define MT_SYSCALL_PREFIX "__x64_sys_"
 #else
 #error "modtrace's BPF objects are built for x86_64 only so far"
 #endif

@@ -8,6 +8,7 @@ import { bpfPrivileges } from "../loader/capabilities";
 import { native } from "../loader/native";
 import { Session, SessionError } from "../loader/session";
 import type { EventInfo } from "../loader/events";
+import type { AttachRequest } from "../loader/attach-plan";
 import { CborLog, type Rotation } from "./log/cbor-log";
 import { headerItem, trailerItem, type HeaderFields } from "./log-items";
 import { OutputError, Sink, type Format, type OutputSpec } from "./outputs";
@@ -24,6 +25,7 @@ export interface CaptureOptions {
   count?: number;
   ringBytes: number;
   rotation: Rotation;
+  attach: AttachRequest;
   argv: string[];
 }
 
@@ -48,7 +50,6 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const decoder = await Decoder.load(readFileSync(wasmPath));
   const bootTimeNs = BigInt(native().mt_clock_offset_ns());
   decoder.setClockOffset(bootTimeNs);
-  const eventNames = opts.events.map((e) => e.name);
   const sinks = opts.outputs.filter((spec) => spec.format !== "cbor" || !spec.path).map((spec) => Sink.open(spec));
 
   let session: Session;
@@ -60,12 +61,15 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
 
+  const { events: attached, unavailable } = session.attached;
+  const eventNames = attached.map((a) => a.event.name);
   const header: HeaderFields = {
     startNs: BigInt(Date.now()) * 1_000_000n,
     bootTimeNs,
     events: eventNames,
+    hooks: Object.fromEntries(attached.map((a) => [a.event.name, a.hook])),
+    unavailable: Object.fromEntries(unavailable.map((u) => [u.event.name, u.why])),
     filters: { pids: opts.pids, uids: opts.uids, comms: opts.comms },
-    hook: session.attached.hook,
     argv: opts.argv,
   };
   let logs: CborLog[] = [];
@@ -80,7 +84,10 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     if (sink.spec.format === "cbor") sink.write(headerItem(header, 1));
     if (sink.spec.format === "text") sink.write(decoder.textHeader());
   }
-  say(`capturing ${eventNames.join(", ")} (attach: ${session.attached.hook}); Ctrl-C to stop`);
+  for (const u of unavailable) say(`${u.event.name} unavailable: ${u.why}`);
+  const byHook = new Map<string, string[]>();
+  for (const a of attached) byHook.set(a.hook, [...(byHook.get(a.hook) ?? []), a.event.name]);
+  say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}; Ctrl-C to stop`);
 
   let stopping = false;
   const stop = () => (stopping = true);
@@ -127,7 +134,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
 
   const losses = session.losses();
   session.close();
-  const counts = Object.fromEntries(opts.events.map((e) => [e.name, decoder.count(e.id)]));
+  const counts = Object.fromEntries(attached.map((a) => [a.event.name, decoder.count(a.event.id)]));
   const lost = losses.lostRingbuf + losses.lostInflight;
   const totals = { endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses };
   for (const sink of sinks) {

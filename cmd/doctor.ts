@@ -2,7 +2,9 @@
 // use it. Attaches nothing; probes that need privileges say so.
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
+import { planAttach } from "../loader/attach-plan";
 import { bpfPrivileges } from "../loader/capabilities";
+import { EVENTS, hookLabel } from "../loader/events";
 import { cString, native } from "../loader/native";
 
 interface Check {
@@ -60,9 +62,15 @@ export function doctor(): number {
     const mark = c.ok === true ? "yes" : c.ok === false ? "no " : "?  ";
     process.stdout.write(`${mark}  ${c.what.padEnd(26)} ${c.detail}\n`);
   }
+  if (privileged) {
+    const plan = planAttach(EVENTS, "auto");
+    process.stdout.write("\nWhat capture would attach (--attach auto):\n");
+    for (const p of plan.planned) process.stdout.write(`  ${p.event.name.padEnd(15)} ${hookLabel(p.event, p.mode)}\n`);
+    for (const u of plan.unavailable) process.stdout.write(`  ${u.event.name.padEnd(15)} unavailable: ${u.why}\n`);
+  }
   const canCapture = privileges.ok && checks.find((c) => c.what === "raw tracepoints")?.ok && checks.find((c) => c.what === "ring buffer")?.ok;
   process.stdout.write(canCapture
-    ? "\nmodtrace capture can run here (syscall events through raw_syscalls).\n"
+    ? "\nmodtrace capture can run here.\n"
     : "\nmodtrace capture cannot run here as things stand: see the 'no' lines above.\n");
   return canCapture ? 0 : 1;
 }

@@ -13,9 +13,10 @@ export const LOG_FORMAT_VERSION = 1;
 export interface HeaderFields {
   startNs: bigint;
   bootTimeNs: bigint; // wall-clock time of boot: timestamp minus this is the kernel's boot-time clock
-  events: string[];
+  events: string[]; // the events attached
+  hooks: Record<string, string>; // event -> hook it got
+  unavailable: Record<string, string>; // event -> why it could not be attached
   filters: { pids: number[]; uids: number[]; comms: string[] };
-  hook: string;
   argv: string[];
 }
 
@@ -30,8 +31,9 @@ export function headerItem(h: HeaderFields, part: number): Uint8Array {
     start: h.startNs,
     part,
     events: h.events,
+    hooks: h.hooks,
+    unavailable: h.unavailable,
     filters: h.filters,
-    hook: h.hook,
     commandLine: h.argv,
   });
 }

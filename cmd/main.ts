@@ -2,7 +2,7 @@
 // modtrace's command line. commander parses it (cliffy, the card's choice,
 // is Deno-only); usage errors exit 2, runtime failures 1.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { EVENTS, eventByName, type EventInfo } from "../loader/events";
+import { EVENTS, eventByName, hookLabel, programsFor, type EventInfo } from "../loader/events";
 import { capture, CaptureError } from "./capture";
 import { doctor } from "./doctor";
 import { read } from "./read";
@@ -93,6 +93,15 @@ Examples:
   sudo modtrace -o cbor:/var/log/mod.cbor -o text log to a file and watch
   sudo modtrace -o json -e finit_module,delete_module --duration 60
   sudo modtrace --comm insmod --count 1           stop after the first event
+  sudo modtrace --attach raw                      force the raw_syscalls hook
+
+Attach modes (--attach) for init_module, finit_module, delete_module:
+  fentry  fentry/fexit on the syscall functions: costs nothing to other syscalls
+  kprobe  ksyscall kprobes on the same functions
+  raw     raw_syscalls sys_enter/sys_exit: every kernel has it, every syscall pays
+  auto    the first of those this kernel supports (the default)
+Kernel-side events use the module tracepoints, and fexit (or a kretprobe) on
+do_init_module. Events this kernel cannot hook are reported and skipped.
 
 Output formats (-o FORMAT[:PATH], repeatable; standard output when no PATH):
   text  aligned columns: TIME(UTC) UID COMM PID TID RET EVENT ARGS
@@ -122,6 +131,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--comm <name>", "only processes with this command name (first 15 bytes)").argParser(collect(String)))
     .addOption(new Option("--duration <sec>", "stop after this many seconds").argParser(positiveNumber("--duration")))
     .addOption(new Option("--count <n>", "stop after this many events").argParser(nonNegativeInt("--count")))
+    .addOption(new Option("--attach <mode>", "how syscall events are hooked: auto picks the cheapest this kernel has").choices(["auto", "fentry", "kprobe", "raw"]).default("auto"))
     .addOption(new Option("--buffer-size <MiB>", "kernel ring buffer size, a power of two").default(16 << 20, "16").argParser(ringBytes))
     .addOption(new Option("--rotate-size <bytes>", "start a new cbor file at this size (K, M, G suffixes)").argParser(byteSize))
     .addOption(new Option("--rotate-count <n>", "keep at most this many cbor files").argParser(nonNegativeInt("--rotate-count")))
@@ -149,6 +159,7 @@ export function buildProgram(run: { exitCode: number }): Command {
         count: o.count,
         ringBytes: o.bufferSize,
         rotation: { sizeBytes: o.rotateSize, count: o.rotateCount },
+        attach: o.attach,
         argv: process.argv.slice(1),
       });
     });
@@ -188,7 +199,8 @@ Examples:
     .description("list the events modtrace can capture, with their arguments and hooks")
     .action(() => {
       for (const e of EVENTS) {
-        process.stdout.write(`${e.name.padEnd(15)} ${e.about}\n${"".padEnd(15)} args: ${e.args.map((a) => a.name).join(", ")}\n${"".padEnd(15)} hook: ${e.hooks}\n`);
+        const hooks = (["fentry", "kprobe", "raw", "tracepoint"] as const).filter((m) => programsFor(e, m).length).map((m) => hookLabel(e, m));
+        process.stdout.write(`${e.name.padEnd(15)} ${e.about}\n${"".padEnd(15)} args: ${e.args.map((a) => a.name).join(", ")}\n${"".padEnd(15)} hooks, preferred first: ${hooks.join(" → ")}\n`);
       }
     });
 

@@ -2,7 +2,7 @@
 // the record layout: offsets and sizes from the compiled BPF object's BTF
 // (what the compiler really laid out), enum values and #defines from the
 // header (BTF keeps only enums that type some variable).
-//   bun decoder/gen-layout.ts build/syscall_events.bpf.o decoder/assembly/generated/layout.ts
+//   bun decoder/gen-layout.ts build/modtrace.bpf.o decoder/assembly/generated/layout.ts
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 

@@ -10,6 +10,8 @@ import shimPath from "../build/libmodtrace.so" with { type: "file" };
 
 const symbols = {
   mt_open: { args: [FFIType.ptr, FFIType.u64, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.ptr },
+  mt_set_autoload: { args: [FFIType.ptr, FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
+  mt_load: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_configure: { args: [FFIType.ptr, FFIType.u32, FFIType.u32], returns: FFIType.i32 },
   mt_filter_add: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
   mt_attach: { args: [FFIType.ptr, FFIType.cstring, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
@@ -23,6 +25,7 @@ const symbols = {
   mt_probe_prog_tracing: { args: [], returns: FFIType.i32 },
   mt_probe_helper_loop: { args: [], returns: FFIType.i32 },
   mt_probe_kernel_function: { args: [FFIType.cstring], returns: FFIType.i32 },
+  mt_probe_kernel_tracepoint: { args: [FFIType.cstring], returns: FFIType.i32 },
 } as const;
 
 const MFD_CLOEXEC = 1;

@@ -1,6 +1,7 @@
 /* What this kernel supports, for `modtrace doctor` and for choosing hooks.
  * Probing loads tiny programs through libbpf but attaches nothing. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -38,6 +39,22 @@ EXPORT int mt_probe_kernel_function(const char *name)
 	if (!btf)
 		return -errno;
 	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	btf__free(btf);
+	return id > 0 ? 1 : 0;
+}
+
+/* 1 when the kernel has a BTF-typed tracepoint of this name (what tp_btf
+ * programs attach to: libbpf looks for the btf_trace_<name> typedef). */
+EXPORT int mt_probe_kernel_tracepoint(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	char typedef_name[128];
+	int id;
+
+	if (!btf)
+		return -errno;
+	snprintf(typedef_name, sizeof(typedef_name), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(btf, typedef_name, BTF_KIND_TYPEDEF);
 	btf__free(btf);
 	return id > 0 ? 1 : 0;
 }

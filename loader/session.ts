@@ -1,22 +1,29 @@
 // A capture session: the BPF object loaded, configured, attached, and drained.
 import { ptr, type Pointer } from "bun:ffi";
 import { readFileSync } from "node:fs";
-import objectPath from "../build/syscall_events.bpf.o" with { type: "file" };
+import objectPath from "../build/modtrace.bpf.o" with { type: "file" };
 import * as layout from "../decoder/assembly/generated/layout";
 import { native, cString } from "./native";
-import type { EventInfo } from "./events";
+import { ALL_PROGRAMS, hookLabel, programsFor, type EventInfo } from "./events";
+import { planAttach, type AttachRequest, type Planned, type Unavailable } from "./attach-plan";
 
 export interface SessionOptions {
   events: EventInfo[];
+  attach: AttachRequest;
   pids: number[];
   uids: number[];
   comms: string[];
   ringBytes: number;
 }
 
+export interface AttachedEvent {
+  event: EventInfo;
+  hook: string; // e.g. "fentry/fexit", "tracepoint module:module_load"
+}
+
 export interface Attached {
-  events: EventInfo[];
-  hook: string;
+  events: AttachedEvent[];
+  unavailable: Unavailable[];
 }
 
 export interface LossCounters {
@@ -39,22 +46,43 @@ export class Session {
 
   static open(opts: SessionOptions): Session {
     const lib = native();
+    const plan = planAttach(opts.events, opts.attach);
+    if (!plan.planned.length)
+      throw new SessionError(`none of the events can be attached on this kernel: ${plan.unavailable.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
     const object = readFileSync(objectPath);
     const err = Buffer.alloc(ERR_LEN);
     const handle = lib.mt_open(object, object.length, opts.ringBytes, err, ERR_LEN);
     if (!handle) throw new SessionError(errorText(err));
-    const session = new Session(handle, { events: opts.events, hook: "raw_syscalls" });
+    const wanted = new Set(plan.planned.flatMap((p) => programsFor(p.event, p.mode)));
+    for (const program of ALL_PROGRAMS) lib.mt_set_autoload(handle, cString(program), wanted.has(program) ? 1 : 0);
+    const attached: Attached = { events: [], unavailable: [...plan.unavailable] };
+    const session = new Session(handle, attached);
     try {
+      if (lib.mt_load(handle, err, ERR_LEN) < 0) throw new SessionError(errorText(err));
       session.configure(opts);
-      for (const program of ["on_sys_enter", "on_sys_exit"]) {
-        if (lib.mt_attach(handle, cString(program), err, ERR_LEN) < 0)
-          throw new SessionError(`attaching ${program} to raw_syscalls: ${errorText(err)}`);
-      }
+      session.attach(plan.planned, err);
     } catch (e) {
       session.close();
       throw e;
     }
+    if (!attached.events.length)
+      throw new SessionError(`no event could be attached: ${attached.unavailable.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
     return session;
+  }
+
+  /** Attaches each planned event; one that fails is reported, the rest go on. */
+  private attach(planned: Planned[], err: Buffer) {
+    const lib = native();
+    const done = new Map<string, string | undefined>(); // program -> error, for programs shared by events
+    for (const p of planned) {
+      let failure: string | undefined;
+      for (const program of programsFor(p.event, p.mode)) {
+        if (!done.has(program)) done.set(program, lib.mt_attach(this.handle, cString(program), err, ERR_LEN) < 0 ? errorText(err) : undefined);
+        failure ??= done.get(program);
+      }
+      if (failure) this.attached.unavailable.push({ event: p.event, why: `attaching ${p.mode} failed: ${failure}` });
+      else this.attached.events.push({ event: p.event, hook: hookLabel(p.event, p.mode) });
+    }
   }
 
   private configure(opts: SessionOptions) {
@@ -73,6 +101,7 @@ export class Session {
       add(layout.FILTER_COMM, key, `--comm ${comm}`);
     }
     const mask = opts.events.reduce((m, e) => m | (1 << e.id), 0);
+    // Only the programs of attached events run, so the mask can name them all.
     const rc = lib.mt_configure(this.handle, mask, filters);
     if (rc < 0) throw new SessionError(`writing the kernel-side configuration failed (errno ${-rc})`);
   }

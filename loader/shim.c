@@ -25,7 +25,7 @@
 struct mt_session {
 	struct bpf_object *obj;
 	struct ring_buffer *ring;
-	struct bpf_link *links[8];
+	struct bpf_link *links[32];
 	int link_count;
 	uint8_t *batch;
 	uint32_t batch_cap;
@@ -99,21 +99,36 @@ EXPORT struct mt_session *mt_open(const void *object, uint64_t object_len, uint3
 		set_error(err, err_len, "sizing the ring buffer", events ? rc : ENOENT);
 		goto fail;
 	}
-	rc = bpf_object__load(s->obj);
-	if (rc) {
-		set_error(err, err_len, "loading the BPF programs into the kernel", rc);
-		goto fail;
-	}
-	s->ring = ring_buffer__new(bpf_map__fd(events), copy_sample, s, NULL);
-	if (!s->ring) {
-		set_error(err, err_len, "opening the ring buffer", errno);
-		goto fail;
-	}
 	return s;
 fail:
 	bpf_object__close(s->obj);
 	free(s);
 	return NULL;
+}
+
+/* Chooses, before mt_load(), whether a program goes into the kernel. */
+EXPORT int mt_set_autoload(struct mt_session *s, const char *program, int on)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(s->obj, program);
+
+	return prog ? bpf_program__set_autoload(prog, on) : -ENOENT;
+}
+
+EXPORT int mt_load(struct mt_session *s, char *err, uint32_t err_len)
+{
+	int rc = bpf_object__load(s->obj);
+
+	if (rc) {
+		set_error(err, err_len, "loading the BPF programs into the kernel", rc);
+		return rc;
+	}
+	s->ring = ring_buffer__new(bpf_object__find_map_fd_by_name(s->obj, "events"), copy_sample, s, NULL);
+	if (!s->ring) {
+		rc = -errno;
+		set_error(err, err_len, "opening the ring buffer", rc);
+		return rc;
+	}
+	return 0;
 }
 
 EXPORT int mt_configure(struct mt_session *s, uint32_t event_mask, uint32_t filters)

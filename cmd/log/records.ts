@@ -63,18 +63,38 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
   bytes.set(comm.subarray(0, layout.COMM_LEN - 1), at + layout.REC_OFF_COMM);
   slot(layout.SLOT_EXE, { value: e.executable?.path, ...e.executable }, "executable.path");
 
+  let flags = 0;
+  const bool = (v: unknown, what: string) => {
+    if (typeof v !== "boolean") throw new RecordError(`${what} is not a boolean`);
+    return v;
+  };
   const targets: Record<ArgSource, (a: any) => void> = {
     args0: (a) => u64(layout.REC_OFF_ARGS, a.value, a.name),
     args1: (a) => u64(layout.REC_OFF_ARGS + 8, a.value, a.name),
     args2: (a) => u64(layout.REC_OFF_ARGS + 16, a.value, a.name),
+    waitFlag: (a) => u64(layout.REC_OFF_ARGS, bool(a.value, a.name) ? 1 : 0, a.name),
     strArg: (a) => slot(layout.SLOT_ARG, a, a.name),
     strFile: (a) => slot(layout.SLOT_FILE, a, a.name),
+    strModule: (a) => slot(layout.SLOT_MODULE, a, a.name),
+    strVersion: (a) => slot(layout.SLOT_VERSION, a, a.name),
+    strSrcversion: (a) => slot(layout.SLOT_SRCVERSION, a, a.name),
     fileDev: (a) => u32(layout.REC_OFF_FILE_DEV, a.value, a.name),
     fileIno: (a) => u64(layout.REC_OFF_FILE_INO, a.value, a.name),
+    taints: (a) => u64(layout.REC_OFF_TAINTS, a.value, a.name),
+    sigOk: (a) => {
+      if (a.value === null) return;
+      flags |= layout.FLAG_SIG_OK_KNOWN | (bool(a.value, a.name) ? layout.FLAG_SIG_OK : 0);
+    },
   };
   for (const spec of info.args) {
     const a = e.args.find((x: any) => x?.name === spec.name);
     if (!a) throw new RecordError(`${e.eventName} has no argument ${spec.name}`);
     targets[spec.from](a);
   }
+  if (e.callId !== undefined) {
+    u64(layout.REC_OFF_CALL_ID, e.callId, "callId");
+    if (info.kind !== "syscall") flags |= layout.FLAG_IN_SYSCALL;
+  }
+  if (e.moduleName !== undefined) slot(layout.SLOT_MODULE, { value: e.moduleName }, "moduleName");
+  view.setUint32(at + layout.REC_OFF_FLAGS, flags, true);
 }

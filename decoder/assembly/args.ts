@@ -6,6 +6,7 @@ import * as out from "./output";
 import * as s from "./structured";
 import * as utf8 from "./utf8";
 import { arg, strLen, strPtr, strState, u32At, u64At } from "./record";
+import { TAINT_BITS, TAINT_NAMES } from "./taints";
 
 export const TEXT: u32 = 0;
 let mode: u32 = TEXT;
@@ -46,6 +47,26 @@ function argInt(name: string, type: string, v: i64): void {
   if (mode == TEXT) out.signedDecimal(v);
   else {
     s.int(v);
+    s.endMap();
+  }
+}
+
+function argBool(name: string, v: bool): void {
+  start(name, "bool", 3);
+  if (mode == TEXT) out.ascii(v ? "true" : "false");
+  else {
+    s.boolean(v);
+    s.endMap();
+  }
+}
+
+/** A bool the kernel may not have (sig_ok without CONFIG_MODULE_SIG): null then. */
+function argMaybeBool(name: string, known: bool, v: bool): void {
+  if (known) return argBool(name, v);
+  start(name, "bool", 3);
+  if (mode == TEXT) out.ascii("<none>");
+  else {
+    s.nil();
     s.endMap();
   }
 }
@@ -192,7 +213,23 @@ export function argCount(event: u32): i32 {
   if (event == L.EVENT_INIT_MODULE) return 3;
   if (event == L.EVENT_FINIT_MODULE) return 6;
   if (event == L.EVENT_DELETE_MODULE) return 2;
+  if (event == L.EVENT_MODULE_LOAD) return 8;
+  if (event == L.EVENT_MODULE_FREE) return 1;
+  if (event == L.EVENT_DO_INIT_MODULE) return 3;
+  if (event == L.EVENT_MODULE_REQUEST) return 2;
   return 0;
+}
+
+function moduleArgs(rec: usize): void {
+  argString(rec, L.SLOT_MODULE, "name", "const char*");
+  argString(rec, L.SLOT_VERSION, "version", "const char*");
+  argString(rec, L.SLOT_SRCVERSION, "src_version", "const char*");
+}
+
+function fileArgs(rec: usize): void {
+  argString(rec, L.SLOT_FILE, "pathname", "const char*");
+  argDev("dev", u32At(rec, L.REC_OFF_FILE_DEV));
+  argUint("inode", "unsigned long", u64At(rec, L.REC_OFF_FILE_INO));
 }
 
 export function writeArgs(rec: usize, event: u32): void {
@@ -204,11 +241,22 @@ export function writeArgs(rec: usize, event: u32): void {
     argInt("fd", "int", <i64><i32>arg(rec, 0));
     argString(rec, L.SLOT_ARG, "param_values", "const char*");
     argFlags("flags", "int", <u64><u32>arg(rec, 2), N.FINIT_FLAG_BITS, N.FINIT_FLAG_NAMES);
-    argString(rec, L.SLOT_FILE, "pathname", "const char*");
-    argDev("dev", u32At(rec, L.REC_OFF_FILE_DEV));
-    argUint("inode", "unsigned long", u64At(rec, L.REC_OFF_FILE_INO));
+    fileArgs(rec);
   } else if (event == L.EVENT_DELETE_MODULE) {
     argString(rec, L.SLOT_ARG, "name", "const char*");
     argFlags("flags", "unsigned int", <u64><u32>arg(rec, 1), N.DELETE_FLAG_BITS, N.DELETE_FLAG_NAMES);
+  } else if (event == L.EVENT_MODULE_LOAD) {
+    moduleArgs(rec);
+    argFlags("taints", "unsigned long", u64At(rec, L.REC_OFF_TAINTS), TAINT_BITS, TAINT_NAMES);
+    const flags = u32At(rec, L.REC_OFF_FLAGS);
+    argMaybeBool("sig_ok", (flags & L.FLAG_SIG_OK_KNOWN) != 0, (flags & L.FLAG_SIG_OK) != 0);
+    fileArgs(rec);
+  } else if (event == L.EVENT_MODULE_FREE) {
+    argString(rec, L.SLOT_MODULE, "name", "const char*");
+  } else if (event == L.EVENT_DO_INIT_MODULE) {
+    moduleArgs(rec);
+  } else if (event == L.EVENT_MODULE_REQUEST) {
+    argString(rec, L.SLOT_ARG, "name", "const char*");
+    argBool("wait", arg(rec, 0) != 0);
   }
 }

@@ -3,15 +3,28 @@ import * as L from "./generated/layout";
 import * as out from "./output";
 import * as s from "./structured";
 import * as args from "./args";
-import { errnoName, eventName, hookName, traceeId } from "./events";
-import { commLen, u32At, u64At, u8At } from "./record";
+import { errnoName, eventName, hookName, isSyscall, traceeId } from "./events";
+import { commLen, strLen, strPtr, strState, u32At, u64At, u8At } from "./record";
 import * as utf8 from "./utf8";
 
 // Fixed keys of every event map: timestamp … argsNum, args.
 const FIXED_KEYS = 21;
 
+/** delete_module: did the kernel act on another name than the one read from
+ * the caller's memory at entry (which the caller could change meanwhile)? */
+function nameMismatch(rec: usize): bool {
+  if (strState(rec, L.SLOT_MODULE) != L.STR_OK || strState(rec, L.SLOT_ARG) != L.STR_OK) return false;
+  const n = strLen(rec, L.SLOT_ARG);
+  return n != strLen(rec, L.SLOT_MODULE) || memory.compare(strPtr(rec, L.SLOT_ARG), strPtr(rec, L.SLOT_MODULE), n) != 0;
+}
+
 export function writeEvent(rec: usize, clockOffset: i64): void {
   const event = u8At(rec, L.REC_OFF_EVENT);
+  const callId = u64At(rec, L.REC_OFF_CALL_ID);
+  // A syscall event learns the kernel's name for its module from the
+  // module_load or module_free it caused.
+  const moduleName = isSyscall(event) && strState(rec, L.SLOT_MODULE) != L.STR_ABSENT;
+  const mismatch = event == L.EVENT_DELETE_MODULE && nameMismatch(rec);
   const ret = <i64>u64At(rec, L.REC_OFF_RET);
   const errno = ret < 0 ? errnoName(<u64>-ret) : "";
   const comm = rec + L.REC_OFF_COMM;
@@ -19,7 +32,7 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   const commValid = utf8.isValid(comm, commBytes);
   const name = eventName(event);
 
-  s.beginMap(FIXED_KEYS + (ret < 0 ? 1 : 0) + (commValid ? 0 : 1));
+  s.beginMap(FIXED_KEYS + (ret < 0 ? 1 : 0) + (commValid ? 0 : 1) + (callId ? 1 : 0) + (moduleName ? 1 : 0) + (mismatch ? 1 : 0));
   s.key("timestamp");
   s.uint(<u64>(<i64>u64At(rec, L.REC_OFF_BOOT_NS) + clockOffset));
   s.key("processId");
@@ -60,7 +73,7 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   s.key("eventName");
   s.text(name);
   s.key("syscall");
-  s.text(name);
+  s.text(isSyscall(event) ? name : "");
   s.key("hook");
   s.text(hookName(u8At(rec, L.REC_OFF_HOOK)));
   s.key("returnValue");
@@ -74,6 +87,19 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
       out.decimal(<u64>-ret);
       s.endText();
     }
+  }
+  if (callId) {
+    s.key("callId");
+    s.uint(callId);
+  }
+  if (moduleName) {
+    s.key("moduleName");
+    if (strState(rec, L.SLOT_MODULE) == L.STR_OK) s.textBytes(strPtr(rec, L.SLOT_MODULE), strLen(rec, L.SLOT_MODULE));
+    else s.nil();
+  }
+  if (mismatch) {
+    s.key("nameMismatch");
+    s.boolean(true);
   }
   const count = args.argCount(event);
   s.key("argsNum");

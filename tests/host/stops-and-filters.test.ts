@@ -74,6 +74,24 @@ describe("stopping, text output and filters", () => {
     expect(jsonLines(done.stdout).map((e) => e.eventName)).toEqual(["delete_module"]);
   });
 
+  test("events this kernel cannot hook are reported, the rest keep working", async () => {
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", "json"]);
+    trigger("thread");
+    const done = await capture.stop();
+    expect(jsonLines(done.stdout).length).toBe(1);
+    // This host's kernel has no loadable modules: no module tracepoints.
+    expect(done.stderr).toContain("module_load unavailable: tracepoint: this kernel has no module:module_load tracepoint");
+    expect(done.stderr).toMatch(/capturing init_module, finit_module, delete_module \(raw_syscalls\)/);
+  });
+
+  test("--attach asks for one mode; when nothing can use it, capture says why and fails", () => {
+    const run = Bun.spawnSync([MODTRACE, "--attach", "fentry", "-o", "json"], { stderr: "pipe" });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.toString()).toContain("finit_module (fentry: this kernel cannot attach fentry/fexit programs)");
+    const bad = Bun.spawnSync([MODTRACE, "--attach", "ebpf"], { stderr: "pipe" });
+    expect(bad.exitCode).toBe(2);
+  });
+
   test("without privileges, capture names the missing capability", () => {
     const run = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MODTRACE, "-o", "json"], { stderr: "pipe" });
     expect(run.exitCode).toBe(1);

@@ -22,10 +22,13 @@ describe("command line", () => {
       expect(r.out).toContain(word);
   });
 
-  test("events lists the three syscalls with their arguments", () => {
+  test("events lists every event with its arguments and hooks", () => {
     const r = run("events");
     expect(r.code).toBe(0);
-    expect(r.out).toContain("init_module");
+    for (const name of ["init_module", "finit_module", "delete_module", "module_load", "module_free", "do_init_module", "module_request"])
+      expect(r.out).toContain(`${name} `);
+    expect(r.out).toContain("args: name, version, src_version, taints, sig_ok, pathname, dev, inode");
+    expect(r.out).toContain("hooks, preferred first: fentry/fexit → ksyscall kprobe/kretprobe → raw_syscalls");
     expect(r.out).toContain("args: fd, param_values, flags, pathname, dev, inode");
     expect(r.out).toContain("args: name, flags");
   });

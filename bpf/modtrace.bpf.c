@@ -1,0 +1,173 @@
+/* Every program modtrace can attach. The loader turns autoload off for the
+ * ones this kernel cannot take or the chosen attach mode does not use, so one
+ * object serves a kernel without modules (raw_syscalls only) as well as one
+ * with fentry, kprobes and the module tracepoints. */
+#include "kernel.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "events.h"
+#include "syscalls.h"
+#include "maps.h"
+#include "context.h"
+#include "strings.h"
+#include "record.h"
+#include "syscall_record.h"
+#include "module_record.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline int event_of_syscall(long nr)
+{
+	switch (nr) {
+	case MT_NR_INIT_MODULE:
+		return MT_EVENT_INIT_MODULE;
+	case MT_NR_FINIT_MODULE:
+		return MT_EVENT_FINIT_MODULE;
+	case MT_NR_DELETE_MODULE:
+		return MT_EVENT_DELETE_MODULE;
+	}
+	return 0;
+}
+
+/* --attach raw: every syscall on the host passes through these two. */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+{
+	int event = event_of_syscall(nr);
+
+	if (event)
+		start_call(event, MT_HOOK_RAW_SYSCALLS, MT_SYSCALL_ARG0(regs), MT_SYSCALL_ARG1(regs),
+			   MT_SYSCALL_ARG2(regs));
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	if (event_of_syscall(MT_SYSCALL_NR(regs)))
+		finish_call(ret);
+	return 0;
+}
+
+/* --attach fentry: only the module syscalls pay. The syscall functions take
+ * the user registers. */
+#define FENTRY_SYSCALL(name, event)                                                              \
+	SEC("fentry/" MT_SYSCALL_PREFIX #name)                                                   \
+	int BPF_PROG(fentry_##name, struct pt_regs *regs)                                        \
+	{                                                                                        \
+		start_call(event, MT_HOOK_FENTRY, MT_SYSCALL_ARG0(regs), MT_SYSCALL_ARG1(regs),  \
+			   MT_SYSCALL_ARG2(regs));                                               \
+		return 0;                                                                        \
+	}                                                                                        \
+	SEC("fexit/" MT_SYSCALL_PREFIX #name)                                                    \
+	int BPF_PROG(fexit_##name, struct pt_regs *regs, long ret)                               \
+	{                                                                                        \
+		finish_call(ret);                                                                \
+		return 0;                                                                        \
+	}
+
+FENTRY_SYSCALL(init_module, MT_EVENT_INIT_MODULE)
+FENTRY_SYSCALL(finit_module, MT_EVENT_FINIT_MODULE)
+FENTRY_SYSCALL(delete_module, MT_EVENT_DELETE_MODULE)
+
+/* --attach kprobe: the same through kprobes on the syscall functions. */
+#define KPROBE_SYSCALL(name, event)                                                      \
+	SEC("ksyscall/" #name)                                                           \
+	int BPF_KSYSCALL(ksyscall_##name, u64 a0, u64 a1, u64 a2)                        \
+	{                                                                                \
+		start_call(event, MT_HOOK_KPROBE, a0, a1, a2);                           \
+		return 0;                                                                \
+	}                                                                                \
+	SEC("kretsyscall/" #name)                                                        \
+	int BPF_KRETPROBE(kretsyscall_##name, long ret)                                  \
+	{                                                                                \
+		finish_call(ret);                                                        \
+		return 0;                                                                \
+	}
+
+KPROBE_SYSCALL(init_module, MT_EVENT_INIT_MODULE)
+KPROBE_SYSCALL(finit_module, MT_EVENT_FINIT_MODULE)
+KPROBE_SYSCALL(delete_module, MT_EVENT_DELETE_MODULE)
+
+SEC("tp_btf/module_load")
+int BPF_PROG(tp_module_load, struct module *mod)
+{
+	struct mt_record *rec = begin_module_event(MT_EVENT_MODULE_LOAD, MT_HOOK_TRACEPOINT, mod);
+
+	if (rec)
+		emit(rec);
+	return 0;
+}
+
+SEC("tp_btf/module_free")
+int BPF_PROG(tp_module_free, struct module *mod)
+{
+	struct mt_record *rec = begin_module_event(MT_EVENT_MODULE_FREE, MT_HOOK_TRACEPOINT, mod);
+
+	if (rec)
+		emit(rec);
+	return 0;
+}
+
+SEC("tp_btf/module_request")
+int BPF_PROG(tp_module_request, char *name, bool wait, unsigned long ip)
+{
+	struct mt_record *rec = begin_module_event(MT_EVENT_MODULE_REQUEST, MT_HOOK_TRACEPOINT, NULL);
+
+	if (!rec)
+		return 0;
+	read_kernel_string(rec, MT_SLOT_ARG, name);
+	rec->args[0] = wait;
+	emit(rec);
+	return 0;
+}
+
+SEC("fexit/do_init_module")
+int BPF_PROG(fexit_do_init_module, struct module *mod, int ret)
+{
+	struct mt_record *rec = begin_module_event(MT_EVENT_DO_INIT_MODULE, MT_HOOK_FENTRY, mod);
+
+	if (!rec)
+		return 0;
+	rec->ret = ret;
+	emit(rec);
+	return 0;
+}
+
+/* Without fentry: the module pointer is kept from entry to return. The
+ * module may be freed when init fails, so everything is read at entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, u32);
+	__type(value, struct mt_record);
+} init_inflight SEC(".maps");
+
+SEC("kprobe/do_init_module")
+int BPF_KPROBE(kprobe_do_init_module, struct module *mod)
+{
+	struct mt_record *rec = begin_module_event(MT_EVENT_DO_INIT_MODULE, MT_HOOK_KPROBE, mod);
+	u32 tid;
+
+	if (!rec)
+		return 0;
+	tid = rec->host_tid;
+	if (bpf_map_update_elem(&init_inflight, &tid, rec, BPF_ANY))
+		count(MT_COUNTER_LOST_INFLIGHT);
+	return 0;
+}
+
+SEC("kretprobe/do_init_module")
+int BPF_KRETPROBE(kretprobe_do_init_module, int ret)
+{
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct mt_record *rec = bpf_map_lookup_elem(&init_inflight, &tid);
+
+	if (!rec)
+		return 0;
+	rec->ret = ret;
+	emit(rec);
+	bpf_map_delete_elem(&init_inflight, &tid);
+	return 0;
+}

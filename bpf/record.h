@@ -1,0 +1,47 @@
+/* Starting and sending a record: the steps every event shares. */
+#ifndef MODTRACE_RECORD_H
+#define MODTRACE_RECORD_H
+
+/* A zeroed record in per-CPU scratch with the process context filled in, or
+ * NULL when the event is not wanted or the process is filtered out. */
+static __always_inline struct mt_record *begin_record(int event, int hook)
+{
+	u32 zero = 0;
+	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	struct mt_record *rec;
+	struct task_struct *task;
+	struct file *exe;
+
+	if (!cfg || !(cfg->event_mask & (1u << event)))
+		return NULL;
+	if (!passes_filters(cfg)) {
+		count(MT_COUNTER_FILTERED);
+		return NULL;
+	}
+	rec = bpf_map_lookup_elem(&scratch_record, &zero);
+	if (!rec)
+		return NULL;
+	/* Slots are not cleared: each event sets every slot it uses, and the
+	 * lengths bound what is read of them. */
+	__builtin_memset(rec, 0, sizeof(*rec) - sizeof(rec->str));
+	rec->size = sizeof(*rec);
+	rec->version = MT_LAYOUT_VERSION;
+	rec->event = event;
+	rec->hook = hook;
+	task = (struct task_struct *)bpf_get_current_task();
+	fill_context(rec, task);
+	exe = BPF_CORE_READ(task, mm, exe_file);
+	if (exe)
+		read_path(rec, MT_SLOT_EXE, &exe->f_path);
+	else
+		set_slot(rec, MT_SLOT_EXE, 0, MT_STR_ABSENT);
+	return rec;
+}
+
+static __always_inline void emit(struct mt_record *rec)
+{
+	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), 0))
+		count(MT_COUNTER_LOST_RINGBUF);
+}
+
+#endif

@@ -1,0 +1,90 @@
+// Which hook each event gets on this kernel: the fastest it supports, or the
+// one --attach asks for, and for every event it cannot get, why.
+import { existsSync, readFileSync } from "node:fs";
+import { cString, native } from "./native";
+import type { EventInfo, Mode } from "./events";
+
+export type AttachRequest = "auto" | "fentry" | "kprobe" | "raw";
+
+export interface Planned {
+  event: EventInfo;
+  mode: Mode;
+}
+
+export interface Unavailable {
+  event: EventInfo;
+  why: string;
+}
+
+export interface Plan {
+  planned: Planned[];
+  unavailable: Unavailable[];
+}
+
+const SYSCALL_PREFIX = "__x64_sys_";
+
+/** What the running kernel offers, probed once. */
+class KernelFeatures {
+  private cache = new Map<string, boolean>();
+  private symbols?: Set<string>;
+
+  private once(key: string, probe: () => boolean): boolean {
+    if (!this.cache.has(key)) this.cache.set(key, probe());
+    return this.cache.get(key)!;
+  }
+
+  fentry = () => this.once("fentry", () => native().mt_probe_prog_tracing() > 0);
+  kprobes = () => this.once("kprobes", () => existsSync("/sys/bus/event_source/devices/kprobe"));
+  rawTracepoints = () => this.once("raw", () => native().mt_probe_prog_raw_tracepoint() > 0);
+  btfFunction = (name: string) => this.once(`fn:${name}`, () => native().mt_probe_kernel_function(cString(name)) > 0);
+  tracepoint = (name: string) => this.once(`tp:${name}`, () => native().mt_probe_kernel_tracepoint(cString(name)) > 0);
+  kallsyms = (name: string) => {
+    this.symbols ??= new Set(readFileSync("/proc/kallsyms", "utf8").split("\n").map((l) => l.split(" ")[2]));
+    return this.symbols.has(name);
+  };
+}
+
+/** Why the event cannot use this mode here, or undefined when it can. */
+function whyNot(k: KernelFeatures, e: EventInfo, mode: Mode): string | undefined {
+  const fn = e.kind === "syscall" ? SYSCALL_PREFIX + e.name : e.name;
+  switch (mode) {
+    case "fentry":
+      if (!k.fentry()) return "this kernel cannot attach fentry/fexit programs";
+      if (!k.btfFunction(fn)) return `the kernel's BTF has no function ${fn}`;
+      return undefined;
+    case "kprobe":
+      if (!k.kprobes()) return "this kernel has no kprobes";
+      if (!k.kallsyms(fn)) return `the kernel has no symbol ${fn}`;
+      return undefined;
+    case "raw":
+      return k.rawTracepoints() ? undefined : "this kernel cannot attach raw tracepoint programs";
+    case "tracepoint":
+      return k.tracepoint(e.name) ? undefined : `this kernel has no module:${e.name} tracepoint (built without loadable modules?)`;
+  }
+}
+
+const ORDER: Record<EventInfo["kind"], Mode[]> = {
+  syscall: ["fentry", "kprobe", "raw"],
+  function: ["fentry", "kprobe"],
+  tracepoint: ["tracepoint"],
+};
+
+export function planAttach(events: EventInfo[], request: AttachRequest): Plan {
+  const k = new KernelFeatures();
+  const plan: Plan = { planned: [], unavailable: [] };
+  const candidates = (e: EventInfo): Mode[] => {
+    if (request === "auto" || e.kind === "tracepoint") return ORDER[e.kind];
+    if (e.kind === "function" && request === "raw") return ORDER.function;
+    return [request];
+  };
+  // The syscall events share one mode: the first every one of them can use.
+  const syscalls = events.filter((e) => e.kind === "syscall");
+  const shared = candidates(syscalls[0] ?? events[0]).find((m) => syscalls.every((e) => !whyNot(k, e, m)));
+  for (const e of events) {
+    const modes = e.kind === "syscall" && shared ? [shared] : candidates(e);
+    const mode = modes.find((m) => !whyNot(k, e, m));
+    if (mode) plan.planned.push({ event: e, mode });
+    else plan.unavailable.push({ event: e, why: modes.map((m) => `${m}: ${whyNot(k, e, m)}`).join("; ") });
+  }
+  return plan;
+}
