@@ -123,20 +123,8 @@ int BPF_PROG(tp_module_request, char *name, bool wait, unsigned long ip)
 	return 0;
 }
 
-SEC("fexit/do_init_module")
-int BPF_PROG(fexit_do_init_module, struct module *mod, int ret)
-{
-	struct mt_record *rec = begin_module_event(MT_EVENT_DO_INIT_MODULE, MT_HOOK_FENTRY, mod);
-
-	if (!rec)
-		return 0;
-	rec->ret = ret;
-	emit(rec);
-	return 0;
-}
-
-/* Without fentry: the module pointer is kept from entry to return. The
- * module may be freed when init fails, so everything is read at entry. */
+/* do_init_module: on failure it frees the module before returning, so all
+ * of it is read at entry and kept by thread id until the return value. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
@@ -144,30 +132,54 @@ struct {
 	__type(value, struct mt_record);
 } init_inflight SEC(".maps");
 
-SEC("kprobe/do_init_module")
-int BPF_KPROBE(kprobe_do_init_module, struct module *mod)
+static __always_inline void start_init(struct module *mod, int hook)
 {
-	struct mt_record *rec = begin_module_event(MT_EVENT_DO_INIT_MODULE, MT_HOOK_KPROBE, mod);
+	struct mt_record *rec = begin_module_event(MT_EVENT_DO_INIT_MODULE, hook, mod);
 	u32 tid;
 
 	if (!rec)
-		return 0;
+		return;
 	tid = rec->host_tid;
 	if (bpf_map_update_elem(&init_inflight, &tid, rec, BPF_ANY))
 		count(MT_COUNTER_LOST_INFLIGHT);
+}
+
+static __always_inline void finish_init(int ret)
+{
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct mt_record *rec = bpf_map_lookup_elem(&init_inflight, &tid);
+
+	if (!rec)
+		return;
+	rec->ret = ret;
+	emit(rec);
+	bpf_map_delete_elem(&init_inflight, &tid);
+}
+
+SEC("fentry/do_init_module")
+int BPF_PROG(fentry_do_init_module, struct module *mod)
+{
+	start_init(mod, MT_HOOK_FENTRY);
+	return 0;
+}
+
+SEC("fexit/do_init_module")
+int BPF_PROG(fexit_do_init_module, struct module *mod, int ret)
+{
+	finish_init(ret);
+	return 0;
+}
+
+SEC("kprobe/do_init_module")
+int BPF_KPROBE(kprobe_do_init_module, struct module *mod)
+{
+	start_init(mod, MT_HOOK_KPROBE);
 	return 0;
 }
 
 SEC("kretprobe/do_init_module")
 int BPF_KRETPROBE(kretprobe_do_init_module, int ret)
 {
-	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct mt_record *rec = bpf_map_lookup_elem(&init_inflight, &tid);
-
-	if (!rec)
-		return 0;
-	rec->ret = ret;
-	emit(rec);
-	bpf_map_delete_elem(&init_inflight, &tid);
+	finish_init(ret);
 	return 0;
 }

@@ -45,8 +45,13 @@ static __always_inline void read_user_string(struct mt_record *rec, int slot, co
 	long n = bpf_probe_read_user_str(rec->str[slot], MT_STR_LEN, uptr);
 	char next = 0;
 
-	if (n <= 0) {
+	/* Before 6.6-ish kernels an empty string gives 0, later ones 1 (the NUL). */
+	if (n < 0) {
 		set_slot(rec, slot, 0, MT_STR_FAULT);
+		return;
+	}
+	if (n == 0) {
+		set_slot(rec, slot, 0, MT_STR_OK);
 		return;
 	}
 	/* A full slot is a cut string unless the byte it left out is the NUL. */

@@ -100,8 +100,10 @@ Attach modes (--attach) for init_module, finit_module, delete_module:
   kprobe  ksyscall kprobes on the same functions
   raw     raw_syscalls sys_enter/sys_exit: every kernel has it, every syscall pays
   auto    the first of those this kernel supports (the default)
-Kernel-side events use the module tracepoints, and fexit (or a kretprobe) on
-do_init_module. Events this kernel cannot hook are reported and skipped.
+Kernel-side events use the module tracepoints, and fentry/fexit (kprobes
+with --attach kprobe, or where fentry is missing) on do_init_module. Events
+this kernel cannot hook are reported and skipped; \`modtrace doctor\` shows
+what each event would get here.
 
 Output formats (-o FORMAT[:PATH], repeatable; standard output when no PATH):
   text  aligned columns: TIME(UTC) UID COMM PID TID RET EVENT ARGS

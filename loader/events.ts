@@ -116,7 +116,7 @@ export function programsFor(e: EventInfo, mode: Mode): string[] {
     if (mode === "raw") return ["on_sys_enter", "on_sys_exit"];
   }
   if (e.kind === "function") {
-    if (mode === "fentry") return [`fexit_${e.name}`];
+    if (mode === "fentry") return [`fentry_${e.name}`, `fexit_${e.name}`];
     if (mode === "kprobe") return [`kprobe_${e.name}`, `kretprobe_${e.name}`];
   }
   if (e.kind === "tracepoint" && mode === "tracepoint") return [`tp_${e.name}`];
@@ -131,5 +131,5 @@ export function hookLabel(e: EventInfo, mode: Mode): string {
   if (mode === "raw") return "raw_syscalls";
   if (mode === "tracepoint") return `tracepoint module:${e.name}`;
   if (e.kind === "syscall") return mode === "fentry" ? "fentry/fexit" : "ksyscall kprobe/kretprobe";
-  return mode === "fentry" ? "fexit" : "kprobe/kretprobe";
+  return `${mode === "fentry" ? "fentry/fexit" : "kprobe/kretprobe"} on ${e.name}`;
 }

@@ -1,8 +1,9 @@
 // Runs every test tier and closes with one "N passed, N failed" line.
 // A tier that cannot run here says why and is skipped; with CI=true a skip
 // is a failure, so CI never passes on tests that did not run.
-//   bun tests/run.ts [unit|host ...]
+//   bun tests/run.ts [unit|host|vm ...]
 import { existsSync } from "node:fs";
+import { vmCannotRun } from "./vm/run";
 
 interface Tier {
   name: string;
@@ -22,6 +23,8 @@ const TIERS: Tier[] = [
       return undefined;
     },
   },
+  // Real module loads: Debian's 6.1 kernel under QEMU (software emulation).
+  { name: "vm", dir: "tests/vm", cannotRun: vmCannotRun },
 ];
 
 const ci = process.env.CI === "true";

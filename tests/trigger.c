@@ -7,6 +7,7 @@
  *   trigger thread       delete_module from a second thread
  *   trigger uid UID      delete_module after dropping to uid/gid UID
  *   trigger burst N      N delete_module calls, as fast as possible
+ *   trigger getppid N    N getppid calls: the cost a tracer adds to unrelated syscalls
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static void print_hex(const char *key, const void *p, size_t n)
@@ -131,12 +133,26 @@ int main(int argc, char **argv)
 		delete_module("mt_unprivileged", 15, 0);
 	} else if (!strcmp(scenario, "burst") && argc == 3) {
 		long n = strtol(argv[2], NULL, 10), failures = 0;
+		struct timespec t0, t1;
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		for (long i = 0; i < n; i++)
 			failures += syscall(SYS_delete_module, "mt_burst", 0) < 0;
-		printf("{\"call\":\"burst\",\"pid\":%d,\"calls\":%ld,\"failures\":%ld}\n", getpid(), n, failures);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("{\"call\":\"burst\",\"pid\":%d,\"calls\":%ld,\"failures\":%ld,\"seconds\":%.6f}\n", getpid(), n,
+		       failures, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	} else if (!strcmp(scenario, "getppid") && argc == 3) {
+		long n = strtol(argv[2], NULL, 10);
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (long i = 0; i < n; i++)
+			syscall(SYS_getppid);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("{\"call\":\"getppid\",\"calls\":%ld,\"ns_per_call\":%.1f}\n", n,
+		       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N\n");
 		return 2;
 	}
 	return 0;

@@ -286,7 +286,9 @@ export function baseImage(prep: Prepared, opts: { modules: string[]; modtrace: s
   if (existsSync(image)) return image;
 
   mkdirSync(imagesDir, { recursive: true });
-  for (const old of readdirSync(imagesDir)) if (old.startsWith("base-")) rmSync(join(imagesDir, old), { force: true });
+  // One base image at a time: older ones go (not another run's image in the making).
+  for (const old of readdirSync(imagesDir))
+    if (/^base-[0-9a-f]+\.cpio(\.gz)?$/.test(old)) rmSync(join(imagesDir, old), { force: true });
   const root = mkdtempSync(join(imagesDir, "staging-"));
   try {
     for (const d of ["bin", "sbin", "usr/bin", "usr/sbin", "lib/x86_64-linux-gnu", "lib64", "etc", "proc", "sys", "dev",
@@ -327,8 +329,9 @@ export function baseImage(prep: Prepared, opts: { modules: string[]; modtrace: s
     writeFileSync(join(root, "vm/prelude.sh"), PRELUDE);
     chmodSync(join(root, "init"), 0o755);
     assertNoForbiddenLibraries(root);
-    cpio(root, image + ".tmp", compress);
-    renameSync(image + ".tmp", image);
+    const tmp = `${image}.${process.pid}.tmp`;
+    cpio(root, tmp, compress);
+    renameSync(tmp, image);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
