@@ -70,10 +70,11 @@ enum mt_record_flag {
 
 /* Per-CPU counters kept by the BPF side, summed by the loader. */
 enum mt_counter {
-	MT_COUNTER_LOST_RINGBUF = 0,  /* bpf_ringbuf_output failed: ring full */
+	MT_COUNTER_LOST_RINGBUF = 0,  /* bpf_ringbuf_output failed: the bulk ring was full */
 	MT_COUNTER_LOST_INFLIGHT = 1, /* no slot to hold a call between enter and exit */
 	MT_COUNTER_FILTERED = 2,      /* dropped by --pid/--comm/--uid */
-	MT_COUNTER_COUNT = 3,
+	MT_COUNTER_LOST_PRIORITY = 3, /* the priority ring was full */
+	MT_COUNTER_COUNT = 4,
 };
 
 /* Which filters are active (struct mt_config.filters). */

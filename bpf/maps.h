@@ -2,11 +2,21 @@
 #ifndef MODTRACE_MAPS_H
 #define MODTRACE_MAPS_H
 
-/* Resized by the loader (--buffer-size) before load. */
+/* Two rings, so that a flood cannot blind modtrace. Failed syscall attempts,
+ * which anyone can make as fast as they like, go to the bulk ring (resized
+ * by --buffer-size). What changes the kernel (a syscall that succeeded) and
+ * what the kernel itself reports (module_load, module_free, do_init_module,
+ * module_request: only privileged work causes them) go to the priority ring,
+ * which a flood of failures cannot fill. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} priority_events SEC(".maps");
 
 /* One call between sys_enter and sys_exit, keyed by thread id: the record is
  * built at entry (user memory is read while the caller still waits) and sent

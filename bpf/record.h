@@ -40,8 +40,14 @@ static __always_inline struct mt_record *begin_record(int event, int hook)
 
 static __always_inline void emit(struct mt_record *rec)
 {
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec), 0))
-		count(MT_COUNTER_LOST_RINGBUF);
+	bool attempt = rec->ret < 0 && rec->event <= MT_EVENT_DELETE_MODULE;
+
+	if (attempt) {
+		if (bpf_ringbuf_output(&events, rec, sizeof(*rec), 0))
+			count(MT_COUNTER_LOST_RINGBUF);
+	} else if (bpf_ringbuf_output(&priority_events, rec, sizeof(*rec), 0)) {
+		count(MT_COUNTER_LOST_PRIORITY);
+	}
 }
 
 #endif

@@ -135,7 +135,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const losses = session.losses();
   session.close();
   const counts = Object.fromEntries(attached.map((a) => [a.event.name, decoder.count(a.event.id)]));
-  const lost = losses.lostRingbuf + losses.lostInflight;
+  const lost = losses.lostRingbuf + losses.lostPriority + losses.lostInflight;
   const totals = { endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses };
   for (const sink of sinks) {
     try {
@@ -154,7 +154,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     }
   }
   const perEvent = Object.entries(counts).map(([name, n]) => `${name} ${n}`).join(", ");
-  say(`${written} events written (${perEvent}); ${lost} lost (ring buffer full: ${losses.lostRingbuf}, no in-flight slot: ${losses.lostInflight}); ${losses.filtered} filtered out`);
+  say(`${written} events written (${perEvent}); ${lost} lost (failed-attempts ring full: ${losses.lostRingbuf}, priority ring full: ${losses.lostPriority}, no in-flight slot: ${losses.lostInflight}); ${losses.filtered} filtered out`);
   if (failure) {
     if (failure instanceof OutputError) throw new CaptureError(`${failure.message}; capture stopped, what was written before is intact`);
     throw failure;

@@ -49,6 +49,7 @@ export interface Totals {
   counts: Record<string, number>;
   written: number;
   lostRingbuf: number;
+  lostPriority: number;
   lostInflight: number;
   filtered: number;
 }
@@ -61,8 +62,9 @@ export function trailerItem(t: Totals): Uint8Array {
     counts: t.counts,
     events: t.written,
     eventsInFile: t.eventsInFile,
-    lost: t.lostRingbuf + t.lostInflight,
+    lost: t.lostRingbuf + t.lostPriority + t.lostInflight,
     lostRingBuffer: t.lostRingbuf,
+    lostPriority: t.lostPriority,
     lostInflight: t.lostInflight,
     filtered: t.filtered,
   });

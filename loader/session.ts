@@ -27,7 +27,8 @@ export interface Attached {
 }
 
 export interface LossCounters {
-  lostRingbuf: number;
+  lostRingbuf: number; // the bulk ring (failed attempts) was full
+  lostPriority: number; // the priority ring was full
   lostInflight: number;
   filtered: number;
 }
@@ -117,6 +118,7 @@ export class Session {
     const c = (which: number) => Number(native().mt_counter(this.handle, which));
     return {
       lostRingbuf: c(layout.COUNTER_LOST_RINGBUF),
+      lostPriority: c(layout.COUNTER_LOST_PRIORITY),
       lostInflight: c(layout.COUNTER_LOST_INFLIGHT),
       filtered: c(layout.COUNTER_FILTERED),
     };

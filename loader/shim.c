@@ -122,9 +122,15 @@ EXPORT int mt_load(struct mt_session *s, char *err, uint32_t err_len)
 		set_error(err, err_len, "loading the BPF programs into the kernel", rc);
 		return rc;
 	}
-	s->ring = ring_buffer__new(bpf_object__find_map_fd_by_name(s->obj, "events"), copy_sample, s, NULL);
+	/* The priority ring first: a drain empties it before the bulk ring. */
+	s->ring = ring_buffer__new(bpf_object__find_map_fd_by_name(s->obj, "priority_events"), copy_sample, s, NULL);
 	if (!s->ring) {
 		rc = -errno;
+		set_error(err, err_len, "opening the priority ring buffer", rc);
+		return rc;
+	}
+	rc = ring_buffer__add(s->ring, bpf_object__find_map_fd_by_name(s->obj, "events"), copy_sample, s);
+	if (rc) {
 		set_error(err, err_len, "opening the ring buffer", rc);
 		return rc;
 	}

@@ -8,6 +8,7 @@
  *   trigger uid UID      delete_module after dropping to uid/gid UID
  *   trigger burst N      N delete_module calls, as fast as possible
  *   trigger getppid N    N getppid calls: the cost a tracer adds to unrelated syscalls
+ *   trigger flood UID S  as uid/gid UID, delete_module as fast as possible for S seconds
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -141,6 +142,24 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		printf("{\"call\":\"burst\",\"pid\":%d,\"calls\":%ld,\"failures\":%ld,\"seconds\":%.6f}\n", getpid(), n,
 		       failures, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	} else if (!strcmp(scenario, "flood") && argc == 4) {
+		unsigned int id = strtoul(argv[2], NULL, 10);
+		double seconds = strtod(argv[3], NULL), elapsed = 0;
+		struct timespec t0, t1;
+		long n = 0;
+
+		if (setresgid(id, id, id) || setresuid(id, id, id)) {
+			perror("dropping privileges");
+			return 1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (elapsed < seconds) {
+			for (int i = 0; i < 1000; i++, n++)
+				syscall(SYS_delete_module, "mt_flood", 0);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			elapsed = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		}
+		printf("{\"call\":\"flood\",\"pid\":%d,\"calls\":%ld,\"seconds\":%.3f}\n", getpid(), n, elapsed);
 	} else if (!strcmp(scenario, "getppid") && argc == 3) {
 		long n = strtol(argv[2], NULL, 10);
 		struct timespec t0, t1;
@@ -152,7 +171,7 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"getppid\",\"calls\":%ld,\"ns_per_call\":%.1f}\n", n,
 		       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS\n");
 		return 2;
 	}
 	return 0;

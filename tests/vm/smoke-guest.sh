@@ -71,4 +71,26 @@ for MODE in $MODES; do
   # Back to a clean slate for the next mode, outside any capture.
   for m in 8021q garp mrp stp llc isofs cdrom; do /sbin/rmmod $m 2>/dev/null; done
 done
+# Flood resistance: two unprivileged floods of failing delete_module calls, one
+# per CPU, with a tiny bulk ring, while root loads and unloads a real module.
+DIR=$OUT/flood
+mkdir -p "$DIR"
+modtrace --buffer-size 1 -o "json:$DIR/events.json" 2> "$DIR/modtrace.err" &
+MT=$!
+while ! grep -q capturing "$DIR/modtrace.err"; do sleep 0.1; done
+$TRIGGER flood 65534 25 > "$DIR/flood1.json" &
+F1=$!
+$TRIGGER flood 65534 25 > "$DIR/flood2.json" &
+F2=$!
+sleep 3
+for i in 1 2 3 4 5; do
+  step "load$i" /sbin/insmod "$DUMMY"
+  step "unload$i" /sbin/rmmod dummy
+done
+wait $F1 $F2
+sleep 0.3
+kill -INT $MT
+wait $MT
+echo $? > "$DIR/modtrace.rc"
+echo "--- flood: modtrace exited $(cat "$DIR/modtrace.rc"):"; cat "$DIR/modtrace.err"
 exit 0

@@ -79,6 +79,34 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("modtrace in a Debian 
     expect(doctor).not.toContain("unavailable");
   });
 
+  test("flood resistance: unprivileged floods fill the bulk ring, yet every real load and unload is there", () => {
+    const steps: Record<string, number> = {};
+    for (const line of text("flood/steps.txt").trim().split("\n")) {
+      const [name, pid, rc] = line.split(" ");
+      expect(Number(rc)).toBe(0);
+      steps[name] = Number(pid);
+    }
+    const events = text("flood/events.json").trim().split("\n").map((l) => JSON.parse(l));
+    const err = text("flood/modtrace.err");
+    const floods = ["flood/flood1.json", "flood/flood2.json"].map((f) => JSON.parse(text(f)));
+    const flooded = floods.reduce((n, f) => n + f.calls, 0);
+    const [, lost, bulkLost, priorityLost] = /; (\d+) lost \(failed-attempts ring full: (\d+), priority ring full: (\d+)/.exec(err)!.map(Number);
+    expect(bulkLost).toBeGreaterThan(0); // the flood really did overflow
+    expect(priorityLost).toBe(0);
+    // Every flood call is either written or counted lost: nothing vanishes.
+    expect(events.filter((e) => floods.some((f) => f.pid === e.hostProcessId)).length + lost).toBe(flooded);
+    for (let i = 1; i <= 5; i++) {
+      const load = events.find((e) => e.eventName === "finit_module" && e.hostProcessId === steps[`load${i}`]);
+      expect(load).toMatchObject({ returnValue: 0, moduleName: "dummy" });
+      for (const kernel of ["module_load", "do_init_module"])
+        expect(events.filter((e) => e.eventName === kernel && e.callId === load.callId).length).toBe(1);
+      const unload = events.find((e) => e.eventName === "delete_module" && e.hostProcessId === steps[`unload${i}`]);
+      expect(unload).toMatchObject({ returnValue: 0, moduleName: "dummy" });
+      expect(events.filter((e) => e.eventName === "module_free" && e.callId === unload.callId).length).toBe(1);
+    }
+    console.log(`  flood: ${flooded} unprivileged calls, ${lost} of them lost in the bulk ring; 5 loads and 5 unloads all there`);
+  });
+
   for (const mode of MODES) {
     describe(`--attach ${mode}`, () => {
       let events: any[];
