@@ -134,7 +134,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--duration <sec>", "stop after this many seconds").argParser(positiveNumber("--duration")))
     .addOption(new Option("--count <n>", "stop after this many events").argParser(nonNegativeInt("--count")))
     .addOption(new Option("--attach <mode>", "how syscall events are hooked: auto picks the cheapest this kernel has").choices(["auto", "fentry", "kprobe", "raw"]).default("auto"))
-    .addOption(new Option("--buffer-size <MiB>", "kernel ring buffer size, a power of two").default(16 << 20, "16").argParser(ringBytes))
+    .addOption(new Option("--buffer-size <MiB>", "size of the kernel ring for failed attempts (the flood-prone ones), a power of two; loads and unloads that changed the kernel have their own 4 MiB ring").default(16 << 20, "16").argParser(ringBytes))
     .addOption(new Option("--rotate-size <bytes>", "start a new cbor file at this size (K, M, G suffixes)").argParser(byteSize))
     .addOption(new Option("--rotate-count <n>", "keep at most this many cbor files").argParser(nonNegativeInt("--rotate-count")))
     .addHelpText("after", EXAMPLES)

@@ -9,11 +9,13 @@
  *   trigger burst N      N delete_module calls, as fast as possible
  *   trigger getppid N    N getppid calls: the cost a tracer adds to unrelated syscalls
  *   trigger flood UID S  as uid/gid UID, delete_module as fast as possible for S seconds
+ *                        or until SIGTERM, whichever comes first
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,15 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Set by SIGTERM: a flood stops when its driver has what it needs. */
+static volatile sig_atomic_t stop;
+
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static void print_hex(const char *key, const void *p, size_t n)
 {
@@ -153,7 +164,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		while (elapsed < seconds) {
+		signal(SIGTERM, on_sigterm);
+		while (elapsed < seconds && !stop) {
 			for (int i = 0; i < 1000; i++, n++)
 				syscall(SYS_delete_module, "mt_flood", 0);
 			clock_gettime(CLOCK_MONOTONIC, &t1);

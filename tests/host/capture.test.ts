@@ -117,8 +117,9 @@ describe("capture on this host", () => {
     expect(run.items.at(-1).filtered).toBe(3);
   });
 
-  test("a burst of 20,000 calls yields exactly 20,000 events, none lost", async () => {
-    const run = await captureAround(ONLY_TRIGGER, () => trigger("burst", "20000"));
+  test("a burst of 20,000 calls into a ring that holds them all: exactly 20,000 events, none lost", async () => {
+    // 20,000 records are 34 MB: a slow machine may not drain the default 16 MiB in time.
+    const run = await captureAround([...ONLY_TRIGGER, "--buffer-size", "64"], () => trigger("burst", "20000"));
     expect(run.result[0].calls).toBe(20000);
     expect(run.json.length).toBe(20000);
     const events = run.items.slice(1, -1);
@@ -127,5 +128,14 @@ describe("capture on this host", () => {
     const trailer = run.items.at(-1);
     expect(trailer).toMatchObject({ trailer: true, events: 20000, lost: 0 });
     expect(run.finished.stderr).toContain("20000 events written");
+  });
+
+  test("a burst of 100,000 calls into a 1 MiB ring: every call is written or counted lost", async () => {
+    const run = await captureAround([...ONLY_TRIGGER, "--buffer-size", "1"], () => trigger("burst", "100000"));
+    const trailer = run.items.at(-1);
+    expect(run.items.length - 2).toBe(trailer.events);
+    expect(run.json.length).toBe(trailer.events);
+    expect(trailer.events + trailer.lost).toBe(100000);
+    expect(run.finished.stderr).toContain(`${trailer.lost} lost (failed-attempts ring full: ${trailer.lost},`);
   });
 });
