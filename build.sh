@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # modtrace's one entry point on a fresh Debian 12 machine (as root):
 #   ./build.sh          install what is missing, build dist/modtrace
-#   ./build.sh test     build, then run every test tier (unit, host)
+#   ./build.sh test     build, then run every test tier (unit, host, vm)
+#   ./build.sh bench    build, then run the benchmarks (docs/PERFORMANCE.md)
 # A second run with nothing changed only checks, and is quick.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -45,5 +46,11 @@ build() {
 case "${1:-build}" in
   build) build; say "built dist/modtrace" ;;
   test) build; exec node_modules/.bin/bun tests/run.ts "${@:2}" ;;
-  *) say "usage: ./build.sh [build|test [tier...]]"; exit 2 ;;
+  bench)
+    build
+    # bpftrace is the peer the capture figures are measured against.
+    DEBIAN_PACKAGES=(bpftrace)
+    install_debian_packages
+    exec node_modules/.bin/bun bench/run.ts ;;
+  *) say "usage: ./build.sh [build|test [tier...]|bench]"; exit 2 ;;
 esac

@@ -30,8 +30,9 @@ static __always_inline int event_of_syscall(long nr)
 	return 0;
 }
 
-/* --attach raw: every syscall on the host passes through these two. */
-SEC("raw_tp/sys_enter")
+/* --attach raw: every syscall on the host passes through these two, so they are
+ * tp_btf (typed arguments, plain loads) rather than raw_tp. */
+SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 {
 	int event = event_of_syscall(nr);
@@ -42,7 +43,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
+SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
 	if (event_of_syscall(MT_SYSCALL_NR(regs)))

@@ -11,7 +11,9 @@
 #define MT_SYSCALL_ARG0(regs) BPF_CORE_READ(regs, di)
 #define MT_SYSCALL_ARG1(regs) BPF_CORE_READ(regs, si)
 #define MT_SYSCALL_ARG2(regs) BPF_CORE_READ(regs, dx)
-#define MT_SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+/* A plain load: tp_btf hands over a BTF-typed pointer. It runs at every syscall's
+ * exit; bpf_probe_read_kernel there made getppid() 2.4x slower instead of 1.8x. */
+#define MT_SYSCALL_NR(regs) ((regs)->orig_ax)
 /* What the kernel calls its syscall functions (fentry targets). */
 #define MT_SYSCALL_PREFIX "__x64_sys_"
 #else

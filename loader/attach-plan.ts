@@ -35,7 +35,7 @@ class KernelFeatures {
 
   fentry = () => this.once("fentry", () => native().mt_probe_prog_tracing() > 0);
   kprobes = () => this.once("kprobes", () => existsSync("/sys/bus/event_source/devices/kprobe"));
-  rawTracepoints = () => this.once("raw", () => native().mt_probe_prog_raw_tracepoint() > 0);
+  rawTracepoints = () => this.once("raw", () => native().mt_probe_prog_raw_tracepoint() > 0 && this.tracepoint("sys_enter") && this.tracepoint("sys_exit"));
   btfFunction = (name: string) => this.once(`fn:${name}`, () => native().mt_probe_kernel_function(cString(name)) > 0);
   tracepoint = (name: string) => this.once(`tp:${name}`, () => native().mt_probe_kernel_tracepoint(cString(name)) > 0);
   kallsyms = (name: string) => {
@@ -57,7 +57,7 @@ function whyNot(k: KernelFeatures, e: EventInfo, mode: Mode): string | undefined
       if (!k.kallsyms(fn)) return `the kernel has no symbol ${fn}`;
       return undefined;
     case "raw":
-      return k.rawTracepoints() ? undefined : "this kernel cannot attach raw tracepoint programs";
+      return k.rawTracepoints() ? undefined : "this kernel cannot attach raw tracepoint programs, or its BTF lacks sys_enter/sys_exit";
     case "tracepoint":
       return k.tracepoint(e.name) ? undefined : `this kernel has no module:${e.name} tracepoint (built without loadable modules?)`;
   }

@@ -1,0 +1,107 @@
+// Decoder throughput: the WebAssembly decoder against an idiomatic
+// TypeScript decoder (DataView into objects, then cbor-x and JSON.stringify)
+// over the same records captured from a real kernel, and against a plain copy
+// of the same bytes. Everything is measured in this one process, side by side.
+import { Encoder } from "cbor-x/encode";
+import { readFileSync } from "node:fs";
+import { Decoder, layout } from "../decoder/host";
+import { EVENTS } from "../loader/events";
+
+const BATCH_RECORDS = 1024;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+
+const fixture = readFileSync(new URL("../tests/fixtures/kernel-6.18.raw", import.meta.url));
+const batch = new Uint8Array(BATCH_RECORDS * layout.REC_SIZE);
+for (let i = 0; i < BATCH_RECORDS; i++) batch.set(fixture.subarray(((i * layout.REC_SIZE) % fixture.length), ((i * layout.REC_SIZE) % fixture.length) + layout.REC_SIZE), i * layout.REC_SIZE);
+
+const text = new TextDecoder();
+function slot(view: DataView, at: number, index: number): string | null {
+  const state = view.getUint8(at + layout.REC_OFF_STR_STATE + index);
+  if (state !== layout.STR_OK && state !== layout.STR_TRUNCATED) return null;
+  const len = view.getUint16(at + layout.REC_OFF_STR_LEN + 2 * index, true);
+  const start = at + layout.REC_OFF_STR + index * layout.STR_LEN;
+  return text.decode(batch.subarray(start, start + len));
+}
+
+/** What a TypeScript tool would naturally write: one object per event. */
+function toObjects(): object[] {
+  const view = new DataView(batch.buffer);
+  const out: object[] = [];
+  for (let at = 0; at < batch.length; at += layout.REC_SIZE) {
+    const event = EVENTS.find((e) => e.id === view.getUint8(at + layout.REC_OFF_EVENT))!;
+    const comm = batch.subarray(at + layout.REC_OFF_COMM, at + layout.REC_OFF_COMM + layout.COMM_LEN);
+    out.push({
+      timestamp: Number(view.getBigUint64(at + layout.REC_OFF_BOOT_NS, true)),
+      processId: view.getUint32(at + layout.REC_OFF_PID, true),
+      threadId: view.getUint32(at + layout.REC_OFF_TID, true),
+      parentProcessId: view.getUint32(at + layout.REC_OFF_PPID, true),
+      hostProcessId: view.getUint32(at + layout.REC_OFF_HOST_PID, true),
+      hostThreadId: view.getUint32(at + layout.REC_OFF_HOST_TID, true),
+      hostParentProcessId: view.getUint32(at + layout.REC_OFF_HOST_PPID, true),
+      userId: view.getUint32(at + layout.REC_OFF_UID, true),
+      groupId: view.getUint32(at + layout.REC_OFF_GID, true),
+      processName: text.decode(comm.subarray(0, Math.max(0, comm.indexOf(0)))),
+      executable: { path: slot(view, at, layout.SLOT_EXE) },
+      cgroupId: Number(view.getBigUint64(at + layout.REC_OFF_CGROUP_ID, true)),
+      mountNamespace: view.getUint32(at + layout.REC_OFF_MNT_NS, true),
+      pidNamespace: view.getUint32(at + layout.REC_OFF_PID_NS, true),
+      eventName: event.name,
+      returnValue: Number(view.getBigInt64(at + layout.REC_OFF_RET, true)),
+      args: [
+        { name: "a0", type: "u64", value: Number(view.getBigUint64(at + layout.REC_OFF_ARGS, true)) },
+        { name: "a1", type: "u64", value: Number(view.getBigUint64(at + layout.REC_OFF_ARGS + 8, true)) },
+        { name: "arg", type: "const char*", value: slot(view, at, layout.SLOT_ARG) },
+        { name: "file", type: "const char*", value: slot(view, at, layout.SLOT_FILE) },
+      ],
+    });
+  }
+  return out;
+}
+
+type Variant = [name: string, run: () => number]; // run returns the bytes it wrote
+
+/** Runs every variant once per round, in turn, so that a slow spell of the machine
+ * hits them all alike; ratios are medians of the per-round ratios. */
+function timeInterleaved(variants: Variant[]): Map<string, number[]> {
+  const times = new Map<string, number[]>(variants.map(([name]) => [name, []]));
+  for (const [, run] of variants) run(); // warm-up
+  for (let i = 0; i < ROUNDS; i++)
+    for (const [name, run] of variants) {
+      const start = Bun.nanoseconds();
+      run();
+      times.get(name)!.push((Bun.nanoseconds() - start) / 1e9);
+    }
+  return times;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const medianRatio = (slow: number[], fast: number[]) => median(slow.map((t, i) => t / fast[i]));
+
+export async function benchDecoder(): Promise<string[]> {
+  const decoder = await Decoder.load(readFileSync(new URL("../build/decoder.wasm", import.meta.url)));
+  const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
+  const scratch = new Uint8Array(batch.length);
+  const events = BATCH_RECORDS * ROUNDS;
+  const times = timeInterleaved([
+    ["memcpy of the records", () => (scratch.set(batch), batch.length)],
+    ["wasm → cbor", () => (decoder.inputView(batch.length).set(batch), decoder.decode(batch.length, "cbor").length)],
+    ["wasm → json", () => (decoder.inputView(batch.length).set(batch), decoder.decode(batch.length, "json").length)],
+    ["wasm → text", () => (decoder.inputView(batch.length).set(batch), decoder.decode(batch.length, "text").length)],
+    ["ts DataView + cbor-x", () => toObjects().reduce((n: number, o) => n + cbor.encode(o).length, 0)],
+    ["ts DataView + JSON.stringify", () => toObjects().reduce((n: number, o) => n + JSON.stringify(o).length + 1, 0)],
+  ]);
+  const t = (name: string) => times.get(name)!;
+  const line = (name: string) => {
+    const perBatch = median(t(name));
+    return `  ${name.padEnd(30)} ${(BATCH_RECORDS / perBatch / 1e6).toFixed(2).padStart(6)} M events/s ${(batch.length / perBatch / 2 ** 20).toFixed(0).padStart(6)} MiB/s in` +
+      `   memcpy x${medianRatio(t(name), t("memcpy of the records")).toFixed(1)} slower`;
+  };
+  return [
+    `Decoder throughput: batches of ${BATCH_RECORDS} records (${layout.REC_SIZE} bytes each) captured on this kernel, ${ROUNDS} rounds, variants interleaved; medians`,
+    ...[...times.keys()].map(line),
+    `  wasm/ts speed-up for CBOR: x${medianRatio(t("ts DataView + cbor-x"), t("wasm → cbor")).toFixed(2)} (target ≥ 3)`,
+    `  wasm/ts speed-up for JSON: x${medianRatio(t("ts DataView + JSON.stringify"), t("wasm → json")).toFixed(2)}`,
+  ];
+}
+
+if (import.meta.main) for (const l of await benchDecoder()) console.log(l);

@@ -1,0 +1,12 @@
+// `./build.sh bench`: every benchmark, each printing ratios against a baseline
+// measured in the same run (the machines here are noisy). Needs root, and
+// bpftrace for the peer figures (build.sh installs it).
+import { cpus, release, totalmem } from "node:os";
+import { benchCapture } from "./capture";
+import { benchDecoder } from "./decoder";
+
+console.log(`modtrace benchmarks on ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${new Date().toISOString()}`);
+console.log();
+for (const l of await benchDecoder()) console.log(l);
+console.log();
+for (const l of await benchCapture()) console.log(l);
