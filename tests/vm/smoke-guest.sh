@@ -5,7 +5,8 @@
 #                  that made the syscall: each step execs its command)
 #   events.json    modtrace -o json; events.cbor the same capture as CBOR;
 #                  modtrace.err its stderr; modtrace.rc its exit status
-#   burst.json, getppid.json, getppid-bare.json   what the trigger measured
+#   burst.json, getppid.json (3 lines, traced), getppid-bare.json (3 lines, just
+#                  before modtrace started)   what the trigger measured
 # and once: events-list.txt, doctor.txt/doctor.rc, ldd.txt, forbidden.txt.
 KVER=$(uname -r)
 MODS=/lib/modules/$KVER
@@ -28,11 +29,11 @@ modtrace events > "$OUT/events-list.txt" 2>&1
 modtrace doctor > "$OUT/doctor.txt" 2>&1
 echo $? > "$OUT/doctor.rc"
 echo "--- modtrace doctor (exit $(cat "$OUT/doctor.rc"))"; cat "$OUT/doctor.txt"
-$TRIGGER getppid 200000 > "$OUT/getppid-bare.json"
 
 for MODE in $MODES; do
   DIR=$OUT/$MODE
   mkdir -p "$DIR"
+  for i in 1 2 3; do $TRIGGER getppid 200000; done > "$DIR/getppid-bare.json"
   # Software emulation is slow to drain: a ring that holds the whole burst.
   modtrace --attach "$MODE" --buffer-size 64 -o "json:$DIR/events.json" -o "cbor:$DIR/events.cbor" 2> "$DIR/modtrace.err" &
   MT=$!
@@ -61,7 +62,7 @@ for MODE in $MODES; do
   step rmmod-xz /sbin/rmmod dummy
   step rmmod-missing busybox rmmod dummy                # ENOENT
   $TRIGGER burst 20000 > "$DIR/burst.json"
-  $TRIGGER getppid 200000 > "$DIR/getppid.json"
+  for i in 1 2 3; do $TRIGGER getppid 200000; done > "$DIR/getppid.json"
 
   sleep 0.3
   kill -INT $MT
