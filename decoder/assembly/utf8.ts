@@ -43,9 +43,19 @@ export function sequenceAt(p: usize, left: i32): i32 {
   return need + 1;
 }
 
+/** How many bytes at p (at most n) are ASCII, tested eight at a time: most
+ * strings are all ASCII, and byte-by-byte validation was the decoder's
+ * largest cost. */
+export function asciiRun(p: usize, n: i32): i32 {
+  let i = 0;
+  while (i + 8 <= n && (load<u64>(p + <usize>i) & 0x8080808080808080) == 0) i += 8;
+  while (i < n && load<u8>(p + <usize>i) < 0x80) i++;
+  return i;
+}
+
 /** True when the n bytes at p are valid UTF-8. */
 export function isValid(p: usize, n: i32): bool {
-  for (let i = 0; i < n; ) {
+  for (let i = asciiRun(p, n); i < n; i += asciiRun(p + i, n - i)) {
     const len = sequenceAt(p + i, n - i);
     if (len == 0) return false;
     i += len;
@@ -57,6 +67,10 @@ export function isValid(p: usize, n: i32): bool {
 export function sanitizedLength(p: usize, n: i32): i32 {
   let total = 0;
   for (let i = 0; i < n; ) {
+    const ascii = asciiRun(p + i, n - i);
+    total += ascii;
+    i += ascii;
+    if (i >= n) break;
     const len = sequenceAt(p + i, n - i);
     if (len == 0) {
       total += 3;
@@ -75,61 +89,88 @@ function replacement(): void {
   out.byte(0xbd);
 }
 
-/** UTF-8 with U+FFFD for invalid subparts (CBOR text strings). */
+/** UTF-8 with U+FFFD for invalid subparts (CBOR text strings); valid runs are
+ * copied whole. */
 export function writeSanitized(p: usize, n: i32): void {
+  let start = 0;
   for (let i = 0; i < n; ) {
+    i += asciiRun(p + i, n - i);
+    if (i >= n) break;
     const len = sequenceAt(p + i, n - i);
+    if (len == 0) {
+      out.bytes(p + start, i - start);
+      replacement();
+      i += invalidRun;
+      start = i;
+    } else i += len;
+  }
+  out.bytes(p + start, n - start);
+}
+
+/** The inside of a JSON string literal. Runs that need no escape are copied whole. */
+export function writeJson(p: usize, n: i32): void {
+  let start = 0;
+  for (let i = 0; i < n; ) {
+    const b = <u32>load<u8>(p + i);
+    if (b >= 0x20 && b < 0x80 && b != 0x22 && b != 0x5c) {
+      i++;
+      continue;
+    }
+    const len = b < 0x80 ? 1 : sequenceAt(p + i, n - i);
+    if (len > 1) {
+      i += len;
+      continue;
+    }
+    out.bytes(p + start, i - start);
     if (len == 0) {
       replacement();
       i += invalidRun;
     } else {
-      out.bytes(p + i, len);
-      i += len;
-    }
-  }
-}
-
-/** The inside of a JSON string literal. */
-export function writeJson(p: usize, n: i32): void {
-  for (let i = 0; i < n; ) {
-    const len = sequenceAt(p + i, n - i);
-    if (len == 0) {
-      replacement();
-      i += invalidRun;
-      continue;
-    }
-    if (len == 1) {
-      const b = <u32>load<u8>(p + i);
       if (b == 0x22 || b == 0x5c) {
         out.byte(0x5c);
         out.byte(b);
-      } else if (b < 0x20) {
+      } else {
         out.ascii("\\u00");
         out.hexByte(b);
-      } else out.byte(b);
-    } else out.bytes(p + i, len);
-    i += len;
+      }
+      i++;
+    }
+    start = i;
   }
+  out.bytes(p + start, n - start);
 }
 
-/** For a terminal: printable UTF-8 kept, everything else as \xNN. */
+/** For a terminal: printable UTF-8 kept, everything else as \xNN. Runs that
+ * need no escape are copied whole. */
 export function writeEscaped(p: usize, n: i32): void {
+  let start = 0;
   for (let i = 0; i < n; ) {
-    const len = sequenceAt(p + i, n - i);
     const b = <u32>load<u8>(p + i);
+    if (b >= 0x20 && b < 0x7f && b != 0x22 && b != 0x5c) {
+      i++;
+      continue;
+    }
+    const len = b < 0x80 ? 1 : sequenceAt(p + i, n - i);
     // Invalid bytes, C0 and C1 controls, DEL: escaped byte by byte.
     const c1 = len == 2 && b == 0xc2 && <u32>load<u8>(p + i + 1) < 0xa0;
-    if (len == 0 || c1 || (len == 1 && (b < 0x20 || b == 0x7f))) {
+    if (len > 1 && !c1) {
+      i += len;
+      continue;
+    }
+    out.bytes(p + start, i - start);
+    if (len == 1 && (b == 0x22 || b == 0x5c)) {
+      out.byte(0x5c);
+      out.byte(b);
+      i++;
+    } else {
       const run = len == 0 ? invalidRun : len;
       for (let k = 0; k < run; k++) {
         out.ascii("\\x");
         out.hexByte(load<u8>(p + i + k));
       }
       i += run;
-      continue;
     }
-    if (len == 1 && (b == 0x22 || b == 0x5c)) out.byte(0x5c);
-    out.bytes(p + i, len);
-    i += len;
+    start = i;
   }
+  out.bytes(p + start, n - start);
 }
