@@ -136,25 +136,14 @@ struct {
 static __always_inline void start_init(struct module *mod, int hook)
 {
 	struct mt_record *rec = begin_module_event(MT_EVENT_DO_INIT_MODULE, hook, mod);
-	u32 tid;
 
-	if (!rec)
-		return;
-	tid = rec->host_tid;
-	if (bpf_map_update_elem(&init_inflight, &tid, rec, BPF_ANY))
-		count(MT_COUNTER_LOST_INFLIGHT);
+	if (rec)
+		park(&init_inflight, rec);
 }
 
 static __always_inline void finish_init(int ret)
 {
-	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct mt_record *rec = bpf_map_lookup_elem(&init_inflight, &tid);
-
-	if (!rec)
-		return;
-	rec->ret = ret;
-	emit(rec);
-	bpf_map_delete_elem(&init_inflight, &tid);
+	emit_parked(&init_inflight, ret);
 }
 
 SEC("fentry/do_init_module")

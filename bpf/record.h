@@ -50,4 +50,27 @@ static __always_inline void emit(struct mt_record *rec)
 	}
 }
 
+/* A call's record waits in an in-flight map, keyed by thread id, from the
+ * entry hook (where arguments are read) to the exit hook (the return value). */
+static __always_inline void park(void *inflight_map, struct mt_record *rec)
+{
+	u32 tid = rec->host_tid;
+
+	if (bpf_map_update_elem(inflight_map, &tid, rec, BPF_ANY))
+		count(MT_COUNTER_LOST_INFLIGHT);
+}
+
+/* At the exit hook: the parked record of this thread, sent with ret. */
+static __always_inline void emit_parked(void *inflight_map, long ret)
+{
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct mt_record *rec = bpf_map_lookup_elem(inflight_map, &tid);
+
+	if (!rec)
+		return;
+	rec->ret = ret;
+	emit(rec);
+	bpf_map_delete_elem(inflight_map, &tid);
+}
+
 #endif

@@ -24,7 +24,6 @@ static __always_inline void read_fd_file(struct mt_record *rec, struct task_stru
 static __always_inline void start_call(int event, int hook, u64 a0, u64 a1, u64 a2)
 {
 	struct mt_record *rec = begin_record(event, hook);
-	u32 tid;
 
 	if (!rec)
 		return;
@@ -44,21 +43,12 @@ static __always_inline void start_call(int event, int hook, u64 a0, u64 a1, u64 
 		read_user_string(rec, MT_SLOT_ARG, (const void *)a0);
 		break;
 	}
-	tid = rec->host_tid;
-	if (bpf_map_update_elem(&inflight, &tid, rec, BPF_ANY))
-		count(MT_COUNTER_LOST_INFLIGHT);
+	park(&inflight, rec);
 }
 
 static __always_inline void finish_call(long ret)
 {
-	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct mt_record *rec = bpf_map_lookup_elem(&inflight, &tid);
-
-	if (!rec)
-		return;
-	rec->ret = ret;
-	emit(rec);
-	bpf_map_delete_elem(&inflight, &tid);
+	emit_parked(&inflight, ret);
 }
 
 #endif
