@@ -86,5 +86,6 @@ export function planAttach(events: EventInfo[], request: AttachRequest): Plan {
     if (mode) plan.planned.push({ event: e, mode });
     else plan.unavailable.push({ event: e, why: modes.map((m) => `${m}: ${whyNot(k, e, m)}`).join("; ") });
   }
+  native().mt_probe_done(); // the kernel BTF the probes parsed is not needed after this
   return plan;
 }

@@ -26,6 +26,7 @@ const symbols = {
   mt_probe_helper_loop: { args: [], returns: FFIType.i32 },
   mt_probe_kernel_function: { args: [FFIType.cstring], returns: FFIType.i32 },
   mt_probe_kernel_tracepoint: { args: [FFIType.cstring], returns: FFIType.i32 },
+  mt_probe_done: { args: [], returns: FFIType.void },
 } as const;
 
 const MFD_CLOEXEC = 1;
