@@ -90,6 +90,13 @@ async function firstEvent(output: () => string | Promise<string>, since: number)
   throw new Error(`bpftrace printed no event within 15 s; its output: ${(await output()).slice(-300)}`);
 }
 
+/** bpftrace once it really is attached: it prints "Attaching" before it is. */
+async function attachedBpftrace(cmd: string[]): Promise<Running> {
+  const b = await start(cmd, /Attaching/);
+  await firstEvent(() => b.seen(), 0);
+  return b;
+}
+
 const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (r: { calls: number; seconds: number }) => r.calls / r.seconds;
@@ -101,7 +108,8 @@ export async function benchCapture(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "modtrace-bench-"));
   const modtraceCmd = (out: string) => [MODTRACE, "--comm", "mt-trigger", "-e", "delete_module", "-o", `cbor:${out}`];
   // -B line: bpftrace block-buffers a piped stdout, "Attaching" included.
-  const bpftraceCmd = ["bpftrace", "-B", "line", "-e", BPFTRACE_PROBE];
+  const bpftrace = (probe: string) => ["bpftrace", "-B", "line", "-e", probe];
+  const bpftraceCmd = bpftrace(BPFTRACE_PROBE);
   // The generator: delete_module as fast as one thread can, for a fixed time (as root:
   // the calls fail with ENOSYS here, EPERM or ENOENT on a kernel with modules).
   const generate = () => trigger("flood", "0", String(SECONDS));
@@ -146,16 +154,8 @@ export async function benchCapture(): Promise<string[]> {
   const getppid = (): number => trigger("getppid", String(GETPPID)).ns_per_call;
   const peers: [string, () => Promise<Running>][] = [
     ["modtrace", () => start(modtraceCmd(join(dir, "g.cbor")), /capturing/)],
-    ["bpftrace (sys_enter)", async () => {
-      const b = await start(bpftraceCmd, /Attaching/);
-      await firstEvent(() => b.seen(), 0);
-      return b;
-    }],
-    ["bpftrace (sys_enter + sys_exit)", async () => {
-      const b = await start(["bpftrace", "-B", "line", "-e", BPFTRACE_PROBE_WITH_EXIT], /Attaching/);
-      await firstEvent(() => b.seen(), 0);
-      return b;
-    }],
+    ["bpftrace (sys_enter)", () => attachedBpftrace(bpftraceCmd)],
+    ["bpftrace (sys_enter + sys_exit)", () => attachedBpftrace(bpftrace(BPFTRACE_PROBE_WITH_EXIT))],
   ];
   const overhead = new Map<string, { ns: number[]; ratio: number[] }>(peers.map(([name]) => [name, { ns: [], ratio: [] }]));
   const bareNs: number[] = [];
