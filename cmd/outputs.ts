@@ -73,7 +73,12 @@ export class Sink {
 
   close() {
     if (this.fd > 2) {
-      fsyncSync(this.fd);
+      try {
+        fsyncSync(this.fd);
+      } catch (e: any) {
+        // A device or pipe given as the path (/dev/null, a FIFO) has nothing to sync.
+        if (e.code !== "EINVAL" && e.code !== "EROFS") throw e;
+      }
       closeSync(this.fd);
     }
     this.fd = -1;

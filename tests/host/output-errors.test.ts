@@ -21,6 +21,13 @@ describe("output errors", () => {
     expect(readFileSync(victim, "utf8")).toBe("precious");
   });
 
+  test("a device as the output path (/dev/null) is written and closed without error", () => {
+    const r = run("-o", "json:/dev/null", "--comm", "mt-trigger", "--duration", "1");
+    expect(r.err).not.toContain("EINVAL");
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("events written");
+  });
+
   test("a directory that does not exist is named in the error", () => {
     const r = run("-o", "json:/nonexistent-dir/x.json", "--duration", "1");
     expect(r.code).toBe(1);
