@@ -2,7 +2,7 @@
 // use it. Attaches nothing; probes that need privileges say so.
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
-import { planAttach } from "../loader/attach-plan";
+import { planAttach, probeRawSyscalls } from "../loader/attach-plan";
 import { bpfPrivileges } from "../loader/capabilities";
 import { EVENTS, hookLabel } from "../loader/events";
 import { cString, native } from "../loader/native";
@@ -46,10 +46,7 @@ export function doctor(): number {
     ? { ok: true, detail: "may load and attach BPF programs" }
     : { ok: false, detail: `missing ${privileges.missing.join(", ")} (or CAP_SYS_ADMIN): run as root` });
   add("ring buffer", probe(lib.mt_probe_map_ringbuf(), "BPF_MAP_TYPE_RINGBUF", "no BPF ring buffer (kernel older than 5.8)"));
-  // raw mode is tp_btf on sys_enter/sys_exit: the program type and both BTF typedefs.
-  const rawParts = [lib.mt_probe_prog_raw_tracepoint(), lib.mt_probe_kernel_tracepoint(cString("sys_enter")), lib.mt_probe_kernel_tracepoint(cString("sys_exit"))];
-  const rawResult = rawParts.find((r) => r < 0) ?? (rawParts.every((r) => r > 0) ? 1 : 0);
-  add("raw tracepoints", probe(rawResult, "raw_syscalls sys_enter/sys_exit usable", "no raw tracepoint programs, or no sys_enter/sys_exit in the kernel's BTF"));
+  add("raw tracepoints", probe(probeRawSyscalls(), "raw_syscalls sys_enter/sys_exit usable", "no raw tracepoint programs, or no sys_enter/sys_exit in the kernel's BTF"));
   add("bpf_loop", probe(lib.mt_probe_helper_loop(), "path walks use bpf_loop", "no bpf_loop helper (kernel older than 5.17): paths cannot be read"));
   add("fentry", probe(lib.mt_probe_prog_tracing(), "BPF_PROG_TYPE_TRACING loads", "no fentry/fexit programs"));
   const kprobes = existsSync("/sys/bus/event_source/devices/kprobe");

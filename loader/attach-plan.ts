@@ -23,6 +23,14 @@ export interface Plan {
 
 const SYSCALL_PREFIX = "__x64_sys_";
 
+/** raw mode is tp_btf on sys_enter/sys_exit: the program type and both BTF
+ * typedefs. 1 when usable, 0 when not, -errno when a probe itself failed. */
+export function probeRawSyscalls(): number {
+  const lib = native();
+  const parts = [lib.mt_probe_prog_raw_tracepoint(), lib.mt_probe_kernel_tracepoint(cString("sys_enter")), lib.mt_probe_kernel_tracepoint(cString("sys_exit"))];
+  return parts.find((r) => r < 0) ?? (parts.every((r) => r > 0) ? 1 : 0);
+}
+
 /** What the running kernel offers, probed once. */
 class KernelFeatures {
   private cache = new Map<string, boolean>();
@@ -35,7 +43,7 @@ class KernelFeatures {
 
   fentry = () => this.once("fentry", () => native().mt_probe_prog_tracing() > 0);
   kprobes = () => this.once("kprobes", () => existsSync("/sys/bus/event_source/devices/kprobe"));
-  rawTracepoints = () => this.once("raw", () => native().mt_probe_prog_raw_tracepoint() > 0 && this.tracepoint("sys_enter") && this.tracepoint("sys_exit"));
+  rawTracepoints = () => this.once("raw", () => probeRawSyscalls() > 0);
   btfFunction = (name: string) => this.once(`fn:${name}`, () => native().mt_probe_kernel_function(cString(name)) > 0);
   tracepoint = (name: string) => this.once(`tp:${name}`, () => native().mt_probe_kernel_tracepoint(cString(name)) > 0);
   kallsyms = (name: string) => {
