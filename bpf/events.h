@@ -14,13 +14,16 @@
 #endif
 
 /* Bumped whenever the record layout changes; the decoder refuses others. */
-#define MT_LAYOUT_VERSION 2
+#define MT_LAYOUT_VERSION 3
 
 #define MT_COMM_LEN 16
 /* Bytes kept of each string, NUL included. Longer strings are cut and marked
  * MT_STR_TRUNCATED: for paths the tail (the file name) is kept, for strings
  * from user memory the head. */
 #define MT_STR_LEN 256
+/* The string bytes of a record stay below this offset from the end of its
+ * fixed part (a power of two: the BPF side masks its write cursor with it). */
+#define MT_STR_SPACE 2048
 
 /* Event kinds. The value is the bit in the kernel-side event mask. */
 enum mt_event {
@@ -90,16 +93,20 @@ struct mt_config {
 	__u32 filters;    /* enum mt_filter bits */
 };
 
+/* A record: this fixed part, then the strings, packed (no NULs between them),
+ * then zero to seven bytes of padding to the next multiple of eight. */
 struct mt_record {
-	__u32 size;          /* sizeof(struct mt_record): a sanity check for readers */
+	__u32 size;          /* bytes of the whole record, padding included: where the next one starts */
 	__u16 version;       /* MT_LAYOUT_VERSION */
 	__u8 event;          /* enum mt_event */
 	__u8 hook;           /* enum mt_hook */
-	__u64 boot_ns;       /* bpf_ktime_get_boot_ns() at syscall entry */
+	__u64 boot_ns;       /* bpf_ktime_get_boot_ns() when the event was read: a syscall's exit,
+	                      * or its entry when the caller's memory is read there */
 	__u64 cgroup_id;
 	__s64 ret;           /* syscall return value: 0 or -errno */
 	__u64 args[3];       /* the syscall's integer arguments, as passed (module_request: wait) */
-	__u64 call_id;       /* boot_ns of the module syscall this event belongs to, or caused it */
+	__u64 call_id;       /* shared by a module syscall and the kernel-side events it caused:
+	                      * the boot_ns of the first of them */
 	__u64 taints;        /* struct module.taints: bits are TAINT_* of include/linux/panic.h */
 	__u32 host_pid;      /* tgid in the initial pid namespace */
 	__u32 host_tid;
@@ -114,16 +121,21 @@ struct mt_record {
 	__u32 file_dev;      /* finit_module fd's file: kernel dev_t (major << 20 | minor) */
 	__u32 flags;         /* enum mt_record_flag bits */
 	__u64 file_ino;
-	__u16 str_len[MT_SLOT_COUNT];  /* bytes used in each slot, NUL excluded */
-	__u8 str_state[MT_SLOT_COUNT]; /* enum mt_str_state */
-	__u8 pad1[6];
+	__u16 str_off[MT_SLOT_COUNT];  /* where each string starts, from the record's start */
+	__u16 str_len[MT_SLOT_COUNT];  /* its bytes (below MT_STR_LEN), NUL excluded */
+	__u8 str_state[MT_SLOT_COUNT]; /* enum mt_str_state; ABSENT and FAULT strings have no bytes */
+	__u8 pad1[2];
 	char comm[MT_COMM_LEN];
-	char str[MT_SLOT_COUNT][MT_STR_LEN];
 };
 
+/* The largest record the kernel side sends: every slot full. */
+#define MT_RECORD_MAX 1712
+
 _Static_assert(sizeof(struct mt_config) == 8, "mt_config layout");
-_Static_assert(sizeof(struct mt_record) == 168 + MT_SLOT_COUNT * MT_STR_LEN,
-	       "mt_record layout");
+_Static_assert(sizeof(struct mt_record) == 176, "mt_record layout");
+_Static_assert(MT_SLOT_COUNT * (MT_STR_LEN - 1) <= MT_STR_SPACE, "every slot fits below MT_STR_SPACE");
+_Static_assert(MT_RECORD_MAX == ((sizeof(struct mt_record) + MT_SLOT_COUNT * (MT_STR_LEN - 1) + 7) & ~7),
+	       "MT_RECORD_MAX");
 _Static_assert(sizeof(struct mt_record) % 8 == 0, "records stay 8-byte aligned");
 
 #endif

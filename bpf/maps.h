@@ -18,15 +18,45 @@ struct {
 	__uint(max_entries, 4 << 20);
 } priority_events SEC(".maps");
 
-/* One call between sys_enter and sys_exit, keyed by thread id: the record is
- * built at entry (user memory is read while the caller still waits) and sent
- * at exit with the return value. */
+/* Where a record is built: its fixed part and room for its strings. */
+struct mt_record_buf {
+	struct mt_record rec;
+	char str[MT_STR_SPACE + MT_STR_LEN];
+};
+
+/* --read-at entry: a call's record from its entry, where the caller's memory
+ * was read, to its exit, where it is sent with the return value. Keyed by
+ * thread id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, u32);
-	__type(value, struct mt_record);
+	__type(value, struct mt_record_buf);
 } inflight SEC(".maps");
+
+/* What the kernel-side events inside one module syscall share with it: the
+ * call id, and the kernel's name for the module. Keyed by thread id; made by
+ * the syscall's entry hook, or by the first kernel event when only the exit
+ * is hooked, and removed at the syscall's exit. LRU: an entry whose exit was
+ * never seen (capture started mid-call) cannot fill the map. */
+#define MT_MODULE_LEN 64 /* MODULE_NAME_LEN is 56 on 64-bit kernels */
+#define MT_MODULE_MASK (MT_MODULE_LEN - 1)
+
+struct mt_call {
+	u64 call_id;
+	u16 module_len;
+	u8 module_state;
+	u8 event; /* enum mt_event of the syscall */
+	u8 pad[4];
+	char module[MT_MODULE_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, u32);
+	__type(value, struct mt_call);
+} calls SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -68,7 +98,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, u32);
-	__type(value, struct mt_record);
+	__type(value, struct mt_record_buf);
 } scratch_record SEC(".maps");
 
 static __always_inline void count(enum mt_counter which)

@@ -17,62 +17,54 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-static __always_inline int event_of_syscall(long nr)
-{
-	switch (nr) {
-	case MT_NR_INIT_MODULE:
-		return MT_EVENT_INIT_MODULE;
-	case MT_NR_FINIT_MODULE:
-		return MT_EVENT_FINIT_MODULE;
-	case MT_NR_DELETE_MODULE:
-		return MT_EVENT_DELETE_MODULE;
-	}
-	return 0;
-}
+#define CALL_ARGS(regs) MT_SYSCALL_ARG0(regs), MT_SYSCALL_ARG1(regs), MT_SYSCALL_ARG2(regs)
 
-/* --attach raw: every syscall on the host passes through these two, so they are
- * tp_btf (typed arguments, plain loads) rather than raw_tp. */
+/* --attach raw: every syscall on the host passes through sys_exit, so it is
+ * tp_btf (typed arguments, plain loads) and the only program by default:
+ * the arguments are still in the saved registers at exit. sys_enter is
+ * attached only for --read-at entry. */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 {
 	int event = event_of_syscall(nr);
 
 	if (event)
-		start_call(event, MT_HOOK_RAW_SYSCALLS, MT_SYSCALL_ARG0(regs), MT_SYSCALL_ARG1(regs),
-			   MT_SYSCALL_ARG2(regs));
+		start_call(event, MT_HOOK_RAW_SYSCALLS, CALL_ARGS(regs));
 	return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	if (event_of_syscall(MT_SYSCALL_NR(regs)))
-		finish_call(ret);
+	int event = event_of_syscall(MT_SYSCALL_NR(regs));
+
+	if (event)
+		finish_call(event, MT_HOOK_RAW_SYSCALLS, CALL_ARGS(regs), ret);
 	return 0;
 }
 
 /* --attach fentry: only the module syscalls pay. The syscall functions take
  * the user registers. */
-#define FENTRY_SYSCALL(name, event)                                                              \
-	SEC("fentry/" MT_SYSCALL_PREFIX #name)                                                   \
-	int BPF_PROG(fentry_##name, struct pt_regs *regs)                                        \
-	{                                                                                        \
-		start_call(event, MT_HOOK_FENTRY, MT_SYSCALL_ARG0(regs), MT_SYSCALL_ARG1(regs),  \
-			   MT_SYSCALL_ARG2(regs));                                               \
-		return 0;                                                                        \
-	}                                                                                        \
-	SEC("fexit/" MT_SYSCALL_PREFIX #name)                                                    \
-	int BPF_PROG(fexit_##name, struct pt_regs *regs, long ret)                               \
-	{                                                                                        \
-		finish_call(ret);                                                                \
-		return 0;                                                                        \
+#define FENTRY_SYSCALL(name, event)                                                      \
+	SEC("fentry/" MT_SYSCALL_PREFIX #name)                                           \
+	int BPF_PROG(fentry_##name, struct pt_regs *regs)                                \
+	{                                                                                \
+		start_call(event, MT_HOOK_FENTRY, CALL_ARGS(regs));                      \
+		return 0;                                                                \
+	}                                                                                \
+	SEC("fexit/" MT_SYSCALL_PREFIX #name)                                            \
+	int BPF_PROG(fexit_##name, struct pt_regs *regs, long ret)                       \
+	{                                                                                \
+		finish_call(event, MT_HOOK_FENTRY, CALL_ARGS(regs), ret);                \
+		return 0;                                                                \
 	}
 
 FENTRY_SYSCALL(init_module, MT_EVENT_INIT_MODULE)
 FENTRY_SYSCALL(finit_module, MT_EVENT_FINIT_MODULE)
 FENTRY_SYSCALL(delete_module, MT_EVENT_DELETE_MODULE)
 
-/* --attach kprobe: the same through kprobes on the syscall functions. */
+/* --attach kprobe: the same through kprobes on the syscall functions; at the
+ * return, the arguments come from the thread's saved user registers. */
 #define KPROBE_SYSCALL(name, event)                                                      \
 	SEC("ksyscall/" #name)                                                           \
 	int BPF_KSYSCALL(ksyscall_##name, u64 a0, u64 a1, u64 a2)                        \
@@ -83,7 +75,8 @@ FENTRY_SYSCALL(delete_module, MT_EVENT_DELETE_MODULE)
 	SEC("kretsyscall/" #name)                                                        \
 	int BPF_KRETPROBE(kretsyscall_##name, long ret)                                  \
 	{                                                                                \
-		finish_call(ret);                                                        \
+		struct pt_regs *regs = user_regs();                                      \
+		finish_call(event, MT_HOOK_KPROBE, CALL_ARGS(regs), ret);                \
 		return 0;                                                                \
 	}
 
@@ -130,7 +123,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
 	__type(key, u32);
-	__type(value, struct mt_record);
+	__type(value, struct mt_record_buf);
 } init_inflight SEC(".maps");
 
 static __always_inline void start_init(struct module *mod, int hook)
@@ -143,7 +136,14 @@ static __always_inline void start_init(struct module *mod, int hook)
 
 static __always_inline void finish_init(int ret)
 {
-	emit_parked(&init_inflight, ret);
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct mt_record *rec = bpf_map_lookup_elem(&init_inflight, &tid);
+
+	if (!rec)
+		return;
+	rec->ret = ret;
+	emit(rec);
+	bpf_map_delete_elem(&init_inflight, &tid);
 }
 
 SEC("fentry/do_init_module")

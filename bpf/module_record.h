@@ -3,18 +3,6 @@
 #ifndef MODTRACE_MODULE_RECORD_H
 #define MODTRACE_MODULE_RECORD_H
 
-static __always_inline void read_kernel_string(struct mt_record *rec, int slot, const void *kptr)
-{
-	long n;
-
-	if (!kptr) {
-		set_slot(rec, slot, 0, MT_STR_ABSENT);
-		return;
-	}
-	n = bpf_probe_read_kernel_str(rec->str[slot], MT_STR_LEN, kptr);
-	set_slot(rec, slot, n > 0 ? n - 1 : 0, n > 0 ? MT_STR_OK : MT_STR_FAULT);
-}
-
 static __always_inline void read_module(struct mt_record *rec, struct module *mod)
 {
 	read_kernel_string(rec, MT_SLOT_MODULE, mod->name);
@@ -28,35 +16,55 @@ static __always_inline void read_module(struct mt_record *rec, struct module *mo
 	}
 }
 
+/* The captured module syscall this thread is in, if any. Its entry hook
+ * made the entry; when only its exit is hooked, the first kernel event of
+ * the call makes it, from the syscall number the thread entered with. */
+static __always_inline struct mt_call *current_call(struct mt_record *rec, const struct mt_config *cfg)
+{
+	u32 tid = rec->host_tid;
+	struct mt_call *call = bpf_map_lookup_elem(&calls, &tid);
+	struct mt_call fresh = {};
+	int event;
+
+	if (call)
+		return call;
+	if (!BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm))
+		return NULL; /* a kernel thread has no syscall */
+	event = event_of_syscall(user_regs()->orig_ax);
+	/* Only a captured syscall's exit hook removes the entry again. */
+	if (!event || !(cfg->event_mask & (1u << event)))
+		return NULL;
+	fresh.call_id = rec->boot_ns;
+	fresh.event = event;
+	bpf_map_update_elem(&calls, &tid, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&calls, &tid);
+}
+
 /* A kernel-side event for this module: started, tied to the syscall in
- * flight on this thread (whose record learns the kernel's name for it). */
+ * flight on this thread (which learns the kernel's name for the module). */
 static __always_inline struct mt_record *begin_module_event(int event, int hook, struct module *mod)
 {
+	u32 zero = 0;
+	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	struct mt_record *rec = begin_record(event, hook);
-	struct mt_record *call;
-	u32 tid;
+	struct mt_call *call;
 
-	if (!rec)
+	if (!rec || !cfg)
 		return NULL;
 	if (mod)
 		read_module(rec, mod);
-	tid = rec->host_tid;
-	call = bpf_map_lookup_elem(&inflight, &tid);
+	call = current_call(rec, cfg);
 	if (!call)
 		return rec;
 	rec->call_id = call->call_id;
 	rec->flags |= MT_FLAG_IN_SYSCALL;
-	if (call->event == MT_EVENT_FINIT_MODULE) {
-		__builtin_memcpy(rec->str[MT_SLOT_FILE], call->str[MT_SLOT_FILE], MT_STR_LEN);
-		rec->str_len[MT_SLOT_FILE] = call->str_len[MT_SLOT_FILE];
-		rec->str_state[MT_SLOT_FILE] = call->str_state[MT_SLOT_FILE];
-		rec->file_dev = call->file_dev;
-		rec->file_ino = call->file_ino;
-	}
+	if (call->event == MT_EVENT_FINIT_MODULE && event == MT_EVENT_MODULE_LOAD)
+		read_fd_file(rec, (struct task_struct *)bpf_get_current_task(), (int)user_regs()->di);
 	if (mod && (event == MT_EVENT_MODULE_LOAD || event == MT_EVENT_MODULE_FREE)) {
-		__builtin_memcpy(call->str[MT_SLOT_MODULE], rec->str[MT_SLOT_MODULE], MT_STR_LEN);
-		call->str_len[MT_SLOT_MODULE] = rec->str_len[MT_SLOT_MODULE];
-		call->str_state[MT_SLOT_MODULE] = rec->str_state[MT_SLOT_MODULE];
+		long n = bpf_probe_read_kernel_str(call->module, MT_MODULE_LEN, mod->name);
+
+		call->module_len = n > 0 ? n - 1 : 0;
+		call->module_state = n > 0 ? MT_STR_OK : MT_STR_FAULT;
 	}
 	return rec;
 }

@@ -21,9 +21,8 @@ static __always_inline struct mt_record *begin_record(int event, int hook)
 	rec = bpf_map_lookup_elem(&scratch_record, &zero);
 	if (!rec)
 		return NULL;
-	/* Slots are not cleared: each event sets every slot it uses, and the
-	 * lengths bound what is read of them. */
-	__builtin_memset(rec, 0, sizeof(*rec) - sizeof(rec->str));
+	/* String bytes are not cleared: offsets and lengths bound what is read. */
+	__builtin_memset(rec, 0, sizeof(*rec));
 	rec->size = sizeof(*rec);
 	rec->version = MT_LAYOUT_VERSION;
 	rec->event = event;
@@ -38,39 +37,32 @@ static __always_inline struct mt_record *begin_record(int event, int hook)
 	return rec;
 }
 
+/* Sends the record, only as long as its strings: straight from where it was
+ * built into the ring, the one copy. */
 static __always_inline void emit(struct mt_record *rec)
 {
 	bool attempt = rec->ret < 0 && rec->event <= MT_EVENT_DELETE_MODULE;
+	u32 size = (rec->size + 7) & ~7u;
 
+	if (size > MT_RECORD_MAX)
+		return; /* cannot happen: every slot is bounded */
+	rec->size = size;
 	if (attempt) {
-		if (bpf_ringbuf_output(&events, rec, sizeof(*rec), 0))
+		if (bpf_ringbuf_output(&events, rec, size, 0))
 			count(MT_COUNTER_LOST_RINGBUF);
-	} else if (bpf_ringbuf_output(&priority_events, rec, sizeof(*rec), 0)) {
+	} else if (bpf_ringbuf_output(&priority_events, rec, size, 0)) {
 		count(MT_COUNTER_LOST_PRIORITY);
 	}
 }
 
-/* A call's record waits in an in-flight map, keyed by thread id, from the
- * entry hook (where arguments are read) to the exit hook (the return value). */
+/* A record that must wait for a return value, kept by thread id from the
+ * entry hook (where it is read) to the exit hook. */
 static __always_inline void park(void *inflight_map, struct mt_record *rec)
 {
 	u32 tid = rec->host_tid;
 
 	if (bpf_map_update_elem(inflight_map, &tid, rec, BPF_ANY))
 		count(MT_COUNTER_LOST_INFLIGHT);
-}
-
-/* At the exit hook: the parked record of this thread, sent with ret. */
-static __always_inline void emit_parked(void *inflight_map, long ret)
-{
-	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct mt_record *rec = bpf_map_lookup_elem(inflight_map, &tid);
-
-	if (!rec)
-		return;
-	rec->ret = ret;
-	emit(rec);
-	bpf_map_delete_elem(inflight_map, &tid);
 }
 
 #endif

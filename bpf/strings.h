@@ -4,7 +4,9 @@
 #define MODTRACE_STRINGS_H
 
 #define MT_SLOT_MASK (MT_STR_LEN - 1)
+#define MT_SPACE_MASK (MT_STR_SPACE - 1)
 _Static_assert((MT_STR_LEN & MT_SLOT_MASK) == 0, "MT_STR_LEN must be a power of two");
+_Static_assert((MT_STR_SPACE & MT_SPACE_MASK) == 0, "MT_STR_SPACE must be a power of two");
 
 /* Paths are assembled right to left, leaf first, ending at MT_PATH_HALF; the
  * second half lets the verifier see every masked write stay in the buffer. */
@@ -32,17 +34,29 @@ static __always_inline u32 bounded(u32 v, u32 mask)
 	return v & mask;
 }
 
+/* Where the next string goes: strings are appended after the fixed part in
+ * the order they are read, and rec->size is the cursor. The mask lets the
+ * verifier see a whole MT_STR_LEN write stay inside struct mt_record_buf. */
+static __always_inline char *next_string(struct mt_record *rec)
+{
+	return (char *)(rec + 1) + bounded(rec->size - sizeof(*rec), MT_SPACE_MASK);
+}
+
+/* Seals the string just written at next_string() into a slot. */
 static __always_inline void set_slot(struct mt_record *rec, int slot, u32 len, u8 state)
 {
 	len = bounded(len, MT_SLOT_MASK);
+	if (state != MT_STR_OK && state != MT_STR_TRUNCATED)
+		len = 0;
+	rec->str_off[slot] = rec->size;
 	rec->str_len[slot] = len;
 	rec->str_state[slot] = state;
-	rec->str[slot][len] = 0;
+	rec->size += len;
 }
 
 static __always_inline void read_user_string(struct mt_record *rec, int slot, const void *uptr)
 {
-	long n = bpf_probe_read_user_str(rec->str[slot], MT_STR_LEN, uptr);
+	long n = bpf_probe_read_user_str(next_string(rec), MT_STR_LEN, uptr);
 	char next = 0;
 
 	/* Before 6.6-ish kernels an empty string gives 0, later ones 1 (the NUL). */
@@ -60,6 +74,18 @@ static __always_inline void read_user_string(struct mt_record *rec, int slot, co
 		return;
 	}
 	set_slot(rec, slot, n - 1, MT_STR_OK);
+}
+
+static __always_inline void read_kernel_string(struct mt_record *rec, int slot, const void *kptr)
+{
+	long n;
+
+	if (!kptr) {
+		set_slot(rec, slot, 0, MT_STR_ABSENT);
+		return;
+	}
+	n = bpf_probe_read_kernel_str(next_string(rec), MT_STR_LEN, kptr);
+	set_slot(rec, slot, n > 0 ? n - 1 : 0, n > 0 ? MT_STR_OK : MT_STR_FAULT);
 }
 
 static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
@@ -135,10 +161,8 @@ static __always_inline void read_path(struct mt_record *rec, int slot, struct pa
 	if (w.pos == MT_PATH_HALF) {
 		/* Not in any mounted tree (memfd, pipe, anon inode): its name is all there is. */
 		struct dentry *leaf = w.dentry;
-		long n = bpf_probe_read_kernel_str(rec->str[slot], MT_STR_LEN,
-						   BPF_CORE_READ(leaf, d_name.name));
 
-		set_slot(rec, slot, n > 0 ? n - 1 : 0, n > 0 ? MT_STR_OK : MT_STR_FAULT);
+		read_kernel_string(rec, slot, BPF_CORE_READ(leaf, d_name.name));
 		return;
 	}
 	len = MT_PATH_HALF - w.pos;
@@ -148,7 +172,7 @@ static __always_inline void read_path(struct mt_record *rec, int slot, struct pa
 		len = MT_STR_LEN - 1;
 		w.cut = true;
 	}
-	bpf_probe_read_kernel(rec->str[slot], bounded(len, MT_SLOT_MASK),
+	bpf_probe_read_kernel(next_string(rec), bounded(len, MT_SLOT_MASK),
 			      &w.buf->bytes[bounded(start, MT_PATH_MASK)]);
 	set_slot(rec, slot, len, w.cut ? MT_STR_TRUNCATED : MT_STR_OK);
 }

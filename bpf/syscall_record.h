@@ -1,8 +1,30 @@
-/* One module syscall, whatever the hook: the record is built at entry (user
- * memory is read while the caller still waits) and sent at exit with the
- * return value. Kernel-side events in between find it by thread id. */
+/* One module syscall, whatever the hook. By default its record is built and
+ * sent at the syscall's exit, where the arguments are still in the caller's
+ * saved registers: one program per call. With --read-at entry the record is
+ * built at entry (user memory read while the caller still waits, before a
+ * racing thread can rewrite it) and parked until the exit. Kernel-side events
+ * in between share the call's id through the calls map. */
 #ifndef MODTRACE_SYSCALL_RECORD_H
 #define MODTRACE_SYSCALL_RECORD_H
+
+static __always_inline int event_of_syscall(long nr)
+{
+	switch (nr) {
+	case MT_NR_INIT_MODULE:
+		return MT_EVENT_INIT_MODULE;
+	case MT_NR_FINIT_MODULE:
+		return MT_EVENT_FINIT_MODULE;
+	case MT_NR_DELETE_MODULE:
+		return MT_EVENT_DELETE_MODULE;
+	}
+	return 0;
+}
+
+/* The user registers saved when the current thread entered the kernel. */
+static __always_inline struct pt_regs *user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
 
 static __always_inline void read_fd_file(struct mt_record *rec, struct task_struct *task, int fd)
 {
@@ -21,16 +43,16 @@ static __always_inline void read_fd_file(struct mt_record *rec, struct task_stru
 	read_path(rec, MT_SLOT_FILE, &file->f_path);
 }
 
-static __always_inline void start_call(int event, int hook, u64 a0, u64 a1, u64 a2)
+/* A syscall's record with its arguments read, or NULL when filtered out. */
+static __always_inline struct mt_record *read_call(int event, int hook, u64 a0, u64 a1, u64 a2)
 {
 	struct mt_record *rec = begin_record(event, hook);
 
 	if (!rec)
-		return;
+		return NULL;
 	rec->args[0] = a0;
 	rec->args[1] = a1;
 	rec->args[2] = a2;
-	rec->call_id = rec->boot_ns;
 	switch (event) {
 	case MT_EVENT_INIT_MODULE:
 		read_user_string(rec, MT_SLOT_ARG, (const void *)a2);
@@ -43,12 +65,58 @@ static __always_inline void start_call(int event, int hook, u64 a0, u64 a1, u64 
 		read_user_string(rec, MT_SLOT_ARG, (const void *)a0);
 		break;
 	}
+	return rec;
+}
+
+/* --read-at entry: read now, send at exit. */
+static __always_inline void start_call(int event, int hook, u64 a0, u64 a1, u64 a2)
+{
+	struct mt_record *rec = read_call(event, hook, a0, a1, a2);
+	struct mt_call call = {};
+
+	if (!rec)
+		return;
+	rec->call_id = rec->boot_ns;
+	call.call_id = rec->call_id;
+	call.event = event;
+	bpf_map_update_elem(&calls, &rec->host_tid, &call, BPF_ANY);
 	park(&inflight, rec);
 }
 
-static __always_inline void finish_call(long ret)
+/* The module's name, as the kernel-side events of this call learned it. */
+static __always_inline void add_module_name(struct mt_record *rec, struct mt_call *call)
 {
-	emit_parked(&inflight, ret);
+	u32 len = bounded(call->module_len, MT_MODULE_MASK);
+
+	if (call->module_state != MT_STR_OK)
+		return;
+	bpf_probe_read_kernel(next_string(rec), len, call->module);
+	set_slot(rec, MT_SLOT_MODULE, len, MT_STR_OK);
+}
+
+/* At the syscall's exit: the record parked at entry, or one read now, sent
+ * with the return value and tied to the kernel-side events of the call. */
+static __always_inline void finish_call(int event, int hook, u64 a0, u64 a1, u64 a2, long ret)
+{
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct mt_record *parked = bpf_map_lookup_elem(&inflight, &tid);
+	struct mt_call *call = bpf_map_lookup_elem(&calls, &tid);
+	struct mt_record *rec = parked ? parked : read_call(event, hook, a0, a1, a2);
+
+	if (rec) {
+		if (call) {
+			rec->call_id = call->call_id;
+			add_module_name(rec, call);
+		} else if (!parked) {
+			rec->call_id = rec->boot_ns;
+		}
+		rec->ret = ret;
+		emit(rec);
+	}
+	if (parked)
+		bpf_map_delete_elem(&inflight, &tid);
+	if (call)
+		bpf_map_delete_elem(&calls, &tid);
 }
 
 #endif

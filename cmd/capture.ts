@@ -7,7 +7,7 @@ import * as layout from "../decoder/assembly/generated/layout";
 import { bpfPrivileges } from "../loader/capabilities";
 import { native } from "../loader/native";
 import { Session, SessionError } from "../loader/session";
-import type { EventInfo } from "../loader/events";
+import type { EventInfo, ReadAtRequest } from "../loader/events";
 import type { AttachRequest } from "../loader/attach-plan";
 import { CborLog, type Rotation } from "./log/cbor-log";
 import { headerItem, trailerItem, type HeaderFields } from "./log-items";
@@ -26,12 +26,13 @@ export interface CaptureOptions {
   ringBytes: number;
   rotation: Rotation;
   attach: AttachRequest;
+  readAt: ReadAtRequest;
   argv: string[];
 }
 
-// About a thousand records per drain: big enough to amortise the FFI call
-// and the write, small enough to keep latency low when events trickle.
-const BATCH_BYTES = 1024 * layout.REC_SIZE;
+// Some thousands of records per drain (they are about 250 bytes): big enough
+// to amortise the FFI call and the write, small enough to keep latency low.
+const BATCH_BYTES = 1 << 20;
 const POLL_MS = 100;
 
 export class CaptureError extends Error {}
@@ -103,9 +104,8 @@ export async function capture(opts: CaptureOptions): Promise<number> {
 
   const pump = (timeoutMs: number): number => {
     const got = session.drain(decoder.inputView(BATCH_BYTES), timeoutMs);
-    const records = Math.min(got / layout.REC_SIZE, limit - written);
-    if (records <= 0) return got;
-    const len = records * layout.REC_SIZE;
+    if (got === 0 || written >= limit) return got;
+    const { bytes: len, records } = decoder.span(got, Math.min(limit - written, 0xffffffff));
     decoder.tally(len);
     // Raw records first: decoding may grow the WebAssembly memory and detach views of it.
     for (const sink of rawSinks) sink.write(decoder.inputView(BATCH_BYTES).subarray(0, len));

@@ -2,11 +2,13 @@
 // modtrace's command line. commander parses it (cliffy, the card's choice,
 // is Deno-only); usage errors exit 2, runtime failures 1.
 import { Command, InvalidArgumentError, Option } from "commander";
+import { readFileSync } from "node:fs";
 import { EVENTS, eventByName, hookLabel, programsFor, type EventInfo } from "../loader/events";
 import { capture, CaptureError } from "./capture";
 import { doctor } from "./doctor";
 import { read } from "./read";
 import { stats } from "./stats";
+import { InputError } from "./log/reader";
 import type { EventFilter } from "./log/filter";
 import { checkOutputs, OutputError, parseOutput, UsageError, type OutputSpec } from "./outputs";
 import { VERSION } from "./version";
@@ -19,6 +21,14 @@ function nonNegativeInt(what: string) {
   return (v: string) => {
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${what} must be a whole number, got '${v}'`);
     return Number(v);
+  };
+}
+
+function positiveInt(what: string) {
+  return (v: string) => {
+    const n = nonNegativeInt(what)(v);
+    if (n === 0) throw new InvalidArgumentError(`${what} must be at least 1, got '${v}' (leave it out to capture until stopped)`);
+    return n;
   };
 }
 
@@ -68,6 +78,16 @@ function instant(what: string) {
   };
 }
 
+/** The command line as the user typed it: in a compiled binary, argv[1] is
+ * Bun's internal path (/$bunfs/root/modtrace), not the program's. */
+function commandLine(): string[] {
+  try {
+    return readFileSync("/proc/self/cmdline", "utf8").split("\0").slice(0, -1);
+  } catch {
+    return process.argv.slice(1);
+  }
+}
+
 function filterFrom(o: any): EventFilter {
   return {
     events: o.events ? new Set((o.events as EventInfo[][]).flat().map((e) => e.name)) : undefined,
@@ -98,8 +118,18 @@ Examples:
 Attach modes (--attach) for init_module, finit_module, delete_module:
   fentry  fentry/fexit on the syscall functions: costs nothing to other syscalls
   kprobe  ksyscall kprobes on the same functions
-  raw     raw_syscalls sys_enter/sys_exit: every kernel has it, every syscall pays
+  raw     raw_syscalls: every kernel has it, every syscall on the host pays
   auto    the first of those this kernel supports (the default)
+When a syscall's arguments, and the names and parameters in the caller's
+memory, are read (--read-at):
+  exit    as the call returns: one program per call (raw mode: every other
+          syscall on the host pays for one program, sys_exit, not two)
+  entry   as the call starts, sent at its exit: sees the caller's memory
+          before a racing thread can rewrite it while the kernel works
+  auto    entry for fentry and kprobe (only module syscalls pay), exit for
+          raw (the default)
+Either way the kernel's own name for the module is in moduleName and in
+module_load. Timestamps are taken where the record is read.
 Kernel-side events use the module tracepoints, and fentry/fexit (kprobes
 with --attach kprobe, or where fentry is missing) on do_init_module. Events
 this kernel cannot hook are reported and skipped; \`modtrace doctor\` shows
@@ -132,8 +162,9 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--uid <uid>", "only processes with this real uid").argParser(collect(nonNegativeInt("--uid"))))
     .addOption(new Option("--comm <name>", "only processes with this command name (first 15 bytes)").argParser(collect(String)))
     .addOption(new Option("--duration <sec>", "stop after this many seconds").argParser(positiveNumber("--duration")))
-    .addOption(new Option("--count <n>", "stop after this many events").argParser(nonNegativeInt("--count")))
+    .addOption(new Option("--count <n>", "stop after this many events (at least 1)").argParser(positiveInt("--count")))
     .addOption(new Option("--attach <mode>", "how syscall events are hooked: auto picks the cheapest this kernel has").choices(["auto", "fentry", "kprobe", "raw"]).default("auto"))
+    .addOption(new Option("--read-at <when>", "when a syscall's arguments and the caller's memory are read: at its exit, or at its entry too (see below)").choices(["auto", "entry", "exit"]).default("auto"))
     .addOption(new Option("--buffer-size <MiB>", "size of the kernel ring for failed attempts (the flood-prone ones), a power of two; loads and unloads that changed the kernel have their own 4 MiB ring").default(16 << 20, "16").argParser(ringBytes))
     .addOption(new Option("--rotate-size <bytes>", "start a new cbor file at this size (K, M, G suffixes)").argParser(byteSize))
     .addOption(new Option("--rotate-count <n>", "keep at most this many cbor files").argParser(nonNegativeInt("--rotate-count")))
@@ -162,7 +193,8 @@ export function buildProgram(run: { exitCode: number }): Command {
         ringBytes: o.bufferSize,
         rotation: { sizeBytes: o.rotateSize, count: o.rotateCount },
         attach: o.attach,
-        argv: process.argv.slice(1),
+        readAt: o.readAt,
+        argv: commandLine(),
       });
     });
 
@@ -226,7 +258,7 @@ async function main() {
       const quiet = ["commander.helpDisplayed", "commander.version", "commander.help"];
       process.exit(quiet.includes(e.code) ? 0 : 2);
     }
-    if (e instanceof CaptureError || e instanceof OutputError) {
+    if (e instanceof CaptureError || e instanceof OutputError || e instanceof InputError) {
       process.stderr.write(`modtrace: ${e.message}\n`);
       process.exit(1);
     }

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
 import * as layout from "../decoder/assembly/generated/layout";
-import { readLog, type Problem } from "./log/reader";
+import { checkReadable, readLog, type Problem } from "./log/reader";
 import { writeRecord } from "./log/records";
 import { Sink, type OutputSpec } from "./outputs";
 import { matches, reportProblems, type EventFilter } from "./log/filter";
@@ -20,6 +20,7 @@ export interface ReadOptions {
 }
 
 export async function read(opts: ReadOptions): Promise<number> {
+  checkReadable(opts.files);
   const decoder = await Decoder.load(readFileSync(wasmPath));
   decoder.setClockOffset(0n);
   const format = opts.output.format as DecodedFormat;
@@ -30,11 +31,11 @@ export async function read(opts: ReadOptions): Promise<number> {
   let lastTrailer: any;
 
   const flush = () => {
-    const view = decoder.inputView(BATCH * layout.REC_SIZE);
+    const view = decoder.inputView(BATCH * layout.RECORD_MAX);
     const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
     // The reader only yields events that make valid records.
-    pending.forEach((e, i) => writeRecord(e, data, view, i * layout.REC_SIZE));
-    if (pending.length) sink.write(decoder.decode(pending.length * layout.REC_SIZE, format));
+    const len = pending.reduce((at, e) => at + writeRecord(e, data, view, at), 0);
+    if (pending.length) sink.write(decoder.decode(len, format));
     pending = [];
   };
 

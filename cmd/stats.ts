@@ -1,6 +1,6 @@
 // `modtrace stats`: a summary of one log or a rotated set.
 import { basename } from "node:path";
-import { readLog, type Problem } from "./log/reader";
+import { checkReadable, readLog, type Problem } from "./log/reader";
 import { matches, reportProblems, type EventFilter } from "./log/filter";
 
 export interface StatsOptions {
@@ -30,6 +30,7 @@ function moduleOf(e: any): string | undefined {
 }
 
 export function stats(opts: StatsOptions): number {
+  checkReadable(opts.files);
   const problems: Problem[] = [];
   const byEvent: Counts = {};
   const byProcess: Counts = {};

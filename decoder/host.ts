@@ -16,6 +16,8 @@ interface Exports {
   outputPtr(): number;
   endsPtr(): number;
   setClock(hi: number, lo: number): void;
+  span(len: number, maxRecords: number): number;
+  spanCount(): number;
   decode(len: number, format: number): number;
   tally(len: number): void;
   count(event: number): number;
@@ -25,8 +27,8 @@ interface Exports {
 export class DecodeError extends Error {}
 
 const ERRORS: Record<number, string> = {
-  [-1]: `batch length is not a whole number of ${layout.REC_SIZE}-byte records, or exceeds the input buffer`,
-  [-2]: `a record has the wrong size or layout version (this decoder reads version ${layout.LAYOUT_VERSION})`,
+  [-1]: "a record runs past the end of the batch, or the batch exceeds the input buffer",
+  [-2]: `a record has an impossible size, string bounds or layout version (this decoder reads version ${layout.LAYOUT_VERSION})`,
   [-3]: "unknown output format",
 };
 
@@ -55,7 +57,16 @@ export class Decoder {
     this.wasm.setClock(Number(u >> 32n), Number(u & 0xffffffffn));
   }
 
-  /** Decodes the first len bytes of the input buffer; the view is valid until the next call. */
+  /** The whole records among the first len bytes of the input buffer, at most
+   * maxRecords of them: their bytes and their count. Throws on a bad record. */
+  span(len: number, maxRecords = 0xffffffff): { bytes: number; records: number } {
+    const bytes = this.wasm.span(len, maxRecords);
+    if (bytes < 0) throw new DecodeError(ERRORS[bytes] ?? `decoder error ${bytes}`);
+    return { bytes, records: this.wasm.spanCount() };
+  }
+
+  /** Decodes the records in the first len bytes of the input buffer (a span());
+   * the view is valid until the next call. */
   decode(len: number, format: DecodedFormat): Uint8Array {
     const n = this.wasm.decode(len, FORMAT_CODE[format]);
     if (n < 0) throw new DecodeError(ERRORS[n] ?? `decoder error ${n}`);

@@ -18,6 +18,19 @@ export interface ArgInfo {
 
 export type Mode = "fentry" | "kprobe" | "raw" | "tracepoint";
 
+/** Where a syscall's arguments and the caller's memory are read: at its exit
+ * (one program per call) or at its entry (a second program, which sees the
+ * caller's memory before a racing thread can rewrite it). */
+export type ReadAt = "entry" | "exit";
+export type ReadAtRequest = ReadAt | "auto";
+
+/** auto: entry where only module syscalls pay for the second program
+ * (fentry, kprobe), exit where every syscall on the host would (raw). */
+export function readAtFor(mode: Mode, request: ReadAtRequest): ReadAt {
+  if (request !== "auto") return request;
+  return mode === "raw" ? "exit" : "entry";
+}
+
 export interface EventInfo {
   name: string;
   id: number; // enum mt_event
@@ -109,11 +122,12 @@ export function eventByName(name: string): EventInfo | undefined {
 }
 
 /** The programs of bpf/modtrace.bpf.c that capture an event in a mode. */
-export function programsFor(e: EventInfo, mode: Mode): string[] {
+export function programsFor(e: EventInfo, mode: Mode, readAt: ReadAt = readAtFor(mode, "auto")): string[] {
   if (e.kind === "syscall") {
-    if (mode === "fentry") return [`fentry_${e.name}`, `fexit_${e.name}`];
-    if (mode === "kprobe") return [`ksyscall_${e.name}`, `kretsyscall_${e.name}`];
-    if (mode === "raw") return ["on_sys_enter", "on_sys_exit"];
+    const both = (entry: string, exit: string) => (readAt === "entry" ? [entry, exit] : [exit]);
+    if (mode === "fentry") return both(`fentry_${e.name}`, `fexit_${e.name}`);
+    if (mode === "kprobe") return both(`ksyscall_${e.name}`, `kretsyscall_${e.name}`);
+    if (mode === "raw") return both("on_sys_enter", "on_sys_exit");
   }
   if (e.kind === "function") {
     if (mode === "fentry") return [`fentry_${e.name}`, `fexit_${e.name}`];
@@ -124,12 +138,13 @@ export function programsFor(e: EventInfo, mode: Mode): string[] {
 }
 
 export const ALL_PROGRAMS: string[] = [
-  ...new Set(EVENTS.flatMap((e) => (["fentry", "kprobe", "raw", "tracepoint"] as Mode[]).flatMap((m) => programsFor(e, m)))),
+  ...new Set(EVENTS.flatMap((e) => (["fentry", "kprobe", "raw", "tracepoint"] as Mode[]).flatMap((m) => programsFor(e, m, "entry")))),
 ];
 
-export function hookLabel(e: EventInfo, mode: Mode): string {
-  if (mode === "raw") return "raw_syscalls";
+export function hookLabel(e: EventInfo, mode: Mode, readAt: ReadAt = readAtFor(mode, "auto")): string {
   if (mode === "tracepoint") return `tracepoint module:${e.name}`;
-  if (e.kind === "syscall") return mode === "fentry" ? "fentry/fexit" : "ksyscall kprobe/kretprobe";
+  const entry = readAt === "entry" || e.kind !== "syscall";
+  if (mode === "raw") return entry ? "raw_syscalls sys_enter+sys_exit" : "raw_syscalls sys_exit";
+  if (e.kind === "syscall") return mode === "fentry" ? (entry ? "fentry/fexit" : "fexit") : entry ? "ksyscall kprobe/kretprobe" : "ksyscall kretprobe";
   return `${mode === "fentry" ? "fentry/fexit" : "kprobe/kretprobe"} on ${e.name}`;
 }

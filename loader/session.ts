@@ -4,12 +4,13 @@ import { readFileSync } from "node:fs";
 import objectPath from "../build/modtrace.bpf.o" with { type: "file" };
 import * as layout from "../decoder/assembly/generated/layout";
 import { native, cString } from "./native";
-import { ALL_PROGRAMS, hookLabel, programsFor, type EventInfo } from "./events";
+import { ALL_PROGRAMS, hookLabel, programsFor, readAtFor, type EventInfo, type Mode, type ReadAtRequest } from "./events";
 import { planAttach, type AttachRequest, type Planned, type Unavailable } from "./attach-plan";
 
 export interface SessionOptions {
   events: EventInfo[];
   attach: AttachRequest;
+  readAt: ReadAtRequest;
   pids: number[];
   uids: number[];
   comms: string[];
@@ -54,14 +55,15 @@ export class Session {
     const err = Buffer.alloc(ERR_LEN);
     const handle = lib.mt_open(object, object.length, opts.ringBytes, err, ERR_LEN);
     if (!handle) throw new SessionError(errorText(err));
-    const wanted = new Set(plan.planned.flatMap((p) => programsFor(p.event, p.mode)));
+    const programs = (event: EventInfo, mode: Mode) => programsFor(event, mode, readAtFor(mode, opts.readAt));
+    const wanted = new Set(plan.planned.flatMap((p) => programs(p.event, p.mode)));
     for (const program of ALL_PROGRAMS) lib.mt_set_autoload(handle, cString(program), wanted.has(program) ? 1 : 0);
     const attached: Attached = { events: [], unavailable: [...plan.unavailable] };
     const session = new Session(handle, attached);
     try {
       if (lib.mt_load(handle, err, ERR_LEN) < 0) throw new SessionError(errorText(err));
+      session.attach(plan.planned, opts, err);
       session.configure(opts);
-      session.attach(plan.planned, err);
     } catch (e) {
       session.close();
       throw e;
@@ -71,18 +73,20 @@ export class Session {
     return session;
   }
 
-  /** Attaches each planned event; one that fails is reported, the rest go on. */
-  private attach(planned: Planned[], err: Buffer) {
+  /** Attaches each planned event; one that fails is reported, the rest go on.
+   * Nothing is sent before configure() names the attached events. */
+  private attach(planned: Planned[], opts: SessionOptions, err: Buffer) {
     const lib = native();
     const done = new Map<string, string | undefined>(); // program -> error, for programs shared by events
     for (const p of planned) {
       let failure: string | undefined;
-      for (const program of programsFor(p.event, p.mode)) {
+      const readAt = readAtFor(p.mode, opts.readAt);
+      for (const program of programsFor(p.event, p.mode, readAt)) {
         if (!done.has(program)) done.set(program, lib.mt_attach(this.handle, cString(program), err, ERR_LEN) < 0 ? errorText(err) : undefined);
         failure ??= done.get(program);
       }
       if (failure) this.attached.unavailable.push({ event: p.event, why: `attaching ${p.mode} failed: ${failure}` });
-      else this.attached.events.push({ event: p.event, hook: hookLabel(p.event, p.mode) });
+      else this.attached.events.push({ event: p.event, hook: hookLabel(p.event, p.mode, readAt) });
     }
   }
 
@@ -101,8 +105,9 @@ export class Session {
       key.set(Buffer.from(comm).subarray(0, layout.COMM_LEN - 1));
       add(layout.FILTER_COMM, key, `--comm ${comm}`);
     }
-    const mask = opts.events.reduce((m, e) => m | (1 << e.id), 0);
-    // Only the programs of attached events run, so the mask can name them all.
+    // The attached events only: a kernel event ties itself to a syscall in
+    // the mask, whose exit hook must then be there to end the call.
+    const mask = this.attached.events.reduce((m, a) => m | (1 << a.event.id), 0);
     const rc = lib.mt_configure(this.handle, mask, filters);
     if (rc < 0) throw new SessionError(`writing the kernel-side configuration failed (errno ${-rc})`);
   }

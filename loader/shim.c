@@ -70,7 +70,7 @@ static int copy_sample(void *ctx, void *data, size_t size)
 	s->batch_used += step;
 	/* Stop while one more record still fits: a sample handed to this
 	 * callback is already consumed, so it must never be refused. */
-	if (s->batch_cap - s->batch_used < sizeof(struct mt_record))
+	if (s->batch_cap - s->batch_used < MT_RECORD_MAX)
 		return BATCH_FULL;
 	return 0;
 }
@@ -204,7 +204,7 @@ EXPORT int32_t mt_drain(struct mt_session *s, uint8_t *buf, uint32_t cap, int32_
 {
 	int rc;
 
-	if (cap < sizeof(struct mt_record))
+	if (cap < MT_RECORD_MAX)
 		return -EINVAL;
 	s->batch = buf;
 	s->batch_cap = cap;

@@ -2,7 +2,7 @@
 // cut-off tail is reported with its offset, a corrupt item is reported and
 // reading resumes at the next item that decodes as a log item.
 import { Decoder } from "cbor-x/decode";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync } from "node:fs";
 import { LOG_FORMAT } from "../log-items";
 import * as layout from "../../decoder/assembly/generated/layout";
 import { Incomplete, itemEnd } from "./item-bounds";
@@ -22,7 +22,7 @@ export interface Problem {
 
 const cbor = new Decoder({ mapsAsObjects: true, useRecords: false });
 
-const scratch = new Uint8Array(layout.REC_SIZE);
+const scratch = new Uint8Array(layout.RECORD_MAX);
 const scratchView = new DataView(scratch.buffer);
 
 /** An event is valid when a record can hold it: corruption that decodes as
@@ -69,6 +69,23 @@ function nextItem(bytes: Uint8Array, from: number): number {
     if (itemAt(bytes, i)) return i;
   }
   return -1;
+}
+
+export class InputError extends Error {}
+
+/** Throws InputError naming every input that cannot be read, so that a
+ * command prints nothing (not even a header) before its input is known good. */
+export function checkReadable(files: string[]) {
+  const bad: string[] = [];
+  for (const file of files) {
+    try {
+      if (statSync(file).isDirectory()) bad.push(`${file}: is a directory (give the log files in it, e.g. ${file.replace(/\/$/, "")}/*.cbor)`);
+      else closeSync(openSync(file, "r"));
+    } catch (e: any) {
+      bad.push(`${file}: ${e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message}`);
+    }
+  }
+  if (bad.length) throw new InputError(`cannot read ${bad.length === 1 ? "the input" : `${bad.length} inputs`}, so nothing was read: ${bad.join("; ")}`);
 }
 
 export function* readLog(file: string, problems: Problem[]): Generator<LogItem> {

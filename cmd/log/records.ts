@@ -25,8 +25,10 @@ function big(v: unknown, what: string): bigint {
   throw new RecordError(`${what} is not an integer`);
 }
 
-/** Writes the record for event map e at view[at]; throws RecordError on a map that no record can give. */
-export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: number) {
+/** Writes the record for event map e at view[at], which has room for
+ * layout.RECORD_MAX bytes; returns its size. Throws RecordError on a map that
+ * no record can give. */
+export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: number): number {
   const info = eventByName(e.eventName);
   if (!info) throw new RecordError(`unknown event '${e.eventName}'`);
   const hook = HOOK_IDS[e.hook];
@@ -34,15 +36,16 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
   bytes.fill(0, at, at + layout.REC_SIZE);
   const u32 = (off: number, v: unknown, what: string) => view.setUint32(at + off, Number(big(v, what)), true);
   const u64 = (off: number, v: unknown, what: string) => view.setBigUint64(at + off, BigInt.asUintN(64, big(v, what)), true);
+  let size = layout.REC_SIZE;
   const slot = (index: number, field: any, what: string) => {
     const s = slotBytes(field, what);
-    bytes.set(s.bytes, at + layout.REC_OFF_STR + index * layout.STR_LEN);
+    bytes.set(s.bytes, at + size);
+    view.setUint16(at + layout.REC_OFF_STR_OFF + index * 2, size, true);
     view.setUint16(at + layout.REC_OFF_STR_LEN + index * 2, s.bytes.length, true);
     view.setUint8(at + layout.REC_OFF_STR_STATE + index, s.state);
+    size += s.bytes.length;
   };
 
-  view.setUint32(at + layout.REC_OFF_SIZE, layout.REC_SIZE, true);
-  view.setUint16(at + layout.REC_OFF_VERSION, layout.LAYOUT_VERSION, true);
   view.setUint8(at + layout.REC_OFF_EVENT, info.id);
   view.setUint8(at + layout.REC_OFF_HOOK, hook);
   // Read runs the decoder with a zero clock offset: boot time is wall time.
@@ -97,4 +100,8 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
   }
   if (e.moduleName !== undefined) slot(layout.SLOT_MODULE, { value: e.moduleName }, "moduleName");
   view.setUint32(at + layout.REC_OFF_FLAGS, flags, true);
+  size = (size + 7) & ~7;
+  view.setUint32(at + layout.REC_OFF_SIZE, size, true);
+  view.setUint16(at + layout.REC_OFF_VERSION, layout.LAYOUT_VERSION, true);
+  return size;
 }

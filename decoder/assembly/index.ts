@@ -6,13 +6,14 @@ import * as out from "./output";
 import * as s from "./structured";
 import { writeEvent } from "./structured-event";
 import { writeHeader, writeLine } from "./text";
+import { ERR_BAD_LENGTH, ERR_BAD_RECORD, recordError } from "./record";
+
+export { ERR_BAD_LENGTH, ERR_BAD_RECORD };
 
 export const FORMAT_TEXT: u32 = 0;
 export const FORMAT_JSON: u32 = 1;
 export const FORMAT_CBOR: u32 = 2;
 
-export const ERR_BAD_LENGTH: i32 = -1;
-export const ERR_BAD_RECORD: i32 = -2;
 export const ERR_BAD_FORMAT: i32 = -3;
 
 // Worst case one record can take in any format: every string byte escaped
@@ -48,16 +49,41 @@ export function setClock(hi: u32, lo: u32): void {
   clockOffset = <i64>((<u64>hi << 32) | <u64>lo);
 }
 
-function recordError(rec: usize): bool {
-  return load<u32>(rec + L.REC_OFF_SIZE) != L.REC_SIZE || load<u16>(rec + L.REC_OFF_VERSION) != L.LAYOUT_VERSION;
+// What span() found: how many records its bytes hold.
+let spanRecords: u32 = 0;
+
+/** Checks the first len bytes of the input as a run of whole records and
+ * returns the bytes of at most maxRecords of them (or an error code); the
+ * count is spanCount(). decode() and tally() take that span. */
+export function span(len: u32, maxRecords: u32): i32 {
+  if (len > inputCapacity) return ERR_BAD_LENGTH;
+  let rec = input;
+  const end = input + len;
+  spanRecords = 0;
+  while (rec < end && spanRecords < maxRecords) {
+    const error = recordError(rec, end - rec);
+    if (error) return error;
+    rec += load<u32>(rec + L.REC_OFF_SIZE);
+    spanRecords++;
+  }
+  return <i32>(rec - input);
 }
 
+export function spanCount(): u32 {
+  return spanRecords;
+}
+
+/** Decodes the records of a span() into one output format. */
 export function decode(len: u32, format: u32): i32 {
-  if (len % L.REC_SIZE != 0 || len > inputCapacity) return ERR_BAD_LENGTH;
+  if (len > inputCapacity) return ERR_BAD_LENGTH;
   if (format > FORMAT_CBOR) return ERR_BAD_FORMAT;
   out.reset();
-  for (let rec = input; rec < input + len; rec += L.REC_SIZE) {
-    if (recordError(rec)) return ERR_BAD_RECORD;
+  let item = ends;
+  const end = input + len;
+  for (let rec = input; rec < end; rec += load<u32>(rec + L.REC_OFF_SIZE)) {
+    // Checked again here, not only in span(): the input is whatever the caller put there.
+    const error = recordError(rec, end - rec);
+    if (error) return error;
     out.reserve(MAX_OUTPUT_PER_RECORD);
     if (format == FORMAT_TEXT) writeLine(rec, clockOffset);
     else {
@@ -65,13 +91,16 @@ export function decode(len: u32, format: u32): i32 {
       writeEvent(rec, clockOffset);
       if (format == FORMAT_JSON) out.byte(0x0a);
     }
-    store<u32>(ends + (((rec - input) / L.REC_SIZE) << 2), <u32>out.length);
+    store<u32>(item, <u32>out.length);
+    item += 4;
   }
   return <i32>out.length;
 }
 
 export function tally(len: u32): void {
-  for (let rec = input; rec < input + len; rec += L.REC_SIZE) {
+  const end = input + len;
+  for (let rec = input; rec < end; rec += load<u32>(rec + L.REC_OFF_SIZE)) {
+    if (recordError(rec, end - rec)) return;
     const event = load<u8>(rec + L.REC_OFF_EVENT);
     if (event < <u32>L.EVENT_COUNT) counts[event]++;
   }

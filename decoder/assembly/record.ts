@@ -1,4 +1,5 @@
-// Reading fields of one struct mt_record (bpf/events.h) at address rec.
+// Reading fields of one struct mt_record (bpf/events.h) at address rec. The
+// batch walker (index.ts) has checked that every string lies inside its record.
 import * as L from "./generated/layout";
 
 // @ts-ignore: decorator
@@ -19,13 +20,31 @@ import * as L from "./generated/layout";
 }
 
 export function strPtr(rec: usize, slot: usize): usize {
-  return rec + L.REC_OFF_STR + slot * L.STR_LEN;
+  return rec + <usize>load<u16>(rec + L.REC_OFF_STR_OFF + (slot << 1));
 }
 
 export function strLen(rec: usize, slot: usize): i32 {
-  const n = <i32>load<u16>(rec + L.REC_OFF_STR_LEN + (slot << 1));
-  return n < L.STR_LEN ? n : L.STR_LEN - 1; // never trust a length past the slot
+  return <i32>load<u16>(rec + L.REC_OFF_STR_LEN + (slot << 1));
 }
+
+/** Why the bytes at rec cannot be a record of at most `room` bytes, or 0. */
+export function recordError(rec: usize, room: usize): i32 {
+  if (room < <usize>L.REC_SIZE) return ERR_BAD_LENGTH;
+  const size = <usize>load<u32>(rec + L.REC_OFF_SIZE);
+  if (size > room) return ERR_BAD_LENGTH;
+  if (load<u16>(rec + L.REC_OFF_VERSION) != L.LAYOUT_VERSION || size < <usize>L.REC_SIZE || size > <usize>L.RECORD_MAX || (size & 7) != 0)
+    return ERR_BAD_RECORD;
+  for (let slot: usize = 0; slot < <usize>L.SLOT_COUNT; slot++) {
+    const off = <usize>load<u16>(rec + L.REC_OFF_STR_OFF + (slot << 1));
+    const len = <usize>strLen(rec, slot);
+    if (len >= <usize>L.STR_LEN) return ERR_BAD_RECORD;
+    if (len && (off < <usize>L.REC_SIZE || off + len > size)) return ERR_BAD_RECORD;
+  }
+  return 0;
+}
+
+export const ERR_BAD_LENGTH: i32 = -1;
+export const ERR_BAD_RECORD: i32 = -2;
 
 export function strState(rec: usize, slot: usize): u32 {
   return load<u8>(rec + L.REC_OFF_STR_STATE + slot);

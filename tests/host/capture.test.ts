@@ -4,7 +4,7 @@ import { cborItems, strictItemCount } from "../lib/cbor";
 import { constants } from "node:fs";
 import { readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { arg, Capture, hexText, jsonLines, fileDev, scratchDir, trigger } from "./harness";
+import { arg, Capture, hexText, jsonLines, fileDev, MODTRACE, scratchDir, trigger } from "./harness";
 import { expectContext } from "./expect-event";
 
 const ONLY_TRIGGER = ["--comm", "mt-trigger"];
@@ -30,17 +30,24 @@ async function captureAround(args: string[], act: () => any) {
 }
 
 describe("capture on this host", () => {
-  test("the three syscalls, every field, in JSON and in CBOR", async () => {
+  // Read at the syscall's exit (one program per call) or at its entry too:
+  // the same events, field for field.
+  for (const readAt of ["exit", "entry"])
+  test(`the three syscalls, every field, in JSON and in CBOR (--read-at ${readAt})`, async () => {
     const dir = scratchDir();
     const file = join(dir, "not-a-module.ko");
     writeFileSync(file, "not a module");
-    const run = await captureAround(ONLY_TRIGGER, () => trigger("basic", file));
+    const run = await captureAround([...ONLY_TRIGGER, "--read-at", readAt], () => trigger("basic", file));
     const truths = run.result;
     expect(run.json.length).toBe(3);
 
     const [header, ...rest] = run.items;
     const trailer = rest.pop();
     expect(header.format).toBe("modtrace-log");
+    // The command line as it was run, not the compiled binary's internal path.
+    expect(header.commandLine).toEqual([MODTRACE, ...ONLY_TRIGGER, "--read-at", readAt, "-o", `json:${join(run.dir, "events.json")}`, "-o", `cbor:${join(run.dir, "events.cbor")}`]);
+    // Every call of a capture has its own id, shared with nothing else here.
+    expect(new Set(run.json.map((e: any) => e.callId)).size).toBe(3);
     expect(header.events).toEqual(["init_module", "finit_module", "delete_module"]);
     expect(trailer.trailer).toBe(true);
     expect(trailer.events).toBe(3);

@@ -81,7 +81,7 @@ describe("stopping, text output and filters", () => {
     expect(jsonLines(done.stdout).length).toBe(1);
     // This host's kernel has no loadable modules: no module tracepoints.
     expect(done.stderr).toContain("module_load unavailable: tracepoint: this kernel has no module:module_load tracepoint");
-    expect(done.stderr).toMatch(/capturing init_module, finit_module, delete_module \(raw_syscalls\)/);
+    expect(done.stderr).toMatch(/capturing init_module, finit_module, delete_module \(raw_syscalls sys_exit\)/);
   });
 
   test("--attach asks for one mode; when nothing can use it, capture says why and fails", () => {

@@ -18,7 +18,7 @@ describe("command line", () => {
   test("--help teaches: formats, examples, filters", () => {
     const r = run("capture", "--help");
     expect(r.code).toBe(0);
-    for (const word of ["--output", "cbor:/var/log/mod.cbor", "--pid", "--comm", "--uid", "--duration", "--count", "0600"])
+    for (const word of ["--output", "cbor:/var/log/mod.cbor", "--pid", "--comm", "--uid", "--duration", "--count", "0600", "--read-at", "racing thread"])
       expect(r.out).toContain(word);
   });
 
@@ -28,7 +28,7 @@ describe("command line", () => {
     for (const name of ["init_module", "finit_module", "delete_module", "module_load", "module_free", "do_init_module", "module_request"])
       expect(r.out).toContain(`${name} `);
     expect(r.out).toContain("args: name, version, src_version, taints, sig_ok, pathname, dev, inode");
-    expect(r.out).toContain("hooks, preferred first: fentry/fexit → ksyscall kprobe/kretprobe → raw_syscalls");
+    expect(r.out).toContain("hooks, preferred first: fentry/fexit → ksyscall kprobe/kretprobe → raw_syscalls sys_exit");
     expect(r.out).toContain("args: fd, param_values, flags, pathname, dev, inode");
     expect(r.out).toContain("args: name, flags");
   });
@@ -38,6 +38,8 @@ describe("command line", () => {
     [["-o", "json:"], "empty path"],
     [["-o", "text", "-o", "json"], "only one output can go to standard output"],
     [["--count", "many"], "--count must be a whole number"],
+    [["--count", "0"], "--count must be at least 1"],
+    [["--read-at", "noon"], "--read-at"],
     [["--duration", "-1"], "--duration must be a number above 0"],
     [["-e", "module_magic"], "unknown event 'module_magic'"],
     [["--buffer-size", "3"], "power of two"],
@@ -51,4 +53,17 @@ describe("command line", () => {
       expect(r.err).toContain(message);
     });
   }
+
+  // Nothing on standard output (not even the text header) before the input is known readable.
+  for (const [what, args, message] of [
+    ["a missing log", ["read", "/nonexistent/modtrace.cbor"], "/nonexistent/modtrace.cbor: no such file"],
+    ["a directory", ["read", "tests/fixtures/"], "is a directory"],
+    ["a missing log among good ones", ["read", "tests/fixtures/kernel-6.18.cbor", "/nonexistent.cbor", "-o", "json"], "/nonexistent.cbor: no such file"],
+    ["stats of a missing log", ["stats", "/nonexistent.cbor"], "/nonexistent.cbor: no such file"],
+  ] as const)
+    test(`read and stats refuse ${what} before printing anything`, () => {
+      const r = run(...args);
+      expect(r).toMatchObject({ code: 1, out: "" });
+      expect(r.err).toContain(message);
+    });
 });

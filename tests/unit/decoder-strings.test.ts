@@ -5,13 +5,14 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { Decoder, layout } from "../../decoder/host";
 import { cborItems, strictItemCount } from "../lib/cbor";
+import { splitRecords, withString } from "../lib/records";
 
 const raw = readFileSync("tests/fixtures/kernel-6.18.raw");
 const truth = readFileSync("tests/fixtures/kernel-6.18.truth.jsonl", "utf8").trim().split("\n").map((l) => JSON.parse(l));
 const calls = truth.filter((t) => t.call !== "file");
 // A captured delete_module whose name was read: its ARG slot gets the test bytes.
 const index = calls.findIndex((t) => t.call === "delete_module" && t.name_hex);
-const template = raw.subarray(index * layout.REC_SIZE, (index + 1) * layout.REC_SIZE);
+const template = splitRecords(raw)[index];
 
 // Pieces that exercise every branch: ASCII long and short, JSON and terminal
 // specials, valid 2/3/4-byte sequences, C1 controls, and invalid bytes.
@@ -34,13 +35,7 @@ function randomName(): Buffer {
 }
 
 function recordWith(name: Buffer): Buffer {
-  const rec = Buffer.from(template);
-  const at = layout.REC_OFF_STR + layout.SLOT_ARG * layout.STR_LEN;
-  rec.fill(0, at, at + layout.STR_LEN);
-  name.copy(rec, at);
-  rec.writeUInt16LE(name.length, layout.REC_OFF_STR_LEN + 2 * layout.SLOT_ARG);
-  rec.writeUInt8(layout.STR_OK, layout.REC_OFF_STR_STATE + layout.SLOT_ARG);
-  return rec;
+  return withString(template, layout.SLOT_ARG, name);
 }
 
 /** Undoes the text format's escapes: \xNN, \" and \\. */

@@ -50,7 +50,7 @@ describe("log reader", () => {
   test("random corruption never throws or hangs, and lost events are always reported", () => {
     let seed = 42;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const view = new DataView(new ArrayBuffer(layout.REC_SIZE));
+    const view = new DataView(new ArrayBuffer(layout.RECORD_MAX));
     const recordBytes = new Uint8Array(view.buffer);
     for (let round = 0; round < 1000; round++) {
       const damaged = Buffer.from(log);
