@@ -11,6 +11,7 @@ const MODTRACE = join(ROOT, "dist/modtrace");
 const TRIGGER = join(ROOT, "tests/trigger");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const GETPPID = Number(process.env.BENCH_GETPPID ?? 2_000_000);
+const BURST = 100_000;
 // A printf per delete_module, like modtrace's one record per call.
 const BPFTRACE_PROBE = `tracepoint:raw_syscalls:sys_enter /args->id == 176/ { printf("%d %d %s\\n", pid, tid, comm); }`;
 // Like for like with modtrace's raw mode, which needs the exit too for the return value.
@@ -144,6 +145,7 @@ export async function benchCapture(): Promise<string[]> {
   await firstEvent(() => readFileSync(bOut, "utf8"), 0);
   const bRun = generate();
   await Bun.sleep(300);
+  const bRss = peakRss(b.proc.pid);
   await stop(b);
   const bText = readFileSync(bOut, "utf8");
   const bWritten = bText.split("\n").filter((l) => l.startsWith(`${bRun.pid} `)).length;
@@ -173,6 +175,21 @@ export async function benchCapture(): Promise<string[]> {
     }
   const hook = /capturing delete_module \(([^)]+)\)/.exec(modtraceStderr)?.[1] ?? "?";
 
+  // A burst with default settings (every event, the default ring) while another
+  // process keeps the second CPU busy: what a host owner's first try looks like.
+  const bursts: string[] = [];
+  for (let round = 0; round < 3; round++) {
+    const busy = Bun.spawn(["sh", "-c", "while :; do :; done"]);
+    const log = join(dir, `burst${round}.cbor`);
+    const d = await start([MODTRACE, "-o", `cbor:${log}`], /capturing/);
+    const burst = trigger("burst", String(BURST));
+    await Bun.sleep(500);
+    await stop(d);
+    busy.kill("SIGKILL");
+    const m = /(\d+) events written .*?; (\d+) lost/.exec(d.stderr())!;
+    bursts.push(`written ${m[1]}, lost ${m[2]} (${(burst.calls / burst.seconds / 1e3).toFixed(0)}k calls/s)`);
+  }
+
   const ms = (xs: number[]) => `${median(xs).toFixed(0)} ms`;
   return [
     `Capture throughput and loss: delete_module from one thread, as fast as it can, for ${SECONDS} s (modtrace hook: ${hook}, -o cbor:FILE)`,
@@ -182,10 +199,11 @@ export async function benchCapture(): Promise<string[]> {
     `  generator rate under modtrace / under bpftrace: x${(rate(mRun) / rate(bRun)).toFixed(2)}; modtrace events written per second / bpftrace events printed per second: x${(written / mRun.seconds / (bWritten / bRun.seconds)).toFixed(2)}`,
     `Overhead on getppid (${GETPPID} calls; 3 rounds, each tracer measured next to a bare run; median ratios, lower is better)`,
     `  no tracer ${median(bareNs)} ns/call`,
-    ...[...overhead].map(([name, o]) => `  ${name.padEnd(32)} x${median(o.ratio).toFixed(2)} (${median(o.ns)} ns/call)`),
+    ...[...overhead].map(([name, o]) => `  ${name.padEnd(32)} x${median(o.ratio).toFixed(2)} (${median(o.ns)} ns/call); rounds ${o.ratio.map((x) => `x${x.toFixed(2)}`).join(" ")}`),
     `Startup (median of 3; lower is better)`,
     `  modtrace exec to "capturing" ${ms(startups.modtrace)}; bpftrace exec to "Attaching" ${ms(startups.bpftrace)} (modtrace/bpftrace x${(median(startups.modtrace) / median(startups.bpftrace)).toFixed(2)}), to its first event ${ms(startups.bpftraceEvent)} (x${(median(startups.modtrace) / median(startups.bpftraceEvent)).toFixed(2)})`,
-    `Memory: modtrace peak RSS during the throughput run ${(rss / 1024).toFixed(1)} MiB`,
+    `Memory: peak RSS during each one's throughput run: modtrace ${(rss / 1024).toFixed(1)} MiB, bpftrace ${(bRss / 1024).toFixed(1)} MiB (modtrace/bpftrace x${(rss / bRss).toFixed(2)})`,
+    `Burst of ${BURST} delete_module calls with default settings while a busy loop holds the other CPU (3 rounds): ${bursts.join("; ")}`,
   ];
 }
 

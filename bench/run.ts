@@ -4,9 +4,12 @@
 import { cpus, release, totalmem } from "node:os";
 import { benchCapture } from "./capture";
 import { benchDecoder } from "./decoder";
+import { benchKernelCost } from "./kernel-cost";
 
 console.log(`modtrace benchmarks on ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${new Date().toISOString()}`);
 console.log();
 for (const l of await benchDecoder()) console.log(l);
 console.log();
 for (const l of await benchCapture()) console.log(l);
+console.log();
+for (const l of await benchKernelCost()) console.log(l);

@@ -14,7 +14,8 @@ import { cborItems, strictItemCount } from "../lib/cbor";
 import { prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
 const MODES = ["fentry", "kprobe", "raw"] as const;
-const SYSCALL_HOOK = { fentry: "fentry/fexit", kprobe: "ksyscall kprobe/kretprobe", raw: "raw_syscalls" };
+// smoke-guest.sh runs kprobe mode with --read-at exit, the others with their default.
+const SYSCALL_HOOK = { fentry: "fentry/fexit", kprobe: "ksyscall kretprobe", raw: "raw_syscalls sys_exit" };
 const HOOK_FIELD = { fentry: "fentry", kprobe: "kprobe", raw: "raw_syscalls" };
 const INIT_HOOK = { fentry: "fentry", kprobe: "kprobe", raw: "fentry" }; // --attach raw leaves do_init_module on its best hook
 
