@@ -11,7 +11,8 @@ import { join } from "node:path";
 const ROOT = new URL("..", import.meta.url).pathname;
 const MODTRACE = join(ROOT, "dist/modtrace");
 const TRIGGER = join(ROOT, "tests/trigger");
-const CALLS = Number(process.env.BENCH_KERNEL_CALLS ?? 200_000);
+const CALLS = Number(process.env.BENCH_KERNEL_CALLS ?? 50_000);
+const TRIALS = 9; // short trials, median and best: a noisy machine inflates some of them a lot
 const DEPTH = 12;
 
 interface ProgStats {
@@ -57,18 +58,21 @@ async function attached(args: string[]) {
 
 /** ns per delete_module in the module-syscall programs, the cheap path of
  * every other syscall taken out. */
-function perCall(stats: Map<string, ProgStats>, calls: number, cheapNs: number): { total: number; byProgram: string[] } {
+function perCall(stats: Map<string, ProgStats>, calls: number, cheapNs: number): { total: number; byProgram: [string, number][] } {
   let total = 0;
-  const byProgram: string[] = [];
+  const byProgram: [string, number][] = [];
   for (const [name, s] of stats) {
     if (!s.runs) continue;
     const others = Math.max(0, s.runs - calls);
     const ns = (s.runNs - others * cheapNs) / calls;
     total += ns;
-    byProgram.push(`${name} ${ns.toFixed(0)} ns`);
+    byProgram.push([name, ns]);
   }
   return { total, byProgram };
 }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const spread = (xs: number[]) => `${median(xs).toFixed(0)} ns (best ${Math.min(...xs).toFixed(0)})`;
 
 export async function benchKernelCost(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), "modtrace-kcost-"));
@@ -80,6 +84,8 @@ export async function benchKernelCost(): Promise<string[]> {
   copyFileSync(TRIGGER, shallow);
   copyFileSync(TRIGGER, deep);
   run(["chmod", "755", shallow, deep]);
+  const shallowDepth = shallow.split("/").length - 1;
+  const deepDepth = deep.split("/").length - 1;
 
   const wasEnabled = readFileSync("/proc/sys/kernel/bpf_stats_enabled", "utf8").trim();
   writeFileSync("/proc/sys/kernel/bpf_stats_enabled", "1");
@@ -87,23 +93,31 @@ export async function benchKernelCost(): Promise<string[]> {
   try {
     for (const readAt of ["exit", "entry"]) {
       const m = await attached(["-e", "delete_module", "--read-at", readAt]);
-      const cheap = during(() => run([TRIGGER, "getppid", String(CALLS)]));
-      const cheapRuns = [...cheap.values()].reduce((n, s) => n + s.runs, 0);
-      const cheapNs = cheapRuns ? [...cheap.values()].reduce((n, s) => n + s.runNs, 0) / cheapRuns : 0;
-      const fromShallow = perCall(during(() => run([shallow, "burst", String(CALLS)])), CALLS, cheapNs);
-      const fromDeep = perCall(during(() => run([deep, "burst", String(CALLS)])), CALLS, cheapNs);
+      const cheap: number[] = [];
+      const fromShallow: number[] = [];
+      const fromDeep: number[] = [];
+      const byProgram = new Map<string, number[]>();
+      for (let trial = 0; trial < TRIALS; trial++) {
+        const c = during(() => run([TRIGGER, "getppid", String(CALLS)]));
+        const runs = [...c.values()].reduce((n, s) => n + s.runs, 0);
+        const cheapNs = runs ? [...c.values()].reduce((n, s) => n + s.runNs, 0) / runs : 0;
+        cheap.push(cheapNs);
+        const shallowRun = perCall(during(() => run([shallow, "burst", String(CALLS)])), CALLS, cheapNs);
+        fromShallow.push(shallowRun.total);
+        for (const [name, ns] of shallowRun.byProgram) byProgram.set(name, [...(byProgram.get(name) ?? []), ns]);
+        fromDeep.push(perCall(during(() => run([deep, "burst", String(CALLS)])), CALLS, cheapNs).total);
+      }
       await m.stop();
-      const shallowDepth = shallow.split("/").length - 1;
-      const deepDepth = deep.split("/").length - 1;
+      const perComponent = fromDeep.map((d, i) => (d - fromShallow[i]) / (deepDepth - shallowDepth));
       lines.push(
-        `  --read-at ${readAt} (${m.hook}): ${fromShallow.total.toFixed(0)} ns per delete_module (${fromShallow.byProgram.join(", ")}); other syscalls ${cheapNs.toFixed(0)} ns each`,
-        `    executable path walk: ${fromDeep.total.toFixed(0)} ns from a ${deepDepth}-component path against ${fromShallow.total.toFixed(0)} ns from ${shallowDepth} components: ${((fromDeep.total - fromShallow.total) / (deepDepth - shallowDepth)).toFixed(0)} ns per component`,
+        `  --read-at ${readAt} (${m.hook}): ${spread(fromShallow)} per delete_module (${[...byProgram].map(([n, xs]) => `${n} ${spread(xs)}`).join(", ")}); other syscalls ${spread(cheap)} each`,
+        `    executable path walk: ${spread(fromDeep)} from a ${deepDepth}-component path, ${spread(fromShallow)} from ${shallowDepth}: ${median(perComponent).toFixed(0)} ns per component`,
       );
     }
   } finally {
     writeFileSync("/proc/sys/kernel/bpf_stats_enabled", wasEnabled);
   }
-  return [`Kernel-side cost per module syscall (bpf_stats, ${CALLS} delete_module calls from one thread; lower is better)`, ...lines];
+  return [`Kernel-side cost per module syscall (bpf_stats; ${TRIALS} trials of ${CALLS} delete_module calls from one thread, medians; lower is better)`, ...lines];
 }
 
 if (import.meta.main) for (const l of await benchKernelCost()) console.log(l);

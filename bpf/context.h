@@ -2,44 +2,51 @@
 #ifndef MODTRACE_CONTEXT_H
 #define MODTRACE_CONTEXT_H
 
-static __always_inline u32 pid_in_own_ns(struct pid *pid)
-{
-	unsigned int level = BPF_CORE_READ(pid, level);
+/* The context is read through typed pointers (bpf_get_current_task_btf()):
+ * plain loads, where a bpf_probe_read_kernel() call per field cost ~50 ns
+ * and made the context most of a record's price. Only an index the verifier
+ * cannot see as constant (a pid's number in a nested namespace) still needs
+ * the helper. */
 
+/* A pid's number in the namespace at `level` (0: the initial one). */
+static __always_inline u32 pid_nr(struct pid *pid, unsigned int level)
+{
+	if (level == 0)
+		return pid->numbers[0].nr;
 	return BPF_CORE_READ(pid, numbers[level].nr);
 }
 
 /* The parent's pid as the child's namespace sees it (0 when it cannot). */
 static __always_inline u32 parent_pid_in_ns(struct task_struct *parent, unsigned int level)
 {
-	struct pid *pid = BPF_CORE_READ(parent, group_leader, thread_pid);
+	struct pid *pid = parent->group_leader->thread_pid;
 
-	if (BPF_CORE_READ(pid, level) < level)
+	if (pid->level < level)
 		return 0;
-	return BPF_CORE_READ(pid, numbers[level].nr);
+	return pid_nr(pid, level);
 }
 
 static __always_inline void fill_context(struct mt_record *rec, struct task_struct *task)
 {
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	u64 uid_gid = bpf_get_current_uid_gid();
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
-	struct pid *thread_pid = BPF_CORE_READ(task, thread_pid);
-	struct pid *leader_pid = BPF_CORE_READ(task, group_leader, thread_pid);
-	unsigned int level = BPF_CORE_READ(thread_pid, level);
+	struct task_struct *parent = task->real_parent;
+	struct pid *thread_pid = task->thread_pid;
+	struct pid *leader_pid = task->group_leader->thread_pid;
+	unsigned int level = thread_pid->level;
 
 	rec->boot_ns = bpf_ktime_get_boot_ns();
 	rec->cgroup_id = bpf_get_current_cgroup_id();
 	rec->host_pid = pid_tgid >> 32;
 	rec->host_tid = (u32)pid_tgid;
-	rec->host_ppid = BPF_CORE_READ(parent, tgid);
-	rec->tid = pid_in_own_ns(thread_pid);
-	rec->pid = pid_in_own_ns(leader_pid);
+	rec->host_ppid = parent->tgid;
+	rec->tid = pid_nr(thread_pid, level);
+	rec->pid = pid_nr(leader_pid, leader_pid->level);
 	rec->ppid = parent_pid_in_ns(parent, level);
 	rec->uid = (u32)uid_gid;
 	rec->gid = uid_gid >> 32;
-	rec->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-	rec->pid_ns = BPF_CORE_READ(thread_pid, numbers[level].ns, ns.inum);
+	rec->mnt_ns = task->nsproxy->mnt_ns->ns.inum;
+	rec->pid_ns = level == 0 ? thread_pid->numbers[0].ns->ns.inum : BPF_CORE_READ(thread_pid, numbers[level].ns, ns.inum);
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 }
 

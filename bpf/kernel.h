@@ -44,8 +44,11 @@ struct pid_namespace {
 	struct ns_common ns;
 };
 
+struct mount;
+
 struct mnt_namespace {
 	struct ns_common ns;
+	struct mount *root;
 };
 
 struct upid {

@@ -13,6 +13,9 @@ struct {
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
 
+/* The bulk ring wakes its reader when this much waits (see bulk_wakeup()). */
+#define MT_WAKEUP_BYTES (64 << 10)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
@@ -25,12 +28,12 @@ struct mt_record_buf {
 };
 
 /* --read-at entry: a call's record from its entry, where the caller's memory
- * was read, to its exit, where it is sent with the return value. Keyed by
- * thread id. */
+ * was read, to its exit, where it is sent with the return value: built in
+ * the thread's own storage and sent from there (size 0: nothing parked). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct mt_record_buf);
 } inflight SEC(".maps");
 

@@ -87,7 +87,7 @@ KPROBE_SYSCALL(delete_module, MT_EVENT_DELETE_MODULE)
 SEC("tp_btf/module_load")
 int BPF_PROG(tp_module_load, struct module *mod)
 {
-	struct mt_record *rec = begin_module_event(MT_EVENT_MODULE_LOAD, MT_HOOK_TRACEPOINT, mod);
+	struct mt_record *rec = begin_module_event(MT_EVENT_MODULE_LOAD, MT_HOOK_TRACEPOINT, mod, NULL);
 
 	if (rec)
 		emit(rec);
@@ -97,7 +97,7 @@ int BPF_PROG(tp_module_load, struct module *mod)
 SEC("tp_btf/module_free")
 int BPF_PROG(tp_module_free, struct module *mod)
 {
-	struct mt_record *rec = begin_module_event(MT_EVENT_MODULE_FREE, MT_HOOK_TRACEPOINT, mod);
+	struct mt_record *rec = begin_module_event(MT_EVENT_MODULE_FREE, MT_HOOK_TRACEPOINT, mod, NULL);
 
 	if (rec)
 		emit(rec);
@@ -107,7 +107,7 @@ int BPF_PROG(tp_module_free, struct module *mod)
 SEC("tp_btf/module_request")
 int BPF_PROG(tp_module_request, char *name, bool wait, unsigned long ip)
 {
-	struct mt_record *rec = begin_module_event(MT_EVENT_MODULE_REQUEST, MT_HOOK_TRACEPOINT, NULL);
+	struct mt_record *rec = begin_module_event(MT_EVENT_MODULE_REQUEST, MT_HOOK_TRACEPOINT, NULL, NULL);
 
 	if (!rec)
 		return 0;
@@ -120,30 +120,23 @@ int BPF_PROG(tp_module_request, char *name, bool wait, unsigned long ip)
 /* do_init_module: on failure it frees the module before returning, so all
  * of it is read at entry and kept by thread id until the return value. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct mt_record_buf);
 } init_inflight SEC(".maps");
 
 static __always_inline void start_init(struct module *mod, int hook)
 {
-	struct mt_record *rec = begin_module_event(MT_EVENT_DO_INIT_MODULE, hook, mod);
-
-	if (rec)
-		park(&init_inflight, rec);
+	begin_module_event(MT_EVENT_DO_INIT_MODULE, hook, mod, &init_inflight);
 }
 
 static __always_inline void finish_init(int ret)
 {
-	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct mt_record *rec = bpf_map_lookup_elem(&init_inflight, &tid);
+	struct mt_record *rec = parked_record(&init_inflight);
 
-	if (!rec)
-		return;
-	rec->ret = ret;
-	emit(rec);
-	bpf_map_delete_elem(&init_inflight, &tid);
+	if (rec)
+		send_with_return(rec, ret);
 }
 
 SEC("fentry/do_init_module")

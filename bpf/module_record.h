@@ -42,11 +42,11 @@ static __always_inline struct mt_call *current_call(struct mt_record *rec, const
 
 /* A kernel-side event for this module: started, tied to the syscall in
  * flight on this thread (which learns the kernel's name for the module). */
-static __always_inline struct mt_record *begin_module_event(int event, int hook, struct module *mod)
+static __always_inline struct mt_record *begin_module_event(int event, int hook, struct module *mod, void *parking)
 {
 	u32 zero = 0;
 	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
-	struct mt_record *rec = begin_record(event, hook);
+	struct mt_record *rec = begin_record(event, hook, parking);
 	struct mt_call *call;
 
 	if (!rec || !cfg)

@@ -2,9 +2,34 @@
 #ifndef MODTRACE_RECORD_H
 #define MODTRACE_RECORD_H
 
-/* A zeroed record in per-CPU scratch with the process context filled in, or
- * NULL when the event is not wanted or the process is filtered out. */
-static __always_inline struct mt_record *begin_record(int event, int hook)
+/* Where a record is built, and sent from: per-CPU scratch when the same
+ * program sends it, or the thread's own slot in `parking` (a task storage
+ * map) when it waits there for the thread's exit hook. Either way it reaches
+ * the ring in one copy. */
+static __always_inline struct mt_record *record_buffer(void *parking)
+{
+	u32 zero = 0;
+	struct mt_record *rec;
+
+	if (!parking)
+		return bpf_map_lookup_elem(&scratch_record, &zero);
+	rec = bpf_task_storage_get(parking, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!rec)
+		count(MT_COUNTER_LOST_INFLIGHT);
+	return rec;
+}
+
+/* The record parked in `parking` for this thread, or NULL. */
+static __always_inline struct mt_record *parked_record(void *parking)
+{
+	struct mt_record *rec = bpf_task_storage_get(parking, bpf_get_current_task_btf(), 0, 0);
+
+	return rec && rec->size ? rec : NULL;
+}
+
+/* A zeroed record with the process context filled in (see record_buffer()),
+ * or NULL when the event is not wanted or the process is filtered out. */
+static __always_inline struct mt_record *begin_record(int event, int hook, void *parking)
 {
 	u32 zero = 0;
 	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
@@ -18,7 +43,7 @@ static __always_inline struct mt_record *begin_record(int event, int hook)
 		count(MT_COUNTER_FILTERED);
 		return NULL;
 	}
-	rec = bpf_map_lookup_elem(&scratch_record, &zero);
+	rec = record_buffer(parking);
 	if (!rec)
 		return NULL;
 	/* String bytes are not cleared: offsets and lengths bound what is read. */
@@ -27,14 +52,24 @@ static __always_inline struct mt_record *begin_record(int event, int hook)
 	rec->version = MT_LAYOUT_VERSION;
 	rec->event = event;
 	rec->hook = hook;
-	task = (struct task_struct *)bpf_get_current_task();
+	task = bpf_get_current_task_btf();
 	fill_context(rec, task);
-	exe = BPF_CORE_READ(task, mm, exe_file);
+	exe = task->mm->exe_file; /* a kernel thread's NULL mm loads as NULL */
 	if (exe)
-		read_path(rec, MT_SLOT_EXE, &exe->f_path);
+		read_typed_path(rec, MT_SLOT_EXE, &exe->f_path, task);
 	else
 		set_slot(rec, MT_SLOT_EXE, 0, MT_STR_ABSENT);
 	return rec;
+}
+
+/* Waking the reader costs the writer an interrupt (a self-IPI, dearer still
+ * in a VM), which the kernel's default sends for nearly every record of a
+ * burst while the reader keeps up: the bulk ring wakes it once per
+ * MT_WAKEUP_BYTES instead, and the reader polls every 100 ms for a tail that
+ * never reaches it. What changed the kernel (the priority ring) wakes it at once. */
+static __always_inline u64 bulk_wakeup(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= MT_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 /* Sends the record, only as long as its strings: straight from where it was
@@ -48,21 +83,19 @@ static __always_inline void emit(struct mt_record *rec)
 		return; /* cannot happen: every slot is bounded */
 	rec->size = size;
 	if (attempt) {
-		if (bpf_ringbuf_output(&events, rec, size, 0))
+		if (bpf_ringbuf_output(&events, rec, size, bulk_wakeup()))
 			count(MT_COUNTER_LOST_RINGBUF);
 	} else if (bpf_ringbuf_output(&priority_events, rec, size, 0)) {
 		count(MT_COUNTER_LOST_PRIORITY);
 	}
 }
 
-/* A record that must wait for a return value, kept by thread id from the
- * entry hook (where it is read) to the exit hook. */
-static __always_inline void park(void *inflight_map, struct mt_record *rec)
+/* A record sent with its return value; a parked one leaves its slot free. */
+static __always_inline void send_with_return(struct mt_record *rec, long ret)
 {
-	u32 tid = rec->host_tid;
-
-	if (bpf_map_update_elem(inflight_map, &tid, rec, BPF_ANY))
-		count(MT_COUNTER_LOST_INFLIGHT);
+	rec->ret = ret;
+	emit(rec);
+	rec->size = 0;
 }
 
 #endif

@@ -138,12 +138,41 @@ static long path_step(u32 index, struct path_walk *w)
 	return 0;
 }
 
+/* The walked path, buf->bytes[pos, MT_PATH_HALF), into the slot: its tail
+ * when it is longer than a slot. */
+static __always_inline void copy_path(struct mt_record *rec, int slot, struct path_buf *buf, u32 pos, bool cut)
+{
+	u32 len = MT_PATH_HALF - pos;
+
+	if (len > MT_STR_LEN - 1) {
+		pos = MT_PATH_HALF - (MT_STR_LEN - 1);
+		len = MT_STR_LEN - 1;
+		cut = true;
+	}
+	bpf_probe_read_kernel(next_string(rec), bounded(len, MT_SLOT_MASK), &buf->bytes[bounded(pos, MT_PATH_MASK)]);
+	set_slot(rec, slot, len, cut ? MT_STR_TRUNCATED : MT_STR_OK);
+}
+
+/* The rest of a walk begun elsewhere, from w->dentry, and the slot it fills. */
+static __always_inline void finish_path(struct mt_record *rec, int slot, struct path_walk *w)
+{
+	bpf_loop(MT_PATH_DEPTH, path_step, w, 0);
+	if (w->pos == MT_PATH_HALF) {
+		/* Not in any mounted tree (memfd, pipe, anon inode): its name is all there is. */
+		struct dentry *leaf = w->dentry;
+
+		read_kernel_string(rec, slot, BPF_CORE_READ(leaf, d_name.name));
+		return;
+	}
+	copy_path(rec, slot, w->buf, w->pos, w->cut);
+}
+
 /* d_path() without the helper (not allowed in tracepoint programs): walk the
  * dentries up to the root, crossing mount points. The tail of a long path
- * (the file name) is what is kept. */
+ * (the file name) is what is kept. path is a plain kernel address. */
 static __always_inline void read_path(struct mt_record *rec, int slot, struct path *path)
 {
-	u32 zero = 0, len, start;
+	u32 zero = 0;
 	struct path_walk w = {
 		.buf = bpf_map_lookup_elem(&scratch_path, &zero),
 		.dentry = BPF_CORE_READ(path, dentry),
@@ -157,24 +186,93 @@ static __always_inline void read_path(struct mt_record *rec, int slot, struct pa
 		return;
 	}
 	w.mnt = real_mount(w.vfsmnt);
-	bpf_loop(MT_PATH_DEPTH, path_step, &w, 0);
-	if (w.pos == MT_PATH_HALF) {
-		/* Not in any mounted tree (memfd, pipe, anon inode): its name is all there is. */
-		struct dentry *leaf = w.dentry;
+	finish_path(rec, slot, &w);
+}
 
-		read_kernel_string(rec, slot, BPF_CORE_READ(leaf, d_name.name));
+struct typed_walk {
+	struct path_buf *buf;
+	struct dentry *dentry;
+	struct dentry *root; /* of the path's mount */
+	u32 pos;
+};
+
+/* One step up inside the path's own mount, through typed pointers: plain
+ * loads, and one helper call for the name's bytes. */
+static long typed_path_step(u32 index, struct typed_walk *w)
+{
+	struct dentry *dentry = w->dentry;
+	struct dentry *parent = dentry->d_parent;
+	u32 len, pos = w->pos;
+
+	if (dentry == w->root || dentry == parent)
+		return 1;
+	len = dentry->d_name.len & MT_NAME_MASK;
+	if (pos > MT_PATH_HALF || len + 1 > pos)
+		return 1;
+	pos -= len + 1;
+	w->buf->bytes[bounded(pos, MT_PATH_MASK)] = '/';
+	bpf_probe_read_kernel(&w->buf->bytes[bounded(pos + 1, MT_PATH_MASK)], len, dentry->d_name.name);
+	w->pos = pos;
+	w->dentry = parent;
+	return 0;
+}
+
+/* True when nothing is above the root of mount mnt: it is the root of the
+ * task's mount namespace, or mounted right on that root's "/" (the host's
+ * root, on a host booted through an initramfs: the initramfs is the
+ * namespace's root, below it). */
+static __always_inline bool nothing_above(struct vfsmount *mnt, struct vfsmount *plain_mnt, struct task_struct *task)
+{
+	struct mount *ns_root = task->nsproxy->mnt_ns->root;
+	struct mount *m = real_mount(plain_mnt);
+
+	if ((void *)mnt == (void *)&ns_root->mnt)
+		return true;
+	return (u64)BPF_CORE_READ(m, mnt_parent) == (u64)ns_root &&
+	       (u64)BPF_CORE_READ(m, mnt_mountpoint) == (u64)ns_root->mnt.mnt_root;
+}
+
+/* read_path() for a path reached through typed pointers (the executable):
+ * the walk inside its own mount takes plain loads, and ends there when
+ * nothing is above that mount (nearly always); mount crossings above it go
+ * on as read_path() does. */
+static __always_inline void read_typed_path(struct mt_record *rec, int slot, struct path *path,
+					    struct task_struct *task)
+{
+	u32 zero = 0;
+	struct vfsmount *vfsmnt = path->mnt;
+	struct typed_walk t = {
+		.buf = bpf_map_lookup_elem(&scratch_path, &zero),
+		.dentry = path->dentry,
+		.root = vfsmnt->mnt_root,
+		.pos = MT_PATH_HALF,
+	};
+	struct path_walk w = { .pos = MT_PATH_HALF, .cut = true };
+	struct vfsmount *plain_vfsmnt; /* a local: BPF_CORE_READ(w.…) would relocate our own struct */
+
+	if (!t.buf || !t.dentry || !vfsmnt) {
+		set_slot(rec, slot, 0, MT_STR_FAULT);
 		return;
 	}
-	len = MT_PATH_HALF - w.pos;
-	start = w.pos;
-	if (len > MT_STR_LEN - 1) {
-		start = MT_PATH_HALF - (MT_STR_LEN - 1);
-		len = MT_STR_LEN - 1;
-		w.cut = true;
+	bpf_loop(MT_PATH_DEPTH, typed_path_step, &t, 0);
+	plain_vfsmnt = BPF_CORE_READ(path, mnt);
+	if (t.dentry == t.root && t.pos < MT_PATH_HALF && nothing_above(vfsmnt, plain_vfsmnt, task)) {
+		copy_path(rec, slot, t.buf, t.pos, false);
+		return;
 	}
-	bpf_probe_read_kernel(next_string(rec), bounded(len, MT_SLOT_MASK),
-			      &w.buf->bytes[bounded(start, MT_PATH_MASK)]);
-	set_slot(rec, slot, len, w.cut ? MT_STR_TRUNCATED : MT_STR_OK);
+	w.buf = t.buf;
+	w.vfsmnt = plain_vfsmnt;
+	w.mnt = real_mount(plain_vfsmnt);
+	if (t.dentry == t.root) {
+		/* At the mount's root: crossing into the mounts above is the plain walk's job. */
+		w.dentry = BPF_CORE_READ(plain_vfsmnt, mnt_root);
+		w.pos = t.pos;
+	} else {
+		/* A dentry that is its own parent, or a path too deep: rare, and
+		 * the plain walk from the start tells which. */
+		w.dentry = BPF_CORE_READ(path, dentry);
+	}
+	finish_path(rec, slot, &w);
 }
 
 #endif

@@ -44,9 +44,9 @@ static __always_inline void read_fd_file(struct mt_record *rec, struct task_stru
 }
 
 /* A syscall's record with its arguments read, or NULL when filtered out. */
-static __always_inline struct mt_record *read_call(int event, int hook, u64 a0, u64 a1, u64 a2)
+static __always_inline struct mt_record *read_call(int event, int hook, u64 a0, u64 a1, u64 a2, void *parking)
 {
-	struct mt_record *rec = begin_record(event, hook);
+	struct mt_record *rec = begin_record(event, hook, parking);
 
 	if (!rec)
 		return NULL;
@@ -71,7 +71,7 @@ static __always_inline struct mt_record *read_call(int event, int hook, u64 a0, 
 /* --read-at entry: read now, send at exit. */
 static __always_inline void start_call(int event, int hook, u64 a0, u64 a1, u64 a2)
 {
-	struct mt_record *rec = read_call(event, hook, a0, a1, a2);
+	struct mt_record *rec = read_call(event, hook, a0, a1, a2, &inflight);
 	struct mt_call call = {};
 
 	if (!rec)
@@ -80,7 +80,6 @@ static __always_inline void start_call(int event, int hook, u64 a0, u64 a1, u64 
 	call.call_id = rec->call_id;
 	call.event = event;
 	bpf_map_update_elem(&calls, &rec->host_tid, &call, BPF_ANY);
-	park(&inflight, rec);
 }
 
 /* The module's name, as the kernel-side events of this call learned it. */
@@ -99,9 +98,9 @@ static __always_inline void add_module_name(struct mt_record *rec, struct mt_cal
 static __always_inline void finish_call(int event, int hook, u64 a0, u64 a1, u64 a2, long ret)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
-	struct mt_record *parked = bpf_map_lookup_elem(&inflight, &tid);
+	struct mt_record *parked = parked_record(&inflight);
 	struct mt_call *call = bpf_map_lookup_elem(&calls, &tid);
-	struct mt_record *rec = parked ? parked : read_call(event, hook, a0, a1, a2);
+	struct mt_record *rec = parked ? parked : read_call(event, hook, a0, a1, a2, NULL);
 
 	if (rec) {
 		if (call) {
@@ -110,11 +109,8 @@ static __always_inline void finish_call(int event, int hook, u64 a0, u64 a1, u64
 		} else if (!parked) {
 			rec->call_id = rec->boot_ns;
 		}
-		rec->ret = ret;
-		emit(rec);
+		send_with_return(rec, ret);
 	}
-	if (parked)
-		bpf_map_delete_elem(&inflight, &tid);
 	if (call)
 		bpf_map_delete_elem(&calls, &tid);
 }

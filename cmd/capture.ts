@@ -32,7 +32,7 @@ export interface CaptureOptions {
 
 // Some thousands of records per drain (they are about 250 bytes): big enough
 // to amortise the FFI call and the write, small enough to keep latency low.
-const BATCH_BYTES = 1 << 20;
+const BATCH_BYTES = 256 << 10;
 const POLL_MS = 100;
 
 export class CaptureError extends Error {}
