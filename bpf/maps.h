@@ -16,9 +16,12 @@ struct {
 /* The bulk ring wakes its reader when this much waits (see bulk_wakeup()). */
 #define MT_WAKEUP_BYTES (64 << 10)
 
+/* 2 MiB: some 8,000 records, where a boot's udev loads make a few thousand.
+ * Every ring counts twice in the reader's resident memory (libbpf maps its
+ * pages twice, so that a record that wraps reads as one). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);
+	__uint(max_entries, 2 << 20);
 } priority_events SEC(".maps");
 
 /* Where a record is built: its fixed part and room for its strings. */

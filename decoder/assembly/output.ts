@@ -28,6 +28,24 @@ export function reserve(bytes: usize): void {
   length += 1;
 }
 
+// @ts-ignore: decorator
+@inline export function store16(v: u16): void {
+  store<u16>(base + length, v);
+  length += 2;
+}
+
+// @ts-ignore: decorator
+@inline export function store32(v: u32): void {
+  store<u32>(base + length, v);
+  length += 4;
+}
+
+// @ts-ignore: decorator
+@inline export function store64(v: u64): void {
+  store<u64>(base + length, v);
+  length += 8;
+}
+
 export function bytes(src: usize, n: usize): void {
   memory.copy(base + length, src, n);
   length += n;

@@ -20,6 +20,7 @@ export function begin(f: u32): void {
   afterKey = false;
 }
 
+/** A CBOR head: major type and argument, the argument big-endian in one store. */
 function cborHead(major: u32, v: u64): void {
   const m = major << 5;
   if (v < 24) out.byte(m | <u32>v);
@@ -28,14 +29,13 @@ function cborHead(major: u32, v: u64): void {
     out.byte(<u32>v);
   } else if (v < 0x10000) {
     out.byte(m | 25);
-    out.byte(<u32>(v >> 8));
-    out.byte(<u32>v & 0xff);
+    out.store16(bswap<u16>(<u16>v));
   } else if (v < 0x100000000) {
     out.byte(m | 26);
-    for (let s = 24; s >= 0; s -= 8) out.byte(<u32>(v >> <u64>s) & 0xff);
+    out.store32(bswap<u32>(<u32>v));
   } else {
     out.byte(m | 27);
-    for (let s = 56; s >= 0; s -= 8) out.byte(<u32>(v >> <u64>s) & 0xff);
+    out.store64(bswap<u64>(v));
   }
 }
 
@@ -141,6 +141,9 @@ export function textBytes(p: usize, n: i32): void {
     out.byte(0x22);
     utf8.writeJson(p, n);
     out.byte(0x22);
+  } else if (utf8.isValid(p, n)) {
+    cborHead(3, n);
+    out.bytes(p, n);
   } else {
     cborHead(3, utf8.sanitizedLength(p, n));
     utf8.writeSanitized(p, n);
