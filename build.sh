@@ -59,8 +59,9 @@ case "${1:-build}" in
     exec node_modules/.bin/bun tests/run.ts "${@:2}" ;;
   bench)
     build
-    # bpftrace is the peer the capture figures are measured against.
-    DEBIAN_PACKAGES=(bpftrace)
+    # bpftrace is the peer the capture figures are measured against; ClickHouse
+    # is the distributed engine of the analysis figures.
+    DEBIAN_PACKAGES=(bpftrace clickhouse-server clickhouse-client)
     install_debian_packages
     exec node_modules/.bin/bun bench/run.ts ;;
   *) say "usage: ./build.sh [build|test [tier...]|bench]"; exit 2 ;;

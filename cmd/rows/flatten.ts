@@ -30,6 +30,8 @@ const RANGES: Partial<Record<ColumnType, [bigint, bigint]>> = {
   uint64: [0n, 2n ** 64n - 1n],
 };
 
+const NUMBER_RANGES = Object.fromEntries(Object.entries(RANGES).map(([t, [lo, hi]]) => [t, [Number(lo), Number(hi)]])) as Record<string, [number, number]>;
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export function hex(bytes: Uint8Array): string {
@@ -50,10 +52,10 @@ function fit(type: ColumnType, v: unknown): Value | undefined {
       if (v instanceof Uint8Array) return hex(v);
       return typeof v === "string" && /^([0-9a-f]{2})*$/.test(v) ? v : undefined;
     default: {
-      if (typeof v !== "bigint" && !(typeof v === "number" && Number.isInteger(v))) return undefined;
+      // Most integers are safe numbers: compare them as numbers, not as BigInts.
+      if (typeof v === "number") return Number.isInteger(v) && v >= NUMBER_RANGES[type][0] && v <= NUMBER_RANGES[type][1] ? v : undefined;
       const [lo, hi] = RANGES[type]!;
-      const b = BigInt(v);
-      if (b < lo || b > hi) return undefined;
+      if (typeof v !== "bigint" || v < lo || v > hi) return undefined;
       // 32-bit values as numbers; 64-bit ones as they came (bigint past 2^53).
       return type === "int32" || type === "uint32" ? Number(v) : v;
     }
