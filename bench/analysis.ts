@@ -3,11 +3,11 @@
 // -o parquet, loaded into DuckDB and into two ClickHouse shards, and each
 // cookbook query timed, against modtrace stats on the same logs. One run,
 // side by side. BENCH_HOSTS and BENCH_EVENTS_PER_HOST change the volume.
-import { DuckDBInstance } from "@duckdb/node-api";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClickhouseFleet, clickhouseCannotRun, CLUSTER } from "../tests/analysis/clickhouse";
+import { duckdbFromRows, duckdbOverParquet } from "../tests/analysis/duckdb";
 import { cookbook } from "../tests/analysis/fleet";
 import { writeFleetLogs } from "./fleet-logs";
 
@@ -46,7 +46,9 @@ export async function benchAnalysis(): Promise<string[]> {
     const cborBytes = size(logs);
     out.push(`Analysis: ${HOSTS} hosts x ${PER_HOST} events = ${events} events, ${mb(cborBytes)} of CBOR logs`);
 
-    const [statsOut, statsSec] = timed(() => JSON.parse(modtrace(["stats", "--json", ...logs]).toString()));
+    const statsFile = join(dir, "stats.json");
+    const [, statsSec] = timed(() => modtrace(["stats", "--json", ...logs], statsFile));
+    const statsOut = JSON.parse(readFileSync(statsFile, "utf8"));
     out.push(`  modtrace stats (all logs)           ${statsSec.toFixed(2)} s  ${Math.round(events / statsSec)} events/s`);
     const rowsFile = join(dir, "events.jsonl");
     const [, rowsSec] = timed(() => modtrace(["read", ...logs, "-o", `rows:${rowsFile}`]));
@@ -59,39 +61,33 @@ export async function benchAnalysis(): Promise<string[]> {
     out.push(`  read -o parquet                     ${parquetSec.toFixed(2)} s  ${Math.round(events / parquetSec)} rows/s  ${mb(parquetBytes)} (x${(parquetBytes / cborBytes).toFixed(2)} the CBOR) in ${walk(parquetDir).length} files`);
 
     const queries = cookbook();
-    const duck = await (await DuckDBInstance.create(":memory:")).connect();
-    await duck.run(modtrace(["schema", "--sql", "duckdb"]).toString());
-    const [, duckLoad] = await timedAsync(async () => {
-      await duck.run(`INSERT INTO modtrace_events SELECT * FROM modtrace_events_rows('${rowsFile}')`);
-      await duck.run(`INSERT INTO modtrace_captures SELECT * FROM modtrace_captures_rows('${capturesFile}')`);
-    });
+    const ddl = modtrace(["schema", "--sql", "duckdb"]).toString();
+    const [duck, duckLoad] = await timedAsync(() => duckdbFromRows(ddl, rowsFile, capturesFile));
     out.push(`  DuckDB load from rows               ${duckLoad.toFixed(2)} s  ${Math.round(events / duckLoad)} rows/s`);
-    const pq = await (await DuckDBInstance.create(":memory:")).connect();
-    await pq.run(`CREATE VIEW modtrace_events AS SELECT * FROM read_parquet('${parquetDir}/*/*.parquet', union_by_name = true)`);
-    await pq.run(`CREATE VIEW modtrace_captures AS SELECT * FROM read_parquet('${parquetDir}/captures.parquet')`);
+    const pq = await duckdbOverParquet(parquetDir);
 
     const ch = clickhouseCannotRun() ? undefined : new ClickhouseFleet();
     const chTimes = new Map<string, number>();
     if (ch) {
       await ch.start();
-      const ddl = modtrace(["schema", "--sql", "clickhouse", "--cluster", CLUSTER]).toString().split(/;\n/).map((s) => s.replace(/^--.*\n/gm, "").trim()).filter(Boolean);
-      for (const port of ch.ports) for (const s of ddl) ch.run(s, port);
-      const settings = ["--input_format_skip_unknown_fields=1", "--insert_distributed_sync=1"];
+      ch.createTables(modtrace(["schema", "--sql", "clickhouse", "--cluster", CLUSTER]).toString());
       const [, chLoad] = timed(() => {
-        ch.run("INSERT INTO modtrace_events FORMAT JSONEachRow", ch.ports[0], readFileSync(rowsFile), settings);
-        ch.run("INSERT INTO modtrace_captures FORMAT JSONEachRow", ch.ports[0], readFileSync(capturesFile), settings);
+        ch.insert("modtrace_events", readFileSync(rowsFile));
+        ch.insert("modtrace_captures", readFileSync(capturesFile));
       });
       out.push(`  ClickHouse 2 shards, load from rows ${chLoad.toFixed(2)} s  ${Math.round(events / chLoad)} rows/s (clickhouse-client, Distributed, insert_distributed_sync)`);
       for (const [name, sql] of queries) {
         ch.run(sql); // warm
-        chTimes.set(name, timed(() => ch.run(sql))[1]);
+        // --time: the server's time for the query, without clickhouse-client's own start-up.
+        const r = ch.query(sql, ch.ports[0], undefined, ["--time"]);
+        chTimes.set(name, Number(r.err.trim().split("\n").at(-1)));
       }
       const total = Number(ch.run("SELECT count() FROM modtrace_events").trim());
       if (total !== events) throw new Error(`ClickHouse holds ${total} rows, not ${events}`);
       await ch.stop();
     } else out.push(`  ClickHouse: not run (${clickhouseCannotRun()})`);
 
-    out.push(`  cookbook query                      DuckDB table  DuckDB Parquet  ClickHouse (incl. client start)`);
+    out.push(`  cookbook query                      DuckDB table  DuckDB Parquet  ClickHouse (via Distributed)`);
     for (const [name, sql] of queries) {
       await duck.run(sql);
       const [, d] = await timedAsync(() => duck.run(sql));

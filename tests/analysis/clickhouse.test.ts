@@ -5,13 +5,12 @@
 // and the cookbook's answers equal to the JSON output's and stats'.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { canon, cookbook, expectedAnswers, lines, LOGS, ok, parseExact } from "./fleet";
-import { ClickhouseFleet, clickhouseCannotRun, CLUSTER } from "./clickhouse";
+import { ClickhouseFleet, clickhouseCannotRun, CLUSTER, SKIP_UNKNOWN_FIELDS } from "./clickhouse";
 
 const ci = process.env.CI === "true";
 const cannotRun = clickhouseCannotRun();
 if (cannotRun && !ci) console.log(`clickhouse tests skipped: ${cannotRun}`);
 
-const SKIP_UNKNOWN = ["--input_format_skip_unknown_fields=1"];
 const schema = JSON.parse(ok(["schema"]));
 const eventColumns: { name: string; clickhouse: string }[] = schema.tables.modtrace_events;
 const rowsText = ok(["read", ...LOGS, "-o", "rows"]);
@@ -22,20 +21,15 @@ function tsv(out: string): (string | null)[][] {
   return lines(out).map((l) => l.split("\t").map((c) => (c === "\\N" ? null : unescape(c))));
 }
 
-function statements(ddl: string): string[] {
-  return ddl.split(/;\n/).map((s) => s.replace(/^--.*\n/gm, "").trim()).filter(Boolean);
-}
-
 describe.skipIf(!!cannotRun && !ci)("ClickHouse, two shards behind a Distributed table", () => {
   const fleet = new ClickhouseFleet();
 
   beforeAll(async () => {
     if (cannotRun) throw new Error(`ClickHouse cannot run here: ${cannotRun}`);
     await fleet.start();
-    const ddl = statements(ok(["schema", "--sql", "clickhouse", "--cluster", CLUSTER]));
-    for (const port of fleet.ports) for (const s of ddl) fleet.run(s, port);
-    fleet.run("INSERT INTO modtrace_events FORMAT JSONEachRow", fleet.ports[0], rowsText, [...SKIP_UNKNOWN, "--insert_distributed_sync=1"]);
-    fleet.run("INSERT INTO modtrace_captures FORMAT JSONEachRow", fleet.ports[0], ok(["read", ...LOGS, "-o", "captures"]), [...SKIP_UNKNOWN, "--insert_distributed_sync=1"]);
+    fleet.createTables(ok(["schema", "--sql", "clickhouse", "--cluster", CLUSTER]));
+    fleet.insert("modtrace_events", rowsText);
+    fleet.insert("modtrace_captures", ok(["read", ...LOGS, "-o", "captures"]));
   }, 120_000);
 
   afterAll(() => fleet.stop(), 60_000);
@@ -66,12 +60,12 @@ describe.skipIf(!!cannotRun && !ci)("ClickHouse, two shards behind a Distributed
     const port = fleet.ports[0];
     const older = eventColumns.slice(0, -1).map((c) => `"${c.name}" ${c.clickhouse}`).join(", ");
     fleet.run(`CREATE TABLE older (${older}) ENGINE = MergeTree() ORDER BY (host, timestamp)`, port);
-    fleet.run("INSERT INTO older FORMAT JSONEachRow", port, rowsText, SKIP_UNKNOWN);
+    fleet.run("INSERT INTO older FORMAT JSONEachRow", port, rowsText, SKIP_UNKNOWN_FIELDS);
     expect(fleet.run("SELECT count() FROM older", port).trim()).toBe(String(lines(rowsText).length));
     const last = eventColumns.at(-1)!.name;
     const olderRows = lines(rowsText).map((l) => l.replace(new RegExp(`,"${last}":[^,}]*\\}$`), "}"));
     expect(olderRows[0]).not.toContain(`"${last}"`);
-    fleet.run("INSERT INTO modtrace_events_local FORMAT JSONEachRow", port, olderRows.join("\n") + "\n", SKIP_UNKNOWN);
+    fleet.run("INSERT INTO modtrace_events_local FORMAT JSONEachRow", port, olderRows.join("\n") + "\n", SKIP_UNKNOWN_FIELDS);
     expect(tsv(fleet.run(`SELECT count(), count("${last}") FROM modtrace_events_local WHERE schemaVersion > 0`, port))[0][1]).toBe("0");
   });
 });

@@ -9,6 +9,8 @@ import { join } from "node:path";
 export const SERVER = "/usr/sbin/clickhouse-server";
 export const CLIENT = "/usr/bin/clickhouse-client";
 export const CLUSTER = "fleet";
+/** Rows from a newer modtrace may have columns an older table lacks. */
+export const SKIP_UNKNOWN_FIELDS = ["--input_format_skip_unknown_fields=1"];
 
 /** Why ClickHouse cannot run here, or undefined. */
 export function clickhouseCannotRun(): string | undefined {
@@ -95,6 +97,17 @@ export class ClickhouseFleet {
     const r = this.query(sql, port, input, settings);
     if (r.status !== 0) throw new Error(`clickhouse-client on port ${port} failed (${r.status}) for: ${sql.slice(0, 200)}\n${r.err}`);
     return r.out;
+  }
+
+  /** Runs every statement of `modtrace schema --sql clickhouse --cluster fleet` on every server. */
+  createTables(ddl: string) {
+    const statements = ddl.split(/;\n/).map((s) => s.replace(/^--.*\n/gm, "").trim()).filter(Boolean);
+    for (const port of this.ports) for (const s of statements) this.run(s, port);
+  }
+
+  /** Inserts JSONEachRow lines through the Distributed table, waiting until every shard has its rows. */
+  insert(table: string, rows: string | Uint8Array) {
+    this.run(`INSERT INTO ${table} FORMAT JSONEachRow`, this.ports[0], rows, [...SKIP_UNKNOWN_FIELDS, "--insert_distributed_sync=1"]);
   }
 
   async stop() {

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cborItems } from "../lib/cbor";
+import { duckdbFromRows, duckdbOverParquet } from "./duckdb";
 import { canon, cookbook, expectedAnswers, lines, LOGS, ok, parseExact } from "./fleet";
 
 const dir = mkdtempSync(join(tmpdir(), "modtrace-duckdb-"));
@@ -29,14 +30,8 @@ beforeAll(async () => {
   writeFileSync(join(dir, "captures.jsonl"), ok(["read", ...LOGS, "-o", "captures"]));
   ok(["read", ...LOGS, "-o", `parquet:${join(dir, "parquet")}`]);
 
-  fromRows = await (await DuckDBInstance.create(":memory:")).connect();
-  await fromRows.run(ok(["schema", "--sql", "duckdb"]));
-  await fromRows.run(`INSERT INTO modtrace_events SELECT * FROM modtrace_events_rows('${dir}/events.jsonl')`);
-  await fromRows.run(`INSERT INTO modtrace_captures SELECT * FROM modtrace_captures_rows('${dir}/captures.jsonl')`);
-
-  fromParquet = await (await DuckDBInstance.create(":memory:")).connect();
-  await fromParquet.run(`CREATE VIEW modtrace_events AS SELECT * FROM read_parquet('${dir}/parquet/*/*.parquet', union_by_name = true)`);
-  await fromParquet.run(`CREATE VIEW modtrace_captures AS SELECT * FROM read_parquet('${dir}/parquet/captures.parquet')`);
+  fromRows = await duckdbFromRows(ok(["schema", "--sql", "duckdb"]), join(dir, "events.jsonl"), join(dir, "captures.jsonl"));
+  fromParquet = await duckdbOverParquet(join(dir, "parquet"));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
