@@ -163,7 +163,7 @@ describe("command line", () => {
     [["schema", "--cluster", "fleet"], "--cluster applies to --sql clickhouse"],
     [["read", LOGS[0], "-o", "parquet"], "parquet needs a directory"],
     [["read", LOGS[0], "-o", "raw"], "raw records come only from a live capture"],
-    [["-o", "parquet:/tmp/x"], "parquet is made from logs"],
+    [["-o", "parquet:fleet"], "parquet is made from logs"],
     [["-o", "captures"], "captures is made from logs"],
     [["read", LOGS[0], "-o", `parquet:${LOGS[0]}`], "is not a directory"],
   ];
