@@ -2,10 +2,10 @@
 // every event kind is a column, with its exact value and a value of the
 // declared type; the expected columns come from the JSON, by the flattening
 // rule docs/ANALYSIS.md states, not from the schema's code.
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { decodeMultiple } from "cbor-x/decode";
 import { Encoder } from "cbor-x/encode";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lines, LOGS, ok, parseExact, run } from "./fleet";
@@ -54,6 +54,7 @@ function items(bytes: Uint8Array): any[] {
 
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 const tmp = mkdtempSync(join(tmpdir(), "modtrace-rows-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function writeLog(name: string, logItems: any[]): string {
   const path = join(tmp, name);
   writeFileSync(path, Buffer.concat(logItems.map((i) => encoder.encode(i))));
