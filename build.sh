@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # modtrace's one entry point on a fresh Debian 12 machine (as root):
 #   ./build.sh          install what is missing, build dist/modtrace
-#   ./build.sh test     build, then run every test tier (unit, host, vm)
+#   ./build.sh test     build, then run every test tier (unit, host, analysis, vm)
 #   ./build.sh bench    build, then run the benchmarks (docs/PERFORMANCE.md)
 # A second run with nothing changed only checks, and is quick.
 set -euo pipefail
@@ -45,11 +45,23 @@ build() {
 
 case "${1:-build}" in
   build) build; say "built dist/modtrace" ;;
-  test) build; exec node_modules/.bin/bun tests/run.ts "${@:2}" ;;
+  test)
+    build
+    # The analysis tier's distributed engine: two clickhouse-server processes it starts itself.
+    if [ $# -eq 1 ] || [[ " ${*:2} " == *" analysis "* ]]; then
+      if [ "$(id -u)" -eq 0 ]; then
+        DEBIAN_PACKAGES=(clickhouse-server clickhouse-client)
+        install_debian_packages
+      else
+        say "not root: cannot install clickhouse-server (the analysis tier's ClickHouse tests will say so)"
+      fi
+    fi
+    exec node_modules/.bin/bun tests/run.ts "${@:2}" ;;
   bench)
     build
-    # bpftrace is the peer the capture figures are measured against.
-    DEBIAN_PACKAGES=(bpftrace)
+    # bpftrace is the peer the capture figures are measured against; ClickHouse
+    # is the distributed engine of the analysis figures.
+    DEBIAN_PACKAGES=(bpftrace clickhouse-server clickhouse-client)
     install_debian_packages
     exec node_modules/.bin/bun bench/run.ts ;;
   *) say "usage: ./build.sh [build|test [tier...]|bench]"; exit 2 ;;

@@ -1,7 +1,9 @@
 // `./build.sh bench`: every benchmark, each printing ratios against a baseline
 // measured in the same run (the machines here are noisy). Needs root, and
-// bpftrace for the peer figures (build.sh installs it).
+// bpftrace for the peer figures and clickhouse-server for the analysis ones
+// (build.sh installs them).
 import { cpus, release, totalmem } from "node:os";
+import { benchAnalysis } from "./analysis";
 import { benchCapture } from "./capture";
 import { benchDecoder } from "./decoder";
 import { benchKernelCost } from "./kernel-cost";
@@ -13,3 +15,5 @@ console.log();
 for (const l of await benchCapture()) console.log(l);
 console.log();
 for (const l of await benchKernelCost()) console.log(l);
+console.log();
+for (const l of await benchAnalysis()) console.log(l);

@@ -10,10 +10,11 @@ import { Session, SessionError } from "../loader/session";
 import type { EventInfo, ReadAtRequest } from "../loader/events";
 import type { AttachRequest } from "../loader/attach-plan";
 import { CborLog, type Rotation } from "./log/cbor-log";
+import { LiveRows } from "./rows/capture-rows";
 import { headerItem, trailerItem, type HeaderFields } from "./log-items";
-import { OutputError, Sink, type Format, type OutputSpec } from "./outputs";
+import { OutputError, Sink, type OutputSpec } from "./outputs";
 
-type DecodedFormat = Exclude<Format, "raw">;
+type DecodedFormat = "text" | "json" | "cbor";
 
 export interface CaptureOptions {
   outputs: OutputSpec[];
@@ -97,7 +98,9 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const timer = opts.durationSec !== undefined ? setTimeout(stop, opts.durationSec * 1000) : undefined;
 
   const rawSinks = sinks.filter((s) => s.spec.format === "raw");
-  const decodedSinks = sinks.filter((s) => s.spec.format !== "raw");
+  const rowSinks = sinks.filter((s) => s.spec.format === "rows");
+  const decodedSinks = sinks.filter((s) => s.spec.format !== "raw" && s.spec.format !== "rows");
+  const liveRows = rowSinks.length ? new LiveRows(headerItem(header, 1)) : undefined;
   let written = 0;
   let failure: Error | undefined;
   const limit = opts.count ?? Infinity;
@@ -114,6 +117,10 @@ export async function capture(opts: CaptureOptions): Promise<number> {
       const bytes = decoder.decode(len, "cbor");
       const ends = decoder.itemEnds(records);
       for (const log of logs) log.writeEvents(bytes, ends);
+    }
+    if (liveRows) {
+      const lines = liveRows.lines(decoder.decode(len, "cbor"));
+      for (const sink of rowSinks) sink.write(lines);
     }
     written += records;
     if (written >= limit) stopping = true;

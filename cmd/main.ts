@@ -7,6 +7,8 @@ import { EVENTS, eventByName, hookLabel, programsFor, type EventInfo } from "../
 import { capture, CaptureError } from "./capture";
 import { doctor } from "./doctor";
 import { read } from "./read";
+import { readTables } from "./rows/read-tables";
+import { schemaCommand } from "./schema";
 import { stats } from "./stats";
 import { InputError } from "./log/reader";
 import type { EventFilter } from "./log/filter";
@@ -140,6 +142,8 @@ Output formats (-o FORMAT[:PATH], repeatable; standard output when no PATH):
   json  one object per line, Tracee's field names
   cbor  RFC 8742 CBOR sequence: header item, one map per event, trailer item
   raw   the kernel's records exactly as captured (for bug reports and decoder tests)
+  rows  one flat JSON object per event, a typed column per field, for DuckDB,
+        ClickHouse (FORMAT JSONEachRow) and jq (see modtrace schema)
 Files are created with mode 0600 and never through a symbolic link.
 Rotation (cbor files): --rotate-size 100M starts a new file at that size; a
 directory as PATH (-o cbor:/var/log/modtrace/) names files by time there;
@@ -203,19 +207,40 @@ export function buildProgram(run: { exitCode: number }): Command {
       .command("read")
       .description("print the events of cbor logs (a rotated set in order) as capture printed them; needs no privileges")
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
-      .addOption(new Option("-o, --output <format[:path]>", "text, json or cbor").default({ format: "text" }, "text").argParser(outputSpec)),
+      .addOption(new Option("-o, --output <format[:path]>", "text, json, cbor, rows, captures or parquet:DIR").default({ format: "text" }, "text").argParser(outputSpec)),
   )
     .addHelpText("after", `
+Formats for analysis engines (columns: modtrace schema; cookbook: docs/ANALYSIS.md):
+  rows          one JSON object per event, one typed column per field (nulls
+                where an event lacks it), host, kernel and bootTime from the
+                log's header on every row: FORMAT JSONEachRow for ClickHouse,
+                read_json for DuckDB
+  captures      one JSON object per log file: its header and trailer (what was
+                attached and how, exact loss counts), the captures table
+  parquet:DIR   DIR/<log>.parquet per log file with the rows' columns and the
+                log's header and trailer in its metadata, and DIR/captures.parquet
+
 Damaged input is read as far as it goes: a cut-off tail or a corrupt item is
 reported on stderr with its byte offset, reading resumes at the next whole
 item, and the exit status is 1 when anything was skipped.
 
 Examples:
   modtrace read /var/log/mod.cbor -o json | jq .
-  modtrace read /var/log/modtrace/*.cbor -e finit_module --since 2026-11-22T00:00:00Z`)
+  modtrace read /var/log/modtrace/*.cbor -e finit_module --since 2026-11-22T00:00:00Z
+  modtrace read logs/*.cbor -o rows | clickhouse-client -q 'INSERT INTO modtrace_events FORMAT JSONEachRow'
+  modtrace read logs/*.cbor -o parquet:fleet/ && duckdb -c "SELECT host, count(*) FROM 'fleet/*.parquet' GROUP BY host"`)
     .action(async (files: string[], o) => {
-      if (o.output.format === "raw") program.error("error: read writes text, json or cbor", { exitCode: 2 });
-      run.exitCode = await read({ files, output: o.output, filter: filterFrom(o) });
+      const format = o.output.format;
+      if (format === "raw") program.error("error: read writes text, json, cbor, rows, captures or parquet (raw records come only from a live capture)", { exitCode: 2 });
+      if (format === "parquet" && !o.output.path) program.error("error: parquet needs a directory: -o parquet:DIR (one file per log goes there)", { exitCode: 2 });
+      if (format === "parquet" || format === "captures" || format === "rows") {
+        try {
+          run.exitCode = readTables({ files, output: o.output, filter: filterFrom(o) });
+        } catch (e) {
+          if (e instanceof UsageError) program.error(`error: ${e.message}`, { exitCode: 2 });
+          throw e;
+        }
+      } else run.exitCode = await read({ files, output: o.output, filter: filterFrom(o) });
     });
 
   addLogFilters(
@@ -227,6 +252,28 @@ Examples:
   ).action((files: string[], o) => {
     run.exitCode = stats({ files, json: Boolean(o.json), filter: filterFrom(o) });
   });
+
+  program
+    .command("schema")
+    .description("print the row schema of -o rows, captures and parquet: as JSON, or as an engine's DDL")
+    .addOption(new Option("--sql <engine>", "print CREATE TABLE statements instead").choices(["duckdb", "clickhouse"]))
+    .addOption(new Option("--cluster <name>", "clickhouse: a table per shard (NAME_local) and a Distributed table over this cluster"))
+    .addOption(new Option("--database <name>", "clickhouse: the database of the tables").default("default"))
+    .addHelpText("after", `
+The schema is append-only: a newer modtrace only adds columns at the end of a
+table (schemaVersion says which version wrote a row), so older tables keep
+loading newer rows (ClickHouse: --input_format_skip_unknown_fields=1; DuckDB:
+the printed *_rows macros read exactly the table's columns) and newer tables
+load older rows, with nulls in the columns added since.
+
+Examples:
+  modtrace schema | jq '.tables.modtrace_events[] | {name, type}'
+  modtrace schema --sql duckdb | duckdb fleet.db
+  modtrace schema --sql clickhouse --cluster fleet   # then see docs/ANALYSIS.md`)
+    .action((o) => {
+      if (o.cluster && o.sql !== "clickhouse") program.error("error: --cluster applies to --sql clickhouse", { exitCode: 2 });
+      process.stdout.write(schemaCommand(o));
+    });
 
   program
     .command("events")

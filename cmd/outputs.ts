@@ -1,8 +1,11 @@
 // The -o/--output sinks: where each format's bytes go.
 import { closeSync, constants, fsyncSync, openSync, writeSync } from "node:fs";
 
-export type Format = "text" | "json" | "cbor" | "raw";
-export const FORMATS: Format[] = ["text", "json", "cbor", "raw"];
+export type Format = "text" | "json" | "cbor" | "raw" | "rows" | "captures" | "parquet";
+export const FORMATS: Format[] = ["text", "json", "cbor", "raw", "rows", "captures", "parquet"];
+/** Made by `modtrace read` from logs, not by a live capture: they need a
+ * log's header and trailer (captures) or a whole file's rows (parquet). */
+export const READ_ONLY_FORMATS: Format[] = ["captures", "parquet"];
 
 export interface OutputSpec {
   format: Format;
@@ -23,6 +26,9 @@ export function parseOutput(spec: string): OutputSpec {
 }
 
 export function checkOutputs(specs: OutputSpec[], stdoutIsTerminal: boolean) {
+  const readOnly = specs.find((s) => READ_ONLY_FORMATS.includes(s.format));
+  if (readOnly)
+    throw new UsageError(`${readOnly.format} is made from logs: capture with -o cbor:PATH, then run modtrace read PATH -o ${readOnly.format}${readOnly.format === "parquet" ? ":DIR" : ""}`);
   const toStdout = specs.filter((s) => !s.path);
   if (toStdout.length > 1)
     throw new UsageError(`only one output can go to standard output, got ${toStdout.map((s) => s.format).join(" and ")}: give the others a :PATH`);

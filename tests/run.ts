@@ -1,7 +1,7 @@
 // Runs every test tier and closes with one "N passed, N failed" line.
 // A tier that cannot run here says why and is skipped; with CI=true a skip
 // is a failure, so CI never passes on tests that did not run.
-//   bun tests/run.ts [unit|host|vm ...]
+//   bun tests/run.ts [unit|host|analysis|vm ...]
 import { existsSync } from "node:fs";
 import { vmCannotRun } from "./vm/run";
 
@@ -23,6 +23,9 @@ const TIERS: Tier[] = [
       return undefined;
     },
   },
+  // Logs into DuckDB (embedded) and into two ClickHouse servers on loopback
+  // (tests/analysis/clickhouse.ts; a ClickHouse that cannot start is a failure in CI).
+  { name: "analysis", dir: "tests/analysis", cannotRun: () => (existsSync("dist/modtrace") ? undefined : "dist/modtrace is not built") },
   // Real module loads: Debian's 6.1 kernel under QEMU (software emulation).
   { name: "vm", dir: "tests/vm", cannotRun: vmCannotRun },
 ];

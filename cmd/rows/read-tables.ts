@@ -1,0 +1,124 @@
+// `modtrace read -o rows|captures|parquet`: logs to the flat tables of
+// cmd/rows/schema.ts, straight from the log's event maps (no decoder pass:
+// the maps are already the JSON output's).
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { checkReadable, readLog, type Problem } from "../log/reader";
+import { matches, reportProblems, type EventFilter } from "../log/filter";
+import { OutputError, Sink, UsageError, type OutputSpec } from "../outputs";
+import { CaptureRows, type LogFileSummary } from "./captures";
+import { contextOf, Reporter, RowBuilder, type Row } from "./flatten";
+import { jsonLineWriter } from "./json-rows";
+import { parquetBytes } from "./parquet";
+import { CAPTURE_COLUMNS, EVENT_COLUMNS, SCHEMA_VERSION } from "./schema";
+
+export interface TableReadOptions {
+  files: string[];
+  output: OutputSpec;
+  filter: EventFilter;
+}
+
+/** Where each log's Parquet file goes: DIR/<host>/<log name>.parquet, so a
+ * fleet's logs, which share names (events.cbor) across hosts, do not collide;
+ * a name used twice in one run gets -2, -3… rather than overwrite. */
+class ParquetNames {
+  private used = new Set<string>();
+  constructor(private dir: string) {}
+
+  next(file: string, host: string): string {
+    const folder = join(this.dir, host.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.*$/, "") || "unknown-host");
+    const stem = basename(file).replace(/\.cbor$/, "");
+    let name = join(folder, `${stem}.parquet`);
+    for (let n = 2; this.used.has(name); n++) name = join(folder, `${stem}-${n}.parquet`);
+    this.used.add(name);
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    return name;
+  }
+}
+
+function openDirectory(dir: string) {
+  try {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`-o parquet:${dir}: ${dir} is not a directory (parquet writes one file per log into a directory)`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e: any) {
+    if (e instanceof UsageError) throw e;
+    throw new OutputError(`cannot create the parquet directory ${dir}: ${e.message}`);
+  }
+}
+
+function writeFile(path: string, bytes: Uint8Array) {
+  const sink = Sink.open({ format: "parquet", path });
+  try {
+    sink.write(bytes);
+  } finally {
+    sink.close();
+  }
+}
+
+const text = new TextEncoder();
+
+export function readTables(opts: TableReadOptions): number {
+  checkReadable(opts.files);
+  const { format, path } = opts.output;
+  if (format === "parquet") openDirectory(path!);
+  const parquetNames = new ParquetNames(path ?? "");
+  const reporter = new Reporter();
+  const events = new RowBuilder(EVENT_COLUMNS, reporter);
+  const captures = new CaptureRows(reporter);
+  const problems: Problem[] = [];
+  const sink = format === "parquet" ? undefined : Sink.open(opts.output);
+  const eventLine = jsonLineWriter(EVENT_COLUMNS);
+  const captureLine = jsonLineWriter(CAPTURE_COLUMNS);
+  const captureRows: Row[] = [];
+
+  try {
+    for (const file of opts.files) {
+      const before = problems.length;
+      const summary: LogFileSummary = { file, rowsRead: 0, problems: [] };
+      const rows: Row[] = [];
+      let ctx = contextOf(undefined);
+      let pending = "";
+      for (const item of readLog(file, problems)) {
+        if (item.kind === "header") {
+          summary.header ??= item.value;
+          ctx = contextOf(item.value);
+        } else if (item.kind === "trailer") summary.trailer = item.value;
+        else if (matches(item.value, opts.filter)) {
+          summary.rowsRead++;
+          if (format === "captures") continue;
+          const row = events.row(item.value, ctx);
+          if (format === "parquet") rows.push(row);
+          else {
+            pending += eventLine(row);
+            if (pending.length > 1 << 20) {
+              sink!.write(text.encode(pending));
+              pending = "";
+            }
+          }
+        }
+      }
+      if (pending) sink!.write(text.encode(pending));
+      summary.problems = problems.slice(before);
+      const capture = captures.row(summary);
+      captureRows.push(capture);
+      if (format === "captures") sink!.write(text.encode(captureLine(capture)));
+      if (format === "parquet") writeFile(parquetNames.next(file, ctx.host), parquetBytes(EVENT_COLUMNS, rows, fileMetadata(summary)));
+    }
+    if (format === "parquet") writeFile(join(path!, "captures.parquet"), parquetBytes(CAPTURE_COLUMNS, captureRows, { "modtrace.schemaVersion": String(SCHEMA_VERSION) }));
+  } finally {
+    sink?.close();
+  }
+  return reportProblems(problems);
+}
+
+const json = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === "bigint" ? String(x) : x instanceof Uint8Array ? Buffer.from(x).toString("hex") : x));
+
+/** Each Parquet file carries its log's header and trailer as they were. */
+function fileMetadata(s: LogFileSummary): Record<string, string> {
+  return {
+    "modtrace.schemaVersion": String(SCHEMA_VERSION),
+    "modtrace.log": basename(s.file),
+    ...(s.header && { "modtrace.header": json(s.header) }),
+    ...(s.trailer && { "modtrace.trailer": json(s.trailer) }),
+  };
+}

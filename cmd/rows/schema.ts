@@ -1,0 +1,139 @@
+// The row schema: one flat, typed column per field modtrace knows, written
+// once here. `modtrace schema` prints it as JSON and as each engine's DDL,
+// `read -o rows` and `-o parquet` write it. Append-only: a new field is a new
+// column at the END of its list with `since` = the new SCHEMA_VERSION; a
+// column is never renamed, retyped or removed, so a table made from an older
+// version keeps loading newer rows (engines skip the columns they lack) and a
+// newer table loads older rows (the missing columns are null).
+//
+// How an event map becomes columns (cmd/rows/flatten.ts), one rule for every
+// field, present and future:
+//   top-level scalar            key                 processName, callId
+//   top-level map               key_sub             executable_path
+//   argument                    its name            pathname, flags
+//   argument's other entries    name_entry          flags_decoded, name_raw
+// so a field added to events later lands in the column of that name once the
+// column is appended here, and until then is reported (once) and left out.
+
+export const SCHEMA_VERSION = 1;
+
+/** Value domains. bool/int/uint are exact (64-bit ones never go through a
+ * double); hex is a byte string written as lowercase hex text. Future list
+ * fields (a finding's evidence callIds, ancestry) add list types here. */
+export type ColumnType = "bool" | "int32" | "uint32" | "int64" | "uint64" | "string" | "hex";
+
+export interface Column {
+  name: string;
+  type: ColumnType;
+  /** Never null: the engines may key and partition on it. */
+  required?: true;
+  /** The SCHEMA_VERSION that added it. */
+  since: number;
+  about: string;
+}
+
+const v1 = (name: string, type: ColumnType, about: string, required?: true): Column => ({ name, type, since: 1, about, ...(required && { required }) });
+
+/** A string argument's value and the entries the decoder adds when it must. */
+function stringArg(name: string, about: string): Column[] {
+  return [
+    v1(name, "string", `${about} (invalid UTF-8 replaced by U+FFFD; exact bytes in ${name}_raw)`),
+    v1(`${name}_truncated`, "bool", `true when ${name} was longer than a record holds and was cut`),
+    v1(`${name}_error`, "string", `why ${name} is null although the event has it ("unreadable": the kernel could not read the caller's memory)`),
+    v1(`${name}_raw`, "hex", `the exact bytes of ${name} when they are not valid UTF-8`),
+  ];
+}
+
+/** Columns of the events table (rows, Parquet), in order. */
+export const EVENT_COLUMNS: Column[] = [
+  v1("schemaVersion", "uint32", "the row schema version that wrote this row", true),
+  // From the log's header: which machine, which kernel, which boot.
+  v1("host", "string", "host name of the machine that captured (log header; empty if the header was lost)", true),
+  v1("kernel", "string", "kernel release of that machine (log header)", true),
+  v1("bootTime", "int64", "wall-clock time of that boot, ns since the epoch (log header): timestamp - bootTime is the kernel's boot clock", true),
+  // Every event: Tracee's context fields.
+  v1("timestamp", "int64", "when the event happened, ns since the epoch", true),
+  v1("processId", "uint32", "pid in the process's own pid namespace", true),
+  v1("threadId", "uint32", "tid in the process's own pid namespace", true),
+  v1("parentProcessId", "uint32", "parent pid in the process's own pid namespace", true),
+  v1("hostProcessId", "uint32", "pid as the host sees it", true),
+  v1("hostThreadId", "uint32", "tid as the host sees it", true),
+  v1("hostParentProcessId", "uint32", "parent pid as the host sees it", true),
+  v1("userId", "uint32", "real uid", true),
+  v1("groupId", "uint32", "real gid", true),
+  v1("processName", "string", "comm, the kernel's 15-byte command name", true),
+  v1("processNameRaw", "hex", "comm's exact bytes when they are not valid UTF-8"),
+  v1("executable_path", "string", "path of the process's executable"),
+  v1("executable_truncated", "bool", "true when the executable path was cut"),
+  v1("executable_error", "string", "why executable_path is null"),
+  v1("executable_raw", "hex", "the executable path's exact bytes when they are not valid UTF-8"),
+  v1("cgroupId", "uint64", "cgroup v2 id", true),
+  v1("mountNamespace", "uint32", "mount namespace inode number", true),
+  v1("pidNamespace", "uint32", "pid namespace inode number", true),
+  v1("eventId", "uint32", "Tracee's event id (syscall number for syscalls; 2000 + n for kernel events)", true),
+  v1("eventName", "string", "init_module, finit_module, delete_module, module_load, module_free, do_init_module or module_request", true),
+  v1("syscall", "string", "the syscall's name for syscall events, empty for kernel events", true),
+  v1("hook", "string", "how it was captured: fentry, kprobe, raw_syscalls or tracepoint", true),
+  v1("returnValue", "int64", "what the syscall returned (negative errno on failure); do_init_module: what the module's init returned", true),
+  v1("returnError", "string", "the errno's name when returnValue is negative (E<n> for one without a name)"),
+  v1("callId", "uint64", "ties a syscall to the kernel events it caused"),
+  v1("moduleName", "string", "syscall events: the kernel's name for the module the call loaded or unloaded"),
+  v1("nameMismatch", "bool", "delete_module: true when the kernel unloaded another name than the caller's memory held"),
+  v1("argsNum", "uint32", "how many arguments the event has", true),
+  // Arguments, by name; an argument several events share is one column.
+  v1("module_image", "uint64", "init_module: address of the image in the caller's memory"),
+  v1("len", "uint64", "init_module: length of the image in bytes"),
+  ...stringArg("param_values", "init_module, finit_module: the module parameters"),
+  v1("fd", "int32", "finit_module: the file descriptor of the module file"),
+  v1("flags", "uint32", "finit_module: MODULE_INIT_* flags; delete_module: O_NONBLOCK, O_TRUNC"),
+  v1("flags_decoded", "string", "flags by name, |-separated (0 when none)"),
+  ...stringArg("pathname", "finit_module, module_load: path of the module file the fd refers to"),
+  v1("dev", "uint32", "device of that file (kernel dev_t)"),
+  v1("dev_decoded", "string", "dev as major:minor"),
+  v1("inode", "uint64", "inode of that file"),
+  ...stringArg("name", "delete_module: the name the caller passed; module_load, module_free, do_init_module: the module's name; module_request: what the kernel asked modprobe for"),
+  ...stringArg("version", "module_load, do_init_module: the module's MODULE_VERSION"),
+  ...stringArg("src_version", "module_load, do_init_module: the module's srcversion (a hash of its sources)"),
+  v1("taints", "uint64", "module_load: the module's taint flags"),
+  v1("taints_decoded", "string", "taints by the kernel's names (UNSIGNED_MODULE, OOT_MODULE, …)"),
+  v1("sig_ok", "bool", "module_load: the module's signature checked out (null: the kernel does not check signatures)"),
+  v1("wait", "bool", "module_request: the caller waits for modprobe"),
+  v1("sha256", "hex", "load events: sha256 of the exact image the kernel received; null until modtrace hashes images"),
+];
+
+/** Columns of the captures table: one row per log file, its header and
+ * trailer, so what a capture attached and what it lost stay queryable. */
+export const CAPTURE_COLUMNS: Column[] = [
+  v1("schemaVersion", "uint32", "the row schema version that wrote this row", true),
+  v1("file", "string", "the log file's name (without its directory)", true),
+  v1("host", "string", "host name of the machine that captured", true),
+  v1("kernel", "string", "its kernel release", true),
+  v1("bootTime", "int64", "wall-clock time of that boot, ns since the epoch", true),
+  v1("start", "int64", "when the capture started, ns since the epoch"),
+  v1("part", "uint32", "which file of a rotated set (1 for the first)"),
+  v1("modtraceVersion", "string", "modtrace's version"),
+  v1("formatVersion", "uint32", "the log format's version"),
+  v1("events", "string", "the events attached (JSON array)"),
+  v1("hooks", "string", "the hook each event got (JSON object: event -> hook): the attach modes"),
+  v1("unavailable", "string", "events that could not be attached, and why (JSON object)"),
+  v1("filters", "string", "the capture's kernel-side filters (JSON object)"),
+  v1("commandLine", "string", "modtrace's command line (JSON array)"),
+  v1("complete", "bool", "the file ends with a trailer: the capture stopped cleanly (or rotated) and its counts are exact", true),
+  v1("rotated", "bool", "the trailer closes one file of a rotated set; the set's counts are in its last file"),
+  v1("next", "string", "rotated: the next file of the set"),
+  v1("end", "int64", "when the capture (or this file) ended, ns since the epoch"),
+  v1("eventsInFile", "uint64", "events in this file, by the trailer"),
+  v1("eventsWritten", "uint64", "events the capture wrote in all its files, by the trailer"),
+  v1("counts", "string", "events written per kind (JSON object)"),
+  v1("lost", "uint64", "events lost in the kernel, all causes (exact)"),
+  v1("lostRingBuffer", "uint64", "lost: the failed-attempts ring was full"),
+  v1("lostPriority", "uint64", "lost: the priority ring was full"),
+  v1("lostInflight", "uint64", "lost: no in-flight slot"),
+  v1("filtered", "uint64", "events dropped by the capture's filters"),
+  v1("rowsRead", "uint64", "event rows read from this file (after read's own filters)", true),
+  v1("problems", "uint32", "problems the reader reported in this file (cut, corrupt, no header/trailer)", true),
+  v1("skippedBytes", "bool", "the reader skipped damaged bytes: some events of this file may be missing", true),
+];
+
+export const TABLES = { events: EVENT_COLUMNS, captures: CAPTURE_COLUMNS } as const;
+export type TableName = keyof typeof TABLES;

@@ -1,0 +1,109 @@
+// DuckDB (embedded, @duckdb/node-api, a dev dependency) loads the fleet's
+// rows with the DDL `modtrace schema --sql duckdb` prints, and reads its
+// Parquet files: every column back exactly, and the cookbook's answers equal
+// what the JSON output and `modtrace stats` of the same logs say.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cborItems } from "../lib/cbor";
+import { duckdbFromRows, duckdbOverParquet } from "./duckdb";
+import { canon, cookbook, expectedAnswers, lines, LOGS, ok, parseExact } from "./fleet";
+
+const dir = mkdtempSync(join(tmpdir(), "modtrace-duckdb-"));
+const schema = JSON.parse(ok(["schema"]));
+const eventColumns: { name: string; duckdb: string }[] = schema.tables.modtrace_events;
+const rowsText = ok(["read", ...LOGS, "-o", "rows"]);
+let fromRows: DuckDBConnection;
+let fromParquet: DuckDBConnection;
+
+async function rowsOf(c: DuckDBConnection, sql: string): Promise<unknown[][]> {
+  return (await c.runAndReadAll(sql)).getRowsJS() as unknown[][];
+}
+
+/** The rows file's own rows, each as its columns' values in schema order. */
+const rowsFileRows = () => lines(rowsText).map(parseExact).map((r) => eventColumns.map((c) => r[c.name]));
+
+beforeAll(async () => {
+  writeFileSync(join(dir, "events.jsonl"), rowsText);
+  writeFileSync(join(dir, "captures.jsonl"), ok(["read", ...LOGS, "-o", "captures"]));
+  ok(["read", ...LOGS, "-o", `parquet:${join(dir, "parquet")}`]);
+
+  fromRows = await duckdbFromRows(ok(["schema", "--sql", "duckdb"]), join(dir, "events.jsonl"), join(dir, "captures.jsonl"));
+  fromParquet = await duckdbOverParquet(join(dir, "parquet"));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("DuckDB", () => {
+  test("rows load with the printed DDL: every row, every column, exactly", async () => {
+    const loaded = await rowsOf(fromRows, "SELECT * FROM modtrace_events");
+    expect(loaded.length).toBe(lines(rowsText).length);
+    expect(canon(loaded)).toEqual(canon(rowsFileRows()));
+  });
+
+  test("Parquet reads back every column exactly, with the types the schema declares", async () => {
+    const described = await rowsOf(fromParquet, "DESCRIBE SELECT * FROM modtrace_events");
+    expect(described.map((d) => [d[0], d[1]])).toEqual(eventColumns.map((c) => [c.name, c.duckdb]));
+    expect(canon(await rowsOf(fromParquet, "SELECT * FROM modtrace_events"))).toEqual(canon(rowsFileRows()));
+    // One Parquet file per log file, rotated segments included.
+    const files = readdirSync(join(dir, "parquet"), { recursive: true }).filter((f) => String(f).endsWith(".parquet") && !String(f).startsWith("captures"));
+    expect(files.length).toBe(LOGS.length);
+  });
+
+  test("each Parquet file keeps its log's header and trailer; captures.parquet has the exact loss counts", async () => {
+    for (const log of LOGS) {
+      const items = cborItems(readFileSync(log));
+      const header = items[0];
+      const trailer = items.at(-1);
+      const meta = await rowsOf(
+        fromParquet,
+        `SELECT decode(key), decode(value) FROM parquet_kv_metadata('${dir}/parquet/${header.host}/${log.split("/").pop()!.replace(/\.cbor$/, ".parquet")}')`,
+      );
+      const kv = Object.fromEntries(meta.map(([k, v]) => [k, v]));
+      expect(JSON.parse(kv["modtrace.header"] as string)).toMatchObject({ host: header.host, kernel: header.kernel, hooks: header.hooks, part: header.part });
+      expect(JSON.parse(kv["modtrace.trailer"] as string)).toMatchObject({ eventsInFile: trailer.eventsInFile, ...(trailer.lost !== undefined && { lost: trailer.lost }) });
+      const [capture] = await rowsOf(
+        fromParquet,
+        `SELECT lost, eventsInFile, hooks, complete FROM modtrace_captures WHERE host = '${header.host}' AND file = '${log.split("/").pop()}'`,
+      );
+      expect(capture).toEqual([trailer.lost === undefined ? null : BigInt(trailer.lost), BigInt(trailer.eventsInFile), JSON.stringify(header.hooks), true]);
+    }
+  });
+
+  const queries = cookbook();
+  const expected = expectedAnswers();
+
+  test("the cookbook and its expectations name the same queries; the fixtures make the answers non-trivial", () => {
+    expect([...queries.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const name of ["modules-on-one-host", "modules-with-several-srcversions", "unsigned-loads", "failures-by-errno"]) expect(expected.get(name)!.length).toBeGreaterThan(0);
+  });
+
+  for (const [name, sql] of queries) {
+    test(`cookbook ${name}: the same answer from rows and from Parquet as from JSON and stats`, async () => {
+      expect(canon(await rowsOf(fromRows, sql))).toEqual(expected.get(name)!);
+      expect(canon(await rowsOf(fromParquet, sql))).toEqual(expected.get(name)!);
+    });
+  }
+
+  test("schema evolution: an older table loads newer rows, a newer table loads older rows", async () => {
+    const c = await (await DuckDBInstance.create(":memory:")).connect();
+    const older = eventColumns.slice(0, -1);
+    const struct = (cols: typeof eventColumns) => `{${cols.map((x) => `'${x.name}': '${x.duckdb}'`).join(", ")}}`;
+    // Older table, newer rows: the column it lacks is not read.
+    await c.run(`CREATE TABLE older AS SELECT * FROM read_json('${dir}/events.jsonl', format = 'newline_delimited', columns = ${struct(older)})`);
+    expect(await rowsOf(c, "SELECT count(*) FROM older")).toEqual([[BigInt(lines(rowsText).length)]]);
+    // Newer table, older rows (without the last column): null there.
+    const last = eventColumns.at(-1)!.name;
+    const olderRows = lines(rowsText).map((l) => {
+      const r = parseExact(l);
+      delete r[last];
+      return JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? `${v}` : v)).replace(/"(\d{16,})"/g, "$1");
+    });
+    writeFileSync(join(dir, "older.jsonl"), olderRows.join("\n") + "\n");
+    await c.run(ok(["schema", "--sql", "duckdb"]));
+    await c.run(`INSERT INTO modtrace_events SELECT * FROM modtrace_events_rows('${dir}/older.jsonl')`);
+    expect(await rowsOf(c, `SELECT count(*), count("${last}") FROM modtrace_events`)).toEqual([[BigInt(olderRows.length), 0n]]);
+  });
+});
