@@ -99,8 +99,8 @@ export async function benchDecoder(): Promise<string[]> {
   return [
     `Decoder throughput: batches of ${BATCH_RECORDS} records (${(batch.length / BATCH_RECORDS).toFixed(0)} bytes each on average) captured on this kernel, ${ROUNDS} rounds, variants interleaved; medians`,
     ...[...times.keys()].map(line),
-    `  wasm/ts speed-up for CBOR: x${medianRatio(t("ts DataView + cbor-x"), t("wasm → cbor")).toFixed(2)} (target ≥ 3)`,
-    `  wasm/ts speed-up for JSON: x${medianRatio(t("ts DataView + JSON.stringify"), t("wasm → json")).toFixed(2)}`,
+    `  wasm/ts speed-up for CBOR: x${medianRatio(t("ts DataView + cbor-x"), t("wasm → cbor")).toFixed(2)} (target ≥ 5)`,
+    `  wasm/ts speed-up for JSON: x${medianRatio(t("ts DataView + JSON.stringify"), t("wasm → json")).toFixed(2)} (target: clearly above 1)`,
   ];
 }
 

@@ -7,6 +7,25 @@ import * as s from "./structured";
 import * as utf8 from "./utf8";
 import { arg, strLen, strPtr, strState, u32At, u64At } from "./record";
 import { TAINT_BITS, TAINT_NAMES } from "./taints";
+import * as K from "./keys";
+import * as P from "./pieces";
+
+// Each argument's name and type, as Tracee gives them.
+const MODULE_IMAGE = P.arg("module_image", "void*");
+const LEN = P.arg("len", "unsigned long");
+const PARAM_VALUES = P.arg("param_values", "const char*");
+const FD = P.arg("fd", "int");
+const FINIT_FLAGS = P.arg("flags", "int");
+const PATHNAME = P.arg("pathname", "const char*");
+const DEV = P.arg("dev", "dev_t");
+const INODE = P.arg("inode", "unsigned long");
+const NAME = P.arg("name", "const char*");
+const DELETE_FLAGS = P.arg("flags", "unsigned int");
+const VERSION = P.arg("version", "const char*");
+const SRC_VERSION = P.arg("src_version", "const char*");
+const TAINTS = P.arg("taints", "unsigned long");
+const SIG_OK = P.arg("sig_ok", "bool");
+const WAIT = P.arg("wait", "bool");
 
 export const TEXT: u32 = 0;
 let mode: u32 = TEXT;
@@ -17,24 +36,18 @@ export function begin(m: u32): void {
   first = true;
 }
 
-function start(name: string, type: string, entries: i32): void {
+function start(a: P.Piece, entries: i32): void {
   if (mode == TEXT) {
     if (!first) out.ascii(", ");
     first = false;
-    out.ascii(name);
-    out.ascii(": ");
+    out.shortRun(P.textBytes(a), P.textLength(a));
     return;
   }
-  s.beginMap(entries);
-  s.key("name");
-  s.text(name);
-  s.key("type");
-  s.text(type);
-  s.key("value");
+  s.beginArg(a, entries);
 }
 
-function argUint(name: string, type: string, v: u64): void {
-  start(name, type, 3);
+function argUint(a: P.Piece, v: u64): void {
+  start(a, 3);
   if (mode == TEXT) out.decimal(v);
   else {
     s.uint(v);
@@ -42,8 +55,8 @@ function argUint(name: string, type: string, v: u64): void {
   }
 }
 
-function argInt(name: string, type: string, v: i64): void {
-  start(name, type, 3);
+function argInt(a: P.Piece, v: i64): void {
+  start(a, 3);
   if (mode == TEXT) out.signedDecimal(v);
   else {
     s.int(v);
@@ -51,8 +64,8 @@ function argInt(name: string, type: string, v: i64): void {
   }
 }
 
-function argBool(name: string, v: bool): void {
-  start(name, "bool", 3);
+function argBool(a: P.Piece, v: bool): void {
+  start(a, 3);
   if (mode == TEXT) out.ascii(v ? "true" : "false");
   else {
     s.boolean(v);
@@ -61,9 +74,9 @@ function argBool(name: string, v: bool): void {
 }
 
 /** A bool the kernel may not have (sig_ok without CONFIG_MODULE_SIG): null then. */
-function argMaybeBool(name: string, known: bool, v: bool): void {
-  if (known) return argBool(name, v);
-  start(name, "bool", 3);
+function argMaybeBool(a: P.Piece, known: bool, v: bool): void {
+  if (known) return argBool(a, v);
+  start(a, 3);
   if (mode == TEXT) out.ascii("<none>");
   else {
     s.nil();
@@ -71,8 +84,8 @@ function argMaybeBool(name: string, known: bool, v: bool): void {
   }
 }
 
-function argPointer(name: string, type: string, v: u64): void {
-  start(name, type, 3);
+function argPointer(a: P.Piece, v: u64): void {
+  start(a, 3);
   if (mode == TEXT) out.hex(v);
   else {
     s.uint(v);
@@ -117,14 +130,14 @@ function writeFlagNames(v: u64, bits: StaticArray<u64>, names: StaticArray<strin
   }
 }
 
-function argFlags(name: string, type: string, v: u64, bits: StaticArray<u64>, names: StaticArray<string>): void {
-  start(name, type, 4);
+function argFlags(a: P.Piece, v: u64, bits: StaticArray<u64>, names: StaticArray<string>): void {
+  start(a, 4);
   if (mode == TEXT) {
     writeFlagNames(v, bits, names);
     return;
   }
   s.uint(v);
-  s.key("decoded");
+  s.key(K.DECODED);
   s.beginText(flagsLength(v, bits, names));
   writeFlagNames(v, bits, names);
   s.endText();
@@ -132,13 +145,13 @@ function argFlags(name: string, type: string, v: u64, bits: StaticArray<u64>, na
 }
 
 // Kernel dev_t: 12 bits of major above 20 bits of minor (include/linux/kdev_t.h).
-function argDev(name: string, v: u32): void {
+function argDev(a: P.Piece, v: u32): void {
   const major = <u64>(v >> 20);
   const minor = <u64>(v & 0xfffff);
-  start(name, "dev_t", 4);
+  start(a, 4);
   if (mode != TEXT) {
     s.uint(v);
-    s.key("decoded");
+    s.key(K.DECODED);
     s.beginText(out.decimalWidth(major) + 1 + out.decimalWidth(minor));
   }
   out.decimal(major);
@@ -170,18 +183,18 @@ export function stringBody(rec: usize, slot: usize): void {
   if (!readable(state)) {
     s.nil();
     if (state == L.STR_FAULT) {
-      s.key("error");
-      s.text("unreadable");
+      s.key(K.ERROR);
+      s.textPiece(K.UNREADABLE);
     }
     return;
   }
   s.textBytes(p, n);
   if (state == L.STR_TRUNCATED) {
-    s.key("truncated");
+    s.key(K.TRUNCATED);
     s.boolean(true);
   }
   if (!utf8.isValid(p, n)) {
-    s.key("raw");
+    s.key(K.RAW);
     s.rawBytes(p, n);
   }
 }
@@ -199,8 +212,8 @@ export function stringText(rec: usize, slot: usize): void {
   if (state == L.STR_TRUNCATED) out.ascii("...");
 }
 
-function argString(rec: usize, slot: usize, name: string, type: string): void {
-  start(name, type, 3 + (mode == TEXT ? 0 : stringExtras(rec, slot)));
+function argString(rec: usize, slot: usize, a: P.Piece): void {
+  start(a, 3 + (mode == TEXT ? 0 : stringExtras(rec, slot)));
   if (mode == TEXT) {
     stringText(rec, slot);
     return;
@@ -221,42 +234,42 @@ export function argCount(event: u32): i32 {
 }
 
 function moduleArgs(rec: usize): void {
-  argString(rec, L.SLOT_MODULE, "name", "const char*");
-  argString(rec, L.SLOT_VERSION, "version", "const char*");
-  argString(rec, L.SLOT_SRCVERSION, "src_version", "const char*");
+  argString(rec, L.SLOT_MODULE, NAME);
+  argString(rec, L.SLOT_VERSION, VERSION);
+  argString(rec, L.SLOT_SRCVERSION, SRC_VERSION);
 }
 
 function fileArgs(rec: usize): void {
-  argString(rec, L.SLOT_FILE, "pathname", "const char*");
-  argDev("dev", u32At(rec, L.REC_OFF_FILE_DEV));
-  argUint("inode", "unsigned long", u64At(rec, L.REC_OFF_FILE_INO));
+  argString(rec, L.SLOT_FILE, PATHNAME);
+  argDev(DEV, u32At(rec, L.REC_OFF_FILE_DEV));
+  argUint(INODE, u64At(rec, L.REC_OFF_FILE_INO));
 }
 
 export function writeArgs(rec: usize, event: u32): void {
   if (event == L.EVENT_INIT_MODULE) {
-    argPointer("module_image", "void*", arg(rec, 0));
-    argUint("len", "unsigned long", arg(rec, 1));
-    argString(rec, L.SLOT_ARG, "param_values", "const char*");
+    argPointer(MODULE_IMAGE, arg(rec, 0));
+    argUint(LEN, arg(rec, 1));
+    argString(rec, L.SLOT_ARG, PARAM_VALUES);
   } else if (event == L.EVENT_FINIT_MODULE) {
-    argInt("fd", "int", <i64><i32>arg(rec, 0));
-    argString(rec, L.SLOT_ARG, "param_values", "const char*");
-    argFlags("flags", "int", <u64><u32>arg(rec, 2), N.FINIT_FLAG_BITS, N.FINIT_FLAG_NAMES);
+    argInt(FD, <i64><i32>arg(rec, 0));
+    argString(rec, L.SLOT_ARG, PARAM_VALUES);
+    argFlags(FINIT_FLAGS, <u64><u32>arg(rec, 2), N.FINIT_FLAG_BITS, N.FINIT_FLAG_NAMES);
     fileArgs(rec);
   } else if (event == L.EVENT_DELETE_MODULE) {
-    argString(rec, L.SLOT_ARG, "name", "const char*");
-    argFlags("flags", "unsigned int", <u64><u32>arg(rec, 1), N.DELETE_FLAG_BITS, N.DELETE_FLAG_NAMES);
+    argString(rec, L.SLOT_ARG, NAME);
+    argFlags(DELETE_FLAGS, <u64><u32>arg(rec, 1), N.DELETE_FLAG_BITS, N.DELETE_FLAG_NAMES);
   } else if (event == L.EVENT_MODULE_LOAD) {
     moduleArgs(rec);
-    argFlags("taints", "unsigned long", u64At(rec, L.REC_OFF_TAINTS), TAINT_BITS, TAINT_NAMES);
+    argFlags(TAINTS, u64At(rec, L.REC_OFF_TAINTS), TAINT_BITS, TAINT_NAMES);
     const flags = u32At(rec, L.REC_OFF_FLAGS);
-    argMaybeBool("sig_ok", (flags & L.FLAG_SIG_OK_KNOWN) != 0, (flags & L.FLAG_SIG_OK) != 0);
+    argMaybeBool(SIG_OK, (flags & L.FLAG_SIG_OK_KNOWN) != 0, (flags & L.FLAG_SIG_OK) != 0);
     fileArgs(rec);
   } else if (event == L.EVENT_MODULE_FREE) {
-    argString(rec, L.SLOT_MODULE, "name", "const char*");
+    argString(rec, L.SLOT_MODULE, NAME);
   } else if (event == L.EVENT_DO_INIT_MODULE) {
     moduleArgs(rec);
   } else if (event == L.EVENT_MODULE_REQUEST) {
-    argString(rec, L.SLOT_ARG, "name", "const char*");
-    argBool("wait", arg(rec, 0) != 0);
+    argString(rec, L.SLOT_ARG, NAME);
+    argBool(WAIT, arg(rec, 0) != 0);
   }
 }

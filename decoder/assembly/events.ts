@@ -2,6 +2,7 @@
 // which for syscalls is the x86_64 syscall number.
 import * as L from "./generated/layout";
 import * as N from "./generated/names";
+import { text, Piece } from "./pieces";
 
 export function eventName(event: u32): string {
   if (event == L.EVENT_INIT_MODULE) return "init_module";
@@ -36,9 +37,27 @@ export function hookName(hook: u32): string {
   return "unknown";
 }
 
-/** The errno's name, or "" when the kernel has none for it. */
-export function errnoName(errno: u64): string {
-  // A scan, but only for failed calls, over ~150 entries.
-  for (let i = 0; i < N.ERRNO_BITS.length; i++) if (N.ERRNO_BITS[i] == errno) return N.ERRNO_NAMES[i];
-  return "";
+// Errno names as pieces, by number (the kernel's run to a little over 500).
+let maxErrno: u64 = 0;
+for (let i = 0; i < N.ERRNO_BITS.length; i++) if (N.ERRNO_BITS[i] > maxErrno) maxErrno = N.ERRNO_BITS[i];
+const ERRNO_PIECES = new StaticArray<Piece>(<i32>maxErrno + 1);
+for (let i = 0; i < N.ERRNO_BITS.length; i++) ERRNO_PIECES[<i32>N.ERRNO_BITS[i]] = text(N.ERRNO_NAMES[i]);
+
+/** The errno's name as a piece, or 0 when the kernel has none for it. */
+export function errnoPiece(errno: u64): Piece {
+  return errno <= maxErrno ? ERRNO_PIECES[<i32>errno] : 0;
+}
+
+// The names above as pieces, by enum value, for the structured formats.
+const EVENT_NAME_PIECES = new StaticArray<Piece>(L.EVENT_COUNT + 1);
+const HOOK_NAME_PIECES = new StaticArray<Piece>(L.HOOK_TRACEPOINT + 2);
+for (let e = 0; e <= L.EVENT_COUNT; e++) EVENT_NAME_PIECES[e] = text(eventName(e));
+for (let h = 0; h <= L.HOOK_TRACEPOINT + 1; h++) HOOK_NAME_PIECES[h] = text(hookName(h));
+
+export function eventNamePiece(event: u32): Piece {
+  return EVENT_NAME_PIECES[event < <u32>L.EVENT_COUNT ? event : L.EVENT_COUNT];
+}
+
+export function hookNamePiece(hook: u32): Piece {
+  return HOOK_NAME_PIECES[hook <= <u32>L.HOOK_TRACEPOINT ? hook : L.HOOK_TRACEPOINT + 1];
 }

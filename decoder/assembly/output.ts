@@ -46,6 +46,14 @@ export function reserve(bytes: usize): void {
   length += 8;
 }
 
+/** n bytes from src, eight at a time: for short runs whose source may be
+ * read a little past its end (pieces.ts leaves room). */
+export function shortRun(src: usize, n: usize): void {
+  const dst = base + length;
+  for (let i: usize = 0; i < n; i += 8) store<u64>(dst + i, load<u64>(src + i));
+  length += n;
+}
+
 export function bytes(src: usize, n: usize): void {
   memory.copy(base + length, src, n);
   length += n;

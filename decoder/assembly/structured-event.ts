@@ -3,7 +3,8 @@ import * as L from "./generated/layout";
 import * as out from "./output";
 import * as s from "./structured";
 import * as args from "./args";
-import { errnoName, eventName, hookName, isSyscall, traceeId } from "./events";
+import { errnoPiece, eventNamePiece, hookNamePiece, isSyscall, traceeId } from "./events";
+import * as K from "./keys";
 import { commLen, strLen, strPtr, strState, u32At, u64At, u8At } from "./record";
 import * as utf8 from "./utf8";
 
@@ -26,61 +27,61 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   const moduleName = isSyscall(event) && strState(rec, L.SLOT_MODULE) != L.STR_ABSENT;
   const mismatch = event == L.EVENT_DELETE_MODULE && nameMismatch(rec);
   const ret = <i64>u64At(rec, L.REC_OFF_RET);
-  const errno = ret < 0 ? errnoName(<u64>-ret) : "";
+  const errno = ret < 0 ? errnoPiece(<u64>-ret) : 0;
   const comm = rec + L.REC_OFF_COMM;
   const commBytes = commLen(rec);
   const commValid = utf8.isValid(comm, commBytes);
-  const name = eventName(event);
+  const name = eventNamePiece(event);
 
   s.beginMap(FIXED_KEYS + (ret < 0 ? 1 : 0) + (commValid ? 0 : 1) + (callId ? 1 : 0) + (moduleName ? 1 : 0) + (mismatch ? 1 : 0));
-  s.key("timestamp");
+  s.key(K.TIMESTAMP);
   s.uint(<u64>(<i64>u64At(rec, L.REC_OFF_BOOT_NS) + clockOffset));
-  s.key("processId");
+  s.key(K.PROCESS_ID);
   s.uint(u32At(rec, L.REC_OFF_PID));
-  s.key("threadId");
+  s.key(K.THREAD_ID);
   s.uint(u32At(rec, L.REC_OFF_TID));
-  s.key("parentProcessId");
+  s.key(K.PARENT_PROCESS_ID);
   s.uint(u32At(rec, L.REC_OFF_PPID));
-  s.key("hostProcessId");
+  s.key(K.HOST_PROCESS_ID);
   s.uint(u32At(rec, L.REC_OFF_HOST_PID));
-  s.key("hostThreadId");
+  s.key(K.HOST_THREAD_ID);
   s.uint(u32At(rec, L.REC_OFF_HOST_TID));
-  s.key("hostParentProcessId");
+  s.key(K.HOST_PARENT_PROCESS_ID);
   s.uint(u32At(rec, L.REC_OFF_HOST_PPID));
-  s.key("userId");
+  s.key(K.USER_ID);
   s.uint(u32At(rec, L.REC_OFF_UID));
-  s.key("groupId");
+  s.key(K.GROUP_ID);
   s.uint(u32At(rec, L.REC_OFF_GID));
-  s.key("processName");
+  s.key(K.PROCESS_NAME);
   s.textBytes(comm, commBytes);
   if (!commValid) {
-    s.key("processNameRaw");
+    s.key(K.PROCESS_NAME_RAW);
     s.rawBytes(comm, commBytes);
   }
-  s.key("executable");
+  s.key(K.EXECUTABLE);
   s.beginMap(1 + args.stringExtras(rec, L.SLOT_EXE));
-  s.key("path");
+  s.key(K.PATH);
   args.stringBody(rec, L.SLOT_EXE);
   s.endMap();
-  s.key("cgroupId");
+  s.key(K.CGROUP_ID);
   s.uint(u64At(rec, L.REC_OFF_CGROUP_ID));
-  s.key("mountNamespace");
+  s.key(K.MOUNT_NAMESPACE);
   s.uint(u32At(rec, L.REC_OFF_MNT_NS));
-  s.key("pidNamespace");
+  s.key(K.PID_NAMESPACE);
   s.uint(u32At(rec, L.REC_OFF_PID_NS));
-  s.key("eventId");
+  s.key(K.EVENT_ID);
   s.uint(traceeId(event));
-  s.key("eventName");
-  s.text(name);
-  s.key("syscall");
-  s.text(isSyscall(event) ? name : "");
-  s.key("hook");
-  s.text(hookName(u8At(rec, L.REC_OFF_HOOK)));
-  s.key("returnValue");
+  s.key(K.EVENT_NAME);
+  s.textPiece(name);
+  s.key(K.SYSCALL);
+  s.textPiece(isSyscall(event) ? name : K.EMPTY);
+  s.key(K.HOOK);
+  s.textPiece(hookNamePiece(u8At(rec, L.REC_OFF_HOOK)));
+  s.key(K.RETURN_VALUE);
   s.int(ret);
   if (ret < 0) {
-    s.key("returnError");
-    if (errno.length) s.text(errno);
+    s.key(K.RETURN_ERROR);
+    if (errno) s.textPiece(errno);
     else {
       s.beginText(1 + out.decimalWidth(<u64>-ret));
       out.byte(0x45);
@@ -89,22 +90,22 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
     }
   }
   if (callId) {
-    s.key("callId");
+    s.key(K.CALL_ID);
     s.uint(callId);
   }
   if (moduleName) {
-    s.key("moduleName");
+    s.key(K.MODULE_NAME);
     if (strState(rec, L.SLOT_MODULE) == L.STR_OK) s.textBytes(strPtr(rec, L.SLOT_MODULE), strLen(rec, L.SLOT_MODULE));
     else s.nil();
   }
   if (mismatch) {
-    s.key("nameMismatch");
+    s.key(K.NAME_MISMATCH);
     s.boolean(true);
   }
   const count = args.argCount(event);
-  s.key("argsNum");
+  s.key(K.ARGS_NUM);
   s.uint(count);
-  s.key("args");
+  s.key(K.ARGS);
   s.beginArray(count);
   args.begin(s.format);
   args.writeArgs(rec, event);

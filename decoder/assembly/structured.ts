@@ -3,6 +3,7 @@
 // the encoding differs. CBOR needs every map and array's size up front, which
 // the walker knows; JSON needs commas, which this tracks.
 import * as out from "./output";
+import * as P from "./pieces";
 import * as utf8 from "./utf8";
 
 export const JSON: u32 = 1;
@@ -82,17 +83,33 @@ export function endArray(): void {
   }
 }
 
-export function key(k: string): void {
+export function key(k: P.Piece): void {
   if (format == JSON) {
     if (needComma[depth]) out.byte(0x2c);
     needComma[depth] = true;
-    out.byte(0x22);
-    out.ascii(k);
-    out.ascii('":');
+    out.shortRun(P.jsonBytes(k), P.jsonLength(k));
+    afterKey = true;
+  } else out.shortRun(P.cborBytes(k), P.cborLength(k));
+}
+
+/** A fixed text value (pieces.ts). */
+export function textPiece(v: P.Piece): void {
+  beforeValue();
+  if (format == JSON) out.shortRun(P.jsonBytes(v), P.jsonLength(v));
+  else out.shortRun(P.cborBytes(v), P.cborLength(v));
+}
+
+/** An argument's map, of `entries` entries, up to its value (P.arg()). */
+export function beginArg(a: P.Piece, entries: i32): void {
+  beforeValue();
+  if (format == JSON) {
+    out.shortRun(P.jsonBytes(a), P.jsonLength(a));
+    needComma[++depth] = true;
     afterKey = true;
   } else {
-    cborHead(3, k.length);
-    out.ascii(k);
+    const head = out.length;
+    out.shortRun(P.cborBytes(a), P.cborLength(a));
+    store<u8>(out.outputBase() + head, 0xa0 | entries);
   }
 }
 
@@ -119,19 +136,6 @@ export function nil(): void {
   beforeValue();
   if (format == JSON) out.ascii("null");
   else out.byte(0xf6);
-}
-
-/** An ASCII literal as a text string. */
-export function text(s: string): void {
-  beforeValue();
-  if (format == JSON) {
-    out.byte(0x22);
-    out.ascii(s);
-    out.byte(0x22);
-  } else {
-    cborHead(3, s.length);
-    out.ascii(s);
-  }
 }
 
 /** Bytes as a text string, made valid UTF-8. */

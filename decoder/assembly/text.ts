@@ -2,7 +2,8 @@
 import * as L from "./generated/layout";
 import * as out from "./output";
 import * as args from "./args";
-import { errnoName, eventName } from "./events";
+import { errnoPiece, eventName } from "./events";
+import * as P from "./pieces";
 import { commLen, u32At, u64At, u8At } from "./record";
 import * as utf8 from "./utf8";
 
@@ -74,10 +75,10 @@ export function writeLine(rec: usize, clockOffset: i64): void {
   out.decimal(u32At(rec, L.REC_OFF_HOST_TID));
   pad(at, W_TID);
   at = out.length;
-  const errno = ret < 0 ? errnoName(<u64>-ret) : "";
-  if (errno.length) {
+  const errno = ret < 0 ? errnoPiece(<u64>-ret) : 0;
+  if (errno) {
     out.byte(0x2d);
-    out.ascii(errno);
+    out.shortRun(P.textBytes(errno), P.textLength(errno));
   } else out.signedDecimal(ret);
   pad(at, W_RET);
   at = out.length;
