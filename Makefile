@@ -22,9 +22,9 @@ $(GENERATED)/names.ts: decoder/gen-kernel-names.ts
 build/decoder.wasm: $(GENERATED)/layout.ts $(GENERATED)/names.ts $(wildcard decoder/assembly/*.ts) decoder/asconfig.json
 	$(ASC) decoder/assembly/index.ts --config decoder/asconfig.json --target release -o $@
 
-build/libmodtrace.so: loader/shim.c loader/probe.c bpf/events.h $(SHIM_LIBS) | build
+build/libmodtrace.so: loader/shim.c loader/probe.c loader/ring.c loader/ring.h bpf/events.h $(SHIM_LIBS) | build
 	gcc -shared -fPIC -O2 -Wall -Werror -fvisibility=hidden -I$(DEPS)/include \
-	    -o $@ loader/shim.c loader/probe.c $(SHIM_LIBS) \
+	    -o $@ loader/shim.c loader/probe.c loader/ring.c $(SHIM_LIBS) \
 	    -Wl,--no-undefined -Wl,--exclude-libs,ALL -Wl,-z,now
 
 tests/trigger: tests/trigger.c

@@ -12,6 +12,7 @@ const TRIGGER = join(ROOT, "tests/trigger");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const GETPPID = Number(process.env.BENCH_GETPPID ?? 2_000_000);
 const BURST = 100_000;
+const GETPPID_ROUNDS = 5;
 // A printf per delete_module, like modtrace's one record per call.
 const BPFTRACE_PROBE = `tracepoint:raw_syscalls:sys_enter /args->id == 176/ { printf("%d %d %s\\n", pid, tid, comm); }`;
 // Like for like with modtrace's raw mode, which needs the exit too for the return value.
@@ -162,16 +163,19 @@ export async function benchCapture(): Promise<string[]> {
   const overhead = new Map<string, { ns: number[]; ratio: number[] }>(peers.map(([name]) => [name, { ns: [], ratio: [] }]));
   const bareNs: number[] = [];
   let modtraceStderr = "";
-  for (let round = 0; round < 3; round++)
+  // The bare rate is taken just before and just after each traced run, and
+  // the ratio is against their mean: the machine's speed drifts.
+  for (let round = 0; round < GETPPID_ROUNDS; round++)
     for (const [name, attach] of peers) {
-      const bareRun = getppid();
+      const before = getppid();
       const tracer = await attach();
       const traced = getppid();
       await stop(tracer);
+      const after = getppid();
       if (name === "modtrace") modtraceStderr = tracer.stderr();
-      bareNs.push(bareRun);
+      bareNs.push(before, after);
       overhead.get(name)!.ns.push(traced);
-      overhead.get(name)!.ratio.push(traced / bareRun);
+      overhead.get(name)!.ratio.push(traced / ((before + after) / 2));
     }
   const hook = /capturing delete_module \(([^)]+)\)/.exec(modtraceStderr)?.[1] ?? "?";
 
@@ -197,7 +201,7 @@ export async function benchCapture(): Promise<string[]> {
     `  modtrace         ${kRate(mRun)}  generated ${mRun.calls}, written ${written}, lost ${lost}; written + lost = generated: ${written + lost === mRun.calls ? "yes" : "NO"}; log ${(statSync(cbor).size / 2 ** 20).toFixed(0)} MiB`,
     `  bpftrace printf  ${kRate(bRun)}  generated ${bRun.calls}, printed ${bWritten}, lost ${bLost}; printed + lost = generated: ${bWritten + bLost === bRun.calls ? "yes" : "NO"}`,
     `  generator rate under modtrace / under bpftrace: x${(rate(mRun) / rate(bRun)).toFixed(2)}; modtrace events written per second / bpftrace events printed per second: x${(written / mRun.seconds / (bWritten / bRun.seconds)).toFixed(2)}`,
-    `Overhead on getppid (${GETPPID} calls; 3 rounds, each tracer measured next to a bare run; median ratios, lower is better)`,
+    `Overhead on getppid (${GETPPID} calls; ${GETPPID_ROUNDS} rounds, each traced run against the bare runs just before and after it; median ratios and each round's, lower is better)`,
     `  no tracer ${median(bareNs)} ns/call`,
     ...[...overhead].map(([name, o]) => `  ${name.padEnd(32)} x${median(o.ratio).toFixed(2)} (${median(o.ns)} ns/call); rounds ${o.ratio.map((x) => `x${x.toFixed(2)}`).join(" ")}`),
     `Startup (median of 3; lower is better)`,

@@ -26,8 +26,12 @@ static __always_inline u32 parent_pid_in_ns(struct task_struct *parent, unsigned
 	return pid_nr(pid, level);
 }
 
-static __always_inline void fill_context(struct mt_record *rec, struct task_struct *task)
+/* A global function: checked once by the verifier, which takes long over
+ * every typed load from task_struct (a large type) on every path it walks. */
+__noinline int fill_context(struct mt_record_buf *buf)
 {
+	struct mt_record *rec = &buf->rec;
+	struct task_struct *task = bpf_get_current_task_btf();
 	u64 pid_tgid = bpf_get_current_pid_tgid();
 	u64 uid_gid = bpf_get_current_uid_gid();
 	struct task_struct *parent = task->real_parent;
@@ -35,6 +39,8 @@ static __always_inline void fill_context(struct mt_record *rec, struct task_stru
 	struct pid *leader_pid = task->group_leader->thread_pid;
 	unsigned int level = thread_pid->level;
 
+	if (!buf)
+		return 0;
 	rec->boot_ns = bpf_ktime_get_boot_ns();
 	rec->cgroup_id = bpf_get_current_cgroup_id();
 	rec->host_pid = pid_tgid >> 32;
@@ -48,6 +54,7 @@ static __always_inline void fill_context(struct mt_record *rec, struct task_stru
 	rec->mnt_ns = task->nsproxy->mnt_ns->ns.inum;
 	rec->pid_ns = level == 0 ? thread_pid->numbers[0].ns->ns.inum : BPF_CORE_READ(thread_pid, numbers[level].ns, ns.inum);
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	return 0;
 }
 
 /* True when the current process passes --pid/--uid/--comm. */

@@ -53,7 +53,7 @@ static __always_inline struct mt_record *begin_record(int event, int hook, void 
 	rec->event = event;
 	rec->hook = hook;
 	task = bpf_get_current_task_btf();
-	fill_context(rec, task);
+	fill_context((struct mt_record_buf *)rec);
 	exe = task->mm->exe_file; /* a kernel thread's NULL mm loads as NULL */
 	if (exe)
 		read_typed_path(rec, MT_SLOT_EXE, &exe->f_path, task);

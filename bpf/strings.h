@@ -153,18 +153,43 @@ static __always_inline void copy_path(struct mt_record *rec, int slot, struct pa
 	set_slot(rec, slot, len, cut ? MT_STR_TRUNCATED : MT_STR_OK);
 }
 
-/* The rest of a walk begun elsewhere, from w->dentry, and the slot it fills. */
-static __always_inline void finish_path(struct mt_record *rec, int slot, struct path_walk *w)
+/* The rest of a walk begun elsewhere, from dentry in mount mnt with the
+ * path so far at scratch_path[pos, MT_PATH_HALF), and the slot it fills. A
+ * global function: the verifier checks it once, where each inlined copy of
+ * the walk's loop made loading the programs slower by tens of milliseconds. */
+__noinline int finish_path(struct mt_record_buf *buf, int slot, u64 dentry, u64 vfsmnt, u32 pos)
 {
-	bpf_loop(MT_PATH_DEPTH, path_step, w, 0);
-	if (w->pos == MT_PATH_HALF) {
+	struct mt_record *rec = &buf->rec;
+	u32 zero = 0;
+	/* Kernel addresses come in as integers: a global function's pointer
+	 * arguments are memory the verifier checks, and these are only read
+	 * through helpers. */
+	struct path_walk w = {
+		.buf = bpf_map_lookup_elem(&scratch_path, &zero),
+		.dentry = (struct dentry *)dentry,
+		.vfsmnt = (struct vfsmount *)vfsmnt,
+		.mnt = real_mount((struct vfsmount *)vfsmnt),
+		.pos = pos,
+		.cut = true,
+	};
+
+	if (!buf || slot < 0 || slot >= MT_SLOT_COUNT)
+		return 0;
+	slot = bounded(slot, 7); /* the check above, in a form the verifier keeps */
+	if (!w.buf) {
+		set_slot(rec, slot, 0, MT_STR_FAULT);
+		return 0;
+	}
+	bpf_loop(MT_PATH_DEPTH, path_step, &w, 0);
+	if (w.pos == MT_PATH_HALF) {
 		/* Not in any mounted tree (memfd, pipe, anon inode): its name is all there is. */
-		struct dentry *leaf = w->dentry;
+		struct dentry *leaf = w.dentry;
 
 		read_kernel_string(rec, slot, BPF_CORE_READ(leaf, d_name.name));
-		return;
+		return 0;
 	}
-	copy_path(rec, slot, w->buf, w->pos, w->cut);
+	copy_path(rec, slot, w.buf, w.pos, w.cut);
+	return 0;
 }
 
 /* d_path() without the helper (not allowed in tracepoint programs): walk the
@@ -172,21 +197,14 @@ static __always_inline void finish_path(struct mt_record *rec, int slot, struct 
  * (the file name) is what is kept. path is a plain kernel address. */
 static __always_inline void read_path(struct mt_record *rec, int slot, struct path *path)
 {
-	u32 zero = 0;
-	struct path_walk w = {
-		.buf = bpf_map_lookup_elem(&scratch_path, &zero),
-		.dentry = BPF_CORE_READ(path, dentry),
-		.vfsmnt = BPF_CORE_READ(path, mnt),
-		.pos = MT_PATH_HALF,
-		.cut = true,
-	};
+	struct dentry *dentry = BPF_CORE_READ(path, dentry);
+	struct vfsmount *vfsmnt = BPF_CORE_READ(path, mnt);
 
-	if (!w.buf || !w.dentry || !w.vfsmnt) {
+	if (!dentry || !vfsmnt) {
 		set_slot(rec, slot, 0, MT_STR_FAULT);
 		return;
 	}
-	w.mnt = real_mount(w.vfsmnt);
-	finish_path(rec, slot, &w);
+	finish_path((struct mt_record_buf *)rec, slot, (u64)dentry, (u64)vfsmnt, MT_PATH_HALF);
 }
 
 struct typed_walk {
@@ -247,8 +265,7 @@ static __always_inline void read_typed_path(struct mt_record *rec, int slot, str
 		.root = vfsmnt->mnt_root,
 		.pos = MT_PATH_HALF,
 	};
-	struct path_walk w = { .pos = MT_PATH_HALF, .cut = true };
-	struct vfsmount *plain_vfsmnt; /* a local: BPF_CORE_READ(w.…) would relocate our own struct */
+	struct vfsmount *plain_vfsmnt;
 
 	if (!t.buf || !t.dentry || !vfsmnt) {
 		set_slot(rec, slot, 0, MT_STR_FAULT);
@@ -260,19 +277,13 @@ static __always_inline void read_typed_path(struct mt_record *rec, int slot, str
 		copy_path(rec, slot, t.buf, t.pos, false);
 		return;
 	}
-	w.buf = t.buf;
-	w.vfsmnt = plain_vfsmnt;
-	w.mnt = real_mount(plain_vfsmnt);
-	if (t.dentry == t.root) {
+	if (t.dentry == t.root)
 		/* At the mount's root: crossing into the mounts above is the plain walk's job. */
-		w.dentry = BPF_CORE_READ(plain_vfsmnt, mnt_root);
-		w.pos = t.pos;
-	} else {
+		finish_path((struct mt_record_buf *)rec, slot, (u64)BPF_CORE_READ(plain_vfsmnt, mnt_root), (u64)plain_vfsmnt, t.pos);
+	else
 		/* A dentry that is its own parent, or a path too deep: rare, and
 		 * the plain walk from the start tells which. */
-		w.dentry = BPF_CORE_READ(path, dentry);
-	}
-	finish_path(rec, slot, &w);
+		finish_path((struct mt_record_buf *)rec, slot, (u64)BPF_CORE_READ(path, dentry), (u64)plain_vfsmnt, MT_PATH_HALF);
 }
 
 #endif

@@ -10,7 +10,6 @@ import { Session, SessionError } from "../loader/session";
 import type { EventInfo, ReadAtRequest } from "../loader/events";
 import type { AttachRequest } from "../loader/attach-plan";
 import { CborLog, type Rotation } from "./log/cbor-log";
-import { LiveRows } from "./rows/capture-rows";
 import { headerItem, trailerItem, type HeaderFields } from "./log-items";
 import { OutputError, Sink, type OutputSpec } from "./outputs";
 
@@ -100,7 +99,8 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const rawSinks = sinks.filter((s) => s.spec.format === "raw");
   const rowSinks = sinks.filter((s) => s.spec.format === "rows");
   const decodedSinks = sinks.filter((s) => s.spec.format !== "raw" && s.spec.format !== "rows");
-  const liveRows = rowSinks.length ? new LiveRows(headerItem(header, 1)) : undefined;
+  // Loaded only for -o rows: a plain capture's start-up and memory need none of it.
+  const liveRows = rowSinks.length ? new (await import("./rows/capture-rows")).LiveRows(headerItem(header, 1)) : undefined;
   let written = 0;
   let failure: Error | undefined;
   const limit = opts.count ?? Infinity;

@@ -7,8 +7,6 @@ import { EVENTS, eventByName, hookLabel, programsFor, type EventInfo } from "../
 import { capture, CaptureError } from "./capture";
 import { doctor } from "./doctor";
 import { read } from "./read";
-import { readTables } from "./rows/read-tables";
-import { schemaCommand } from "./schema";
 import { stats } from "./stats";
 import { InputError } from "./log/reader";
 import type { EventFilter } from "./log/filter";
@@ -234,6 +232,8 @@ Examples:
       if (format === "raw") program.error("error: read writes text, json, cbor, rows, captures or parquet (raw records come only from a live capture)", { exitCode: 2 });
       if (format === "parquet" && !o.output.path) program.error("error: parquet needs a directory: -o parquet:DIR (one file per log goes there)", { exitCode: 2 });
       if (format === "parquet" || format === "captures" || format === "rows") {
+        // Loaded only here: capture's start-up and memory need none of it.
+        const { readTables } = await import("./rows/read-tables");
         try {
           run.exitCode = readTables({ files, output: o.output, filter: filterFrom(o) });
         } catch (e) {
@@ -270,8 +270,9 @@ Examples:
   modtrace schema | jq '.tables.modtrace_events[] | {name, type}'
   modtrace schema --sql duckdb | duckdb fleet.db
   modtrace schema --sql clickhouse --cluster fleet   # then see docs/ANALYSIS.md`)
-    .action((o) => {
+    .action(async (o) => {
       if (o.cluster && o.sql !== "clickhouse") program.error("error: --cluster applies to --sql clickhouse", { exitCode: 2 });
+      const { schemaCommand } = await import("./schema");
       process.stdout.write(schemaCommand(o));
     });
 

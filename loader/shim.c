@@ -16,20 +16,23 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include "../bpf/events.h"
+#include "ring.h"
 
 #define EXPORT __attribute__((visibility("default")))
-/* A distinct "stop" from the sample callback: the batch buffer is full. */
-#define BATCH_FULL (-ENOBUFS)
+
+/* The priority ring first: a drain empties it before the bulk ring. */
+static const char *const RINGS[] = { "priority_events", "events" };
+#define RING_COUNT 2
 
 struct mt_session {
 	struct bpf_object *obj;
-	struct ring_buffer *ring;
+	struct mt_ring rings[RING_COUNT];
+	int epoll_fd; /* readable when a ring has data and woke its reader */
 	struct bpf_link *links[32];
 	int link_count;
-	uint8_t *batch;
-	uint32_t batch_cap;
-	uint32_t batch_used;
 };
 
 /* libbpf's warnings, kept so a failure can be explained to the user. */
@@ -61,20 +64,6 @@ static void set_error(char *err, uint32_t err_len, const char *what, int code)
 	libbpf_log_len = 0;
 }
 
-static int copy_sample(void *ctx, void *data, size_t size)
-{
-	struct mt_session *s = ctx;
-	size_t step = (size + 7) & ~(size_t)7;
-
-	memcpy(s->batch + s->batch_used, data, size);
-	s->batch_used += step;
-	/* Stop while one more record still fits: a sample handed to this
-	 * callback is already consumed, so it must never be refused. */
-	if (s->batch_cap - s->batch_used < MT_RECORD_MAX)
-		return BATCH_FULL;
-	return 0;
-}
-
 EXPORT struct mt_session *mt_open(const void *object, uint64_t object_len, uint32_t ring_bytes,
 				  char *err, uint32_t err_len)
 {
@@ -88,6 +77,7 @@ EXPORT struct mt_session *mt_open(const void *object, uint64_t object_len, uint3
 		set_error(err, err_len, "allocating the session", ENOMEM);
 		return NULL;
 	}
+	s->epoll_fd = -1;
 	s->obj = bpf_object__open_mem(object, object_len, NULL);
 	if (!s->obj) {
 		set_error(err, err_len, "opening the BPF object", errno);
@@ -122,17 +112,22 @@ EXPORT int mt_load(struct mt_session *s, char *err, uint32_t err_len)
 		set_error(err, err_len, "loading the BPF programs into the kernel", rc);
 		return rc;
 	}
-	/* The priority ring first: a drain empties it before the bulk ring. */
-	s->ring = ring_buffer__new(bpf_object__find_map_fd_by_name(s->obj, "priority_events"), copy_sample, s, NULL);
-	if (!s->ring) {
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epoll_fd < 0) {
 		rc = -errno;
-		set_error(err, err_len, "opening the priority ring buffer", rc);
+		set_error(err, err_len, "creating an epoll instance", rc);
 		return rc;
 	}
-	rc = ring_buffer__add(s->ring, bpf_object__find_map_fd_by_name(s->obj, "events"), copy_sample, s);
-	if (rc) {
-		set_error(err, err_len, "opening the ring buffer", rc);
-		return rc;
+	for (int i = 0; i < RING_COUNT; i++) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		rc = mt_ring_open(&s->rings[i], bpf_object__find_map_fd_by_name(s->obj, RINGS[i]));
+		if (!rc && epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->rings[i].map_fd, &ev))
+			rc = -errno;
+		if (rc) {
+			set_error(err, err_len, RINGS[i], rc);
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -198,23 +193,30 @@ EXPORT void mt_detach(struct mt_session *s)
 	s->link_count = 0;
 }
 
-/* Copies whole records into buf until it is full or the ring is empty,
+static void copy_rings(struct mt_session *s, uint8_t *buf, uint32_t cap, uint32_t *used)
+{
+	for (int i = 0; i < RING_COUNT; i++)
+		mt_ring_copy(&s->rings[i], buf, cap, used);
+}
+
+/* Copies whole records into buf until it is full or the rings are empty,
  * waiting up to timeout_ms for the first. Returns bytes copied or -errno. */
 EXPORT int32_t mt_drain(struct mt_session *s, uint8_t *buf, uint32_t cap, int32_t timeout_ms)
 {
-	int rc;
+	struct epoll_event events[RING_COUNT];
+	uint32_t used = 0;
 
 	if (cap < MT_RECORD_MAX)
 		return -EINVAL;
-	s->batch = buf;
-	s->batch_cap = cap;
-	s->batch_used = 0;
-	rc = ring_buffer__consume(s->ring);
-	if (rc == 0)
-		rc = ring_buffer__poll(s->ring, timeout_ms);
-	if (rc < 0 && rc != BATCH_FULL && rc != -EINTR)
-		return rc;
-	return (int32_t)s->batch_used;
+	copy_rings(s, buf, cap, &used);
+	if (used || timeout_ms <= 0)
+		return (int32_t)used;
+	/* The bulk ring wakes its reader only once enough waits (bulk_wakeup()):
+	 * the timeout is what brings a trickle in. */
+	if (epoll_wait(s->epoll_fd, events, RING_COUNT, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	copy_rings(s, buf, cap, &used);
+	return (int32_t)used;
 }
 
 EXPORT uint64_t mt_counter(struct mt_session *s, uint32_t which)
@@ -248,7 +250,10 @@ EXPORT void mt_close(struct mt_session *s)
 	if (!s)
 		return;
 	mt_detach(s);
-	ring_buffer__free(s->ring);
+	for (int i = 0; i < RING_COUNT; i++)
+		mt_ring_close(&s->rings[i]);
+	if (s->epoll_fd >= 0)
+		close(s->epoll_fd);
 	bpf_object__close(s->obj);
 	free(s);
 }
