@@ -144,8 +144,12 @@ describe("capture on this host", () => {
     expect(run.json.length).toBe(trailer.events);
     expect(trailer.events + trailer.lost).toBe(100000);
     expect(run.finished.stderr).toContain(`${trailer.lost} lost (failed-attempts ring full: ${trailer.lost},`);
-    // The ring wraps some hundred times: every record read across its end is whole.
+    // The ring wraps some hundred times: every record read across its end is
+    // whole (a piece left out would bring stale bytes of an earlier record:
+    // a repeated callId, a timestamp going back).
     const [burst] = run.result;
+    expect(new Set(run.json.map((e: any) => e.callId)).size).toBe(run.json.length);
+    run.json.forEach((e: any, i: number) => i && expect(e.timestamp).toBeGreaterThan(run.json[i - 1].timestamp));
     for (const e of run.json) {
       expect(e).toMatchObject({ eventName: "delete_module", hostProcessId: burst.pid, processName: "mt-trigger" });
       expect(arg(e, "name").value).toBe("mt_burst");
