@@ -9,7 +9,7 @@ import { cString, native } from "../loader/native";
 
 interface Check {
   what: string;
-  ok: boolean | undefined; // undefined: could not tell
+  ok: boolean | null; // null: could not tell
   detail: string;
 }
 
@@ -18,10 +18,10 @@ interface Check {
 let privileged = false;
 
 function probe(result: number, yes: string, no: string, needsPrivileges = true): Pick<Check, "ok" | "detail"> {
-  if (needsPrivileges && !privileged) return { ok: undefined, detail: "cannot tell without privileges (run doctor as root)" };
+  if (needsPrivileges && !privileged) return { ok: null, detail: "cannot tell without privileges (run doctor as root)" };
   if (result > 0) return { ok: true, detail: yes };
   if (result === 0) return { ok: false, detail: no };
-  return { ok: undefined, detail: `could not probe (errno ${-result}${-result === 1 ? ", needs root" : ""})` };
+  return { ok: null, detail: `could not probe (errno ${-result}${-result === 1 ? ", needs root" : ""})` };
 }
 
 function kernelConfigured(name: string): boolean | undefined {
@@ -31,7 +31,22 @@ function kernelConfigured(name: string): boolean | undefined {
   return undefined;
 }
 
-export function doctor(): number {
+export interface DoctorReport {
+  kernel: string;
+  checks: Check[];
+  /** What capture would attach with --attach auto (only with privileges: the probes need them). */
+  plan?: { planned: { event: string; mode: string; hook: string }[]; unavailable: { event: string; why: string }[] };
+  canCapture: boolean;
+}
+
+export function doctor(json = false): number {
+  const report = examine();
+  if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else print(report);
+  return report.canCapture ? 0 : 1;
+}
+
+function examine(): DoctorReport {
   const lib = native();
   const privileges = bpfPrivileges();
   privileged = privileges.ok;
@@ -58,19 +73,29 @@ export function doctor(): number {
     : { ok: false, detail: "no /proc/modules: kernel built without modules; module syscalls fail with ENOSYS, and modtrace still reports those attempts" });
   add("module syscall functions", probe(syscallFn, "__x64_sys_finit_module in kernel BTF", "no __x64_sys_finit_module in kernel BTF", false));
 
-  for (const c of checks) {
+  let plan: DoctorReport["plan"];
+  if (privileged) {
+    const p = planAttach(EVENTS, "auto");
+    plan = {
+      planned: p.planned.map((x) => ({ event: x.event.name, mode: x.mode, hook: hookLabel(x.event, x.mode) })),
+      unavailable: p.unavailable.map((u) => ({ event: u.event.name, why: u.why })),
+    };
+  }
+  const canCapture = Boolean(privileges.ok && checks.find((c) => c.what === "raw tracepoints")?.ok && checks.find((c) => c.what === "ring buffer")?.ok);
+  return { kernel: release(), checks, plan, canCapture };
+}
+
+function print(report: DoctorReport) {
+  for (const c of report.checks) {
     const mark = c.ok === true ? "yes" : c.ok === false ? "no " : "?  ";
     process.stdout.write(`${mark}  ${c.what.padEnd(26)} ${c.detail}\n`);
   }
-  if (privileged) {
-    const plan = planAttach(EVENTS, "auto");
+  if (report.plan) {
     process.stdout.write("\nWhat capture would attach (--attach auto):\n");
-    for (const p of plan.planned) process.stdout.write(`  ${p.event.name.padEnd(15)} ${hookLabel(p.event, p.mode)}\n`);
-    for (const u of plan.unavailable) process.stdout.write(`  ${u.event.name.padEnd(15)} unavailable: ${u.why}\n`);
+    for (const p of report.plan.planned) process.stdout.write(`  ${p.event.padEnd(15)} ${p.hook}\n`);
+    for (const u of report.plan.unavailable) process.stdout.write(`  ${u.event.padEnd(15)} unavailable: ${u.why}\n`);
   }
-  const canCapture = privileges.ok && checks.find((c) => c.what === "raw tracepoints")?.ok && checks.find((c) => c.what === "ring buffer")?.ok;
-  process.stdout.write(canCapture
+  process.stdout.write(report.canCapture
     ? "\nmodtrace capture can run here.\n"
     : "\nmodtrace capture cannot run here as things stand: see the 'no' lines above.\n");
-  return canCapture ? 0 : 1;
 }

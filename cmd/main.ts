@@ -289,8 +289,9 @@ Examples:
   program
     .command("doctor")
     .description("report what this kernel supports and whether capture can run, without attaching anything")
-    .action(() => {
-      run.exitCode = doctor();
+    .option("--json", "the same as one JSON object (checks with ok true, false or null for cannot tell; the attach plan), for scripts and tests")
+    .action((o) => {
+      run.exitCode = doctor(Boolean(o.json));
     });
 
   return program;
