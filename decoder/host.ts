@@ -8,10 +8,13 @@ export * as layout from "./assembly/generated/layout";
 
 export type DecodedFormat = "text" | "json" | "cbor";
 
-const FORMAT_CODE: Record<DecodedFormat, number> = { text: 0, json: 1, cbor: 2 };
 
 interface Exports {
   memory: WebAssembly.Memory;
+  // decode()'s format numbers (decoder/assembly/formats.ts)
+  FORMAT_TEXT: WebAssembly.Global;
+  FORMAT_JSON: WebAssembly.Global;
+  FORMAT_CBOR: WebAssembly.Global;
   inputPtr(capacity: number): number;
   outputPtr(): number;
   endsPtr(): number;
@@ -36,7 +39,11 @@ export class Decoder {
   private inputAddress = 0;
   private inputCapacity = 0;
 
-  private constructor(private wasm: Exports) {}
+  private formats: Record<DecodedFormat, number>;
+
+  private constructor(private wasm: Exports) {
+    this.formats = { text: wasm.FORMAT_TEXT.value, json: wasm.FORMAT_JSON.value, cbor: wasm.FORMAT_CBOR.value };
+  }
 
   static async load(bytes: Uint8Array): Promise<Decoder> {
     const { exports } = await loader.instantiate<Exports>(bytes, {});
@@ -68,7 +75,7 @@ export class Decoder {
   /** Decodes the records in the first len bytes of the input buffer (a span());
    * the view is valid until the next call. */
   decode(len: number, format: DecodedFormat): Uint8Array {
-    const n = this.wasm.decode(len, FORMAT_CODE[format]);
+    const n = this.wasm.decode(len, this.formats[format]);
     if (n < 0) throw new DecodeError(ERRORS[n] ?? `decoder error ${n}`);
     return new Uint8Array(this.wasm.memory.buffer, this.wasm.outputPtr(), n);
   }

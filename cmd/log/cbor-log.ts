@@ -1,6 +1,7 @@
-// A CBOR log on disk: header first, events, a trailer on a clean stop, and
-// rotation into a set of files whose names sort by time, each file a whole
-// sequence with its own header.
+// A CBOR log: header first, events, a trailer on a clean stop. On disk it
+// can rotate into a set of files whose names sort by time, each file a whole
+// sequence with its own header; on standard output it is one sequence. The
+// one place that frames modtrace's CBOR.
 import { existsSync, mkdirSync, statSync, unlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { headerItem, rotationTrailerItem, trailerItem, type HeaderFields, type Totals } from "../log-items";
@@ -23,7 +24,15 @@ export class CborLog {
   private readonly files: string[] = [];
   private readonly prefix?: string; // set when writing a set of files
 
-  constructor(readonly path: string, private header: HeaderFields, private rotation: Rotation) {
+  /** path: a file or a directory for a set of files; none: standard output. */
+  constructor(readonly path: string | undefined, private header: HeaderFields, private rotation: Rotation) {
+    if (path === undefined) {
+      this.sink = Sink.open({ format: "cbor" });
+      this.files.push("standard output");
+      this.part = 1;
+      this.write(headerItem(this.header, this.part));
+      return;
+    }
     const isDirectory = path.endsWith("/") || (existsSync(path) && statSync(path).isDirectory());
     if (isDirectory) {
       try {
@@ -42,7 +51,7 @@ export class CborLog {
   }
 
   private nextName(): string {
-    if (!this.prefix) return this.path;
+    if (!this.prefix) return this.path!;
     const stamp = new Date().toISOString().replace(/[-:]/g, "");
     return `${this.prefix}-${stamp}-${String(this.part + 1).padStart(4, "0")}.cbor`;
   }

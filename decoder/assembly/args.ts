@@ -9,6 +9,7 @@ import { arg, strLen, strPtr, strState, u32At, u64At } from "./record";
 import { TAINT_BITS, TAINT_NAMES } from "./taints";
 import * as K from "./keys";
 import * as P from "./pieces";
+import { TEXT } from "./formats";
 
 // Each argument's name and type, as Tracee gives them.
 const MODULE_IMAGE = P.arg("module_image", "void*");
@@ -27,7 +28,6 @@ const TAINTS = P.arg("taints", "unsigned long");
 const SIG_OK = P.arg("sig_ok", "bool");
 const WAIT = P.arg("wait", "bool");
 
-export const TEXT: u32 = 0;
 let mode: u32 = TEXT;
 let first = true;
 

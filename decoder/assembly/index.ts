@@ -3,6 +3,7 @@
 // of one output format in the output buffer. No JS object per event.
 import * as L from "./generated/layout";
 import * as out from "./output";
+import { CBOR, JSON, TEXT } from "./formats";
 import * as s from "./structured";
 import { writeEvent } from "./structured-event";
 import { writeHeader, writeLine } from "./text";
@@ -10,9 +11,7 @@ import { ERR_BAD_LENGTH, ERR_BAD_RECORD, recordError } from "./record";
 
 export { ERR_BAD_LENGTH, ERR_BAD_RECORD };
 
-export const FORMAT_TEXT: u32 = 0;
-export const FORMAT_JSON: u32 = 1;
-export const FORMAT_CBOR: u32 = 2;
+export { TEXT as FORMAT_TEXT, JSON as FORMAT_JSON, CBOR as FORMAT_CBOR } from "./formats";
 
 export const ERR_BAD_FORMAT: i32 = -3;
 
@@ -76,7 +75,7 @@ export function spanCount(): u32 {
 /** Decodes the records of a span() into one output format. */
 export function decode(len: u32, format: u32): i32 {
   if (len > inputCapacity) return ERR_BAD_LENGTH;
-  if (format > FORMAT_CBOR) return ERR_BAD_FORMAT;
+  if (format > CBOR) return ERR_BAD_FORMAT;
   out.reset();
   let item = ends;
   const end = input + len;
@@ -85,11 +84,11 @@ export function decode(len: u32, format: u32): i32 {
     const error = recordError(rec, end - rec);
     if (error) return error;
     out.reserve(MAX_OUTPUT_PER_RECORD);
-    if (format == FORMAT_TEXT) writeLine(rec, clockOffset);
+    if (format == TEXT) writeLine(rec, clockOffset);
     else {
       s.begin(format);
       writeEvent(rec, clockOffset);
-      if (format == FORMAT_JSON) out.byte(0x0a);
+      if (format == JSON) out.byte(0x0a);
     }
     store<u32>(item, <u32>out.length);
     item += 4;

@@ -6,8 +6,8 @@ import * as out from "./output";
 import * as P from "./pieces";
 import * as utf8 from "./utf8";
 
-export const JSON: u32 = 1;
-export const CBOR: u32 = 2;
+import { JSON } from "./formats";
+
 export let format: u32 = JSON;
 
 // JSON: does the container at this depth need a comma before its next item?

@@ -4,6 +4,7 @@ import * as out from "./output";
 import * as args from "./args";
 import { errnoPiece, eventName } from "./events";
 import * as P from "./pieces";
+import { TEXT } from "./formats";
 import { commLen, u32At, u64At, u8At } from "./record";
 import * as utf8 from "./utf8";
 
@@ -84,7 +85,7 @@ export function writeLine(rec: usize, clockOffset: i64): void {
   at = out.length;
   out.ascii(eventName(event));
   pad(at, W_EVENT);
-  args.begin(args.TEXT);
+  args.begin(TEXT);
   args.writeArgs(rec, event);
   out.byte(0x0a);
 }

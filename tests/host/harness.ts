@@ -22,6 +22,7 @@ export interface Truth {
 export interface Finished {
   exitCode: number;
   stdout: string;
+  stdoutBytes: Uint8Array; // for binary output (-o cbor, -o raw)
   stderr: string;
 }
 
@@ -64,7 +65,8 @@ export class Capture {
   async finished(): Promise<Finished> {
     const exitCode = await this.proc.exited;
     await Promise.all(this.readers);
-    return { exitCode, stdout: Buffer.concat(this.stdoutChunks).toString("utf8"), stderr: this.stderrText };
+    const stdoutBytes = Buffer.concat(this.stdoutChunks);
+    return { exitCode, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr: this.stderrText };
   }
 
   /** Ctrl-C, then everything it printed. */

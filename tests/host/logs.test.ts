@@ -39,6 +39,20 @@ describe("cbor logs", () => {
     expect(modtrace("read", cbor, "--since", "yesterday-ish").code).toBe(2);
   });
 
+  test("a log on standard output is the same log as in a file, byte for byte", async () => {
+    const dir = scratchDir();
+    const file = join(dir, "log.cbor");
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", "cbor", "-o", `cbor:${file}`]);
+    trigger("burst", "300");
+    const done = await capture.stop();
+    expect(done.exitCode).toBe(0);
+    const fromStdout = Buffer.from(done.stdoutBytes);
+    expect(fromStdout.equals(readFileSync(file))).toBe(true);
+    const items = cborItems(fromStdout);
+    expect(strictItemCount(fromStdout)).toBe(items.length);
+    expect(items.at(-1)).toMatchObject({ trailer: true, events: 300, lost: 0 });
+  });
+
   test("rotation: files that sort by time, each a whole log, read together as one", async () => {
     const dir = scratchDir();
     const logDir = join(dir, "logs") + "/";

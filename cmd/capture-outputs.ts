@@ -1,0 +1,88 @@
+// Every output of one capture (-o, repeatable): opened before anything is
+// attached where that can fail, given each batch of records in the form it
+// wants, and closed with a trailer where the format has one.
+import type { Decoder } from "../decoder/host";
+import { CborLog, type Rotation } from "./log/cbor-log";
+import { headerItem, type HeaderFields, type Totals } from "./log-items";
+import { Sink, type OutputSpec } from "./outputs";
+
+type LiveRows = InstanceType<typeof import("./rows/capture-rows").LiveRows>;
+
+export class CaptureOutputs {
+  private logs: CborLog[] = []; // every cbor output, a file set or standard output
+  private liveRows?: LiveRows;
+
+  private constructor(private specs: OutputSpec[], private sinks: Sink[]) {}
+
+  /** Opens the outputs that are not CBOR logs: a bad path fails here, before
+   * anything is loaded into the kernel. */
+  static open(specs: OutputSpec[]): CaptureOutputs {
+    const sinks: Sink[] = [];
+    try {
+      for (const spec of specs) if (spec.format !== "cbor") sinks.push(Sink.open(spec));
+    } catch (e) {
+      sinks.forEach((s) => s.close());
+      throw e;
+    }
+    return new CaptureOutputs(specs, sinks);
+  }
+
+  /** Once attached: the logs, which start with the header naming what was attached. */
+  async start(header: HeaderFields, rotation: Rotation, decoder: Decoder) {
+    try {
+      // Rotation is for files: standard output is one sequence.
+      for (const spec of this.specs) if (spec.format === "cbor") this.logs.push(new CborLog(spec.path, header, spec.path ? rotation : {}));
+      for (const sink of this.sinks) if (sink.spec.format === "text") sink.write(decoder.textHeader());
+      // Loaded only for -o rows: a plain capture's start-up and memory need none of it.
+      if (this.sinks.some((s) => s.spec.format === "rows"))
+        this.liveRows = new (await import("./rows/capture-rows")).LiveRows(headerItem(header, 1));
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** One batch: the first len bytes of the decoder's input, `records` records. */
+  write(decoder: Decoder, len: number, records: number) {
+    // Raw records first: decoding may grow the WebAssembly memory and detach views of it.
+    for (const sink of this.sinks) if (sink.spec.format === "raw") sink.write(decoder.inputView(len).subarray(0, len));
+    for (const sink of this.sinks)
+      if (sink.spec.format === "text" || sink.spec.format === "json") sink.write(decoder.decode(len, sink.spec.format));
+    if (this.logs.length || this.liveRows) {
+      const bytes = decoder.decode(len, "cbor");
+      const ends = decoder.itemEnds(records);
+      for (const log of this.logs) log.writeEvents(bytes, ends);
+      if (this.liveRows) {
+        const lines = this.liveRows.lines(bytes);
+        for (const sink of this.sinks) if (sink.spec.format === "rows") sink.write(lines);
+      }
+    }
+  }
+
+  /** Trailers (none after a failure: a log cut there reads as cut) and
+   * closing; returns the first error, the one given or a new one. */
+  finish(totals: Omit<Totals, "eventsInFile">, failure?: Error): Error | undefined {
+    for (const sink of this.sinks) {
+      try {
+        sink.close();
+      } catch (e) {
+        failure ??= e as Error;
+      }
+    }
+    for (const log of this.logs) {
+      try {
+        if (failure) log.abandon();
+        else log.finish(totals);
+      } catch (e) {
+        failure ??= e as Error;
+      }
+    }
+    return failure;
+  }
+
+  /** Closes everything, writing nothing more (capture never started). */
+  close() {
+    this.sinks.forEach((s) => s.close());
+    this.logs.forEach((l) => l.abandon());
+  }
+}
