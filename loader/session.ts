@@ -57,7 +57,12 @@ export class Session {
     if (!handle) throw new SessionError(errorText(err));
     const programs = (event: EventInfo, mode: Mode) => programsFor(event, mode, readAtFor(mode, opts.readAt));
     const wanted = new Set(plan.planned.flatMap((p) => programs(p.event, p.mode)));
-    for (const program of ALL_PROGRAMS) lib.mt_set_autoload(handle, cString(program), wanted.has(program) ? 1 : 0);
+    for (const program of ALL_PROGRAMS)
+      if (lib.mt_set_autoload(handle, cString(program), wanted.has(program) ? 1 : 0) < 0) {
+        // The catalogue and bpf/modtrace.bpf.c disagree: a build mistake, never the kernel's.
+        lib.mt_close(handle);
+        throw new SessionError(`the BPF object has no program ${program}: this modtrace was built from sources that disagree`);
+      }
     const attached: Attached = { events: [], unavailable: [...plan.unavailable] };
     const session = new Session(handle, attached);
     try {
