@@ -28,7 +28,7 @@ static __always_inline struct mt_call *current_call(struct mt_record *rec, const
 
 	if (call)
 		return call;
-	if (!BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm))
+	if (!bpf_get_current_task_btf()->mm)
 		return NULL; /* a kernel thread has no syscall */
 	event = event_of_syscall(user_regs()->orig_ax);
 	/* Only a captured syscall's exit hook removes the entry again. */

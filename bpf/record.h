@@ -65,8 +65,8 @@ static __always_inline struct mt_record *begin_record(int event, int hook, void 
 /* Waking the reader costs the writer an interrupt (a self-IPI, dearer still
  * in a VM), which the kernel's default sends for nearly every record of a
  * burst while the reader keeps up: the bulk ring wakes it once per
- * MT_WAKEUP_BYTES instead, and the reader polls every 100 ms for a tail that
- * never reaches it. What changed the kernel (the priority ring) wakes it at once. */
+ * MT_WAKEUP_BYTES instead, and the reader polls every 100 ms for a tail
+ * smaller than that. What changed the kernel (the priority ring) wakes it at once. */
 static __always_inline u64 bulk_wakeup(void)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= MT_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;

@@ -36,7 +36,7 @@ function putJsonString(s: string): void {
   put(0x22);
 }
 
-/** Starts a piece; its three forms follow, each closed by form(). */
+/** Starts a piece; its three forms follow, each between startForm() and endForm(). */
 function begin(): Piece {
   const p = arena + used;
   for (let i = 0; i < 4; i++) put(0);
