@@ -17,8 +17,7 @@ struct {
 #define MT_WAKEUP_BYTES (64 << 10)
 
 /* 2 MiB: some 8,000 records, where a boot's udev loads make a few thousand.
- * Every ring counts twice in the reader's resident memory (libbpf maps its
- * pages twice, so that a record that wraps reads as one). */
+ * Every ring's pages are resident in the reader (loader/ring.c maps them once). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 2 << 20);

@@ -102,6 +102,22 @@ struct path_walk {
 	bool cut; /* stopped before the root */
 };
 
+/* "/name" put in front of the path so far, buf->bytes[*pos, MT_PATH_HALF);
+ * false when it does not fit (the walk stops there, the path cut). */
+static __always_inline bool prepend_name(struct path_buf *buf, u32 *pos, u32 len, const unsigned char *name)
+{
+	u32 at = *pos;
+
+	len &= MT_NAME_MASK;
+	if (at > MT_PATH_HALF || len + 1 > at)
+		return false;
+	at -= len + 1;
+	buf->bytes[bounded(at, MT_PATH_MASK)] = '/';
+	bpf_probe_read_kernel(&buf->bytes[bounded(at + 1, MT_PATH_MASK)], len, name);
+	*pos = at;
+	return true;
+}
+
 /* One step up the tree, as a bpf_loop callback: verified once, not once per
  * iteration, which keeps the verifier's work flat in the path depth. */
 static long path_step(u32 index, struct path_walk *w)
@@ -112,7 +128,6 @@ static long path_step(u32 index, struct path_walk *w)
 	struct vfsmount *vfsmnt = w->vfsmnt;
 	struct dentry *root = BPF_CORE_READ(vfsmnt, mnt_root);
 	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-	u32 len, pos = w->pos;
 
 	if (dentry == root || dentry == parent) {
 		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
@@ -126,14 +141,8 @@ static long path_step(u32 index, struct path_walk *w)
 		w->vfsmnt = (void *)mnt_parent + bpf_core_field_offset(struct mount, mnt);
 		return 0;
 	}
-	len = BPF_CORE_READ(dentry, d_name.len) & MT_NAME_MASK;
-	if (pos > MT_PATH_HALF || len + 1 > pos)
+	if (!prepend_name(w->buf, &w->pos, BPF_CORE_READ(dentry, d_name.len), BPF_CORE_READ(dentry, d_name.name)))
 		return 1;
-	pos -= len + 1;
-	w->buf->bytes[bounded(pos, MT_PATH_MASK)] = '/';
-	bpf_probe_read_kernel(&w->buf->bytes[bounded(pos + 1, MT_PATH_MASK)], len,
-			      BPF_CORE_READ(dentry, d_name.name));
-	w->pos = pos;
 	w->dentry = parent;
 	return 0;
 }
@@ -220,17 +229,11 @@ static long typed_path_step(u32 index, struct typed_walk *w)
 {
 	struct dentry *dentry = w->dentry;
 	struct dentry *parent = dentry->d_parent;
-	u32 len, pos = w->pos;
 
 	if (dentry == w->root || dentry == parent)
 		return 1;
-	len = dentry->d_name.len & MT_NAME_MASK;
-	if (pos > MT_PATH_HALF || len + 1 > pos)
+	if (!prepend_name(w->buf, &w->pos, dentry->d_name.len, dentry->d_name.name))
 		return 1;
-	pos -= len + 1;
-	w->buf->bytes[bounded(pos, MT_PATH_MASK)] = '/';
-	bpf_probe_read_kernel(&w->buf->bytes[bounded(pos + 1, MT_PATH_MASK)], len, dentry->d_name.name);
-	w->pos = pos;
 	w->dentry = parent;
 	return 0;
 }
