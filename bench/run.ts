@@ -7,6 +7,7 @@ import { benchAnalysis } from "./analysis";
 import { benchCapture } from "./capture";
 import { benchDecoder } from "./decoder";
 import { benchKernelCost } from "./kernel-cost";
+import { benchImageHash } from "./image-hash";
 
 console.log(`modtrace benchmarks on ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${new Date().toISOString()}`);
 console.log();
@@ -17,3 +18,5 @@ console.log();
 for (const l of await benchKernelCost()) console.log(l);
 console.log();
 for (const l of await benchAnalysis()) console.log(l);
+console.log();
+for (const l of await benchImageHash()) console.log(l);

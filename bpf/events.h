@@ -14,7 +14,7 @@
 #endif
 
 /* Bumped whenever the record layout changes; the decoder refuses others. */
-#define MT_LAYOUT_VERSION 3
+#define MT_LAYOUT_VERSION 4
 
 #define MT_COMM_LEN 16
 /* Bytes kept of each string, NUL included. Longer strings are cut and marked
@@ -24,6 +24,10 @@
 /* The string bytes of a record stay below this offset from the end of its
  * fixed part (a power of two: the BPF side masks its write cursor with it). */
 #define MT_STR_SPACE 2048
+
+/* A module image travels to user space in chunks of this many bytes (the
+ * last one shorter), each a struct mt_image_chunk in the image ring. */
+#define MT_CHUNK_BYTES 32768
 
 /* Event kinds. The value is the bit in the kernel-side event mask. */
 enum mt_event {
@@ -71,13 +75,26 @@ enum mt_record_flag {
 	MT_FLAG_IN_SYSCALL = 4,   /* a kernel-side event inside a traced module syscall: call_id is set */
 };
 
+/* What became of the module image a load handed the kernel
+ * (struct mt_record.image_state; init_module, finit_module, module_load). */
+enum mt_image_state {
+	MT_IMAGE_NONE = 0,      /* not a load, or the call failed before the kernel had an image */
+	MT_IMAGE_NO_HOOK = 1,   /* nothing hooked the image: the kernel offers no hook, or --no-hash */
+	MT_IMAGE_SENT = 2,      /* all image_size bytes went into the image ring, under call_id */
+	MT_IMAGE_RING_FULL = 3, /* the image ring filled after image_sent bytes: no hash */
+	/* Set by user space, which fills sha256 before decoding: */
+	MT_IMAGE_HASHED = 4,    /* sha256 holds the digest of the image_size bytes */
+	MT_IMAGE_LOST = 5,      /* sent, but user space did not receive every chunk: no hash */
+};
+
 /* Per-CPU counters kept by the BPF side, summed by the loader. */
 enum mt_counter {
 	MT_COUNTER_LOST_RINGBUF = 0,  /* bpf_ringbuf_output failed: the bulk ring was full */
 	MT_COUNTER_LOST_INFLIGHT = 1, /* no slot to hold a call between enter and exit */
 	MT_COUNTER_FILTERED = 2,      /* dropped by --pid/--comm/--uid */
 	MT_COUNTER_LOST_PRIORITY = 3, /* the priority ring was full */
-	MT_COUNTER_COUNT = 4,
+	MT_COUNTER_IMAGE_RING_FULL = 4, /* a module image did not fit in the image ring */
+	MT_COUNTER_COUNT = 5,
 };
 
 /* Which filters are active (struct mt_config.filters). */
@@ -87,10 +104,17 @@ enum mt_filter {
 	MT_FILTER_COMM = 4,
 };
 
+/* Kernel-side switches (struct mt_config.options). */
+enum mt_option {
+	MT_OPTION_IMAGES = 1, /* the image hooks are attached: stream module images */
+};
+
 /* Kernel-side settings, one entry of an array map written before attach. */
 struct mt_config {
 	__u32 event_mask; /* bit (1 << enum mt_event) per wanted event */
 	__u32 filters;    /* enum mt_filter bits */
+	__u32 options;    /* enum mt_option bits */
+	__u32 pad;
 };
 
 /* A record: this fixed part, then the strings, packed (no NULs between them),
@@ -121,18 +145,36 @@ struct mt_record {
 	__u32 file_dev;      /* finit_module fd's file: kernel dev_t (major << 20 | minor) */
 	__u32 flags;         /* enum mt_record_flag bits */
 	__u64 file_ino;
+	__u64 image_size;    /* load events: bytes of the image the kernel was handed */
+	__u64 image_sent;    /* of those, how many went into the image ring */
+	__u8 sha256[32];     /* filled by user space when image_state is MT_IMAGE_HASHED */
 	__u16 str_off[MT_SLOT_COUNT];  /* where each string starts, from the record's start */
 	__u16 str_len[MT_SLOT_COUNT];  /* its bytes (below MT_STR_LEN), NUL excluded */
 	__u8 str_state[MT_SLOT_COUNT]; /* enum mt_str_state; ABSENT and FAULT strings have no bytes */
-	__u8 pad1[2];
+	__u8 image_state;    /* enum mt_image_state */
+	__u8 pad1;
 	char comm[MT_COMM_LEN];
 };
 
 /* The largest record the kernel side sends: every slot full. */
-#define MT_RECORD_MAX 1712
+#define MT_RECORD_MAX 1760
 
-_Static_assert(sizeof(struct mt_config) == 8, "mt_config layout");
-_Static_assert(sizeof(struct mt_record) == 176, "mt_record layout");
+/* One chunk of a module image (the image ring). */
+struct mt_image_chunk {
+	__u32 size;     /* sizeof(struct mt_image_chunk): every chunk takes that room, the last one too */
+	__u16 version;  /* MT_LAYOUT_VERSION */
+	__u16 pad;
+	__u32 len;      /* bytes of data */
+	__u32 pad2;
+	__u64 image_id; /* the call_id of the load that handed the kernel the image */
+	__u64 offset;   /* where data starts in the image */
+	__u64 total;    /* the image's size */
+	__u8 data[MT_CHUNK_BYTES];
+};
+
+_Static_assert(sizeof(struct mt_config) == 16, "mt_config layout");
+_Static_assert(sizeof(struct mt_record) == 224, "mt_record layout");
+_Static_assert(sizeof(struct mt_image_chunk) == 40 + MT_CHUNK_BYTES, "mt_image_chunk layout");
 _Static_assert(MT_SLOT_COUNT * (MT_STR_LEN - 1) <= MT_STR_SPACE, "every slot fits below MT_STR_SPACE");
 _Static_assert(MT_RECORD_MAX == ((sizeof(struct mt_record) + MT_SLOT_COUNT * (MT_STR_LEN - 1) + 7) & ~7),
 	       "MT_RECORD_MAX");

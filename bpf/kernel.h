@@ -26,6 +26,7 @@ struct pt_regs {
 	unsigned long r10;
 	unsigned long r8;
 	unsigned long r9;
+	unsigned long cx;
 	unsigned long dx;
 	unsigned long si;
 	unsigned long di;
@@ -146,5 +147,16 @@ struct task_struct {
 };
 
 #pragma clang attribute pop
+
+/* What the kernel is reading or loading at the security hooks that see a
+ * whole image (include/linux/kernel_read_file.h, security.h). Values are
+ * relocated with bpf_core_enum_value(). */
+enum kernel_read_file_id {
+	READING_MODULE = 2,
+};
+
+enum kernel_load_data_id {
+	LOADING_MODULE = 2,
+};
 
 #endif

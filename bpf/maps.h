@@ -23,6 +23,16 @@ struct {
 	__uint(max_entries, 2 << 20);
 } priority_events SEC(".maps");
 
+/* Module images, in chunks (bpf/image.h): a ring of their own, so that a
+ * large module costs no event and a flood of events costs no image. It
+ * never wakes the reader, which drains it before every batch of events it
+ * decodes (the chunks of a load precede the load's records), so it must
+ * hold the images of one poll interval: --image-buffer-size resizes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 32 << 20);
+} images SEC(".maps");
+
 /* Where a record is built: its fixed part and room for its strings. */
 struct mt_record_buf {
 	struct mt_record rec;
@@ -51,8 +61,11 @@ struct mt_call {
 	u64 call_id;
 	u16 module_len;
 	u8 module_state;
-	u8 event; /* enum mt_event of the syscall */
-	u8 pad[4];
+	u8 event;       /* enum mt_event of the syscall */
+	u8 image_state; /* enum mt_image_state: what the image hook did, if it ran */
+	u8 pad[3];
+	u64 image_size;
+	u64 image_sent;
 	char module[MT_MODULE_LEN];
 };
 

@@ -14,6 +14,7 @@
 #include "record.h"
 #include "syscall_record.h"
 #include "module_record.h"
+#include "image.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -166,3 +167,36 @@ int BPF_KRETPROBE(kretprobe_do_init_module, int ret)
 	finish_init(ret);
 	return 0;
 }
+
+/* Module images (bpf/image.h), at the security hooks that are handed the
+ * whole image: finit_module's file as the kernel read it, init_module's
+ * copy of the caller's memory. Firmware and kexec images pass here too. */
+static __always_inline bool reading_module(enum kernel_read_file_id id)
+{
+	return id == bpf_core_enum_value(enum kernel_read_file_id, READING_MODULE);
+}
+
+static __always_inline bool loading_module(enum kernel_load_data_id id)
+{
+	return id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_MODULE);
+}
+
+/* The same pair through fentry, or kprobes where fentry is missing. */
+#define IMAGE_HOOKS(prefix, section, PROG)                                                         \
+	SEC(section "/security_kernel_post_read_file")                                             \
+	int PROG(prefix##_image_read, struct file *file, char *buf, s64 size, enum kernel_read_file_id id) \
+	{                                                                                          \
+		if (reading_module(id))                                                            \
+			stream_image(buf, size);                                                   \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC(section "/security_kernel_post_load_data")                                             \
+	int PROG(prefix##_image_load, char *buf, s64 size, enum kernel_load_data_id id)            \
+	{                                                                                          \
+		if (loading_module(id))                                                            \
+			stream_image(buf, size);                                                   \
+		return 0;                                                                          \
+	}
+
+IMAGE_HOOKS(fentry, "fentry", BPF_PROG)
+IMAGE_HOOKS(kprobe, "kprobe", BPF_KPROBE)

@@ -17,11 +17,11 @@ static __always_inline void read_module(struct mt_record *rec, struct module *mo
 }
 
 /* The captured module syscall this thread is in, if any. Its entry hook
- * made the entry; when only its exit is hooked, the first kernel event of
- * the call makes it, from the syscall number the thread entered with. */
-static __always_inline struct mt_call *current_call(struct mt_record *rec, const struct mt_config *cfg)
+ * made the entry; when only its exit is hooked, the first kernel event (or
+ * image) of the call makes it, from the syscall number the thread entered
+ * with, with `now` as the call's id. */
+static __always_inline struct mt_call *current_call(u32 tid, u64 now, const struct mt_config *cfg)
 {
-	u32 tid = rec->host_tid;
 	struct mt_call *call = bpf_map_lookup_elem(&calls, &tid);
 	struct mt_call fresh = {};
 	int event;
@@ -34,7 +34,7 @@ static __always_inline struct mt_call *current_call(struct mt_record *rec, const
 	/* Only a captured syscall's exit hook removes the entry again. */
 	if (!event || !(cfg->event_mask & (1u << event)))
 		return NULL;
-	fresh.call_id = rec->boot_ns;
+	fresh.call_id = now;
 	fresh.event = event;
 	bpf_map_update_elem(&calls, &tid, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&calls, &tid);
@@ -53,7 +53,9 @@ static __always_inline struct mt_record *begin_module_event(int event, int hook,
 		return NULL;
 	if (mod)
 		read_module(rec, mod);
-	call = current_call(rec, cfg);
+	call = current_call(rec->host_tid, rec->boot_ns, cfg);
+	if (event == MT_EVENT_MODULE_LOAD)
+		add_image(rec, call, cfg);
 	if (!call)
 		return rec;
 	rec->call_id = call->call_id;

@@ -62,6 +62,19 @@ static __always_inline struct mt_record *begin_record(int event, int hook, void 
 	return rec;
 }
 
+/* A load event (init_module, finit_module, module_load): what became of the
+ * image the call handed the kernel, as the image hook left it in `call`. */
+static __always_inline void add_image(struct mt_record *rec, const struct mt_call *call, const struct mt_config *cfg)
+{
+	if (call && call->image_state) {
+		rec->image_state = call->image_state;
+		rec->image_size = call->image_size;
+		rec->image_sent = call->image_sent;
+	} else if (!(cfg->options & MT_OPTION_IMAGES)) {
+		rec->image_state = MT_IMAGE_NO_HOOK;
+	}
+}
+
 /* Waking the reader costs the writer an interrupt (a self-IPI, dearer still
  * in a VM), which the kernel's default sends for nearly every record of a
  * burst while the reader keeps up: the bulk ring wakes it once per

@@ -42,10 +42,14 @@ export class CaptureOutputs {
     }
   }
 
+  /** Raw outputs: records and image chunks exactly as the kernel sent them
+   * (chunks are told apart by their size, layout.CHUNK_SIZE, beyond any record's). */
+  writeRaw(bytes: Uint8Array) {
+    for (const sink of this.sinks) if (sink.spec.format === "raw") sink.write(bytes);
+  }
+
   /** One batch: the first len bytes of the decoder's input, `records` records. */
   write(decoder: Decoder, len: number, records: number) {
-    // Raw records first: decoding may grow the WebAssembly memory and detach views of it.
-    for (const sink of this.sinks) if (sink.spec.format === "raw") sink.write(decoder.inputView(len).subarray(0, len));
     for (const sink of this.sinks)
       if (sink.spec.format === "text" || sink.spec.format === "json") sink.write(decoder.decode(len, sink.spec.format));
     if (this.logs.length || this.liveRows) {

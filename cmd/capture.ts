@@ -5,6 +5,7 @@ import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder } from "../decoder/host";
 import { bpfPrivileges } from "../loader/capabilities";
 import { native } from "../loader/native";
+import * as layout from "../decoder/assembly/generated/layout";
 import { Session, SessionError } from "../loader/session";
 import type { EventInfo, ReadAtRequest } from "../loader/events";
 import type { AttachRequest } from "../loader/attach-plan";
@@ -12,6 +13,8 @@ import type { Rotation } from "./log/cbor-log";
 import type { HeaderFields } from "./log-items";
 import { CaptureOutputs } from "./capture-outputs";
 import { OutputError, type OutputSpec } from "./outputs";
+import { ImageAssembler } from "./images/assembler";
+import { ImageStore, ImageStoreError } from "./images/store";
 
 export interface CaptureOptions {
   outputs: OutputSpec[];
@@ -22,6 +25,10 @@ export interface CaptureOptions {
   durationSec?: number;
   count?: number;
   ringBytes: number;
+  imageRingBytes: number;
+  hashing: boolean;
+  saveModules?: string;
+  saveLimit: number;
   rotation: Rotation;
   attach: AttachRequest;
   readAt: ReadAtRequest;
@@ -31,6 +38,8 @@ export interface CaptureOptions {
 // Some thousands of records per drain (they are about 250 bytes): big enough
 // to amortise the FFI call and the write, small enough to keep latency low.
 const BATCH_BYTES = 256 << 10;
+// Image chunks per drain of the image ring (32 KiB each).
+const IMAGE_BATCH_CHUNKS = 32;
 const POLL_MS = 100;
 
 export class CaptureError extends Error {}
@@ -42,7 +51,7 @@ function say(line: string) {
 /** Drains the rings into the outputs until a signal, --duration or --count,
  * then once more after detaching. Returns the events written, and the error
  * that stopped it early, if one did. */
-async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, opts: CaptureOptions) {
+async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, opts: CaptureOptions) {
   let stopping = false;
   const stop = () => (stopping = true);
   process.on("SIGINT", stop);
@@ -51,11 +60,21 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
   const limit = opts.count ?? Infinity;
   let written = 0;
   let failure: Error | undefined;
+  const chunks = new Uint8Array(IMAGE_BATCH_CHUNKS * layout.CHUNK_SIZE);
 
   const pump = (timeoutMs: number): number => {
     const got = session.drain(decoder.inputView(BATCH_BYTES), timeoutMs);
+    // After the records: a load's chunks went into the image ring before its
+    // records were written, so every image this batch needs is there now.
+    for (let n; (n = session.drainImages(chunks)) > 0; ) {
+      outputs.writeRaw(chunks.subarray(0, n));
+      images.addChunks(chunks, n);
+    }
     if (got === 0 || written >= limit) return got;
     const { bytes: len, records } = decoder.span(got, Math.min(limit - written, 0xffffffff));
+    // Raw records as the kernel sent them, before their images are settled here.
+    outputs.writeRaw(decoder.inputView(len).subarray(0, len));
+    images.settle(decoder.inputView(len), decoder.spanImageRecords());
     decoder.tally(len);
     outputs.write(decoder, len, records);
     written += records;
@@ -87,6 +106,14 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const decoder = await Decoder.load(readFileSync(wasmPath));
   const bootTimeNs = BigInt(native().mt_clock_offset_ns());
   decoder.setClockOffset(bootTimeNs);
+  let store: ImageStore | undefined;
+  try {
+    store = opts.saveModules !== undefined ? ImageStore.open(opts.saveModules, opts.saveLimit, say) : undefined;
+  } catch (e) {
+    if (e instanceof ImageStoreError) throw new CaptureError(e.message);
+    throw e;
+  }
+  const images = new ImageAssembler(store);
   const outputs = CaptureOutputs.open(opts.outputs);
 
   let session: Session;
@@ -98,13 +125,14 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
 
-  const { events: attached, unavailable } = session.attached;
+  const { events: attached, unavailable, images: imageHook } = session.attached;
   const header: HeaderFields = {
     startNs: BigInt(Date.now()) * 1_000_000n,
     bootTimeNs,
     events: attached.map((a) => a.event.name),
     hooks: Object.fromEntries(attached.map((a) => [a.event.name, a.hook])),
     unavailable: Object.fromEntries(unavailable.map((u) => [u.event.name, u.why])),
+    imageHook,
     filters: { pids: opts.pids, uids: opts.uids, comms: opts.comms },
     argv: opts.argv,
   };
@@ -115,18 +143,28 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
   for (const u of unavailable) say(`${u.event.name} unavailable: ${u.why}`);
+  const loadEvents = attached.some((a) => ["init_module", "finit_module", "module_load"].includes(a.event.name));
+  if ("why" in imageHook && opts.hashing && loadEvents) say(`module images will not be hashed: ${imageHook.why}`);
   const byHook = new Map<string, string[]>();
   for (const a of attached) byHook.set(a.hook, [...(byHook.get(a.hook) ?? []), a.event.name]);
-  say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}; Ctrl-C to stop`);
+  const imageLine = "hook" in imageHook ? `; module images for sha256 (${imageHook.hook})` : "";
+  say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}${imageLine}; Ctrl-C to stop`);
 
-  const { written, failure: loopFailure } = await captureLoop(session, decoder, outputs, opts);
+  const { written, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, opts);
   const losses = session.losses();
   session.close();
+  images.close();
+  const imageCounts = { ...images.counts, ...(store?.counts ?? {}) };
   const counts = Object.fromEntries(attached.map((a) => [a.event.name, decoder.count(a.event.id)]));
   const lost = losses.lostRingbuf + losses.lostPriority + losses.lostInflight;
-  const failure = outputs.finish({ endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses }, loopFailure);
+  const failure = outputs.finish({ endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses, images: imageCounts }, loopFailure);
   const perEvent = Object.entries(counts).map(([name, n]) => `${name} ${n}`).join(", ");
   say(`${written} events written (${perEvent}); ${lost} lost (failed-attempts ring full: ${losses.lostRingbuf}, priority ring full: ${losses.lostPriority}, no in-flight slot: ${losses.lostInflight}); ${losses.filtered} filtered out`);
+  if ("hook" in imageHook) {
+    const { imagesHashed, imagesRingFull, imagesLost } = images.counts;
+    const saved = store ? `; ${store.counts.imagesSaved} saved to ${store.dir} (${store.counts.imagesAlreadySaved} there already, ${store.counts.imagesNotSaved} not saved)` : "";
+    say(`module images: ${imagesHashed} hashed, ${imagesRingFull + imagesLost} without a hash (image ring full: ${imagesRingFull}, chunks lost: ${imagesLost})${saved}`);
+  }
   if (failure) {
     if (failure instanceof OutputError) throw new CaptureError(`${failure.message}; capture stopped, what was written before is intact`);
     throw failure;

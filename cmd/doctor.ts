@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { planAttach, probeRawSyscalls } from "../loader/attach-plan";
 import { bpfPrivileges } from "../loader/capabilities";
-import { EVENTS, hookLabel } from "../loader/events";
+import { EVENTS, hookLabel, imageHookLabel } from "../loader/events";
 import { cString, native } from "../loader/native";
 
 interface Check {
@@ -35,7 +35,12 @@ export interface DoctorReport {
   kernel: string;
   checks: Check[];
   /** What capture would attach with --attach auto (only with privileges: the probes need them). */
-  plan?: { planned: { event: string; mode: string; hook: string }[]; unavailable: { event: string; why: string }[] };
+  plan?: {
+    planned: { event: string; mode: string; hook: string }[];
+    unavailable: { event: string; why: string }[];
+    /** What streams module images to be hashed, or why nothing can. */
+    images: { mode: string; hook: string } | { why: string };
+  };
   canCapture: boolean;
 }
 
@@ -79,6 +84,7 @@ function examine(): DoctorReport {
     plan = {
       planned: p.planned.map((x) => ({ event: x.event.name, mode: x.mode, hook: hookLabel(x.event, x.mode) })),
       unavailable: p.unavailable.map((u) => ({ event: u.event.name, why: u.why })),
+      images: "mode" in p.images ? { mode: p.images.mode, hook: imageHookLabel(p.images.mode) } : p.images,
     };
   }
   const canCapture = Boolean(privileges.ok && checks.find((c) => c.what === "raw tracepoints")?.ok && checks.find((c) => c.what === "ring buffer")?.ok);
@@ -94,6 +100,8 @@ function print(report: DoctorReport) {
     process.stdout.write("\nWhat capture would attach (--attach auto):\n");
     for (const p of report.plan.planned) process.stdout.write(`  ${p.event.padEnd(15)} ${p.hook}\n`);
     for (const u of report.plan.unavailable) process.stdout.write(`  ${u.event.padEnd(15)} unavailable: ${u.why}\n`);
+    const images = report.plan.images;
+    process.stdout.write(`  ${"sha256".padEnd(15)} ${"hook" in images ? `module images through ${images.hook}` : `unavailable: ${images.why}; load events say so in sha256Error`}\n`);
   }
   process.stdout.write(report.canCapture
     ? "\nmodtrace capture can run here.\n"

@@ -16,6 +16,7 @@ export interface HeaderFields {
   events: string[]; // the events attached
   hooks: Record<string, string>; // event -> hook it got
   unavailable: Record<string, string>; // event -> why it could not be attached
+  imageHook: { hook: string } | { why: string }; // what streams module images for hashing, or why nothing does
   filters: { pids: number[]; uids: number[]; comms: string[] };
   argv: string[];
 }
@@ -33,6 +34,7 @@ export function headerItem(h: HeaderFields, part: number): Uint8Array {
     events: h.events,
     hooks: h.hooks,
     unavailable: h.unavailable,
+    ...("hook" in h.imageHook ? { imageHook: h.imageHook.hook } : { imageHookUnavailable: h.imageHook.why }),
     filters: h.filters,
     commandLine: h.argv,
   });
@@ -52,6 +54,8 @@ export interface Totals {
   lostPriority: number;
   lostInflight: number;
   filtered: number;
+  /** Module images: hashed, without a hash (and why), saved (--save-modules). */
+  images?: Record<string, number>;
 }
 
 export function trailerItem(t: Totals): Uint8Array {
@@ -67,5 +71,6 @@ export function trailerItem(t: Totals): Uint8Array {
     lostPriority: t.lostPriority,
     lostInflight: t.lostInflight,
     filtered: t.filtered,
+    ...t.images,
   });
 }

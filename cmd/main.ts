@@ -63,6 +63,13 @@ function ringBytes(v: string): number {
   return mib << 20;
 }
 
+function imageRingBytes(v: string): number {
+  const mib = Number(v);
+  if (!Number.isInteger(mib) || mib < 1 || mib > 1024 || (mib & (mib - 1)) !== 0)
+    throw new InvalidArgumentError(`--image-buffer-size is in MiB and must be a power of two from 1 to 1024, got '${v}'`);
+  return mib << 20;
+}
+
 function byteSize(v: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(v);
   const scale: Record<string, number> = { "": 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 };
@@ -139,14 +146,28 @@ Output formats (-o FORMAT[:PATH], repeatable; standard output when no PATH):
   text  aligned columns: TIME(UTC) UID COMM PID TID RET EVENT ARGS
   json  one object per line, Tracee's field names
   cbor  RFC 8742 CBOR sequence: header item, one map per event, trailer item
-  raw   the kernel's records exactly as captured (for bug reports and decoder tests)
+  raw   the kernel's records (and module image chunks) exactly as captured,
+        for bug reports and decoder tests
   rows  one flat JSON object per event, a typed column per field, for DuckDB,
         ClickHouse (FORMAT JSONEachRow) and jq (see modtrace schema)
 Files are created with mode 0600 and never through a symbolic link.
 Rotation (cbor files): --rotate-size 100M starts a new file at that size; a
 directory as PATH (-o cbor:/var/log/modtrace/) names files by time there;
 --rotate-count 10 keeps the newest 10. Each file is a whole log.
-Filters (--pid, --uid, --comm) run in the kernel; each can be repeated.`;
+Filters (--pid, --uid, --comm) run in the kernel; each can be repeated.
+
+Module identity: init_module, finit_module and the module_load they cause
+carry sha256 and size, the hash of the exact bytes the kernel was handed
+(finit_module: the file as the kernel read it; init_module: its copy of the
+caller's memory, so a .ko.xz that kmod decompressed hashes as \`xz -dc\`).
+The kernel streams each image through a ring of its own (--image-buffer-size,
+which must hold the images loaded within a tenth of a second; the largest
+stock modules are some 20 MiB); an image that does not fit gets no hash but
+sha256Error saying how far it got: a partial image never gives a hash.
+--save-modules DIR keeps each distinct image once as DIR/<sha256>.ko (mode
+0600), up to --save-limit bytes in all. \`modtrace doctor\` says whether this
+kernel has a hook for the images (fentry or kprobes on the security hooks
+that are handed them); without one, sha256Error says so.`;
 
 export function buildProgram(run: { exitCode: number }): Command {
   const program = new Command("modtrace")
@@ -168,6 +189,10 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--attach <mode>", "how syscall events are hooked: auto picks the cheapest this kernel has").choices(["auto", "fentry", "kprobe", "raw"]).default("auto"))
     .addOption(new Option("--read-at <when>", "when a syscall's arguments and the caller's memory are read: at its exit, or at its entry too (see below)").choices(["auto", "entry", "exit"]).default("auto"))
     .addOption(new Option("--buffer-size <MiB>", "size of the kernel ring for failed attempts (the flood-prone ones), a power of two; loads and unloads that changed the kernel have their own 2 MiB ring").default(16 << 20, "16").argParser(ringBytes))
+    .addOption(new Option("--image-buffer-size <MiB>", "size of the kernel ring that carries module images to be hashed, a power of two").default(32 << 20, "32").argParser(imageRingBytes))
+    .addOption(new Option("--no-hash", "do not hash module images (nothing streams them; sha256Error says so)"))
+    .addOption(new Option("--save-modules <dir>", "keep each distinct module image as DIR/<sha256>.ko (made mode 0700 if missing)"))
+    .addOption(new Option("--save-limit <bytes>", "stop saving module images past this many bytes in all (K, M, G suffixes)").default(1 << 30, "1G").argParser(byteSize))
     .addOption(new Option("--rotate-size <bytes>", "start a new cbor file at this size (K, M, G suffixes)").argParser(byteSize))
     .addOption(new Option("--rotate-count <n>", "keep at most this many cbor files").argParser(nonNegativeInt("--rotate-count")))
     .addHelpText("after", EXAMPLES)
@@ -183,6 +208,7 @@ export function buildProgram(run: { exitCode: number }): Command {
       if ((o.rotateSize !== undefined || o.rotateCount !== undefined) && !cborFiles.length)
         program.error("error: --rotate-size and --rotate-count apply to cbor files: add -o cbor:PATH", { exitCode: 2 });
       if (o.rotateCount === 0) program.error("error: --rotate-count must be at least 1", { exitCode: 2 });
+      if (o.saveModules !== undefined && o.hash === false) program.error("error: --save-modules needs the images that --no-hash turns off", { exitCode: 2 });
       const events: EventInfo[] = o.events ? [...new Set((o.events as EventInfo[][]).flat())] : EVENTS;
       run.exitCode = await capture({
         outputs,
@@ -193,6 +219,10 @@ export function buildProgram(run: { exitCode: number }): Command {
         durationSec: o.duration,
         count: o.count,
         ringBytes: o.bufferSize,
+        imageRingBytes: o.imageBufferSize,
+        hashing: o.hash !== false,
+        saveModules: o.saveModules,
+        saveLimit: o.saveLimit,
         rotation: { sizeBytes: o.rotateSize, count: o.rotateCount },
         attach: o.attach,
         readAt: o.readAt,

@@ -29,6 +29,46 @@ function moduleOf(e: any): string | undefined {
   return undefined;
 }
 
+interface ImageSeen {
+  sha256: string;
+  size: number;
+  loads: number; // load calls (a syscall and its module_load count once)
+  first: bigint;
+  last: bigint;
+}
+
+/** Per module name, each distinct image its loads carried. */
+class Images {
+  private byModule = new Map<string, Map<string, ImageSeen>>();
+  private calls = new Set<string>();
+
+  add(e: any, module: string | undefined, t: bigint) {
+    if (!e.sha256) return;
+    const sha256 = typeof e.sha256 === "string" ? e.sha256 : Buffer.from(e.sha256).toString("hex");
+    const name = module ?? "(unknown)";
+    // A syscall and the module_load it caused share a callId: one load.
+    const call = e.callId === undefined ? undefined : `${e.hostProcessId}:${e.callId}`;
+    if (call && this.calls.has(call)) return;
+    if (call) this.calls.add(call);
+    const images = this.byModule.get(name) ?? new Map<string, ImageSeen>();
+    this.byModule.set(name, images);
+    const seen = images.get(sha256) ?? { sha256, size: Number(e.size ?? 0), loads: 0, first: t, last: t };
+    images.set(sha256, seen);
+    seen.loads++;
+    if (t < seen.first) seen.first = t;
+    if (t > seen.last) seen.last = t;
+  }
+
+  summary(iso: (ns: bigint) => string | null) {
+    return Object.fromEntries(
+      [...this.byModule].sort(([a], [b]) => a.localeCompare(b)).map(([name, images]) => [
+        name,
+        [...images.values()].map((i) => ({ sha256: i.sha256, size: i.size, loads: i.loads, first: iso(i.first), last: iso(i.last) })),
+      ]),
+    );
+  }
+}
+
 export function stats(opts: StatsOptions): number {
   checkReadable(opts.files);
   const problems: Problem[] = [];
@@ -36,6 +76,7 @@ export function stats(opts: StatsOptions): number {
   const byProcess: Counts = {};
   const byModule: Counts = {};
   const failures: Counts = {};
+  const images = new Images();
   let events = 0;
   let first: bigint | undefined;
   let last: bigint | undefined;
@@ -62,11 +103,12 @@ export function stats(opts: StatsOptions): number {
       bump(byProcess, `${e.processName} (pid ${e.hostProcessId})`);
       const module = moduleOf(e);
       if (module) bump(byModule, module);
+      images.add(e, e.moduleName ?? (e.eventName === "module_load" ? argValue(e, "name") : module), t);
       if (Number(e.returnValue) < 0) bump(failures, `${e.eventName} ${e.returnError}`);
     }
   }
 
-  const iso = (ns?: bigint) => (ns === undefined ? null : new Date(Number(ns / 1_000_000n)).toISOString());
+  const iso = (ns?: bigint): string | null => (ns === undefined ? null : new Date(Number(ns / 1_000_000n)).toISOString());
   const summary = {
     files: opts.files.length,
     events,
@@ -77,6 +119,7 @@ export function stats(opts: StatsOptions): number {
     byProcess,
     byModule,
     failures,
+    images: images.summary(iso),
     lost,
     filtered,
     complete: trailers > 0 && problems.length === 0,
@@ -103,6 +146,20 @@ function render(s: any, headers: number, trailers: number): string {
     table("per event", s.byEvent) +
     table("per process", s.byProcess) +
     table("per module", s.byModule) +
-    table("failed calls per errno", s.failures)
+    table("failed calls per errno", s.failures) +
+    imageTable(s.images)
   );
+}
+
+/** Each module's images; a name loaded from two different images is flagged. */
+function imageTable(images: Record<string, { sha256: string; size: number; loads: number; first: string; last: string }[]>): string {
+  const names = Object.keys(images);
+  if (!names.length) return "module images (sha256): none\n";
+  let out = "module images (sha256):\n";
+  for (const name of names) {
+    const list = images[name];
+    out += `  ${name}${list.length > 1 ? `: ${list.length} DIFFERENT IMAGES under one name` : ""}\n`;
+    for (const i of list) out += `  ${String(i.loads).padStart(9)}  ${i.sha256}  ${i.size} bytes  ${i.first} to ${i.last}\n`;
+  }
+  return out;
 }

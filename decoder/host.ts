@@ -21,6 +21,8 @@ interface Exports {
   setClock(hi: number, lo: number): void;
   span(len: number, maxRecords: number): number;
   spanCount(): number;
+  spanImagesPtr(): number;
+  spanImageCount(): number;
   decode(len: number, format: number): number;
   tally(len: number): void;
   count(event: number): number;
@@ -70,6 +72,12 @@ export class Decoder {
     const bytes = this.wasm.span(len, maxRecords);
     if (bytes < 0) throw new DecodeError(ERRORS[bytes] ?? `decoder error ${bytes}`);
     return { bytes, records: this.wasm.spanCount() };
+  }
+
+  /** After span(): the offsets in the input buffer of the span's records whose
+   * image user space must settle (ImageAssembler.settle). */
+  spanImageRecords(): Uint32Array {
+    return new Uint32Array(this.wasm.memory.buffer, this.wasm.spanImagesPtr(), this.wasm.spanImageCount());
   }
 
   /** Decodes the records in the first len bytes of the input buffer (a span());

@@ -2,7 +2,7 @@
 // one --attach asks for, and for every event it cannot get, why.
 import { existsSync, readFileSync } from "node:fs";
 import { cString, native } from "./native";
-import type { EventInfo, Mode } from "./events";
+import { IMAGE_FUNCTIONS, IMAGE_MODES, type EventInfo, type ImageMode, type Mode } from "./events";
 
 export type AttachRequest = "auto" | "fentry" | "kprobe" | "raw";
 
@@ -16,9 +16,13 @@ export interface Unavailable {
   why: string;
 }
 
+/** How module images are hooked for hashing, or why they are not. */
+export type ImagePlan = { mode: ImageMode } | { why: string };
+
 export interface Plan {
   planned: Planned[];
   unavailable: Unavailable[];
+  images: ImagePlan;
 }
 
 const SYSCALL_PREFIX = "__x64_sys_";
@@ -52,18 +56,25 @@ class KernelFeatures {
   };
 }
 
+/** Why a program on kernel function fn cannot use this mode here. */
+function whyNotFunction(k: KernelFeatures, fn: string, mode: "fentry" | "kprobe"): string | undefined {
+  if (mode === "fentry") {
+    if (!k.fentry()) return "this kernel cannot attach fentry/fexit programs";
+    if (!k.btfFunction(fn)) return `the kernel's BTF has no function ${fn}`;
+    return undefined;
+  }
+  if (!k.kprobes()) return "this kernel has no kprobes";
+  if (!k.kallsyms(fn)) return `the kernel has no symbol ${fn}`;
+  return undefined;
+}
+
 /** Why the event cannot use this mode here, or undefined when it can. */
 function whyNot(k: KernelFeatures, e: EventInfo, mode: Mode): string | undefined {
   const fn = e.kind === "syscall" ? SYSCALL_PREFIX + e.name : e.name;
   switch (mode) {
     case "fentry":
-      if (!k.fentry()) return "this kernel cannot attach fentry/fexit programs";
-      if (!k.btfFunction(fn)) return `the kernel's BTF has no function ${fn}`;
-      return undefined;
     case "kprobe":
-      if (!k.kprobes()) return "this kernel has no kprobes";
-      if (!k.kallsyms(fn)) return `the kernel has no symbol ${fn}`;
-      return undefined;
+      return whyNotFunction(k, fn, mode);
     case "raw":
       return k.rawTracepoints() ? undefined : "this kernel cannot attach raw tracepoint programs, or its BTF lacks sys_enter/sys_exit";
     case "tracepoint":
@@ -77,9 +88,26 @@ const ORDER: Record<EventInfo["kind"], Mode[]> = {
   tracepoint: ["tracepoint"],
 };
 
-export function planAttach(events: EventInfo[], request: AttachRequest): Plan {
+/** The image hooks: the best mode that has every IMAGE_FUNCTIONS entry. They
+ * tie an image to its load through the call's entry in the calls map, which
+ * only a captured load syscall's exit removes, so they need one captured. */
+function planImages(k: KernelFeatures, events: EventInfo[], request: AttachRequest, hashing: boolean): ImagePlan {
+  if (!hashing) return { why: "hashing is off (--no-hash)" };
+  if (!events.some((e) => e.name === "init_module" || e.name === "finit_module"))
+    return { why: "hashing needs init_module or finit_module among the captured events" };
+  const reasons: string[] = [];
+  // Like do_init_module: --attach fentry or kprobe asks for that hook, raw for the best one.
+  for (const mode of request === "fentry" || request === "kprobe" ? [request] : IMAGE_MODES) {
+    const why = IMAGE_FUNCTIONS.map((fn) => whyNotFunction(k, fn, mode)).find((w) => w);
+    if (!why) return { mode };
+    reasons.push(`${mode}: ${why}`);
+  }
+  return { why: `no hook for the image bytes: ${reasons.join("; ")}` };
+}
+
+export function planAttach(events: EventInfo[], request: AttachRequest, hashing = true): Plan {
   const k = new KernelFeatures();
-  const plan: Plan = { planned: [], unavailable: [] };
+  const plan: Plan = { planned: [], unavailable: [], images: { why: "" } };
   const candidates = (e: EventInfo): Mode[] => {
     if (request === "auto" || e.kind === "tracepoint") return ORDER[e.kind];
     if (e.kind === "function" && request === "raw") return ORDER.function;
@@ -94,6 +122,7 @@ export function planAttach(events: EventInfo[], request: AttachRequest): Plan {
     if (mode) plan.planned.push({ event: e, mode });
     else plan.unavailable.push({ event: e, why: modes.map((m) => `${m}: ${whyNot(k, e, m)}`).join("; ") });
   }
+  plan.images = planImages(k, plan.planned.map((p) => p.event), request, hashing);
   native().mt_probe_done(); // the kernel BTF the probes parsed is not needed after this
   return plan;
 }

@@ -137,8 +137,24 @@ export function programsFor(e: EventInfo, mode: Mode, readAt: ReadAt = readAtFor
   return [];
 }
 
+/** The kernel functions handed a whole module image (bpf/image.h): finit_module's
+ * file as read, init_module's copy of the caller's memory. */
+export const IMAGE_FUNCTIONS = ["security_kernel_post_read_file", "security_kernel_post_load_data"];
+export type ImageMode = "fentry" | "kprobe";
+export const IMAGE_MODES: ImageMode[] = ["fentry", "kprobe"];
+
+/** The programs that stream module images in a mode, one per IMAGE_FUNCTIONS entry. */
+export function imagePrograms(mode: ImageMode): string[] {
+  return [`${mode}_image_read`, `${mode}_image_load`];
+}
+
+export function imageHookLabel(mode: ImageMode): string {
+  return `${mode} on ${IMAGE_FUNCTIONS.join(", ")}`;
+}
+
 export const ALL_PROGRAMS: string[] = [
   ...new Set(EVENTS.flatMap((e) => (["fentry", "kprobe", "raw", "tracepoint"] as Mode[]).flatMap((m) => programsFor(e, m, "entry")))),
+  ...IMAGE_MODES.flatMap(imagePrograms),
 ];
 
 export function hookLabel(e: EventInfo, mode: Mode, readAt: ReadAt = readAtFor(mode, "auto")): string {

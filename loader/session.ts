@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import objectPath from "../build/modtrace.bpf.o" with { type: "file" };
 import * as layout from "../decoder/assembly/generated/layout";
 import { native, cString } from "./native";
-import { ALL_PROGRAMS, hookLabel, programsFor, readAtFor, type EventInfo, type Mode, type ReadAtRequest } from "./events";
-import { planAttach, type AttachRequest, type Planned, type Unavailable } from "./attach-plan";
+import { ALL_PROGRAMS, hookLabel, imageHookLabel, imagePrograms, programsFor, readAtFor, type EventInfo, type Mode, type ReadAtRequest } from "./events";
+import { planAttach, type AttachRequest, type ImagePlan, type Planned, type Unavailable } from "./attach-plan";
 
 export interface SessionOptions {
   events: EventInfo[];
@@ -15,6 +15,10 @@ export interface SessionOptions {
   uids: number[];
   comms: string[];
   ringBytes: number;
+  /** Size of the image ring (module images in chunks). */
+  imageRingBytes: number;
+  /** Stream module images for hashing (off: --no-hash). */
+  hashing: boolean;
 }
 
 export interface AttachedEvent {
@@ -25,6 +29,8 @@ export interface AttachedEvent {
 export interface Attached {
   events: AttachedEvent[];
   unavailable: Unavailable[];
+  /** The hook that streams module images, or why there is none. */
+  images: { hook: string } | { why: string };
 }
 
 export interface LossCounters {
@@ -32,9 +38,12 @@ export interface LossCounters {
   lostPriority: number; // the priority ring was full
   lostInflight: number;
   filtered: number;
+  imageRingFull: number; // module images that did not fit in the image ring
 }
 
 const ERR_LEN = 8192;
+// The image ring when nothing will stream images: the smallest the kernel takes (a page).
+const UNUSED_RING_BYTES = 4096;
 
 function errorText(buf: Buffer): string {
   const end = buf.indexOf(0);
@@ -48,26 +57,28 @@ export class Session {
 
   static open(opts: SessionOptions): Session {
     const lib = native();
-    const plan = planAttach(opts.events, opts.attach);
+    const plan = planAttach(opts.events, opts.attach, opts.hashing);
     if (!plan.planned.length)
       throw new SessionError(`none of the events can be attached on this kernel: ${plan.unavailable.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
     const object = readFileSync(objectPath);
     const err = Buffer.alloc(ERR_LEN);
-    const handle = lib.mt_open(object, object.length, opts.ringBytes, err, ERR_LEN);
+    const handle = lib.mt_open(object, object.length, opts.ringBytes, "mode" in plan.images ? opts.imageRingBytes : UNUSED_RING_BYTES, err, ERR_LEN);
     if (!handle) throw new SessionError(errorText(err));
     const programs = (event: EventInfo, mode: Mode) => programsFor(event, mode, readAtFor(mode, opts.readAt));
     const wanted = new Set(plan.planned.flatMap((p) => programs(p.event, p.mode)));
+    if ("mode" in plan.images) imagePrograms(plan.images.mode).forEach((p) => wanted.add(p));
     for (const program of ALL_PROGRAMS)
       if (lib.mt_set_autoload(handle, cString(program), wanted.has(program) ? 1 : 0) < 0) {
         // The catalogue and bpf/modtrace.bpf.c disagree: a build mistake, never the kernel's.
         lib.mt_close(handle);
         throw new SessionError(`the BPF object has no program ${program}: this modtrace was built from sources that disagree`);
       }
-    const attached: Attached = { events: [], unavailable: [...plan.unavailable] };
+    const attached: Attached = { events: [], unavailable: [...plan.unavailable], images: { why: "" } };
     const session = new Session(handle, attached);
     try {
       if (lib.mt_load(handle, err, ERR_LEN) < 0) throw new SessionError(errorText(err));
       session.attach(plan.planned, opts, err);
+      session.attachImages(plan.images, err);
       session.configure(opts);
     } catch (e) {
       session.close();
@@ -95,6 +106,21 @@ export class Session {
     }
   }
 
+  /** The image hooks, all or none: an image seen by one hook but not the
+   * other would look like a load the kernel read no image for. */
+  private attachImages(plan: ImagePlan, err: Buffer) {
+    if (!("mode" in plan)) {
+      this.attached.images = plan;
+      return;
+    }
+    for (const program of imagePrograms(plan.mode))
+      if (native().mt_attach(this.handle, cString(program), err, ERR_LEN) < 0) {
+        this.attached.images = { why: `attaching ${plan.mode} failed: ${errorText(err)}` };
+        return;
+      }
+    this.attached.images = { hook: imageHookLabel(plan.mode) };
+  }
+
   private configure(opts: SessionOptions) {
     const lib = native();
     let filters = 0;
@@ -113,7 +139,9 @@ export class Session {
     // The attached events only: a kernel event ties itself to a syscall in
     // the mask, whose exit hook must then be there to end the call.
     const mask = this.attached.events.reduce((m, a) => m | (1 << a.event.id), 0);
-    const rc = lib.mt_configure(this.handle, mask, filters);
+    // An image hook attached before a failure stays attached, but streams nothing without this.
+    const options = "hook" in this.attached.images ? layout.OPTION_IMAGES : 0;
+    const rc = lib.mt_configure(this.handle, mask, filters, options);
     if (rc < 0) throw new SessionError(`writing the kernel-side configuration failed (errno ${-rc})`);
   }
 
@@ -124,6 +152,13 @@ export class Session {
     return n;
   }
 
+  /** Copies whole image chunks into view, without waiting; returns bytes copied. */
+  drainImages(view: Uint8Array): number {
+    const n = native().mt_drain_images(this.handle, ptr(view), view.byteLength);
+    if (n < 0) throw new SessionError(`reading the image ring buffer failed (errno ${-n})`);
+    return n;
+  }
+
   losses(): LossCounters {
     const c = (which: number) => Number(native().mt_counter(this.handle, which));
     return {
@@ -131,6 +166,7 @@ export class Session {
       lostPriority: c(layout.COUNTER_LOST_PRIORITY),
       lostInflight: c(layout.COUNTER_LOST_INFLIGHT),
       filtered: c(layout.COUNTER_FILTERED),
+      imageRingFull: c(layout.COUNTER_IMAGE_RING_FULL),
     };
   }
 

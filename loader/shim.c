@@ -30,6 +30,7 @@ static const char *const RINGS[] = { "priority_events", "events" };
 struct mt_session {
 	struct bpf_object *obj;
 	struct mt_ring rings[RING_COUNT];
+	struct mt_ring images; /* module images in chunks: drained on its own, never waited for */
 	int epoll_fd; /* readable when a ring has data and woke its reader */
 	struct bpf_link *links[32];
 	int link_count;
@@ -64,11 +65,17 @@ static void set_error(char *err, uint32_t err_len, const char *what, int code)
 	libbpf_log_len = 0;
 }
 
+static int size_ring(struct bpf_object *obj, const char *name, uint32_t bytes)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	return map ? bpf_map__set_max_entries(map, bytes) : -ENOENT;
+}
+
 EXPORT struct mt_session *mt_open(const void *object, uint64_t object_len, uint32_t ring_bytes,
-				  char *err, uint32_t err_len)
+				  uint32_t image_ring_bytes, char *err, uint32_t err_len)
 {
 	struct mt_session *s = calloc(1, sizeof(*s));
-	struct bpf_map *events;
 	int rc;
 
 	libbpf_set_print(keep_libbpf_log);
@@ -84,9 +91,12 @@ EXPORT struct mt_session *mt_open(const void *object, uint64_t object_len, uint3
 		free(s);
 		return NULL;
 	}
-	events = bpf_object__find_map_by_name(s->obj, "events");
-	if (!events || (rc = bpf_map__set_max_entries(events, ring_bytes))) {
-		set_error(err, err_len, "sizing the ring buffer", events ? rc : ENOENT);
+	if ((rc = size_ring(s->obj, "events", ring_bytes))) {
+		set_error(err, err_len, "sizing the ring buffer", rc);
+		goto fail;
+	}
+	if ((rc = size_ring(s->obj, "images", image_ring_bytes))) {
+		set_error(err, err_len, "sizing the image ring buffer", rc);
 		goto fail;
 	}
 	return s;
@@ -118,6 +128,11 @@ EXPORT int mt_load(struct mt_session *s, char *err, uint32_t err_len)
 		set_error(err, err_len, "creating an epoll instance", rc);
 		return rc;
 	}
+	rc = mt_ring_open(&s->images, bpf_object__find_map_fd_by_name(s->obj, "images"));
+	if (rc) {
+		set_error(err, err_len, "images", rc);
+		return rc;
+	}
 	for (int i = 0; i < RING_COUNT; i++) {
 		struct epoll_event ev = { .events = EPOLLIN };
 
@@ -132,9 +147,9 @@ EXPORT int mt_load(struct mt_session *s, char *err, uint32_t err_len)
 	return 0;
 }
 
-EXPORT int mt_configure(struct mt_session *s, uint32_t event_mask, uint32_t filters)
+EXPORT int mt_configure(struct mt_session *s, uint32_t event_mask, uint32_t filters, uint32_t options)
 {
-	struct mt_config cfg = { .event_mask = event_mask, .filters = filters };
+	struct mt_config cfg = { .event_mask = event_mask, .filters = filters, .options = options };
 	uint32_t zero = 0;
 	int fd = bpf_object__find_map_fd_by_name(s->obj, "config");
 
@@ -219,6 +234,18 @@ EXPORT int32_t mt_drain(struct mt_session *s, uint8_t *buf, uint32_t cap, int32_
 	return (int32_t)used;
 }
 
+/* Copies whole image chunks into buf until it is full or the image ring is
+ * empty; never waits. Returns bytes copied or -errno. */
+EXPORT int32_t mt_drain_images(struct mt_session *s, uint8_t *buf, uint32_t cap)
+{
+	uint32_t used = 0;
+
+	if (cap < sizeof(struct mt_image_chunk))
+		return -EINVAL;
+	mt_ring_copy(&s->images, buf, cap, &used);
+	return (int32_t)used;
+}
+
 EXPORT uint64_t mt_counter(struct mt_session *s, uint32_t which)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -252,6 +279,7 @@ EXPORT void mt_close(struct mt_session *s)
 	mt_detach(s);
 	for (int i = 0; i < RING_COUNT; i++)
 		mt_ring_close(&s->rings[i]);
+	mt_ring_close(&s->images);
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
 	bpf_object__close(s->obj);

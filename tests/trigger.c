@@ -10,6 +10,8 @@
  *   trigger getppid N    N getppid calls: the cost a tracer adds to unrelated syscalls
  *   trigger flood UID S  as uid/gid UID, delete_module as fast as possible for S seconds
  *                        or until SIGTERM, whichever comes first
+ *   trigger image FILE   init_module of FILE's bytes, read into memory (a load from memory)
+ *   trigger time CMD...  runs CMD and prints its wall-clock time (benchmarks in the VM)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,7 +24,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,8 +190,42 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		printf("{\"call\":\"getppid\",\"calls\":%ld,\"ns_per_call\":%.1f}\n", n,
 		       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n);
+	} else if (!strcmp(scenario, "image") && argc == 3) {
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		char *image;
+
+		if (fd < 0 || fstat(fd, &st) || !(image = malloc(st.st_size ? st.st_size : 1))) {
+			perror(argv[2]);
+			return 1;
+		}
+		for (off_t got = 0; got < st.st_size;) {
+			ssize_t n = read(fd, image + got, st.st_size - got);
+
+			if (n <= 0) {
+				perror(argv[2]);
+				return 1;
+			}
+			got += n;
+		}
+		init_module(image, st.st_size, "");
+	} else if (!strcmp(scenario, "time") && argc >= 3) {
+		struct timespec t0, t1;
+		int status = 0;
+		pid_t child;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		child = fork();
+		if (child == 0) {
+			execvp(argv[2], argv + 2);
+			_exit(127);
+		}
+		waitpid(child, &status, 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("{\"call\":\"time\",\"status\":%d,\"seconds\":%.6f}\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128,
+		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | time CMD...\n");
 		return 2;
 	}
 	return 0;

@@ -102,6 +102,7 @@ export function* readLog(file: string, problems: Problem[]): Generator<LogItem> 
 export function* readLogBytes(bytes: Uint8Array, file: string, problems: Problem[]): Generator<LogItem> {
   const problem = (offset: number, message: string, skipped = true) => problems.push({ file, offset, message, skipped });
   let lastKind: LogItem["kind"] | undefined;
+  let eventsRead = 0;
   if (bytes.length === 0) {
     problem(0, "empty file: not a modtrace log");
     return;
@@ -140,6 +141,12 @@ export function* readLogBytes(bytes: Uint8Array, file: string, problems: Problem
       pos = next;
       continue;
     }
+    if (item.kind === "event") eventsRead++;
+    // Damage can also make an event swallow the next one whole, which leaves
+    // valid CBOR: only the trailer's count tells.
+    const counted = item.kind === "trailer" ? item.value.eventsInFile : undefined;
+    if (typeof counted === "number" && counted > eventsRead)
+      problem(pos, `the trailer counts ${counted} events in this file but ${eventsRead} were read: ${counted - eventsRead} lost to damage`);
     yield { kind: item.kind, value: item.value, file, offset: pos } as LogItem;
     lastKind = item.kind;
     pos = item.end;

@@ -3,6 +3,7 @@
 // capture: output from a log is byte for byte what capture printed.
 import * as layout from "../../decoder/assembly/generated/layout";
 import { eventByName, type ArgSource } from "../../loader/events";
+import * as imageTexts from "../../decoder/assembly/image-texts";
 
 const HOOK_IDS: Record<string, number> = Object.fromEntries(
   Object.entries(layout).filter(([k]) => k.startsWith("HOOK_")).map(([k, v]) => [k.slice(5).toLowerCase(), v as number]),
@@ -23,6 +24,24 @@ function big(v: unknown, what: string): bigint {
   if (typeof v === "bigint") return v;
   if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
   throw new RecordError(`${what} is not an integer`);
+}
+
+const RING_FULL = new RegExp(`^${imageTexts.RING_FULL_BEFORE}(\\d+)${imageTexts.RING_FULL_BETWEEN}\\d+${imageTexts.RING_FULL_AFTER.replace(/[()-]/g, "\\$&")}$`);
+
+/** A load event's image (decoder/assembly/image.ts): state, size, bytes
+ * sent and digest, from sha256, size and sha256Error. */
+function image(e: any): { state: number; size: unknown; sent: unknown; digest?: Uint8Array } {
+  if (e.sha256 !== undefined) {
+    const digest = e.sha256 instanceof Uint8Array ? e.sha256 : typeof e.sha256 === "string" ? Buffer.from(e.sha256, "hex") : undefined;
+    if (!digest || digest.length !== layout.REC_LEN_SHA256) throw new RecordError("sha256 is not 32 bytes");
+    return { state: layout.IMAGE_HASHED, size: e.size, sent: e.size, digest };
+  }
+  if (e.sha256Error === undefined) return { state: layout.IMAGE_NONE, size: 0, sent: 0 };
+  if (e.sha256Error === imageTexts.NO_HOOK) return { state: layout.IMAGE_NO_HOOK, size: 0, sent: 0 };
+  if (e.sha256Error === imageTexts.LOST) return { state: layout.IMAGE_LOST, size: e.size, sent: e.size };
+  const full = RING_FULL.exec(String(e.sha256Error));
+  if (full) return { state: layout.IMAGE_RING_FULL, size: e.size, sent: BigInt(full[1]) };
+  throw new RecordError(`unknown sha256Error '${e.sha256Error}'`);
 }
 
 /** Writes the record for event map e at view[at], which has room for
@@ -99,6 +118,13 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
     if (info.kind !== "syscall") flags |= layout.FLAG_IN_SYSCALL;
   }
   if (e.moduleName !== undefined) slot(layout.SLOT_MODULE, { value: e.moduleName }, "moduleName");
+  const img = image(e);
+  if (img.state !== layout.IMAGE_NONE) {
+    view.setUint8(at + layout.REC_OFF_IMAGE_STATE, img.state);
+    u64(layout.REC_OFF_IMAGE_SIZE, img.size, "size");
+    u64(layout.REC_OFF_IMAGE_SENT, img.sent, "sha256Error");
+    if (img.digest) bytes.set(img.digest, at + layout.REC_OFF_SHA256);
+  }
   view.setUint32(at + layout.REC_OFF_FLAGS, flags, true);
   size = (size + 7) & ~7;
   view.setUint32(at + layout.REC_OFF_SIZE, size, true);

@@ -15,7 +15,7 @@
 // so a field added to events later lands in the column of that name once the
 // column is appended here, and until then is reported (once) and left out.
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Value domains. bool/int/uint are exact (64-bit ones never go through a
  * double); hex is a byte string written as lowercase hex text. Future list
@@ -33,6 +33,7 @@ export interface Column {
 }
 
 const v1 = (name: string, type: ColumnType, about: string, required?: true): Column => ({ name, type, since: 1, about, ...(required && { required }) });
+const v2 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 2, about });
 
 /** A string argument's value and the entries the decoder adds when it must. */
 function stringArg(name: string, about: string): Column[] {
@@ -98,7 +99,10 @@ export const EVENT_COLUMNS: Column[] = [
   v1("taints_decoded", "string", "taints by the kernel's names (UNSIGNED_MODULE, OOT_MODULE, …)"),
   v1("sig_ok", "bool", "module_load: the module's signature checked out (null: the kernel does not check signatures)"),
   v1("wait", "bool", "module_request: the caller waits for modprobe"),
-  v1("sha256", "hex", "load events: sha256 of the exact image the kernel received; null until modtrace hashes images"),
+  v1("sha256", "hex", "init_module, finit_module, module_load: sha256 of the exact image the kernel was handed (null: see sha256Error)"),
+  // Module identity (schema 2).
+  v2("size", "uint64", "init_module, finit_module, module_load: bytes of that image"),
+  v2("sha256Error", "string", "why a load event has no sha256 (no image hook; the image ring was full after N of SIZE bytes; chunks lost)"),
 ];
 
 /** Columns of the captures table: one row per log file, its header and
@@ -133,6 +137,15 @@ export const CAPTURE_COLUMNS: Column[] = [
   v1("rowsRead", "uint64", "event rows read from this file (after read's own filters)", true),
   v1("problems", "uint32", "problems the reader reported in this file (cut, corrupt, no header/trailer)", true),
   v1("skippedBytes", "bool", "the reader skipped damaged bytes: some events of this file may be missing", true),
+  // Module identity (schema 2).
+  v2("imageHook", "string", "what streamed module images for hashing (header)"),
+  v2("imageHookUnavailable", "string", "why nothing did: load events then have sha256Error (header)"),
+  v2("imagesHashed", "uint64", "distinct module images hashed (trailer)"),
+  v2("imagesRingFull", "uint64", "images that did not fit in the image ring: no hash (trailer)"),
+  v2("imagesLost", "uint64", "images whose chunks did not all reach modtrace: no hash (trailer)"),
+  v2("imagesSaved", "uint64", "--save-modules: new files written (trailer)"),
+  v2("imagesAlreadySaved", "uint64", "--save-modules: images whose file was there already (trailer)"),
+  v2("imagesNotSaved", "uint64", "--save-modules: images left out (--save-limit reached, or a write failed) (trailer)"),
 ];
 
 export const TABLES = { events: EVENT_COLUMNS, captures: CAPTURE_COLUMNS } as const;

@@ -8,6 +8,7 @@ import * as s from "./structured";
 import { writeEvent } from "./structured-event";
 import { writeHeader, writeLine } from "./text";
 import { ERR_BAD_LENGTH, ERR_BAD_RECORD, recordError } from "./record";
+import { imageState } from "./image";
 
 export { ERR_BAD_LENGTH, ERR_BAD_RECORD };
 
@@ -31,6 +32,7 @@ export function inputPtr(capacity: u32): usize {
   if (capacity > inputCapacity) {
     input = heap.alloc(capacity);
     ends = heap.alloc((capacity / L.REC_SIZE + 1) << 2);
+    imageRecords = heap.alloc((capacity / L.REC_SIZE + 1) << 2);
     inputCapacity = capacity;
   }
   return input;
@@ -48,8 +50,12 @@ export function setClock(hi: u32, lo: u32): void {
   clockOffset = <i64>((<u64>hi << 32) | <u64>lo);
 }
 
-// What span() found: how many records its bytes hold.
+// What span() found: how many records its bytes hold, and which of them
+// (offsets from the input's start) wait for user space to settle their
+// image: hash it (IMAGE_SENT) or drop its chunks (IMAGE_RING_FULL).
 let spanRecords: u32 = 0;
+let imageRecords: usize = 0;
+let imageRecordCount: u32 = 0;
 
 /** Checks the first len bytes of the input as a run of whole records and
  * returns the bytes of at most maxRecords of them (or an error code); the
@@ -59,9 +65,15 @@ export function span(len: u32, maxRecords: u32): i32 {
   let rec = input;
   const end = input + len;
   spanRecords = 0;
+  imageRecordCount = 0;
   while (rec < end && spanRecords < maxRecords) {
     const error = recordError(rec, end - rec);
     if (error) return error;
+    const image = imageState(rec, load<u8>(rec + L.REC_OFF_EVENT));
+    if (image == L.IMAGE_SENT || image == L.IMAGE_RING_FULL) {
+      store<u32>(imageRecords + (imageRecordCount << 2), <u32>(rec - input));
+      imageRecordCount++;
+    }
     rec += load<u32>(rec + L.REC_OFF_SIZE);
     spanRecords++;
   }
@@ -70,6 +82,14 @@ export function span(len: u32, maxRecords: u32): i32 {
 
 export function spanCount(): u32 {
   return spanRecords;
+}
+
+export function spanImagesPtr(): usize {
+  return imageRecords;
+}
+
+export function spanImageCount(): u32 {
+  return imageRecordCount;
 }
 
 /** Decodes the records of a span() into one output format. */

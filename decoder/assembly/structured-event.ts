@@ -7,6 +7,7 @@ import { errnoPiece, eventNamePiece, hookNamePiece, isSyscall, traceeId } from "
 import * as K from "./keys";
 import { commLen, strLen, strPtr, strState, u32At, u64At, u8At } from "./record";
 import * as utf8 from "./utf8";
+import { imageKeys, imageState, writeImage } from "./image";
 
 // Fixed keys of every event map: timestamp … argsNum, args.
 const FIXED_KEYS = 21;
@@ -32,8 +33,9 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   const commBytes = commLen(rec);
   const commValid = utf8.isValid(comm, commBytes);
   const name = eventNamePiece(event);
+  const image = imageState(rec, event);
 
-  s.beginMap(FIXED_KEYS + (ret < 0 ? 1 : 0) + (commValid ? 0 : 1) + (callId ? 1 : 0) + (moduleName ? 1 : 0) + (mismatch ? 1 : 0));
+  s.beginMap(FIXED_KEYS + (ret < 0 ? 1 : 0) + (commValid ? 0 : 1) + (callId ? 1 : 0) + (moduleName ? 1 : 0) + (mismatch ? 1 : 0) + imageKeys(image));
   s.key(K.TIMESTAMP);
   s.uint(<u64>(<i64>u64At(rec, L.REC_OFF_BOOT_NS) + clockOffset));
   s.key(K.PROCESS_ID);
@@ -102,6 +104,7 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
     s.key(K.NAME_MISMATCH);
     s.boolean(true);
   }
+  writeImage(rec, image);
   const count = args.argCount(event);
   s.key(K.ARGS_NUM);
   s.uint(count);

@@ -7,6 +7,7 @@ import * as P from "./pieces";
 import { TEXT } from "./formats";
 import { commLen, u32At, u64At, u8At } from "./record";
 import * as utf8 from "./utf8";
+import { imageState, writeImageText } from "./image";
 
 // Column widths, the gap included; a longer value still gets one space.
 const W_TIME = 17;
@@ -87,5 +88,6 @@ export function writeLine(rec: usize, clockOffset: i64): void {
   pad(at, W_EVENT);
   args.begin(TEXT);
   args.writeArgs(rec, event);
+  writeImageText(rec, imageState(rec, event));
   out.byte(0x0a);
 }

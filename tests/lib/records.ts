@@ -4,12 +4,18 @@ import { layout } from "../../decoder/host";
 
 /** The records of a raw capture, split at each one's size field. */
 export function splitRecords(raw: Uint8Array): Buffer[] {
-  const out: Buffer[] = [];
+  return splitRaw(raw).records;
+}
+
+/** A raw capture's records and module image chunks (a chunk's size field is
+ * layout.CHUNK_SIZE, beyond any record's), each in the order captured. */
+export function splitRaw(raw: Uint8Array): { records: Buffer[]; chunks: Buffer[] } {
+  const out = { records: [] as Buffer[], chunks: [] as Buffer[] };
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   for (let at = 0; at < raw.length; ) {
     const size = view.getUint32(at + layout.REC_OFF_SIZE, true);
     if (size < layout.REC_SIZE || at + size > raw.length) throw new Error(`no whole record at offset ${at}`);
-    out.push(Buffer.from(raw.subarray(at, at + size)));
+    (size === layout.CHUNK_SIZE ? out.chunks : out.records).push(Buffer.from(raw.subarray(at, at + size)));
     at += size;
   }
   return out;

@@ -94,6 +94,23 @@ interface Prepared {
   modulesDir: string;
 }
 
+/** A guest script of the tier (tests/vm/NAME): these variables, then
+ * guest-lib.sh (step() and where things are), then the script. */
+export function guestScript(file: string, vars: Record<string, string> = {}): string {
+  return (
+    Object.entries(vars).map(([k, v]) => `${k}="${v}"\n`).join("") +
+    readFileSync(join(REPO, "tests/vm/guest-lib.sh"), "utf8") +
+    readFileSync(join(REPO, "tests/vm", file), "utf8")
+  );
+}
+
+/** A file the guest script left in $OUT, as text; a missing one is an error that shows the console. */
+export function outputText(r: VmResult, name: string): string {
+  const data = r.outputs[name];
+  if (!data) throw new Error(`the guest sent no ${name}; console:\n${r.console}`);
+  return new TextDecoder().decode(data);
+}
+
 /** Why the vm tier cannot run here, or undefined when it can. */
 export function vmCannotRun(): string | undefined {
   if (process.platform !== "linux" || process.arch !== "x64") return "needs an x86-64 Linux host";

@@ -8,21 +8,7 @@
 #   burst.json, getppid.json (3 lines, traced), getppid-bare.json (3 lines, just
 #                  before modtrace started)   what the trigger measured
 # and once: events-list.txt, doctor.txt/doctor.rc, ldd.txt, forbidden.txt.
-KVER=$(uname -r)
-MODS=/lib/modules/$KVER
-DUMMY=$MODS/kernel/drivers/net/dummy.ko
-TRIGGER=/root/trigger
-
-# step NAME COMMAND...: runs COMMAND in a process whose pid is recorded. The module
-# tools go by path: busybox's sh would exec its own applets of the same names.
-step() {
-  name=$1; shift
-  sh -c 'echo "$$" > /tmp/step.pid; exec "$@"' "$name" "$@" > /tmp/step.out 2>&1
-  rc=$?
-  echo "$name $(cat /tmp/step.pid) $rc" >> "$DIR/steps.txt"
-  echo "step $name: exit $rc"
-}
-
+# guest-lib.sh comes first.
 /lib64/ld-linux-x86-64.so.2 --list /bin/modtrace > "$OUT/ldd.txt" 2>&1
 find / -xdev \( -name 'libbpf*' -o -name 'libelf*' -o -name 'libz.so*' \) > "$OUT/forbidden.txt"
 modtrace events > "$OUT/events-list.txt" 2>&1

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { cborItems, strictItemCount } from "../lib/cbor";
-import { prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
+import { guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
 const MODES = ["fentry", "kprobe", "raw"] as const;
 // smoke-guest.sh runs kprobe mode with --read-at exit, the others with their default.
@@ -32,11 +32,7 @@ let r: VmResult;
 let kver: string;
 let modulesDir: string;
 
-const text = (name: string) => {
-  const data = r.outputs[name];
-  if (!data) throw new Error(`the guest sent no ${name}; console:\n${r.console}`);
-  return new TextDecoder().decode(data);
-};
+const text = (name: string) => outputText(r, name);
 const modinfo = (rel: string, field: string): string | null =>
   spawnSync("modinfo", ["-F", field, join(modulesDir, rel)], { encoding: "utf8" }).stdout.trim() || null;
 const depsOf = (rel: string): string[] => {
@@ -56,7 +52,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("modtrace in a Debian 
     const dummyXz = join(mkdtempSync(join(tmpdir(), "modtrace-vm-")), "dummy.ko.xz");
     writeFileSync(dummyXz, xz.stdout);
     r = await runInVm({
-      script: `MODES="${MODES.join(" ")}"\n` + readFileSync(join(REPO, "tests/vm/smoke-guest.sh"), "utf8"),
+      script: guestScript("smoke-guest.sh", { MODES: MODES.join(" ") }),
       files: { "/root/trigger": join(REPO, "tests/trigger"), "/root/dummy.ko.xz": dummyXz },
       modules: ["acpi_cpufreq"],
       timeoutSec: 900,
@@ -147,7 +143,9 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("modtrace in a Debian 
         const items = cborItems(bytes);
         expect(strictItemCount(bytes)).toBe(items.length);
         const maps = items.slice(1, -1).map((e) => {
+          // Byte strings in CBOR are lowercase hex in JSON.
           for (const a of e.args) if (a.raw instanceof Uint8Array) a.raw = Buffer.from(a.raw).toString("hex");
+          if (e.sha256 instanceof Uint8Array) e.sha256 = Buffer.from(e.sha256).toString("hex");
           return e;
         });
         expect(maps).toEqual(events);

@@ -1,0 +1,76 @@
+/* Module images: the exact bytes the kernel was handed, streamed to user
+ * space in chunks through the image ring, where they are hashed (and saved
+ * with --save-modules). Read from the kernel's own copy at the security
+ * hooks that see it whole, before the module is parsed: a file replaced
+ * after the load cannot change what is hashed. */
+#ifndef MODTRACE_IMAGE_H
+#define MODTRACE_IMAGE_H
+
+struct image_walk {
+	const char *image;
+	u64 size;
+	u64 sent;
+	u64 id;
+};
+
+/* Not inlined: its BTF then describes struct mt_image_chunk, from which
+ * decoder/gen-layout.ts takes the chunk layout. */
+static __noinline void fill_header(struct mt_image_chunk *chunk, const struct image_walk *w, u32 len)
+{
+	chunk->size = sizeof(*chunk);
+	chunk->version = MT_LAYOUT_VERSION;
+	chunk->len = len;
+	chunk->image_id = w->id;
+	chunk->offset = w->sent;
+	chunk->total = w->size;
+}
+
+/* bpf_loop() step: one chunk into the image ring; stops at the end or when
+ * the ring is full (a chunk is never sent half-read). */
+static long send_chunk(u64 index, struct image_walk *w)
+{
+	struct mt_image_chunk *chunk;
+	u64 left = w->size - w->sent;
+	u32 len = left < MT_CHUNK_BYTES ? left : MT_CHUNK_BYTES;
+
+	if (!left)
+		return 1;
+	chunk = bpf_ringbuf_reserve(&images, sizeof(*chunk), 0);
+	if (!chunk)
+		return 1;
+	if (bpf_probe_read_kernel(chunk->data, len, w->image + w->sent)) {
+		bpf_ringbuf_discard(chunk, BPF_RB_NO_WAKEUP);
+		return 1;
+	}
+	fill_header(chunk, w, len);
+	bpf_ringbuf_submit(chunk, BPF_RB_NO_WAKEUP);
+	w->sent += len;
+	return 0;
+}
+
+/* The image of the module syscall this thread is in: sent whole, or not at
+ * all as far as a hash goes (the call's record says how far it got). */
+static __always_inline void stream_image(const char *image, s64 size)
+{
+	u32 zero = 0;
+	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	struct image_walk walk = { .image = image };
+	struct mt_call *call;
+
+	if (!cfg || !(cfg->options & MT_OPTION_IMAGES) || size <= 0 || !passes_filters(cfg))
+		return;
+	call = current_call(tid, bpf_ktime_get_boot_ns(), cfg);
+	if (!call)
+		return;
+	walk.size = size;
+	walk.id = call->call_id;
+	bpf_loop((walk.size + MT_CHUNK_BYTES - 1) / MT_CHUNK_BYTES, send_chunk, &walk, 0);
+	call->image_size = walk.size;
+	call->image_sent = walk.sent;
+	call->image_state = walk.sent == walk.size ? MT_IMAGE_SENT : MT_IMAGE_RING_FULL;
+	if (walk.sent != walk.size)
+		count(MT_COUNTER_IMAGE_RING_FULL);
+}
+
+#endif

@@ -1,0 +1,82 @@
+// A load event's image (init_module, finit_module, module_load): the sha256
+// and size of the exact bytes the kernel was handed, or why there is no hash.
+import * as L from "./generated/layout";
+import * as out from "./output";
+import * as s from "./structured";
+import * as P from "./pieces";
+import * as T from "./image-texts";
+import { u64At, u8At } from "./record";
+
+const SHA256 = P.key("sha256");
+const SIZE = P.key("size");
+const SHA256_ERROR = P.key("sha256Error");
+const NO_HOOK = P.text(T.NO_HOOK);
+const LOST = P.text(T.LOST);
+
+/** The record's enum mt_image_state; IMAGE_NONE for events without an image. */
+export function imageState(rec: usize, event: u32): u32 {
+  if (event != L.EVENT_INIT_MODULE && event != L.EVENT_FINIT_MODULE && event != L.EVENT_MODULE_LOAD) return L.IMAGE_NONE;
+  return u8At(rec, L.REC_OFF_IMAGE_STATE);
+}
+
+/** How many keys writeImage() adds to the event's map. */
+export function imageKeys(state: u32): i32 {
+  if (state == L.IMAGE_NONE) return 0;
+  return state == L.IMAGE_NO_HOOK ? 1 : 2;
+}
+
+function ringFullLength(rec: usize): i32 {
+  return T.RING_FULL_BEFORE.length + out.decimalWidth(u64At(rec, L.REC_OFF_IMAGE_SENT)) +
+    T.RING_FULL_BETWEEN.length + out.decimalWidth(u64At(rec, L.REC_OFF_IMAGE_SIZE)) + T.RING_FULL_AFTER.length;
+}
+
+function ringFullText(rec: usize): void {
+  out.ascii(T.RING_FULL_BEFORE);
+  out.decimal(u64At(rec, L.REC_OFF_IMAGE_SENT));
+  out.ascii(T.RING_FULL_BETWEEN);
+  out.decimal(u64At(rec, L.REC_OFF_IMAGE_SIZE));
+  out.ascii(T.RING_FULL_AFTER);
+}
+
+/** sha256 (bytes in CBOR, lowercase hex in JSON) and size; or size, when
+ * known, and sha256Error. A record still marked SENT was never matched with
+ * its chunks (user space did not hash it): no hash, like LOST. */
+export function writeImage(rec: usize, state: u32): void {
+  if (state == L.IMAGE_NONE) return;
+  if (state == L.IMAGE_HASHED) {
+    s.key(SHA256);
+    s.rawBytes(rec + L.REC_OFF_SHA256, L.REC_LEN_SHA256);
+  }
+  if (state != L.IMAGE_NO_HOOK) {
+    s.key(SIZE);
+    s.uint(u64At(rec, L.REC_OFF_IMAGE_SIZE));
+  }
+  if (state == L.IMAGE_HASHED) return;
+  s.key(SHA256_ERROR);
+  if (state == L.IMAGE_NO_HOOK) s.textPiece(NO_HOOK);
+  else if (state == L.IMAGE_RING_FULL) {
+    s.beginText(ringFullLength(rec));
+    ringFullText(rec);
+    s.endText();
+  } else s.textPiece(LOST);
+}
+
+/** The same for a terminal, after the arguments: ", sha256: HEX, size: N". */
+export function writeImageText(rec: usize, state: u32): void {
+  if (state == L.IMAGE_NONE) return;
+  out.ascii(", sha256: ");
+  if (state == L.IMAGE_HASHED) out.hexBytes(rec + L.REC_OFF_SHA256, L.REC_LEN_SHA256);
+  else {
+    // Short forms: the structured formats give the whole sentence.
+    if (state == L.IMAGE_NO_HOOK) out.ascii("<no image hook>");
+    else if (state == L.IMAGE_RING_FULL) {
+      out.ascii("<image ring full after ");
+      out.decimal(u64At(rec, L.REC_OFF_IMAGE_SENT));
+      out.ascii(" bytes>");
+    } else out.ascii("<chunks lost>");
+  }
+  if (state != L.IMAGE_NO_HOOK) {
+    out.ascii(", size: ");
+    out.decimal(u64At(rec, L.REC_OFF_IMAGE_SIZE));
+  }
+}
