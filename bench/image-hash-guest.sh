@@ -1,6 +1,6 @@
 # Runs inside the VM (bench/image-hash.ts): the time of module loads with no
 # modtrace, with modtrace --no-hash, and with modtrace hashing, in ROUNDS
-# rounds whose order rotates. One JSON line per timed load on stdout of
+# rounds whose order rotates, each load REPEAT times per round. One JSON line per timed load on stdout of
 # `trigger time`, collected in $OUT/times.jsonl with the config and load.
 MODS=/lib/modules/$(uname -r)
 XFS=$MODS/kernel/fs/xfs/xfs.ko
@@ -11,11 +11,13 @@ timed() { # CONFIG LOAD COMMAND...
   echo "{\"config\":\"$config\",\"load\":\"$what\",\"time\":$($T time "$@")}" >> "$OUT/times.jsonl"
 }
 
-loads() { # CONFIG
-  timed "$1" 8021q-chain /sbin/modprobe 8021q
-  for m in 8021q garp mrp stp llc; do /sbin/rmmod $m; done
-  timed "$1" xfs /sbin/insmod "$XFS"
-  /sbin/rmmod xfs
+loads() { # CONFIG: each load $REPEAT times
+  for i in $(seq 1 "$REPEAT"); do
+    timed "$1" 8021q-chain /sbin/modprobe 8021q
+    for m in 8021q garp mrp stp llc; do /sbin/rmmod $m; done
+    timed "$1" xfs /sbin/insmod "$XFS"
+    /sbin/rmmod xfs
+  done
 }
 
 with_modtrace() { # CONFIG ARGS...

@@ -32,7 +32,7 @@ function moduleOf(e: any): string | undefined {
 interface ImageSeen {
   sha256: string;
   size: number;
-  loads: number; // load calls (a syscall and its module_load count once)
+  loads: number; // load calls, failed ones too (a syscall and its module_load count once)
   first: bigint;
   last: bigint;
 }

@@ -92,7 +92,6 @@ export function expectedAnswers(): Map<string, string[]> {
     "modules-on-one-host",
     [...byModule].filter(([, l]) => distinct(l.map((x) => x.host)) === 1).map(([name, l]) => [name, l[0].host, l.length]),
   );
-  // No event carries a hash yet: the answer is empty until one does.
   const hashOf = (e: any) => e.sha256 ?? arg(e, "sha256");
   answers.set(
     "modules-with-several-hashes",

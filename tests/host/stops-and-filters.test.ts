@@ -1,9 +1,11 @@
 // How a capture ends, what it prints as text, and the kernel-side filters.
 import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { Capture, MODTRACE, jsonLines, scratchDir, trigger } from "./harness";
+import { NO_HOOK } from "../../decoder/assembly/image-texts";
 
 const ERRNO_NAME = Object.fromEntries(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
@@ -92,6 +94,28 @@ describe("stopping, text output and filters", () => {
     for (const u of plan.unavailable) expect(done.stderr).toContain(`${u.event} unavailable: ${u.why}`);
     const syscallHook = plan.planned.find((p: any) => p.event === "delete_module").hook;
     expect(done.stderr).toContain(`capturing init_module, finit_module, delete_module (${syscallHook})`);
+  });
+
+  test("module images: hashed where doctor finds a hook for them, and where it does not, every load attempt says why", async () => {
+    const images = doctor().plan.images;
+    const dir = scratchDir();
+    const file = join(dir, "image.ko");
+    // Above the size of an ELF header, below which the kernel refuses an image unread.
+    writeFileSync(file, "fixture module image\n".repeat(200));
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", "json"]);
+    const truths = trigger("image", file);
+    const done = await capture.stop();
+    const [load] = jsonLines(done.stdout);
+    expect(load).toMatchObject({ eventName: "init_module", returnValue: truths[0].ret });
+    if (images.why) {
+      expect(done.stderr).toContain(`module images will not be hashed: ${images.why}`);
+      expect([load.sha256, load.size, load.sha256Error]).toEqual([undefined, undefined, NO_HOOK]);
+    } else {
+      // The kernel copies the image before it looks at it: even a file that is no module is hashed.
+      expect(done.stderr).toContain(`module images for sha256 (${images.hook})`);
+      expect(load.sha256).toBe(createHash("sha256").update(readFileSync(file)).digest("hex"));
+      expect(load.size).toBe(readFileSync(file).length);
+    }
   });
 
   test("--attach asks for one mode; where the kernel lacks it, capture says why and fails", () => {
