@@ -16,6 +16,9 @@ const GETPPID_ROUNDS = 5;
 // A printf per delete_module, like modtrace's one record per call.
 const BPFTRACE_PROBE = `tracepoint:raw_syscalls:sys_enter /args->id == 176/ { printf("%d %d %s\\n", pid, tid, comm); }`;
 // Like for like with modtrace's raw mode, which needs the exit too for the return value.
+// (modtrace's raw mode is a BTF raw tracepoint, tp_btf; Debian's bpftrace 0.17
+// has no rawtracepoint probes, "FATAL: Invalid probe type made it to attachpoint
+// parser", so its peer is the classic tracepoint on the same event.)
 const BPFTRACE_PROBE_WITH_EXIT = `${BPFTRACE_PROBE} tracepoint:raw_syscalls:sys_exit /args->id == 176/ { printf("%d ret %d\\n", pid, args->ret); }`;
 
 interface Running {
