@@ -14,7 +14,7 @@
 #endif
 
 /* Bumped whenever the record layout changes; the decoder refuses others. */
-#define MT_LAYOUT_VERSION 3
+#define MT_LAYOUT_VERSION 4
 
 #define MT_COMM_LEN 16
 /* Bytes kept of each string, NUL included. Longer strings are cut and marked
@@ -23,7 +23,9 @@
 #define MT_STR_LEN 256
 /* The string bytes of a record stay below this offset from the end of its
  * fixed part (a power of two: the BPF side masks its write cursor with it). */
-#define MT_STR_SPACE 2048
+#define MT_STR_SPACE 4096
+/* Ancestors a record holds at most, the parent first (--ancestors lowers it). */
+#define MT_ANCESTORS 8
 
 /* Event kinds. The value is the bit in the kernel-side event mask. */
 enum mt_event {
@@ -53,7 +55,9 @@ enum mt_str_slot {
 	MT_SLOT_MODULE = 3,     /* the module's name as the kernel has it */
 	MT_SLOT_VERSION = 4,    /* MODULE_VERSION() */
 	MT_SLOT_SRCVERSION = 5, /* checksum of the module's source */
-	MT_SLOT_COUNT = 6,
+	MT_SLOT_CGROUP = 6,     /* the caller's cgroup v2 path, from the hierarchy's root */
+	MT_SLOT_ANCESTOR_EXE = 7, /* executable of ancestor 0 (the parent); ancestor i's is slot 7 + i */
+	MT_SLOT_COUNT = 15,
 };
 
 /* What a string slot holds. */
@@ -69,6 +73,24 @@ enum mt_record_flag {
 	MT_FLAG_SIG_OK_KNOWN = 1, /* the kernel has module signatures: sig_ok is meaningful */
 	MT_FLAG_SIG_OK = 2,
 	MT_FLAG_IN_SYSCALL = 4,   /* a kernel-side event inside a traced module syscall: call_id is set */
+};
+
+/* struct mt_record.context: facts about the caller beside its ids. */
+enum mt_context_flag {
+	MT_CONTEXT_INIT_USER_NS = 1,  /* its credentials belong to the initial user namespace */
+	MT_CONTEXT_INIT_PID_NS = 2,   /* it lives in the initial pid namespace */
+	MT_CONTEXT_INIT_MNT_NS = 4,   /* its mount namespace is the host init's (pid 1's) */
+	MT_CONTEXT_ANCESTRY_CUT = 8,  /* more ancestors were above the last one recorded */
+	MT_CONTEXT_ABSENT = 16,       /* never from the kernel: a record rebuilt from a log written
+	                               * before layout 4, which had no such context */
+};
+
+/* One ancestor of the caller, read at the call. */
+struct mt_ancestor {
+	__u64 start_ns;  /* task->start_boottime: the boot clock, like boot_ns */
+	__u32 host_pid;  /* tgid in the initial pid namespace */
+	__u32 pad;
+	char comm[MT_COMM_LEN];
 };
 
 /* Per-CPU counters kept by the BPF side, summed by the loader. */
@@ -91,6 +113,8 @@ enum mt_filter {
 struct mt_config {
 	__u32 event_mask; /* bit (1 << enum mt_event) per wanted event */
 	__u32 filters;    /* enum mt_filter bits */
+	__u32 ancestors;  /* how many ancestors to record, at most MT_ANCESTORS */
+	__u32 pad;
 };
 
 /* A record: this fixed part, then the strings, packed (no NULs between them),
@@ -124,15 +148,28 @@ struct mt_record {
 	__u16 str_off[MT_SLOT_COUNT];  /* where each string starts, from the record's start */
 	__u16 str_len[MT_SLOT_COUNT];  /* its bytes (below MT_STR_LEN), NUL excluded */
 	__u8 str_state[MT_SLOT_COUNT]; /* enum mt_str_state; ABSENT and FAULT strings have no bytes */
-	__u8 pad1[2];
+	__u8 pad1[5];
 	char comm[MT_COMM_LEN];
+	/* Who and where (layout 4): identity, capabilities, ancestry. The cgroup
+	 * path and the ancestors' executables are string slots. */
+	__u64 cap_effective; /* cred->cap_effective: bit n is capability n (CAP_SYS_MODULE = 16) */
+	__u32 euid;          /* effective uid, like uid in the initial user namespace */
+	__u32 loginuid;      /* audit login uid (4294967295: never set, or no CONFIG_AUDIT) */
+	__u32 sessionid;     /* audit session id (4294967295 likewise) */
+	__u32 user_ns;       /* inode number of the credentials' user namespace */
+	__u32 context;       /* enum mt_context_flag bits */
+	__u8 ancestor_count; /* entries of ancestors[] that hold one */
+	__u8 pad2[3];
+	struct mt_ancestor ancestors[MT_ANCESTORS];
 };
 
 /* The largest record the kernel side sends: every slot full. */
-#define MT_RECORD_MAX 1712
+#define MT_RECORD_MAX 4344
 
-_Static_assert(sizeof(struct mt_config) == 8, "mt_config layout");
-_Static_assert(sizeof(struct mt_record) == 176, "mt_record layout");
+_Static_assert(sizeof(struct mt_config) == 16, "mt_config layout");
+_Static_assert(sizeof(struct mt_ancestor) == 32, "mt_ancestor layout");
+_Static_assert(sizeof(struct mt_record) == 512, "mt_record layout");
+_Static_assert(MT_SLOT_COUNT == MT_SLOT_ANCESTOR_EXE + MT_ANCESTORS, "one executable slot per ancestor");
 _Static_assert(MT_SLOT_COUNT * (MT_STR_LEN - 1) <= MT_STR_SPACE, "every slot fits below MT_STR_SPACE");
 _Static_assert(MT_RECORD_MAX == ((sizeof(struct mt_record) + MT_SLOT_COUNT * (MT_STR_LEN - 1) + 7) & ~7),
 	       "MT_RECORD_MAX");

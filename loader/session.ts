@@ -15,6 +15,8 @@ export interface SessionOptions {
   uids: number[];
   comms: string[];
   ringBytes: number;
+  /** Ancestors each event records (--ancestors), at most layout.ANCESTORS. */
+  ancestors?: number;
 }
 
 export interface AttachedEvent {
@@ -113,7 +115,7 @@ export class Session {
     // The attached events only: a kernel event ties itself to a syscall in
     // the mask, whose exit hook must then be there to end the call.
     const mask = this.attached.events.reduce((m, a) => m | (1 << a.event.id), 0);
-    const rc = lib.mt_configure(this.handle, mask, filters);
+    const rc = lib.mt_configure(this.handle, mask, filters, opts.ancestors ?? layout.ANCESTORS);
     if (rc < 0) throw new SessionError(`writing the kernel-side configuration failed (errno ${-rc})`);
   }
 

@@ -16,8 +16,9 @@ export { TEXT as FORMAT_TEXT, JSON as FORMAT_JSON, CBOR as FORMAT_CBOR } from ".
 export const ERR_BAD_FORMAT: i32 = -3;
 
 // Worst case one record can take in any format: every string byte escaped
-// (6 bytes in JSON) and repeated as hex, plus the fixed fields.
-const MAX_OUTPUT_PER_RECORD: usize = L.SLOT_COUNT * L.STR_LEN * 8 + L.COMM_LEN * 8 + 2048;
+// (6 bytes in JSON) and repeated as hex, plus the fixed fields and each
+// ancestor's.
+const MAX_OUTPUT_PER_RECORD: usize = L.SLOT_COUNT * L.STR_LEN * 8 + (L.ANCESTORS + 1) * (L.COMM_LEN * 8 + 256) + 2048;
 
 let input: usize = 0;
 let inputCapacity: u32 = 0;

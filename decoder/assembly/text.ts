@@ -2,6 +2,7 @@
 import * as L from "./generated/layout";
 import * as out from "./output";
 import * as args from "./args";
+import { writeContextText } from "./context";
 import { errnoPiece, eventName } from "./events";
 import * as P from "./pieces";
 import { TEXT } from "./formats";
@@ -87,5 +88,6 @@ export function writeLine(rec: usize, clockOffset: i64): void {
   pad(at, W_EVENT);
   args.begin(TEXT);
   args.writeArgs(rec, event);
+  writeContextText(rec);
   out.byte(0x0a);
 }

@@ -9,14 +9,15 @@ import * as layout from "../../decoder/assembly/generated/layout";
 test("generated offsets, sizes and enum values match the header", () => {
   const entries = Object.entries(layout) as [string, number][];
   const checks = entries.map(([name]) => {
-    const field = /^(REC|CONFIG)_(OFF|LEN)_(\w+)$/.exec(name);
+    const field = /^(REC|CONFIG|ANCESTOR)_(OFF|LEN)_(\w+)$/.exec(name);
     if (field) {
-      const struct = field[1] === "REC" ? "mt_record" : "mt_config";
+      const struct = { REC: "mt_record", CONFIG: "mt_config", ANCESTOR: "mt_ancestor" }[field[1]]!;
       const member = field[3].toLowerCase();
       return field[2] === "OFF" ? `offsetof(struct ${struct}, ${member})` : `sizeof(((struct ${struct} *)0)->${member})`;
     }
     if (name === "REC_SIZE") return "sizeof(struct mt_record)";
     if (name === "CONFIG_SIZE") return "sizeof(struct mt_config)";
+    if (name === "ANCESTOR_SIZE") return "sizeof(struct mt_ancestor)";
     return `MT_${name}`;
   });
   const dir = mkdtempSync(join(tmpdir(), "modtrace-layout-"));
