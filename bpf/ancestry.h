@@ -7,14 +7,26 @@
 #define MT_SEEN (MT_ANCESTORS + 1) /* executables seen: the caller's, then each ancestor's */
 #define MT_SEEN_MASK 15                /* a power of two above MT_SEEN, for the verifier */
 
+/* The executables seen so far, to store a path once however many ancestors
+ * ran it (sh above sh above sh). Per-CPU scratch: on the stack it took the
+ * walk past the 512 bytes the verifier allows all frames together. */
+struct exe_seen {
+	struct dentry *dentry[MT_SEEN_MASK + 1];
+	struct vfsmount *mnt[MT_SEEN_MASK + 1];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct exe_seen);
+} scratch_seen SEC(".maps");
+
 struct ancestry_walk {
 	struct mt_record *rec;
 	struct task_struct *task; /* the last process recorded: the next one is its parent */
+	struct exe_seen *seen;
 	u32 limit;
-	/* Where each executable seen so far went, to store a path once however
-	 * many ancestors ran it (sh above sh above sh). */
-	struct dentry *dentry[MT_SEEN_MASK + 1];
-	struct vfsmount *mnt[MT_SEEN_MASK + 1];
 };
 
 static __always_inline int exe_slot(u32 seen)
@@ -29,12 +41,12 @@ static __always_inline void ancestor_exe(struct ancestry_walk *w, struct task_st
 	struct mt_record *rec = w->rec;
 	int slot = MT_SLOT_ANCESTOR_EXE + bounded(i, MT_ANCESTORS - 1);
 	struct file *exe = t->mm->exe_file; /* a kernel thread's NULL mm loads as NULL */
-	struct dentry *dentry;
-	struct vfsmount *mnt;
+	struct dentry *dentry = NULL;
+	struct vfsmount *mnt = NULL;
 
 	if (!exe) {
 		set_slot(rec, slot, 0, MT_STR_ABSENT);
-		return;
+		goto seen; /* NULL: matches no later executable */
 	}
 	dentry = exe->f_path.dentry;
 	mnt = exe->f_path.mnt;
@@ -43,7 +55,7 @@ static __always_inline void ancestor_exe(struct ancestry_walk *w, struct task_st
 
 		if (j > i)
 			break;
-		if (w->dentry[j] != dentry || w->mnt[j] != mnt)
+		if (w->seen->dentry[j] != dentry || w->seen->mnt[j] != mnt)
 			continue;
 		from = exe_slot(j);
 		rec->str_off[slot] = rec->str_off[from];
@@ -53,8 +65,8 @@ static __always_inline void ancestor_exe(struct ancestry_walk *w, struct task_st
 	}
 	read_typed_path(rec, slot, &exe->f_path, t);
 seen:
-	w->dentry[bounded(i + 1, MT_SEEN_MASK)] = dentry;
-	w->mnt[bounded(i + 1, MT_SEEN_MASK)] = mnt;
+	w->seen->dentry[bounded(i + 1, MT_SEEN_MASK)] = dentry;
+	w->seen->mnt[bounded(i + 1, MT_SEEN_MASK)] = mnt;
 }
 
 /* One ancestor, as a bpf_loop callback. */
@@ -86,18 +98,19 @@ __noinline int fill_ancestry(struct mt_record_buf *buf, u32 limit)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct file *exe = task->mm->exe_file;
+	u32 zero = 0;
 	struct ancestry_walk w = {
 		.rec = &buf->rec,
 		.task = task->group_leader,
+		.seen = bpf_map_lookup_elem(&scratch_seen, &zero),
 		.limit = limit,
 	};
 
-	if (!buf)
+	if (!buf || !w.seen)
 		return 0;
-	if (exe) {
-		w.dentry[0] = exe->f_path.dentry;
-		w.mnt[0] = exe->f_path.mnt;
-	}
+	/* Each later entry is written (NULL for no executable) before it is compared. */
+	w.seen->dentry[0] = exe ? exe->f_path.dentry : NULL;
+	w.seen->mnt[0] = exe ? exe->f_path.mnt : NULL;
 	bpf_loop(MT_ANCESTORS + 1, ancestor_step, &w, 0);
 	return 0;
 }

@@ -30,17 +30,23 @@ export function expectContext(e: any, t: any) {
   expect(BigInt(e.capabilities.effective)).toBe(caps);
   expect(e.capabilities.sysModule).toBe(((caps >> 16n) & 1n) === 1n);
   expect(e.cgroup.path).toBe(text(t.cgroup_hex));
-  const expected = t.ancestors.slice(0, ANCESTORS);
+  expectAncestors(e, t.ancestors, t.clk_tck);
+}
+
+/** The event's ancestors against a /proc walk from its parent up: pid,
+ * comm, executable (where /proc showed it) and start time. */
+export function expectAncestors(e: any, walk: any[], clkTck: number) {
+  const expected = walk.slice(0, ANCESTORS);
   expect(e.ancestors.map((a: any) => a.hostProcessId)).toEqual(expected.map((a: any) => a.pid));
   expect(e.ancestors.map((a: any) => a.processName)).toEqual(expected.map((a: any) => text(a.comm_hex)));
-  expect(e.ancestryCut === true).toBe(t.ancestors.length > ANCESTORS);
+  expect(e.ancestryCut === true).toBe(walk.length > ANCESTORS);
   expected.forEach((a: any, i: number) => {
     // /proc/PID/exe adds " (deleted)" to an unlinked file, and root may be refused another namespace's.
     const exe = a.exe_hex === undefined ? undefined : text(a.exe_hex);
     if (exe !== undefined && !exe.endsWith(" (deleted)")) expect(e.ancestors[i].executable.path).toBe(exe);
     // Start times: /proc counts clock ticks since boot, modtrace wall-clock ns
     // from the same boot clock; their differences agree within a tick.
-    const tick = 1e9 / t.clk_tck;
+    const tick = 1e9 / clkTck;
     const ns = Number(BigInt(e.ancestors[i].startTime) - BigInt(e.ancestors[0].startTime));
     const ticks = (a.start_ticks - expected[0].start_ticks) * tick;
     expect(Math.abs(ns - ticks)).toBeLessThanOrEqual(tick);
