@@ -16,7 +16,8 @@ export interface HeaderFields {
   events: string[]; // the events attached
   hooks: Record<string, string>; // event -> hook it got
   unavailable: Record<string, string>; // event -> why it could not be attached
-  filters: { pids: number[]; uids: number[]; comms: string[] };
+  filters: { pids: number[]; uids: number[]; comms: string[]; container?: { inside: boolean; id?: string } };
+  ancestors: number; // how many ancestors each event records at most (--ancestors)
   argv: string[];
 }
 
@@ -34,6 +35,7 @@ export function headerItem(h: HeaderFields, part: number): Uint8Array {
     hooks: h.hooks,
     unavailable: h.unavailable,
     filters: h.filters,
+    ancestors: h.ancestors,
     commandLine: h.argv,
   });
 }

@@ -12,10 +12,11 @@
 //   top-level map               key_sub             executable_path
 //   argument                    its name            pathname, flags
 //   argument's other entries    name_entry          flags_decoded, name_raw
+//   top-level list              key, as JSON text   ancestors
 // so a field added to events later lands in the column of that name once the
 // column is appended here, and until then is reported (once) and left out.
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Value domains. bool/int/uint are exact (64-bit ones never go through a
  * double); hex is a byte string written as lowercase hex text. Future list
@@ -33,6 +34,7 @@ export interface Column {
 }
 
 const v1 = (name: string, type: ColumnType, about: string, required?: true): Column => ({ name, type, since: 1, about, ...(required && { required }) });
+const v2 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 2, about });
 
 /** A string argument's value and the entries the decoder adds when it must. */
 function stringArg(name: string, about: string): Column[] {
@@ -99,6 +101,27 @@ export const EVENT_COLUMNS: Column[] = [
   v1("sig_ok", "bool", "module_load: the module's signature checked out (null: the kernel does not check signatures)"),
   v1("wait", "bool", "module_request: the caller waits for modprobe"),
   v1("sha256", "hex", "load events: sha256 of the exact image the kernel received; null until modtrace hashes images"),
+  // Who and where (schema 2): the caller's context, read in the kernel at the
+  // call; null in rows from logs written before modtrace recorded it.
+  v2("userNamespace", "uint32", "inode number of the caller's user namespace (its credentials')"),
+  v2("initialNamespaces_user", "bool", "the caller's user namespace is the initial one: its capabilities are over the host"),
+  v2("initialNamespaces_pid", "bool", "the caller lives in the initial pid namespace"),
+  v2("initialNamespaces_mount", "bool", "the caller's mount namespace is the host init's (pid 1's)"),
+  v2("effectiveUserId", "uint32", "effective uid (as the initial user namespace sees it)"),
+  v2("loginUserId", "uint32", "audit login uid, which survives su and sudo (4294967295: never set)"),
+  v2("sessionId", "uint32", "audit session id (4294967295: never set)"),
+  v2("capabilities_effective", "uint64", "the caller's effective capability set, bit n = capability n"),
+  v2("capabilities_sysModule", "bool", "CAP_SYS_MODULE is in the effective set (over the host only when initialNamespaces_user)"),
+  v2("cgroup_path", "string", "the caller's cgroup v2 path from the hierarchy's root"),
+  v2("cgroup_truncated", "bool", "true when the cgroup path was cut (its head: the leaf is kept)"),
+  v2("cgroup_error", "string", "why cgroup_path is null"),
+  v2("cgroup_raw", "hex", "the cgroup path's exact bytes when they are not valid UTF-8"),
+  v2("container_id", "string", "the container the cgroup path names: its id (a systemd-nspawn machine's name)"),
+  v2("container_runtime", "string", "docker, containerd, crio, podman, systemd-nspawn, or cri (a Kubernetes container whose path names no runtime)"),
+  v2("kubernetes_podUID", "string", "the Kubernetes pod uid the cgroup path names"),
+  v2("inContainer", "bool", "a recognised container's cgroup, or its own pid and mount namespaces"),
+  v2("ancestors", "string", "the caller's ancestors, the parent first, as a JSON array of {hostProcessId, processName, startTime, executable: {path}}"),
+  v2("ancestryCut", "bool", "true when more ancestors were above the last one recorded"),
 ];
 
 /** Columns of the captures table: one row per log file, its header and
@@ -133,6 +156,7 @@ export const CAPTURE_COLUMNS: Column[] = [
   v1("rowsRead", "uint64", "event rows read from this file (after read's own filters)", true),
   v1("problems", "uint32", "problems the reader reported in this file (cut, corrupt, no header/trailer)", true),
   v1("skippedBytes", "bool", "the reader skipped damaged bytes: some events of this file may be missing", true),
+  v2("ancestors", "uint32", "how many ancestors each event recorded at most (--ancestors)"),
 ];
 
 export const TABLES = { events: EVENT_COLUMNS, captures: CAPTURE_COLUMNS } as const;

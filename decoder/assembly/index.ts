@@ -8,6 +8,8 @@ import * as s from "./structured";
 import { writeEvent } from "./structured-event";
 import { writeHeader, writeLine } from "./text";
 import { ERR_BAD_LENGTH, ERR_BAD_RECORD, recordError } from "./record";
+import { inContainer } from "./context";
+import * as C from "./container";
 
 export { ERR_BAD_LENGTH, ERR_BAD_RECORD };
 
@@ -52,21 +54,60 @@ export function setClock(hi: u32, lo: u32): void {
 // What span() found: how many records its bytes hold.
 let spanRecords: u32 = 0;
 
+// --container [ID] / --not-container, judged from each record's context as
+// the batch is read: what fails it is dropped from the batch and counted.
+export const FILTER_NONE: u32 = 0;
+export const FILTER_INSIDE: u32 = 1;
+export const FILTER_OUTSIDE: u32 = 2;
+let containerFilter: u32 = FILTER_NONE;
+const filterId = heap.alloc(256);
+let filterIdLen: i32 = 0;
+let filteredRecords: u32 = 0;
+
+/** The filter; an id prefix (FILTER_INSIDE only) is the first idLen bytes at filterIdPtr(). */
+export function setContainerFilter(mode: u32, idLen: i32): void {
+  containerFilter = mode;
+  filterIdLen = idLen < 0 ? 0 : idLen > 255 ? 255 : idLen;
+}
+
+export function filterIdPtr(): usize {
+  return filterId;
+}
+
+export function filtered(): u32 {
+  return filteredRecords;
+}
+
+function passes(rec: usize): bool {
+  const inside = inContainer(rec);
+  if (containerFilter == FILTER_OUTSIDE) return !inside;
+  if (!inside) return false;
+  return filterIdLen == 0 || (C.idLen >= filterIdLen && memory.compare(C.id, filterId, filterIdLen) == 0);
+}
+
 /** Checks the first len bytes of the input as a run of whole records and
  * returns the bytes of at most maxRecords of them (or an error code); the
- * count is spanCount(). decode() and tally() take that span. */
+ * count is spanCount(). decode() and tally() take that span. With a
+ * container filter, the records it keeps are moved together first. */
 export function span(len: u32, maxRecords: u32): i32 {
   if (len > inputCapacity) return ERR_BAD_LENGTH;
   let rec = input;
+  let kept = input;
   const end = input + len;
   spanRecords = 0;
   while (rec < end && spanRecords < maxRecords) {
     const error = recordError(rec, end - rec);
     if (error) return error;
-    rec += load<u32>(rec + L.REC_OFF_SIZE);
-    spanRecords++;
+    const size = load<u32>(rec + L.REC_OFF_SIZE);
+    if (containerFilter != FILTER_NONE && !passes(rec)) filteredRecords++;
+    else {
+      if (kept != rec) memory.copy(kept, rec, size);
+      kept += size;
+      spanRecords++;
+    }
+    rec += size;
   }
-  return <i32>(rec - input);
+  return <i32>(kept - input);
 }
 
 export function spanCount(): u32 {

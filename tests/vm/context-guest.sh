@@ -2,6 +2,8 @@
 # places while modtrace captures, and what the shell and /proc said of each
 # place before the call. Every file left in $OUT goes back to the host:
 #   events.json, events.cbor, events.txt, events.raw   the capture; modtrace.err/.rc
+#   docker-only.json, host-only.json   captures beside it with --container ID and
+#                --not-container; docker-only.err/.rc, host-only.err/.rc
 #   chain-root/  a load through sh -c → su root → sh → modprobe, with the
 #                login uid set at the top: top.pid, su.pid (the shell su ran:
 #                busybox su execs it, so su and that sh are one process),
@@ -30,14 +32,30 @@ while [ "$p" -gt 0 ]; do
 done
 EOF
 
-modtrace -o "json:$OUT/events.json" -o "cbor:$OUT/events.cbor" -o "text:$OUT/events.txt" -o "raw:$OUT/events.raw" 2> "$OUT/modtrace.err" &
-MT=$!
-i=0
-while ! grep -q capturing "$OUT/modtrace.err"; do
-  if ! kill -0 $MT 2>/dev/null || [ $i -gt 1200 ]; then echo "modtrace did not start"; cat "$OUT/modtrace.err"; exit 1; fi
-  i=$((i + 1))
-  sleep 0.1
-done
+DOCKER_ID=$(echo docker | sha256sum | cut -c1-64)
+CRI_ID=$(echo containerd | sha256sum | cut -c1-64)
+POD=2f4a8c1e-93b7-4d5a-b6c2-8e1f0a3d9b47
+POD_SLICE=$(echo $POD | tr - _)
+echo "$DOCKER_ID" > "$OUT/docker.id"
+echo "$CRI_ID" > "$OUT/cri.id"
+echo "$POD" > "$OUT/pod.uid"
+
+# start NAME ARGS...: a capture whose stderr is $OUT/NAME.err, once it says it is capturing.
+start() {
+  name=$1; shift
+  modtrace "$@" 2> "$OUT/$name.err" &
+  echo $! > "/tmp/$name.pid"
+  i=0
+  while ! grep -q capturing "$OUT/$name.err"; do
+    if ! kill -0 "$(cat /tmp/$name.pid)" 2>/dev/null || [ $i -gt 1200 ]; then echo "modtrace ($name) did not start"; cat "$OUT/$name.err"; exit 1; fi
+    i=$((i + 1))
+    sleep 0.1
+  done
+}
+start modtrace -o "json:$OUT/events.json" -o "cbor:$OUT/events.cbor" -o "text:$OUT/events.txt" -o "raw:$OUT/events.raw"
+# The capture's own container filters, beside it: the docker container by its short id, and the host.
+start docker-only --container "$(echo $DOCKER_ID | cut -c1-12)" -o "json:$OUT/docker-only.json"
+start host-only --not-container -o "json:$OUT/host-only.json"
 
 # chain USER DIR COMMAND: sh -c (login uid 1000) → su USER → sh → COMMAND.
 # Each shell runs one more command after its child, so none execs it.
@@ -78,13 +96,6 @@ contained() {
       echo \$? > $dir/insmod.rc"
   ' contained "$dir" "$cg" "$DUMMY"
 }
-DOCKER_ID=$(echo docker | sha256sum | cut -c1-64)
-CRI_ID=$(echo containerd | sha256sum | cut -c1-64)
-POD=2f4a8c1e-93b7-4d5a-b6c2-8e1f0a3d9b47
-POD_SLICE=$(echo $POD | tr - _)
-echo "$DOCKER_ID" > "$OUT/docker.id"
-echo "$CRI_ID" > "$OUT/cri.id"
-echo "$POD" > "$OUT/pod.uid"
 contained docker "/system.slice/docker-$DOCKER_ID.scope"
 contained kubepods "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$POD_SLICE.slice/cri-containerd-$CRI_ID.scope"
 contained namespaces ""
@@ -94,8 +105,11 @@ mkdir -p "$OUT/autoload"
 sh -c 'echo $$ > "$1"; exec mount -t iso9660 none /mnt' autoload "$OUT/autoload/mount.pid" 2>/dev/null
 
 sleep 0.3
-kill -INT $MT
-wait $MT
-echo $? > "$OUT/modtrace.rc"
-echo "--- modtrace exited $(cat "$OUT/modtrace.rc"):"; cat "$OUT/modtrace.err"
+for name in modtrace docker-only host-only; do
+  pid=$(cat /tmp/$name.pid)
+  kill -INT "$pid"
+  wait "$pid"
+  echo $? > "$OUT/$name.rc"
+  echo "--- $name exited $(cat "$OUT/$name.rc"):"; cat "$OUT/$name.err"
+done
 exit 0

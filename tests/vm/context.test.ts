@@ -54,7 +54,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
   }, 660_000);
 
   test("modtrace stopped cleanly", () => {
-    expect(text("modtrace.rc").trim()).toBe("0");
+    for (const name of ["modtrace", "docker-only", "host-only"]) expect(`${name} ${text(`${name}.rc`).trim()}`).toBe(`${name} 0`);
   });
 
   test("modprobe through sh -c → su → sh: exactly the ancestors the guest's /proc walk recorded", () => {
@@ -161,6 +161,48 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
     expect(lines.some((l) => l.includes(" finit_module ") && l.includes(` container=docker:${text("docker.id").slice(0, 12)}`))).toBe(true);
     expect(lines.some((l) => l.includes(` pod=${text("pod.uid").trim()}`))).toBe(true);
     expect(su).toBeGreaterThan(0);
+  });
+
+  const lines = (name: string) => text(name).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  /** Events as what they were, not when or which capture saw them. */
+  const calls = (list: any[]) => list.map((e) => `${e.eventName} ${e.hostProcessId} ${e.returnValue}`).sort();
+
+  test("capture --container ID keeps the docker container's call only; --not-container every call outside a container", () => {
+    const dockerOnly = lines("docker-only.json");
+    const docker = eventFrom("finit_module", 1, num("docker/outer.pid"));
+    expect(calls(dockerOnly)).toEqual(calls([docker]));
+    expect(text("docker-only.err")).toMatch(new RegExp(` ${events.length - 1} filtered out`));
+    expect(calls(lines("host-only.json"))).toEqual(calls(events.filter((e) => e.inContainer === false)));
+    expect(events.filter((e) => e.inContainer === true).length).toBe(3);
+  });
+
+  const modtrace = (...args: string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), "modtrace-context-"));
+    const log = join(dir, "events.cbor");
+    writeFileSync(log, r.outputs["events.cbor"]);
+    return spawnSync(join(REPO, "dist/modtrace"), args.map((a) => (a === "LOG" ? log : a)), { encoding: "utf8", maxBuffer: 1 << 28 });
+  };
+
+  test("read --container / --not-container select the same calls from the log", () => {
+    const parse = (out: string) => out.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const byId = parse(modtrace("read", "LOG", "-o", "json", "--container", text("cri.id").slice(0, 8)).stdout);
+    expect(calls(byId)).toEqual(calls([eventFrom("finit_module", 1, num("kubepods/outer.pid"))]));
+    expect(calls(parse(modtrace("read", "LOG", "-o", "json", "--container").stdout))).toEqual(calls(events.filter((e) => e.inContainer)));
+    expect(calls(parse(modtrace("read", "LOG", "-o", "json", "--not-container").stdout))).toEqual(calls(events.filter((e) => !e.inContainer)));
+  });
+
+  test("stats: load calls per container, per login uid, per ancestor chain", () => {
+    const s = JSON.parse(modtrace("stats", "LOG", "--json").stdout);
+    const loads = events.filter((e) => e.eventName === "finit_module" || e.eventName === "init_module");
+    expect(s.loadsByContainer[`docker:${text("docker.id").trim()}`]).toBe(1);
+    expect(s.loadsByContainer[`containerd:${text("cri.id").trim()}`]).toBe(1);
+    expect(s.loadsByContainer["(own pid and mount namespaces, no container cgroup)"]).toBe(1);
+    expect(s.loadsByLogin["1000"]).toBe(2); // the two chains
+    expect(Object.values(s.loadsByChain).reduce((a: number, b: any) => a + b, 0)).toBe(loads.length);
+    const root = eventFrom("finit_module", 0, num("chain-root/su.pid"));
+    const chain = [...walkOf("chain-root/ancestry.txt")].reverse().map((a) => Buffer.from(a.comm_hex, "hex").toString()).join("→") + "→modprobe";
+    expect(s.loadsByChain[chain]).toBeGreaterThanOrEqual(1);
+    expect(root.ancestryCut).toBeUndefined();
   });
 
   test("read gives back, offline, byte for byte what the capture printed", () => {
