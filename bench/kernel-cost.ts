@@ -3,7 +3,8 @@
 // per program). In raw mode the sys_exit program also runs, and returns at
 // once, for every other syscall on the host: that cheap path is measured on
 // its own (getppid) and taken out. The executable-path walk is shown by the
-// same calls made from a shallow and from a deep copy of the trigger.
+// same calls made from a shallow and from a deep copy of the trigger, the
+// ancestry walk by the same calls with --ancestors 0.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -91,8 +92,14 @@ export async function benchKernelCost(): Promise<string[]> {
   writeFileSync("/proc/sys/kernel/bpf_stats_enabled", "1");
   const lines: string[] = [];
   try {
-    for (const readAt of ["exit", "entry"]) {
-      const m = await attached(["-e", "delete_module", "--read-at", readAt]);
+    // The caller context's ancestry walk is measured by turning it off (--ancestors 0).
+    const variants: [string, string[]][] = [
+      ["--read-at exit", ["--read-at", "exit"]],
+      ["--read-at entry", ["--read-at", "entry"]],
+      ["--read-at exit --ancestors 0", ["--read-at", "exit", "--ancestors", "0"]],
+    ];
+    for (const [label, args] of variants) {
+      const m = await attached(["-e", "delete_module", ...args]);
       const cheap: number[] = [];
       const fromShallow: number[] = [];
       const fromDeep: number[] = [];
@@ -110,7 +117,7 @@ export async function benchKernelCost(): Promise<string[]> {
       await m.stop();
       const perComponent = fromDeep.map((d, i) => (d - fromShallow[i]) / (deepDepth - shallowDepth));
       lines.push(
-        `  --read-at ${readAt} (${m.hook}): ${spread(fromShallow)} per delete_module (${[...byProgram].map(([n, xs]) => `${n} ${spread(xs)}`).join(", ")}); other syscalls ${spread(cheap)} each`,
+        `  ${label} (${m.hook}): ${spread(fromShallow)} per delete_module (${[...byProgram].map(([n, xs]) => `${n} ${spread(xs)}`).join(", ")}); other syscalls ${spread(cheap)} each`,
         `    executable path walk: ${spread(fromDeep)} from a ${deepDepth}-component path, ${spread(fromShallow)} from ${shallowDepth}: ${median(perComponent).toFixed(0)} ns per component`,
       );
     }

@@ -26,6 +26,32 @@ static __always_inline u32 parent_pid_in_ns(struct task_struct *parent, unsigned
 	return pid_nr(pid, level);
 }
 
+/* Who the caller acts as, and whether its namespaces are the host's. */
+static __always_inline void fill_identity(struct mt_record *rec, struct task_struct *task, unsigned int level)
+{
+	const struct cred *cred = task->cred;
+	struct user_namespace *user_ns = cred->user_ns;
+	/* The initial pid namespace's init is the host's pid 1. */
+	struct task_struct *init = task->thread_pid->numbers[0].ns->child_reaper;
+
+	rec->euid = cred->euid.val;
+	bpf_probe_read_kernel(&rec->cap_effective, sizeof(rec->cap_effective), &cred->cap_effective);
+	rec->user_ns = user_ns->ns.inum;
+	if (user_ns->level == 0)
+		rec->context |= MT_CONTEXT_INIT_USER_NS;
+	if (level == 0)
+		rec->context |= MT_CONTEXT_INIT_PID_NS;
+	if (task->nsproxy->mnt_ns == init->nsproxy->mnt_ns)
+		rec->context |= MT_CONTEXT_INIT_MNT_NS;
+	if (bpf_core_field_exists(task->loginuid)) {
+		rec->loginuid = task->loginuid.val;
+		rec->sessionid = task->sessionid;
+	} else {
+		rec->loginuid = (u32)-1; /* what the kernel says of an unset one */
+		rec->sessionid = (u32)-1;
+	}
+}
+
 /* A global function: checked once by the verifier, which takes long over
  * every typed load from task_struct (a large type) on every path it walks. */
 __noinline int fill_context(struct mt_record_buf *buf)
@@ -54,6 +80,7 @@ __noinline int fill_context(struct mt_record_buf *buf)
 	rec->mnt_ns = task->nsproxy->mnt_ns->ns.inum;
 	rec->pid_ns = level == 0 ? thread_pid->numbers[0].ns->ns.inum : BPF_CORE_READ(thread_pid, numbers[level].ns, ns.inum);
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	fill_identity(rec, task, level);
 	return 0;
 }
 

@@ -23,7 +23,9 @@
 #define MT_STR_LEN 256
 /* The string bytes of a record stay below this offset from the end of its
  * fixed part (a power of two: the BPF side masks its write cursor with it). */
-#define MT_STR_SPACE 2048
+#define MT_STR_SPACE 4096
+/* Ancestors a record holds at most, the parent first (--ancestors lowers it). */
+#define MT_ANCESTORS 8
 
 /* A module image travels to user space in chunks of this many bytes (the
  * last one shorter), each a struct mt_image_chunk in the image ring. */
@@ -57,7 +59,9 @@ enum mt_str_slot {
 	MT_SLOT_MODULE = 3,     /* the module's name as the kernel has it */
 	MT_SLOT_VERSION = 4,    /* MODULE_VERSION() */
 	MT_SLOT_SRCVERSION = 5, /* checksum of the module's source */
-	MT_SLOT_COUNT = 6,
+	MT_SLOT_CGROUP = 6,     /* the caller's cgroup v2 path, from the hierarchy's root */
+	MT_SLOT_ANCESTOR_EXE = 7, /* executable of ancestor 0 (the parent); ancestor i's is slot 7 + i */
+	MT_SLOT_COUNT = 15,
 };
 
 /* What a string slot holds. */
@@ -87,6 +91,24 @@ enum mt_image_state {
 	MT_IMAGE_LOST = 5,      /* sent, but user space did not receive every chunk: no hash */
 };
 
+/* struct mt_record.context: facts about the caller beside its ids. */
+enum mt_context_flag {
+	MT_CONTEXT_INIT_USER_NS = 1,  /* its credentials belong to the initial user namespace */
+	MT_CONTEXT_INIT_PID_NS = 2,   /* it lives in the initial pid namespace */
+	MT_CONTEXT_INIT_MNT_NS = 4,   /* its mount namespace is the host init's (pid 1's) */
+	MT_CONTEXT_ANCESTRY_CUT = 8,  /* more ancestors were above the last one recorded */
+	MT_CONTEXT_ABSENT = 16,       /* never from the kernel: a record rebuilt from a log written
+	                               * before layout 4, which had no such context */
+};
+
+/* One ancestor of the caller, read at the call. */
+struct mt_ancestor {
+	__u64 start_ns;  /* task->start_boottime: the boot clock, like boot_ns */
+	__u32 host_pid;  /* tgid in the initial pid namespace */
+	__u32 pad;
+	char comm[MT_COMM_LEN];
+};
+
 /* Per-CPU counters kept by the BPF side, summed by the loader. */
 enum mt_counter {
 	MT_COUNTER_LOST_RINGBUF = 0,  /* bpf_ringbuf_output failed: the bulk ring was full */
@@ -114,7 +136,7 @@ struct mt_config {
 	__u32 event_mask; /* bit (1 << enum mt_event) per wanted event */
 	__u32 filters;    /* enum mt_filter bits */
 	__u32 options;    /* enum mt_option bits */
-	__u32 pad;
+	__u32 ancestors;  /* how many ancestors to record, at most MT_ANCESTORS */
 };
 
 /* A record: this fixed part, then the strings, packed (no NULs between them),
@@ -152,12 +174,23 @@ struct mt_record {
 	__u16 str_len[MT_SLOT_COUNT];  /* its bytes (below MT_STR_LEN), NUL excluded */
 	__u8 str_state[MT_SLOT_COUNT]; /* enum mt_str_state; ABSENT and FAULT strings have no bytes */
 	__u8 image_state;    /* enum mt_image_state */
-	__u8 pad1;
+	__u8 pad1[4];
 	char comm[MT_COMM_LEN];
+	/* Who and where (layout 4): identity, capabilities, ancestry. The cgroup
+	 * path and the ancestors' executables are string slots. */
+	__u64 cap_effective; /* cred->cap_effective: bit n is capability n (CAP_SYS_MODULE = 16) */
+	__u32 euid;          /* effective uid, like uid in the initial user namespace */
+	__u32 loginuid;      /* audit login uid (4294967295: never set, or no CONFIG_AUDIT) */
+	__u32 sessionid;     /* audit session id (4294967295 likewise) */
+	__u32 user_ns;       /* inode number of the credentials' user namespace */
+	__u32 context;       /* enum mt_context_flag bits */
+	__u8 ancestor_count; /* entries of ancestors[] that hold one */
+	__u8 pad2[3];
+	struct mt_ancestor ancestors[MT_ANCESTORS];
 };
 
 /* The largest record the kernel side sends: every slot full. */
-#define MT_RECORD_MAX 1760
+#define MT_RECORD_MAX 4392
 
 /* One chunk of a module image (the image ring). */
 struct mt_image_chunk {
@@ -173,7 +206,9 @@ struct mt_image_chunk {
 };
 
 _Static_assert(sizeof(struct mt_config) == 16, "mt_config layout");
-_Static_assert(sizeof(struct mt_record) == 224, "mt_record layout");
+_Static_assert(sizeof(struct mt_ancestor) == 32, "mt_ancestor layout");
+_Static_assert(sizeof(struct mt_record) == 560, "mt_record layout");
+_Static_assert(MT_SLOT_COUNT == MT_SLOT_ANCESTOR_EXE + MT_ANCESTORS, "one executable slot per ancestor");
 _Static_assert(sizeof(struct mt_image_chunk) == 40 + MT_CHUNK_BYTES, "mt_image_chunk layout");
 _Static_assert(MT_SLOT_COUNT * (MT_STR_LEN - 1) <= MT_STR_SPACE, "every slot fits below MT_STR_SPACE");
 _Static_assert(MT_RECORD_MAX == ((sizeof(struct mt_record) + MT_SLOT_COUNT * (MT_STR_LEN - 1) + 7) & ~7),

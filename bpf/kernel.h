@@ -41,8 +41,11 @@ struct ns_common {
 	unsigned int inum;
 };
 
+struct task_struct;
+
 struct pid_namespace {
 	struct ns_common ns;
+	struct task_struct *child_reaper; /* the namespace's init: the host's pid 1 for the initial one */
 };
 
 struct mount;
@@ -134,6 +137,44 @@ struct module {
 	bool sig_ok; /* only with CONFIG_MODULE_SIG: check bpf_core_field_exists() */
 };
 
+typedef struct {
+	u32 val;
+} kuid_t;
+
+/* 6.1 has two u32 words, 6.3 on one u64: the same eight bytes, read whole. */
+typedef struct {
+	u64 val;
+} kernel_cap_t;
+
+struct user_namespace {
+	struct ns_common ns;
+	int level; /* 0: the initial user namespace */
+};
+
+struct cred {
+	kuid_t euid;
+	kernel_cap_t cap_effective;
+	struct user_namespace *user_ns;
+};
+
+struct kernfs_node {
+	const char *name;
+	struct kernfs_node *parent;
+};
+
+/* 6.15 renamed kernfs_node.parent (now RCU-protected) to __parent. */
+struct kernfs_node___v615 {
+	struct kernfs_node *__parent;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct css_set {
+	struct cgroup *dfl_cgrp; /* the task's cgroup in the v2 (default) hierarchy */
+};
+
 struct task_struct {
 	int pid;
 	int tgid;
@@ -144,6 +185,11 @@ struct task_struct {
 	struct mm_struct *mm;
 	struct files_struct *files;
 	char comm[16];
+	u64 start_boottime;
+	const struct cred *cred;
+	struct css_set *cgroups;
+	kuid_t loginuid;        /* only with CONFIG_AUDIT: check bpf_core_field_exists() */
+	unsigned int sessionid; /* likewise */
 };
 
 #pragma clang attribute pop

@@ -11,6 +11,8 @@
 #include "maps.h"
 #include "context.h"
 #include "strings.h"
+#include "cgroup.h"
+#include "ancestry.h"
 #include "record.h"
 #include "syscall_record.h"
 #include "module_record.h"

@@ -59,6 +59,8 @@ static __always_inline struct mt_record *begin_record(int event, int hook, void 
 		read_typed_path(rec, MT_SLOT_EXE, &exe->f_path, task);
 	else
 		set_slot(rec, MT_SLOT_EXE, 0, MT_STR_ABSENT);
+	read_cgroup_path((struct mt_record_buf *)rec);
+	fill_ancestry((struct mt_record_buf *)rec, cfg->ancestors);
 	return rec;
 }
 

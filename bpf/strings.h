@@ -184,7 +184,7 @@ __noinline int finish_path(struct mt_record_buf *buf, int slot, u64 dentry, u64 
 
 	if (!buf || slot < 0 || slot >= MT_SLOT_COUNT)
 		return 0;
-	slot = bounded(slot, 7); /* the check above, in a form the verifier keeps */
+	slot = bounded(slot, 15); /* the check above, in a form the verifier keeps */
 	if (!w.buf) {
 		set_slot(rec, slot, 0, MT_STR_FAULT);
 		return 0;

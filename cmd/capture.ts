@@ -11,6 +11,7 @@ import type { EventInfo, ReadAtRequest } from "../loader/events";
 import type { AttachRequest } from "../loader/attach-plan";
 import type { Rotation } from "./log/cbor-log";
 import type { HeaderFields } from "./log-items";
+import type { ContainerFilter } from "./log/filter";
 import { CaptureOutputs } from "./capture-outputs";
 import { OutputError, type OutputSpec } from "./outputs";
 import { ImageAssembler } from "./images/assembler";
@@ -33,6 +34,10 @@ export interface CaptureOptions {
   attach: AttachRequest;
   readAt: ReadAtRequest;
   argv: string[];
+  /** Ancestors each event records (--ancestors). */
+  ancestors: number;
+  /** --container / --not-container, applied as the decoder reads each batch. */
+  container?: ContainerFilter;
 }
 
 // Some thousands of records per drain (they are about 250 bytes): big enough
@@ -114,6 +119,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
   const images = new ImageAssembler(store);
+  decoder.setContainerFilter(opts.container);
   const outputs = CaptureOutputs.open(opts.outputs);
 
   let session: Session;
@@ -133,7 +139,8 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     hooks: Object.fromEntries(attached.map((a) => [a.event.name, a.hook])),
     unavailable: Object.fromEntries(unavailable.map((u) => [u.event.name, u.why])),
     imageHook,
-    filters: { pids: opts.pids, uids: opts.uids, comms: opts.comms },
+    filters: { pids: opts.pids, uids: opts.uids, comms: opts.comms, ...(opts.container && { container: opts.container }) },
+    ancestors: opts.ancestors,
     argv: opts.argv,
   };
   try {
@@ -156,6 +163,8 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   images.close();
   const imageCounts = { ...images.counts, ...(store?.counts ?? {}) };
   const counts = Object.fromEntries(attached.map((a) => [a.event.name, decoder.count(a.event.id)]));
+  // Dropped by --container/--not-container in the decoder: filtered like --pid's.
+  losses.filtered += decoder.filtered();
   const lost = losses.lostRingbuf + losses.lostPriority + losses.lostInflight;
   const failure = outputs.finish({ endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses, images: imageCounts }, loopFailure);
   const perEvent = Object.entries(counts).map(([name, n]) => `${name} ${n}`).join(", ");

@@ -17,7 +17,8 @@ export interface HeaderFields {
   hooks: Record<string, string>; // event -> hook it got
   unavailable: Record<string, string>; // event -> why it could not be attached
   imageHook: { hook: string } | { why: string }; // what streams module images for hashing, or why nothing does
-  filters: { pids: number[]; uids: number[]; comms: string[] };
+  filters: { pids: number[]; uids: number[]; comms: string[]; container?: { inside: boolean; id?: string } };
+  ancestors: number; // how many ancestors each event records at most (--ancestors)
   argv: string[];
 }
 
@@ -36,6 +37,7 @@ export function headerItem(h: HeaderFields, part: number): Uint8Array {
     unavailable: h.unavailable,
     ...("hook" in h.imageHook ? { imageHook: h.imageHook.hook } : { imageHookUnavailable: h.imageHook.why }),
     filters: h.filters,
+    ancestors: h.ancestors,
     commandLine: h.argv,
   });
 }

@@ -9,9 +9,10 @@ import { doctor } from "./doctor";
 import { read } from "./read";
 import { stats } from "./stats";
 import { InputError } from "./log/reader";
-import type { EventFilter } from "./log/filter";
+import type { ContainerFilter, EventFilter } from "./log/filter";
 import { checkOutputs, OutputError, parseOutput, UsageError, type OutputSpec } from "./outputs";
 import { VERSION } from "./version";
+import * as layout from "../decoder/assembly/generated/layout";
 
 function collect<T>(parse: (v: string) => T) {
   return (value: string, previous: T[] = []) => [...previous, parse(value)];
@@ -95,6 +96,24 @@ function commandLine(): string[] {
   }
 }
 
+const MAX_ANCESTORS = layout.ANCESTORS;
+
+function ancestorCount(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > MAX_ANCESTORS) throw new InvalidArgumentError(`--ancestors is a whole number from 0 to ${MAX_ANCESTORS}, got '${v}'`);
+  return n;
+}
+
+/** --container [ID] and --not-container, or a usage error when both are given. */
+function containerFilter(o: any): ContainerFilter | undefined {
+  if (o.container !== undefined && o.notContainer) throw new UsageError("--container and --not-container exclude each other");
+  if (o.notContainer) return { inside: false };
+  if (o.container === undefined) return undefined;
+  if (o.container === true) return { inside: true };
+  if (!/^[\x21-\x7e]{1,255}$/.test(o.container)) throw new UsageError(`--container takes a container id or its first characters, got '${o.container}'`);
+  return { inside: true, id: o.container };
+}
+
 function filterFrom(o: any): EventFilter {
   return {
     events: o.events ? new Set((o.events as EventInfo[][]).flat().map((e) => e.name)) : undefined,
@@ -102,11 +121,18 @@ function filterFrom(o: any): EventFilter {
     comms: o.comm ?? [],
     sinceNs: o.since,
     untilNs: o.until,
+    container: containerFilter(o),
   };
 }
 
-function addLogFilters(cmd: Command): Command {
+function containerOptions(cmd: Command): Command {
   return cmd
+    .addOption(new Option("--container [id]", "only calls from containers (by cgroup or by their own pid and mount namespaces), or from the container whose id starts with ID"))
+    .addOption(new Option("--not-container", "only calls from outside containers"));
+}
+
+function addLogFilters(cmd: Command): Command {
+  return containerOptions(cmd)
     .addOption(new Option("-e, --events <list>", "only these events (comma-separated)").argParser(collect(eventList)))
     .addOption(new Option("--pid <pid>", "only this host pid").argParser(collect(nonNegativeInt("--pid"))))
     .addOption(new Option("--comm <name>", "only this command name").argParser(collect(String)))
@@ -167,7 +193,19 @@ sha256Error saying how far it got: a partial image never gives a hash.
 --save-modules DIR keeps each distinct image once as DIR/<sha256>.ko (mode
 0600), up to --save-limit bytes in all. \`modtrace doctor\` says whether this
 kernel has a hook for the images (fentry or kprobes on the security hooks
-that are handed them); without one, sha256Error says so.`;
+that are handed them); without one, sha256Error says so.
+
+--container and --not-container judge each event as its output is decoded:
+a container is a cgroup laid out by Docker, containerd/CRI, CRI-O, Podman or
+systemd-nspawn, or a process in its own pid and mount namespaces.
+
+Every event carries its caller's context: up to --ancestors ancestors (host
+pid, comm, executable, start time, read in the kernel at the call), the
+audit login uid and session, the effective uid, the effective capabilities
+(CAP_SYS_MODULE by name) and user namespace, the cgroup path and the
+container it names (id, runtime, Kubernetes pod uid). Text shows it after
+the arguments: | chain=sshd→bash→sudo→modprobe login=1000 sess=3 euid=0
++CAP_SYS_MODULE container=docker:4f1c0d7a9e2b`;
 
 export function buildProgram(run: { exitCode: number }): Command {
   const program = new Command("modtrace")
@@ -184,6 +222,9 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--pid <pid>", "only processes with this host pid").argParser(collect(nonNegativeInt("--pid"))))
     .addOption(new Option("--uid <uid>", "only processes with this real uid").argParser(collect(nonNegativeInt("--uid"))))
     .addOption(new Option("--comm <name>", "only processes with this command name (first 15 bytes)").argParser(collect(String)))
+    .addOption(new Option("--container [id]", "only calls from containers (by cgroup, or by their own pid and mount namespaces), or from the container whose id starts with ID"))
+    .addOption(new Option("--not-container", "only calls from outside containers"))
+    .addOption(new Option("--ancestors <n>", `how many ancestors each event records, 0 to ${MAX_ANCESTORS}`).default(MAX_ANCESTORS).argParser(ancestorCount))
     .addOption(new Option("--duration <sec>", "stop after this many seconds").argParser(positiveNumber("--duration")))
     .addOption(new Option("--count <n>", "stop after this many events (at least 1)").argParser(positiveInt("--count")))
     .addOption(new Option("--attach <mode>", "how syscall events are hooked: auto picks the cheapest this kernel has").choices(["auto", "fentry", "kprobe", "raw"]).default("auto"))
@@ -227,6 +268,8 @@ export function buildProgram(run: { exitCode: number }): Command {
         attach: o.attach,
         readAt: o.readAt,
         argv: commandLine(),
+        ancestors: o.ancestors,
+        container: containerFilter(o),
       });
     });
 
@@ -336,6 +379,10 @@ async function main() {
       // commander already printed the message; help and version are not errors.
       const quiet = ["commander.helpDisplayed", "commander.version", "commander.help"];
       process.exit(quiet.includes(e.code) ? 0 : 2);
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`modtrace: error: ${e.message} (run with --help for usage)\n`);
+      process.exit(2);
     }
     if (e instanceof CaptureError || e instanceof OutputError || e instanceof InputError) {
       process.stderr.write(`modtrace: ${e.message}\n`);

@@ -69,6 +69,29 @@ class Images {
   }
 }
 
+const LOAD_CALLS = new Set(["init_module", "finit_module"]);
+const UNSET_LOGIN = 4294967295;
+
+/** Where a load came from, for the per-container table. */
+function containerOf(e: any): string {
+  if (e.container) return `${e.container.runtime}:${e.container.id}`;
+  if (e.inContainer === true) return "(own pid and mount namespaces, no container cgroup)";
+  if (e.inContainer === false) return "(host)";
+  return "(not recorded)";
+}
+
+function loginOf(e: any): string {
+  if (e.loginUserId === undefined) return "(not recorded)";
+  return Number(e.loginUserId) === UNSET_LOGIN ? "(unset)" : String(e.loginUserId);
+}
+
+/** The chain as a reader says it: the oldest ancestor first, the caller last. */
+function chainOf(e: any): string {
+  if (!Array.isArray(e.ancestors)) return "(not recorded)";
+  const names = [...e.ancestors].reverse().map((a: any) => a.processName);
+  return (e.ancestryCut ? "…→" : "") + [...names, e.processName].join("→");
+}
+
 export function stats(opts: StatsOptions): number {
   checkReadable(opts.files);
   const problems: Problem[] = [];
@@ -77,6 +100,9 @@ export function stats(opts: StatsOptions): number {
   const byModule: Counts = {};
   const failures: Counts = {};
   const images = new Images();
+  const loadsByContainer: Counts = {};
+  const loadsByLogin: Counts = {};
+  const loadsByChain: Counts = {};
   let events = 0;
   let first: bigint | undefined;
   let last: bigint | undefined;
@@ -105,6 +131,11 @@ export function stats(opts: StatsOptions): number {
       if (module) bump(byModule, module);
       images.add(e, e.moduleName ?? (e.eventName === "module_load" ? argValue(e, "name") : module), t);
       if (Number(e.returnValue) < 0) bump(failures, `${e.eventName} ${e.returnError}`);
+      if (LOAD_CALLS.has(e.eventName)) {
+        bump(loadsByContainer, containerOf(e));
+        bump(loadsByLogin, loginOf(e));
+        bump(loadsByChain, chainOf(e));
+      }
     }
   }
 
@@ -120,6 +151,9 @@ export function stats(opts: StatsOptions): number {
     byModule,
     failures,
     images: images.summary(iso),
+    loadsByContainer,
+    loadsByLogin,
+    loadsByChain,
     lost,
     filtered,
     complete: trailers > 0 && problems.length === 0,
@@ -147,6 +181,9 @@ function render(s: any, headers: number, trailers: number): string {
     table("per process", s.byProcess) +
     table("per module", s.byModule) +
     table("failed calls per errno", s.failures) +
+    table("load calls (init_module, finit_module) per container", s.loadsByContainer) +
+    table("load calls per login uid", s.loadsByLogin) +
+    table("load calls per ancestor chain", s.loadsByChain) +
     imageTable(s.images)
   );
 }

@@ -59,6 +59,7 @@ function emitStruct(name: string, prefix: string) {
 emitStruct("mt_record", "REC");
 emitStruct("mt_config", "CONFIG");
 emitStruct("mt_image_chunk", "CHUNK");
+emitStruct("mt_ancestor", "ANCESTOR");
 
 for (const [, body] of header.matchAll(/enum\s+mt_\w+\s*\{([^}]*)\}/g)) {
   for (const [, name, value] of body.matchAll(/\bMT_(\w+)\s*=\s*(\d+)/g)) lines.push(`export const ${name} = ${value};`);

@@ -27,6 +27,12 @@ interface Exports {
   tally(len: number): void;
   count(event: number): number;
   textHeader(): number;
+  FILTER_NONE: WebAssembly.Global;
+  FILTER_INSIDE: WebAssembly.Global;
+  FILTER_OUTSIDE: WebAssembly.Global;
+  setContainerFilter(mode: number, idLen: number): void;
+  filterIdPtr(): number;
+  filtered(): number;
 }
 
 export class DecodeError extends Error {}
@@ -99,6 +105,20 @@ export class Decoder {
 
   count(event: number): number {
     return this.wasm.count(event);
+  }
+
+  /** --container [ID] / --not-container: span() drops the records that fail it. */
+  setContainerFilter(f?: { inside: boolean; id?: string }) {
+    const w = this.wasm;
+    if (!f) return w.setContainerFilter(w.FILTER_NONE.value, 0);
+    const id = Buffer.from(f.inside ? (f.id ?? "") : "", "utf8").subarray(0, 255);
+    new Uint8Array(w.memory.buffer, w.filterIdPtr(), id.length).set(id);
+    w.setContainerFilter(f.inside ? w.FILTER_INSIDE.value : w.FILTER_OUTSIDE.value, id.length);
+  }
+
+  /** Records span() dropped for the container filter. */
+  filtered(): number {
+    return this.wasm.filtered();
   }
 
   textHeader(): Uint8Array {

@@ -19,6 +19,8 @@ export interface SessionOptions {
   imageRingBytes: number;
   /** Stream module images for hashing (off: --no-hash). */
   hashing: boolean;
+  /** Ancestors each event records (--ancestors), at most layout.ANCESTORS. */
+  ancestors?: number;
 }
 
 export interface AttachedEvent {
@@ -141,7 +143,7 @@ export class Session {
     const mask = this.attached.events.reduce((m, a) => m | (1 << a.event.id), 0);
     // An image hook attached before a failure stays attached, but streams nothing without this.
     const options = "hook" in this.attached.images ? layout.OPTION_IMAGES : 0;
-    const rc = lib.mt_configure(this.handle, mask, filters, options);
+    const rc = lib.mt_configure(this.handle, mask, filters, options, opts.ancestors ?? layout.ANCESTORS);
     if (rc < 0) throw new SessionError(`writing the kernel-side configuration failed (errno ${-rc})`);
   }
 

@@ -147,9 +147,10 @@ EXPORT int mt_load(struct mt_session *s, char *err, uint32_t err_len)
 	return 0;
 }
 
-EXPORT int mt_configure(struct mt_session *s, uint32_t event_mask, uint32_t filters, uint32_t options)
+EXPORT int mt_configure(struct mt_session *s, uint32_t event_mask, uint32_t filters, uint32_t options,
+			 uint32_t ancestors)
 {
-	struct mt_config cfg = { .event_mask = event_mask, .filters = filters, .options = options };
+	struct mt_config cfg = { .event_mask = event_mask, .filters = filters, .options = options, .ancestors = ancestors };
 	uint32_t zero = 0;
 	int fd = bpf_object__find_map_fd_by_name(s->obj, "config");
 

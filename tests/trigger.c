@@ -12,6 +12,9 @@
  *                        or until SIGTERM, whichever comes first
  *   trigger image FILE   init_module of FILE's bytes, read into memory (a load from memory)
  *   trigger time CMD...  runs CMD and prints its wall-clock time (benchmarks in the VM)
+ *   trigger context      what /proc says of this process and its ancestors (login uid,
+ *                        session, euid, effective capabilities, cgroup; each ancestor's
+ *                        pid, comm, executable, start time), then delete_module
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -88,6 +91,93 @@ static void finit_module(int fd, const char *params, int flags)
 	if (params)
 		print_hex("params_hex", params, strlen(params));
 	printf("}\n");
+}
+
+/* Reads a whole small /proc file into buf (NUL-terminated); its length, or -1. */
+static long read_proc(int pid, const char *what, char *buf, size_t size)
+{
+	char path[64];
+	int fd;
+	long n;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	else
+		snprintf(path, sizeof(path), "/proc/self/%s", what);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n < 0 ? 0 : n] = 0;
+	return n;
+}
+
+/* A /proc/PID/status line's value, e.g. "CapEff:". */
+static const char *status_field(const char *status, const char *key)
+{
+	const char *p = strstr(status, key);
+
+	return p ? p + strlen(key) + strspn(p + strlen(key), " \t") : "";
+}
+
+/* The ancestors, the parent first, as /proc/PID/stat and /proc/PID/exe say:
+ * comm and executable in hex (any bytes), start time in clock ticks since boot. */
+static void print_ancestors(int pid)
+{
+	char buf[4096], exe[4096];
+	int first = 1;
+
+	printf(",\"clk_tck\":%ld,\"ancestors\":[", sysconf(_SC_CLK_TCK));
+	for (int depth = 0; depth < 16 && read_proc(pid, "stat", buf, sizeof(buf)) > 0; depth++) {
+		char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
+		int ppid = 0;
+		unsigned long long start = 0;
+		long n;
+
+		if (!open_paren || !close_paren)
+			break;
+		/* After "(comm) ": state ppid …, start time is field 22 of the line. */
+		sscanf(close_paren + 2, "%*c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &ppid, &start);
+		if (depth > 0) {
+			printf("%s{\"pid\":%d,\"start_ticks\":%llu", first ? "" : ",", pid, start);
+			print_hex("comm_hex", open_paren + 1, close_paren - open_paren - 1);
+			snprintf(exe, 64, "/proc/%d/exe", pid);
+			n = readlink(exe, buf, sizeof(buf));
+			if (n >= 0)
+				print_hex("exe_hex", buf, n);
+			printf("}");
+			first = 0;
+		}
+		if (ppid == 0)
+			break;
+		pid = ppid;
+	}
+	printf("]");
+}
+
+static void context(void)
+{
+	char status[8192], buf[4096];
+
+	read_proc(0, "status", status, sizeof(status));
+	printf("{\"call\":\"context\",\"pid\":%d,\"euid\":%u", getpid(), geteuid());
+	read_proc(0, "loginuid", buf, sizeof(buf));
+	printf(",\"loginuid\":%lu", strtoul(buf, NULL, 10));
+	read_proc(0, "sessionid", buf, sizeof(buf));
+	printf(",\"sessionid\":%lu", strtoul(buf, NULL, 10));
+	printf(",\"cap_eff\":\"%.16s\"", status_field(status, "CapEff:"));
+	read_proc(0, "cgroup", buf, sizeof(buf));
+	/* The v2 line, "0::PATH". */
+	{
+		char *v2 = strstr(buf, "0::");
+		size_t len = v2 ? strcspn(v2 + 3, "\n") : 0;
+
+		print_hex("cgroup_hex", v2 ? v2 + 3 : "", len);
+	}
+	print_ancestors(getpid());
+	printf("}\n");
+	delete_module("mt_context", 10, 0);
 }
 
 static void *unmapped_address(void)
@@ -180,6 +270,8 @@ int main(int argc, char **argv)
 			elapsed = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 		}
 		printf("{\"call\":\"flood\",\"pid\":%d,\"calls\":%ld,\"seconds\":%.3f}\n", getpid(), n, elapsed);
+	} else if (!strcmp(scenario, "context")) {
+		context();
 	} else if (!strcmp(scenario, "getppid") && argc == 3) {
 		long n = strtol(argv[2], NULL, 10);
 		struct timespec t0, t1;
@@ -225,7 +317,7 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"time\",\"status\":%d,\"seconds\":%.6f}\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128,
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | time CMD...\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | time CMD... | context\n");
 		return 2;
 	}
 	return 0;

@@ -8,12 +8,28 @@ export interface EventFilter {
   comms: string[];
   sinceNs?: bigint;
   untilNs?: bigint;
+  container?: ContainerFilter;
+}
+
+/** --container (any container), --container ID (a container id, or its
+ * first characters, as docker's short ids), --not-container. */
+export type ContainerFilter = { inside: true; id?: string } | { inside: false };
+
+/** The same test as the decoder's (decoder/assembly/index.ts) on an event map:
+ * its inContainer verdict, its container id. An event from a log older than
+ * the caller context has neither, and is in no container. */
+export function inContainerFilter(e: any, f: ContainerFilter): boolean {
+  const inside = e.inContainer === true;
+  if (!f.inside) return !inside;
+  if (!inside) return false;
+  return f.id === undefined || (typeof e.container?.id === "string" && e.container.id.startsWith(f.id));
 }
 
 export function matches(e: any, f: EventFilter): boolean {
   if (f.events && !f.events.has(e.eventName)) return false;
   if (f.pids.length && !f.pids.includes(Number(e.hostProcessId))) return false;
   if (f.comms.length && !f.comms.includes(e.processName)) return false;
+  if (f.container && !inContainerFilter(e, f.container)) return false;
   const t = BigInt(e.timestamp);
   if (f.sinceNs !== undefined && t < f.sinceNs) return false;
   if (f.untilNs !== undefined && t > f.untilNs) return false;

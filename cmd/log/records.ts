@@ -4,6 +4,7 @@
 import * as layout from "../../decoder/assembly/generated/layout";
 import { eventByName, type ArgSource } from "../../loader/events";
 import * as imageTexts from "../../decoder/assembly/image-texts";
+import { writeContextFields } from "./context-record";
 
 const HOOK_IDS: Record<string, number> = Object.fromEntries(
   Object.entries(layout).filter(([k]) => k.startsWith("HOOK_")).map(([k, v]) => [k.slice(5).toLowerCase(), v as number]),
@@ -84,6 +85,17 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
   const comm = e.processNameRaw instanceof Uint8Array ? e.processNameRaw : Buffer.from(String(e.processName ?? ""), "utf8");
   bytes.set(comm.subarray(0, layout.COMM_LEN - 1), at + layout.REC_OFF_COMM);
   slot(layout.SLOT_EXE, { value: e.executable?.path, ...e.executable }, "executable.path");
+  const context = writeContextFields(e, {
+    u8: (off, v) => view.setUint8(at + off, v),
+    u32,
+    u64,
+    bytes: (off, b) => bytes.set(b, at + off),
+    slot,
+    fail: (message) => {
+      throw new RecordError(message);
+    },
+  });
+  view.setUint32(at + layout.REC_OFF_CONTEXT, context, true);
 
   let flags = 0;
   const bool = (v: unknown, what: string) => {

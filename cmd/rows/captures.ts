@@ -2,7 +2,7 @@
 // the attach modes and the exact loss counts travel with the events.
 import { basename } from "node:path";
 import type { Problem } from "../log/reader";
-import { contextOf, RowBuilder, type Reporter, type Row } from "./flatten";
+import { asJson, contextOf, RowBuilder, type Reporter, type Row } from "./flatten";
 import { CAPTURE_COLUMNS } from "./schema";
 
 export interface LogFileSummary {
@@ -14,8 +14,6 @@ export interface LogFileSummary {
 }
 
 /** Nested header and trailer values as JSON text, integers exact. */
-const asJson = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === "bigint" ? (Number.isSafeInteger(Number(x)) ? Number(x) : String(x)) : x));
-
 const nested = (v: unknown) => (typeof v === "object" && v !== null && !(v instanceof Uint8Array) ? asJson(v) : v);
 
 // Header and trailer keys that are not columns: what the log item is, not what it says.

@@ -32,6 +32,14 @@ const RANGES: Partial<Record<ColumnType, [bigint, bigint]>> = {
 
 const NUMBER_RANGES = Object.fromEntries(Object.entries(RANGES).map(([t, [lo, hi]]) => [t, [Number(lo), Number(hi)]])) as Record<string, [number, number]>;
 
+/** A list field as JSON text: integers exact, raw bytes as hex (as the JSON output has them). */
+export function asJson(v: unknown): string {
+  // 64-bit integers past 2^53 (start times in ns) as their exact digits, not a double's.
+  const BIG = "\u0000big:";
+  const text = JSON.stringify(v, (_, x) => (typeof x === "bigint" ? `${BIG}${x}` : x instanceof Uint8Array ? hex(x) : x));
+  return text.replace(/"\\u0000big:(-?\d+)"/g, "$1");
+}
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export function hex(bytes: Uint8Array): string {
@@ -103,7 +111,8 @@ export class RowBuilder {
             set(entry === "value" ? arg.name : `${arg.name}_${entry}`, ev);
           }
         }
-      } else if (v && typeof v === "object" && !(v instanceof Uint8Array) && !Array.isArray(v)) {
+      } else if (Array.isArray(v)) set(key, asJson(v));
+      else if (v && typeof v === "object" && !(v instanceof Uint8Array)) {
         for (const [sub, sv] of Object.entries(v)) set(`${key}_${sub}`, sv);
       } else set(key, v);
     }

@@ -12,6 +12,7 @@
 //   top-level map               key_sub             executable_path
 //   argument                    its name            pathname, flags
 //   argument's other entries    name_entry          flags_decoded, name_raw
+//   top-level list              key, as JSON text   ancestors
 // so a field added to events later lands in the column of that name once the
 // column is appended here, and until then is reported (once) and left out.
 
@@ -100,6 +101,27 @@ export const EVENT_COLUMNS: Column[] = [
   v1("sig_ok", "bool", "module_load: the module's signature checked out (null: the kernel does not check signatures)"),
   v1("wait", "bool", "module_request: the caller waits for modprobe"),
   v1("sha256", "hex", "init_module, finit_module, module_load: sha256 of the exact image the kernel was handed (null: see sha256Error)"),
+  // Who and where (schema 2): the caller's context, read in the kernel at the
+  // call; null in rows from logs written before modtrace recorded it.
+  v2("userNamespace", "uint32", "inode number of the caller's user namespace (its credentials')"),
+  v2("initialNamespaces_user", "bool", "the caller's user namespace is the initial one: its capabilities are over the host"),
+  v2("initialNamespaces_pid", "bool", "the caller lives in the initial pid namespace"),
+  v2("initialNamespaces_mount", "bool", "the caller's mount namespace is the host init's (pid 1's)"),
+  v2("effectiveUserId", "uint32", "effective uid (as the initial user namespace sees it)"),
+  v2("loginUserId", "uint32", "audit login uid, which survives su and sudo (4294967295: never set)"),
+  v2("sessionId", "uint32", "audit session id (4294967295: never set)"),
+  v2("capabilities_effective", "uint64", "the caller's effective capability set, bit n = capability n"),
+  v2("capabilities_sysModule", "bool", "CAP_SYS_MODULE is in the effective set (over the host only when initialNamespaces_user)"),
+  v2("cgroup_path", "string", "the caller's cgroup v2 path from the hierarchy's root"),
+  v2("cgroup_truncated", "bool", "true when the cgroup path was cut (its head: the leaf is kept)"),
+  v2("cgroup_error", "string", "why cgroup_path is null"),
+  v2("cgroup_raw", "hex", "the cgroup path's exact bytes when they are not valid UTF-8"),
+  v2("container_id", "string", "the container the cgroup path names: its id (a systemd-nspawn machine's name)"),
+  v2("container_runtime", "string", "docker, containerd, crio, podman, systemd-nspawn, or cri (a Kubernetes container whose path names no runtime)"),
+  v2("kubernetes_podUID", "string", "the Kubernetes pod uid the cgroup path names"),
+  v2("inContainer", "bool", "a recognised container's cgroup, or its own pid and mount namespaces"),
+  v2("ancestors", "string", "the caller's ancestors, the parent first, as a JSON array of {hostProcessId, processName, startTime, executable: {path}}"),
+  v2("ancestryCut", "bool", "true when more ancestors were above the last one recorded"),
   // Module identity (schema 2).
   v2("size", "uint64", "init_module, finit_module, module_load: bytes of that image"),
   v2("sha256Error", "string", "why a load event has no sha256 (no image hook; the image ring was full after N of SIZE bytes; chunks lost)"),
@@ -137,6 +159,7 @@ export const CAPTURE_COLUMNS: Column[] = [
   v1("rowsRead", "uint64", "event rows read from this file (after read's own filters)", true),
   v1("problems", "uint32", "problems the reader reported in this file (cut, corrupt, no header/trailer)", true),
   v1("skippedBytes", "bool", "the reader skipped damaged bytes: some events of this file may be missing", true),
+  v2("ancestors", "uint32", "how many ancestors each event recorded at most (--ancestors)"),
   // Module identity (schema 2).
   v2("imageHook", "string", "what streamed module images for hashing (header)"),
   v2("imageHookUnavailable", "string", "why nothing did: load events then have sha256Error (header)"),

@@ -9,6 +9,8 @@ import { writeEvent } from "./structured-event";
 import { writeHeader, writeLine } from "./text";
 import { ERR_BAD_LENGTH, ERR_BAD_RECORD, recordError } from "./record";
 import { imageState } from "./image";
+import { inContainer } from "./context";
+import * as C from "./container";
 
 export { ERR_BAD_LENGTH, ERR_BAD_RECORD };
 
@@ -17,8 +19,9 @@ export { TEXT as FORMAT_TEXT, JSON as FORMAT_JSON, CBOR as FORMAT_CBOR } from ".
 export const ERR_BAD_FORMAT: i32 = -3;
 
 // Worst case one record can take in any format: every string byte escaped
-// (6 bytes in JSON) and repeated as hex, plus the fixed fields.
-const MAX_OUTPUT_PER_RECORD: usize = L.SLOT_COUNT * L.STR_LEN * 8 + L.COMM_LEN * 8 + 2048;
+// (6 bytes in JSON) and repeated as hex, plus the fixed fields and each
+// ancestor's.
+const MAX_OUTPUT_PER_RECORD: usize = L.SLOT_COUNT * L.STR_LEN * 8 + (L.ANCESTORS + 1) * (L.COMM_LEN * 8 + 256) + 2048;
 
 let input: usize = 0;
 let inputCapacity: u32 = 0;
@@ -57,27 +60,66 @@ let spanRecords: u32 = 0;
 let imageRecords: usize = 0;
 let imageRecordCount: u32 = 0;
 
+// --container [ID] / --not-container, judged from each record's context as
+// the batch is read: what fails it is dropped from the batch and counted.
+export const FILTER_NONE: u32 = 0;
+export const FILTER_INSIDE: u32 = 1;
+export const FILTER_OUTSIDE: u32 = 2;
+let containerFilter: u32 = FILTER_NONE;
+const filterId = heap.alloc(256);
+let filterIdLen: i32 = 0;
+let filteredRecords: u32 = 0;
+
+/** The filter; an id prefix (FILTER_INSIDE only) is the first idLen bytes at filterIdPtr(). */
+export function setContainerFilter(mode: u32, idLen: i32): void {
+  containerFilter = mode;
+  filterIdLen = idLen < 0 ? 0 : idLen > 255 ? 255 : idLen;
+}
+
+export function filterIdPtr(): usize {
+  return filterId;
+}
+
+export function filtered(): u32 {
+  return filteredRecords;
+}
+
+function passes(rec: usize): bool {
+  const inside = inContainer(rec);
+  if (containerFilter == FILTER_OUTSIDE) return !inside;
+  if (!inside) return false;
+  return filterIdLen == 0 || (C.idLen >= filterIdLen && memory.compare(C.id, filterId, filterIdLen) == 0);
+}
+
 /** Checks the first len bytes of the input as a run of whole records and
  * returns the bytes of at most maxRecords of them (or an error code); the
- * count is spanCount(). decode() and tally() take that span. */
+ * count is spanCount(). decode() and tally() take that span. With a
+ * container filter, the records it keeps are moved together first. */
 export function span(len: u32, maxRecords: u32): i32 {
   if (len > inputCapacity) return ERR_BAD_LENGTH;
   let rec = input;
+  let kept = input;
   const end = input + len;
   spanRecords = 0;
   imageRecordCount = 0;
   while (rec < end && spanRecords < maxRecords) {
     const error = recordError(rec, end - rec);
     if (error) return error;
-    const image = imageState(rec, load<u8>(rec + L.REC_OFF_EVENT));
-    if (image == L.IMAGE_SENT || image == L.IMAGE_RING_FULL) {
-      store<u32>(imageRecords + (imageRecordCount << 2), <u32>(rec - input));
-      imageRecordCount++;
+    const size = load<u32>(rec + L.REC_OFF_SIZE);
+    if (containerFilter != FILTER_NONE && !passes(rec)) filteredRecords++;
+    else {
+      if (kept != rec) memory.copy(kept, rec, size);
+      const image = imageState(kept, load<u8>(kept + L.REC_OFF_EVENT));
+      if (image == L.IMAGE_SENT || image == L.IMAGE_RING_FULL) {
+        store<u32>(imageRecords + (imageRecordCount << 2), <u32>(kept - input));
+        imageRecordCount++;
+      }
+      kept += size;
+      spanRecords++;
     }
-    rec += load<u32>(rec + L.REC_OFF_SIZE);
-    spanRecords++;
+    rec += size;
   }
-  return <i32>(rec - input);
+  return <i32>(kept - input);
 }
 
 export function spanCount(): u32 {

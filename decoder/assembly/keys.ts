@@ -37,3 +37,27 @@ export const ERROR = key("error");
 
 export const UNREADABLE = text("unreadable");
 export const EMPTY = text("");
+
+// Who and where (layout 4): identity, capabilities, namespaces, cgroup,
+// container, ancestry. Tracee's names where Tracee has the field.
+export const USER_NAMESPACE = key("userNamespace");
+export const INITIAL_NAMESPACES = key("initialNamespaces");
+export const USER = key("user");
+export const PID = key("pid");
+export const MOUNT = key("mount");
+export const EFFECTIVE_USER_ID = key("effectiveUserId");
+export const LOGIN_USER_ID = key("loginUserId");
+export const SESSION_ID = key("sessionId");
+export const CAPABILITIES = key("capabilities");
+export const EFFECTIVE = key("effective");
+export const SYS_MODULE = key("sysModule");
+export const CGROUP = key("cgroup");
+export const CONTAINER = key("container");
+export const ID = key("id");
+export const RUNTIME = key("runtime");
+export const KUBERNETES = key("kubernetes");
+export const POD_UID = key("podUID");
+export const IN_CONTAINER = key("inContainer");
+export const ANCESTORS = key("ancestors");
+export const ANCESTRY_CUT = key("ancestryCut");
+export const START_TIME = key("startTime");

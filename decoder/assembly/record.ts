@@ -34,6 +34,7 @@ export function recordError(rec: usize, room: usize): i32 {
   if (size > room) return ERR_BAD_LENGTH;
   if (load<u16>(rec + L.REC_OFF_VERSION) != L.LAYOUT_VERSION || size < <usize>L.REC_SIZE || size > <usize>L.RECORD_MAX || (size & 7) != 0)
     return ERR_BAD_RECORD;
+  if (load<u8>(rec + L.REC_OFF_ANCESTOR_COUNT) > <u32>L.ANCESTORS) return ERR_BAD_RECORD;
   for (let slot: usize = 0; slot < <usize>L.SLOT_COUNT; slot++) {
     const off = <usize>load<u16>(rec + L.REC_OFF_STR_OFF + (slot << 1));
     const len = <usize>strLen(rec, slot);

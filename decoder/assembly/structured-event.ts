@@ -3,6 +3,7 @@ import * as L from "./generated/layout";
 import * as out from "./output";
 import * as s from "./structured";
 import * as args from "./args";
+import { contextEntries, writeContext } from "./context";
 import { errnoPiece, eventNamePiece, hookNamePiece, isSyscall, traceeId } from "./events";
 import * as K from "./keys";
 import { commLen, strLen, strPtr, strState, u32At, u64At, u8At } from "./record";
@@ -35,7 +36,7 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   const name = eventNamePiece(event);
   const image = imageState(rec, event);
 
-  s.beginMap(FIXED_KEYS + (ret < 0 ? 1 : 0) + (commValid ? 0 : 1) + (callId ? 1 : 0) + (moduleName ? 1 : 0) + (mismatch ? 1 : 0) + imageKeys(image));
+  s.beginMap(FIXED_KEYS + contextEntries(rec) + (ret < 0 ? 1 : 0) + (commValid ? 0 : 1) + (callId ? 1 : 0) + (moduleName ? 1 : 0) + (mismatch ? 1 : 0) + imageKeys(image));
   s.key(K.TIMESTAMP);
   s.uint(<u64>(<i64>u64At(rec, L.REC_OFF_BOOT_NS) + clockOffset));
   s.key(K.PROCESS_ID);
@@ -71,6 +72,7 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   s.uint(u32At(rec, L.REC_OFF_MNT_NS));
   s.key(K.PID_NAMESPACE);
   s.uint(u32At(rec, L.REC_OFF_PID_NS));
+  writeContext(rec, clockOffset);
   s.key(K.EVENT_ID);
   s.uint(traceeId(event));
   s.key(K.EVENT_NAME);

@@ -2,6 +2,7 @@
 import * as L from "./generated/layout";
 import * as out from "./output";
 import * as args from "./args";
+import { writeContextText } from "./context";
 import { errnoPiece, eventName } from "./events";
 import * as P from "./pieces";
 import { TEXT } from "./formats";
@@ -89,5 +90,6 @@ export function writeLine(rec: usize, clockOffset: i64): void {
   args.begin(TEXT);
   args.writeArgs(rec, event);
   writeImageText(rec, imageState(rec, event));
+  writeContextText(rec);
   out.byte(0x0a);
 }

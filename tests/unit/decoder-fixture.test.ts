@@ -8,12 +8,13 @@ import { EVENTS } from "../../loader/events";
 import { cborItems, strictItemCount } from "../lib/cbor";
 import { kernelDev } from "../lib/devices";
 import { splitRecords } from "../lib/records";
+import { expectContext, withContext } from "../lib/context-truth";
 
 const FIXTURE = "tests/fixtures/kernel-6.18";
 const raw = readFileSync(`${FIXTURE}.raw`);
 const truthLines = readFileSync(`${FIXTURE}.truth.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l));
 const file = truthLines.find((t) => t.call === "file");
-const calls = truthLines.filter((t) => t.call !== "file");
+const calls = withContext(truthLines.filter((t) => t.call !== "file"));
 const ERRNO_NAME = Object.fromEntries(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 let decoder: Decoder;
@@ -79,12 +80,29 @@ describe("decoder on captured records", () => {
     });
   });
 
+  test("JSON: the caller's context (identity, capabilities, cgroup, ancestors) matches /proc", () => {
+    const events = new TextDecoder().decode(decodeAll("json")).trim().split("\n").map((l) => JSON.parse(l));
+    const withTruth = calls.map((t, i) => [events[i], t]).filter(([, t]) => t.context);
+    expect(withTruth.length).toBe(1);
+    for (const [e, t] of withTruth) {
+      expectContext(e, t.context);
+      expect(e.ancestors.length).toBeGreaterThan(1);
+    }
+    for (const e of events) {
+      // Every event of one process has the same context; uid 65534 dropped its capabilities.
+      expect(e.capabilities.sysModule).toBe(e.userId === 0);
+      expect(e.inContainer).toBe(false);
+      expect(e.initialNamespaces).toEqual({ user: true, pid: true, mount: true });
+    }
+  });
+
   test("CBOR: the same maps as JSON, and valid for a strict decoder that is not ours", () => {
     const json = new TextDecoder().decode(decodeAll("json")).trim().split("\n").map((l) => JSON.parse(l));
     const cbor = decodeAll("cbor");
     expect(strictItemCount(cbor)).toBe(calls.length);
     const items = cborItems(cbor).map((e) => {
       for (const a of e.args) if (a.raw instanceof Uint8Array) a.raw = Buffer.from(a.raw).toString("hex");
+      for (const a of e.ancestors) if (a.processNameRaw instanceof Uint8Array) a.processNameRaw = Buffer.from(a.processNameRaw).toString("hex");
       return e;
     });
     expect(items).toEqual(json);

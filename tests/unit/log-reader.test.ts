@@ -8,7 +8,7 @@ import * as layout from "../../decoder/assembly/generated/layout";
 import { strictItemCount } from "../lib/cbor";
 
 const log = readFileSync("tests/fixtures/kernel-6.18.cbor");
-const truth = readFileSync("tests/fixtures/kernel-6.18.truth.jsonl", "utf8").trim().split("\n").filter((l) => !l.includes('"file"'));
+const truth = readFileSync("tests/fixtures/kernel-6.18.truth.jsonl", "utf8").trim().split("\n").filter((l) => !l.includes('"call":"file"') && !l.includes('"call":"context"'));
 
 function readAll(bytes: Uint8Array) {
   const problems: Problem[] = [];
@@ -45,7 +45,7 @@ describe("log reader", () => {
         expect(r.skipped[0].offset).toBe(cut < ends[0] ? 0 : starts[whole_items]);
       }
     }
-  });
+  }, 30_000); // a read per byte of a 16 KB log: seconds on a busy machine
 
   test("random corruption never throws or hangs, and lost events are always reported", () => {
     let seed = 42;
