@@ -33,7 +33,7 @@ export interface CaptureOptions {
   container?: ContainerFilter;
 }
 
-// Some thousands of records per drain (they are about 250 bytes): big enough
+// Some hundreds of records per drain (they are about 600 bytes): big enough
 // to amortise the FFI call and the write, small enough to keep latency low.
 const BATCH_BYTES = 256 << 10;
 const POLL_MS = 100;
