@@ -52,6 +52,40 @@ function argValue(view: DataView, at: number, from: ArgSource): unknown {
   }
 }
 
+// The container from the cgroup path, as a TypeScript tool would find it: one regex.
+const CONTAINER = /(?:docker|cri-containerd|crio|libpod)-([0-9a-f]{64})(?:\.scope)?$/;
+
+/** The caller's context (layout 4), the same fields the decoder writes. */
+function context(view: DataView, at: number): object {
+  const flags = view.getUint32(at + layout.REC_OFF_CONTEXT, true);
+  const caps = view.getBigUint64(at + layout.REC_OFF_CAP_EFFECTIVE, true);
+  const cgroup = slot(view, at, layout.SLOT_CGROUP);
+  const id = cgroup ? CONTAINER.exec(cgroup)?.[1] : undefined;
+  const ancestors: object[] = [];
+  for (let i = 0; i < view.getUint8(at + layout.REC_OFF_ANCESTOR_COUNT); i++) {
+    const a = at + layout.REC_OFF_ANCESTORS + i * layout.ANCESTOR_SIZE;
+    const comm = batch.subarray(a + layout.ANCESTOR_OFF_COMM, a + layout.ANCESTOR_OFF_COMM + layout.COMM_LEN);
+    ancestors.push({
+      hostProcessId: view.getUint32(a + layout.ANCESTOR_OFF_HOST_PID, true),
+      processName: text.decode(comm.subarray(0, Math.max(0, comm.indexOf(0)))),
+      startTime: Number(view.getBigUint64(a + layout.ANCESTOR_OFF_START_NS, true)),
+      executable: { path: slot(view, at, layout.SLOT_ANCESTOR_EXE + i) },
+    });
+  }
+  return {
+    userNamespace: view.getUint32(at + layout.REC_OFF_USER_NS, true),
+    initialNamespaces: { user: (flags & layout.CONTEXT_INIT_USER_NS) !== 0, pid: (flags & layout.CONTEXT_INIT_PID_NS) !== 0, mount: (flags & layout.CONTEXT_INIT_MNT_NS) !== 0 },
+    effectiveUserId: view.getUint32(at + layout.REC_OFF_EUID, true),
+    loginUserId: view.getUint32(at + layout.REC_OFF_LOGINUID, true),
+    sessionId: view.getUint32(at + layout.REC_OFF_SESSIONID, true),
+    capabilities: { effective: Number(caps), sysModule: ((caps >> 16n) & 1n) === 1n },
+    cgroup: { path: cgroup },
+    ...(id && { container: { id, runtime: "docker" } }),
+    inContainer: id !== undefined,
+    ancestors,
+  };
+}
+
 /** What a TypeScript tool would naturally write: one object per event. */
 function toObjects(): object[] {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
@@ -74,6 +108,7 @@ function toObjects(): object[] {
       cgroupId: Number(view.getBigUint64(at + layout.REC_OFF_CGROUP_ID, true)),
       mountNamespace: view.getUint32(at + layout.REC_OFF_MNT_NS, true),
       pidNamespace: view.getUint32(at + layout.REC_OFF_PID_NS, true),
+      ...context(view, at),
       eventName: event.name,
       returnValue: Number(view.getBigInt64(at + layout.REC_OFF_RET, true)),
       args: event.args.map((a) => ({ name: a.name, value: argValue(view, at, a.from) })),

@@ -40,7 +40,7 @@ export interface CaptureOptions {
   container?: ContainerFilter;
 }
 
-// Some thousands of records per drain (they are about 250 bytes): big enough
+// Some hundreds of records per drain (they are about 600 bytes): big enough
 // to amortise the FFI call and the write, small enough to keep latency low.
 const BATCH_BYTES = 256 << 10;
 // Image chunks per drain of the image ring (32 KiB each).

@@ -229,7 +229,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--count <n>", "stop after this many events (at least 1)").argParser(positiveInt("--count")))
     .addOption(new Option("--attach <mode>", "how syscall events are hooked: auto picks the cheapest this kernel has").choices(["auto", "fentry", "kprobe", "raw"]).default("auto"))
     .addOption(new Option("--read-at <when>", "when a syscall's arguments and the caller's memory are read: at its exit, or at its entry too (see below)").choices(["auto", "entry", "exit"]).default("auto"))
-    .addOption(new Option("--buffer-size <MiB>", "size of the kernel ring for failed attempts (the flood-prone ones), a power of two; loads and unloads that changed the kernel have their own 2 MiB ring").default(16 << 20, "16").argParser(ringBytes))
+    .addOption(new Option("--buffer-size <MiB>", "size of the kernel ring for failed attempts (the flood-prone ones), a power of two; loads and unloads that changed the kernel have their own 4 MiB ring").default(16 << 20, "16").argParser(ringBytes))
     .addOption(new Option("--image-buffer-size <MiB>", "size of the kernel ring that carries module images to be hashed, a power of two").default(32 << 20, "32").argParser(imageRingBytes))
     .addOption(new Option("--no-hash", "do not hash module images (nothing streams them; sha256Error says so)"))
     .addOption(new Option("--save-modules <dir>", "keep each distinct module image as DIR/<sha256>.ko (made mode 0700 if missing)"))

@@ -48,8 +48,13 @@ function verdict(rec: usize): bool {
   return !hasContext(rec, L.CONTEXT_INIT_PID_NS) && !hasContext(rec, L.CONTEXT_INIT_MNT_NS);
 }
 
-/** The inContainer verdict, and container.ts's results for this record. */
+/** The inContainer verdict, and container.ts's results for this record
+ * (none for a record from a log older than the context: in no container). */
 export function inContainer(rec: usize): bool {
+  if (hasContext(rec, L.CONTEXT_ABSENT)) {
+    C.parse(0, 0);
+    return false;
+  }
   parseCgroup(rec);
   return verdict(rec);
 }

@@ -45,6 +45,9 @@ describe("command line", () => {
     [["--buffer-size", "3"], "power of two"],
     [["--pid", "12x"], "--pid must be a whole number"],
     [["--frobnicate"], "unknown option"],
+    [["--ancestors", "9"], "--ancestors is a whole number from 0 to 8"],
+    [["--container", "abc", "--not-container"], "--container and --not-container exclude each other"],
+    [["read", "tests/fixtures/kernel-6.18.cbor", "--container", "--not-container"], "--container and --not-container exclude each other"],
   ];
   for (const [args, message] of usageErrors) {
     test(`usage error exits 2: ${args.join(" ")}`, () => {
