@@ -36,18 +36,18 @@ export function begin(m: u32): void {
   first = true;
 }
 
-function start(a: P.Piece, entries: i32): void {
+function start(a: P.Piece): void {
   if (mode == TEXT) {
     if (!first) out.ascii(", ");
     first = false;
     out.shortRun(P.textBytes(a), P.textLength(a));
     return;
   }
-  s.beginArg(a, entries);
+  s.beginArg(a);
 }
 
 function argUint(a: P.Piece, v: u64): void {
-  start(a, 3);
+  start(a);
   if (mode == TEXT) out.decimal(v);
   else {
     s.uint(v);
@@ -56,7 +56,7 @@ function argUint(a: P.Piece, v: u64): void {
 }
 
 function argInt(a: P.Piece, v: i64): void {
-  start(a, 3);
+  start(a);
   if (mode == TEXT) out.signedDecimal(v);
   else {
     s.int(v);
@@ -65,7 +65,7 @@ function argInt(a: P.Piece, v: i64): void {
 }
 
 function argBool(a: P.Piece, v: bool): void {
-  start(a, 3);
+  start(a);
   if (mode == TEXT) out.ascii(v ? "true" : "false");
   else {
     s.boolean(v);
@@ -76,7 +76,7 @@ function argBool(a: P.Piece, v: bool): void {
 /** A bool the kernel may not have (sig_ok without CONFIG_MODULE_SIG): null then. */
 function argMaybeBool(a: P.Piece, known: bool, v: bool): void {
   if (known) return argBool(a, v);
-  start(a, 3);
+  start(a);
   if (mode == TEXT) out.ascii("<none>");
   else {
     s.nil();
@@ -85,7 +85,7 @@ function argMaybeBool(a: P.Piece, known: bool, v: bool): void {
 }
 
 function argPointer(a: P.Piece, v: u64): void {
-  start(a, 3);
+  start(a);
   if (mode == TEXT) out.hex(v);
   else {
     s.uint(v);
@@ -131,7 +131,7 @@ function writeFlagNames(v: u64, bits: StaticArray<u64>, names: StaticArray<strin
 }
 
 function argFlags(a: P.Piece, v: u64, bits: StaticArray<u64>, names: StaticArray<string>): void {
-  start(a, 4);
+  start(a);
   if (mode == TEXT) {
     writeFlagNames(v, bits, names);
     return;
@@ -148,7 +148,7 @@ function argFlags(a: P.Piece, v: u64, bits: StaticArray<u64>, names: StaticArray
 function argDev(a: P.Piece, v: u32): void {
   const major = <u64>(v >> 20);
   const minor = <u64>(v & 0xfffff);
-  start(a, 4);
+  start(a);
   if (mode != TEXT) {
     s.uint(v);
     s.key(K.DECODED);
@@ -165,14 +165,6 @@ function argDev(a: P.Piece, v: u32): void {
 
 function readable(state: u32): bool {
   return state == L.STR_OK || state == L.STR_TRUNCATED;
-}
-
-/** How many entries stringBody() adds after the value. */
-export function stringExtras(rec: usize, slot: usize): i32 {
-  const state = strState(rec, slot);
-  if (!readable(state)) return state == L.STR_FAULT ? 1 : 0;
-  const valid = utf8.isValid(strPtr(rec, slot), strLen(rec, slot));
-  return (state == L.STR_TRUNCATED ? 1 : 0) + (valid ? 0 : 1);
 }
 
 /** A string slot's value, then "truncated", "error" or "raw" as they apply. */
@@ -213,7 +205,7 @@ export function stringText(rec: usize, slot: usize): void {
 }
 
 function argString(rec: usize, slot: usize, a: P.Piece): void {
-  start(a, 3 + (mode == TEXT ? 0 : stringExtras(rec, slot)));
+  start(a);
   if (mode == TEXT) {
     stringText(rec, slot);
     return;

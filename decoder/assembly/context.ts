@@ -59,26 +59,20 @@ export function inContainer(rec: usize): bool {
   return verdict(rec);
 }
 
-/** How many top-level entries writeContext() adds. Parses the cgroup path. */
-export function contextEntries(rec: usize): i32 {
-  if (hasContext(rec, L.CONTEXT_ABSENT)) return 0;
-  parseCgroup(rec);
-  return 9 + (C.runtime != C.RUNTIME_NONE ? 1 : 0) + (C.podUidLen ? 1 : 0) + (hasContext(rec, L.CONTEXT_ANCESTRY_CUT) ? 1 : 0);
-}
-
 function ascii(v: string): void {
   s.beginText(v.length);
   out.ascii(v);
   s.endText();
 }
 
-/** The context block, after contextEntries() for the same record. */
+/** The context block (none for a record rebuilt from an older log). */
 export function writeContext(rec: usize, clockOffset: i64): void {
   if (hasContext(rec, L.CONTEXT_ABSENT)) return;
+  parseCgroup(rec);
   s.key(K.USER_NAMESPACE);
   s.uint(u32At(rec, L.REC_OFF_USER_NS));
   s.key(K.INITIAL_NAMESPACES);
-  s.beginMap(3);
+  s.beginMap();
   s.key(K.USER);
   s.boolean(hasContext(rec, L.CONTEXT_INIT_USER_NS));
   s.key(K.PID);
@@ -94,20 +88,20 @@ export function writeContext(rec: usize, clockOffset: i64): void {
   s.uint(u32At(rec, L.REC_OFF_SESSIONID));
   const caps = u64At(rec, L.REC_OFF_CAP_EFFECTIVE);
   s.key(K.CAPABILITIES);
-  s.beginMap(2);
+  s.beginMap();
   s.key(K.EFFECTIVE);
   s.uint(caps);
   s.key(K.SYS_MODULE);
   s.boolean(((caps >> CAP_SYS_MODULE) & 1) != 0);
   s.endMap();
   s.key(K.CGROUP);
-  s.beginMap(1 + args.stringExtras(rec, L.SLOT_CGROUP));
+  s.beginMap();
   s.key(K.PATH);
   args.stringBody(rec, L.SLOT_CGROUP);
   s.endMap();
   if (C.runtime != C.RUNTIME_NONE) {
     s.key(K.CONTAINER);
-    s.beginMap(2);
+    s.beginMap();
     s.key(K.ID);
     s.textBytes(C.id, C.idLen);
     s.key(K.RUNTIME);
@@ -116,7 +110,7 @@ export function writeContext(rec: usize, clockOffset: i64): void {
   }
   if (C.podUidLen) {
     s.key(K.KUBERNETES);
-    s.beginMap(1);
+    s.beginMap();
     s.key(K.POD_UID);
     s.textBytes(C.podUid, C.podUidLen);
     s.endMap();
@@ -125,7 +119,7 @@ export function writeContext(rec: usize, clockOffset: i64): void {
   s.boolean(verdict(rec));
   const n = ancestorCount(rec);
   s.key(K.ANCESTORS);
-  s.beginArray(n);
+  s.beginArray();
   for (let i = 0; i < n; i++) writeAncestor(rec, i, clockOffset);
   s.endArray();
   if (hasContext(rec, L.CONTEXT_ANCESTRY_CUT)) {
@@ -140,7 +134,7 @@ function writeAncestor(rec: usize, i: i32, clockOffset: i64): void {
   const commBytes = nameLen(comm);
   const commValid = utf8.isValid(comm, commBytes);
   const slot = <usize>(L.SLOT_ANCESTOR_EXE + i);
-  s.beginMap(4 + (commValid ? 0 : 1));
+  s.beginMap();
   s.key(K.HOST_PROCESS_ID);
   s.uint(load<u32>(a + L.ANCESTOR_OFF_HOST_PID));
   s.key(K.PROCESS_NAME);
@@ -152,7 +146,7 @@ function writeAncestor(rec: usize, i: i32, clockOffset: i64): void {
   s.key(K.START_TIME);
   s.uint(<u64>(<i64>load<u64>(a + L.ANCESTOR_OFF_START_NS) + clockOffset));
   s.key(K.EXECUTABLE);
-  s.beginMap(1 + args.stringExtras(rec, slot));
+  s.beginMap();
   s.key(K.PATH);
   args.stringBody(rec, slot);
   s.endMap();

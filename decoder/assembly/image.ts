@@ -19,12 +19,6 @@ export function imageState(rec: usize, event: u32): u32 {
   return u8At(rec, L.REC_OFF_IMAGE_STATE);
 }
 
-/** How many keys writeImage() adds to the event's map. */
-export function imageKeys(state: u32): i32 {
-  if (state == L.IMAGE_NONE) return 0;
-  return state == L.IMAGE_NO_HOOK ? 1 : 2;
-}
-
 function ringFullLength(rec: usize): i32 {
   return T.RING_FULL_BEFORE.length + out.decimalWidth(u64At(rec, L.REC_OFF_IMAGE_SENT)) +
     T.RING_FULL_BETWEEN.length + out.decimalWidth(u64At(rec, L.REC_OFF_IMAGE_SIZE)) + T.RING_FULL_AFTER.length;

@@ -14,6 +14,12 @@ export function reset(): void {
   length = 0;
 }
 
+/** Moves the end of what is written: back over bytes to be rewritten, or on
+ * over bytes written in place (within what reserve() gave). */
+export function setLength(n: usize): void {
+  length = n;
+}
+
 export function reserve(bytes: usize): void {
   if (length + bytes <= capacity) return;
   let next: usize = capacity < 65536 ? 65536 : capacity << 1;

@@ -87,6 +87,11 @@ export function text(v: string): Piece {
 /** The start of an argument's map up to its value:
  * {"name": name, "type": type, "value": …; the CBOR map head's size is
  * patched by the writer (a placeholder 0xa0 here); `name: ` in text. */
+/** Keys an argument's piece holds: name, type and value. */
+export const ARG_KEYS: u32 = 3;
+
+/** An argument's map up to its value: in CBOR a one-byte map head (filled
+ * in when the map closes), then "name", "type" and the "value" key. */
 export function arg(name: string, type: string): Piece {
   const p = begin();
   startForm();

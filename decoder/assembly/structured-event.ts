@@ -3,15 +3,12 @@ import * as L from "./generated/layout";
 import * as out from "./output";
 import * as s from "./structured";
 import * as args from "./args";
-import { contextEntries, writeContext } from "./context";
+import { writeContext } from "./context";
 import { errnoPiece, eventNamePiece, hookNamePiece, isSyscall, traceeId } from "./events";
 import * as K from "./keys";
 import { commLen, strLen, strPtr, strState, u32At, u64At, u8At } from "./record";
 import * as utf8 from "./utf8";
-import { imageKeys, imageState, writeImage } from "./image";
-
-// Fixed keys of every event map: timestamp … argsNum, args.
-const FIXED_KEYS = 21;
+import { imageState, writeImage } from "./image";
 
 /** delete_module: did the kernel act on another name than the one read from
  * the caller's memory at entry (which the caller could change meanwhile)? */
@@ -36,7 +33,7 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   const name = eventNamePiece(event);
   const image = imageState(rec, event);
 
-  s.beginMap(FIXED_KEYS + contextEntries(rec) + (ret < 0 ? 1 : 0) + (commValid ? 0 : 1) + (callId ? 1 : 0) + (moduleName ? 1 : 0) + (mismatch ? 1 : 0) + imageKeys(image));
+  s.beginMap(true); // some thirty keys: a two-byte CBOR head
   s.key(K.TIMESTAMP);
   s.uint(<u64>(<i64>u64At(rec, L.REC_OFF_BOOT_NS) + clockOffset));
   s.key(K.PROCESS_ID);
@@ -62,7 +59,7 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
     s.rawBytes(comm, commBytes);
   }
   s.key(K.EXECUTABLE);
-  s.beginMap(1 + args.stringExtras(rec, L.SLOT_EXE));
+  s.beginMap();
   s.key(K.PATH);
   args.stringBody(rec, L.SLOT_EXE);
   s.endMap();
@@ -111,7 +108,7 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   s.key(K.ARGS_NUM);
   s.uint(count);
   s.key(K.ARGS);
-  s.beginArray(count);
+  s.beginArray();
   args.begin(s.format);
   args.writeArgs(rec, event);
   s.endArray();

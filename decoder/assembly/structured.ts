@@ -1,7 +1,9 @@
 // One emitter for the two structured formats, so JSON and CBOR cannot
 // disagree on keys, order or values: the event walker calls these, and only
-// the encoding differs. CBOR needs every map and array's size up front, which
-// the walker knows; JSON needs commas, which this tracks.
+// the encoding differs. CBOR wants every map's and array's size in its head:
+// this counts the keys and items as they are written and fills the head in
+// at the end (sizes by construction: nobody keeps a count by hand); JSON
+// wants commas, which this tracks.
 import * as out from "./output";
 import * as P from "./pieces";
 import * as utf8 from "./utf8";
@@ -10,8 +12,15 @@ import { JSON } from "./formats";
 
 export let format: u32 = JSON;
 
+const MAX_DEPTH = 16;
 // JSON: does the container at this depth need a comma before its next item?
-const needComma = new StaticArray<bool>(16);
+const needComma = new StaticArray<bool>(MAX_DEPTH);
+// CBOR: where the container at this depth has its head, how many bytes the
+// head took when it was reserved, whether it is an array, and its entries so far.
+const headAt = new StaticArray<usize>(MAX_DEPTH);
+const headBytes = new StaticArray<u8>(MAX_DEPTH);
+const isArray = new StaticArray<bool>(MAX_DEPTH);
+const entries = new StaticArray<u32>(MAX_DEPTH);
 let depth = 0;
 let afterKey = false;
 
@@ -19,6 +28,44 @@ export function begin(f: u32): void {
   format = f;
   depth = 0;
   afterKey = false;
+  unchecked((isArray[0] = false)); // the top level: no container to count in
+}
+
+/** CBOR: a container opens here; its head is written when it closes. A map
+ * that will hold 24 entries or more (the event itself) reserves two bytes,
+ * which is what its head then takes; a wrong guess costs a move, not a
+ * wrong size. No reserve() here: decode() reserves a record's worst case,
+ * whose slack covers a head's growth. */
+// @ts-ignore: decorator
+@inline function openCbor(array: bool, wide: bool): void {
+  depth++;
+  unchecked((headAt[depth] = out.length));
+  unchecked((headBytes[depth] = wide ? 2 : 1));
+  unchecked((isArray[depth] = array));
+  unchecked((entries[depth] = 0));
+  out.byte(0);
+  if (wide) out.byte(0);
+}
+
+function closeCbor(): void {
+  const n = unchecked(entries[depth]);
+  const need: usize = n < 24 ? 1 : n < 0x100 ? 2 : 3;
+  const had = <usize>unchecked(headBytes[depth]);
+  const head = out.outputBase() + unchecked(headAt[depth]);
+  if (need != had) {
+    memory.copy(head + need, head + had, out.length - headAt[depth] - had);
+    out.setLength(out.length + need - had);
+  }
+  const major: u32 = unchecked(isArray[depth]) ? 0x80 : 0xa0;
+  if (need == 1) store<u8>(head, major | n);
+  else if (need == 2) {
+    store<u8>(head, major | 24);
+    store<u8>(head + 1, n);
+  } else {
+    store<u8>(head, major | 25);
+    store<u16>(head + 1, bswap<u16>(<u16>n));
+  }
+  depth--;
 }
 
 /** A CBOR head: major type and argument, the argument big-endian in one store. */
@@ -40,9 +87,13 @@ function cborHead(major: u32, v: u64): void {
   }
 }
 
-/** JSON's separator before a value: none after a key, a comma between items. */
+/** Before a value: in CBOR, an array counts it as an item; in JSON, the
+ * separator (none after a key, a comma between items). */
 function beforeValue(): void {
-  if (format != JSON) return;
+  if (format != JSON) {
+    if (unchecked(isArray[depth])) unchecked(entries[depth]++);
+    return;
+  }
   if (afterKey) {
     afterKey = false;
     return;
@@ -53,34 +104,35 @@ function beforeValue(): void {
   }
 }
 
-export function beginMap(entries: i32): void {
+/** A map; wide: it will hold 24 entries or more (see openCbor()). */
+export function beginMap(wide: bool = false): void {
   beforeValue();
   if (format == JSON) {
     out.byte(0x7b);
     needComma[++depth] = false;
-  } else cborHead(5, entries);
+  } else openCbor(false, wide);
 }
 
 export function endMap(): void {
   if (format == JSON) {
     out.byte(0x7d);
     depth--;
-  }
+  } else closeCbor();
 }
 
-export function beginArray(items: i32): void {
+export function beginArray(): void {
   beforeValue();
   if (format == JSON) {
     out.byte(0x5b);
     needComma[++depth] = false;
-  } else cborHead(4, items);
+  } else openCbor(true, false);
 }
 
 export function endArray(): void {
   if (format == JSON) {
     out.byte(0x5d);
     depth--;
-  }
+  } else closeCbor();
 }
 
 export function key(k: P.Piece): void {
@@ -89,7 +141,10 @@ export function key(k: P.Piece): void {
     needComma[depth] = true;
     out.shortRun(P.jsonBytes(k), P.jsonLength(k));
     afterKey = true;
-  } else out.shortRun(P.cborBytes(k), P.cborLength(k));
+  } else {
+    unchecked(entries[depth]++);
+    out.shortRun(P.cborBytes(k), P.cborLength(k));
+  }
 }
 
 /** A fixed text value (pieces.ts). */
@@ -99,17 +154,19 @@ export function textPiece(v: P.Piece): void {
   else out.shortRun(P.cborBytes(v), P.cborLength(v));
 }
 
-/** An argument's map, of `entries` entries, up to its value (P.arg()). */
-export function beginArg(a: P.Piece, entries: i32): void {
+/** An argument's map up to its value (P.arg()); endMap() closes it. */
+export function beginArg(a: P.Piece): void {
   beforeValue();
   if (format == JSON) {
     out.shortRun(P.jsonBytes(a), P.jsonLength(a));
     needComma[++depth] = true;
     afterKey = true;
   } else {
-    const head = out.length;
+    // The piece starts with the map's head byte, then its first keys.
+    openCbor(false, false);
+    out.setLength(out.length - 1);
     out.shortRun(P.cborBytes(a), P.cborLength(a));
-    store<u8>(out.outputBase() + head, 0xa0 | entries);
+    entries[depth] = P.ARG_KEYS;
   }
 }
 
