@@ -6,6 +6,7 @@ import * as L from "./generated/layout";
 import * as out from "./output";
 import * as s from "./structured";
 import * as args from "./args";
+import { writeExecutable, writeProcessName } from "./process";
 import * as C from "./container";
 import * as K from "./keys";
 import { strLen, strPtr, strState, u32At, u64At, u8At } from "./record";
@@ -132,24 +133,13 @@ function writeAncestor(rec: usize, i: i32, clockOffset: i64): void {
   const a = ancestor(rec, i);
   const comm = a + L.ANCESTOR_OFF_COMM;
   const commBytes = nameLen(comm);
-  const commValid = utf8.isValid(comm, commBytes);
-  const slot = <usize>(L.SLOT_ANCESTOR_EXE + i);
   s.beginMap();
   s.key(K.HOST_PROCESS_ID);
   s.uint(load<u32>(a + L.ANCESTOR_OFF_HOST_PID));
-  s.key(K.PROCESS_NAME);
-  s.textBytes(comm, commBytes);
-  if (!commValid) {
-    s.key(K.PROCESS_NAME_RAW);
-    s.rawBytes(comm, commBytes);
-  }
+  writeProcessName(comm, commBytes);
   s.key(K.START_TIME);
   s.uint(<u64>(<i64>load<u64>(a + L.ANCESTOR_OFF_START_NS) + clockOffset));
-  s.key(K.EXECUTABLE);
-  s.beginMap();
-  s.key(K.PATH);
-  args.stringBody(rec, slot);
-  s.endMap();
+  writeExecutable(rec, <usize>(L.SLOT_ANCESTOR_EXE + i));
   s.endMap();
 }
 

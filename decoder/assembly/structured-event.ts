@@ -4,10 +4,10 @@ import * as out from "./output";
 import * as s from "./structured";
 import * as args from "./args";
 import { writeContext } from "./context";
+import { writeExecutable, writeProcessName } from "./process";
 import { errnoPiece, eventNamePiece, hookNamePiece, isSyscall, traceeId } from "./events";
 import * as K from "./keys";
 import { commLen, strLen, strPtr, strState, u32At, u64At, u8At } from "./record";
-import * as utf8 from "./utf8";
 import { imageState, writeImage } from "./image";
 
 /** delete_module: did the kernel act on another name than the one read from
@@ -29,7 +29,6 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   const errno = ret < 0 ? errnoPiece(<u64>-ret) : 0;
   const comm = rec + L.REC_OFF_COMM;
   const commBytes = commLen(rec);
-  const commValid = utf8.isValid(comm, commBytes);
   const name = eventNamePiece(event);
   const image = imageState(rec, event);
 
@@ -52,17 +51,8 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   s.uint(u32At(rec, L.REC_OFF_UID));
   s.key(K.GROUP_ID);
   s.uint(u32At(rec, L.REC_OFF_GID));
-  s.key(K.PROCESS_NAME);
-  s.textBytes(comm, commBytes);
-  if (!commValid) {
-    s.key(K.PROCESS_NAME_RAW);
-    s.rawBytes(comm, commBytes);
-  }
-  s.key(K.EXECUTABLE);
-  s.beginMap();
-  s.key(K.PATH);
-  args.stringBody(rec, L.SLOT_EXE);
-  s.endMap();
+  writeProcessName(comm, commBytes);
+  writeExecutable(rec, L.SLOT_EXE);
   s.key(K.CGROUP_ID);
   s.uint(u64At(rec, L.REC_OFF_CGROUP_ID));
   s.key(K.MOUNT_NAMESPACE);

@@ -4,12 +4,10 @@
 // --save-modules keeps each image once, byte for byte; a ring too small for
 // an image gives no hash and says why. tests/vm/identity-guest.sh runs in the guest.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
+import { guestScript, outputText, xzCopy, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
 // Every attach mode has the image hooks on 6.1: raw mode hooks syscalls
 // through raw_syscalls, and images through fentry like do_init_module.
@@ -82,10 +80,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("module identity in a 
     kver = prep.kernelVersion;
     modulesDir = prep.modulesDir;
     dummy = moduleFile(`/lib/modules/${kver}/kernel/drivers/net/dummy.ko`);
-    const xz = spawnSync("xz", ["-c", join(modulesDir, "kernel/drivers/net/dummy.ko")], { maxBuffer: 1 << 26 });
-    if (xz.status !== 0) throw new Error(`xz failed: ${xz.stderr}`);
-    const dummyXz = join(mkdtempSync(join(tmpdir(), "modtrace-vm-")), "dummy.ko.xz");
-    writeFileSync(dummyXz, xz.stdout);
+    const dummyXz = xzCopy(modulesDir, "kernel/drivers/net/dummy.ko");
     r = await runInVm({
       script: guestScript("identity-guest.sh", { MODES: MODES.join(" ") }),
       files: { "/root/trigger": join(REPO, "tests/trigger"), "/root/dummy.ko.xz": dummyXz },

@@ -30,6 +30,7 @@ import {
   realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
+import { tmpdir } from "node:os";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const DEFAULT_CACHE = process.env.MODTRACE_VM_CACHE ?? join(REPO, ".cache/vm");
@@ -102,6 +103,16 @@ export function guestScript(file: string, vars: Record<string, string> = {}): st
     readFileSync(join(REPO, "tests/vm/guest-lib.sh"), "utf8") +
     readFileSync(join(REPO, "tests/vm", file), "utf8")
   );
+}
+
+/** A module of the kernel package compressed with xz into a scratch file, as
+ * a distribution might ship it: its path. */
+export function xzCopy(modulesDir: string, rel: string): string {
+  const xz = spawnSync("xz", ["-c", join(modulesDir, rel)], { maxBuffer: 1 << 26 });
+  if (xz.status !== 0) throw new Error(`xz failed: ${xz.stderr}`);
+  const path = join(mkdtempSync(join(tmpdir(), "modtrace-vm-")), `${basename(rel)}.xz`);
+  writeFileSync(path, xz.stdout);
+  return path;
 }
 
 /** A file the guest script left in $OUT, as text; a missing one is an error that shows the console. */

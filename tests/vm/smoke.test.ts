@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { cborItems, strictItemCount } from "../lib/cbor";
-import { guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
+import { guestScript, outputText, xzCopy, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
 const MODES = ["fentry", "kprobe", "raw"] as const;
 // smoke-guest.sh runs kprobe mode with --read-at exit, the others with their default.
@@ -47,10 +47,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("modtrace in a Debian 
     const prep = prepare();
     kver = prep.kernelVersion;
     modulesDir = prep.modulesDir;
-    const xz = spawnSync("xz", ["-c", join(modulesDir, "kernel/drivers/net/dummy.ko")], { maxBuffer: 1 << 26 });
-    if (xz.status !== 0) throw new Error(`xz failed: ${xz.stderr}`);
-    const dummyXz = join(mkdtempSync(join(tmpdir(), "modtrace-vm-")), "dummy.ko.xz");
-    writeFileSync(dummyXz, xz.stdout);
+    const dummyXz = xzCopy(modulesDir, "kernel/drivers/net/dummy.ko");
     r = await runInVm({
       script: guestScript("smoke-guest.sh", { MODES: MODES.join(" ") }),
       files: { "/root/trigger": join(REPO, "tests/trigger"), "/root/dummy.ko.xz": dummyXz },
