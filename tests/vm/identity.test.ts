@@ -45,8 +45,10 @@ function capture(dir: string): Capture {
     steps[name] = { pid: Number(pid), rc: Number(rc) };
   }
   const events = text(`${dir}/events.json`).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
-  expect(text(`${dir}/modtrace.rc`).trim()).toBe("0");
-  return { events, err: text(`${dir}/modtrace.err`), steps };
+  const err = text(`${dir}/modtrace.err`);
+  const rc = text(`${dir}/modtrace.rc`).trim();
+  if (rc !== "0") throw new Error(`modtrace exited ${rc}; its stderr:\n${err}`);
+  return { events, err, steps };
 }
 
 /** The load syscalls a step made, each with the module_load of the same call. */

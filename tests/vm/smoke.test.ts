@@ -130,7 +130,8 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("modtrace in a Debian 
         expect(err).toContain(`init_module, finit_module, delete_module (${SYSCALL_HOOK[mode]})`);
         for (const tp of ["module_load", "module_free", "module_request"]) expect(err).toContain(`${tp} (tracepoint module:${tp})`);
         expect(err).toContain(`do_init_module (${mode === "kprobe" ? "kprobe/kretprobe" : "fentry/fexit"} on do_init_module)`);
-        expect(text(`${mode}/modtrace.rc`).trim()).toBe("0");
+        const rc = text(`${mode}/modtrace.rc`).trim();
+        if (rc !== "0") throw new Error(`modtrace exited ${rc}; its stderr:\n${err}\n--- console:\n${r.console.slice(-6000)}`);
         expect(err).toMatch(/ 0 lost /);
         expect(err).toContain(`${events.length} events written`);
       });
