@@ -115,8 +115,7 @@ enum mt_counter {
 	MT_COUNTER_LOST_INFLIGHT = 1, /* no slot to hold a call between enter and exit */
 	MT_COUNTER_FILTERED = 2,      /* dropped by --pid/--comm/--uid */
 	MT_COUNTER_LOST_PRIORITY = 3, /* the priority ring was full */
-	MT_COUNTER_IMAGE_RING_FULL = 4, /* a module image did not fit in the image ring */
-	MT_COUNTER_COUNT = 5,
+	MT_COUNTER_COUNT = 4,
 };
 
 /* Which filters are active (struct mt_config.filters). */

@@ -69,8 +69,6 @@ static __always_inline void stream_image(const char *image, s64 size)
 	call->image_size = walk.size;
 	call->image_sent = walk.sent;
 	call->image_state = walk.sent == walk.size ? MT_IMAGE_SENT : MT_IMAGE_RING_FULL;
-	if (walk.sent != walk.size)
-		count(MT_COUNTER_IMAGE_RING_FULL);
 }
 
 #endif

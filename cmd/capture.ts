@@ -78,7 +78,7 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
     if (got === 0 || written >= limit) return got;
     const { bytes: len, records } = decoder.span(got, Math.min(limit - written, 0xffffffff));
     // Raw records as the kernel sent them, before their images are settled here.
-    outputs.writeRaw(decoder.inputView(len).subarray(0, len));
+    outputs.writeRaw(decoder.inputView(len));
     images.settle(decoder.inputView(len), decoder.spanImageRecords());
     decoder.tally(len);
     outputs.write(decoder, len, records);

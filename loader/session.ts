@@ -40,7 +40,6 @@ export interface LossCounters {
   lostPriority: number; // the priority ring was full
   lostInflight: number;
   filtered: number;
-  imageRingFull: number; // module images that did not fit in the image ring
 }
 
 const ERR_LEN = 8192;
@@ -168,7 +167,6 @@ export class Session {
       lostPriority: c(layout.COUNTER_LOST_PRIORITY),
       lostInflight: c(layout.COUNTER_LOST_INFLIGHT),
       filtered: c(layout.COUNTER_FILTERED),
-      imageRingFull: c(layout.COUNTER_IMAGE_RING_FULL),
     };
   }
 
