@@ -1,0 +1,142 @@
+// The fields of one struct mt_record (bpf/events.h) that rules read, at an
+// offset of a batch of records: the same bytes the decoder turns into events,
+// live or rebuilt from a log, so a rule sees the same thing either way. Only
+// what a rule asks for is read; a view is valid until the batch is reused.
+import * as layout from "../../decoder/assembly/generated/layout";
+import { EVENTS } from "../../loader/events";
+
+const NAMES: string[] = [];
+for (const e of EVENTS) NAMES[e.id] = e.name;
+const utf8 = new TextDecoder();
+
+export class EventView {
+  constructor(
+    private dv: DataView,
+    private bytes: Uint8Array,
+    private at: number,
+    private clockOffsetNs: bigint,
+  ) {}
+
+  get size(): number {
+    return this.dv.getUint32(this.at + layout.REC_OFF_SIZE, true);
+  }
+  get id(): number {
+    return this.dv.getUint8(this.at + layout.REC_OFF_EVENT);
+  }
+  get eventName(): string {
+    return NAMES[this.id] ?? `event ${this.id}`;
+  }
+  /** Wall clock, ns: the event's `timestamp`. */
+  get timestamp(): bigint {
+    return this.dv.getBigUint64(this.at + layout.REC_OFF_BOOT_NS, true) + this.clockOffsetNs;
+  }
+  get callId(): bigint | undefined {
+    const id = this.dv.getBigUint64(this.at + layout.REC_OFF_CALL_ID, true);
+    return id === 0n ? undefined : id;
+  }
+  get ret(): number {
+    return Number(this.dv.getBigInt64(this.at + layout.REC_OFF_RET, true));
+  }
+  arg(i: number): bigint {
+    return this.dv.getBigUint64(this.at + layout.REC_OFF_ARGS + 8 * i, true);
+  }
+  get taints(): bigint {
+    return this.dv.getBigUint64(this.at + layout.REC_OFF_TAINTS, true);
+  }
+  /** sig_ok, or undefined where the kernel does not check signatures. */
+  get sigOk(): boolean | undefined {
+    const flags = this.u32(layout.REC_OFF_FLAGS);
+    return flags & layout.FLAG_SIG_OK_KNOWN ? (flags & layout.FLAG_SIG_OK) !== 0 : undefined;
+  }
+  get hostPid(): number {
+    return this.u32(layout.REC_OFF_HOST_PID);
+  }
+  get uid(): number {
+    return this.u32(layout.REC_OFF_UID);
+  }
+  get euid(): number {
+    return this.u32(layout.REC_OFF_EUID);
+  }
+  get loginuid(): number {
+    return this.u32(layout.REC_OFF_LOGINUID);
+  }
+  get capEffective(): bigint {
+    return this.dv.getBigUint64(this.at + layout.REC_OFF_CAP_EFFECTIVE, true);
+  }
+  /** enum mt_context_flag bits. */
+  get context(): number {
+    return this.u32(layout.REC_OFF_CONTEXT);
+  }
+  get userNs(): number {
+    return this.u32(layout.REC_OFF_USER_NS);
+  }
+  get comm(): string {
+    const start = this.at + layout.REC_OFF_COMM;
+    let end = start;
+    while (end < start + layout.COMM_LEN && this.bytes[end] !== 0) end++;
+    return utf8.decode(this.bytes.subarray(start, end));
+  }
+  get exe(): string | undefined {
+    return this.str(layout.SLOT_EXE);
+  }
+  /** finit_module's file (and the module_load it caused). */
+  get file(): string | undefined {
+    return this.str(layout.SLOT_FILE);
+  }
+  /** The module's name as the kernel has it. */
+  get module(): string | undefined {
+    return this.str(layout.SLOT_MODULE);
+  }
+  /** delete_module's name, module_request's, or the load's parameters. */
+  get strArg(): string | undefined {
+    return this.str(layout.SLOT_ARG);
+  }
+  get cgroup(): string | undefined {
+    return this.str(layout.SLOT_CGROUP);
+  }
+  get ancestorCount(): number {
+    return this.dv.getUint8(this.at + layout.REC_OFF_ANCESTOR_COUNT);
+  }
+  ancestorExe(i: number): string | undefined {
+    return this.str(layout.SLOT_ANCESTOR_EXE + i);
+  }
+  ancestorComm(i: number): string {
+    const start = this.at + layout.REC_OFF_ANCESTORS + i * layout.ANCESTOR_SIZE + layout.ANCESTOR_OFF_COMM;
+    let end = start;
+    while (end < start + layout.COMM_LEN && this.bytes[end] !== 0) end++;
+    return utf8.decode(this.bytes.subarray(start, end));
+  }
+  get imageState(): number {
+    return this.dv.getUint8(this.at + layout.REC_OFF_IMAGE_STATE);
+  }
+  get sha256(): string | undefined {
+    if (this.imageState !== layout.IMAGE_HASHED) return undefined;
+    const at = this.at + layout.REC_OFF_SHA256;
+    return Buffer.from(this.bytes.subarray(at, at + layout.REC_LEN_SHA256)).toString("hex");
+  }
+
+  /** A string slot's text (cut strings as far as they go), or undefined. */
+  str(slot: number): string | undefined {
+    const state = this.dv.getUint8(this.at + layout.REC_OFF_STR_STATE + slot);
+    if (state !== layout.STR_OK && state !== layout.STR_TRUNCATED) return undefined;
+    const off = this.dv.getUint16(this.at + layout.REC_OFF_STR_OFF + 2 * slot, true);
+    const len = this.dv.getUint16(this.at + layout.REC_OFF_STR_LEN + 2 * slot, true);
+    return utf8.decode(this.bytes.subarray(this.at + off, this.at + off + len));
+  }
+
+  private u32(off: number): number {
+    return this.dv.getUint32(this.at + off, true);
+  }
+}
+
+/** Each record among the first len bytes of bytes, in order. */
+export function* eachRecord(bytes: Uint8Array, len: number, clockOffsetNs: bigint): Generator<EventView> {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
+  for (let at = 0; at + layout.REC_SIZE <= len; ) {
+    const view = new EventView(dv, bytes, at, clockOffsetNs);
+    const size = view.size;
+    if (size < layout.REC_SIZE) return; // the decoder has refused such a batch already
+    yield view;
+    at += size;
+  }
+}
