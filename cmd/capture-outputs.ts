@@ -5,6 +5,8 @@ import type { Decoder } from "../decoder/host";
 import { CborLog, type Rotation } from "./log/cbor-log";
 import { headerItem, type HeaderFields, type Totals } from "./log-items";
 import { Sink, type OutputSpec } from "./outputs";
+import type { Finding } from "./findings/finding";
+import { findingCbor, findingJson, findingText } from "./findings/format";
 
 type LiveRows = InstanceType<typeof import("./rows/capture-rows").LiveRows>;
 
@@ -60,6 +62,21 @@ export class CaptureOutputs {
         const lines = this.liveRows.lines(bytes);
         for (const sink of this.sinks) if (sink.spec.format === "rows") sink.write(lines);
       }
+    }
+  }
+
+  /** Findings, after the events they rest on. -o rows and raw carry events only. */
+  writeFindings(findings: Finding[]) {
+    if (!findings.length) return;
+    for (const sink of this.sinks) {
+      if (sink.spec.format === "text") {
+        const colour = !sink.spec.path && Boolean(process.stdout.isTTY);
+        sink.write(Buffer.from(findings.map((f) => findingText(f, colour)).join("")));
+      } else if (sink.spec.format === "json") sink.write(Buffer.from(findings.map(findingJson).join("")));
+    }
+    for (const f of findings) {
+      const bytes = findingCbor(f);
+      for (const log of this.logs) log.writeFinding(bytes);
     }
   }
 

@@ -16,6 +16,8 @@ import { CaptureOutputs } from "./capture-outputs";
 import { OutputError, type OutputSpec } from "./outputs";
 import { ImageAssembler } from "./images/assembler";
 import { ImageStore, ImageStoreError } from "./images/store";
+import { LiveFindings, type FindingsOptions } from "./findings/live";
+import { sayFindings } from "./findings/summary";
 
 export interface CaptureOptions {
   outputs: OutputSpec[];
@@ -38,6 +40,8 @@ export interface CaptureOptions {
   ancestors: number;
   /** --container / --not-container, applied as the decoder reads each batch. */
   container?: ContainerFilter;
+  /** The findings rules, or undefined for --no-findings. */
+  findings?: FindingsOptions;
 }
 
 // Some hundreds of records per drain (they are about 600 bytes): big enough
@@ -56,7 +60,7 @@ function say(line: string) {
 /** Drains the rings into the outputs until a signal, --duration or --count,
  * then once more after detaching. Returns the events written, and the error
  * that stopped it early, if one did. */
-async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, opts: CaptureOptions) {
+async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, findings: LiveFindings | undefined, opts: CaptureOptions) {
   let stopping = false;
   const stop = () => (stopping = true);
   process.on("SIGINT", stop);
@@ -81,7 +85,8 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
     outputs.writeRaw(decoder.inputView(len));
     images.settle(decoder.inputView(len), decoder.spanImageRecords());
     decoder.tally(len);
-    outputs.write(decoder, len, records);
+    if (!opts.findings?.only) outputs.write(decoder, len, records);
+    if (findings) outputs.writeFindings(findings.batch(decoder, len));
     written += records;
     if (written >= limit) stopping = true;
     return got;
@@ -90,10 +95,12 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
   try {
     while (!stopping) {
       pump(POLL_MS);
+      if (findings) outputs.writeFindings(findings.poll());
       await new Promise((resolve) => setImmediate(resolve));
     }
     session.detach();
     while (written < limit && pump(0) > 0);
+    if (findings) outputs.writeFindings(findings.end());
   } catch (e) {
     failure = e as Error;
   }
@@ -119,6 +126,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
   const images = new ImageAssembler(store);
+  const findings = opts.findings && new LiveFindings(opts.findings, bootTimeNs);
   decoder.setContainerFilter(opts.container);
   const outputs = CaptureOutputs.open(opts.outputs);
 
@@ -150,6 +158,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
   for (const u of unavailable) say(`${u.event.name} unavailable: ${u.why}`);
+  for (const u of findings?.unavailable() ?? []) say(`finding ${u.rule} unavailable: ${u.why}`);
   const loadEvents = attached.some((a) => ["init_module", "finit_module", "module_load"].includes(a.event.name));
   if ("why" in imageHook && opts.hashing && loadEvents) say(`module images will not be hashed: ${imageHook.why}`);
   const byHook = new Map<string, string[]>();
@@ -157,7 +166,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const imageLine = "hook" in imageHook ? `; module images for sha256 (${imageHook.hook})` : "";
   say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}${imageLine}; Ctrl-C to stop`);
 
-  const { written, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, opts);
+  const { written, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, findings, opts);
   const losses = session.losses();
   session.close();
   images.close();
@@ -166,7 +175,8 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   // Dropped by --container/--not-container in the decoder: filtered like --pid's.
   losses.filtered += decoder.filtered();
   const lost = losses.lostRingbuf + losses.lostPriority + losses.lostInflight;
-  const failure = outputs.finish({ endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses, images: imageCounts }, loopFailure);
+  const findingCounts = findings && Object.fromEntries(findings.engine.counts);
+  const failure = outputs.finish({ endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses, images: imageCounts, findings: findingCounts }, loopFailure);
   const perEvent = Object.entries(counts).map(([name, n]) => `${name} ${n}`).join(", ");
   say(`${written} events written (${perEvent}); ${lost} lost (failed-attempts ring full: ${losses.lostRingbuf}, priority ring full: ${losses.lostPriority}, no in-flight slot: ${losses.lostInflight}); ${losses.filtered} filtered out`);
   if ("hook" in imageHook) {
@@ -174,9 +184,15 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     const saved = store ? `; ${store.counts.imagesSaved} saved to ${store.dir} (${store.counts.imagesAlreadySaved} there already, ${store.counts.imagesNotSaved} not saved)` : "";
     say(`module images: ${imagesHashed} hashed, ${imagesRingFull + imagesLost} without a hash (image ring full: ${imagesRingFull}, chunks lost: ${imagesLost})${saved}`);
   }
+  if (findings) sayFindings(findings.engine.all, findings.engine.total);
   if (failure) {
     if (failure instanceof OutputError) throw new CaptureError(`${failure.message}; capture stopped, what was written before is intact`);
     throw failure;
+  }
+  const failOn = opts.findings?.failOn;
+  if (failOn && findings!.engine.atLeast(failOn) > 0) {
+    say(`exit 3: findings at or above ${failOn} (--fail-on)`);
+    return 3;
   }
   return 0;
 }

@@ -58,6 +58,8 @@ export interface Totals {
   filtered: number;
   /** Module images: hashed, without a hash (and why), saved (--save-modules). */
   images?: Record<string, number>;
+  /** Findings per rule id, when the rules ran. */
+  findings?: Record<string, number>;
 }
 
 export function trailerItem(t: Totals): Uint8Array {
@@ -74,5 +76,6 @@ export function trailerItem(t: Totals): Uint8Array {
     lostInflight: t.lostInflight,
     filtered: t.filtered,
     ...t.images,
+    ...(t.findings && { findings: t.findings }),
   });
 }

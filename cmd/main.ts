@@ -13,6 +13,10 @@ import type { ContainerFilter, EventFilter } from "./log/filter";
 import { checkOutputs, OutputError, parseOutput, UsageError, type OutputSpec } from "./outputs";
 import { VERSION } from "./version";
 import * as layout from "../decoder/assembly/generated/layout";
+import { ConfigError, findingsConfig, type FindingsConfig } from "./findings/config";
+import { SEVERITIES } from "./findings/finding";
+import { ruleIds } from "./findings/engine";
+import { WATCH_RULES } from "./findings/live";
 
 function collect<T>(parse: (v: string) => T) {
   return (value: string, previous: T[] = []) => [...previous, parse(value)];
@@ -114,6 +118,33 @@ function containerFilter(o: any): ContainerFilter | undefined {
   return { inside: true, id: o.container };
 }
 
+function ruleList(v: string): string[] {
+  const known = ruleIds(WATCH_RULES);
+  return v.split(",").filter(Boolean).map((id) => {
+    if (!known.includes(id.trim())) throw new InvalidArgumentError(`unknown rule '${id}': known rules are ${known.join(", ")} (see 'modtrace rules')`);
+    return id.trim();
+  });
+}
+
+/** The rules' data with --findings-config, --module-tool and --disable-rule. */
+function configFrom(o: any): FindingsConfig {
+  try {
+    return findingsConfig({ file: o.findingsConfig, moduleTools: o.moduleTool, disabledRules: (o.disableRule ?? []).flat() });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** The options both capture and `findings` take. */
+function ruleOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--fail-on <severity>", "exit 3 when a finding at or above this severity was made").choices(SEVERITIES))
+    .addOption(new Option("--disable-rule <ids>", "turn these rules off (comma-separated, repeatable; see modtrace rules)").argParser(collect(ruleList)))
+    .addOption(new Option("--module-tool <path>", "one more executable that loads modules as a matter of course (repeatable)").argParser(collect(String)))
+    .addOption(new Option("--findings-config <file>", "JSON that adds to the rules' lists and replaces severities (the shape modtrace rules --json prints)"));
+}
+
 function filterFrom(o: any): EventFilter {
   return {
     events: o.events ? new Set((o.events as EventInfo[][]).flat().map((e) => e.name)) : undefined,
@@ -139,6 +170,21 @@ function addLogFilters(cmd: Command): Command {
     .addOption(new Option("--since <time>", "only events at or after this time (ISO 8601 or epoch seconds)").argParser(instant("--since")))
     .addOption(new Option("--until <time>", "only events at or before this time").argParser(instant("--until")));
 }
+
+const FINDINGS_HELP = `
+Findings are verdicts on module activity, written among the events in every
+format (text: a FINDING line; JSON and CBOR: an object whose eventName is the
+rule's id, with severity, MITRE ATT&CK techniques, a description and the
+evidence: the events' names, timestamps and callIds). A capture judges live;
+\`modtrace findings LOGS\` replays logs through the same rules and gives the
+same findings, except those of the rules that look at the running kernel
+(hidden_module, syscall_dispatch_changed), which it passes on as recorded.
+modtrace rules lists the rules; README.md explains each one.
+
+Examples:
+  sudo modtrace --findings-only --fail-on high --duration 600   # a CI or incident check
+  modtrace findings /var/log/modtrace/*.cbor -o json | jq 'select(.severity == "high")'
+  modtrace findings logs/*.cbor --module-tool /opt/vendor/bin/loadmod --disable-rule probing`;
 
 const EXAMPLES = `
 Examples:
@@ -205,7 +251,8 @@ audit login uid and session, the effective uid, the effective capabilities
 (CAP_SYS_MODULE by name) and user namespace, the cgroup path and the
 container it names (id, runtime, Kubernetes pod uid). Text shows it after
 the arguments: | chain=sshd→bash→sudo→modprobe login=1000 sess=3 euid=0
-+CAP_SYS_MODULE container=docker:4f1c0d7a9e2b`;
++CAP_SYS_MODULE container=docker:4f1c0d7a9e2b
+${FINDINGS_HELP.replace("\nExamples:", "\nFindings examples:")}`;
 
 export function buildProgram(run: { exitCode: number }): Command {
   const program = new Command("modtrace")
@@ -214,8 +261,8 @@ export function buildProgram(run: { exitCode: number }): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
-  program
-    .command("capture", { isDefault: true })
+  ruleOptions(program
+    .command("capture", { isDefault: true }))
     .description("attach to the kernel and record module events until stopped (the default command)")
     .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw)").argParser(collect(outputSpec)))
     .addOption(new Option("-e, --events <list>", "comma-separated events to capture (default: all)").argParser(collect(eventList)))
@@ -236,6 +283,9 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--save-limit <bytes>", "stop saving module images past this many bytes in all (K, M, G suffixes)").default(1 << 30, "1G").argParser(byteSize))
     .addOption(new Option("--rotate-size <bytes>", "start a new cbor file at this size (K, M, G suffixes)").argParser(byteSize))
     .addOption(new Option("--rotate-count <n>", "keep at most this many cbor files").argParser(nonNegativeInt("--rotate-count")))
+    .addOption(new Option("--no-findings", "do not judge the events (no findings rules, no kernel scans)"))
+    .addOption(new Option("--findings-only", "write findings but not the events they rest on"))
+    .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list and syscall dispatch (also right after each module load)").default(2).argParser(positiveNumber("--scan-interval")))
     .addHelpText("after", EXAMPLES)
     .action(async (o) => {
       const outputs: OutputSpec[] = o.output ?? [{ format: "text" }];
@@ -250,6 +300,7 @@ export function buildProgram(run: { exitCode: number }): Command {
         program.error("error: --rotate-size and --rotate-count apply to cbor files: add -o cbor:PATH", { exitCode: 2 });
       if (o.rotateCount === 0) program.error("error: --rotate-count must be at least 1", { exitCode: 2 });
       if (o.saveModules !== undefined && o.hash === false) program.error("error: --save-modules needs the images that --no-hash turns off", { exitCode: 2 });
+      if (o.findings === false && (o.findingsOnly || o.failOn)) program.error("error: --findings-only and --fail-on need the findings that --no-findings turns off", { exitCode: 2 });
       const events: EventInfo[] = o.events ? [...new Set((o.events as EventInfo[][]).flat())] : EVENTS;
       run.exitCode = await capture({
         outputs,
@@ -270,7 +321,36 @@ export function buildProgram(run: { exitCode: number }): Command {
         argv: commandLine(),
         ancestors: o.ancestors,
         container: containerFilter(o),
+        findings: o.findings === false ? undefined : { config: configFrom(o), only: Boolean(o.findingsOnly), failOn: o.failOn, scanIntervalSec: o.scanInterval },
       });
+    });
+
+  ruleOptions(
+    program
+      .command("findings")
+      .description("judge the events of cbor logs with the findings rules: exactly what capture found live; needs no privileges")
+      .argument("<files...>", "cbor logs written by -o cbor:PATH")
+      .addOption(new Option("-o, --output <format[:path]>", "text, json or cbor").default({ format: "text" }, "text").argParser(outputSpec)),
+  )
+    .addHelpText("after", FINDINGS_HELP)
+    .action(async (files: string[], o) => {
+      if (!["text", "json", "cbor"].includes(o.output.format)) program.error("error: findings writes text, json or cbor", { exitCode: 2 });
+      const { findingsCommand } = await import("./findings/command");
+      run.exitCode = await findingsCommand({ files, output: o.output, config: configFrom(o), failOn: o.failOn });
+    });
+
+  program
+    .command("rules")
+    .description("list the findings rules, their severities and lists (the defaults, plus --findings-config)")
+    .option("--json", "the whole configuration as JSON: a template for --findings-config")
+    .addOption(new Option("--findings-config <file>", "show the configuration with this file added"))
+    .action((o) => {
+      const config = configFrom(o);
+      if (o.json) return void process.stdout.write(JSON.stringify(config, null, 2) + "\n");
+      const ids = ruleIds(WATCH_RULES);
+      const severities = (id: string) => Object.entries(config.severity).filter(([k]) => k === id || k.startsWith(`${id}.`)).map(([k, v]) => `${k.slice(id.length + 1) || "base"} ${v}`);
+      for (const id of ids) process.stdout.write(`${id.padEnd(28)} ${severities(id).join(", ")}${WATCH_RULES.includes(id) ? "  (live only: looks at the running kernel)" : ""}${config.disabledRules.includes(id) ? "  DISABLED" : ""}\n`);
+      process.stdout.write("\nWhat each rule catches, why, and its known false positives: README.md, Findings.\n");
     });
 
   addLogFilters(

@@ -8,7 +8,9 @@ import * as layout from "../decoder/assembly/generated/layout";
 import { checkReadable, readLog, type Problem } from "./log/reader";
 import { writeRecord } from "./log/records";
 import { Sink, type OutputSpec } from "./outputs";
-import { matches, reportProblems, type EventFilter } from "./log/filter";
+import { findingMatches, matches, reportProblems, type EventFilter } from "./log/filter";
+import { findingCbor, findingFromItem, findingJson, findingText } from "./findings/format";
+import type { Finding } from "./findings/finding";
 
 const BATCH = 1024;
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
@@ -17,6 +19,11 @@ export interface ReadOptions {
   files: string[];
   output: OutputSpec;
   filter: EventFilter;
+}
+
+function renderFinding(f: Finding, format: DecodedFormat): Uint8Array {
+  if (format === "cbor") return findingCbor(f);
+  return Buffer.from(format === "json" ? findingJson(f) : findingText(f, Boolean(process.stdout.isTTY)));
 }
 
 export async function read(opts: ReadOptions): Promise<number> {
@@ -47,7 +54,11 @@ export async function read(opts: ReadOptions): Promise<number> {
           sink.write(cbor.encode(item.value));
           headerWritten = true;
         } else if (item.kind === "trailer") lastTrailer = item.value;
-        else if (item.kind === "event" && matches(item.value, opts.filter)) {
+        else if (item.kind === "finding" && findingMatches(item.value, opts.filter)) {
+          // In order: the events before it first.
+          flush();
+          sink.write(renderFinding(findingFromItem(item.value), format));
+        } else if (item.kind === "event" && matches(item.value, opts.filter)) {
           pending.push(item.value);
           if (pending.length === BATCH) flush();
         }

@@ -103,6 +103,7 @@ export function stats(opts: StatsOptions): number {
   const loadsByContainer: Counts = {};
   const loadsByLogin: Counts = {};
   const loadsByChain: Counts = {};
+  const findings: Counts = {};
   let events = 0;
   let first: bigint | undefined;
   let last: bigint | undefined;
@@ -119,6 +120,7 @@ export function stats(opts: StatsOptions): number {
         lost += Number(item.value.lost ?? 0);
         filtered += Number(item.value.filtered ?? 0);
       }
+      if (item.kind === "finding") bump(findings, `${item.value.severity} ${item.value.eventName}`);
       if (item.kind !== "event" || !matches(item.value, opts.filter)) continue;
       const e = item.value;
       const t = BigInt(e.timestamp);
@@ -154,6 +156,7 @@ export function stats(opts: StatsOptions): number {
     loadsByContainer,
     loadsByLogin,
     loadsByChain,
+    findings,
     lost,
     filtered,
     complete: trailers > 0 && problems.length === 0,
@@ -184,7 +187,8 @@ function render(s: any, headers: number, trailers: number): string {
     table("load calls (init_module, finit_module) per container", s.loadsByContainer) +
     table("load calls per login uid", s.loadsByLogin) +
     table("load calls per ancestor chain", s.loadsByChain) +
-    imageTable(s.images)
+    imageTable(s.images) +
+    table("findings the capture made (severity, rule; modtrace findings recomputes them)", s.findings)
   );
 }
 

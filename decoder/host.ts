@@ -33,6 +33,11 @@ interface Exports {
   setContainerFilter(mode: number, idLen: number): void;
   filterIdPtr(): number;
   filtered(): number;
+  recordContainer(at: number): number;
+  containerRuntimePtr(): number;
+  containerRuntimeLen(): number;
+  containerIdPtr(): number;
+  containerIdLen(): number;
 }
 
 export class DecodeError extends Error {}
@@ -119,6 +124,16 @@ export class Decoder {
   /** Records span() dropped for the container filter. */
   filtered(): number {
     return this.wasm.filtered();
+  }
+
+  /** The container of the record at offset `at` of the input buffer, as
+   * inContainer judges it: undefined outside one; a runtime of "" for a
+   * process in its own pid and mount namespaces under no known runtime. */
+  recordContainer(at: number): { runtime: string; id: string } | undefined {
+    const w = this.wasm;
+    if (!w.recordContainer(at)) return undefined;
+    const text = (ptr: number, len: number) => Buffer.from(new Uint8Array(w.memory.buffer, ptr, len)).toString("utf8");
+    return { runtime: text(w.containerRuntimePtr(), w.containerRuntimeLen()), id: text(w.containerIdPtr(), w.containerIdLen()) };
   }
 
   textHeader(): Uint8Array {

@@ -17,6 +17,11 @@ export class EventView {
     private clockOffsetNs: bigint,
   ) {}
 
+  /** Where the record starts in its batch. */
+  get offset(): number {
+    return this.at;
+  }
+
   get size(): number {
     return this.dv.getUint32(this.at + layout.REC_OFF_SIZE, true);
   }

@@ -91,6 +91,11 @@ export class CborLog {
     }
   }
 
+  /** A finding's item: beside the events, not counted among them. */
+  writeFinding(bytes: Uint8Array) {
+    this.write(bytes);
+  }
+
   private rotate() {
     const next = this.nextName();
     this.write(rotationTrailerItem(nowNs(), this.eventsInFile, basename(next)));

@@ -36,6 +36,18 @@ export function matches(e: any, f: EventFilter): boolean {
   return true;
 }
 
+/** A finding item passes when one of its evidence events would, as far as
+ * the evidence tells (its name and time; the caller it names). */
+export function findingMatches(f: any, filter: EventFilter): boolean {
+  if (filter.container) return false; // a finding records no container of its own
+  if (filter.pids.length && !filter.pids.includes(Number(f.hostProcessId))) return false;
+  if (filter.comms.length && !filter.comms.includes(f.processName)) return false;
+  return f.evidence.some((e: any) => {
+    const t = BigInt(e.timestamp);
+    return (!filter.events || filter.events.has(e.eventName)) && (filter.sinceNs === undefined || t >= filter.sinceNs) && (filter.untilNs === undefined || t <= filter.untilNs);
+  });
+}
+
 /** Prints each problem on stderr; the exit code says whether anything was skipped. */
 export function reportProblems(problems: Problem[]): number {
   for (const p of problems) process.stderr.write(`modtrace: ${p.file}: ${p.skipped ? "" : "warning: "}offset ${p.offset}: ${p.message}\n`);

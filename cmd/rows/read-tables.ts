@@ -83,7 +83,7 @@ export function readTables(opts: TableReadOptions): number {
           summary.header ??= item.value;
           ctx = contextOf(item.value);
         } else if (item.kind === "trailer") summary.trailer = item.value;
-        else if (matches(item.value, opts.filter)) {
+        else if (item.kind === "event" && matches(item.value, opts.filter)) {
           summary.rowsRead++;
           if (format === "captures") continue;
           const row = events.row(item.value, ctx);

@@ -177,3 +177,33 @@ export function textHeader(): i32 {
   writeHeader();
   return <i32>out.length;
 }
+
+const runtimeText = heap.alloc(32);
+let runtimeTextLen: i32 = 0;
+
+/** Is the record at offset `at` of the input in a container (the verdict of
+ * inContainer and --container; the findings rules ask)? When it is, its
+ * runtime's name ("" for none known) is at containerRuntimePtr() and its id
+ * at containerIdPtr(). */
+export function recordContainer(at: u32): bool {
+  if (!inContainer(input + at)) return false;
+  const name = C.runtimeName(C.runtime);
+  runtimeTextLen = <i32>String.UTF8.encodeUnsafe(changetype<usize>(name), name.length, runtimeText);
+  return true;
+}
+
+export function containerRuntimePtr(): usize {
+  return runtimeText;
+}
+
+export function containerRuntimeLen(): i32 {
+  return runtimeTextLen;
+}
+
+export function containerIdPtr(): usize {
+  return C.id;
+}
+
+export function containerIdLen(): i32 {
+  return C.idLen;
+}

@@ -82,7 +82,17 @@ export function trigger(...args: string[]): Truth[] {
   return run.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
 }
 
+/** The events of JSON output (findings, which share the stream, left out). */
 export function jsonLines(text: string): any[] {
+  return jsonItems(text).filter((o) => o.finding !== true);
+}
+
+/** The findings of JSON output. */
+export function findingLines(text: string): any[] {
+  return jsonItems(text).filter((o) => o.finding === true);
+}
+
+function jsonItems(text: string): any[] {
   return text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
 }
 

@@ -28,9 +28,11 @@ describe("cbor logs", () => {
     expect(asJson.out.equals(readFileSync(json))).toBe(true);
     const asText = modtrace("read", cbor);
     expect(asText.out.equals(readFileSync(text))).toBe(true);
-    const selected = modtrace("read", cbor, "-o", "json", "-e", "finit_module");
-    expect(selected.out.toString().trim().split("\n").length).toBe(1);
-    const lines = (out: Buffer) => out.toString().split("\n").filter(Boolean).length;
+    // Filters keep events, and the findings with evidence among what they keep.
+    const selected = modtrace("read", cbor, "-o", "json", "-e", "finit_module").out.toString().trim().split("\n").map((l) => JSON.parse(l));
+    expect(selected.filter((o) => o.finding !== true).map((o) => o.eventName)).toEqual(["finit_module"]);
+    for (const f of selected.filter((o) => o.finding === true)) expect(f.evidence.map((e: any) => e.eventName)).toContain("finit_module");
+    const lines = (out: Buffer) => out.toString().split("\n").filter((l) => l && !l.includes('"finding":true')).length;
     const first = JSON.parse(readFileSync(json, "utf8").split("\n")[0]);
     const firstSecond = String(Math.floor(first.timestamp / 1e9));
     expect(lines(modtrace("read", cbor, "-o", "json", "--until", String(Number(firstSecond) - 1)).out)).toBe(0);
@@ -65,8 +67,9 @@ describe("cbor logs", () => {
     let events = 0;
     for (const [i, f] of files.entries()) {
       const bytes = readFileSync(f);
-      const items = cborItems(bytes);
-      expect(strictItemCount(bytes)).toBe(items.length);
+      const all = cborItems(bytes);
+      expect(strictItemCount(bytes)).toBe(all.length);
+      const items = all.filter((i: any) => i.finding !== true);
       expect(items[0]).toMatchObject({ format: "modtrace-log", part: i + 1 });
       const trailer = items.at(-1);
       expect(trailer.trailer).toBe(true);
@@ -98,12 +101,12 @@ describe("cbor logs", () => {
     const capture = await Capture.start(["--comm", "mt-trigger", "-o", `cbor:${cbor}`]);
     trigger("burst", "3000");
     // Until the log holds the burst (a busy machine drains late), then the kill.
-    const eventsIn = () => modtrace("read", cbor, "-o", "json").out.toString().split("\n").filter(Boolean).length;
+    const eventsIn = () => modtrace("read", cbor, "-o", "json").out.toString().split("\n").filter((l) => l && !l.includes('"finding":true')).length;
     for (const deadline = Date.now() + 20_000; eventsIn() < 3000 && Date.now() < deadline; ) await Bun.sleep(100);
     const done = await capture.stop("SIGKILL");
     expect(done.exitCode).not.toBe(0);
     const r = modtrace("read", cbor, "-o", "json");
-    const lines = r.out.toString().trim().split("\n").filter(Boolean);
+    const lines = r.out.toString().trim().split("\n").filter((l) => l && !l.includes('"finding":true'));
     expect(lines.length).toBe(3000);
     expect(r.err).toContain("no trailer");
     for (const l of lines) expect(JSON.parse(l).eventName).toBe("delete_module");

@@ -1,0 +1,82 @@
+// `modtrace findings LOGS…`: the trace rules over the events of cbor logs,
+// through the same engine as a live capture, so the findings are exactly the
+// ones capture made live. Findings of the kernel watches, which need the
+// running kernel, are passed on as the capture recorded them.
+import { readFileSync } from "node:fs";
+import wasmPath from "../../build/decoder.wasm" with { type: "file" };
+import { Decoder } from "../../decoder/host";
+import * as layout from "../../decoder/assembly/generated/layout";
+import { checkReadable, readLog, type Problem } from "../log/reader";
+import { writeRecord } from "../log/records";
+import { reportProblems } from "../log/filter";
+import { Sink, type OutputSpec } from "../outputs";
+import { sayFindings } from "./summary";
+import type { FindingsConfig } from "./config";
+import { FindingsEngine, ruleIds } from "./engine";
+import { findingCbor, findingFromItem, findingJson, findingText } from "./format";
+import { severityRank, type Finding, type Severity } from "./finding";
+
+const BATCH = 1024;
+
+export interface FindingsCommandOptions {
+  files: string[];
+  output: OutputSpec;
+  config: FindingsConfig;
+  failOn?: Severity;
+}
+
+export async function findingsCommand(opts: FindingsCommandOptions): Promise<number> {
+  checkReadable(opts.files);
+  const decoder = await Decoder.load(readFileSync(wasmPath));
+  decoder.setClockOffset(0n);
+  const engine = new FindingsEngine(opts.config);
+  const traceRules = new Set(ruleIds());
+  const sink = Sink.open(opts.output);
+  const colour = !opts.output.path && Boolean(process.stdout.isTTY);
+  const render = (f: Finding) =>
+    opts.output.format === "cbor" ? findingCbor(f) : Buffer.from(opts.output.format === "json" ? findingJson(f) : findingText(f, colour));
+  const write = (list: Finding[]) => list.forEach((f) => sink.write(render(f)));
+  const problems: Problem[] = [];
+  const passed: Finding[] = [];
+  let pending: any[] = [];
+
+  const flush = () => {
+    const view = decoder.inputView(BATCH * layout.RECORD_MAX);
+    const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
+    // The reader only yields events that make valid records; read's clock: wall time.
+    const len = pending.reduce((at, e) => at + writeRecord(e, data, view, at), 0);
+    pending = [];
+    if (len) write(engine.feed(decoder, len, 0n));
+  };
+
+  try {
+    for (const file of opts.files)
+      for (const item of readLog(file, problems)) {
+        if (item.kind === "event") {
+          pending.push(item.value);
+          if (pending.length === BATCH) flush();
+        } else if (item.kind === "finding" && !traceRules.has(item.value.eventName)) {
+          flush();
+          const f = findingFromItem(item.value);
+          passed.push(f);
+          write([f]);
+        }
+      }
+    flush();
+    write(engine.end());
+  } finally {
+    sink.close();
+  }
+  sayFindings([...passed, ...engine.all], passed.length + engine.total);
+  const status = reportProblems(problems);
+  const failing = opts.failOn ? engine.atLeast(opts.failOn) + passed.filter((f) => severityAtLeast(f.severity, opts.failOn!)).length : 0;
+  if (failing > 0) {
+    process.stderr.write(`modtrace: exit 3: findings at or above ${opts.failOn} (--fail-on)\n`);
+    return 3;
+  }
+  return status;
+}
+
+function severityAtLeast(s: Severity, min: Severity): boolean {
+  return severityRank(s) >= severityRank(min);
+}

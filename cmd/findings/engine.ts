@@ -1,0 +1,96 @@
+// Runs the findings rules over the records of a capture or of logs. The
+// trace rules (rules/) see only events, so a log replayed through them gives
+// exactly the findings the capture gave live; the kernel watches (watches/)
+// also look at the running kernel, so they run live only.
+import type { Decoder } from "../../decoder/host";
+import { findingsConfig, type FindingsConfig } from "./config";
+import { eachRecord } from "./event-view";
+import { severityRank, type Finding, type Severity } from "./finding";
+import type { KernelWatch } from "./watch";
+import type { Report, RuleContext, TraceRule } from "./rule";
+import { TRACE_RULES } from "./rules/index";
+
+/** Every finding id there is, for --disable-rule's check. */
+export function ruleIds(watches: readonly string[] = []): string[] {
+  const ctx: RuleContext = { config: findingsConfig(), severity: () => "info", isModuleTool: () => false, container: () => undefined };
+  return [...TRACE_RULES.flatMap((f) => f(ctx).ids), ...watches];
+}
+
+// Findings kept for the summary at stop (the outputs have every one).
+const KEPT = 1000;
+
+export class FindingsEngine {
+  private rules: TraceRule[];
+  private disabled: Set<string>;
+  private decoder?: Decoder;
+  private pending: Finding[] = [];
+  /** Findings so far, per id and per severity. */
+  readonly counts = new Map<string, number>();
+  private bySeverity = new Map<Severity, number>();
+  /** The first KEPT findings, for the summary. */
+  readonly all: Finding[] = [];
+
+  constructor(config: FindingsConfig, private watches: KernelWatch[] = []) {
+    this.disabled = new Set(config.disabledRules);
+    const tools = new Set(config.moduleTools);
+    const ctx: RuleContext = {
+      config,
+      severity: (key) => config.severity[key] ?? config.severity[key.split(".")[0]] ?? "info",
+      isModuleTool: (exe) => exe !== undefined && tools.has(exe),
+      container: (e) => this.decoder?.recordContainer(e.offset),
+    };
+    this.rules = TRACE_RULES.map((f) => f(ctx)).filter((r) => r.ids.some((id) => !this.disabled.has(id)));
+    this.watches = watches.filter((w) => !this.disabled.has(w.rule));
+  }
+
+  private report: Report = (f) => {
+    if (this.disabled.has(f.rule)) return;
+    this.pending.push(f);
+    if (this.all.length < KEPT) this.all.push(f);
+    this.counts.set(f.rule, (this.counts.get(f.rule) ?? 0) + 1);
+    this.bySeverity.set(f.severity, (this.bySeverity.get(f.severity) ?? 0) + 1);
+  };
+
+  /** The records among the first len bytes of the decoder's input (a span),
+   * whose timestamps are boot time plus clockOffsetNs; returns the findings
+   * they gave. */
+  feed(decoder: Decoder, len: number, clockOffsetNs: bigint): Finding[] {
+    this.decoder = decoder;
+    for (const e of eachRecord(decoder.inputView(len), len, clockOffsetNs)) {
+      for (const r of this.rules) r.close?.(e.timestamp, this.report);
+      for (const r of this.rules) r.event(e, this.report);
+      for (const w of this.watches) w.observe(e);
+    }
+    return this.take();
+  }
+
+  /** Live: no event older than closeNs (wall ns) can still arrive, so the
+   * windows before it close; with scanNs, the watches look at the kernel. */
+  tick(closeNs: bigint, scanNs?: bigint): Finding[] {
+    for (const r of this.rules) r.close?.(closeNs, this.report);
+    if (scanNs !== undefined) for (const w of this.watches) w.scan(scanNs, this.report);
+    return this.take();
+  }
+
+  /** The input has ended: open windows report. */
+  end(): Finding[] {
+    for (const r of this.rules) r.close?.(undefined, this.report);
+    return this.take();
+  }
+
+  /** Findings at or above a severity so far. */
+  atLeast(s: Severity): number {
+    return [...this.bySeverity].filter(([k]) => severityRank(k) >= severityRank(s)).reduce((n, [, c]) => n + c, 0);
+  }
+
+  /** How many findings were made in all. */
+  get total(): number {
+    return [...this.counts.values()].reduce((a, b) => a + b, 0);
+  }
+
+  private take(): Finding[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+}

@@ -1,0 +1,72 @@
+// The findings of a live capture: the trace rules, the kernel watches, and
+// when to scan. capture.ts calls it once per batch and once per poll.
+import type { Decoder } from "../../decoder/host";
+import * as layout from "../../decoder/assembly/generated/layout";
+import type { FindingsConfig } from "./config";
+import { FindingsEngine } from "./engine";
+import { eachRecord } from "./event-view";
+import type { Finding, Severity } from "./finding";
+import type { KernelWatch } from "./watch";
+
+// Records reach user space within a poll or two (100 ms each); windows are
+// closed this long after their end, so a late record still counts in its
+// window, as it would when the log is replayed.
+const DELIVERY_NS = 2_000_000_000n;
+
+export interface FindingsOptions {
+  config: FindingsConfig;
+  /** --findings-only: write findings, not the events. */
+  only: boolean;
+  /** --fail-on: exit 3 when a finding at or above this severity was made. */
+  failOn?: Severity;
+  /** --scan-interval: seconds between looks at the kernel's own state. */
+  scanIntervalSec: number;
+}
+
+/** The rules of the kernel watches (watches/), known before any is made. */
+export const WATCH_RULES = ["hidden_module", "syscall_dispatch_changed"];
+
+/** The watches that can run here, and why the others cannot. */
+export function kernelWatches(): KernelWatch[] {
+  return [];
+}
+
+export class LiveFindings {
+  readonly engine: FindingsEngine;
+  readonly watches: KernelWatch[];
+  private nextScanNs = 0n;
+  private loadSeen = false;
+
+  constructor(private opts: FindingsOptions, private clockOffsetNs: bigint) {
+    this.watches = kernelWatches();
+    this.engine = new FindingsEngine(opts.config, this.watches.filter((w) => !w.unavailable));
+  }
+
+  /** The watches that cannot run, and why (for stderr and the header). */
+  unavailable(): { rule: string; why: string }[] {
+    return this.watches.filter((w) => w.unavailable).map((w) => ({ rule: w.rule, why: w.unavailable! }));
+  }
+
+  /** A decoded batch (span) of the decoder's input. */
+  batch(decoder: Decoder, len: number): Finding[] {
+    for (const e of eachRecord(decoder.inputView(len), len, this.clockOffsetNs))
+      if (e.id === layout.EVENT_MODULE_LOAD || e.id === layout.EVENT_DO_INIT_MODULE) this.loadSeen = true;
+    return this.engine.feed(decoder, len, this.clockOffsetNs);
+  }
+
+  /** Every poll: close time windows, and scan the kernel when due or when a
+   * module has loaded since the last scan. */
+  poll(final = false): Finding[] {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const scan = final || this.loadSeen || now >= this.nextScanNs;
+    if (scan) {
+      this.loadSeen = false;
+      this.nextScanNs = now + BigInt(Math.round(this.opts.scanIntervalSec * 1e9));
+    }
+    return this.engine.tick(now - DELIVERY_NS, scan ? now : undefined);
+  }
+
+  end(): Finding[] {
+    return [...this.poll(true), ...this.engine.end()];
+  }
+}

@@ -1,0 +1,17 @@
+// The trace rules, in the order they run on each event.
+import type { RuleFactory } from "../rule";
+import { unusualLoadPath } from "./unusual-load-path";
+import { imageFromMemory } from "./image-from-memory";
+import { loaderNotModuleTool } from "./loader-not-module-tool";
+import { untrustedModule } from "./untrusted-module";
+import { containerCall } from "./container-call";
+import { unloadChecks } from "./unload-checks";
+import { probing } from "./probing";
+import { hitAndRun } from "./hit-and-run";
+import { nameFileMismatch } from "./name-file-mismatch";
+import { rareAutoload } from "./rare-autoload";
+
+export const TRACE_RULES: RuleFactory[] = [
+  unusualLoadPath, imageFromMemory, loaderNotModuleTool, untrustedModule, containerCall,
+  unloadChecks, probing, hitAndRun, nameFileMismatch, rareAutoload,
+];

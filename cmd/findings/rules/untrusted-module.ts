@@ -1,0 +1,39 @@
+// Rule 6: the kernel's own verdict on a module as it loads (module_load's
+// taints and sig_ok): unsigned where the kernel checks signatures,
+// out-of-tree, forced past its version magic, from staging, or proprietary.
+import * as layout from "../../../decoder/assembly/generated/layout";
+import { actor, evidence, type RuleFactory } from "../rule";
+
+// TAINT_* bits of include/linux/panic.h that speak of a module's provenance
+// (the decoder names every bit: decoder/assembly/taints.ts).
+const PROVENANCE: [bit: bigint, what: string][] = [
+  [0n, "proprietary"],
+  [1n, "forced"],
+  [10n, "staging"],
+  [12n, "out-of-tree"],
+  [13n, "unsigned"],
+];
+
+export const untrustedModule: RuleFactory = (ctx) => ({
+  ids: ["untrusted_module"],
+  event(e, report) {
+    if (e.id !== layout.EVENT_MODULE_LOAD) return;
+    const reasons = PROVENANCE.filter(([bit]) => (e.taints >> bit) & 1n).map(([, what]) => what);
+    // sig_ok false without the unsigned taint: a kernel that enforces
+    // signatures refuses such a module, one that does not taints it; either
+    // way say it.
+    if (e.sigOk === false && !reasons.includes("unsigned")) reasons.push("unsigned");
+    if (!reasons.length) return;
+    report({
+      rule: "untrusted_module",
+      severity: ctx.severity(reasons.includes("forced") ? "untrusted_module.forced" : "untrusted_module"),
+      techniques: ["T1547.006"],
+      description: `module ${e.module ?? "?"} loaded ${reasons.join(", ")}${e.file ? ` from ${e.file}` : ""}`,
+      timestamp: e.timestamp,
+      evidence: [evidence(e)],
+      moduleName: e.module,
+      actor: actor(e),
+      details: { reasons, taints: Number(e.taints), ...(e.sha256 && { sha256: e.sha256 }) },
+    });
+  },
+});
