@@ -1,0 +1,173 @@
+// The findings rules on records: real events captured in the VM (the fleet
+// fixtures) as they are, and the same events changed the way an attack
+// would change them, through the engine live capture and `findings` share.
+// Each expectation is reasoned from the rule's definition, not from output.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import wasmPath from "../../build/decoder.wasm" with { type: "file" };
+import { Decoder } from "../../decoder/host";
+import * as layout from "../../decoder/assembly/generated/layout";
+import { readLog } from "../../cmd/log/reader";
+import { writeRecord } from "../../cmd/log/records";
+import { ConfigError, findingsConfig } from "../../cmd/findings/config";
+import { FindingsEngine } from "../../cmd/findings/engine";
+import { severityRank, type Finding } from "../../cmd/findings/finding";
+
+const FLEET = "tests/fixtures/vm";
+const fleetFiles = readdirSync(FLEET).flatMap((host) => readdirSync(join(FLEET, host)).sort().map((f) => join(FLEET, host, f)));
+const fleet: any[] = fleetFiles.flatMap((f) => [...readLog(f, [])].filter((i) => i.kind === "event").map((i) => i.value));
+
+let decoder: Decoder;
+beforeAll(async () => {
+  decoder = await Decoder.load(readFileSync(wasmPath));
+  decoder.setClockOffset(0n);
+});
+
+function judge(events: any[], config = findingsConfig()): Finding[] {
+  const engine = new FindingsEngine(config);
+  const view = decoder.inputView(events.length * layout.RECORD_MAX);
+  const dv = new DataView(view.buffer, view.byteOffset, view.byteLength);
+  const len = events.reduce((at, e) => at + writeRecord(e, dv, view, at), 0);
+  return [...engine.feed(decoder, len, 0n), ...engine.end()];
+}
+
+const rules = (fs: Finding[]) => fs.map((f) => `${f.rule} ${f.severity}`).sort();
+
+/** A real event of the fixtures, copied, with fields and arguments replaced. */
+function real(eventName: string, change: Record<string, unknown> = {}, args: Record<string, unknown> = {}): any {
+  const template = fleet.find((e) => e.eventName === eventName && (eventName !== "finit_module" || e.returnValue === 0n || e.returnValue === 0));
+  if (!template) throw new Error(`no ${eventName} in the fixtures`);
+  const e = structuredClone(template);
+  Object.assign(e, change);
+  e.args = e.args.map((a: any) => (a.name in args ? { ...a, value: args[a.name] } : a));
+  return e;
+}
+
+const at = (e: any, seconds: number) => ({ ...e, timestamp: BigInt(e.timestamp) + BigInt(Math.round(seconds * 1e9)) });
+const unprivileged = { userId: 1000, effectiveUserId: 1000, capabilities: { effective: 0, sysModule: false } };
+
+describe("findings rules", () => {
+  test("the VM tier's normal module work (every fleet fixture) gives nothing above info, except web-2's unsigned rebuild", () => {
+    const above = judge(fleet).filter((f) => severityRank(f.severity) > severityRank("info"));
+    // web-2 loaded /root/8021q-unsigned.ko, an unsigned rebuild: that one load alone.
+    expect(new Set(above.map((f) => f.evidence[0].callId)).size).toBe(1);
+    expect(rules(above)).toEqual(["hit_and_run high", "name_file_mismatch medium", "untrusted_module medium", "unusual_load_path medium"]);
+  });
+
+  test("a load from /tmp by an executable that is not a module tool", () => {
+    const e = real("finit_module", { executable: { path: "/usr/bin/python3.11" } }, { pathname: "/tmp/.x/rk.ko" });
+    expect(rules(judge([e]))).toEqual(["loader_not_module_tool medium", "unusual_load_path high"]);
+    // --module-tool makes the loader known; the place stays unusual.
+    expect(rules(judge([e], findingsConfig({ moduleTools: ["/usr/bin/python3.11"] })))).toEqual(["unusual_load_path high"]);
+    expect(rules(judge([e], findingsConfig({ disabledRules: ["unusual_load_path", "loader_not_module_tool"] })))).toEqual([]);
+  });
+
+  test("unusual places: a memfd and a deleted file are high, /opt is medium, the module directories nothing", () => {
+    const path = (p: string) => rules(judge([real("finit_module", {}, { pathname: p })]));
+    expect(path("/memfd:payload (deleted)")).toEqual(["unusual_load_path high"]);
+    expect(path("/lib/modules/6.1.0-56-amd64/kernel/drivers/net/dummy.ko (deleted)")).toEqual(["unusual_load_path high"]);
+    expect(path("/dev/shm/m.ko")).toEqual(["unusual_load_path high"]);
+    expect(path("/opt/vendor/m.ko")).toEqual(["unusual_load_path medium"]);
+    expect(path("/usr/lib/modules/6.1.0-56-amd64/kernel/drivers/net/dummy.ko")).toEqual([]);
+  });
+
+  test("init_module by anything but a module tool is a fileless load", () => {
+    const e = real("init_module", { executable: { path: "/root/dropper" }, processName: "dropper" });
+    expect(rules(judge([e]))).toEqual(["image_from_memory high", "loader_not_module_tool medium"]);
+    expect(rules(judge([real("init_module")]))).toEqual([]); // kmod's insmod of a .ko.xz
+  });
+
+  test("module_load's taints and sig_ok: unsigned or out-of-tree is medium, forced is high", () => {
+    const load = (taints: number, sigOk: boolean | null) => judge([real("module_load", {}, { taints, sig_ok: sigOk })]);
+    expect(load(0, true)).toEqual([]);
+    const oot = load((1 << 12) | (1 << 13), false);
+    expect(rules(oot)).toEqual(["untrusted_module medium"]);
+    expect(oot[0].details!.reasons).toEqual(["out-of-tree", "unsigned"]);
+    expect(rules(load(1 << 1, true))).toEqual(["untrusted_module high"]);
+    expect(rules(load(0, false))).toEqual(["untrusted_module medium"]); // sig_ok false without the taint
+  });
+
+  test("delete_module: O_TRUNC forces, and a name the kernel did not act on is a race", () => {
+    const del = real("delete_module", {}, { flags: 0o1000 | 0o4000 });
+    expect(rules(judge([del]))).toEqual(["forced_unload medium"]);
+    const raced = real("delete_module", { moduleName: "lkrg_x" }, { name: "dummy" });
+    expect(rules(judge([raced]))).toEqual(["name_mismatch high"]);
+  });
+
+  test("probing: five failures of one user within the window, by its errors and privileges", () => {
+    const fail = (errno: number, who: object, seconds: number) => at(real("delete_module", { returnValue: -errno, moduleName: undefined, ...who }, { name: "x" }), seconds);
+    const five = [0, 1, 2, 3, 4].map((s) => fail(1, unprivileged, s));
+    const found = judge(five);
+    expect(rules(found)).toEqual(["probing medium"]);
+    expect(found[0].details!.failures).toBe(5);
+    expect(found[0].evidence.length).toBe(5);
+    expect(judge(five.slice(0, 4))).toEqual([]);
+    // Spread over two windows: never five in one.
+    expect(judge([0, 1, 2, 70, 71].map((s) => fail(1, unprivileged, s)))).toEqual([]);
+    // Root's ENOENT storm is a script's, not an attack: info.
+    expect(rules(judge([0, 1, 2, 3, 4].map((s) => fail(2, {}, s))))).toEqual(["probing info"]);
+    // Images the kernel refuses, again and again.
+    expect(rules(judge([0, 1, 2, 3, 4].map((s) => at(real("finit_module", { returnValue: -8 }), s))))).toEqual(["probing high"]);
+  });
+
+  test("hit and run: a load undone within seconds; unsigned makes it high; a security tool's unload", () => {
+    const load = real("finit_module");
+    const name = load.moduleName;
+    const unload = (s: number, mod = name) => at(real("delete_module", { moduleName: mod, returnValue: 0 }, { name: mod }), s);
+    expect(rules(judge([load, unload(1)]))).toEqual(["hit_and_run info"]);
+    expect(judge([load, unload(30)])).toEqual([]);
+    const tainted = real("module_load", { callId: load.callId }, { name, taints: 1 << 12, sig_ok: false });
+    expect(rules(judge([tainted, load, unload(1)]))).toEqual(["hit_and_run high", "untrusted_module medium"]);
+    expect(rules(judge([unload(0, "lkrg")]))).toEqual(["security_module_unloaded high"]);
+  });
+
+  test("name and file: a module from a file named for another", () => {
+    const load = (name: string, pathname: string) => rules(judge([real("module_load", {}, { name, pathname })]));
+    expect(load("dummy", "/lib/modules/6.1.0-56-amd64/kernel/drivers/net/e1000.ko")).toEqual(["name_file_mismatch medium"]);
+    expect(load("snd_hda_intel", "/lib/modules/6.1.0-56-amd64/kernel/sound/snd-hda-intel.ko.xz")).toEqual([]);
+  });
+
+  test("autoload of a module exploits use, by an unprivileged caller only; aliases match whole", () => {
+    const request = (name: string, who: object) => judge([real("module_request", who, { name })]);
+    const dccp = request("net-pf-2-proto-33-type-6", unprivileged);
+    expect(rules(dccp)).toEqual(["rare_autoload high"]);
+    expect(dccp[0].moduleName).toBe("dccp");
+    expect(dccp[0].details!.cves).toContain("CVE-2017-6074");
+    expect(request("net-pf-2-proto-33-type-6", {})).toEqual([]); // root with CAP_SYS_MODULE
+    expect(request("net-pf-2-proto-13", unprivileged)).toEqual([]); // not sctp (132)
+    expect(request("fs-iso9660", unprivileged)).toEqual([]);
+  });
+
+  test("a module call from a container's cgroup, or from another user namespace", () => {
+    const id = "4f1c0d7a9e2b".padEnd(64, "0");
+    const inDocker = real("finit_module", { cgroup: { path: `/system.slice/docker-${id}.scope` } });
+    const found = judge([inDocker]);
+    expect(rules(found)).toEqual(["module_call_from_container high"]);
+    expect(found[0].details).toMatchObject({ containerRuntime: "docker", containerId: id });
+    const userns = real("delete_module", { initialNamespaces: { user: false, pid: true, mount: true } });
+    expect(rules(judge([userns]))).toEqual(["module_call_from_container medium"]);
+  });
+});
+
+describe("findings configuration", () => {
+  const file = (text: string) => {
+    const path = join(tmpdir(), `findings-${process.pid}-${Math.random()}.json`);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  test("a file adds to the lists and replaces severities", () => {
+    const c = findingsConfig({ file: file(JSON.stringify({ moduleTools: ["/opt/x/loader"], severity: { probing: "low" } })) });
+    expect(c.moduleTools).toContain("/opt/x/loader");
+    expect(c.moduleTools).toContain("/bin/kmod");
+    expect(c.severity.probing).toBe("low");
+  });
+
+  test("unknown keys, bad severities and bad JSON are refused with the file's name", () => {
+    expect(() => findingsConfig({ file: file('{"moduleTool": []}') })).toThrow(/unknown key 'moduleTool'/);
+    expect(() => findingsConfig({ file: file('{"severity": {"probing": "urgent"}}') })).toThrow(ConfigError);
+    expect(() => findingsConfig({ file: file("{") })).toThrow(/--findings-config/);
+  });
+});
