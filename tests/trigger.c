@@ -26,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -194,6 +196,31 @@ static void *second_thread(void *arg)
 	return arg;
 }
 
+/* The whole file at path, or NULL after saying why. */
+static char *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+
+	if (fd < 0 || fstat(fd, &st) || !(buf = malloc(st.st_size ? st.st_size : 1))) {
+		perror(path);
+		return NULL;
+	}
+	for (off_t got = 0; got < st.st_size;) {
+		ssize_t n = read(fd, buf + got, st.st_size - got);
+
+		if (n <= 0) {
+			perror(path);
+			return NULL;
+		}
+		got += n;
+	}
+	close(fd);
+	*len = st.st_size;
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	const char *scenario = argc > 1 ? argv[1] : "";
@@ -283,24 +310,35 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"getppid\",\"calls\":%ld,\"ns_per_call\":%.1f}\n", n,
 		       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n);
 	} else if (!strcmp(scenario, "image") && argc == 3) {
-		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
-		struct stat st;
-		char *image;
+		size_t len;
+		char *image = slurp(argv[2], &len);
 
-		if (fd < 0 || fstat(fd, &st) || !(image = malloc(st.st_size ? st.st_size : 1))) {
-			perror(argv[2]);
+		if (!image)
+			return 1;
+		init_module(image, len, "");
+	} else if (!strcmp(scenario, "memfd") && argc == 3) {
+		/* A fileless load through finit_module: the image in a memfd. */
+		size_t len;
+		char *image = slurp(argv[2], &len);
+		int fd = image ? memfd_create("payload", MFD_CLOEXEC) : -1;
+
+		if (fd < 0 || write(fd, image, len) != (ssize_t)len) {
+			perror("memfd");
 			return 1;
 		}
-		for (off_t got = 0; got < st.st_size;) {
-			ssize_t n = read(fd, image + got, st.st_size - got);
+		finit_module(fd, "", 0);
+	} else if (!strcmp(scenario, "autoload") && argc == 3) {
+		/* As UID, a DCCP socket: the kernel asks modprobe for
+		 * net-pf-2-proto-33-type-6 whoever the caller (CVE-2017-6074's way in). */
+		unsigned int id = strtoul(argv[2], NULL, 10);
+		int fd;
 
-			if (n <= 0) {
-				perror(argv[2]);
-				return 1;
-			}
-			got += n;
+		if (setresgid(id, id, id) || setresuid(id, id, id)) {
+			perror("dropping privileges");
+			return 1;
 		}
-		init_module(image, st.st_size, "");
+		fd = socket(AF_INET, SOCK_DCCP, IPPROTO_DCCP);
+		printf("{\"call\":\"socket\",\"pid\":%d,\"uid\":%u,\"ret\":%d}\n", getpid(), id, fd < 0 ? -errno : 0);
 	} else if (!strcmp(scenario, "time") && argc >= 3) {
 		struct timespec t0, t1;
 		int status = 0;
@@ -317,7 +355,7 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"time\",\"status\":%d,\"seconds\":%.6f}\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128,
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | time CMD... | context\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | autoload UID | time CMD... | context\n");
 		return 2;
 	}
 	return 0;

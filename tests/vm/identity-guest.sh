@@ -7,26 +7,8 @@
 # files under save/saved/), capped/ (--save-limit) and small-ring/
 # (--image-buffer-size 1 with a 4 MiB module). guest-lib.sh comes first.
 
-# start DIR MODTRACE_ARGS...: a capture writing events.json and modtrace.err in DIR.
-start() {
-  DIR=$OUT/$1; shift
-  mkdir -p "$DIR"
-  : > "$DIR/steps.txt"
-  modtrace -o "json:$DIR/events.json" "$@" 2> "$DIR/modtrace.err" &
-  MT=$!
-  i=0
-  while ! grep -q capturing "$DIR/modtrace.err"; do
-    if ! kill -0 $MT 2>/dev/null || [ $i -gt 1200 ]; then echo "modtrace did not start"; cat "$DIR/modtrace.err"; break; fi
-    i=$((i + 1)); sleep 0.1
-  done
-}
-
-stop() {
-  sleep 0.3
-  kill -INT $MT
-  wait $MT
-  echo $? > "$DIR/modtrace.rc"
-  echo "--- $DIR: modtrace exited $(cat "$DIR/modtrace.rc"):"; cat "$DIR/modtrace.err"
+# After each capture (stop, in guest-lib.sh): a clean slate of modules.
+cleanup() {
   for m in 8021q garp mrp stp llc dummy xfs libcrc32c crc32c_generic crc32c_intel; do /sbin/rmmod $m 2>/dev/null; done
 }
 

@@ -11,7 +11,8 @@ export const nameFileMismatch: RuleFactory = (ctx) => ({
     if (e.id !== layout.EVENT_MODULE_LOAD) return;
     const file = e.file;
     const name = e.module;
-    if (!file || !name || moduleOfFile(file) === name.replaceAll("-", "_")) return;
+    // A memfd's name is whatever its creator chose (unusual_load_path reports the memfd).
+    if (!file || !name || file.startsWith("/memfd:") || moduleOfFile(file) === name.replaceAll("-", "_")) return;
     report({
       rule: "name_file_mismatch",
       severity: ctx.severity("name_file_mismatch"),
