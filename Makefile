@@ -31,7 +31,7 @@ tests/trigger: tests/trigger.c
 	gcc -O2 -Wall -Werror -pthread -o $@ $<
 
 dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o build/decoder.wasm \
-               $(wildcard cmd/*.ts cmd/*/*.ts loader/*.ts decoder/*.ts) $(GENERATED)/layout.ts package.json | dist
+               $(wildcard cmd/*.ts cmd/*/*.ts cmd/*/*/*.ts cmd/*/*.json loader/*.ts decoder/*.ts) $(GENERATED)/layout.ts package.json | dist
 	$(BUN) build --compile --minify --sourcemap cmd/main.ts --outfile $@
 
 build dist:

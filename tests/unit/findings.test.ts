@@ -67,6 +67,7 @@ describe("findings rules", () => {
   test("unusual places: a memfd and a deleted file are high, /opt is medium, the module directories nothing", () => {
     const path = (p: string) => rules(judge([real("finit_module", {}, { pathname: p })]));
     expect(path("/memfd:payload (deleted)")).toEqual(["unusual_load_path high"]);
+    expect(path("memfd:payload")).toEqual(["unusual_load_path high"]); // as the kernel names it
     expect(path("/lib/modules/6.1.0-56-amd64/kernel/drivers/net/dummy.ko (deleted)")).toEqual(["unusual_load_path high"]);
     expect(path("/dev/shm/m.ko")).toEqual(["unusual_load_path high"]);
     expect(path("/opt/vendor/m.ko")).toEqual(["unusual_load_path medium"]);
@@ -138,6 +139,9 @@ describe("findings rules", () => {
     expect(request("net-pf-2-proto-33-type-6", {})).toEqual([]); // root with CAP_SYS_MODULE
     expect(request("net-pf-2-proto-13", unprivileged)).toEqual([]); // not sctp (132)
     expect(request("fs-iso9660", unprivileged)).toEqual([]);
+    // The kernel asks under two aliases in a row: one finding.
+    const twice = judge([real("module_request", unprivileged, { name: "net-pf-2-proto-33-type-6" }), real("module_request", unprivileged, { name: "net-pf-2-proto-33" })]);
+    expect(rules(twice)).toEqual(["rare_autoload high"]);
   });
 
   test("a module call from a container's cgroup, or from another user namespace", () => {

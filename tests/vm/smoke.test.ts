@@ -80,7 +80,8 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("modtrace in a Debian 
       expect(Number(rc)).toBe(0);
       steps[name] = Number(pid);
     }
-    const events = text("flood/events.json").trim().split("\n").map((l) => JSON.parse(l));
+    const all = text("flood/events.json").trim().split("\n").map((l) => JSON.parse(l));
+    const events = all.filter((o) => o.finding !== true);
     const err = text("flood/modtrace.err");
     const floods = ["flood/flood1.json", "flood/flood2.json"].map((f) => JSON.parse(text(f)));
     const flooded = floods.reduce((n, f) => n + f.calls, 0);
@@ -102,12 +103,20 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("modtrace in a Debian 
       expect(unload).toMatchObject({ returnValue: 0, moduleName: "dummy" });
       expect(events.filter((e) => e.eventName === "module_free" && e.callId === unload.callId).length).toBe(1);
     }
+    // The floods are what probing means: nobody's EPERM storm, medium; the
+    // root loads and unloads in between are signed stock modules (info at most).
+    const findings = all.filter((o) => o.finding === true);
+    const probing = findings.filter((f) => f.eventName === "probing" && f.details.userId === 65534);
+    expect(probing.length).toBeGreaterThan(0);
+    for (const f of probing) expect([f.severity, Object.keys(f.details.errnos)]).toEqual(["medium", ["EPERM"]]);
+    expect(findings.filter((f) => f.severity !== "info" && !probing.includes(f))).toEqual([]);
     console.log(`  flood: ${flooded} unprivileged calls, ${lost} of them lost in the bulk ring; 5 loads and 5 unloads all there`);
   });
 
   for (const mode of MODES) {
     describe(`--attach ${mode}`, () => {
       let events: any[];
+      let findings: any[];
       const steps: Record<string, { pid: number; rc: number }> = {};
       const byPid = (name: string, step: string) => events.filter((e) => e.eventName === name && e.hostProcessId === steps[step].pid);
       const sameCall = (call: any, name: string) => events.filter((e) => e.eventName === name && e.callId === call.callId);
@@ -121,7 +130,19 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("modtrace in a Debian 
           const [name, pid, rc] = line.split(" ");
           steps[name] = { pid: Number(pid), rc: Number(rc) };
         }
-        events = text(`${mode}/events.json`).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+        const all = text(`${mode}/events.json`).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+        events = all.filter((o) => o.finding !== true);
+        findings = all.filter((o) => o.finding === true);
+      });
+
+      test("normal module work is found to be nothing above info; root's burst of failed unloads is probing, info", () => {
+        const severe = findings.filter((f) => f.severity !== "info");
+        expect(severe).toEqual([]);
+        const burst = JSON.parse(text(`${mode}/burst.json`));
+        const probing = findings.filter((f) => f.eventName === "probing");
+        expect(probing.length).toBeGreaterThan(0);
+        for (const f of probing) expect(f.details.userId).toBe(0);
+        expect(probing.reduce((n, f) => n + (f.details.errnos.ENOENT ?? 0), 0)).toBeGreaterThanOrEqual(burst.calls);
       });
 
       test("every event attached with the hook asked for; stopped cleanly, nothing lost", () => {

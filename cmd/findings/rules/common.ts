@@ -36,3 +36,8 @@ export function moduleOfFile(path: string): string {
   const base = path.replace(/ \(deleted\)$/, "").split("/").pop() ?? "";
   return base.replace(/\.ko(\.(xz|gz|zst))?$/, "").replaceAll("-", "_");
 }
+
+/** A memfd's path: "memfd:NAME" as the kernel names it, "/memfd:NAME (deleted)" as d_path shows it. */
+export function isMemfd(path: string): boolean {
+  return /^\/?memfd:/.test(path);
+}

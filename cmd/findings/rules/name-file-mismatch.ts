@@ -3,7 +3,7 @@
 // rootkit posing as a driver) or a file loaded through an odd route.
 import * as layout from "../../../decoder/assembly/generated/layout";
 import { actor, evidence, type RuleFactory } from "../rule";
-import { moduleOfFile } from "./common";
+import { isMemfd, moduleOfFile } from "./common";
 
 export const nameFileMismatch: RuleFactory = (ctx) => ({
   ids: ["name_file_mismatch"],
@@ -12,7 +12,7 @@ export const nameFileMismatch: RuleFactory = (ctx) => ({
     const file = e.file;
     const name = e.module;
     // A memfd's name is whatever its creator chose (unusual_load_path reports the memfd).
-    if (!file || !name || file.startsWith("/memfd:") || moduleOfFile(file) === name.replaceAll("-", "_")) return;
+    if (!file || !name || isMemfd(file) || moduleOfFile(file) === name.replaceAll("-", "_")) return;
     report({
       rule: "name_file_mismatch",
       severity: ctx.severity("name_file_mismatch"),

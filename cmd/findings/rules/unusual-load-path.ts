@@ -3,7 +3,7 @@
 // where droppers put what they load. finit_module names the file it was given.
 import * as layout from "../../../decoder/assembly/generated/layout";
 import { actor, evidence, type RuleFactory } from "../rule";
-import { outcome } from "./common";
+import { isMemfd, outcome } from "./common";
 
 export const unusualLoadPath: RuleFactory = (ctx) => ({
   ids: ["unusual_load_path"],
@@ -11,7 +11,7 @@ export const unusualLoadPath: RuleFactory = (ctx) => ({
     if (e.id !== layout.EVENT_FINIT_MODULE) return;
     const file = e.file;
     if (file === undefined) return;
-    const memfd = file.startsWith("/memfd:");
+    const memfd = isMemfd(file);
     const deleted = file.endsWith(" (deleted)");
     const writable = ctx.config.writableDirs.find((d) => file.startsWith(d));
     const inModuleDir = ctx.config.moduleDirs.some((d) => file.startsWith(d));
