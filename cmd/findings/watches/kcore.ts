@@ -52,7 +52,8 @@ export function readKernel(path: string, ranges: Array<{ addr: bigint; len: numb
       const off = fileOffset(segments, addr, len);
       if (off === undefined) throw new Error(`${path} maps no ${len} bytes at 0x${addr.toString(16)}`);
       const buf = new Uint8Array(len);
-      const got = readSync(fd, buf, 0, len, Number(off));
+      // A bigint: with 5-level paging kcore offsets pass 2^53.
+      const got = readSync(fd, buf, 0, len, off);
       if (got !== len) throw new Error(`${path}: read ${got} of ${len} bytes at 0x${addr.toString(16)}`);
       return buf;
     });
