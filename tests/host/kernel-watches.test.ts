@@ -1,0 +1,36 @@
+// The kernel watches on this machine's kernel: where it lacks what a watch
+// needs, the watch says so instead of failing. The expectation comes from the
+// kernel itself (does it have /proc/modules, /proc/kcore), not from a machine name.
+import { expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { hiddenModuleWatch } from "../../cmd/findings/watches/hidden-module";
+import { syscallDispatchWatch } from "../../cmd/findings/watches/syscall-dispatch";
+
+test("hidden_module: available exactly when the kernel has /proc/modules, and a scan of a quiet kernel finds nothing", () => {
+  const w = hiddenModuleWatch();
+  if (!existsSync("/proc/modules")) {
+    expect(w.unavailable).toContain("CONFIG_MODULES=n");
+    return;
+  }
+  expect(w.unavailable).toBeUndefined();
+  const found: unknown[] = [];
+  w.scan(1n, (f) => found.push(f));
+  w.scan(2n, (f) => found.push(f));
+  expect(found).toEqual([]);
+});
+
+test("syscall_dispatch_changed: unavailable without /proc/kcore, saying so; otherwise a rescan finds no change", () => {
+  const w = syscallDispatchWatch();
+  if (!existsSync("/proc/kcore")) {
+    expect(w.unavailable).toContain("no /proc/kcore");
+    return;
+  }
+  if (w.unavailable) {
+    // kcore is there but unreadable: lockdown, or kallsyms without a table.
+    expect(w.unavailable).toMatch(/kcore|kallsyms|sys_call_table/);
+    return;
+  }
+  const found: unknown[] = [];
+  w.scan(1n, (f) => found.push(f));
+  expect(found).toEqual([]);
+});

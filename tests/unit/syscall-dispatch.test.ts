@@ -1,0 +1,173 @@
+// The syscall_dispatch_changed watch on a synthetic kernel: a kcore-like ELF
+// file with one PT_LOAD segment holding a syscall table and an x64_sys_call
+// made of jmp rel32 instructions, and a kallsyms text naming them.
+import { beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, openSync, writeSync, closeSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileOffset, parseSegments, readKernel } from "../../cmd/findings/watches/kcore";
+import { describeAddress, parseKallsyms, symbolExtent } from "../../cmd/findings/watches/kallsyms";
+import { syscallDispatchWatch } from "../../cmd/findings/watches/syscall-dispatch";
+import type { Finding } from "../../cmd/findings/finding";
+import { fakeEvent } from "../lib/fake-event";
+
+const BASE = 0xffffffff81000000n; // where the segment starts
+const DATA_AT = 0x2000; // its file offset
+const TABLE = BASE + 0x100n;
+const FN = BASE + 0x400n;
+const READ = BASE + 0x800n, GETPPID = BASE + 0x900n, NI = BASE + 0xa00n;
+const HOOK = 0xffffffffc0001000n; // in a module
+const hex = (a: bigint) => a.toString(16).padStart(16, "0");
+
+/** An ELF64 header and program headers: a PT_NOTE, then PT_LOAD at vaddr. */
+function elfHeader(vaddr: bigint, size: bigint, offset: bigint): Uint8Array {
+  const b = new Uint8Array(64 + 2 * 56);
+  const dv = new DataView(b.buffer);
+  b.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+  dv.setUint16(0x10, 4, true); // ET_CORE
+  dv.setBigUint64(0x20, 64n, true);
+  dv.setUint16(0x36, 56, true);
+  dv.setUint16(0x38, 2, true);
+  dv.setUint32(64, 4, true); // PT_NOTE
+  dv.setUint32(120, 1, true); // PT_LOAD
+  dv.setBigUint64(120 + 8, offset, true);
+  dv.setBigUint64(120 + 16, vaddr, true);
+  dv.setBigUint64(120 + 32, size, true);
+  dv.setBigUint64(120 + 40, size, true);
+  return b;
+}
+
+const KALLSYMS = [
+  `${hex(BASE)} T _text`,
+  `${hex(TABLE)} D sys_call_table`,
+  `${hex(TABLE + 4n * 8n)} D ia32_sys_call_table`,
+  `${hex(FN)} T x64_sys_call`,
+  `${hex(FN + 0x20n)} t __do_sys_ni_syscall`,
+  `${hex(READ)} T __x64_sys_read`,
+  `${hex(GETPPID)} T __x64_sys_getppid`,
+  `${hex(NI)} T __x64_sys_ni_syscall`,
+  `${hex(HOOK)} t mt_hook\t[mt_hook_dispatch]`,
+  "",
+].join("\n");
+
+function jmp(at: bigint, to: bigint): number[] {
+  const rel = Number(to - (at + 5n));
+  const b = new Uint8Array(5);
+  b[0] = 0xe9;
+  new DataView(b.buffer).setInt32(1, rel, true);
+  return [...b];
+}
+
+class FakeKernel {
+  dir = mkdtempSync(join(tmpdir(), "modtrace-kcore-"));
+  kcore = join(this.dir, "kcore");
+  kallsyms = join(this.dir, "kallsyms");
+  constructor() {
+    writeFileSync(this.kcore, new Uint8Array(DATA_AT + 0x1000));
+    this.poke(0n, elfHeader(BASE, 0x1000n, BigInt(DATA_AT)), true);
+    writeFileSync(this.kallsyms, KALLSYMS);
+    // Table: read, ni, ni, getppid. The switch: cmp-ish filler, then jumps.
+    this.table(0, READ); this.table(1, NI); this.table(2, NI); this.table(3, GETPPID);
+    this.poke(FN, new Uint8Array([0x83, 0xfe, 0x03, ...jmp(FN + 3n, READ), 0x90, ...jmp(FN + 9n, GETPPID), ...jmp(FN + 14n, NI)]));
+  }
+  table(i: number, to: bigint) {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, to, true);
+    this.poke(TABLE + BigInt(8 * i), b);
+  }
+  poke(addr: bigint, bytes: Uint8Array, raw = false) {
+    const fd = openSync(this.kcore, "r+");
+    writeSync(fd, bytes, 0, bytes.length, raw ? Number(addr) : DATA_AT + Number(addr - BASE));
+    closeSync(fd);
+  }
+}
+
+test("kcore: PT_LOAD segments of an ELF64 header, and a virtual address's file offset", () => {
+  const segs = parseSegments(elfHeader(BASE, 0x1000n, 0x2000n));
+  expect(segs).toEqual([{ vaddr: BASE, memsz: 0x1000n, offset: 0x2000n }]);
+  expect(fileOffset(segs, BASE + 0x10n, 8)).toBe(0x2010n);
+  expect(fileOffset(segs, BASE + 0xffcn, 8)).toBeUndefined(); // runs past the segment
+  expect(() => parseSegments(new Uint8Array(64))).toThrow("not an ELF file");
+});
+
+test("kcore: reads kernel memory by virtual address", () => {
+  const k = new FakeKernel();
+  const [t] = readKernel(k.kcore, [{ addr: TABLE + 24n, len: 8 }]);
+  expect(new DataView(t.buffer).getBigUint64(0, true)).toBe(GETPPID);
+  expect(() => readKernel(k.kcore, [{ addr: BASE - 8n, len: 8 }])).toThrow("maps no 8 bytes");
+});
+
+test("kallsyms: a symbol's extent up to the next core symbol; an address's symbol and module", () => {
+  const syms = parseKallsyms(KALLSYMS);
+  expect(symbolExtent(syms, "sys_call_table")).toEqual({ addr: TABLE, size: 32 });
+  expect(symbolExtent(syms, "x64_sys_call")).toEqual({ addr: FN, size: 0x20 });
+  expect(describeAddress(syms, HOOK + 4n)).toEqual({ text: "mt_hook+0x4 [mt_hook_dispatch]", module: "mt_hook_dispatch" });
+  expect(describeAddress(syms, 0x1000n)).toBeUndefined();
+});
+
+describe("the watch", () => {
+  let k: FakeKernel;
+  let found: Finding[];
+  const report = (f: Finding) => found.push(f);
+  beforeEach(() => {
+    k = new FakeKernel();
+    found = [];
+  });
+  const watch = () => {
+    const w = syscallDispatchWatch({ kcore: k.kcore, kallsyms: k.kallsyms });
+    expect(w.unavailable).toBeUndefined();
+    w.observe(fakeEvent({ eventName: "module_load", module: "mt_hook", callId: 5n, timestamp: 50n }));
+    w.observe(fakeEvent({ eventName: "do_init_module", module: "mt_hook", ret: 0, timestamp: 60n }));
+    return w;
+  };
+
+  test("unchanged: nothing", () => {
+    const w = watch();
+    w.scan(1n, report);
+    expect(found).toEqual([]);
+  });
+
+  test("a table entry rewritten: its number, syscall, old handler and new target, once", () => {
+    const w = watch();
+    k.table(3, HOOK);
+    w.scan(100n, report);
+    w.scan(200n, report);
+    expect(found.length).toBe(1);
+    expect(found[0]).toMatchObject({ rule: "syscall_dispatch_changed", severity: "critical", moduleName: "mt_hook", timestamp: 100n });
+    expect(found[0].details).toMatchObject({
+      where: "sys_call_table",
+      syscalls: ["getppid"],
+      syscallNumbers: { getppid: 3 },
+      targetModules: ["mt_hook_dispatch"],
+      changes: [`getppid (3): __x64_sys_getppid -> 0x${hex(HOOK)} mt_hook [mt_hook_dispatch]`],
+    });
+    expect(found[0].evidence.map((e) => e.eventName)).toEqual(["module_load", "do_init_module"]);
+  });
+
+  test("a jump in x64_sys_call retargeted: the syscall it served and where it goes now", () => {
+    const w = watch();
+    k.poke(FN + 9n, new Uint8Array(jmp(FN + 9n, HOOK)));
+    w.scan(100n, report);
+    expect(found.length).toBe(1);
+    expect(found[0].details).toMatchObject({ where: "x64_sys_call", syscalls: ["getppid"], syscallNumbers: { getppid: 3 }, targetModules: ["mt_hook_dispatch"] });
+    // A second, different change is a new finding; the first is not repeated.
+    k.poke(FN + 14n, new Uint8Array(jmp(FN + 14n, HOOK)));
+    w.scan(200n, report);
+    expect(found.length).toBe(2);
+    expect(found[1].details!.syscalls).toEqual(["getppid", "ni_syscall"]);
+  });
+
+  test("other bytes of x64_sys_call changed: reported as such", () => {
+    const w = watch();
+    k.poke(FN, new Uint8Array([0xcc]));
+    w.scan(100n, report);
+    expect(found[0].details!.changes).toEqual(["?: x64_sys_call+0x0 -> 1 byte(s) changed, not a known jump"]);
+  });
+
+  test("no kcore, or kallsyms without addresses: unavailable, and says why", () => {
+    expect(syscallDispatchWatch({ kcore: join(k.dir, "none"), kallsyms: k.kallsyms }).unavailable).toContain("CONFIG_PROC_KCORE=n");
+    const hidden = join(k.dir, "hidden");
+    writeFileSync(hidden, KALLSYMS.replace(/^[0-9a-f]{16}/gm, "0000000000000000"));
+    expect(syscallDispatchWatch({ kcore: k.kcore, kallsyms: hidden }).unavailable).toContain("shows no addresses");
+  });
+});

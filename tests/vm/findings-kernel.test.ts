@@ -1,0 +1,109 @@
+// The vm tier, kernel-state findings: the hidden_module and
+// syscall_dispatch_changed watches against real rootkit techniques, from the
+// out-of-tree modules in tests/vm/modules (built here for the VM's kernel):
+// one hiding from the module list, one from /sys/module, one writing
+// sys_call_table, one patching the x64_sys_call switch; and no finding for
+// ordinary loads. tests/vm/findings-kernel-guest.sh runs in the guest.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
+
+const RULES = ["hidden_module", "syscall_dispatch_changed"];
+const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch"];
+
+const cannotRun = vmCannotRun();
+if (cannotRun && process.env.CI !== "true") console.log(`vm tests skipped: ${cannotRun}`);
+
+function sh(cmd: string[]) {
+  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "pipe"] });
+  if (r.status !== 0) throw new Error(`${cmd.join(" ")} failed (${r.status ?? r.signal}):\n${r.stderr}`);
+}
+
+/** Until modtrace runs the kernel watches itself (it will have --scan-interval),
+ * the temporary watch-harness runs them beside it: its path, or undefined. */
+function harness(): string | undefined {
+  const help = spawnSync(join(REPO, "dist/modtrace"), ["--help"]).stdout?.toString() ?? "";
+  if (help.includes("--scan-interval")) return undefined;
+  const out = join(DEFAULT_CACHE, "watch-harness");
+  sh([process.execPath, "build", "--compile", join(REPO, "tests/vm/watch-harness.ts"), "--outfile", out]);
+  return out;
+}
+
+describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings in a Debian 6.1 VM", () => {
+  let r: VmResult;
+  let events: any[];
+  let findings: any[];
+  let steps: Record<string, number>;
+  const text = (name: string) => outputText(r, name);
+  const lines = (name: string) => text(name).trim().split("\n").filter(Boolean);
+  const of = (rule: string) => findings.filter((f) => f.eventName === rule);
+  /** The module_load of a step's insmod. */
+  const loadOf = (module: string) => events.find((e) => e.eventName === "module_load" && e.args.find((a: any) => a.name === "name")?.value === module);
+
+  beforeAll(async () => {
+    if (cannotRun) throw new Error(`the vm tier cannot run here: ${cannotRun}`);
+    const prep = prepare();
+    sh([join(REPO, "tests/vm/modules/build.sh")]);
+    const dir = join(DEFAULT_CACHE, "modules", prep.kernelVersion);
+    const files: Record<string, string> = {};
+    for (const m of MODULES) files[`/root/mods/${m}.ko`] = join(dir, `${m}.ko`);
+    const h = harness();
+    if (h) files["/root/watch-harness"] = h;
+    r = await runInVm({
+      script: guestScript("findings-kernel-guest.sh", h ? { HARNESS: "/root/watch-harness" } : {}),
+      files,
+      timeoutSec: 900,
+    });
+    console.log(`vm: ran the kernel-findings scenario in ${r.seconds.toFixed(1)} s`);
+    if (r.exitCode !== 0) throw new Error(`the guest script exited ${r.exitCode}:\n${r.console}`);
+    if (text("cap/modtrace.rc").trim() !== "0") throw new Error(`modtrace failed:\n${text("cap/modtrace.err")}`);
+    const all = lines("cap/events.json").map((l) => JSON.parse(l));
+    events = all.filter((e) => !RULES.includes(e.eventName));
+    findings = [...all.filter((e) => RULES.includes(e.eventName)), ...lines("cap/harness.json").map((l) => JSON.parse(l))];
+    steps = Object.fromEntries(lines("cap/steps.txt").map((l) => [l.split(" ")[0], Number(l.split(" ")[2])]));
+  }, 960_000);
+
+  test("every module loaded, and each does what it claims in the kernel", () => {
+    expect(steps).toEqual({ "insmod-dummy": 0, modprobe: 0, "rmmod-dummy": 0, plain: 0, "hide-list": 0, "hide-kobj": 0, "hook-table": 0, "hook-dispatch": 0 });
+    const listed = lines("proc-modules.txt").map((l) => l.split(" ")[0]);
+    const kset = lines("sys-module.txt");
+    expect(listed).not.toContain("mt_hide_list");
+    expect(kset).toContain("mt_hide_list");
+    expect(listed).toContain("mt_hide_kobj");
+    expect(kset).not.toContain("mt_hide_kobj");
+    // The switch, not the table, dispatches on 6.1.192: only the patch shows.
+    expect(text("ppid.txt").trim()).toBe("4242");
+  });
+
+  test("hidden_module: once for mt_hide_list (not in the module list), once for mt_hide_kobj (not in /sys/module)", () => {
+    const hidden = of("hidden_module");
+    expect(hidden.map((f) => [f.moduleName, f.details.lacking]).sort()).toEqual([["mt_hide_kobj", "module_kset"], ["mt_hide_list", "module_list"]]);
+    for (const f of hidden) {
+      expect(f.severity).toBe("critical");
+      expect(f.evidence).toContainEqual(expect.objectContaining({ eventName: "module_load", callId: loadOf(f.moduleName).callId }));
+    }
+  });
+
+  test("syscall_dispatch_changed: the table entry 110 (getppid) naming mt_hook_table, the switch naming mt_hook_dispatch", () => {
+    const changed = of("syscall_dispatch_changed");
+    expect(changed.map((f) => [f.details.where, f.moduleName]).sort()).toEqual([["sys_call_table", "mt_hook_table"], ["x64_sys_call", "mt_hook_dispatch"]]);
+    const table = changed.find((f) => f.details.where === "sys_call_table");
+    expect(table.details.syscallNumbers).toEqual({ getppid: 110 });
+    expect(table.details.targetModules).toEqual(["mt_hook_table"]);
+    const dispatch = changed.find((f) => f.details.where === "x64_sys_call");
+    expect(dispatch.details.syscalls).toEqual(["getppid"]);
+    expect(dispatch.details.targetModules).toEqual(["mt_hook_dispatch"]);
+    for (const f of changed) {
+      expect(f.severity).toBe("critical");
+      expect(f.evidence).toContainEqual(expect.objectContaining({ eventName: "module_load", callId: loadOf(f.moduleName).callId }));
+    }
+  });
+
+  test("no kernel finding names an ordinary module", () => {
+    const ordinary = ["dummy", "8021q", "garp", "mrp", "stp", "llc", "mt_plain"];
+    expect(findings.filter((f) => ordinary.includes(f.moduleName))).toEqual([]);
+    expect(findings.length).toBe(4);
+  });
+});
