@@ -126,7 +126,9 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
   const images = new ImageAssembler(store);
-  const findings = opts.findings && new LiveFindings(opts.findings, bootTimeNs);
+  const captured = new Set(opts.events.map((e) => e.name));
+  const completeEvents = !opts.pids.length && !opts.uids.length && !opts.comms.length && !opts.container && captured.has("module_load") && captured.has("module_free");
+  const findings = opts.findings && new LiveFindings(opts.findings, bootTimeNs, { completeEvents });
   decoder.setContainerFilter(opts.container);
   const outputs = CaptureOutputs.open(opts.outputs);
 

@@ -24,6 +24,8 @@ export class FindingsEngine {
   private disabled: Set<string>;
   private decoder?: Decoder;
   private pending: Finding[] = [];
+  /** The last error of each watch's scan, for the capture to say once. */
+  readonly scanErrors = new Map<string, string>();
   /** Findings so far, per id and per severity. */
   readonly counts = new Map<string, number>();
   private bySeverity = new Map<Severity, number>();
@@ -68,7 +70,16 @@ export class FindingsEngine {
    * windows before it close; with scanNs, the watches look at the kernel. */
   tick(closeNs: bigint, scanNs?: bigint): Finding[] {
     for (const r of this.rules) r.close?.(closeNs, this.report);
-    if (scanNs !== undefined) for (const w of this.watches) w.scan(scanNs, this.report);
+    if (scanNs !== undefined)
+      for (const w of this.watches) {
+        try {
+          w.scan(scanNs, this.report);
+        } catch (e) {
+          // A kernel view that cannot be read now (a race with an unload, a
+          // permission) must not stop the capture: the next scan tries again.
+          this.scanErrors.set(w.rule, (e as Error).message);
+        }
+      }
     return this.take();
   }
 

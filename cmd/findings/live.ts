@@ -7,6 +7,8 @@ import { FindingsEngine } from "./engine";
 import { eachRecord } from "./event-view";
 import type { Finding, Severity } from "./finding";
 import type { KernelWatch } from "./watch";
+import { hiddenModuleWatch } from "./watches/hidden-module";
+import { syscallDispatchWatch } from "./watches/syscall-dispatch";
 
 // Records reach user space within a poll or two (100 ms each); windows are
 // closed this long after their end, so a late record still counts in its
@@ -23,12 +25,20 @@ export interface FindingsOptions {
   scanIntervalSec: number;
 }
 
+/** What the watches need to know of the capture. */
+export interface CaptureScope {
+  /** Every load and unload reaches the watches: no --pid/--uid/--comm or
+   * container filter, and module_load and module_free are captured. */
+  completeEvents: boolean;
+}
+
 /** The rules of the kernel watches (watches/), known before any is made. */
 export const WATCH_RULES = ["hidden_module", "syscall_dispatch_changed"];
 
-/** The watches that can run here, and why the others cannot. */
-export function kernelWatches(): KernelWatch[] {
-  return [];
+/** The watches, each able to run here or saying why not. The dispatch
+ * watch takes its baseline now: before anything can load during capture. */
+export function kernelWatches(scope: CaptureScope): KernelWatch[] {
+  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch()];
 }
 
 export class LiveFindings {
@@ -37,8 +47,10 @@ export class LiveFindings {
   private nextScanNs = 0n;
   private loadSeen = false;
 
-  constructor(private opts: FindingsOptions, private clockOffsetNs: bigint) {
-    this.watches = kernelWatches();
+  private said = new Set<string>();
+
+  constructor(private opts: FindingsOptions, private clockOffsetNs: bigint, scope: CaptureScope) {
+    this.watches = kernelWatches(scope).filter((w) => !opts.config.disabledRules.includes(w.rule));
     this.engine = new FindingsEngine(opts.config, this.watches.filter((w) => !w.unavailable));
   }
 
@@ -63,7 +75,13 @@ export class LiveFindings {
       this.loadSeen = false;
       this.nextScanNs = now + BigInt(Math.round(this.opts.scanIntervalSec * 1e9));
     }
-    return this.engine.tick(now - DELIVERY_NS, scan ? now : undefined);
+    const found = this.engine.tick(now - DELIVERY_NS, scan ? now : undefined);
+    for (const [rule, why] of this.engine.scanErrors) {
+      if (this.said.has(`${rule}${why}`)) continue;
+      this.said.add(`${rule}${why}`);
+      process.stderr.write(`modtrace: finding ${rule}: a scan failed (the next one tries again): ${why}\n`);
+    }
+    return found;
   }
 
   end(): Finding[] {

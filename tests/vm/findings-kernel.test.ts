@@ -6,7 +6,6 @@
 // ordinary loads. tests/vm/findings-kernel-guest.sh runs in the guest.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
@@ -19,16 +18,6 @@ if (cannotRun && process.env.CI !== "true") console.log(`vm tests skipped: ${can
 function sh(cmd: string[]) {
   const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "pipe"] });
   if (r.status !== 0) throw new Error(`${cmd.join(" ")} failed (${r.status ?? r.signal}):\n${r.stderr}`);
-}
-
-/** Until modtrace runs the kernel watches itself (it will have --scan-interval),
- * the temporary watch-harness runs them beside it: its path, or undefined. */
-function harness(): string | undefined {
-  const help = spawnSync(join(REPO, "dist/modtrace"), ["--help"]).stdout?.toString() ?? "";
-  if (help.includes("--scan-interval")) return undefined;
-  const out = join(DEFAULT_CACHE, "watch-harness");
-  sh([process.execPath, "build", "--compile", join(REPO, "tests/vm/watch-harness.ts"), "--outfile", out]);
-  return out;
 }
 
 describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings in a Debian 6.1 VM", () => {
@@ -49,10 +38,8 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     const dir = join(DEFAULT_CACHE, "modules", prep.kernelVersion);
     const files: Record<string, string> = {};
     for (const m of MODULES) files[`/root/mods/${m}.ko`] = join(dir, `${m}.ko`);
-    const h = harness();
-    if (h) files["/root/watch-harness"] = h;
     r = await runInVm({
-      script: guestScript("findings-kernel-guest.sh", h ? { HARNESS: "/root/watch-harness" } : {}),
+      script: guestScript("findings-kernel-guest.sh", {}),
       files,
       timeoutSec: 900,
     });
@@ -60,8 +47,8 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     if (r.exitCode !== 0) throw new Error(`the guest script exited ${r.exitCode}:\n${r.console}`);
     if (text("cap/modtrace.rc").trim() !== "0") throw new Error(`modtrace failed:\n${text("cap/modtrace.err")}`);
     const all = lines("cap/events.json").map((l) => JSON.parse(l));
-    events = all.filter((e) => !RULES.includes(e.eventName));
-    findings = [...all.filter((e) => RULES.includes(e.eventName)), ...lines("cap/harness.json").map((l) => JSON.parse(l))];
+    events = all.filter((e) => e.finding !== true);
+    findings = all.filter((e) => e.finding === true && RULES.includes(e.eventName));
     steps = Object.fromEntries(lines("cap/steps.txt").map((l) => [l.split(" ")[0], Number(l.split(" ")[2])]));
   }, 960_000);
 

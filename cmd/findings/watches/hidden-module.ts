@@ -76,6 +76,10 @@ const WHERE: Record<Lacking, string> = {
 export interface HiddenModuleOptions {
   procModules?: string;
   sysModule?: string;
+  /** Does the capture see every load and unload (no filter, every module
+   * event)? Only then can a module it saw load, and not seen freed, be
+   * expected in the views; otherwise only the views are compared. */
+  completeEvents?: boolean;
 }
 
 export function hiddenModuleWatch(opts: HiddenModuleOptions = {}): KernelWatch {
@@ -94,7 +98,7 @@ export function hiddenModuleWatch(opts: HiddenModuleOptions = {}): KernelWatch {
     scan(nowNs: bigint, report: (f: Finding) => void) {
       const list = parseProcModules(readFileSync(procModules, "utf8"));
       const kset = readKset(sysModule);
-      const now = hiddenNow(list, kset, loads.live().map((l) => l.name));
+      const now = hiddenNow(list, kset, opts.completeEvents === false ? [] : loads.live().map((l) => l.name));
       for (const [name, lacking] of now) {
         if (previous.get(name) !== lacking) continue;
         const load = loads.named(name);
