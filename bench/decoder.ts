@@ -11,14 +11,14 @@ import { Decoder, layout } from "../decoder/host";
 import { EVENTS, type ArgSource } from "../loader/events";
 import { splitRaw, splitRecords } from "../tests/lib/records";
 
-const BATCH_RECORDS = 1024;
+export const BATCH_RECORDS = 1024;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 
 const fixture = [
   ...splitRecords(readFileSync(new URL("../tests/fixtures/kernel-6.18.raw", import.meta.url))),
   ...splitRaw(gunzipSync(readFileSync(new URL("../tests/fixtures/kernel-6.1-images.raw.gz", import.meta.url)))).records,
 ];
-const batch = Buffer.concat(Array.from({ length: BATCH_RECORDS }, (_, i) => fixture[i % fixture.length]));
+export const batch = Buffer.concat(Array.from({ length: BATCH_RECORDS }, (_, i) => fixture[i % fixture.length]));
 
 const text = new TextDecoder();
 function slot(view: DataView, at: number, index: number): string | null {
@@ -117,11 +117,11 @@ function toObjects(): object[] {
   return out;
 }
 
-type Variant = [name: string, run: () => number]; // run returns the bytes it wrote
+export type Variant = [name: string, run: () => number]; // run returns the bytes it wrote
 
 /** Runs every variant once per round, in turn, so that a slow spell of the machine
  * hits them all alike; ratios are medians of the per-round ratios. */
-function timeInterleaved(variants: Variant[]): Map<string, number[]> {
+export function timeInterleaved(variants: Variant[]): Map<string, number[]> {
   const times = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   for (const [, run] of variants) run(); // warm-up
   for (let i = 0; i < ROUNDS; i++)
@@ -133,8 +133,8 @@ function timeInterleaved(variants: Variant[]): Map<string, number[]> {
   return times;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const medianRatio = (slow: number[], fast: number[]) => median(slow.map((t, i) => t / fast[i]));
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const medianRatio = (slow: number[], fast: number[]) => median(slow.map((t, i) => t / fast[i]));
 
 export async function benchDecoder(): Promise<string[]> {
   const decoder = await Decoder.load(readFileSync(new URL("../build/decoder.wasm", import.meta.url)));

@@ -6,12 +6,15 @@ import { cpus, release, totalmem } from "node:os";
 import { benchAnalysis } from "./analysis";
 import { benchCapture } from "./capture";
 import { benchDecoder } from "./decoder";
+import { benchFindings } from "./findings";
 import { benchKernelCost } from "./kernel-cost";
 import { benchImageHash } from "./image-hash";
 
 console.log(`modtrace benchmarks on ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${new Date().toISOString()}`);
 console.log();
 for (const l of await benchDecoder()) console.log(l);
+console.log();
+for (const l of await benchFindings()) console.log(l);
 console.log();
 for (const l of await benchCapture()) console.log(l);
 console.log();

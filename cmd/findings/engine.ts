@@ -4,7 +4,7 @@
 // also look at the running kernel, so they run live only.
 import type { Decoder } from "../../decoder/host";
 import { findingsConfig, type FindingsConfig } from "./config";
-import { eachRecord } from "./event-view";
+import { forEachRecord } from "./event-view";
 import { severityRank, type Finding, type Severity } from "./finding";
 import type { KernelWatch } from "./watch";
 import type { Report, RuleContext, TraceRule } from "./rule";
@@ -58,11 +58,13 @@ export class FindingsEngine {
    * they gave. */
   feed(decoder: Decoder, len: number, clockOffsetNs: bigint): Finding[] {
     this.decoder = decoder;
-    for (const e of eachRecord(decoder.inputView(len), len, clockOffsetNs)) {
-      for (const r of this.rules) r.close?.(e.timestamp, this.report);
+    const closing = this.rules.filter((r) => r.close);
+    forEachRecord(decoder.inputView(len), len, clockOffsetNs, (e) => {
+      const now = e.timestamp;
+      for (const r of closing) r.close!(now, this.report);
       for (const r of this.rules) r.event(e, this.report);
       for (const w of this.watches) w.observe(e);
-    }
+    });
     return this.take();
   }
 

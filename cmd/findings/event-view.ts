@@ -1,7 +1,8 @@
 // The fields of one struct mt_record (bpf/events.h) that rules read, at an
 // offset of a batch of records: the same bytes the decoder turns into events,
 // live or rebuilt from a log, so a rule sees the same thing either way. Only
-// what a rule asks for is read; a view is valid until the batch is reused.
+// what a rule asks for is read, each string decoded once; one view walks a
+// whole batch (rules copy what they keep), so nothing is allocated per event.
 import * as layout from "../../decoder/assembly/generated/layout";
 import { EVENTS } from "../../loader/events";
 
@@ -9,13 +10,25 @@ const NAMES: string[] = [];
 for (const e of EVENTS) NAMES[e.id] = e.name;
 const utf8 = new TextDecoder();
 
+const NOT_READ = Symbol("not read");
+
 export class EventView {
+  private at = 0;
+  private ts: bigint | undefined;
+  private strings: (string | undefined | typeof NOT_READ)[] = new Array(layout.SLOT_COUNT).fill(NOT_READ);
+
   constructor(
     private dv: DataView,
     private bytes: Uint8Array,
-    private at: number,
     private clockOffsetNs: bigint,
   ) {}
+
+  /** Makes this the view of the record at offset at. */
+  moveTo(at: number) {
+    this.at = at;
+    this.ts = undefined;
+    this.strings.fill(NOT_READ);
+  }
 
   /** Where the record starts in its batch. */
   get offset(): number {
@@ -33,7 +46,7 @@ export class EventView {
   }
   /** Wall clock, ns: the event's `timestamp`. */
   get timestamp(): bigint {
-    return this.dv.getBigUint64(this.at + layout.REC_OFF_BOOT_NS, true) + this.clockOffsetNs;
+    return (this.ts ??= this.dv.getBigUint64(this.at + layout.REC_OFF_BOOT_NS, true) + this.clockOffsetNs);
   }
   get callId(): bigint | undefined {
     const id = this.dv.getBigUint64(this.at + layout.REC_OFF_CALL_ID, true);
@@ -52,6 +65,9 @@ export class EventView {
   get sigOk(): boolean | undefined {
     const flags = this.u32(layout.REC_OFF_FLAGS);
     return flags & layout.FLAG_SIG_OK_KNOWN ? (flags & layout.FLAG_SIG_OK) !== 0 : undefined;
+  }
+  get cgroupId(): bigint {
+    return this.dv.getBigUint64(this.at + layout.REC_OFF_CGROUP_ID, true);
   }
   get hostPid(): number {
     return this.u32(layout.REC_OFF_HOST_PID);
@@ -122,11 +138,16 @@ export class EventView {
 
   /** A string slot's text (cut strings as far as they go), or undefined. */
   str(slot: number): string | undefined {
+    const cached = this.strings[slot];
+    if (cached !== NOT_READ) return cached;
     const state = this.dv.getUint8(this.at + layout.REC_OFF_STR_STATE + slot);
-    if (state !== layout.STR_OK && state !== layout.STR_TRUNCATED) return undefined;
-    const off = this.dv.getUint16(this.at + layout.REC_OFF_STR_OFF + 2 * slot, true);
-    const len = this.dv.getUint16(this.at + layout.REC_OFF_STR_LEN + 2 * slot, true);
-    return utf8.decode(this.bytes.subarray(this.at + off, this.at + off + len));
+    let text: string | undefined;
+    if (state === layout.STR_OK || state === layout.STR_TRUNCATED) {
+      const start = this.at + this.dv.getUint16(this.at + layout.REC_OFF_STR_OFF + 2 * slot, true);
+      text = decodeText(this.bytes, start, start + this.dv.getUint16(this.at + layout.REC_OFF_STR_LEN + 2 * slot, true));
+    }
+    this.strings[slot] = text;
+    return text;
   }
 
   private u32(off: number): number {
@@ -134,14 +155,26 @@ export class EventView {
   }
 }
 
-/** Each record among the first len bytes of bytes, in order. */
-export function* eachRecord(bytes: Uint8Array, len: number, clockOffsetNs: bigint): Generator<EventView> {
+/** Short ASCII strings (names, most paths) without TextDecoder's per-call cost. */
+function decodeText(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start > 64) return utf8.decode(bytes.subarray(start, end));
+  let text = "";
+  for (let i = start; i < end; i++) {
+    if (bytes[i] >= 0x80) return utf8.decode(bytes.subarray(start, end));
+    text += String.fromCharCode(bytes[i]);
+  }
+  return text;
+}
+
+/** Calls fn with a view of each record among the first len bytes of bytes, in order. */
+export function forEachRecord(bytes: Uint8Array, len: number, clockOffsetNs: bigint, fn: (e: EventView) => void) {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
+  const view = new EventView(dv, bytes, clockOffsetNs);
   for (let at = 0; at + layout.REC_SIZE <= len; ) {
-    const view = new EventView(dv, bytes, at, clockOffsetNs);
+    view.moveTo(at);
     const size = view.size;
     if (size < layout.REC_SIZE) return; // the decoder has refused such a batch already
-    yield view;
+    fn(view);
     at += size;
   }
 }

@@ -4,7 +4,7 @@ import type { Decoder } from "../../decoder/host";
 import * as layout from "../../decoder/assembly/generated/layout";
 import type { FindingsConfig } from "./config";
 import { FindingsEngine } from "./engine";
-import { eachRecord } from "./event-view";
+import { forEachRecord } from "./event-view";
 import type { Finding, Severity } from "./finding";
 import type { KernelWatch } from "./watch";
 import { hiddenModuleWatch } from "./watches/hidden-module";
@@ -61,8 +61,9 @@ export class LiveFindings {
 
   /** A decoded batch (span) of the decoder's input. */
   batch(decoder: Decoder, len: number): Finding[] {
-    for (const e of eachRecord(decoder.inputView(len), len, this.clockOffsetNs))
+    forEachRecord(decoder.inputView(len), len, this.clockOffsetNs, (e) => {
       if (e.id === layout.EVENT_MODULE_LOAD || e.id === layout.EVENT_DO_INIT_MODULE) this.loadSeen = true;
+    });
     return this.engine.feed(decoder, len, this.clockOffsetNs);
   }
 

@@ -40,13 +40,16 @@ function eventFrom(eventName: string, depth: number, pid: number) {
 }
 
 const EPERM = -1;
+let findings: any[];
 
 describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a Debian 6.1 VM", () => {
   beforeAll(async () => {
     if (cannotRun) throw new Error(`the vm tier cannot run here: ${cannotRun}`);
     r = await runInVm({ script: guestScript("context-guest.sh"), timeoutSec: 600 });
     if (r.exitCode !== 0) throw new Error(`the guest script exited ${r.exitCode}:\n${r.console}`);
-    events = text("events.json").trim().split("\n").map((l) => JSON.parse(l));
+    const all = text("events.json").trim().split("\n").map((l) => JSON.parse(l));
+    events = all.filter((o) => o.finding !== true);
+    findings = all.filter((o) => o.finding === true);
   }, 660_000);
 
   test("modtrace stopped cleanly", () => {
@@ -136,6 +139,16 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
     });
   }
 
+  test("findings: each load attempt from a container or a user namespace is module_call_from_container, medium (refused)", () => {
+    const contained = events.filter((e) => e.inContainer === true && e.eventName === "finit_module");
+    const found = findings.filter((f) => f.eventName === "module_call_from_container");
+    expect(found.map((f) => String(f.evidence[0].callId)).sort()).toEqual(contained.map((e) => String(e.callId)).sort());
+    for (const f of found) expect(f.severity).toBe("medium");
+    const docker = found.find((f) => f.details.containerRuntime === "docker");
+    expect(docker.details.containerId).toBe(text("docker.id").trim());
+    expect(found.find((f) => f.details.containerRuntime === "containerd").details.containerId).toBe(text("cri.id").trim());
+  });
+
   test("the kernel's own modprobe: a kworker's child, whose ancestor has no executable", () => {
     const mount = num("autoload/mount.pid");
     const request = events.find((e) => e.eventName === "module_request" && e.hostProcessId === mount);
@@ -159,7 +172,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
     expect(su).toBeGreaterThan(0);
   });
 
-  const lines = (name: string) => text(name).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const lines = (name: string) => text(name).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((o) => o.finding !== true);
   /** Events as what they were, not when or which capture saw them. */
   const calls = (list: any[]) => list.map((e) => `${e.eventName} ${e.hostProcessId} ${e.returnValue}`).sort();
 

@@ -56,8 +56,9 @@ export const probing: RuleFactory = (ctx) => {
       w.failures++;
       w.last = e.timestamp;
       w.byErrno[errno] = (w.byErrno[errno] ?? 0) + 1;
-      if (w.byProcess.size < 100) w.byProcess.set(e.hostPid, `${e.comm}[${e.hostPid}]`);
-      if (!privileged(e)) w.unprivileged = true;
+      const pid = e.hostPid;
+      if (w.byProcess.size < 100 && !w.byProcess.has(pid)) w.byProcess.set(pid, `${e.comm}[${pid}]`);
+      if (!w.unprivileged && !privileged(e)) w.unprivileged = true;
       if (w.evidence.length < EVIDENCE_KEPT) w.evidence.push(evidence(e));
     },
     close(nowNs, report) {
