@@ -196,6 +196,23 @@ static void *second_thread(void *arg)
 	return arg;
 }
 
+/* The race scenario's name, flipped whole (one 8-byte store) between two
+ * names of up to 7 bytes by a second thread while the first unloads. */
+static volatile union {
+	char s[8];
+	uint64_t w;
+} race_name;
+static uint64_t race_words[2];
+
+static void *flip_name(void *arg)
+{
+	while (!stop) {
+		race_name.w = race_words[1];
+		race_name.w = race_words[0];
+	}
+	return arg;
+}
+
 /* The whole file at path, or NULL after saying why. */
 static char *slurp(const char *path, size_t *len)
 {
@@ -327,6 +344,24 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		finit_module(fd, "", 0);
+	} else if (!strcmp(scenario, "race") && argc == 4 && strlen(argv[2]) < 8 && strlen(argv[3]) < 8) {
+		/* delete_module(NAME) until it succeeds, while a second thread flips
+		 * the name to OTHER and back: the kernel acts on whichever it copied,
+		 * and a tracer reading the name at another moment may see the other. */
+		pthread_t t;
+		long ret = -1, tries = 0;
+
+		strncpy((char *)&race_words[0], argv[2], 7);
+		strncpy((char *)&race_words[1], argv[3], 7);
+		race_name.w = race_words[0];
+		pthread_create(&t, NULL, flip_name, NULL);
+		while (ret != 0 && tries < 1000000) {
+			ret = syscall(SYS_delete_module, (const char *)race_name.s, O_NONBLOCK);
+			tries++;
+		}
+		stop = 1;
+		pthread_join(t, NULL);
+		printf("{\"call\":\"race\",\"pid\":%d,\"tries\":%ld,\"ret\":%ld}\n", getpid(), tries, ret);
 	} else if (!strcmp(scenario, "autoload") && argc == 3) {
 		/* As UID, a DCCP socket: the kernel asks modprobe for
 		 * net-pf-2-proto-33-type-6 whoever the caller (CVE-2017-6074's way in). */
@@ -355,7 +390,7 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"time\",\"status\":%d,\"seconds\":%.6f}\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128,
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | autoload UID | time CMD... | context\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | autoload UID | race NAME OTHER | time CMD... | context\n");
 		return 2;
 	}
 	return 0;

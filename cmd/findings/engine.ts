@@ -32,7 +32,7 @@ export class FindingsEngine {
   /** The first KEPT findings, for the summary. */
   readonly all: Finding[] = [];
 
-  constructor(config: FindingsConfig, private watches: KernelWatch[] = []) {
+  constructor(private config: FindingsConfig, private watches: KernelWatch[] = []) {
     this.disabled = new Set(config.disabledRules);
     const tools = new Set(config.moduleTools);
     const ctx: RuleContext = {
@@ -75,7 +75,7 @@ export class FindingsEngine {
     if (scanNs !== undefined)
       for (const w of this.watches) {
         try {
-          w.scan(scanNs, this.report);
+          w.scan(scanNs, this.reportWatch);
         } catch (e) {
           // A kernel view that cannot be read now (a race with an unload, a
           // permission) must not stop the capture: the next scan tries again.
@@ -84,6 +84,9 @@ export class FindingsEngine {
       }
     return this.take();
   }
+
+  /** A watch's finding, at the severity lists.json (or --findings-config) gives its rule. */
+  private reportWatch: Report = (f) => this.report({ ...f, severity: this.config.severity[f.rule] ?? f.severity });
 
   /** The input has ended: open windows report. */
   end(): Finding[] {

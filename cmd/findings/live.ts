@@ -9,6 +9,7 @@ import type { Finding, Severity } from "./finding";
 import type { KernelWatch } from "./watch";
 import { hiddenModuleWatch } from "./watches/hidden-module";
 import { syscallDispatchWatch } from "./watches/syscall-dispatch";
+import { unexplainedTaintWatch } from "./watches/unexplained-taint";
 
 // Records reach user space within a poll or two (100 ms each); windows are
 // closed this long after their end, so a late record still counts in its
@@ -33,12 +34,12 @@ export interface CaptureScope {
 }
 
 /** The rules of the kernel watches (watches/), known before any is made. */
-export const WATCH_RULES = ["hidden_module", "syscall_dispatch_changed"];
+export const WATCH_RULES = ["hidden_module", "syscall_dispatch_changed", "taint_unexplained"];
 
 /** The watches, each able to run here or saying why not. The dispatch
  * watch takes its baseline now: before anything can load during capture. */
 export function kernelWatches(scope: CaptureScope): KernelWatch[] {
-  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch()];
+  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch()];
 }
 
 export class LiveFindings {

@@ -24,6 +24,13 @@ cat /proc/modules > "$OUT/proc-modules.txt"
 ls /sys/module > "$OUT/sys-module.txt"
 
 stop
+
+# A capture that does not see module_load (-e): a staging module (taint C,
+# new to this kernel) that hides from the module list. Nothing seen and
+# nothing listed explains the new bit; the views alone show the hiding.
+start taint -e finit_module,delete_module
+step hide-staging /sbin/insmod $M/mt_hide_staging.ko; pause
+stop
 echo "--- getppid() after the hooks: $(cat "$OUT/ppid.txt")"
 grep -E "^(mt_|dummy|8021q)" "$OUT/proc-modules.txt"
 exit 0

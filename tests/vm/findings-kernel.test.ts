@@ -9,8 +9,8 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
-const RULES = ["hidden_module", "syscall_dispatch_changed"];
-const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch"];
+const RULES = ["hidden_module", "syscall_dispatch_changed", "taint_unexplained"];
+const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hide_staging"];
 
 const cannotRun = vmCannotRun();
 if (cannotRun && process.env.CI !== "true") console.log(`vm tests skipped: ${cannotRun}`);
@@ -92,5 +92,20 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     const ordinary = ["dummy", "8021q", "garp", "mrp", "stp", "llc", "mt_plain"];
     expect(findings.filter((f) => ordinary.includes(f.moduleName))).toEqual([]);
     expect(findings.length).toBe(4);
+  });
+
+  test("taint_unexplained: a staging module loaded unseen (no module_load captured) that hides: the new C bit, and the views alone show it hidden", () => {
+    expect(text("taint/modtrace.rc").trim()).toBe("0");
+    const all = lines("taint/events.json").map((l) => JSON.parse(l));
+    const found = all.filter((o) => o.finding === true && RULES.includes(o.eventName));
+    const taint = found.filter((f) => f.eventName === "taint_unexplained");
+    expect(taint.map((f) => [f.severity, f.details.letter, f.details.bit])).toEqual([["high", "C", 10]]);
+    const hidden = found.filter((f) => f.eventName === "hidden_module");
+    // The views alone: the first capture's hidden modules are still hidden, and the new one.
+    expect(hidden.map((f) => [f.moduleName, f.details.lacking, f.details.loadedInCapture]).sort()).toEqual([
+      ["mt_hide_kobj", "module_kset", false], ["mt_hide_list", "module_list", false], ["mt_hide_staging", "module_list", false],
+    ]);
+    // The first capture saw every module_load its modules carried: no unexplained taint there.
+    expect(of("taint_unexplained")).toEqual([]);
   });
 });

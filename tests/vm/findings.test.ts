@@ -114,6 +114,22 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("findings of the trace
     }
   });
 
+  test("a name flipped during delete_module: name_mismatch, the name read against the module the kernel unloaded", () => {
+    expect(text("race/modtrace.rc").trim()).toBe("0");
+    const races = text("race/race.json").trim().split("\n").map((l) => JSON.parse(l));
+    expect(races.length).toBe(16);
+    for (const race of races) expect(race.ret).toBe(0); // each ended in the unload of dummy
+    const all = jsonLines("race/events.json");
+    const unloads = all.filter((o) => o.eventName === "delete_module" && o.returnValue === 0);
+    expect(unloads.length).toBe(16);
+    const mismatched = unloads.filter((e) => e.args.find((a: any) => a.name === "name").value !== e.moduleName);
+    const found = all.filter((o) => o.finding === true && o.eventName === "name_mismatch");
+    // Each unload the capture read as dummx is one finding; 16 coin flips all heads is 2^-16.
+    expect(mismatched.length).toBeGreaterThan(0);
+    expect(found.map((f) => String(f.evidence[0].callId)).sort()).toEqual(mismatched.map((e) => String(e.callId)).sort());
+    for (const f of found) expect([f.severity, f.details]).toEqual(["high", { asked: "dummx", acted: "dummy" }]);
+  });
+
   test("the summary at stop lists them, and `modtrace findings` over the log gives exactly the same", () => {
     expect(text("rules/modtrace.err")).toContain(`findings: ${findings.length} `);
     expect(text("rules/offline.rc").trim()).toBe("0");

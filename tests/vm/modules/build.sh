@@ -11,7 +11,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../../.." && pwd)"
 CACHE="${1:-$REPO/.cache/vm}"
 STAMP="$CACHE/prepared.stamp"
-MODULES=(mt_plain mt_hide_list mt_hide_kobj mt_hook_table mt_hook_dispatch)
+MODULES=(mt_plain mt_hide_list mt_hide_kobj mt_hook_table mt_hook_dispatch mt_hide_staging)
 
 say() { printf 'modules/build.sh: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

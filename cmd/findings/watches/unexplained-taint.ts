@@ -1,0 +1,82 @@
+// taint_unexplained (rule 11's second half): the kernel's global taint mask
+// (/proc/sys/kernel/tainted) gains a bit that a module load sets, yet no
+// module_load this capture saw carries it and no module /proc/modules lists
+// shows it (its "(OE)" flags). Taints are sticky, so only bits new since the
+// capture started count. What sets one unseen is a module that hid itself,
+// or one loaded past the tracepoints.
+import { existsSync, readFileSync } from "node:fs";
+import * as layout from "../../../decoder/assembly/generated/layout";
+import type { EventView } from "../event-view";
+import type { Finding } from "../finding";
+import type { KernelWatch } from "../watch";
+
+export const RULE = "taint_unexplained";
+
+// The TAINT_* bits a module's load sets (include/linux/panic.h), with the
+// letter /proc/modules shows for them (kernel/panic.c, taint_flags).
+const MODULE_TAINTS: [bit: number, letter: string, what: string][] = [
+  [0, "P", "proprietary"],
+  [1, "F", "forced"],
+  [10, "C", "staging"],
+  [12, "O", "out-of-tree"],
+  [13, "E", "unsigned"],
+  [15, "K", "live patch"],
+  [18, "N", "test"],
+];
+const MODULE_MASK = MODULE_TAINTS.reduce((m, [bit]) => m | (1n << BigInt(bit)), 0n);
+
+/** The taint bits the modules of a /proc/modules text show, as a mask. */
+export function listedTaints(procModules: string): bigint {
+  let mask = 0n;
+  for (const line of procModules.split("\n")) {
+    const flags = /\(([A-Z+-]+)\)\s*$/.exec(line)?.[1] ?? "";
+    for (const [bit, letter] of MODULE_TAINTS) if (flags.includes(letter)) mask |= 1n << BigInt(bit);
+  }
+  return mask;
+}
+
+/** Module taint bits set in now but not in base, that explained lacks. */
+export function unexplainedBits(base: bigint, now: bigint, explained: bigint): { bit: number; letter: string; what: string }[] {
+  const fresh = now & ~base & MODULE_MASK & ~explained;
+  return MODULE_TAINTS.filter(([bit]) => (fresh >> BigInt(bit)) & 1n).map(([bit, letter, what]) => ({ bit, letter, what }));
+}
+
+export interface TaintOptions {
+  tainted?: string;
+  procModules?: string;
+}
+
+export function unexplainedTaintWatch(opts: TaintOptions = {}): KernelWatch {
+  const tainted = opts.tainted ?? "/proc/sys/kernel/tainted";
+  const procModules = opts.procModules ?? "/proc/modules";
+  if (!existsSync(tainted) || !existsSync(procModules))
+    return { rule: RULE, unavailable: `no ${existsSync(tainted) ? procModules : tainted}: this kernel cannot load modules`, observe() {}, scan() {} };
+  const read = () => BigInt(readFileSync(tainted, "utf8").trim());
+  const base = read();
+  let seen = 0n; // taints of the module_loads this capture saw
+  const reported = new Set<number>();
+
+  return {
+    rule: RULE,
+    observe(e: EventView) {
+      if (e.id === layout.EVENT_MODULE_LOAD) seen |= e.taints;
+    },
+    scan(nowNs: bigint, report: (f: Finding) => void) {
+      const now = read();
+      if (!((now & ~base) & MODULE_MASK)) return;
+      for (const t of unexplainedBits(base, now, seen | listedTaints(readFileSync(procModules, "utf8")))) {
+        if (reported.has(t.bit)) continue;
+        reported.add(t.bit);
+        report({
+          rule: RULE,
+          severity: "high",
+          techniques: ["T1014"],
+          description: `the kernel became tainted ${t.letter} (${t.what} module) during capture, but no module load seen and no listed module carries it: a module hiding, or loaded unseen`,
+          timestamp: nowNs,
+          evidence: [],
+          details: { bit: t.bit, letter: t.letter, tainted: Number(now), atStart: Number(base) },
+        });
+      }
+    },
+  };
+}
