@@ -161,7 +161,10 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("modtrace in a Debian 
         const bytes = r.outputs[`${mode}/events.cbor`]!;
         const items = cborItems(bytes);
         expect(strictItemCount(bytes)).toBe(items.length);
-        const maps = items.slice(1, -1).map((e) => {
+        const inner = items.slice(1, -1);
+        // Findings sit among the events, each where JSON has it.
+        expect(inner.filter((i: any) => i.finding === true)).toEqual(findings);
+        const maps = inner.filter((i: any) => i.finding !== true).map((e) => {
           // Byte strings in CBOR are lowercase hex in JSON.
           for (const a of e.args) if (a.raw instanceof Uint8Array) a.raw = Buffer.from(a.raw).toString("hex");
           if (e.sha256 instanceof Uint8Array) e.sha256 = Buffer.from(e.sha256).toString("hex");
