@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -203,12 +204,27 @@ static volatile union {
 	uint64_t w;
 } race_name;
 static uint64_t race_words[2];
+static volatile long flips;
+
+/* Pins the calling thread to one CPU: the race needs two running at once. */
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
 
 static void *flip_name(void *arg)
 {
+	pin_to(1);
 	while (!stop) {
-		race_name.w = race_words[1];
-		race_name.w = race_words[0];
+		/* Each name stays a while, so that either is there as often. */
+		race_name.w = race_words[flips & 1];
+		for (volatile int i = 0; i < 64; i++)
+			;
+		flips++;
 	}
 	return arg;
 }
@@ -354,7 +370,11 @@ int main(int argc, char **argv)
 		strncpy((char *)&race_words[0], argv[2], 7);
 		strncpy((char *)&race_words[1], argv[3], 7);
 		race_name.w = race_words[0];
+		pin_to(0);
 		pthread_create(&t, NULL, flip_name, NULL);
+		/* Only once the flipper runs (on the other CPU) is there a race. */
+		while (flips < 100000)
+			;
 		while (ret != 0 && tries < 1000000) {
 			ret = syscall(SYS_delete_module, (const char *)race_name.s, O_NONBLOCK);
 			tries++;
