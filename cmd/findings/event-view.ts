@@ -58,6 +58,10 @@ export class EventView {
   arg(i: number): bigint {
     return this.dv.getBigUint64(this.at + layout.REC_OFF_ARGS + 8 * i, true);
   }
+  /** The low 32 bits of argument i: flags, without a BigInt. */
+  argLow(i: number): number {
+    return this.dv.getUint32(this.at + layout.REC_OFF_ARGS + 8 * i, true);
+  }
   get taints(): bigint {
     return this.dv.getBigUint64(this.at + layout.REC_OFF_TAINTS, true);
   }
@@ -66,8 +70,9 @@ export class EventView {
     const flags = this.u32(layout.REC_OFF_FLAGS);
     return flags & layout.FLAG_SIG_OK_KNOWN ? (flags & layout.FLAG_SIG_OK) !== 0 : undefined;
   }
-  get cgroupId(): bigint {
-    return this.dv.getBigUint64(this.at + layout.REC_OFF_CGROUP_ID, true);
+  /** The cgroup's id, as a number (an inode number: far below 2^53). */
+  get cgroupId(): number {
+    return Number(this.dv.getBigUint64(this.at + layout.REC_OFF_CGROUP_ID, true));
   }
   get hostPid(): number {
     return this.u32(layout.REC_OFF_HOST_PID);
@@ -134,6 +139,13 @@ export class EventView {
     if (this.imageState !== layout.IMAGE_HASHED) return undefined;
     const at = this.at + layout.REC_OFF_SHA256;
     return Buffer.from(this.bytes.subarray(at, at + layout.REC_LEN_SHA256)).toString("hex");
+  }
+
+  /** A string slot's length in bytes (0 when it has none), without decoding it. */
+  strLength(slot: number): number {
+    const state = this.dv.getUint8(this.at + layout.REC_OFF_STR_STATE + slot);
+    if (state !== layout.STR_OK && state !== layout.STR_TRUNCATED) return 0;
+    return this.dv.getUint16(this.at + layout.REC_OFF_STR_LEN + 2 * slot, true);
   }
 
   /** A string slot's text (cut strings as far as they go), or undefined. */

@@ -10,9 +10,9 @@ import { hasContext, isLoadCall, outcome } from "./common";
 const KEPT = 4096;
 
 export const containerCall: RuleFactory = (ctx) => {
-  const verdicts = new Map<string, ReturnType<typeof ctx.container>>();
+  const verdicts = new Map<number, ReturnType<typeof ctx.container>>();
   const containerOf = (e: Parameters<typeof ctx.container>[0]) => {
-    const key = `${e.cgroupId} ${e.context & (layout.CONTEXT_INIT_PID_NS | layout.CONTEXT_INIT_MNT_NS)}`;
+    const key = e.cgroupId * 8 + (e.context & (layout.CONTEXT_INIT_PID_NS | layout.CONTEXT_INIT_MNT_NS));
     if (verdicts.has(key)) return verdicts.get(key);
     if (verdicts.size >= KEPT) verdicts.clear();
     const verdict = ctx.container(e);

@@ -17,6 +17,7 @@ const KEPT = 4096; // loads remembered at most, oldest dropped first
 export const hitAndRun: RuleFactory = (ctx) => {
   const windowNs = BigInt(Math.round(ctx.config.hitAndRunSeconds * 1e9));
   const security = new Set(ctx.config.securityModules);
+  const securityLengths = new Set(ctx.config.securityModules.map((m) => Buffer.byteLength(m)));
   const untrustedCalls = new Map<bigint, boolean>(); // callId -> its module_load said unsigned/out-of-tree
   const loaded = new Map<string, Loaded>();
 
@@ -36,6 +37,8 @@ export const hitAndRun: RuleFactory = (ctx) => {
         return;
       }
       if (e.id !== layout.EVENT_DELETE_MODULE) return;
+      // A flood of failed unloads: decode no name that could not matter.
+      if (e.ret !== 0 && !securityLengths.has(e.strLength(layout.SLOT_ARG))) return;
       const name = e.module ?? e.strArg;
       if (name === undefined) return;
       if (security.has(name))

@@ -13,6 +13,7 @@ const EVIDENCE_KEPT = 10;
 
 interface Window {
   start: bigint;
+  end: bigint; // start + the window
   last: bigint;
   failures: number;
   byErrno: Record<string, number>;
@@ -49,7 +50,7 @@ export const probing: RuleFactory = (ctx) => {
       if (e.ret >= 0 || (e.id !== layout.EVENT_INIT_MODULE && e.id !== layout.EVENT_FINIT_MODULE && e.id !== layout.EVENT_DELETE_MODULE)) return;
       let w = open.get(e.uid);
       if (!w) {
-        w = { start: e.timestamp, last: e.timestamp, failures: 0, byErrno: {}, byProcess: new Map(), unprivileged: false, evidence: [] };
+        w = { start: e.timestamp, end: e.timestamp + windowNs, last: e.timestamp, failures: 0, byErrno: {}, byProcess: new Map(), unprivileged: false, evidence: [] };
         open.set(e.uid, w);
       }
       const errno = errnoName(e.ret);
@@ -62,7 +63,8 @@ export const probing: RuleFactory = (ctx) => {
       if (w.evidence.length < EVIDENCE_KEPT) w.evidence.push(evidence(e));
     },
     close(nowNs, report) {
-      for (const [uid, w] of open) if (nowNs === undefined || nowNs > w.start + windowNs) finish(uid, w, report);
+      if (open.size === 0) return;
+      for (const [uid, w] of open) if (nowNs === undefined || nowNs > w.end) finish(uid, w, report);
     },
   };
 };

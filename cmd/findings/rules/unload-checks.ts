@@ -6,14 +6,14 @@ import * as layout from "../../../decoder/assembly/generated/layout";
 import { actor, evidence, type RuleFactory } from "../rule";
 import { outcome } from "./common";
 
-const O_TRUNC = 0o1000n;
+const O_TRUNC = 0o1000;
 
 export const unloadChecks: RuleFactory = (ctx) => ({
   ids: ["forced_unload", "name_mismatch"],
   event(e, report) {
     if (e.id !== layout.EVENT_DELETE_MODULE) return;
-    const asked = e.strArg;
-    if (e.arg(1) & O_TRUNC)
+    if (e.argLow(1) & O_TRUNC) {
+      const asked = e.strArg;
       report({
         rule: "forced_unload",
         severity: ctx.severity("forced_unload"),
@@ -24,8 +24,11 @@ export const unloadChecks: RuleFactory = (ctx) => ({
         moduleName: e.module ?? asked,
         actor: actor(e),
       });
-    const acted = e.module;
-    if (asked !== undefined && acted !== undefined && asked !== acted)
+    }
+    const acted = e.module; // only where the kernel acted on a module
+    if (acted === undefined) return;
+    const asked = e.strArg;
+    if (asked !== undefined && asked !== acted)
       report({
         rule: "name_mismatch",
         severity: ctx.severity("name_mismatch"),
