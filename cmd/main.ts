@@ -263,7 +263,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .exitOverride();
 
   ruleOptions(program
-    .command("capture", { isDefault: true }))
+    .command("capture", { isDefault: true })
     .description("attach to the kernel and record module events until stopped (the default command)")
     .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw)").argParser(collect(outputSpec)))
     .addOption(new Option("-e, --events <list>", "comma-separated events to capture (default: all)").argParser(collect(eventList)))
@@ -286,7 +286,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--rotate-count <n>", "keep at most this many cbor files").argParser(nonNegativeInt("--rotate-count")))
     .addOption(new Option("--no-findings", "do not judge the events (no findings rules, no kernel scans)"))
     .addOption(new Option("--findings-only", "write findings but not the events they rest on"))
-    .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list and syscall dispatch (also right after each module load)").default(2).argParser(positiveNumber("--scan-interval")))
+    .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list and syscall dispatch (also right after each module load)").default(2).argParser(positiveNumber("--scan-interval"))))
     .addHelpText("after", EXAMPLES)
     .action(async (o) => {
       const outputs: OutputSpec[] = o.output ?? [{ format: "text" }];
