@@ -5,6 +5,7 @@
 import type { Decoder } from "../../decoder/host";
 import { findingsConfig, type FindingsConfig } from "./config";
 import { forEachRecord } from "./event-view";
+import * as layout from "../../decoder/assembly/generated/layout";
 import { severityRank, type Finding, type Severity } from "./finding";
 import type { KernelWatch } from "./watch";
 import type { Report, RuleContext, TraceRule } from "./rule";
@@ -24,6 +25,9 @@ export class FindingsEngine {
   private disabled: Set<string>;
   private decoder?: Decoder;
   private pending: Finding[] = [];
+  /** A module loaded or ran its init since the watches last scanned: they
+   * should look again now rather than at the next interval. */
+  loadSinceScan = false;
   /** The last error of each watch's scan, for the capture to say once. */
   readonly scanErrors = new Map<string, string>();
   /** Findings so far, per id and per severity. */
@@ -64,6 +68,7 @@ export class FindingsEngine {
       for (const r of closing) r.close!(now, this.report);
       for (const r of this.rules) r.event(e, this.report);
       for (const w of this.watches) w.observe(e);
+      if (e.id === layout.EVENT_MODULE_LOAD || e.id === layout.EVENT_DO_INIT_MODULE) this.loadSinceScan = true;
     });
     return this.take();
   }
@@ -72,6 +77,7 @@ export class FindingsEngine {
    * windows before it close; with scanNs, the watches look at the kernel. */
   tick(closeNs: bigint, scanNs?: bigint): Finding[] {
     for (const r of this.rules) r.close?.(closeNs, this.report);
+    if (scanNs !== undefined) this.loadSinceScan = false;
     if (scanNs !== undefined)
       for (const w of this.watches) {
         try {

@@ -1,10 +1,8 @@
 // The findings of a live capture: the trace rules, the kernel watches, and
 // when to scan. capture.ts calls it once per batch and once per poll.
 import type { Decoder } from "../../decoder/host";
-import * as layout from "../../decoder/assembly/generated/layout";
 import type { FindingsConfig } from "./config";
 import { FindingsEngine } from "./engine";
-import { forEachRecord } from "./event-view";
 import type { Finding, Severity } from "./finding";
 import type { KernelWatch } from "./watch";
 import { hiddenModuleWatch } from "./watches/hidden-module";
@@ -46,7 +44,6 @@ export class LiveFindings {
   readonly engine: FindingsEngine;
   readonly watches: KernelWatch[];
   private nextScanNs = 0n;
-  private loadSeen = false;
 
   private said = new Set<string>();
 
@@ -62,9 +59,6 @@ export class LiveFindings {
 
   /** A decoded batch (span) of the decoder's input. */
   batch(decoder: Decoder, len: number): Finding[] {
-    forEachRecord(decoder.inputView(len), len, this.clockOffsetNs, (e) => {
-      if (e.id === layout.EVENT_MODULE_LOAD || e.id === layout.EVENT_DO_INIT_MODULE) this.loadSeen = true;
-    });
     return this.engine.feed(decoder, len, this.clockOffsetNs);
   }
 
@@ -72,9 +66,8 @@ export class LiveFindings {
    * module has loaded since the last scan. */
   poll(final = false): Finding[] {
     const now = BigInt(Date.now()) * 1_000_000n;
-    const scan = final || this.loadSeen || now >= this.nextScanNs;
+    const scan = final || this.engine.loadSinceScan || now >= this.nextScanNs;
     if (scan) {
-      this.loadSeen = false;
       this.nextScanNs = now + BigInt(Math.round(this.opts.scanIntervalSec * 1e9));
     }
     const found = this.engine.tick(now - DELIVERY_NS, scan ? now : undefined);
