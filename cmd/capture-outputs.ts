@@ -6,7 +6,7 @@ import { CborLog, type Rotation } from "./log/cbor-log";
 import { headerItem, type HeaderFields, type Totals } from "./log-items";
 import { Sink, type OutputSpec } from "./outputs";
 import type { Finding } from "./findings/finding";
-import { findingCbor, findingJson, findingText } from "./findings/format";
+import { findingCbor, renderFinding } from "./findings/format";
 
 type LiveRows = InstanceType<typeof import("./rows/capture-rows").LiveRows>;
 
@@ -69,10 +69,10 @@ export class CaptureOutputs {
   writeFindings(findings: Finding[]) {
     if (!findings.length) return;
     for (const sink of this.sinks) {
-      if (sink.spec.format === "text") {
-        const colour = !sink.spec.path && Boolean(process.stdout.isTTY);
-        sink.write(Buffer.from(findings.map((f) => findingText(f, colour)).join("")));
-      } else if (sink.spec.format === "json") sink.write(Buffer.from(findings.map(findingJson).join("")));
+      const format = sink.spec.format;
+      if (format !== "text" && format !== "json") continue;
+      const colour = !sink.spec.path && Boolean(process.stdout.isTTY);
+      sink.write(Buffer.concat(findings.map((f) => renderFinding(f, format, colour))));
     }
     for (const f of findings) {
       const bytes = findingCbor(f);

@@ -4,13 +4,11 @@ import { Encoder } from "cbor-x/encode";
 import { readFileSync } from "node:fs";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
-import * as layout from "../decoder/assembly/generated/layout";
 import { checkReadable, readLog, type Problem } from "./log/reader";
-import { writeRecord } from "./log/records";
+import { writeRecords } from "./log/records";
 import { Sink, type OutputSpec } from "./outputs";
 import { findingMatches, matches, reportProblems, type EventFilter } from "./log/filter";
-import { findingCbor, findingFromItem, findingJson, findingText } from "./findings/format";
-import type { Finding } from "./findings/finding";
+import { findingFromItem, renderFinding } from "./findings/format";
 
 const BATCH = 1024;
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
@@ -21,10 +19,7 @@ export interface ReadOptions {
   filter: EventFilter;
 }
 
-function renderFinding(f: Finding, format: DecodedFormat): Uint8Array {
-  if (format === "cbor") return findingCbor(f);
-  return Buffer.from(format === "json" ? findingJson(f) : findingText(f, Boolean(process.stdout.isTTY)));
-}
+
 
 export async function read(opts: ReadOptions): Promise<number> {
   checkReadable(opts.files);
@@ -32,16 +27,14 @@ export async function read(opts: ReadOptions): Promise<number> {
   decoder.setClockOffset(0n);
   const format = opts.output.format as DecodedFormat;
   const sink = Sink.open(opts.output);
+  const colour = !opts.output.path && Boolean(process.stdout.isTTY);
   const problems: Problem[] = [];
   let pending: any[] = [];
   let headerWritten = false;
   let lastTrailer: any;
 
   const flush = () => {
-    const view = decoder.inputView(BATCH * layout.RECORD_MAX);
-    const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
-    // The reader only yields events that make valid records.
-    const len = pending.reduce((at, e) => at + writeRecord(e, data, view, at), 0);
+    const len = writeRecords(pending, decoder, BATCH);
     if (pending.length) sink.write(decoder.decode(len, format));
     pending = [];
   };
@@ -57,7 +50,7 @@ export async function read(opts: ReadOptions): Promise<number> {
         else if (item.kind === "finding" && findingMatches(item.value, opts.filter)) {
           // In order: the events before it first.
           flush();
-          sink.write(renderFinding(findingFromItem(item.value), format));
+          sink.write(renderFinding(findingFromItem(item.value), format, colour));
         } else if (item.kind === "event" && matches(item.value, opts.filter)) {
           pending.push(item.value);
           if (pending.length === BATCH) flush();

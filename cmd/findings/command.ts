@@ -4,16 +4,15 @@
 // running kernel, are passed on as the capture recorded them.
 import { readFileSync } from "node:fs";
 import wasmPath from "../../build/decoder.wasm" with { type: "file" };
-import { Decoder } from "../../decoder/host";
-import * as layout from "../../decoder/assembly/generated/layout";
+import { Decoder, type DecodedFormat } from "../../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
-import { writeRecord } from "../log/records";
+import { writeRecords } from "../log/records";
 import { reportProblems } from "../log/filter";
 import { Sink, type OutputSpec } from "../outputs";
 import { sayFindings } from "./summary";
 import type { FindingsConfig } from "./config";
 import { FindingsEngine, ruleIds } from "./engine";
-import { findingCbor, findingFromItem, findingJson, findingText } from "./format";
+import { findingFromItem, renderFinding } from "./format";
 import { severityRank, type Finding, type Severity } from "./finding";
 
 const BATCH = 1024;
@@ -33,19 +32,16 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   const traceRules = new Set(ruleIds());
   const sink = Sink.open(opts.output);
   const colour = !opts.output.path && Boolean(process.stdout.isTTY);
-  const render = (f: Finding) =>
-    opts.output.format === "cbor" ? findingCbor(f) : Buffer.from(opts.output.format === "json" ? findingJson(f) : findingText(f, colour));
-  const write = (list: Finding[]) => list.forEach((f) => sink.write(render(f)));
+  const format = opts.output.format as DecodedFormat;
+  const write = (list: Finding[]) => list.forEach((f) => sink.write(renderFinding(f, format, colour)));
   const problems: Problem[] = [];
   const passed: Finding[] = [];
   let pending: any[] = [];
 
   const flush = () => {
-    const view = decoder.inputView(BATCH * layout.RECORD_MAX);
-    const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
-    // The reader only yields events that make valid records; read's clock: wall time.
-    const len = pending.reduce((at, e) => at + writeRecord(e, data, view, at), 0);
+    const len = writeRecords(pending, decoder, BATCH);
     pending = [];
+    // read's clock: boot time is wall time.
     if (len) write(engine.feed(decoder, len, 0n));
   };
 

@@ -50,6 +50,12 @@ export function findingText(f: Finding, colour = false): string {
   return colour ? `\x1b[1;31m${line}\x1b[0m\n` : `${line}\n`;
 }
 
+/** The finding in an output format; text in colour when it goes to a terminal. */
+export function renderFinding(f: Finding, format: "text" | "json" | "cbor", colour: boolean): Uint8Array {
+  if (format === "cbor") return findingCbor(f);
+  return Buffer.from(format === "json" ? findingJson(f) : findingText(f, colour));
+}
+
 export function isFindingItem(v: any): boolean {
   return v?.finding === true && typeof v.eventName === "string" && typeof v.severity === "string" && Array.isArray(v.evidence);
 }

@@ -5,6 +5,7 @@ import * as layout from "../../decoder/assembly/generated/layout";
 import { eventByName, type ArgSource } from "../../loader/events";
 import * as imageTexts from "../../decoder/assembly/image-texts";
 import { writeContextFields } from "./context-record";
+import type { Decoder } from "../../decoder/host";
 
 const HOOK_IDS: Record<string, number> = Object.fromEntries(
   Object.entries(layout).filter(([k]) => k.startsWith("HOOK_")).map(([k, v]) => [k.slice(5).toLowerCase(), v as number]),
@@ -142,4 +143,13 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
   view.setUint32(at + layout.REC_OFF_SIZE, size, true);
   view.setUint16(at + layout.REC_OFF_VERSION, layout.LAYOUT_VERSION, true);
   return size;
+}
+
+/** Writes the records of event maps (each valid: the log reader yields no
+ * other) one after another into the decoder's input buffer, at least
+ * `capacity` records' room; returns their bytes, ready for span or decode. */
+export function writeRecords(events: any[], decoder: Decoder, capacity = events.length): number {
+  const view = decoder.inputView(Math.max(capacity, events.length) * layout.RECORD_MAX);
+  const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
+  return events.reduce((at, e) => at + writeRecord(e, data, view, at), 0);
 }

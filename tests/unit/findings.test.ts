@@ -8,9 +8,8 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import wasmPath from "../../build/decoder.wasm" with { type: "file" };
 import { Decoder } from "../../decoder/host";
-import * as layout from "../../decoder/assembly/generated/layout";
 import { readLog } from "../../cmd/log/reader";
-import { writeRecord } from "../../cmd/log/records";
+import { writeRecords } from "../../cmd/log/records";
 import { ConfigError, findingsConfig } from "../../cmd/findings/config";
 import { FindingsEngine } from "../../cmd/findings/engine";
 import { severityRank, type Finding } from "../../cmd/findings/finding";
@@ -27,9 +26,7 @@ beforeAll(async () => {
 
 function judge(events: any[], config = findingsConfig()): Finding[] {
   const engine = new FindingsEngine(config);
-  const view = decoder.inputView(events.length * layout.RECORD_MAX);
-  const dv = new DataView(view.buffer, view.byteOffset, view.byteLength);
-  const len = events.reduce((at, e) => at + writeRecord(e, dv, view, at), 0);
+  const len = writeRecords(events, decoder);
   return [...engine.feed(decoder, len, 0n), ...engine.end()];
 }
 
