@@ -13,7 +13,7 @@ import { sayFindings } from "./summary";
 import type { FindingsConfig } from "./config";
 import { FindingsEngine, ruleIds } from "./engine";
 import { findingFromItem, renderFinding } from "./format";
-import { severityRank, type Finding, type Severity } from "./finding";
+import { atOrAbove, type Finding, type Severity } from "./finding";
 
 const BATCH = 1024;
 
@@ -65,14 +65,10 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   }
   sayFindings([...passed, ...engine.all], passed.length + engine.total);
   const status = reportProblems(problems);
-  const failing = opts.failOn ? engine.atLeast(opts.failOn) + passed.filter((f) => severityAtLeast(f.severity, opts.failOn!)).length : 0;
+  const failing = opts.failOn ? engine.atLeast(opts.failOn) + passed.filter((f) => atOrAbove(f.severity, opts.failOn!)).length : 0;
   if (failing > 0) {
     process.stderr.write(`modtrace: exit 3: findings at or above ${opts.failOn} (--fail-on)\n`);
     return 3;
   }
   return status;
-}
-
-function severityAtLeast(s: Severity, min: Severity): boolean {
-  return severityRank(s) >= severityRank(min);
 }

@@ -6,7 +6,7 @@ import type { Decoder } from "../../decoder/host";
 import { findingsConfig, type FindingsConfig } from "./config";
 import { forEachRecord } from "./event-view";
 import * as layout from "../../decoder/assembly/generated/layout";
-import { severityRank, type Finding, type Severity } from "./finding";
+import { atOrAbove, type Finding, type Severity } from "./finding";
 import type { KernelWatch } from "./watch";
 import type { Report, RuleContext, TraceRule } from "./rule";
 import { TRACE_RULES } from "./rules/index";
@@ -102,7 +102,7 @@ export class FindingsEngine {
 
   /** Findings at or above a severity so far. */
   atLeast(s: Severity): number {
-    return [...this.bySeverity].filter(([k]) => severityRank(k) >= severityRank(s)).reduce((n, [, c]) => n + c, 0);
+    return [...this.bySeverity].filter(([k]) => atOrAbove(k, s)).reduce((n, [, c]) => n + c, 0);
   }
 
   /** How many findings were made in all. */

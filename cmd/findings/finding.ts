@@ -7,6 +7,11 @@ export function severityRank(s: Severity): number {
   return SEVERITIES.indexOf(s);
 }
 
+/** Is s at or above min (--fail-on's test)? */
+export function atOrAbove(s: Severity, min: Severity): boolean {
+  return severityRank(s) >= severityRank(min);
+}
+
 export function isSeverity(s: string): s is Severity {
   return (SEVERITIES as readonly string[]).includes(s);
 }

@@ -3,22 +3,17 @@
 // out-of-tree, forced past its version magic, from staging, or proprietary.
 import * as layout from "../../../decoder/assembly/generated/layout";
 import { actor, evidence, type RuleFactory } from "../rule";
+import { MODULE_TAINTS, hasTaint } from "../module-taints";
 
-// TAINT_* bits of include/linux/panic.h that speak of a module's provenance
-// (the decoder names every bit: decoder/assembly/taints.ts).
-const PROVENANCE: [bit: bigint, what: string][] = [
-  [0n, "proprietary"],
-  [1n, "forced"],
-  [10n, "staging"],
-  [12n, "out-of-tree"],
-  [13n, "unsigned"],
-];
+// What a module's provenance taints: live patches and test modules are
+// neither untrusted nor trusted by their taint alone.
+const PROVENANCE = MODULE_TAINTS.filter((t) => "PFCOE".includes(t.letter));
 
 export const untrustedModule: RuleFactory = (ctx) => ({
   ids: ["untrusted_module"],
   event(e, report) {
     if (e.id !== layout.EVENT_MODULE_LOAD) return;
-    const reasons = PROVENANCE.filter(([bit]) => (e.taints >> bit) & 1n).map(([, what]) => what);
+    const reasons = PROVENANCE.filter((t) => hasTaint(e.taints, t)).map((t) => t.what);
     // sig_ok false without the unsigned taint: a kernel that enforces
     // signatures refuses such a module, one that does not taints it; either
     // way say it.

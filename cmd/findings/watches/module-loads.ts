@@ -3,6 +3,7 @@
 // ones that must be in the kernel's views), and whose init ran last (the
 // likeliest author of a change a scan finds). Only live modules are kept.
 import type { EventView } from "../event-view";
+import { evidence } from "../rule";
 import type { Evidence } from "../finding";
 
 export interface ModuleLoad {
@@ -13,7 +14,6 @@ export interface ModuleLoad {
   initialised: boolean;
 }
 
-const evidenceOf = (e: EventView): Evidence => ({ eventName: e.eventName, timestamp: e.timestamp, callId: e.callId });
 
 export class ModuleLoads {
   private byName = new Map<string, ModuleLoad>();
@@ -26,7 +26,7 @@ export class ModuleLoads {
       case "module_load": {
         const name = e.module;
         if (!name) return;
-        const load: ModuleLoad = { name, evidence: [evidenceOf(e)], initialised: false };
+        const load: ModuleLoad = { name, evidence: [evidence(e)], initialised: false };
         this.byName.set(name, load);
         if (e.callId !== undefined) this.byCall.set(e.callId, load);
         this.last = load;
@@ -38,7 +38,7 @@ export class ModuleLoads {
         // A module_load lost or filtered away still leaves this.
         let load = this.byName.get(name);
         if (!load) this.byName.set(name, (load = { name, evidence: [], initialised: false }));
-        load.evidence.push(evidenceOf(e));
+        load.evidence.push(evidence(e));
         if (e.ret === 0) load.initialised = true;
         this.last = load;
         return;
@@ -49,7 +49,7 @@ export class ModuleLoads {
         const load = (e.callId !== undefined ? this.byCall.get(e.callId) : undefined) ?? this.named(e.module);
         if (e.callId !== undefined) this.byCall.delete(e.callId);
         if (!load) return;
-        load.evidence.push(evidenceOf(e));
+        load.evidence.push(evidence(e));
         if (e.ret === 0) load.initialised = true;
         return;
       }

@@ -9,36 +9,26 @@ import * as layout from "../../../decoder/assembly/generated/layout";
 import type { EventView } from "../event-view";
 import type { Finding } from "../finding";
 import type { KernelWatch } from "../watch";
+import { MODULE_TAINTS, hasTaint, type ModuleTaint } from "../module-taints";
 
 export const RULE = "taint_unexplained";
 
-// The TAINT_* bits a module's load sets (include/linux/panic.h), with the
-// letter /proc/modules shows for them (kernel/panic.c, taint_flags).
-const MODULE_TAINTS: [bit: number, letter: string, what: string][] = [
-  [0, "P", "proprietary"],
-  [1, "F", "forced"],
-  [10, "C", "staging"],
-  [12, "O", "out-of-tree"],
-  [13, "E", "unsigned"],
-  [15, "K", "live patch"],
-  [18, "N", "test"],
-];
-const MODULE_MASK = MODULE_TAINTS.reduce((m, [bit]) => m | (1n << BigInt(bit)), 0n);
+const MODULE_MASK = MODULE_TAINTS.reduce((m, t) => m | (1n << BigInt(t.bit)), 0n);
 
 /** The taint bits the modules of a /proc/modules text show, as a mask. */
 export function listedTaints(procModules: string): bigint {
   let mask = 0n;
   for (const line of procModules.split("\n")) {
     const flags = /\(([A-Z+-]+)\)\s*$/.exec(line)?.[1] ?? "";
-    for (const [bit, letter] of MODULE_TAINTS) if (flags.includes(letter)) mask |= 1n << BigInt(bit);
+    for (const t of MODULE_TAINTS) if (flags.includes(t.letter)) mask |= 1n << BigInt(t.bit);
   }
   return mask;
 }
 
 /** Module taint bits set in now but not in base, that explained lacks. */
-export function unexplainedBits(base: bigint, now: bigint, explained: bigint): { bit: number; letter: string; what: string }[] {
+export function unexplainedBits(base: bigint, now: bigint, explained: bigint): ModuleTaint[] {
   const fresh = now & ~base & MODULE_MASK & ~explained;
-  return MODULE_TAINTS.filter(([bit]) => (fresh >> BigInt(bit)) & 1n).map(([bit, letter, what]) => ({ bit, letter, what }));
+  return MODULE_TAINTS.filter((t) => hasTaint(fresh, t));
 }
 
 export interface TaintOptions {
