@@ -59,7 +59,6 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("findings of the trace
       timeoutSec: 900,
     });
     console.log(`vm: ran the findings scenario in ${r.seconds.toFixed(1)} s`);
-    if (process.env.VM_DUMP) for (const [k, v] of Object.entries(r.outputs)) { require("node:fs").mkdirSync(require("node:path").dirname(`${process.env.VM_DUMP}/${k}`), { recursive: true }); require("node:fs").writeFileSync(`${process.env.VM_DUMP}/${k}`, v!); }
     if (r.exitCode !== 0) throw new Error(`the guest script exited ${r.exitCode}:\n${r.console}`);
     if (text("rules/modtrace.rc").trim() !== "0") throw new Error(`modtrace failed:\n${text("rules/modtrace.err")}\n${r.console.slice(-3000)}`);
     const all = jsonLines("rules/events.json");
