@@ -59,21 +59,22 @@ describe("the watch", () => {
     f = fixture({ dummy: "live", "8021q": "live", garp: "live", vt: null, mt_hide_list: "live" });
   });
 
-  test("a module hiding from the list: reported once, after two scans agree, with its load events", () => {
+  test("a module hiding from the list: reported once, after scans agree for two seconds, with its load events", () => {
     const w = hiddenModuleWatch(f);
     expect(w.unavailable).toBeUndefined();
     w.observe(fakeEvent({ eventName: "module_load", module: "mt_hide_list", callId: 7n, timestamp: 100n }));
     w.observe(fakeEvent({ eventName: "do_init_module", module: "mt_hide_list", ret: 0, timestamp: 110n }));
     w.observe(fakeEvent({ eventName: "finit_module", module: "mt_hide_list", callId: 7n, ret: 0, timestamp: 120n }));
-    w.scan(1000n, report);
+    w.scan(1_000_000_000n, report);
+    w.scan(2_000_000_000n, report);
     expect(found).toEqual([]);
-    w.scan(2000n, report);
-    w.scan(3000n, report);
+    w.scan(3_000_000_000n, report);
+    w.scan(4_000_000_000n, report);
     const byName = new Map(found.map((x) => [x.moduleName, x]));
     expect([...byName.keys()].sort()).toEqual(["mt_hide_kobj", "mt_hide_list"]);
     expect(found.length).toBe(2);
     const h = byName.get("mt_hide_list")!;
-    expect(h).toMatchObject({ rule: "hidden_module", severity: "critical", techniques: ["T1014"], timestamp: 2000n });
+    expect(h).toMatchObject({ rule: "hidden_module", severity: "critical", techniques: ["T1014"], timestamp: 3_000_000_000n });
     expect(h.details).toMatchObject({ lacking: "module_list", loadedInCapture: true, initstate: "live" });
     expect(h.evidence.map((e) => [e.eventName, e.timestamp, e.callId])).toEqual([
       ["module_load", 100n, 7n], ["do_init_module", 110n, undefined], ["finit_module", 120n, 7n],
@@ -88,6 +89,23 @@ describe("the watch", () => {
     w.scan(10n, report); // "new" in neither view yet as far as this scan knows
     w.observe(fakeEvent({ eventName: "module_free", module: "new", timestamp: 3n }));
     w.scan(20n, report);
+    expect(found).toEqual([]);
+  });
+
+  test("an unload whose events lag, then a new load of the same name: two loads' disagreements do not add up", () => {
+    // The flood case: dummy loaded, taken out of both views by rmmod, scanned
+    // before the unload's events arrive; then loaded again and scanned in the
+    // same gap of its own unload.
+    const w = hiddenModuleWatch(fixture({ "8021q": "live", garp: "live", mt_hide_kobj: "live" }));
+    w.observe(fakeEvent({ eventName: "module_load", module: "dummy", timestamp: 1n }));
+    w.observe(fakeEvent({ eventName: "do_init_module", module: "dummy", ret: 0, timestamp: 2n }));
+    w.scan(1_000_000_000n, report);
+    w.observe(fakeEvent({ eventName: "delete_module", strArg: "dummy", ret: 0, timestamp: 3n }));
+    w.observe(fakeEvent({ eventName: "module_load", module: "dummy", timestamp: 4n }));
+    w.observe(fakeEvent({ eventName: "do_init_module", module: "dummy", ret: 0, timestamp: 5n }));
+    w.scan(3_500_000_000n, report);
+    w.observe(fakeEvent({ eventName: "delete_module", strArg: "dummy", ret: 0, timestamp: 6n }));
+    w.scan(6_000_000_000n, report);
     expect(found).toEqual([]);
   });
 

@@ -9,8 +9,9 @@
 // Scanners of this kind raise false alarms on modules caught mid-load or
 // mid-unload (Tracee #4021, #3189, #4356): the kernel adds a module to the
 // list before its kobject and takes the kobject away first on unload. So
-// modules in a transient state are skipped, a disagreement must be seen by two
-// scans in a row, and each hidden module is reported once.
+// modules in a transient state are skipped, a disagreement must be seen by
+// every scan for two seconds, for the same load of the module, and each
+// hidden module is reported once.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EventView } from "../event-view";
@@ -67,6 +68,11 @@ export function hiddenNow(list: Map<string, string>, kset: Map<string, string>, 
   return hidden;
 }
 
+// A disagreement counts once scans have seen it for this long: an unload
+// takes a module out of both views before its events reach user space (under
+// a flood, hundreds of ms later), so the events may still call it live.
+const CONFIRM_NS = 2_000_000_000n;
+
 const WHERE: Record<Lacking, string> = {
   module_list: "the module list (/proc/modules, lsmod)",
   module_kset: "the module kset (/sys/module)",
@@ -89,7 +95,9 @@ export function hiddenModuleWatch(opts: HiddenModuleOptions = {}): KernelWatch {
     return { rule: RULE, unavailable: `no ${procModules}: this kernel cannot load modules (CONFIG_MODULES=n)`, observe() {}, scan() {} };
 
   const loads = new ModuleLoads();
-  let previous = new Map<string, Lacking>();
+  // Each disagreement (module, view lacking it, which load of it) and the
+  // scan that first saw it.
+  let seenSince = new Map<string, bigint>();
   const reported = new Set<string>();
 
   return {
@@ -99,12 +107,14 @@ export function hiddenModuleWatch(opts: HiddenModuleOptions = {}): KernelWatch {
       const list = parseProcModules(readFileSync(procModules, "utf8"));
       const kset = readKset(sysModule);
       const now = hiddenNow(list, kset, opts.completeEvents === false ? [] : loads.live().map((l) => l.name));
+      const seen = new Map<string, bigint>();
       for (const [name, lacking] of now) {
-        if (previous.get(name) !== lacking) continue;
         const load = loads.named(name);
         // A module loaded again under the same name is a new case.
         const key = `${name}\0${lacking}\0${load?.evidence[0]?.timestamp ?? "before"}`;
-        if (reported.has(key)) continue;
+        const first = seenSince.get(key) ?? nowNs;
+        seen.set(key, first);
+        if (nowNs - first < CONFIRM_NS || reported.has(key)) continue;
         reported.add(key);
         const shownBy = lacking === "module_list" ? ` (/sys/module/${name} still shows it)` : lacking === "module_kset" ? " (/proc/modules still lists it)" : "";
         report({
@@ -123,7 +133,7 @@ export function hiddenModuleWatch(opts: HiddenModuleOptions = {}): KernelWatch {
           },
         });
       }
-      previous = now;
+      seenSince = seen;
     },
   };
 }
