@@ -2,7 +2,7 @@
 // use it. Attaches nothing; probes that need privileges say so.
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
-import { planAttach, probeRawSyscalls } from "../loader/attach-plan";
+import { planAttach, probeRawSyscalls, type AttachRequest } from "../loader/attach-plan";
 import { bpfPrivileges } from "../loader/capabilities";
 import { EVENTS, hookLabel, imageHookLabel } from "../loader/events";
 import { cString, native } from "../loader/native";
@@ -34,8 +34,9 @@ function kernelConfigured(name: string): boolean | undefined {
 export interface DoctorReport {
   kernel: string;
   checks: Check[];
-  /** What capture would attach with --attach auto (only with privileges: the probes need them). */
+  /** What capture would attach with the --attach asked (only with privileges: the probes need them). */
   plan?: {
+    attach: AttachRequest;
     planned: { event: string; mode: string; hook: string }[];
     unavailable: { event: string; why: string }[];
     /** What streams module images to be hashed, or why nothing can. */
@@ -44,14 +45,14 @@ export interface DoctorReport {
   canCapture: boolean;
 }
 
-export function doctor(json = false): number {
-  const report = examine();
+export function doctor(json = false, attach: AttachRequest = "auto"): number {
+  const report = examine(attach);
   if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else print(report);
   return report.canCapture ? 0 : 1;
 }
 
-function examine(): DoctorReport {
+function examine(attach: AttachRequest): DoctorReport {
   const lib = native();
   const privileges = bpfPrivileges();
   privileged = privileges.ok;
@@ -80,8 +81,9 @@ function examine(): DoctorReport {
 
   let plan: DoctorReport["plan"];
   if (privileged) {
-    const p = planAttach(EVENTS, "auto");
+    const p = planAttach(EVENTS, attach);
     plan = {
+      attach,
       planned: p.planned.map((x) => ({ event: x.event.name, mode: x.mode, hook: hookLabel(x.event, x.mode) })),
       unavailable: p.unavailable.map((u) => ({ event: u.event.name, why: u.why })),
       images: "mode" in p.images ? { mode: p.images.mode, hook: imageHookLabel(p.images.mode) } : p.images,
@@ -97,7 +99,7 @@ function print(report: DoctorReport) {
     process.stdout.write(`${mark}  ${c.what.padEnd(26)} ${c.detail}\n`);
   }
   if (report.plan) {
-    process.stdout.write("\nWhat capture would attach (--attach auto):\n");
+    process.stdout.write(`\nWhat capture would attach (--attach ${report.plan.attach}):\n`);
     for (const p of report.plan.planned) process.stdout.write(`  ${p.event.padEnd(15)} ${p.hook}\n`);
     for (const u of report.plan.unavailable) process.stdout.write(`  ${u.event.padEnd(15)} unavailable: ${u.why}\n`);
     const images = report.plan.images;

@@ -118,6 +118,14 @@ function containerFilter(o: any): ContainerFilter | undefined {
   return { inside: true, id: o.container };
 }
 
+/** --attach, for capture and for doctor's plan. MODTRACE_ATTACH sets it for
+ * every run of a shell, so a test suite or a wrapper script can pin one mode
+ * without editing each command line; a flag on the command line wins. */
+function attachOption(): Option {
+  return new Option("--attach <mode>", "how syscall events are hooked: auto picks the cheapest this kernel has")
+    .choices(["auto", "fentry", "kprobe", "raw"]).default("auto").env("MODTRACE_ATTACH");
+}
+
 function ruleList(v: string): string[] {
   const known = ruleIds(WATCH_RULES);
   return v.split(",").filter(Boolean).map((id) => {
@@ -275,7 +283,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--ancestors <n>", `how many ancestors each event records, 0 to ${MAX_ANCESTORS}`).default(MAX_ANCESTORS).argParser(ancestorCount))
     .addOption(new Option("--duration <sec>", "stop after this many seconds").argParser(positiveNumber("--duration")))
     .addOption(new Option("--count <n>", "stop after this many events (at least 1)").argParser(positiveInt("--count")))
-    .addOption(new Option("--attach <mode>", "how syscall events are hooked: auto picks the cheapest this kernel has").choices(["auto", "fentry", "kprobe", "raw"]).default("auto"))
+    .addOption(attachOption())
     .addOption(new Option("--read-at <when>", "when a syscall's arguments and the caller's memory are read: at its exit, or at its entry too (see below)").choices(["auto", "entry", "exit"]).default("auto"))
     .addOption(new Option("--buffer-size <MiB>", "size of the kernel ring for failed attempts (the flood-prone ones), a power of two; loads and unloads that changed the kernel have their own 4 MiB ring").default(16 << 20, "16").argParser(ringBytes))
     .addOption(new Option("--image-buffer-size <MiB>", "size of the kernel ring that carries module images to be hashed, a power of two").default(32 << 20, "32").argParser(imageRingBytes))
@@ -444,8 +452,9 @@ Examples:
     .command("doctor")
     .description("report what this kernel supports and whether capture can run, without attaching anything")
     .option("--json", "the same as one JSON object (checks with ok true, false or null for cannot tell; the attach plan), for scripts and tests")
+    .addOption(attachOption())
     .action((o) => {
-      run.exitCode = doctor(Boolean(o.json));
+      run.exitCode = doctor(Boolean(o.json), o.attach);
     });
 
   return program;
