@@ -19,8 +19,16 @@ $(GENERATED)/layout.ts: build/modtrace.bpf.o decoder/gen-layout.ts bpf/events.h
 $(GENERATED)/names.ts: decoder/gen-kernel-names.ts
 	$(BUN) decoder/gen-kernel-names.ts $@
 
-build/decoder.wasm: $(GENERATED)/layout.ts $(GENERATED)/names.ts $(wildcard decoder/assembly/*.ts) decoder/asconfig.json
-	$(ASC) decoder/assembly/index.ts --config decoder/asconfig.json --target release -o $@
+# With the wasm, its generated glue and typings (decoder/host.ts says why raw).
+DECODER := build/decoder.wasm build/decoder.js build/decoder.d.ts
+$(DECODER) &: $(GENERATED)/layout.ts $(GENERATED)/names.ts $(wildcard decoder/assembly/*.ts) decoder/asconfig.json
+	$(ASC) decoder/assembly/index.ts --config decoder/asconfig.json --target release --bindings raw -o build/decoder.wasm
+
+# Bun does not typecheck; this is what makes the host and the generated
+# typings of the decoder's exports disagree at build time, not at run time.
+build/decoder.typechecked: build/decoder.d.ts $(wildcard decoder/*.ts) $(GENERATED)/layout.ts tsconfig.json tsconfig.decoder.json package.json
+	$(BUN) run typecheck
+	touch $@
 
 build/libmodtrace.so: loader/shim.c loader/probe.c loader/ring.c loader/ring.h bpf/events.h $(SHIM_LIBS) | build
 	gcc -shared -fPIC -O2 -Wall -Werror -fvisibility=hidden -I$(DEPS)/include \
@@ -30,7 +38,7 @@ build/libmodtrace.so: loader/shim.c loader/probe.c loader/ring.c loader/ring.h b
 tests/trigger: tests/trigger.c
 	gcc -O2 -Wall -Werror -pthread -o $@ $<
 
-dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o build/decoder.wasm \
+dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o $(DECODER) build/decoder.typechecked \
                $(wildcard cmd/*.ts cmd/*/*.ts cmd/*/*/*.ts cmd/*/*.json loader/*.ts decoder/*.ts) $(GENERATED)/layout.ts package.json | dist
 	$(BUN) build --compile --minify --sourcemap cmd/main.ts --outfile $@
 

@@ -1,44 +1,21 @@
 // The TypeScript side of the decoder: instantiates the WebAssembly module and
 // hands out views of its memory. Views are re-made on every call because
 // memory growth detaches the old ArrayBuffer.
-import loader from "@assemblyscript/loader";
+//
+// The exports' types come from the glue asc generates beside the wasm
+// (--bindings raw, Makefile), so an export renamed or removed in
+// decoder/assembly/index.ts fails the typecheck instead of being undefined
+// at run time. "raw" rather than "esm": esm fetches the wasm from beside the
+// glue at import, and the single binary has no such file; raw instantiates
+// the bytes the caller embedded.
+import { instantiate } from "../build/decoder.js";
 import * as layout from "./assembly/generated/layout";
 
 export * as layout from "./assembly/generated/layout";
 
 export type DecodedFormat = "text" | "json" | "cbor";
 
-
-interface Exports {
-  memory: WebAssembly.Memory;
-  // decode()'s format numbers (decoder/assembly/formats.ts)
-  FORMAT_TEXT: WebAssembly.Global;
-  FORMAT_JSON: WebAssembly.Global;
-  FORMAT_CBOR: WebAssembly.Global;
-  inputPtr(capacity: number): number;
-  outputPtr(): number;
-  endsPtr(): number;
-  setClock(hi: number, lo: number): void;
-  span(len: number, maxRecords: number): number;
-  spanCount(): number;
-  spanImagesPtr(): number;
-  spanImageCount(): number;
-  decode(len: number, format: number): number;
-  tally(len: number): void;
-  count(event: number): number;
-  textHeader(): number;
-  FILTER_NONE: WebAssembly.Global;
-  FILTER_INSIDE: WebAssembly.Global;
-  FILTER_OUTSIDE: WebAssembly.Global;
-  setContainerFilter(mode: number, idLen: number): void;
-  filterIdPtr(): number;
-  filtered(): number;
-  recordContainer(at: number): number;
-  containerRuntimePtr(): number;
-  containerRuntimeLen(): number;
-  containerIdPtr(): number;
-  containerIdLen(): number;
-}
+type Exports = Awaited<ReturnType<typeof instantiate>>;
 
 export class DecodeError extends Error {}
 
@@ -59,8 +36,8 @@ export class Decoder {
   }
 
   static async load(bytes: Uint8Array): Promise<Decoder> {
-    const { exports } = await loader.instantiate<Exports>(bytes, {});
-    return new Decoder(exports as unknown as Exports);
+    // The glue instantiates a compiled module, not bytes.
+    return new Decoder(await instantiate(await WebAssembly.compile(bytes), { env: {} }));
   }
 
   /** The input buffer, inside WebAssembly memory, for the loader to fill. */
