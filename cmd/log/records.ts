@@ -2,7 +2,7 @@
 // so `modtrace read` renders them with the same WebAssembly decoder as a live
 // capture: output from a log is byte for byte what capture printed.
 import * as layout from "../../decoder/assembly/generated/layout";
-import { eventByName, type ArgSource } from "../../loader/events";
+import { eventByName, type ArgSource } from "../../catalogue/events";
 import * as imageTexts from "../../decoder/assembly/image-texts";
 import { writeContextFields } from "./context-record";
 import type { Decoder } from "../../decoder/host";
