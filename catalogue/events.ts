@@ -76,6 +76,10 @@ export interface EventInfo {
   /** The x86_64 syscall number, for syscall events (Tracee's id for them too). */
   syscall?: number;
   about: string; // one line for `modtrace events`
+  /** Module images (sha256 of what the kernel was handed): "handed" for the
+   * calls that hand the kernel one, "carried" for an event that reports the
+   * image of the call that caused it. */
+  image?: "handed" | "carried";
   args: ArgInfo[];
 }
 
@@ -98,6 +102,7 @@ export const EVENTS: EventInfo[] = [
     name: "init_module",
     kind: "syscall",
     syscall: 175,
+    image: "handed",
     about: "load a module from an image in the caller's memory",
     args: [
       { name: "module_image", type: "void*", from: "args0", format: "pointer" },
@@ -110,6 +115,7 @@ export const EVENTS: EventInfo[] = [
     name: "finit_module",
     kind: "syscall",
     syscall: 313,
+    image: "handed",
     about: "load a module from a file descriptor (what modprobe and insmod use)",
     args: [
       { name: "fd", type: "int", from: "args0", format: "int32" },
@@ -133,6 +139,7 @@ export const EVENTS: EventInfo[] = [
     id: 4,
     name: "module_load",
     kind: "tracepoint",
+    image: "carried",
     about: "the kernel loaded a module (before its init runs); with the file when finit_module loaded it",
     args: [
       ...MODULE_ARGS,

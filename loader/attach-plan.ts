@@ -2,7 +2,7 @@
 // one --attach asks for, and for every event it cannot get, why.
 import { existsSync, readFileSync } from "node:fs";
 import { cString, native } from "./native";
-import { SYSCALL_PREFIX, type EventInfo } from "../catalogue/events";
+import { EVENTS, SYSCALL_PREFIX, type EventInfo } from "../catalogue/events";
 import { IMAGE_FUNCTIONS, IMAGE_MODES, modesFor, type ImageMode, type Mode } from "../catalogue/programs";
 
 export type AttachRequest = "auto" | "fentry" | "kprobe" | "raw";
@@ -86,8 +86,8 @@ function whyNot(k: KernelFeatures, e: EventInfo, mode: Mode): string | undefined
  * only a captured load syscall's exit removes, so they need one captured. */
 function planImages(k: KernelFeatures, events: EventInfo[], request: AttachRequest, hashing: boolean): ImagePlan {
   if (!hashing) return { why: "hashing is off (--no-hash)" };
-  if (!events.some((e) => e.name === "init_module" || e.name === "finit_module"))
-    return { why: "hashing needs init_module or finit_module among the captured events" };
+  const loads = EVENTS.filter((e) => e.image === "handed").map((e) => e.name);
+  if (!events.some((e) => e.image === "handed")) return { why: `hashing needs ${loads.join(" or ")} among the captured events` };
   const reasons: string[] = [];
   // Like do_init_module: --attach fentry or kprobe asks for that hook, raw for the best one.
   for (const mode of request === "fentry" || request === "kprobe" ? [request] : IMAGE_MODES) {
