@@ -14,6 +14,7 @@ import { TAINT_BITS, TAINT_NAMES } from "./taints";
 import * as K from "./keys";
 import * as P from "./pieces";
 import { TEXT } from "./formats";
+import { eventIndex } from "./events";
 
 // Each argument's name and type, as Tracee gives them, by catalogue index.
 const ARG_PIECES = new StaticArray<P.Piece>(C.ARG_NAMES.length);
@@ -203,10 +204,6 @@ function argString(rec: usize, slot: usize, a: P.Piece): void {
   }
   stringBody(rec, slot);
   s.endMap();
-}
-
-function eventIndex(event: u32): u32 {
-  return event < <u32>L.EVENT_COUNT ? event : L.EVENT_COUNT;
 }
 
 export function argCount(event: u32): i32 {

@@ -7,16 +7,16 @@ import { text, Piece } from "./pieces";
 
 /** An index into the catalogue's per-event tables: ids beyond share the last. */
 // @ts-ignore: decorator
-@inline function known(event: u32): u32 {
+@inline export function eventIndex(event: u32): u32 {
   return event < <u32>L.EVENT_COUNT ? event : L.EVENT_COUNT;
 }
 
 export function eventName(event: u32): string {
-  return C.EVENT_NAMES[known(event)];
+  return C.EVENT_NAMES[eventIndex(event)];
 }
 
 export function isSyscall(event: u32): bool {
-  return C.EVENT_IS_SYSCALL[known(event)];
+  return C.EVENT_IS_SYSCALL[eventIndex(event)];
 }
 
 /** Tracee's id: a syscall's x86_64 number, else modtrace's own. */
@@ -50,7 +50,7 @@ for (let e = 0; e <= L.EVENT_COUNT; e++) EVENT_NAME_PIECES[e] = text(eventName(e
 for (let h = 0; h <= L.HOOK_TRACEPOINT + 1; h++) HOOK_NAME_PIECES[h] = text(hookName(h));
 
 export function eventNamePiece(event: u32): Piece {
-  return EVENT_NAME_PIECES[known(event)];
+  return EVENT_NAME_PIECES[eventIndex(event)];
 }
 
 export function hookNamePiece(hook: u32): Piece {
