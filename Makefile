@@ -4,16 +4,27 @@ DEPS       ?= .cache/deps/prefix
 BUN        := node_modules/.bin/bun
 ASC        := node_modules/.bin/asc
 GENERATED  := decoder/assembly/generated
+CATALOGUE  := catalogue/events.ts catalogue/programs.ts
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 \
               -I/usr/include/$(shell gcc -dumpmachine) -I$(DEPS)/include -Ibpf
 SHIM_LIBS  := $(DEPS)/lib/libbpf.a $(DEPS)/lib/libelf_pic.a $(DEPS)/lib/libz.a
 
 all: dist/modtrace
 
-build/modtrace.bpf.o: bpf/modtrace.bpf.c $(wildcard bpf/*.h) | build
+# The event catalogue, written once in catalogue/, as each layer needs it.
+bpf/generated/catalogue.h: catalogue/gen-bpf-header.ts $(CATALOGUE)
+	$(BUN) catalogue/gen-bpf-header.ts $@
+
+$(GENERATED)/catalogue.ts: catalogue/gen-decoder-tables.ts $(CATALOGUE)
+	$(BUN) catalogue/gen-decoder-tables.ts $@
+
+loader/generated/programs.h loader/generated/programs.ts &: catalogue/gen-program-table.ts $(CATALOGUE)
+	$(BUN) catalogue/gen-program-table.ts loader/generated/programs.h loader/generated/programs.ts
+
+build/modtrace.bpf.o: bpf/modtrace.bpf.c $(wildcard bpf/*.h) bpf/generated/catalogue.h | build
 	clang $(BPF_CFLAGS) -c $< -o $@
 
-$(GENERATED)/layout.ts: build/modtrace.bpf.o decoder/gen-layout.ts bpf/events.h
+$(GENERATED)/layout.ts: build/modtrace.bpf.o decoder/gen-layout.ts bpf/events.h bpf/generated/catalogue.h
 	$(BUN) decoder/gen-layout.ts $< $@
 
 $(GENERATED)/names.ts: decoder/gen-kernel-names.ts
@@ -21,7 +32,7 @@ $(GENERATED)/names.ts: decoder/gen-kernel-names.ts
 
 # With the wasm, its generated glue and typings (decoder/host.ts says why raw).
 DECODER := build/decoder.wasm build/decoder.js build/decoder.d.ts
-$(DECODER) &: $(GENERATED)/layout.ts $(GENERATED)/names.ts $(wildcard decoder/assembly/*.ts) decoder/asconfig.json
+$(DECODER) &: $(GENERATED)/layout.ts $(GENERATED)/names.ts $(GENERATED)/catalogue.ts $(wildcard decoder/assembly/*.ts) decoder/asconfig.json
 	$(ASC) decoder/assembly/index.ts --config decoder/asconfig.json --target release --bindings raw -o build/decoder.wasm
 
 # Bun does not typecheck; this is what makes the host and the generated
@@ -30,7 +41,8 @@ build/decoder.typechecked: build/decoder.d.ts $(wildcard decoder/*.ts) $(GENERAT
 	$(BUN) run typecheck
 	touch $@
 
-build/libmodtrace.so: loader/shim.c loader/probe.c loader/ring.c loader/ring.h bpf/events.h $(SHIM_LIBS) | build
+build/libmodtrace.so: loader/shim.c loader/probe.c loader/ring.c loader/ring.h bpf/events.h bpf/generated/catalogue.h \
+                      loader/generated/programs.h $(SHIM_LIBS) | build
 	gcc -shared -fPIC -O2 -Wall -Werror -fvisibility=hidden -I$(DEPS)/include \
 	    -o $@ loader/shim.c loader/probe.c loader/ring.c $(SHIM_LIBS) \
 	    -Wl,--no-undefined -Wl,--exclude-libs,ALL -Wl,-z,now
@@ -39,7 +51,8 @@ tests/trigger: tests/trigger.c
 	gcc -O2 -Wall -Werror -pthread -o $@ $<
 
 dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o $(DECODER) build/decoder.typechecked \
-               $(wildcard cmd/*.ts cmd/*/*.ts cmd/*/*/*.ts cmd/*/*.json loader/*.ts decoder/*.ts) $(GENERATED)/layout.ts package.json | dist
+               $(wildcard cmd/*.ts cmd/*/*.ts cmd/*/*/*.ts cmd/*/*.json loader/*.ts decoder/*.ts) $(CATALOGUE) \
+               $(GENERATED)/layout.ts loader/generated/programs.ts package.json | dist
 	$(BUN) build --compile --minify --sourcemap cmd/main.ts --outfile $@
 
 build dist:

@@ -8,7 +8,7 @@ import { Encoder } from "cbor-x/encode";
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { Decoder, layout } from "../decoder/host";
-import { EVENTS, type ArgSource } from "../loader/events";
+import { EVENTS, type ArgSource } from "../catalogue/events";
 import { splitRaw, splitRecords } from "../tests/lib/records";
 
 export const BATCH_RECORDS = 1024;

@@ -31,17 +31,9 @@
  * last one shorter), each a struct mt_image_chunk in the image ring. */
 #define MT_CHUNK_BYTES 32768
 
-/* Event kinds. The value is the bit in the kernel-side event mask. */
-enum mt_event {
-	MT_EVENT_INIT_MODULE = 1,
-	MT_EVENT_FINIT_MODULE = 2,
-	MT_EVENT_DELETE_MODULE = 3,
-	MT_EVENT_MODULE_LOAD = 4,    /* tracepoint module:module_load */
-	MT_EVENT_MODULE_FREE = 5,    /* tracepoint module:module_free */
-	MT_EVENT_DO_INIT_MODULE = 6, /* return of do_init_module(): the module's init ran */
-	MT_EVENT_MODULE_REQUEST = 7, /* tracepoint module:module_request: a kernel autoload */
-	MT_EVENT_COUNT = 8,
-};
+/* enum mt_event (the event kinds) and the syscall numbers, from the event
+ * catalogue (catalogue/events.ts). */
+#include "generated/catalogue.h"
 
 /* Which hook produced a record: the attach mode. */
 enum mt_hook {

@@ -48,44 +48,40 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 
 /* --attach fentry: only the module syscalls pay. The syscall functions take
  * the user registers. */
-#define FENTRY_SYSCALL(name, event)                                                      \
+#define FENTRY_SYSCALL(EVENT, name)                                                      \
 	SEC("fentry/" MT_SYSCALL_PREFIX #name)                                           \
 	int BPF_PROG(fentry_##name, struct pt_regs *regs)                                \
 	{                                                                                \
-		start_call(event, MT_HOOK_FENTRY, CALL_ARGS(regs));                      \
+		start_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, CALL_ARGS(regs));           \
 		return 0;                                                                \
 	}                                                                                \
 	SEC("fexit/" MT_SYSCALL_PREFIX #name)                                            \
 	int BPF_PROG(fexit_##name, struct pt_regs *regs, long ret)                       \
 	{                                                                                \
-		finish_call(event, MT_HOOK_FENTRY, CALL_ARGS(regs), ret);                \
+		finish_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, CALL_ARGS(regs), ret);     \
 		return 0;                                                                \
 	}
 
-FENTRY_SYSCALL(init_module, MT_EVENT_INIT_MODULE)
-FENTRY_SYSCALL(finit_module, MT_EVENT_FINIT_MODULE)
-FENTRY_SYSCALL(delete_module, MT_EVENT_DELETE_MODULE)
+MT_SYSCALL_EVENTS(FENTRY_SYSCALL)
 
 /* --attach kprobe: the same through kprobes on the syscall functions; at the
  * return, the arguments come from the thread's saved user registers. */
-#define KPROBE_SYSCALL(name, event)                                                      \
+#define KPROBE_SYSCALL(EVENT, name)                                                      \
 	SEC("ksyscall/" #name)                                                           \
 	int BPF_KSYSCALL(ksyscall_##name, u64 a0, u64 a1, u64 a2)                        \
 	{                                                                                \
-		start_call(event, MT_HOOK_KPROBE, a0, a1, a2);                           \
+		start_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, a0, a1, a2);                \
 		return 0;                                                                \
 	}                                                                                \
 	SEC("kretsyscall/" #name)                                                        \
 	int BPF_KRETPROBE(kretsyscall_##name, long ret)                                  \
 	{                                                                                \
 		struct pt_regs *regs = user_regs();                                      \
-		finish_call(event, MT_HOOK_KPROBE, CALL_ARGS(regs), ret);                \
+		finish_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, CALL_ARGS(regs), ret);     \
 		return 0;                                                                \
 	}
 
-KPROBE_SYSCALL(init_module, MT_EVENT_INIT_MODULE)
-KPROBE_SYSCALL(finit_module, MT_EVENT_FINIT_MODULE)
-KPROBE_SYSCALL(delete_module, MT_EVENT_DELETE_MODULE)
+MT_SYSCALL_EVENTS(KPROBE_SYSCALL)
 
 SEC("tp_btf/module_load")
 int BPF_PROG(tp_module_load, struct module *mod)

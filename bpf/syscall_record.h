@@ -9,14 +9,13 @@
 
 static __always_inline int event_of_syscall(long nr)
 {
+#define SYSCALL_CASE(EVENT, name) \
+	case MT_NR_##EVENT:       \
+		return MT_EVENT_##EVENT;
 	switch (nr) {
-	case MT_NR_INIT_MODULE:
-		return MT_EVENT_INIT_MODULE;
-	case MT_NR_FINIT_MODULE:
-		return MT_EVENT_FINIT_MODULE;
-	case MT_NR_DELETE_MODULE:
-		return MT_EVENT_DELETE_MODULE;
+	MT_SYSCALL_EVENTS(SYSCALL_CASE)
 	}
+#undef SYSCALL_CASE
 	return 0;
 }
 

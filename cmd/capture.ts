@@ -7,7 +7,8 @@ import { bpfPrivileges } from "../loader/capabilities";
 import { native } from "../loader/native";
 import * as layout from "../decoder/assembly/generated/layout";
 import { Session, SessionError } from "../loader/session";
-import type { EventInfo, ReadAtRequest } from "../loader/events";
+import type { EventInfo } from "../catalogue/events";
+import type { ReadAtRequest } from "../loader/hooks";
 import type { AttachRequest } from "../loader/attach-plan";
 import type { Rotation } from "./log/cbor-log";
 import type { HeaderFields } from "./log-items";
@@ -161,7 +162,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   }
   for (const u of unavailable) say(`${u.event.name} unavailable: ${u.why}`);
   for (const u of findings?.unavailable() ?? []) say(`finding ${u.rule} unavailable: ${u.why}`);
-  const loadEvents = attached.some((a) => ["init_module", "finit_module", "module_load"].includes(a.event.name));
+  const loadEvents = attached.some((a) => a.event.image);
   if ("why" in imageHook && opts.hashing && loadEvents) say(`module images will not be hashed: ${imageHook.why}`);
   const byHook = new Map<string, string[]>();
   for (const a of attached) byHook.set(a.hook, [...(byHook.get(a.hook) ?? []), a.event.name]);

@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { planAttach, probeRawSyscalls, type AttachRequest } from "../loader/attach-plan";
 import { bpfPrivileges } from "../loader/capabilities";
-import { EVENTS, hookLabel, imageHookLabel } from "../loader/events";
+import { EVENTS, SYSCALL_PREFIX } from "../catalogue/events";
+import { hookLabel, imageHookLabel } from "../loader/hooks";
 import { cString, native } from "../loader/native";
 
 interface Check {
@@ -73,11 +74,12 @@ function examine(attach: AttachRequest): DoctorReport {
   const kprobes = existsSync("/sys/bus/event_source/devices/kprobe");
   add("kprobes", kprobes ? { ok: true, detail: "kprobe PMU present" } : { ok: false, detail: "no kprobe PMU (CONFIG_KPROBES off?)" });
   const modules = existsSync("/proc/modules") || kernelConfigured("CONFIG_MODULES");
-  const syscallFn = lib.mt_probe_kernel_function(cString("__x64_sys_finit_module"));
+  const finitFunction = `${SYSCALL_PREFIX}finit_module`;
+  const syscallFn = lib.mt_probe_kernel_function(cString(finitFunction));
   add("loadable modules", modules
     ? { ok: true, detail: "CONFIG_MODULES on: module syscalls and tracepoints exist" }
     : { ok: false, detail: "no /proc/modules: kernel built without modules; module syscalls fail with ENOSYS, and modtrace still reports those attempts" });
-  add("module syscall functions", probe(syscallFn, "__x64_sys_finit_module in kernel BTF", "no __x64_sys_finit_module in kernel BTF", false));
+  add("module syscall functions", probe(syscallFn, `${finitFunction} in kernel BTF`, `no ${finitFunction} in kernel BTF`, false));
 
   let plan: DoctorReport["plan"];
   if (privileged) {

@@ -3,7 +3,9 @@
 // is Deno-only); usage errors exit 2, runtime failures 1.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { readFileSync } from "node:fs";
-import { EVENTS, eventByName, hookLabel, programsFor, type EventInfo } from "../loader/events";
+import { EVENTS, eventByName, type EventInfo } from "../catalogue/events";
+import { modesFor } from "../catalogue/programs";
+import { hookLabel } from "../loader/hooks";
 import { capture, CaptureError } from "./capture";
 import { doctor } from "./doctor";
 import { read } from "./read";
@@ -443,7 +445,7 @@ Examples:
     .description("list the events modtrace can capture, with their arguments and hooks")
     .action(() => {
       for (const e of EVENTS) {
-        const hooks = (["fentry", "kprobe", "raw", "tracepoint"] as const).filter((m) => programsFor(e, m).length).map((m) => hookLabel(e, m));
+        const hooks = modesFor(e.kind).map((m) => hookLabel(e, m));
         process.stdout.write(`${e.name.padEnd(15)} ${e.about}\n${"".padEnd(15)} args: ${e.args.map((a) => a.name).join(", ")}\n${"".padEnd(15)} hooks, preferred first: ${hooks.join(" → ")}\n`);
       }
     });

@@ -2,6 +2,7 @@
 import { basename } from "node:path";
 import { checkReadable, readLog, type Problem } from "./log/reader";
 import { matches, reportProblems, type EventFilter } from "./log/filter";
+import { EVENTS } from "../catalogue/events";
 
 export interface StatsOptions {
   files: string[];
@@ -69,7 +70,8 @@ class Images {
   }
 }
 
-const LOAD_CALLS = new Set(["init_module", "finit_module"]);
+/** The calls that hand the kernel a module (init_module, finit_module). */
+const LOAD_CALLS = new Set(EVENTS.filter((e) => e.image === "handed").map((e) => e.name));
 const UNSET_LOGIN = 4294967295;
 
 /** Where a load came from, for the per-container table. */

@@ -1,5 +1,5 @@
 // Generates the decoder's constants from bpf/events.h, the one definition of
-// the record layout: offsets and sizes from the compiled BPF object's BTF
+// the record layout (with bpf/generated/catalogue.h, which it includes): offsets and sizes from the compiled BPF object's BTF
 // (what the compiler really laid out), enum values and #defines from the
 // header (BTF keeps only enums that type some variable).
 //   bun decoder/gen-layout.ts build/modtrace.bpf.o decoder/assembly/generated/layout.ts
@@ -11,7 +11,8 @@ if (!objectPath || !outPath) {
   console.error("usage: bun decoder/gen-layout.ts BPF_OBJECT OUT.ts");
   process.exit(2);
 }
-const header = readFileSync(join(import.meta.dir, "../bpf/events.h"), "utf8");
+// events.h and the event catalogue's part of it (enum mt_event, syscall numbers).
+const header = ["../bpf/events.h", "../bpf/generated/catalogue.h"].map((h) => readFileSync(join(import.meta.dir, h), "utf8")).join("\n");
 
 interface BtfType {
   id: number;

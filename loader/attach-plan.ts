@@ -2,7 +2,8 @@
 // one --attach asks for, and for every event it cannot get, why.
 import { existsSync, readFileSync } from "node:fs";
 import { cString, native } from "./native";
-import { IMAGE_FUNCTIONS, IMAGE_MODES, type EventInfo, type ImageMode, type Mode } from "./events";
+import { EVENTS, SYSCALL_PREFIX, type EventInfo } from "../catalogue/events";
+import { IMAGE_FUNCTIONS, IMAGE_MODES, modesFor, type ImageMode, type Mode } from "../catalogue/programs";
 
 export type AttachRequest = "auto" | "fentry" | "kprobe" | "raw";
 
@@ -24,8 +25,6 @@ export interface Plan {
   unavailable: Unavailable[];
   images: ImagePlan;
 }
-
-const SYSCALL_PREFIX = "__x64_sys_";
 
 /** raw mode is tp_btf on sys_enter/sys_exit: the program type and both BTF
  * typedefs. 1 when usable, 0 when not, -errno when a probe itself failed. */
@@ -82,19 +81,13 @@ function whyNot(k: KernelFeatures, e: EventInfo, mode: Mode): string | undefined
   }
 }
 
-const ORDER: Record<EventInfo["kind"], Mode[]> = {
-  syscall: ["fentry", "kprobe", "raw"],
-  function: ["fentry", "kprobe"],
-  tracepoint: ["tracepoint"],
-};
-
 /** The image hooks: the best mode that has every IMAGE_FUNCTIONS entry. They
  * tie an image to its load through the call's entry in the calls map, which
  * only a captured load syscall's exit removes, so they need one captured. */
 function planImages(k: KernelFeatures, events: EventInfo[], request: AttachRequest, hashing: boolean): ImagePlan {
   if (!hashing) return { why: "hashing is off (--no-hash)" };
-  if (!events.some((e) => e.name === "init_module" || e.name === "finit_module"))
-    return { why: "hashing needs init_module or finit_module among the captured events" };
+  const loads = EVENTS.filter((e) => e.image === "handed").map((e) => e.name);
+  if (!events.some((e) => e.image === "handed")) return { why: `hashing needs ${loads.join(" or ")} among the captured events` };
   const reasons: string[] = [];
   // Like do_init_module: --attach fentry or kprobe asks for that hook, raw for the best one.
   for (const mode of request === "fentry" || request === "kprobe" ? [request] : IMAGE_MODES) {
@@ -109,8 +102,8 @@ export function planAttach(events: EventInfo[], request: AttachRequest, hashing 
   const k = new KernelFeatures();
   const plan: Plan = { planned: [], unavailable: [], images: { why: "" } };
   const candidates = (e: EventInfo): Mode[] => {
-    if (request === "auto" || e.kind === "tracepoint") return ORDER[e.kind];
-    if (e.kind === "function" && request === "raw") return ORDER.function;
+    if (request === "auto" || e.kind === "tracepoint") return modesFor(e.kind);
+    if (e.kind === "function" && request === "raw") return modesFor("function");
     return [request];
   };
   // The syscall events share one mode: the first every one of them can use.

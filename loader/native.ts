@@ -10,11 +10,11 @@ import shimPath from "../build/libmodtrace.so" with { type: "file" };
 
 const symbols = {
   mt_open: { args: [FFIType.ptr, FFIType.u64, FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.ptr },
-  mt_set_autoload: { args: [FFIType.ptr, FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
+  mt_set_autoload: { args: [FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
   mt_load: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_configure: { args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32], returns: FFIType.i32 },
   mt_filter_add: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
-  mt_attach: { args: [FFIType.ptr, FFIType.cstring, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  mt_attach: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_drain: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
   mt_drain_images: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_counter: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.u64_fast },

@@ -3,8 +3,12 @@ import { ptr, type Pointer } from "bun:ffi";
 import { readFileSync } from "node:fs";
 import objectPath from "../build/modtrace.bpf.o" with { type: "file" };
 import * as layout from "../decoder/assembly/generated/layout";
-import { native, cString } from "./native";
-import { ALL_PROGRAMS, hookLabel, imageHookLabel, imagePrograms, programsFor, readAtFor, type EventInfo, type Mode, type ReadAtRequest } from "./events";
+import { native } from "./native";
+import type { EventInfo } from "../catalogue/events";
+import { IMAGE_PROGRAMS, programsFor, type Mode } from "../catalogue/programs";
+import { hookLabel, imageHookLabel, readAtFor, type ReadAtRequest } from "./hooks";
+import { PROGRAM_NAMES } from "./generated/programs";
+import { programId, UnknownProgramError } from "./program-ids";
 import { planAttach, type AttachRequest, type ImagePlan, type Planned, type Unavailable } from "./attach-plan";
 
 export interface SessionOptions {
@@ -61,19 +65,26 @@ export class Session {
     const plan = planAttach(opts.events, opts.attach, opts.hashing);
     if (!plan.planned.length)
       throw new SessionError(`none of the events can be attached on this kernel: ${plan.unavailable.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
-    const object = readFileSync(objectPath);
-    const err = Buffer.alloc(ERR_LEN);
-    const handle = lib.mt_open(object, object.length, opts.ringBytes, "mode" in plan.images ? opts.imageRingBytes : UNUSED_RING_BYTES, err, ERR_LEN);
-    if (!handle) throw new SessionError(errorText(err));
     const programs = (event: EventInfo, mode: Mode) => programsFor(event, mode, readAtFor(mode, opts.readAt));
     const wanted = new Set(plan.planned.flatMap((p) => programs(p.event, p.mode)));
-    if ("mode" in plan.images) imagePrograms(plan.images.mode).forEach((p) => wanted.add(p));
-    for (const program of ALL_PROGRAMS)
-      if (lib.mt_set_autoload(handle, cString(program), wanted.has(program) ? 1 : 0) < 0) {
-        // The catalogue and bpf/modtrace.bpf.c disagree: a build mistake, never the kernel's.
+    if ("mode" in plan.images) IMAGE_PROGRAMS[plan.images.mode].forEach((p) => wanted.add(p));
+    try {
+      wanted.forEach(programId);
+    } catch (e) {
+      if (e instanceof UnknownProgramError) throw new SessionError(e.message);
+      throw e;
+    }
+    const object = readFileSync(objectPath);
+    const err = Buffer.alloc(ERR_LEN);
+    // The shim refuses an object whose programs and maps are not its table's.
+    const handle = lib.mt_open(object, object.length, opts.ringBytes, "mode" in plan.images ? opts.imageRingBytes : UNUSED_RING_BYTES, err, ERR_LEN);
+    if (!handle) throw new SessionError(errorText(err));
+    PROGRAM_NAMES.forEach((program, id) => {
+      if (lib.mt_set_autoload(handle, id, wanted.has(program) ? 1 : 0) < 0) {
         lib.mt_close(handle);
-        throw new SessionError(`the BPF object has no program ${program}: this modtrace was built from sources that disagree`);
+        throw new SessionError(`the shim could not set program ${program}'s autoload: this modtrace was built from sources that disagree`);
       }
+    });
     const attached: Attached = { events: [], unavailable: [...plan.unavailable], images: { why: "" } };
     const session = new Session(handle, attached);
     try {
@@ -99,7 +110,7 @@ export class Session {
       let failure: string | undefined;
       const readAt = readAtFor(p.mode, opts.readAt);
       for (const program of programsFor(p.event, p.mode, readAt)) {
-        if (!done.has(program)) done.set(program, lib.mt_attach(this.handle, cString(program), err, ERR_LEN) < 0 ? errorText(err) : undefined);
+        if (!done.has(program)) done.set(program, lib.mt_attach(this.handle, programId(program), err, ERR_LEN) < 0 ? errorText(err) : undefined);
         failure ??= done.get(program);
       }
       if (failure) this.attached.unavailable.push({ event: p.event, why: `attaching ${p.mode} failed: ${failure}` });
@@ -114,8 +125,8 @@ export class Session {
       this.attached.images = plan;
       return;
     }
-    for (const program of imagePrograms(plan.mode))
-      if (native().mt_attach(this.handle, cString(program), err, ERR_LEN) < 0) {
+    for (const program of IMAGE_PROGRAMS[plan.mode])
+      if (native().mt_attach(this.handle, programId(program), err, ERR_LEN) < 0) {
         this.attached.images = { why: `attaching ${plan.mode} failed: ${errorText(err)}` };
         return;
       }

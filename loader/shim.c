@@ -19,12 +19,13 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 #include "../bpf/events.h"
+#include "generated/programs.h"
 #include "ring.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
 /* The priority ring first: a drain empties it before the bulk ring. */
-static const char *const RINGS[] = { "priority_events", "events" };
+static const char *const RINGS[] = { MT_MAP_PRIORITY_EVENTS, MT_MAP_EVENTS };
 #define RING_COUNT 2
 
 struct mt_session {
@@ -65,6 +66,46 @@ static void set_error(char *err, uint32_t err_len, const char *what, int code)
 	libbpf_log_len = 0;
 }
 
+/* The object and the loader's table (catalogue/programs.ts) must agree: a
+ * program the table lacks would be loaded and never attached, one the object
+ * lacks could not be attached. Either is a build from sources that disagree. */
+static int check_object(struct bpf_object *obj, char *err, uint32_t err_len)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		int i = 0;
+
+		while (i < MT_PROGRAM_COUNT && strcmp(mt_programs[i], name))
+			i++;
+		if (i == MT_PROGRAM_COUNT) {
+			snprintf(err, err_len, "the BPF object has a program %s that the loader's table lacks: "
+				 "this modtrace was built from sources that disagree", name);
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < MT_PROGRAM_COUNT; i++)
+		if (!bpf_object__find_program_by_name(obj, mt_programs[i])) {
+			snprintf(err, err_len, "the BPF object has no program %s: "
+				 "this modtrace was built from sources that disagree", mt_programs[i]);
+			return -ENOENT;
+		}
+	for (int i = 0; i < MT_MAP_COUNT; i++)
+		if (!bpf_object__find_map_by_name(obj, mt_maps[i])) {
+			snprintf(err, err_len, "the BPF object has no map %s: "
+				 "this modtrace was built from sources that disagree", mt_maps[i]);
+			return -ENOENT;
+		}
+	return 0;
+}
+
+/* A program by its index in the table, or NULL for an index beyond it. */
+static struct bpf_program *program(struct mt_session *s, uint32_t id)
+{
+	return id < MT_PROGRAM_COUNT ? bpf_object__find_program_by_name(s->obj, mt_programs[id]) : NULL;
+}
+
 static int size_ring(struct bpf_object *obj, const char *name, uint32_t bytes)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
@@ -91,11 +132,13 @@ EXPORT struct mt_session *mt_open(const void *object, uint64_t object_len, uint3
 		free(s);
 		return NULL;
 	}
-	if ((rc = size_ring(s->obj, "events", ring_bytes))) {
+	if (check_object(s->obj, err, err_len))
+		goto fail;
+	if ((rc = size_ring(s->obj, MT_MAP_EVENTS, ring_bytes))) {
 		set_error(err, err_len, "sizing the ring buffer", rc);
 		goto fail;
 	}
-	if ((rc = size_ring(s->obj, "images", image_ring_bytes))) {
+	if ((rc = size_ring(s->obj, MT_MAP_IMAGES, image_ring_bytes))) {
 		set_error(err, err_len, "sizing the image ring buffer", rc);
 		goto fail;
 	}
@@ -107,9 +150,9 @@ fail:
 }
 
 /* Chooses, before mt_load(), whether a program goes into the kernel. */
-EXPORT int mt_set_autoload(struct mt_session *s, const char *program, int on)
+EXPORT int mt_set_autoload(struct mt_session *s, uint32_t id, int on)
 {
-	struct bpf_program *prog = bpf_object__find_program_by_name(s->obj, program);
+	struct bpf_program *prog = program(s, id);
 
 	return prog ? bpf_program__set_autoload(prog, on) : -ENOENT;
 }
@@ -128,7 +171,7 @@ EXPORT int mt_load(struct mt_session *s, char *err, uint32_t err_len)
 		set_error(err, err_len, "creating an epoll instance", rc);
 		return rc;
 	}
-	rc = mt_ring_open(&s->images, bpf_object__find_map_fd_by_name(s->obj, "images"));
+	rc = mt_ring_open(&s->images, bpf_object__find_map_fd_by_name(s->obj, MT_MAP_IMAGES));
 	if (rc) {
 		set_error(err, err_len, "images", rc);
 		return rc;
@@ -152,7 +195,7 @@ EXPORT int mt_configure(struct mt_session *s, uint32_t event_mask, uint32_t filt
 {
 	struct mt_config cfg = { .event_mask = event_mask, .filters = filters, .options = options, .ancestors = ancestors };
 	uint32_t zero = 0;
-	int fd = bpf_object__find_map_fd_by_name(s->obj, "config");
+	int fd = bpf_object__find_map_fd_by_name(s->obj, MT_MAP_CONFIG);
 
 	if (fd < 0)
 		return fd;
@@ -162,9 +205,9 @@ EXPORT int mt_configure(struct mt_session *s, uint32_t event_mask, uint32_t filt
 /* Adds one value to the --pid, --uid or --comm set (key: u32, u32, char[16]). */
 EXPORT int mt_filter_add(struct mt_session *s, uint32_t filter, const void *key)
 {
-	const char *map = filter == MT_FILTER_PID   ? "filter_pid"
-			  : filter == MT_FILTER_UID ? "filter_uid"
-			  : filter == MT_FILTER_COMM ? "filter_comm"
+	const char *map = filter == MT_FILTER_PID    ? MT_MAP_FILTER_PID
+			  : filter == MT_FILTER_UID  ? MT_MAP_FILTER_UID
+			  : filter == MT_FILTER_COMM ? MT_MAP_FILTER_COMM
 						     : NULL;
 	uint8_t one = 1;
 	int fd;
@@ -177,24 +220,24 @@ EXPORT int mt_filter_add(struct mt_session *s, uint32_t filter, const void *key)
 	return bpf_map_update_elem(fd, key, &one, BPF_ANY) ? -errno : 0;
 }
 
-EXPORT int mt_attach(struct mt_session *s, const char *program, char *err, uint32_t err_len)
+EXPORT int mt_attach(struct mt_session *s, uint32_t id, char *err, uint32_t err_len)
 {
-	struct bpf_program *prog = bpf_object__find_program_by_name(s->obj, program);
+	struct bpf_program *prog = program(s, id);
 	struct bpf_link *link;
 
 	if (!prog) {
-		set_error(err, err_len, program, ENOENT);
+		snprintf(err, err_len, "no program %u in the loader's table", id);
 		return -ENOENT;
 	}
 	if (s->link_count == (int)(sizeof(s->links) / sizeof(s->links[0]))) {
-		set_error(err, err_len, program, ENOSPC);
+		set_error(err, err_len, bpf_program__name(prog), ENOSPC);
 		return -ENOSPC;
 	}
 	link = bpf_program__attach(prog);
 	if (!link) {
 		int rc = -errno;
 
-		set_error(err, err_len, program, rc);
+		set_error(err, err_len, bpf_program__name(prog), rc);
 		return rc;
 	}
 	s->links[s->link_count++] = link;
@@ -250,7 +293,7 @@ EXPORT int32_t mt_drain_images(struct mt_session *s, uint8_t *buf, uint32_t cap)
 EXPORT uint64_t mt_counter(struct mt_session *s, uint32_t which)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_object__find_map_fd_by_name(s->obj, "counters");
+	int fd = bpf_object__find_map_fd_by_name(s->obj, MT_MAP_COUNTERS);
 	uint64_t total = 0, *values;
 
 	if (ncpu <= 0 || fd < 0 || !(values = calloc(ncpu, sizeof(*values))))

@@ -4,7 +4,7 @@
 // what a rule asks for is read, each string decoded once; one view walks a
 // whole batch (rules copy what they keep), so nothing is allocated per event.
 import * as layout from "../../decoder/assembly/generated/layout";
-import { EVENTS } from "../../loader/events";
+import { EVENTS } from "../../catalogue/events";
 
 const NAMES: string[] = [];
 for (const e of EVENTS) NAMES[e.id] = e.name;

@@ -2,7 +2,7 @@
 // so `modtrace read` renders them with the same WebAssembly decoder as a live
 // capture: output from a log is byte for byte what capture printed.
 import * as layout from "../../decoder/assembly/generated/layout";
-import { eventByName, type ArgSource } from "../../loader/events";
+import { ARG_SOURCES, eventByName, type ArgInfo } from "../../catalogue/events";
 import * as imageTexts from "../../decoder/assembly/image-texts";
 import { writeContextFields } from "./context-record";
 import type { Decoder } from "../../decoder/host";
@@ -103,28 +103,29 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
     if (typeof v !== "boolean") throw new RecordError(`${what} is not a boolean`);
     return v;
   };
-  const targets: Record<ArgSource, (a: any) => void> = {
-    args0: (a) => u64(layout.REC_OFF_ARGS, a.value, a.name),
-    args1: (a) => u64(layout.REC_OFF_ARGS + 8, a.value, a.name),
-    args2: (a) => u64(layout.REC_OFF_ARGS + 16, a.value, a.name),
-    waitFlag: (a) => u64(layout.REC_OFF_ARGS, bool(a.value, a.name) ? 1 : 0, a.name),
-    strArg: (a) => slot(layout.SLOT_ARG, a, a.name),
-    strFile: (a) => slot(layout.SLOT_FILE, a, a.name),
-    strModule: (a) => slot(layout.SLOT_MODULE, a, a.name),
-    strVersion: (a) => slot(layout.SLOT_VERSION, a, a.name),
-    strSrcversion: (a) => slot(layout.SLOT_SRCVERSION, a, a.name),
-    fileDev: (a) => u32(layout.REC_OFF_FILE_DEV, a.value, a.name),
-    fileIno: (a) => u64(layout.REC_OFF_FILE_INO, a.value, a.name),
-    taints: (a) => u64(layout.REC_OFF_TAINTS, a.value, a.name),
-    sigOk: (a) => {
-      if (a.value === null) return;
-      flags |= layout.FLAG_SIG_OK_KNOWN | (bool(a.value, a.name) ? layout.FLAG_SIG_OK : 0);
-    },
+  const constants = layout as unknown as Record<string, number>;
+  // Each argument back where the catalogue says the kernel put it, at the
+  // width its format reads (dev and sigOk: 32 bits; the rest: 64).
+  const put = (spec: ArgInfo, a: any) => {
+    const source = ARG_SOURCES[spec.from];
+    if ("slot" in source) return slot(constants[`SLOT_${source.slot}`], a, a.name);
+    const off = constants[`REC_OFF_${source.field.toUpperCase()}`] + source.at;
+    switch (spec.format) {
+      case "sigOk":
+        if (a.value !== null) flags |= layout.FLAG_SIG_OK_KNOWN | (bool(a.value, a.name) ? layout.FLAG_SIG_OK : 0);
+        return;
+      case "bool":
+        return u64(off, bool(a.value, a.name) ? 1 : 0, a.name);
+      case "dev":
+        return u32(off, a.value, a.name);
+      default:
+        return u64(off, a.value, a.name);
+    }
   };
   for (const spec of info.args) {
     const a = e.args.find((x: any) => x?.name === spec.name);
     if (!a) throw new RecordError(`${e.eventName} has no argument ${spec.name}`);
-    targets[spec.from](a);
+    put(spec, a);
   }
   if (e.callId !== undefined) {
     u64(layout.REC_OFF_CALL_ID, e.callId, "callId");

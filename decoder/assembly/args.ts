@@ -1,32 +1,24 @@
 // Each event's arguments, written once for every format: the structured
-// formats get {name, type, value, …} maps, text gets "name: value".
+// formats get {name, type, value, …} maps, text gets "name: value". Which
+// arguments an event has, and how each is written, is the event catalogue's
+// (catalogue/events.ts, generated into ./generated/catalogue): one function
+// here per format.
+import * as C from "./generated/catalogue";
 import * as L from "./generated/layout";
 import * as N from "./generated/names";
 import * as out from "./output";
 import * as s from "./structured";
 import * as utf8 from "./utf8";
-import { arg, strLen, strPtr, strState, u32At, u64At } from "./record";
+import { strLen, strPtr, strState, u32At, u64At } from "./record";
 import { TAINT_BITS, TAINT_NAMES } from "./taints";
 import * as K from "./keys";
 import * as P from "./pieces";
 import { TEXT } from "./formats";
+import { eventIndex } from "./events";
 
-// Each argument's name and type, as Tracee gives them.
-const MODULE_IMAGE = P.arg("module_image", "void*");
-const LEN = P.arg("len", "unsigned long");
-const PARAM_VALUES = P.arg("param_values", "const char*");
-const FD = P.arg("fd", "int");
-const FINIT_FLAGS = P.arg("flags", "int");
-const PATHNAME = P.arg("pathname", "const char*");
-const DEV = P.arg("dev", "dev_t");
-const INODE = P.arg("inode", "unsigned long");
-const NAME = P.arg("name", "const char*");
-const DELETE_FLAGS = P.arg("flags", "unsigned int");
-const VERSION = P.arg("version", "const char*");
-const SRC_VERSION = P.arg("src_version", "const char*");
-const TAINTS = P.arg("taints", "unsigned long");
-const SIG_OK = P.arg("sig_ok", "bool");
-const WAIT = P.arg("wait", "bool");
+// Each argument's name and type, as Tracee gives them, by catalogue index.
+const ARG_PIECES = new StaticArray<P.Piece>(C.ARG_NAMES.length);
+for (let i = 0; i < ARG_PIECES.length; i++) ARG_PIECES[i] = P.arg(C.ARG_NAMES[i], C.ARG_TYPES[i]);
 
 let mode: u32 = TEXT;
 let first = true;
@@ -215,53 +207,51 @@ function argString(rec: usize, slot: usize, a: P.Piece): void {
 }
 
 export function argCount(event: u32): i32 {
-  if (event == L.EVENT_INIT_MODULE) return 3;
-  if (event == L.EVENT_FINIT_MODULE) return 6;
-  if (event == L.EVENT_DELETE_MODULE) return 2;
-  if (event == L.EVENT_MODULE_LOAD) return 8;
-  if (event == L.EVENT_MODULE_FREE) return 1;
-  if (event == L.EVENT_DO_INIT_MODULE) return 3;
-  if (event == L.EVENT_MODULE_REQUEST) return 2;
-  return 0;
+  const e = eventIndex(event);
+  return <i32>C.FIRST_ARG[e + 1] - <i32>C.FIRST_ARG[e];
 }
 
-function moduleArgs(rec: usize): void {
-  argString(rec, L.SLOT_MODULE, NAME);
-  argString(rec, L.SLOT_VERSION, VERSION);
-  argString(rec, L.SLOT_SRCVERSION, SRC_VERSION);
-}
-
-function fileArgs(rec: usize): void {
-  argString(rec, L.SLOT_FILE, PATHNAME);
-  argDev(DEV, u32At(rec, L.REC_OFF_FILE_DEV));
-  argUint(INODE, u64At(rec, L.REC_OFF_FILE_INO));
+function writeArg(rec: usize, i: i32): void {
+  const a = ARG_PIECES[i];
+  const at = <usize>C.ARG_AT[i];
+  switch (C.ARG_FORMATS[i]) {
+    case C.FORMAT_POINTER:
+      argPointer(a, u64At(rec, at));
+      break;
+    case C.FORMAT_UINT:
+      argUint(a, u64At(rec, at));
+      break;
+    case C.FORMAT_INT32:
+      argInt(a, <i64><i32>u64At(rec, at));
+      break;
+    case C.FORMAT_BOOL:
+      argBool(a, u64At(rec, at) != 0);
+      break;
+    case C.FORMAT_SIG_OK: {
+      const flags = u32At(rec, at);
+      argMaybeBool(a, (flags & L.FLAG_SIG_OK_KNOWN) != 0, (flags & L.FLAG_SIG_OK) != 0);
+      break;
+    }
+    case C.FORMAT_STRING:
+      argString(rec, at, a);
+      break;
+    case C.FORMAT_DEV:
+      argDev(a, u32At(rec, at));
+      break;
+    case C.FORMAT_TAINTS:
+      argFlags(a, u64At(rec, at), TAINT_BITS, TAINT_NAMES);
+      break;
+    case C.FORMAT_FINIT_FLAGS:
+      argFlags(a, <u64><u32>u64At(rec, at), N.FINIT_FLAG_BITS, N.FINIT_FLAG_NAMES);
+      break;
+    case C.FORMAT_DELETE_FLAGS:
+      argFlags(a, <u64><u32>u64At(rec, at), N.DELETE_FLAG_BITS, N.DELETE_FLAG_NAMES);
+      break;
+  }
 }
 
 export function writeArgs(rec: usize, event: u32): void {
-  if (event == L.EVENT_INIT_MODULE) {
-    argPointer(MODULE_IMAGE, arg(rec, 0));
-    argUint(LEN, arg(rec, 1));
-    argString(rec, L.SLOT_ARG, PARAM_VALUES);
-  } else if (event == L.EVENT_FINIT_MODULE) {
-    argInt(FD, <i64><i32>arg(rec, 0));
-    argString(rec, L.SLOT_ARG, PARAM_VALUES);
-    argFlags(FINIT_FLAGS, <u64><u32>arg(rec, 2), N.FINIT_FLAG_BITS, N.FINIT_FLAG_NAMES);
-    fileArgs(rec);
-  } else if (event == L.EVENT_DELETE_MODULE) {
-    argString(rec, L.SLOT_ARG, NAME);
-    argFlags(DELETE_FLAGS, <u64><u32>arg(rec, 1), N.DELETE_FLAG_BITS, N.DELETE_FLAG_NAMES);
-  } else if (event == L.EVENT_MODULE_LOAD) {
-    moduleArgs(rec);
-    argFlags(TAINTS, u64At(rec, L.REC_OFF_TAINTS), TAINT_BITS, TAINT_NAMES);
-    const flags = u32At(rec, L.REC_OFF_FLAGS);
-    argMaybeBool(SIG_OK, (flags & L.FLAG_SIG_OK_KNOWN) != 0, (flags & L.FLAG_SIG_OK) != 0);
-    fileArgs(rec);
-  } else if (event == L.EVENT_MODULE_FREE) {
-    argString(rec, L.SLOT_MODULE, NAME);
-  } else if (event == L.EVENT_DO_INIT_MODULE) {
-    moduleArgs(rec);
-  } else if (event == L.EVENT_MODULE_REQUEST) {
-    argString(rec, L.SLOT_ARG, NAME);
-    argBool(WAIT, arg(rec, 0) != 0);
-  }
+  const e = eventIndex(event);
+  const end = <i32>C.FIRST_ARG[e + 1];
+  for (let i = <i32>C.FIRST_ARG[e]; i < end; i++) writeArg(rec, i);
 }

@@ -1,32 +1,27 @@
-// Event kinds (enum mt_event) as Tracee names them; eventId is Tracee's id,
-// which for syscalls is the x86_64 syscall number.
+// Event kinds (enum mt_event) as Tracee names them, from the event catalogue
+// (catalogue/events.ts, generated into ./generated/catalogue).
+import * as C from "./generated/catalogue";
 import * as L from "./generated/layout";
 import * as N from "./generated/names";
 import { text, Piece } from "./pieces";
 
+/** An index into the catalogue's per-event tables: ids beyond share the last. */
+// @ts-ignore: decorator
+@inline export function eventIndex(event: u32): u32 {
+  return event < <u32>L.EVENT_COUNT ? event : L.EVENT_COUNT;
+}
+
 export function eventName(event: u32): string {
-  if (event == L.EVENT_INIT_MODULE) return "init_module";
-  if (event == L.EVENT_FINIT_MODULE) return "finit_module";
-  if (event == L.EVENT_DELETE_MODULE) return "delete_module";
-  if (event == L.EVENT_MODULE_LOAD) return "module_load";
-  if (event == L.EVENT_MODULE_FREE) return "module_free";
-  if (event == L.EVENT_DO_INIT_MODULE) return "do_init_module";
-  if (event == L.EVENT_MODULE_REQUEST) return "module_request";
-  return "unknown";
+  return C.EVENT_NAMES[eventIndex(event)];
 }
 
 export function isSyscall(event: u32): bool {
-  return event == L.EVENT_INIT_MODULE || event == L.EVENT_FINIT_MODULE || event == L.EVENT_DELETE_MODULE;
+  return C.EVENT_IS_SYSCALL[eventIndex(event)];
 }
 
-/** Tracee's id for the syscalls (their x86_64 numbers); Tracee's ids for its
- * kernel events change between its releases, so those get modtrace's own,
- * 2000 + enum mt_event. */
+/** Tracee's id: a syscall's x86_64 number, else modtrace's own. */
 export function traceeId(event: u32): u32 {
-  if (event == L.EVENT_INIT_MODULE) return 175;
-  if (event == L.EVENT_FINIT_MODULE) return 313;
-  if (event == L.EVENT_DELETE_MODULE) return 176;
-  return 2000 + event;
+  return event < <u32>L.EVENT_COUNT ? C.EVENT_TRACEE_IDS[event] : C.TRACEE_KERNEL_EVENT_BASE + event;
 }
 
 export function hookName(hook: u32): string {
@@ -55,7 +50,7 @@ for (let e = 0; e <= L.EVENT_COUNT; e++) EVENT_NAME_PIECES[e] = text(eventName(e
 for (let h = 0; h <= L.HOOK_TRACEPOINT + 1; h++) HOOK_NAME_PIECES[h] = text(hookName(h));
 
 export function eventNamePiece(event: u32): Piece {
-  return EVENT_NAME_PIECES[event < <u32>L.EVENT_COUNT ? event : L.EVENT_COUNT];
+  return EVENT_NAME_PIECES[eventIndex(event)];
 }
 
 export function hookNamePiece(hook: u32): Piece {

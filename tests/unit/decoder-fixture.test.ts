@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { Decoder, DecodeError, layout } from "../../decoder/host";
-import { EVENTS } from "../../loader/events";
+import { EVENTS } from "../../catalogue/events";
 import { cborItems, strictItemCount } from "../lib/cbor";
 import { kernelDev } from "../lib/devices";
 import { splitRecords } from "../lib/records";

@@ -15,6 +15,7 @@
 // Known limit: ftrace or a kprobe on x64_sys_call itself also changes its
 // bytes (its first instruction), and is reported as a change too.
 import { existsSync, readFileSync } from "node:fs";
+import { SYSCALL_PREFIX } from "../../../catalogue/events";
 import type { EventView } from "../event-view";
 import type { Finding } from "../finding";
 import type { KernelWatch } from "../watch";
@@ -25,7 +26,6 @@ import { ModuleLoads } from "./module-loads";
 export const RULE = "syscall_dispatch_changed";
 const MAX_TABLE_ENTRIES = 1024;
 const MAX_FUNCTION_BYTES = 1 << 16;
-const HANDLER_PREFIX = "__x64_sys_";
 
 /** A direct call or jump (e8/e9 rel32) in the dispatch function to a known handler. */
 export interface Jump {
@@ -66,7 +66,7 @@ export function directJumps(bytes: Uint8Array, fnAddr: bigint, known: Map<string
   return jumps;
 }
 
-const syscallOf = (symbol: string) => (symbol.startsWith(HANDLER_PREFIX) ? symbol.slice(HANDLER_PREFIX.length) : symbol);
+const syscallOf = (symbol: string) => (symbol.startsWith(SYSCALL_PREFIX) ? symbol.slice(SYSCALL_PREFIX.length) : symbol);
 
 /** The syscall number whose table entry is this handler, when only one is. */
 function numberOf(table: string[], target: string): number | undefined {
@@ -151,7 +151,7 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   // __x64_sys_* (the switch's cases).
   const wanted = new Set(table);
   const names = new Map<string, string>();
-  for (const s of syms) if (s.module === undefined && (wanted.has(s.addr) || s.name.startsWith(HANDLER_PREFIX))) names.set(s.addr, s.name);
+  for (const s of syms) if (s.module === undefined && (wanted.has(s.addr) || s.name.startsWith(SYSCALL_PREFIX))) names.set(s.addr, s.name);
   const jumps = fnSym ? directJumps(base[1], fnSym.addr, names) : [];
   syms = []; // the full list is read again only when something changed
 

@@ -1,0 +1,193 @@
+// The one description of every event modtrace captures. The build generates
+// from it the BPF side's enum mt_event and syscall numbers
+// (bpf/generated/catalogue.h), the decoder's names and argument tables
+// (decoder/assembly/generated/catalogue.ts) and the loader's program table
+// (loader/generated/programs.*); the CLI, the log reader and the findings
+// read it directly. Adding an event is one entry here plus its BPF code.
+// Plain data only: the generators and the decoder's WebAssembly side cannot
+// run code from here.
+
+/** x86_64, the one architecture the BPF objects are built for: what the
+ * kernel calls its syscall functions (the fentry and kprobe targets). */
+export const SYSCALL_PREFIX = "__x64_sys_";
+
+/** syscall: a module syscall, hooked at entry and exit, reported once at its
+ * exit with the return value. function: a kernel function hooked at entry
+ * and return. tracepoint: a module:* tracepoint. */
+export type EventKind = "syscall" | "function" | "tracepoint";
+
+/** Where in struct mt_record (bpf/events.h) an argument's value lives: the
+ * BPF code writes it there, the decoder reads it, and `modtrace read` writes
+ * it back when it rebuilds a record from a log. */
+export type ArgSource =
+  | "args0" | "args1" | "args2" // args[i]: the syscall's integer arguments as passed
+  | "waitFlag" // args[0] of module_request: its bool wait
+  | "strArg" | "strFile" | "strModule" | "strVersion" | "strSrcversion" // string slots
+  | "fileDev" | "fileIno" | "taints"
+  | "sigOk"; // two bits of flags: whether the kernel knows, and what
+
+/** Each source as a string slot (enum mt_str_slot's MT_SLOT_<slot>) or a
+ * field of struct mt_record (plus a byte offset into it, for args[i]). */
+export const ARG_SOURCES: Record<ArgSource, { slot: string } | { field: string; at: number }> = {
+  args0: { field: "args", at: 0 },
+  args1: { field: "args", at: 8 },
+  args2: { field: "args", at: 16 },
+  waitFlag: { field: "args", at: 0 },
+  strArg: { slot: "ARG" },
+  strFile: { slot: "FILE" },
+  strModule: { slot: "MODULE" },
+  strVersion: { slot: "VERSION" },
+  strSrcversion: { slot: "SRCVERSION" },
+  fileDev: { field: "file_dev", at: 0 },
+  fileIno: { field: "file_ino", at: 0 },
+  taints: { field: "taints", at: 0 },
+  sigOk: { field: "flags", at: 0 },
+};
+
+/** How the decoder writes an argument (one function each in
+ * decoder/assembly/args.ts). Each reads a 64-bit field but dev and sigOk,
+ * which read 32 bits, and string, which reads a string slot. */
+export type ArgFormat =
+  | "pointer" // hex in text, an integer elsewhere
+  | "uint"
+  | "int32" // the low 32 bits, signed (a C int passed in a 64-bit register)
+  | "bool"
+  | "sigOk" // flags' SIG_OK_KNOWN and SIG_OK bits: null when the kernel has no module signatures
+  | "string"
+  | "dev" // a kernel dev_t, with "major:minor"
+  | "taints" // TAINT_* bit names
+  | "finitFlags" // MODULE_INIT_* names of the low 32 bits
+  | "deleteFlags"; // O_NONBLOCK, O_TRUNC of the low 32 bits
+
+/** Every ArgFormat, in the order of their numbers in the generated tables. */
+export const ARG_FORMATS: readonly ArgFormat[] = ["pointer", "uint", "int32", "bool", "sigOk", "string", "dev", "taints", "finitFlags", "deleteFlags"];
+
+export interface ArgInfo {
+  name: string; // Tracee's name for it
+  type: string; // Tracee's type string
+  from: ArgSource;
+  format: ArgFormat;
+}
+
+export interface EventInfo {
+  id: number; // enum mt_event: also the event's bit in the kernel-side event mask, so below 32
+  name: string; // Tracee's name
+  kind: EventKind;
+  /** The x86_64 syscall number, for syscall events (Tracee's id for them too). */
+  syscall?: number;
+  about: string; // one line for `modtrace events`
+  /** Module images (sha256 of what the kernel was handed): "handed" for the
+   * calls that hand the kernel one, "carried" for an event that reports the
+   * image of the call that caused it. */
+  image?: "handed" | "carried";
+  args: ArgInfo[];
+}
+
+const MODULE_ARGS: ArgInfo[] = [
+  { name: "name", type: "const char*", from: "strModule", format: "string" },
+  { name: "version", type: "const char*", from: "strVersion", format: "string" },
+  { name: "src_version", type: "const char*", from: "strSrcversion", format: "string" },
+];
+// finit_module's fd, as the kernel resolved it (also on the module_load it caused).
+const FILE_ARGS: ArgInfo[] = [
+  { name: "pathname", type: "const char*", from: "strFile", format: "string" },
+  { name: "dev", type: "dev_t", from: "fileDev", format: "dev" },
+  { name: "inode", type: "unsigned long", from: "fileIno", format: "uint" },
+];
+const PARAM_VALUES: ArgInfo = { name: "param_values", type: "const char*", from: "strArg", format: "string" };
+
+export const EVENTS: EventInfo[] = [
+  {
+    id: 1,
+    name: "init_module",
+    kind: "syscall",
+    syscall: 175,
+    image: "handed",
+    about: "load a module from an image in the caller's memory",
+    args: [
+      { name: "module_image", type: "void*", from: "args0", format: "pointer" },
+      { name: "len", type: "unsigned long", from: "args1", format: "uint" },
+      PARAM_VALUES,
+    ],
+  },
+  {
+    id: 2,
+    name: "finit_module",
+    kind: "syscall",
+    syscall: 313,
+    image: "handed",
+    about: "load a module from a file descriptor (what modprobe and insmod use)",
+    args: [
+      { name: "fd", type: "int", from: "args0", format: "int32" },
+      PARAM_VALUES,
+      { name: "flags", type: "int", from: "args2", format: "finitFlags" },
+      ...FILE_ARGS,
+    ],
+  },
+  {
+    id: 3,
+    name: "delete_module",
+    kind: "syscall",
+    syscall: 176,
+    about: "unload a module by name",
+    args: [
+      { name: "name", type: "const char*", from: "strArg", format: "string" },
+      { name: "flags", type: "unsigned int", from: "args1", format: "deleteFlags" },
+    ],
+  },
+  {
+    id: 4,
+    name: "module_load",
+    kind: "tracepoint",
+    image: "carried",
+    about: "the kernel loaded a module (before its init runs); with the file when finit_module loaded it",
+    args: [
+      ...MODULE_ARGS,
+      { name: "taints", type: "unsigned long", from: "taints", format: "taints" },
+      { name: "sig_ok", type: "bool", from: "sigOk", format: "sigOk" },
+      ...FILE_ARGS,
+    ],
+  },
+  {
+    id: 5,
+    name: "module_free",
+    kind: "tracepoint",
+    about: "the kernel freed a module: unloaded, or its load failed",
+    args: [{ name: "name", type: "const char*", from: "strModule", format: "string" }],
+  },
+  {
+    id: 6,
+    name: "do_init_module",
+    kind: "function",
+    about: "a module's init ran; returnValue is what init returned",
+    args: MODULE_ARGS,
+  },
+  {
+    id: 7,
+    name: "module_request",
+    kind: "tracepoint",
+    about: "the kernel asked modprobe for a module (autoload)",
+    args: [
+      { name: "name", type: "const char*", from: "strArg", format: "string" },
+      { name: "wait", type: "bool", from: "waitFlag", format: "bool" },
+    ],
+  },
+];
+
+/** Tracee's id: the syscall number for syscalls. Tracee's ids for its kernel
+ * events change between its releases, so those get modtrace's own, this
+ * base plus enum mt_event. */
+export const TRACEE_KERNEL_EVENT_BASE = 2000;
+
+export function traceeId(e: EventInfo): number {
+  return e.syscall ?? TRACEE_KERNEL_EVENT_BASE + e.id;
+}
+
+export function eventByName(name: string): EventInfo | undefined {
+  return EVENTS.find((e) => e.name === name);
+}
+
+/** MT_EVENT_INIT_MODULE's INIT_MODULE: the enum constant's name. */
+export function constantName(e: EventInfo): string {
+  return e.name.toUpperCase();
+}

@@ -1,0 +1,76 @@
+// The programs of bpf/modtrace.bpf.c that serve each kind of event in each
+// attach mode, and the maps the loader opens by name. The build turns them
+// into the table the C shim and the loader share (loader/generated/programs.*),
+// so a program or map is named by a number that both sides got from here, and
+// the shim refuses an object whose programs are not exactly these.
+import { EVENTS, type EventInfo, type EventKind } from "./events";
+
+export type Mode = "fentry" | "kprobe" | "raw" | "tracepoint";
+
+/** Where a syscall's arguments and the caller's memory are read: at its exit
+ * (one program per call) or at its entry (a second program, which sees the
+ * caller's memory before a racing thread can rewrite it). */
+export type ReadAt = "entry" | "exit";
+
+/** A hook: the program at the event's entry, if any, and the one at its exit
+ * (for a tracepoint, the one program). `{name}` is the event's name. */
+interface Hook {
+  entry?: string;
+  exit: string;
+}
+
+/** Per kind, the modes it can be hooked in, the preferred (cheapest) first. */
+export const HOOKS: Record<EventKind, Partial<Record<Mode, Hook>>> = {
+  syscall: {
+    fentry: { entry: "fentry_{name}", exit: "fexit_{name}" },
+    kprobe: { entry: "ksyscall_{name}", exit: "kretsyscall_{name}" },
+    // tp_btf on raw_syscalls: one pair of programs for every syscall event.
+    raw: { entry: "on_sys_enter", exit: "on_sys_exit" },
+  },
+  function: {
+    fentry: { entry: "fentry_{name}", exit: "fexit_{name}" },
+    kprobe: { entry: "kprobe_{name}", exit: "kretprobe_{name}" },
+  },
+  tracepoint: {
+    tracepoint: { exit: "tp_{name}" },
+  },
+};
+
+export function modesFor(kind: EventKind): Mode[] {
+  return Object.keys(HOOKS[kind]) as Mode[];
+}
+
+/** The programs that capture an event in a mode ([] when the mode does not
+ * serve its kind). Only a syscall can do without its entry program: its exit
+ * still has the arguments in the caller's saved registers. A function's
+ * record is read at entry (do_init_module frees the module on failure). */
+export function programsFor(e: EventInfo, mode: Mode, readAt: ReadAt): string[] {
+  const hook = HOOKS[e.kind][mode];
+  if (!hook) return [];
+  const named = (p: string) => p.replace("{name}", e.name);
+  const entry = hook.entry && (e.kind !== "syscall" || readAt === "entry") ? [named(hook.entry)] : [];
+  return [...entry, named(hook.exit)];
+}
+
+/** The kernel functions handed a whole module image (bpf/image.h): finit_module's
+ * file as read, init_module's copy of the caller's memory. */
+export const IMAGE_FUNCTIONS = ["security_kernel_post_read_file", "security_kernel_post_load_data"];
+export type ImageMode = "fentry" | "kprobe";
+
+/** Per mode, the programs that stream module images, one per IMAGE_FUNCTIONS
+ * entry; the preferred mode first. */
+export const IMAGE_PROGRAMS: Record<ImageMode, string[]> = {
+  fentry: ["fentry_image_read", "fentry_image_load"],
+  kprobe: ["kprobe_image_read", "kprobe_image_load"],
+};
+export const IMAGE_MODES = Object.keys(IMAGE_PROGRAMS) as ImageMode[];
+
+/** Every program of the object, each once, in the order of their numbers. */
+export const ALL_PROGRAMS: string[] = [
+  ...new Set(EVENTS.flatMap((e) => (Object.keys(HOOKS[e.kind]) as Mode[]).flatMap((m) => programsFor(e, m, "entry")))),
+  ...IMAGE_MODES.flatMap((m) => IMAGE_PROGRAMS[m]),
+];
+
+/** The maps (bpf/maps.h) the C shim opens by name: the rings, the
+ * configuration, the counters and the filter sets. */
+export const LOADER_MAPS = ["events", "priority_events", "images", "config", "counters", "filter_pid", "filter_uid", "filter_comm"];
