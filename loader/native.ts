@@ -22,11 +22,9 @@ const symbols = {
   mt_detach: { args: [FFIType.ptr], returns: FFIType.void },
   mt_close: { args: [FFIType.ptr], returns: FFIType.void },
   mt_probe_map_ringbuf: { args: [], returns: FFIType.i32 },
-  mt_probe_prog_raw_tracepoint: { args: [], returns: FFIType.i32 },
-  mt_probe_prog_tracing: { args: [], returns: FFIType.i32 },
   mt_probe_helper_loop: { args: [], returns: FFIType.i32 },
   mt_probe_kernel_function: { args: [FFIType.cstring], returns: FFIType.i32 },
-  mt_probe_kernel_tracepoint: { args: [FFIType.cstring], returns: FFIType.i32 },
+  mt_probe_hook: { args: [FFIType.i32, FFIType.cstring, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_probe_done: { args: [], returns: FFIType.void },
 } as const;
 
