@@ -11,6 +11,8 @@ import shimPath from "../build/libmodtrace.so" with { type: "file" };
 const symbols = {
   mt_open: { args: [FFIType.ptr, FFIType.u64, FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.ptr },
   mt_set_autoload: { args: [FFIType.ptr, FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
+  mt_test_reject: { args: [FFIType.ptr, FFIType.cstring], returns: FFIType.i32 },
+  mt_load_failure: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.void },
   mt_load: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_configure: { args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32], returns: FFIType.i32 },
   mt_filter_add: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },

@@ -39,9 +39,9 @@ export class Capture {
     this.readers = [this.pump(proc.stderr as ReadableStream, (t) => (this.stderrText += t)), this.collect(proc.stdout as ReadableStream)];
   }
 
-  /** Starts modtrace and waits for its "capturing" line. */
-  static async start(args: string[]): Promise<Capture> {
-    const proc = Bun.spawn([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  /** Starts modtrace and waits for its "capturing" line; env adds to this process's environment. */
+  static async start(args: string[], env: Record<string, string> = {}): Promise<Capture> {
+    const proc = Bun.spawn([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
     const c = new Capture(proc);
     const deadline = Date.now() + 30_000;
     while (!c.stderrText.includes("capturing")) {
