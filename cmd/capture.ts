@@ -149,6 +149,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     events: attached.map((a) => a.event.name),
     hooks: Object.fromEntries(attached.map((a) => [a.event.name, a.hook])),
     unavailable: Object.fromEntries(unavailable.map((u) => [u.event.name, u.why])),
+    fellBack: Object.fromEntries(attached.filter((a) => a.fellBack).map((a) => [a.event.name, a.fellBack!])),
     imageHook,
     filters: { pids: opts.pids, uids: opts.uids, comms: opts.comms, ...(opts.container && { container: opts.container }) },
     ancestors: opts.ancestors,
@@ -161,6 +162,10 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
   for (const u of unavailable) say(`${u.event.name} unavailable: ${u.why}`);
+  const fellBack = new Map<string, string[]>(); // "hook: why" -> events, so syscall events that moved together say it once
+  for (const a of attached) if (a.fellBack) fellBack.set(`${a.hook}: ${a.fellBack}`, [...(fellBack.get(`${a.hook}: ${a.fellBack}`) ?? []), a.event.name]);
+  for (const [line, names] of fellBack) say(`${names.join(", ")} fell back to ${line}`);
+  if ("fellBack" in imageHook && imageHook.fellBack) say(`module images fell back to ${imageHook.hook}: ${imageHook.fellBack}`);
   for (const u of findings?.unavailable() ?? []) say(`finding ${u.rule} unavailable: ${u.why}`);
   const loadEvents = attached.some((a) => a.event.image);
   if ("why" in imageHook && opts.hashing && loadEvents) say(`module images will not be hashed: ${imageHook.why}`);

@@ -1,11 +1,13 @@
 // `modtrace doctor`: what this kernel supports and whether this process may
-// use it. Attaches nothing; probes that need privileges say so.
+// use it. The hook probes attach a do-nothing stub for a moment; probes that
+// need privileges say so.
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
-import { planAttach, probeRawSyscalls, type AttachRequest } from "../loader/attach-plan";
+import { planAttach, syscallModeVerdicts, type AttachRequest } from "../loader/attach-plan";
 import { bpfPrivileges } from "../loader/capabilities";
 import { EVENTS, SYSCALL_PREFIX } from "../catalogue/events";
 import { hookLabel, imageHookLabel } from "../loader/hooks";
+import { HookProbes, verdictOk, type Verdict } from "../loader/hook-verdicts";
 import { cString, native } from "../loader/native";
 
 interface Check {
@@ -25,6 +27,12 @@ function probe(result: number, yes: string, no: string, needsPrivileges = true):
   return { ok: null, detail: `could not probe (errno ${-result}${-result === 1 ? ", needs root" : ""})` };
 }
 
+/** A hook verdict as a check: what stub attached where, or why not. */
+function hookCheck(v: Verdict, stub: string, targets: string[]): Pick<Check, "ok" | "detail"> {
+  const detail = v.state === "yes" ? `a ${stub} stub loaded and attached to ${targets.join(", ")}` : v.state === "no" ? v.why : `cannot tell: ${v.why}`;
+  return { ok: verdictOk(v), detail };
+}
+
 function kernelConfigured(name: string): boolean | undefined {
   for (const path of [`/boot/config-${release()}`]) {
     if (existsSync(path)) return new RegExp(`^${name}=[ym]$`, "m").test(readFileSync(path, "utf8"));
@@ -38,7 +46,7 @@ export interface DoctorReport {
   /** What capture would attach with the --attach asked (only with privileges: the probes need them). */
   plan?: {
     attach: AttachRequest;
-    planned: { event: string; mode: string; hook: string }[];
+    planned: { event: string; mode: string; hook: string; fallbacks: string[] }[];
     unavailable: { event: string; why: string }[];
     /** What streams module images to be hashed, or why nothing can. */
     images: { mode: string; hook: string } | { why: string };
@@ -68,11 +76,13 @@ function examine(attach: AttachRequest): DoctorReport {
     ? { ok: true, detail: "may load and attach BPF programs" }
     : { ok: false, detail: `missing ${privileges.missing.join(", ")} (or CAP_SYS_ADMIN): run as root` });
   add("ring buffer", probe(lib.mt_probe_map_ringbuf(), "BPF_MAP_TYPE_RINGBUF", "no BPF ring buffer (kernel older than 5.8)"));
-  add("raw tracepoints", probe(probeRawSyscalls(), "raw_syscalls sys_enter/sys_exit usable", "no raw tracepoint programs, or no sys_enter/sys_exit in the kernel's BTF"));
+  // The same stubs, and the same verdicts, as the plan below and capture's.
+  const probes = new HookProbes();
+  const modes = syscallModeVerdicts(probes, EVENTS);
+  add("raw tracepoints", hookCheck(modes.raw.verdict, "tp_btf", modes.raw.targets));
   add("bpf_loop", probe(lib.mt_probe_helper_loop(), "path walks use bpf_loop", "no bpf_loop helper (kernel older than 5.17): paths cannot be read"));
-  add("fentry", probe(lib.mt_probe_prog_tracing(), "BPF_PROG_TYPE_TRACING loads", "no fentry/fexit programs"));
-  const kprobes = existsSync("/sys/bus/event_source/devices/kprobe");
-  add("kprobes", kprobes ? { ok: true, detail: "kprobe PMU present" } : { ok: false, detail: "no kprobe PMU (CONFIG_KPROBES off?)" });
+  add("fentry", hookCheck(modes.fentry.verdict, "fentry", modes.fentry.targets));
+  add("kprobes", hookCheck(modes.kprobe.verdict, "kprobe", modes.kprobe.targets));
   const modules = existsSync("/proc/modules") || kernelConfigured("CONFIG_MODULES");
   const finitFunction = `${SYSCALL_PREFIX}finit_module`;
   const syscallFn = lib.mt_probe_kernel_function(cString(finitFunction));
@@ -83,14 +93,15 @@ function examine(attach: AttachRequest): DoctorReport {
 
   let plan: DoctorReport["plan"];
   if (privileged) {
-    const p = planAttach(EVENTS, attach);
+    const p = planAttach(EVENTS, attach, true, probes);
     plan = {
       attach,
-      planned: p.planned.map((x) => ({ event: x.event.name, mode: x.mode, hook: hookLabel(x.event, x.mode) })),
+      planned: p.planned.map((x) => ({ event: x.event.name, mode: x.mode, hook: hookLabel(x.event, x.mode), fallbacks: x.fallbacks })),
       unavailable: p.unavailable.map((u) => ({ event: u.event.name, why: u.why })),
       images: "mode" in p.images ? { mode: p.images.mode, hook: imageHookLabel(p.images.mode) } : p.images,
     };
   }
+  probes.done();
   const canCapture = Boolean(privileges.ok && checks.find((c) => c.what === "raw tracepoints")?.ok && checks.find((c) => c.what === "ring buffer")?.ok);
   return { kernel: release(), checks, plan, canCapture };
 }

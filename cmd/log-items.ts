@@ -16,7 +16,9 @@ export interface HeaderFields {
   events: string[]; // the events attached
   hooks: Record<string, string>; // event -> hook it got
   unavailable: Record<string, string>; // event -> why it could not be attached
-  imageHook: { hook: string } | { why: string }; // what streams module images for hashing, or why nothing does
+  fellBack: Record<string, string>; // event -> why the modes tried before its hook failed at capture
+  // What streams module images for hashing (and why better hooks failed), or why nothing does.
+  imageHook: { hook: string; fellBack?: string } | { why: string };
   filters: { pids: number[]; uids: number[]; comms: string[]; container?: { inside: boolean; id?: string } };
   ancestors: number; // how many ancestors each event records at most (--ancestors)
   argv: string[];
@@ -35,7 +37,9 @@ export function headerItem(h: HeaderFields, part: number): Uint8Array {
     events: h.events,
     hooks: h.hooks,
     unavailable: h.unavailable,
+    ...(Object.keys(h.fellBack).length ? { fellBack: h.fellBack } : {}),
     ...("hook" in h.imageHook ? { imageHook: h.imageHook.hook } : { imageHookUnavailable: h.imageHook.why }),
+    ...("fellBack" in h.imageHook && h.imageHook.fellBack ? { imageHookFellBack: h.imageHook.fellBack } : {}),
     filters: h.filters,
     ancestors: h.ancestors,
     commandLine: h.argv,

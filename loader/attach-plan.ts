@@ -1,15 +1,18 @@
-// Which hook each event gets on this kernel: the fastest it supports, or the
-// one --attach asks for, and for every event it cannot get, why.
-import { existsSync, readFileSync } from "node:fs";
-import { cString, native } from "./native";
+// Which hook each event gets on this kernel: the fastest one a stub probe
+// (hook-verdicts.ts) showed to load and attach here, or the one --attach asks
+// for; the modes after it, to fall back to when capture cannot load or attach
+// it; and for every event without a hook, why.
 import { EVENTS, SYSCALL_PREFIX, type EventInfo } from "../catalogue/events";
 import { IMAGE_FUNCTIONS, IMAGE_MODES, modesFor, type ImageMode, type Mode } from "../catalogue/programs";
+import { HookProbes, whyNotYes, type Verdict } from "./hook-verdicts";
 
 export type AttachRequest = "auto" | "fentry" | "kprobe" | "raw";
 
 export interface Planned {
   event: EventInfo;
   mode: Mode;
+  /** The modes to try, in order, when loading or attaching mode fails at capture. */
+  fallbacks: Mode[];
 }
 
 export interface Unavailable {
@@ -17,8 +20,8 @@ export interface Unavailable {
   why: string;
 }
 
-/** How module images are hooked for hashing, or why they are not. */
-export type ImagePlan = { mode: ImageMode } | { why: string };
+/** How module images are hooked for hashing (and what to fall back to), or why they are not. */
+export type ImagePlan = { mode: ImageMode; fallbacks: ImageMode[] } | { why: string };
 
 export interface Plan {
   planned: Planned[];
@@ -26,96 +29,83 @@ export interface Plan {
   images: ImagePlan;
 }
 
-/** raw mode is tp_btf on sys_enter/sys_exit: the program type and both BTF
- * typedefs. 1 when usable, 0 when not, -errno when a probe itself failed. */
-export function probeRawSyscalls(): number {
-  const lib = native();
-  const parts = [lib.mt_probe_prog_raw_tracepoint(), lib.mt_probe_kernel_tracepoint(cString("sys_enter")), lib.mt_probe_kernel_tracepoint(cString("sys_exit"))];
-  return parts.find((r) => r < 0) ?? (parts.every((r) => r > 0) ? 1 : 0);
+/** Test hook (tests/host): MODTRACE_TEST_TRY_EVERY_MODE=1 keeps the modes the
+ * probes rejected in the order, so capture tries them and the kernel, not the
+ * probes, decides: what shows that a probe's no is the kernel's, and drives
+ * the capture-time fallback on a real kernel. */
+function tryEveryMode(): boolean {
+  return process.env.MODTRACE_TEST_TRY_EVERY_MODE === "1";
 }
 
-/** What the running kernel offers, probed once. */
-class KernelFeatures {
-  private cache = new Map<string, boolean>();
-  private symbols?: Set<string>;
-
-  private once(key: string, probe: () => boolean): boolean {
-    if (!this.cache.has(key)) this.cache.set(key, probe());
-    return this.cache.get(key)!;
-  }
-
-  fentry = () => this.once("fentry", () => native().mt_probe_prog_tracing() > 0);
-  kprobes = () => this.once("kprobes", () => existsSync("/sys/bus/event_source/devices/kprobe"));
-  rawTracepoints = () => this.once("raw", () => probeRawSyscalls() > 0);
-  btfFunction = (name: string) => this.once(`fn:${name}`, () => native().mt_probe_kernel_function(cString(name)) > 0);
-  tracepoint = (name: string) => this.once(`tp:${name}`, () => native().mt_probe_kernel_tracepoint(cString(name)) > 0);
-  kallsyms = (name: string) => {
-    this.symbols ??= new Set(readFileSync("/proc/kallsyms", "utf8").split("\n").map((l) => l.split(" ")[2]));
-    return this.symbols.has(name);
-  };
+/** The kernel function a syscall or function event hooks. */
+function functionOf(e: EventInfo): string {
+  return e.kind === "syscall" ? SYSCALL_PREFIX + e.name : e.name;
 }
 
-/** Why a program on kernel function fn cannot use this mode here. */
-function whyNotFunction(k: KernelFeatures, fn: string, mode: "fentry" | "kprobe"): string | undefined {
-  if (mode === "fentry") {
-    if (!k.fentry()) return "this kernel cannot attach fentry/fexit programs";
-    if (!k.btfFunction(fn)) return `the kernel's BTF has no function ${fn}`;
-    return undefined;
-  }
-  if (!k.kprobes()) return "this kernel has no kprobes";
-  if (!k.kallsyms(fn)) return `the kernel has no symbol ${fn}`;
-  return undefined;
-}
-
-/** Why the event cannot use this mode here, or undefined when it can. */
-function whyNot(k: KernelFeatures, e: EventInfo, mode: Mode): string | undefined {
-  const fn = e.kind === "syscall" ? SYSCALL_PREFIX + e.name : e.name;
+/** Whether the event can use this mode here, by the stub of that mode's program type. */
+function verdictFor(probes: HookProbes, e: EventInfo, mode: Mode): Verdict {
   switch (mode) {
     case "fentry":
     case "kprobe":
-      return whyNotFunction(k, fn, mode);
+      return probes.probe(mode, functionOf(e));
     case "raw":
-      return k.rawTracepoints() ? undefined : "this kernel cannot attach raw tracepoint programs, or its BTF lacks sys_enter/sys_exit";
+      return probes.every("tp_btf", ["sys_enter", "sys_exit"]);
     case "tracepoint":
-      return k.tracepoint(e.name) ? undefined : `this kernel has no module:${e.name} tracepoint (built without loadable modules?)`;
+      return probes.probe("tp_btf", e.name);
   }
 }
 
-/** The image hooks: the best mode that has every IMAGE_FUNCTIONS entry. They
- * tie an image to its load through the call's entry in the calls map, which
- * only a captured load syscall's exit removes, so they need one captured. */
-function planImages(k: KernelFeatures, events: EventInfo[], request: AttachRequest, hashing: boolean): ImagePlan {
+/** The verdict on each mode for the syscall events, all of them: what
+ * `modtrace doctor` prints as the fentry, kprobes and raw tracepoints lines. */
+export function syscallModeVerdicts(probes: HookProbes, events: EventInfo[]): Record<"fentry" | "kprobe" | "raw", { verdict: Verdict; targets: string[] }> {
+  const syscalls = events.filter((e) => e.kind === "syscall");
+  const of = (mode: Mode) => {
+    const verdicts = syscalls.map((e) => verdictFor(probes, e, mode));
+    const verdict = verdicts.find((v) => v.state === "no") ?? verdicts.find((v) => v.state === "unknown") ?? { state: "yes" as const };
+    return { verdict, targets: mode === "raw" ? ["sys_enter", "sys_exit"] : syscalls.map(functionOf) };
+  };
+  return { fentry: of("fentry"), kprobe: of("kprobe"), raw: of("raw") };
+}
+
+/** The image hooks: the modes that have every IMAGE_FUNCTIONS entry, best
+ * first. They tie an image to its load through the call's entry in the calls
+ * map, which only a captured load syscall's exit removes, so they need one captured. */
+function planImages(probes: HookProbes, events: EventInfo[], request: AttachRequest, hashing: boolean): ImagePlan {
   if (!hashing) return { why: "hashing is off (--no-hash)" };
   const loads = EVENTS.filter((e) => e.image === "handed").map((e) => e.name);
   if (!events.some((e) => e.image === "handed")) return { why: `hashing needs ${loads.join(" or ")} among the captured events` };
   const reasons: string[] = [];
+  const usable: ImageMode[] = [];
   // Like do_init_module: --attach fentry or kprobe asks for that hook, raw for the best one.
   for (const mode of request === "fentry" || request === "kprobe" ? [request] : IMAGE_MODES) {
-    const why = IMAGE_FUNCTIONS.map((fn) => whyNotFunction(k, fn, mode)).find((w) => w);
-    if (!why) return { mode };
-    reasons.push(`${mode}: ${why}`);
+    const why = whyNotYes(probes.every(mode, IMAGE_FUNCTIONS));
+    if (!why || tryEveryMode()) usable.push(mode);
+    else reasons.push(`${mode}: ${why}`);
   }
+  if (usable.length) return { mode: usable[0], fallbacks: usable.slice(1) };
   return { why: `no hook for the image bytes: ${reasons.join("; ")}` };
 }
 
-export function planAttach(events: EventInfo[], request: AttachRequest, hashing = true): Plan {
-  const k = new KernelFeatures();
+/** Plans with the probes given (doctor shares its own, so it probes each hook once). */
+export function planAttach(events: EventInfo[], request: AttachRequest, hashing = true, probes = new HookProbes()): Plan {
   const plan: Plan = { planned: [], unavailable: [], images: { why: "" } };
   const candidates = (e: EventInfo): Mode[] => {
     if (request === "auto" || e.kind === "tracepoint") return modesFor(e.kind);
     if (e.kind === "function" && request === "raw") return modesFor("function");
     return [request];
   };
-  // The syscall events share one mode: the first every one of them can use.
+  const usable = (e: EventInfo, m: Mode) => tryEveryMode() || verdictFor(probes, e, m).state === "yes";
+  // The syscall events share their modes where they can: raw's programs see
+  // every syscall, so one syscall event on raw beside another on fentry
+  // would be reported twice.
   const syscalls = events.filter((e) => e.kind === "syscall");
-  const shared = candidates(syscalls[0] ?? events[0]).find((m) => syscalls.every((e) => !whyNot(k, e, m)));
+  const shared = syscalls.length ? candidates(syscalls[0]).filter((m) => syscalls.every((e) => usable(e, m))) : [];
   for (const e of events) {
-    const modes = e.kind === "syscall" && shared ? [shared] : candidates(e);
-    const mode = modes.find((m) => !whyNot(k, e, m));
-    if (mode) plan.planned.push({ event: e, mode });
-    else plan.unavailable.push({ event: e, why: modes.map((m) => `${m}: ${whyNot(k, e, m)}`).join("; ") });
+    const modes = e.kind === "syscall" && shared.length ? shared : candidates(e).filter((m) => usable(e, m));
+    if (modes.length) plan.planned.push({ event: e, mode: modes[0], fallbacks: modes.slice(1) });
+    else plan.unavailable.push({ event: e, why: candidates(e).map((m) => `${m}: ${whyNotYes(verdictFor(probes, e, m))}`).join("; ") });
   }
-  plan.images = planImages(k, plan.planned.map((p) => p.event), request, hashing);
-  native().mt_probe_done(); // the kernel BTF the probes parsed is not needed after this
+  plan.images = planImages(probes, plan.planned.map((p) => p.event), request, hashing);
+  probes.done(); // the kernel BTF the probes parsed is not needed after this
   return plan;
 }

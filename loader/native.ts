@@ -11,6 +11,8 @@ import shimPath from "../build/libmodtrace.so" with { type: "file" };
 const symbols = {
   mt_open: { args: [FFIType.ptr, FFIType.u64, FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.ptr },
   mt_set_autoload: { args: [FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+  mt_test_reject: { args: [FFIType.ptr, FFIType.cstring], returns: FFIType.i32 },
+  mt_load_failure: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.void },
   mt_load: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_configure: { args: [FFIType.ptr, FFIType.u32, FFIType.u32, FFIType.u32, FFIType.u32], returns: FFIType.i32 },
   mt_filter_add: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
@@ -22,11 +24,9 @@ const symbols = {
   mt_detach: { args: [FFIType.ptr], returns: FFIType.void },
   mt_close: { args: [FFIType.ptr], returns: FFIType.void },
   mt_probe_map_ringbuf: { args: [], returns: FFIType.i32 },
-  mt_probe_prog_raw_tracepoint: { args: [], returns: FFIType.i32 },
-  mt_probe_prog_tracing: { args: [], returns: FFIType.i32 },
   mt_probe_helper_loop: { args: [], returns: FFIType.i32 },
   mt_probe_kernel_function: { args: [FFIType.cstring], returns: FFIType.i32 },
-  mt_probe_kernel_tracepoint: { args: [FFIType.cstring], returns: FFIType.i32 },
+  mt_probe_hook: { args: [FFIType.i32, FFIType.cstring, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_probe_done: { args: [], returns: FFIType.void },
 } as const;
 

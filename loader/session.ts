@@ -3,13 +3,13 @@ import { ptr, type Pointer } from "bun:ffi";
 import { readFileSync } from "node:fs";
 import objectPath from "../build/modtrace.bpf.o" with { type: "file" };
 import * as layout from "../decoder/assembly/generated/layout";
-import { native } from "./native";
+import { native, cString } from "./native";
 import type { EventInfo } from "../catalogue/events";
-import { IMAGE_PROGRAMS, programsFor, type Mode } from "../catalogue/programs";
-import { hookLabel, imageHookLabel, readAtFor, type ReadAtRequest } from "./hooks";
+import { hookLabel, imageHookLabel, type ReadAtRequest } from "./hooks";
 import { PROGRAM_NAMES } from "./generated/programs";
 import { programId, UnknownProgramError } from "./program-ids";
-import { planAttach, type AttachRequest, type ImagePlan, type Planned, type Unavailable } from "./attach-plan";
+import { planAttach, type AttachRequest, type Unavailable } from "./attach-plan";
+import { HookChoices } from "./hook-choices";
 
 export interface SessionOptions {
   events: EventInfo[];
@@ -30,13 +30,15 @@ export interface SessionOptions {
 export interface AttachedEvent {
   event: EventInfo;
   hook: string; // e.g. "fentry/fexit", "tracepoint module:module_load"
+  /** Why the modes tried before this hook failed at capture, when any did. */
+  fellBack?: string;
 }
 
 export interface Attached {
   events: AttachedEvent[];
   unavailable: Unavailable[];
-  /** The hook that streams module images, or why there is none. */
-  images: { hook: string } | { why: string };
+  /** The hook that streams module images (and why better ones failed), or why there is none. */
+  images: { hook: string; fellBack?: string } | { why: string };
 }
 
 export interface LossCounters {
@@ -55,82 +57,133 @@ function errorText(buf: Buffer): string {
   return buf.subarray(0, end < 0 ? buf.length : end).toString("utf8").trim();
 }
 
+/** An error with libbpf's lines after it, as one line: what a fallback or an unavailable event says. */
+function oneLine(text: string): string {
+  return text.split("\n").map((l) => l.replace(/^libbpf: /, "").trim()).filter(Boolean).join("; ");
+}
+
 export class SessionError extends Error {}
+
+/** Test hook (tests/host): MODTRACE_TEST_REJECT_PROGRAMS=prog[,prog] makes the
+ * kernel refuse those programs of bpf/modtrace.bpf.c at load, as it would
+ * programs its verifier rejects, to show that capture keeps the others and
+ * falls back for the events that needed them. */
+function rejectedForTest(): string[] {
+  return (process.env.MODTRACE_TEST_REJECT_PROGRAMS ?? "").split(",").filter(Boolean);
+}
 
 export class Session {
   private constructor(private handle: Pointer, readonly attached: Attached) {}
 
+  /** Loads and attaches what the plan chose; where a mode fails to load or
+   * attach, falls back to the event's next mode and loads again (libbpf
+   * loads an object once), keeping every other program. */
   static open(opts: SessionOptions): Session {
-    const lib = native();
     const plan = planAttach(opts.events, opts.attach, opts.hashing);
     if (!plan.planned.length)
       throw new SessionError(`none of the events can be attached on this kernel: ${plan.unavailable.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
-    const programs = (event: EventInfo, mode: Mode) => programsFor(event, mode, readAtFor(mode, opts.readAt));
-    const wanted = new Set(plan.planned.flatMap((p) => programs(p.event, p.mode)));
-    if ("mode" in plan.images) IMAGE_PROGRAMS[plan.images.mode].forEach((p) => wanted.add(p));
+    const choices = new HookChoices(plan, opts.readAt);
+    // Each pass either works or moves an event or the image hooks off a mode, so this ends.
+    for (;;) {
+      const session = Session.load(choices, opts);
+      if (!session) continue;
+      let retry: boolean;
+      try {
+        retry = session.attach(choices) || session.attachImages(choices);
+        if (!retry) session.configure(opts);
+      } catch (e) {
+        session.close();
+        throw e;
+      }
+      if (retry) {
+        session.close();
+        continue;
+      }
+      if (!session.attached.events.length) {
+        session.close();
+        throw new SessionError(`no event could be attached: ${session.attached.unavailable.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
+      }
+      return session;
+    }
+  }
+
+  /** Opens the object and loads the programs the choices want. Undefined when
+   * one program failed to load and the choices moved off it: load again. */
+  private static load(choices: HookChoices, opts: SessionOptions): Session | undefined {
+    const lib = native();
+    const object = readFileSync(objectPath);
+    const err = Buffer.alloc(ERR_LEN);
+    const images = choices.currentImages();
+    const handle = lib.mt_open(object, object.length, opts.ringBytes, "mode" in images ? opts.imageRingBytes : UNUSED_RING_BYTES, err, ERR_LEN);
+    if (!handle) throw new SessionError(errorText(err));
+    const wanted = choices.wantedPrograms();
     try {
       wanted.forEach(programId);
     } catch (e) {
+      lib.mt_close(handle);
       if (e instanceof UnknownProgramError) throw new SessionError(e.message);
       throw e;
     }
-    const object = readFileSync(objectPath);
-    const err = Buffer.alloc(ERR_LEN);
-    // The shim refuses an object whose programs and maps are not its table's.
-    const handle = lib.mt_open(object, object.length, opts.ringBytes, "mode" in plan.images ? opts.imageRingBytes : UNUSED_RING_BYTES, err, ERR_LEN);
-    if (!handle) throw new SessionError(errorText(err));
-    PROGRAM_NAMES.forEach((program, id) => {
+    if (!wanted.size) {
+      lib.mt_close(handle);
+      throw new SessionError(`no event could be attached: ${choices.unavailable.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
+    }
+    for (const [id, program] of PROGRAM_NAMES.entries())
       if (lib.mt_set_autoload(handle, id, wanted.has(program) ? 1 : 0) < 0) {
+        // The catalogue and bpf/modtrace.bpf.c disagree: a build mistake, never the kernel's.
         lib.mt_close(handle);
         throw new SessionError(`the shim could not set program ${program}'s autoload: this modtrace was built from sources that disagree`);
       }
-    });
-    const attached: Attached = { events: [], unavailable: [...plan.unavailable], images: { why: "" } };
-    const session = new Session(handle, attached);
-    try {
-      if (lib.mt_load(handle, err, ERR_LEN) < 0) throw new SessionError(errorText(err));
-      session.attach(plan.planned, opts, err);
-      session.attachImages(plan.images, err);
-      session.configure(opts);
-    } catch (e) {
-      session.close();
-      throw e;
+    for (const program of rejectedForTest()) if (wanted.has(program)) lib.mt_test_reject(handle, cString(program));
+    if (lib.mt_load(handle, err, ERR_LEN) < 0) {
+      const program = Buffer.alloc(128);
+      const reason = Buffer.alloc(512);
+      lib.mt_load_failure(program, program.length, reason, reason.length);
+      lib.mt_close(handle);
+      if (!choices.loadFailed(errorText(program), errorText(reason) || errorText(err).split("\n")[0])) throw new SessionError(errorText(err));
+      return undefined;
     }
-    if (!attached.events.length)
-      throw new SessionError(`no event could be attached: ${attached.unavailable.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
-    return session;
+    return new Session(handle, { events: [], unavailable: choices.unavailable, images: { why: "" } });
   }
 
-  /** Attaches each planned event; one that fails is reported, the rest go on.
+  /** Attaches each event's current mode; one that fails is reported, the rest
+   * go on. True when a failed event has a mode left to try: load again.
    * Nothing is sent before configure() names the attached events. */
-  private attach(planned: Planned[], opts: SessionOptions, err: Buffer) {
+  private attach(choices: HookChoices): boolean {
     const lib = native();
+    const err = Buffer.alloc(ERR_LEN);
     const done = new Map<string, string | undefined>(); // program -> error, for programs shared by events
-    for (const p of planned) {
+    let retry = false;
+    for (const c of choices.current()) {
       let failure: string | undefined;
-      const readAt = readAtFor(p.mode, opts.readAt);
-      for (const program of programsFor(p.event, p.mode, readAt)) {
+      for (const program of c.programs) {
         if (!done.has(program)) done.set(program, lib.mt_attach(this.handle, programId(program), err, ERR_LEN) < 0 ? errorText(err) : undefined);
         failure ??= done.get(program);
       }
-      if (failure) this.attached.unavailable.push({ event: p.event, why: `attaching ${p.mode} failed: ${failure}` });
-      else this.attached.events.push({ event: p.event, hook: hookLabel(p.event, p.mode, readAt) });
+      if (failure) retry = choices.attachFailed(c.event, c.mode, `attaching failed: ${oneLine(failure)}`) || retry;
+      else this.attached.events.push({ event: c.event, hook: hookLabel(c.event, c.mode, c.readAt), ...(c.failures.length ? { fellBack: c.failures.join("; ") } : {}) });
     }
+    return retry;
   }
 
   /** The image hooks, all or none: an image seen by one hook but not the
-   * other would look like a load the kernel read no image for. */
-  private attachImages(plan: ImagePlan, err: Buffer) {
-    if (!("mode" in plan)) {
-      this.attached.images = plan;
-      return;
+   * other would look like a load the kernel read no image for. True when
+   * they failed and another mode is left to try: load again. */
+  private attachImages(choices: HookChoices): boolean {
+    const images = choices.currentImages();
+    if (!("mode" in images)) {
+      this.attached.images = images;
+      return false;
     }
-    for (const program of IMAGE_PROGRAMS[plan.mode])
+    const err = Buffer.alloc(ERR_LEN);
+    for (const program of images.programs)
       if (native().mt_attach(this.handle, programId(program), err, ERR_LEN) < 0) {
-        this.attached.images = { why: `attaching ${plan.mode} failed: ${errorText(err)}` };
-        return;
+        if (choices.imagesFailed(`attaching failed: ${oneLine(errorText(err))}`)) return true;
+        this.attached.images = choices.currentImages() as { why: string };
+        return false;
       }
-    this.attached.images = { hook: imageHookLabel(plan.mode) };
+    this.attached.images = { hook: imageHookLabel(images.mode), ...(images.failures.length ? { fellBack: images.failures.join("; ") } : {}) };
+    return false;
   }
 
   private configure(opts: SessionOptions) {

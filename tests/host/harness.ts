@@ -39,9 +39,9 @@ export class Capture {
     this.readers = [this.pump(proc.stderr as ReadableStream, (t) => (this.stderrText += t)), this.collect(proc.stdout as ReadableStream)];
   }
 
-  /** Starts modtrace and waits for its "capturing" line. */
-  static async start(args: string[]): Promise<Capture> {
-    const proc = Bun.spawn([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  /** Starts modtrace and waits for its "capturing" line; env adds to this process's environment. */
+  static async start(args: string[], env: Record<string, string> = {}): Promise<Capture> {
+    const proc = Bun.spawn([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
     const c = new Capture(proc);
     const deadline = Date.now() + 30_000;
     while (!c.stderrText.includes("capturing")) {
@@ -74,6 +74,20 @@ export class Capture {
     this.proc.kill(signal);
     return this.finished();
   }
+}
+
+/** What this kernel offers, as `modtrace doctor --json` finds it (for the
+ * attach mode MODTRACE_ATTACH pins, when it does): tests derive what they
+ * expect to be attached from it, so they hold on any kernel. */
+export function doctorReport(): any {
+  const run = Bun.spawnSync([MODTRACE, "doctor", "--json"], { stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+  if (!run.stdout.length) throw new Error(`modtrace doctor --json printed nothing: ${run.stderr}`);
+  return JSON.parse(run.stdout.toString());
+}
+
+/** The events a capture of every event attaches here, in the header's order. */
+export function plannedEvents(): string[] {
+  return doctorReport().plan.planned.map((p: any) => p.event);
 }
 
 export function trigger(...args: string[]): Truth[] {
