@@ -46,7 +46,7 @@ static __always_inline struct mt_record *begin_module_event(int event, int hook,
 {
 	u32 zero = 0;
 	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
-	struct mt_record *rec = begin_record(event, hook, parking);
+	struct mt_record *rec = begin_record(event, hook, parking, true);
 	struct mt_call *call;
 
 	if (!rec || !cfg)

@@ -28,8 +28,11 @@ static __always_inline struct mt_record *parked_record(void *parking)
 }
 
 /* A zeroed record with the process context filled in (see record_buffer()),
- * or NULL when the event is not wanted or the process is filtered out. */
-static __always_inline struct mt_record *begin_record(int event, int hook, void *parking)
+ * or NULL when the event is not wanted or the process is filtered out.
+ * count_filtered: whether a filtered-out caller counts here; a syscall read at
+ * its entry is judged again at its exit, which alone counts it, so one call
+ * is one event dropped. */
+static __always_inline struct mt_record *begin_record(int event, int hook, void *parking, bool count_filtered)
 {
 	u32 zero = 0;
 	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
@@ -40,7 +43,8 @@ static __always_inline struct mt_record *begin_record(int event, int hook, void 
 	if (!cfg || !(cfg->event_mask & (1u << event)))
 		return NULL;
 	if (!passes_filters(cfg)) {
-		count(MT_COUNTER_FILTERED);
+		if (count_filtered)
+			count(MT_COUNTER_FILTERED);
 		return NULL;
 	}
 	rec = record_buffer(parking);

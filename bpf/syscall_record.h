@@ -42,10 +42,11 @@ static __always_inline void read_fd_file(struct mt_record *rec, struct task_stru
 	read_path(rec, MT_SLOT_FILE, &file->f_path);
 }
 
-/* A syscall's record with its arguments read, or NULL when filtered out. */
+/* A syscall's record with its arguments read, or NULL when filtered out
+ * (counted only at the exit: see begin_record()). */
 static __always_inline struct mt_record *read_call(int event, int hook, u64 a0, u64 a1, u64 a2, void *parking)
 {
-	struct mt_record *rec = begin_record(event, hook, parking);
+	struct mt_record *rec = begin_record(event, hook, parking, !parking);
 
 	if (!rec)
 		return NULL;

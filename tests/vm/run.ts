@@ -48,8 +48,10 @@ export const DEFAULT_CACHE = process.env.MODTRACE_VM_CACHE ?? join(REPO, ".cache
  */
 export const DEFAULT_MODULES = ["dummy", "8021q", "isofs"];
 
-/** Libraries the image must never hold: the binary has to work without them. */
+/** Libraries the image must never hold where a program looks for them: the binary has to work without them. */
 const FORBIDDEN_LIBRARIES = /^(libbpf|libelf|libz)\.so/;
+/** Where the tools' binaries and shared libraries go: off the loader's default path. */
+const TOOLS_DIR = "usr/lib/vm-tools";
 /** kmod's tools; busybox's applets of the same names are not linked. */
 const KMOD_TOOLS = ["insmod", "rmmod", "modprobe", "lsmod", "depmod", "modinfo"];
 
@@ -68,6 +70,13 @@ export interface VmOptions {
   cacheDir?: string;
   /** The binary to install at /bin/modtrace (default dist/modtrace). */
   modtrace?: string;
+  /** Host programs the script needs (bun, python3, ...): guest path -> host
+   * program. Their shared libraries go to a directory of their own (TOOLS_DIR)
+   * that only they search, so modtrace is still shown to need glibc alone. */
+  tools?: Record<string, string>;
+  /** Host files and directories copied whole, at the same paths (a tool's own
+   * data: python's standard library, ...). */
+  trees?: string[];
 }
 
 export interface VmResult {
@@ -282,9 +291,10 @@ function walkFiles(dir: string, prefix = ""): string[] {
   return out;
 }
 
-/** Fails when a library the binary must not need would be in the image. */
+/** Fails when a library the binary must not need would be in the image (bar
+ * the tools' own directory, which only the tools' wrappers search). */
 export function assertNoForbiddenLibraries(root: string) {
-  const bad = walkFiles(root).filter((f) => FORBIDDEN_LIBRARIES.test(basename(f)));
+  const bad = walkFiles(root).filter((f) => FORBIDDEN_LIBRARIES.test(basename(f)) && !f.startsWith(`${TOOLS_DIR}/`));
   if (bad.length) throw new Error(`the vm image would contain ${bad.join(", ")}: modtrace must run with glibc alone`);
 }
 
@@ -294,7 +304,7 @@ function fileHash(h: ReturnType<typeof createHash>, file: string) {
 }
 
 /** Builds (or reuses) the base image; returns its path. */
-export function baseImage(prep: Prepared, opts: { modules: string[]; modtrace: string; cacheDir: string; compress?: boolean }): string {
+export function baseImage(prep: Prepared, opts: { modules: string[]; modtrace: string; cacheDir: string; compress?: boolean; tools?: Record<string, string>; trees?: string[] }): string {
   // Uncompressed by default: the guest then skips ~2.5 s of gunzip under emulation
   // (the image is ~120 MB, mostly modtrace). MODTRACE_VM_GZIP=1 compresses it.
   const compress = opts.compress ?? process.env.MODTRACE_VM_GZIP === "1";
@@ -307,7 +317,14 @@ export function baseImage(prep: Prepared, opts: { modules: string[]; modtrace: s
 
   const h = createHash("sha256");
   h.update(INIT + "\0" + PRELUDE + "\0" + prep.kernelVersion + "\0" + modules.join(",") + "\0" + String(compress));
+  const tools = Object.entries(opts.tools ?? {}).map(([path, host]) => ({ path, file: realpathSync(host), libs: sharedLibraries(host) }));
+  const treeFiles = (opts.trees ?? []).flatMap((t) => (statSync(t).isDirectory() ? walkFiles(t).map((f) => join(t, f)) : [t])).sort();
   for (const f of [modtrace, busybox, kmod, ...[...libs.values()].map((l) => l.file)]) fileHash(h, f);
+  for (const t of tools) {
+    h.update(t.path + "\0");
+    for (const f of [t.file, ...t.libs.map((l) => l.file)]) fileHash(h, f);
+  }
+  for (const f of treeFiles) fileHash(h, f);
   const key = h.digest("hex").slice(0, 16);
   const imagesDir = join(opts.cacheDir, "images");
   const image = join(imagesDir, `base-${key}.cpio${compress ? ".gz" : ""}`);
@@ -342,6 +359,12 @@ export function baseImage(prep: Prepared, opts: { modules: string[]; modtrace: s
     }
     copyFileSync(modtrace, join(root, "bin/modtrace"));
     chmodSync(join(root, "bin/modtrace"), 0o755);
+    installTools(root, tools);
+    for (const f of treeFiles) {
+      mkdirSync(dirname(join(root, f)), { recursive: true });
+      copyFileSync(f, join(root, f));
+      chmodSync(join(root, f), statSync(f).mode & 0o777);
+    }
     writeFileSync(join(root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
     writeFileSync(join(root, "etc/group"), "root:x:0:\n");
     // The modules, then depmod over the subset (modules.dep, modules.alias, ...).
@@ -364,6 +387,23 @@ export function baseImage(prep: Prepared, opts: { modules: string[]; modtrace: s
     rmSync(root, { recursive: true, force: true });
   }
   return image;
+}
+
+/** Each tool as TOOLS_DIR/bin/NAME with its libraries in TOOLS_DIR, and at its
+ * own path a wrapper that points the loader there for that tool alone. */
+function installTools(root: string, tools: Array<{ path: string; file: string; libs: Array<{ listed: string; file: string }> }>) {
+  if (!tools.length) return;
+  mkdirSync(join(root, TOOLS_DIR, "bin"), { recursive: true });
+  for (const t of tools) {
+    const binary = join(TOOLS_DIR, "bin", basename(t.path));
+    copyFileSync(t.file, join(root, binary));
+    chmodSync(join(root, binary), 0o755);
+    for (const l of t.libs) if (!l.listed.startsWith("/lib64/")) copyFileSync(l.file, join(root, TOOLS_DIR, basename(l.listed)));
+    // busybox's applet of the same name would come first on PATH.
+    for (const dir of ["bin", "sbin", "usr/bin", "usr/sbin"]) rmSync(join(root, dir, basename(t.path)), { force: true });
+    mkdirSync(dirname(join(root, t.path)), { recursive: true });
+    writeFileSync(join(root, t.path), `#!/bin/sh\nLD_LIBRARY_PATH=/${TOOLS_DIR} exec /${binary} "$@"\n`, { mode: 0o755 });
+  }
 }
 
 /** Parses what the guest sent on ttyS1. */
@@ -397,6 +437,8 @@ export async function runInVm(opts: VmOptions): Promise<VmResult> {
     modules: [...DEFAULT_MODULES, ...(opts.modules ?? [])],
     modtrace: opts.modtrace ?? join(REPO, "dist/modtrace"),
     cacheDir,
+    tools: opts.tools,
+    trees: opts.trees,
   });
 
   const work = mkdtempSync(join(cacheDir, "run-"));

@@ -1,0 +1,70 @@
+// The host tier on a kernel with modules: tests/host, unchanged, inside the
+// Debian 6.1 guest (fentry, kprobes, loadable modules: everything this
+// development machine's kernel lacks), once per attach mode. Its tests derive
+// their expectations from the kernel they run on (doctor --json, the trigger),
+// so the same files must pass here and there.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { guestScript, outputText, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
+
+const MODES = ["fentry", "kprobe", "raw"] as const;
+
+const cannotRun = vmCannotRun();
+if (cannotRun && process.env.CI !== "true") console.log(`vm tests skipped: ${cannotRun}`);
+
+/** The repo files the host tier reads, by guest path: its tests, the sources
+ * they import, and cbor-x (the only package they import). */
+function repoFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  const add = (rel: string) => {
+    const path = join(REPO, rel);
+    if (statSync(path).isDirectory()) for (const e of readdirSync(path)) add(join(rel, e));
+    else files[join("/root/repo", rel)] = path;
+  };
+  for (const rel of ["package.json", "bunfig.toml", "tsconfig.json", "tests/host", "tests/lib", "tests/trigger", "cmd", "loader", "decoder/assembly", "node_modules/cbor-x"]) add(rel);
+  return files;
+}
+
+/** Debian python3's standard library and cbor2 (package and C extension), as the host's python3 finds them. */
+function pythonTrees(): string[] {
+  const where = spawnSync("/usr/bin/python3", ["-c", "import sysconfig, cbor2, _cbor2; print(sysconfig.get_paths()['stdlib']); print(cbor2.__path__[0]); print(_cbor2.__file__)"], { encoding: "utf8" });
+  if (where.status !== 0) throw new Error(`/usr/bin/python3 with cbor2 is needed (build.sh installs python3-cbor2): ${where.stderr}`);
+  return where.stdout.trim().split("\n");
+}
+
+let r: VmResult;
+
+describe.skipIf(!!cannotRun && process.env.CI !== "true")("the host tier in a Debian 6.1 VM", () => {
+  beforeAll(async () => {
+    if (cannotRun) throw new Error(`the vm tier cannot run here: ${cannotRun}`);
+    r = await runInVm({
+      script: guestScript("host-tier-guest.sh", { MODES: MODES.join(" ") }),
+      files: repoFiles(),
+      // bun runs the tests; python3's cbor2 is their independent CBOR check;
+      // setpriv runs modtrace unprivileged.
+      tools: {
+        "/usr/bin/bun": process.execPath,
+        "/usr/bin/python3": "/usr/bin/python3",
+        "/usr/bin/setpriv": "/usr/bin/setpriv",
+      },
+      trees: pythonTrees(),
+      memoryMiB: 3072,
+      timeoutSec: 3000,
+    });
+    console.log(`vm: ran the host tier in ${MODES.length} attach modes in ${r.seconds.toFixed(1)} s`);
+    if (r.exitCode !== 0) throw new Error(`the guest script exited ${r.exitCode}:\n${r.console}`);
+  }, 3_060_000);
+
+  for (const mode of MODES)
+    test(`tests/host passes with --attach ${mode}`, () => {
+      const report = outputText(r, `host-${mode}.txt`);
+      const failed = Number(/^\s*(\d+) fail$/m.exec(report)?.[1] ?? NaN);
+      const passed = Number(/^\s*(\d+) pass$/m.exec(report)?.[1] ?? NaN);
+      if (failed !== 0 || outputText(r, `host-${mode}.rc`).trim() !== "0") console.log(report);
+      expect(failed).toBe(0);
+      expect(passed).toBeGreaterThan(0);
+      expect(outputText(r, `host-${mode}.rc`).trim()).toBe("0");
+    });
+});
