@@ -23,7 +23,7 @@ function repoFiles(): Record<string, string> {
     if (statSync(path).isDirectory()) for (const e of readdirSync(path)) add(join(rel, e));
     else files[join("/root/repo", rel)] = path;
   };
-  for (const rel of ["package.json", "bunfig.toml", "tsconfig.json", "tests/host", "tests/lib", "tests/trigger", "cmd", "loader", "decoder/assembly", "node_modules/cbor-x"]) add(rel);
+  for (const rel of ["package.json", "bunfig.toml", "tsconfig.json", "tests/host", "tests/lib", "tests/trigger", "catalogue", "cmd", "loader", "decoder/assembly", "node_modules/cbor-x"]) add(rel);
   return files;
 }
 
