@@ -26,7 +26,6 @@ struct ancestry_walk {
 	struct mt_record *rec;
 	struct task_struct *task; /* the last process recorded: the next one is its parent */
 	struct exe_seen *seen;
-	u32 limit;
 };
 
 static __always_inline int exe_slot(u32 seen)
@@ -79,7 +78,8 @@ static long ancestor_step(u32 i, struct ancestry_walk *w)
 	/* Above the host's init is the idle task (pid 0); it is nobody's caller. */
 	if (!t || t->pid == 0 || t == w->task)
 		return 1;
-	if (i >= w->limit || i >= MT_ANCESTORS) {
+	/* --ancestors, a constant to the verifier: with 0, the rest of this step is never verified. */
+	if (i >= config.ancestors || i >= MT_ANCESTORS) {
 		rec->context |= MT_CONTEXT_ANCESTRY_CUT;
 		return 1;
 	}
@@ -95,8 +95,8 @@ static long ancestor_step(u32 i, struct ancestry_walk *w)
 	return 0;
 }
 
-/* A global function, verified once; limit is --ancestors. */
-__noinline int fill_ancestry(struct mt_record_buf *buf, u32 limit)
+/* A global function, verified once. */
+__noinline int fill_ancestry(struct mt_record_buf *buf)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct file *exe = task->mm->exe_file;
@@ -105,7 +105,6 @@ __noinline int fill_ancestry(struct mt_record_buf *buf, u32 limit)
 		.rec = &buf->rec,
 		.task = task->group_leader,
 		.seen = bpf_map_lookup_elem(&scratch_seen, &zero),
-		.limit = limit,
 	};
 
 	if (!buf || !w.seen)

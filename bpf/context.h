@@ -84,22 +84,24 @@ __noinline int fill_context(struct mt_record_buf *buf)
 	return 0;
 }
 
-/* True when the current process passes --pid/--uid/--comm. */
-static __always_inline bool passes_filters(const struct mt_config *cfg)
+/* True when the current process passes --pid/--uid/--comm. The filter bits
+ * are constants to the verifier (bpf/config.h): without a filter, none of
+ * this is verified or run. */
+static __always_inline bool passes_filters(void)
 {
-	if (cfg->filters & MT_FILTER_PID) {
+	if (config.filters & MT_FILTER_PID) {
 		u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 		if (!bpf_map_lookup_elem(&filter_pid, &tgid))
 			return false;
 	}
-	if (cfg->filters & MT_FILTER_UID) {
+	if (config.filters & MT_FILTER_UID) {
 		u32 uid = (u32)bpf_get_current_uid_gid();
 
 		if (!bpf_map_lookup_elem(&filter_uid, &uid))
 			return false;
 	}
-	if (cfg->filters & MT_FILTER_COMM) {
+	if (config.filters & MT_FILTER_COMM) {
 		char comm[MT_COMM_LEN] = {};
 
 		bpf_get_current_comm(comm, sizeof(comm));

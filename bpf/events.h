@@ -117,17 +117,27 @@ enum mt_filter {
 	MT_FILTER_COMM = 4,
 };
 
-/* Kernel-side switches (struct mt_config.options). */
+/* Kernel-side switches (struct mt_attached.options). */
 enum mt_option {
 	MT_OPTION_IMAGES = 1, /* the image hooks are attached: stream module images */
 };
 
-/* Kernel-side settings, one entry of an array map written before attach. */
+/* Kernel-side settings known before load: a read-only global (bpf/config.h)
+ * that the loader fills before the object is loaded, so the verifier reads
+ * them as constants and drops the code of what is not asked for (the filters
+ * of a capture without --pid, --uid or --comm). The sets the filters look in
+ * are maps, filled after load. */
 struct mt_config {
-	__u32 event_mask; /* bit (1 << enum mt_event) per wanted event */
 	__u32 filters;    /* enum mt_filter bits */
-	__u32 options;    /* enum mt_option bits */
 	__u32 ancestors;  /* how many ancestors to record, at most MT_ANCESTORS */
+};
+
+/* Kernel-side switches known only once the programs are attached: a writable
+ * global (bpf/config.h) written after attach. Zero until then, so nothing is
+ * sent from a half-attached capture. */
+struct mt_attached {
+	__u32 event_mask; /* bit (1 << enum mt_event) per attached event */
+	__u32 options;    /* enum mt_option bits */
 };
 
 /* A record: this fixed part, then the strings, packed (no NULs between them),
@@ -196,7 +206,8 @@ struct mt_image_chunk {
 	__u8 data[MT_CHUNK_BYTES];
 };
 
-_Static_assert(sizeof(struct mt_config) == 16, "mt_config layout");
+_Static_assert(sizeof(struct mt_config) == 8, "mt_config layout");
+_Static_assert(sizeof(struct mt_attached) == 8, "mt_attached layout");
 _Static_assert(sizeof(struct mt_ancestor) == 32, "mt_ancestor layout");
 _Static_assert(sizeof(struct mt_record) == 560, "mt_record layout");
 _Static_assert(MT_SLOT_COUNT == MT_SLOT_ANCESTOR_EXE + MT_ANCESTORS, "one executable slot per ancestor");

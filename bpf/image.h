@@ -52,15 +52,13 @@ static long send_chunk(u64 index, struct image_walk *w)
  * all as far as a hash goes (the call's record says how far it got). */
 static __always_inline void stream_image(const char *image, s64 size)
 {
-	u32 zero = 0;
-	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct image_walk walk = { .image = image };
 	struct mt_call *call;
 
-	if (!cfg || !(cfg->options & MT_OPTION_IMAGES) || size <= 0 || !passes_filters(cfg))
+	if (!(attached.options & MT_OPTION_IMAGES) || size <= 0 || !passes_filters())
 		return;
-	call = current_call(tid, bpf_ktime_get_boot_ns(), cfg);
+	call = current_call(tid, bpf_ktime_get_boot_ns());
 	if (!call)
 		return;
 	walk.size = size;

@@ -9,6 +9,7 @@
 #include "events.h"
 #include "syscalls.h"
 #include "maps.h"
+#include "config.h"
 #include "context.h"
 #include "strings.h"
 #include "cgroup.h"

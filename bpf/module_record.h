@@ -20,7 +20,7 @@ static __always_inline void read_module(struct mt_record *rec, struct module *mo
  * made the entry; when only its exit is hooked, the first kernel event (or
  * image) of the call makes it, from the syscall number the thread entered
  * with, with `now` as the call's id. */
-static __always_inline struct mt_call *current_call(u32 tid, u64 now, const struct mt_config *cfg)
+static __always_inline struct mt_call *current_call(u32 tid, u64 now)
 {
 	struct mt_call *call = bpf_map_lookup_elem(&calls, &tid);
 	struct mt_call fresh = {};
@@ -32,7 +32,7 @@ static __always_inline struct mt_call *current_call(u32 tid, u64 now, const stru
 		return NULL; /* a kernel thread has no syscall */
 	event = event_of_syscall(user_regs()->orig_ax);
 	/* Only a captured syscall's exit hook removes the entry again. */
-	if (!event || !(cfg->event_mask & (1u << event)))
+	if (!event || !(attached.event_mask & (1u << event)))
 		return NULL;
 	fresh.call_id = now;
 	fresh.event = event;
@@ -44,18 +44,16 @@ static __always_inline struct mt_call *current_call(u32 tid, u64 now, const stru
  * flight on this thread (which learns the kernel's name for the module). */
 static __always_inline struct mt_record *begin_module_event(int event, int hook, struct module *mod, void *parking)
 {
-	u32 zero = 0;
-	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	struct mt_record *rec = begin_record(event, hook, parking, true);
 	struct mt_call *call;
 
-	if (!rec || !cfg)
+	if (!rec)
 		return NULL;
 	if (mod)
 		read_module(rec, mod);
-	call = current_call(rec->host_tid, rec->boot_ns, cfg);
+	call = current_call(rec->host_tid, rec->boot_ns);
 	if (event == MT_EVENT_MODULE_LOAD)
-		add_image(rec, call, cfg);
+		add_image(rec, call);
 	if (!call)
 		return rec;
 	rec->call_id = call->call_id;

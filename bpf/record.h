@@ -34,15 +34,13 @@ static __always_inline struct mt_record *parked_record(void *parking)
  * is one event dropped. */
 static __always_inline struct mt_record *begin_record(int event, int hook, void *parking, bool count_filtered)
 {
-	u32 zero = 0;
-	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	struct mt_record *rec;
 	struct task_struct *task;
 	struct file *exe;
 
-	if (!cfg || !(cfg->event_mask & (1u << event)))
+	if (!(attached.event_mask & (1u << event)))
 		return NULL;
-	if (!passes_filters(cfg)) {
+	if (!passes_filters()) {
 		if (count_filtered)
 			count(MT_COUNTER_FILTERED);
 		return NULL;
@@ -64,19 +62,19 @@ static __always_inline struct mt_record *begin_record(int event, int hook, void 
 	else
 		set_slot(rec, MT_SLOT_EXE, 0, MT_STR_ABSENT);
 	read_cgroup_path((struct mt_record_buf *)rec);
-	fill_ancestry((struct mt_record_buf *)rec, cfg->ancestors);
+	fill_ancestry((struct mt_record_buf *)rec);
 	return rec;
 }
 
 /* A load event (init_module, finit_module, module_load): what became of the
  * image the call handed the kernel, as the image hook left it in `call`. */
-static __always_inline void add_image(struct mt_record *rec, const struct mt_call *call, const struct mt_config *cfg)
+static __always_inline void add_image(struct mt_record *rec, const struct mt_call *call)
 {
 	if (call && call->image_state) {
 		rec->image_state = call->image_state;
 		rec->image_size = call->image_size;
 		rec->image_sent = call->image_sent;
-	} else if (!(cfg->options & MT_OPTION_IMAGES)) {
+	} else if (!(attached.options & MT_OPTION_IMAGES)) {
 		rec->image_state = MT_IMAGE_NO_HOOK;
 	}
 }

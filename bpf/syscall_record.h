@@ -98,8 +98,6 @@ static __always_inline void add_module_name(struct mt_record *rec, struct mt_cal
 static __always_inline void finish_call(int event, int hook, u64 a0, u64 a1, u64 a2, long ret)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
-	u32 zero = 0;
-	struct mt_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	struct mt_record *parked = parked_record(&inflight);
 	struct mt_call *call = bpf_map_lookup_elem(&calls, &tid);
 	struct mt_record *rec = parked ? parked : read_call(event, hook, a0, a1, a2, NULL);
@@ -111,8 +109,8 @@ static __always_inline void finish_call(int event, int hook, u64 a0, u64 a1, u64
 		} else if (!parked) {
 			rec->call_id = rec->boot_ns;
 		}
-		if (cfg && event != MT_EVENT_DELETE_MODULE)
-			add_image(rec, call, cfg);
+		if (event != MT_EVENT_DELETE_MODULE)
+			add_image(rec, call);
 		send_with_return(rec, ret);
 	}
 	if (call)

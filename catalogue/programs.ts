@@ -71,6 +71,7 @@ export const ALL_PROGRAMS: string[] = [
   ...IMAGE_MODES.flatMap((m) => IMAGE_PROGRAMS[m]),
 ];
 
-/** The maps (bpf/maps.h) the C shim opens by name: the rings, the
- * configuration, the counters and the filter sets. */
-export const LOADER_MAPS = ["events", "priority_events", "images", "config", "counters", "filter_pid", "filter_uid", "filter_comm"];
+/** The maps the C shim opens by name: the rings, the counters and the
+ * filter sets (bpf/maps.h), and the sections of the two settings globals
+ * (bpf/config.h), which libbpf makes maps named after them. */
+export const LOADER_MAPS = ["events", "priority_events", "images", ".rodata.config", ".data.attached", "counters", "filter_pid", "filter_uid", "filter_comm"];

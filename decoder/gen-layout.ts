@@ -58,7 +58,10 @@ function emitStruct(name: string, prefix: string) {
 }
 
 emitStruct("mt_record", "REC");
+// The settings the loader writes into the object (bpf/config.h): checked
+// against the shim's compiler by tests/unit/layout.test.ts like the rest.
 emitStruct("mt_config", "CONFIG");
+emitStruct("mt_attached", "ATTACHED");
 emitStruct("mt_image_chunk", "CHUNK");
 emitStruct("mt_ancestor", "ANCESTOR");
 

@@ -64,6 +64,12 @@ function oneLine(text: string): string {
 
 export class SessionError extends Error {}
 
+/** The kernel-side filters a capture turns on: set before load (bpf/config.h),
+ * so that the verifier drops the code of those it does not. */
+function filterBits(opts: SessionOptions): number {
+  return (opts.pids.length ? layout.FILTER_PID : 0) | (opts.uids.length ? layout.FILTER_UID : 0) | (opts.comms.length ? layout.FILTER_COMM : 0);
+}
+
 /** Test hook (tests/host): MODTRACE_TEST_REJECT_PROGRAMS=prog[,prog] makes the
  * kernel refuse those programs of bpf/modtrace.bpf.c at load, as it would
  * programs its verifier rejects, to show that capture keeps the others and
@@ -135,6 +141,11 @@ export class Session {
         throw new SessionError(`the shim could not set program ${program}'s autoload: this modtrace was built from sources that disagree`);
       }
     for (const program of rejectedForTest()) if (wanted.has(program)) lib.mt_test_reject(handle, cString(program));
+    // On every pass: the object is opened afresh each time.
+    if (lib.mt_set_config(handle, filterBits(opts), opts.ancestors ?? layout.ANCESTORS) < 0) {
+      lib.mt_close(handle);
+      throw new SessionError("the shim could not set the kernel-side configuration: this modtrace was built from sources that disagree");
+    }
     if (lib.mt_load(handle, err, ERR_LEN) < 0) {
       const program = Buffer.alloc(128);
       const reason = Buffer.alloc(512);
@@ -186,13 +197,13 @@ export class Session {
     return false;
   }
 
+  /** Fills the filter sets (which filters are on was fixed at load, see
+   * filterBits()), then names the attached events, which starts the capture. */
   private configure(opts: SessionOptions) {
     const lib = native();
-    let filters = 0;
     const add = (filter: number, key: Uint8Array, what: string) => {
       const rc = lib.mt_filter_add(this.handle, filter, key);
       if (rc < 0) throw new SessionError(`adding ${what} to the kernel filter failed (errno ${-rc})`);
-      filters |= filter;
     };
     for (const pid of opts.pids) add(layout.FILTER_PID, new Uint32Array([pid]) as any, `--pid ${pid}`);
     for (const uid of opts.uids) add(layout.FILTER_UID, new Uint32Array([uid]) as any, `--uid ${uid}`);
@@ -206,7 +217,7 @@ export class Session {
     const mask = this.attached.events.reduce((m, a) => m | (1 << a.event.id), 0);
     // An image hook attached before a failure stays attached, but streams nothing without this.
     const options = "hook" in this.attached.images ? layout.OPTION_IMAGES : 0;
-    const rc = lib.mt_configure(this.handle, mask, filters, options, opts.ancestors ?? layout.ANCESTORS);
+    const rc = lib.mt_set_attached(this.handle, mask, options);
     if (rc < 0) throw new SessionError(`writing the kernel-side configuration failed (errno ${-rc})`);
   }
 

@@ -248,16 +248,27 @@ EXPORT int mt_load(struct mt_session *s, char *err, uint32_t err_len)
 	return 0;
 }
 
-EXPORT int mt_configure(struct mt_session *s, uint32_t event_mask, uint32_t filters, uint32_t options,
-			 uint32_t ancestors)
+/* Before mt_load(): the settings the verifier takes as constants
+ * (bpf/config.h). libbpf refuses a struct of another size than the
+ * section's, and any change once the object is loaded. */
+EXPORT int mt_set_config(struct mt_session *s, uint32_t filters, uint32_t ancestors)
 {
-	struct mt_config cfg = { .event_mask = event_mask, .filters = filters, .options = options, .ancestors = ancestors };
-	uint32_t zero = 0;
-	int fd = bpf_object__find_map_fd_by_name(s->obj, MT_MAP_CONFIG);
+	struct mt_config cfg = { .filters = filters, .ancestors = ancestors };
+	struct bpf_map *map = bpf_object__find_map_by_name(s->obj, MT_MAP_RODATA_CONFIG);
 
-	if (fd < 0)
-		return fd;
-	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return map ? bpf_map__set_initial_value(map, &cfg, sizeof(cfg)) : -ENOENT;
+}
+
+/* After attach: the events that attached and the switches that follow from
+ * what attached (bpf/config.h). One update of the section's only entry;
+ * libbpf refuses a value of another size than the section's. */
+EXPORT int mt_set_attached(struct mt_session *s, uint32_t event_mask, uint32_t options)
+{
+	struct mt_attached value = { .event_mask = event_mask, .options = options };
+	struct bpf_map *map = bpf_object__find_map_by_name(s->obj, MT_MAP_DATA_ATTACHED);
+	uint32_t zero = 0;
+
+	return map ? bpf_map__update_elem(map, &zero, sizeof(zero), &value, sizeof(value), BPF_ANY) : -ENOENT;
 }
 
 /* Adds one value to the --pid, --uid or --comm set (key: u32, u32, char[16]). */

@@ -9,8 +9,8 @@ import * as layout from "../../decoder/assembly/generated/layout";
 test("generated offsets, sizes and enum values match the header", () => {
   const entries = Object.entries(layout) as [string, number][];
   const checks = entries.map(([name]) => {
-    const structs: Record<string, string> = { REC: "mt_record", CONFIG: "mt_config", CHUNK: "mt_image_chunk", ANCESTOR: "mt_ancestor" };
-    const field = /^(REC|CONFIG|CHUNK|ANCESTOR)_(OFF|LEN)_(\w+)$/.exec(name);
+    const structs: Record<string, string> = { REC: "mt_record", CONFIG: "mt_config", ATTACHED: "mt_attached", CHUNK: "mt_image_chunk", ANCESTOR: "mt_ancestor" };
+    const field = /^(REC|CONFIG|ATTACHED|CHUNK|ANCESTOR)_(OFF|LEN)_(\w+)$/.exec(name);
     if (field) {
       const struct = structs[field[1]];
       const member = field[3].toLowerCase();
@@ -18,6 +18,7 @@ test("generated offsets, sizes and enum values match the header", () => {
     }
     if (name === "REC_SIZE") return "sizeof(struct mt_record)";
     if (name === "CONFIG_SIZE") return "sizeof(struct mt_config)";
+    if (name === "ATTACHED_SIZE") return "sizeof(struct mt_attached)";
     if (name === "CHUNK_SIZE") return "sizeof(struct mt_image_chunk)";
     if (name === "ANCESTOR_SIZE") return "sizeof(struct mt_ancestor)";
     return `MT_${name}`;
