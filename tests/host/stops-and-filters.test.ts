@@ -72,6 +72,40 @@ describe("stopping, text output and filters", () => {
     expect(done.stderr).toMatch(/ [1-9]\d* filtered out/);
   });
 
+  // Which filters are on is fixed before load (bpf/config.h), and the code of
+  // those that are off is left out: an unfiltered capture must still see
+  // every caller and drop nothing, and the filters still count what they drop.
+  test("without a filter, every caller is captured and nothing counts as filtered", async () => {
+    const capture = await Capture.start(["-o", "json"]);
+    const dir = scratchDir();
+    const file = join(dir, "m.ko");
+    writeFileSync(file, "x");
+    const truths = trigger("basic", file);
+    const done = await capture.stop();
+    // Other processes on the machine may load modules too: the trigger's calls, exactly.
+    const mine = jsonLines(done.stdout).filter((e) => e.hostProcessId === truths[0].pid);
+    expect(mine.map((e) => e.returnValue).sort()).toEqual(truths.map((t: any) => t.ret).sort());
+    expect(done.stderr).toContain("; 0 filtered out");
+  });
+
+  test("--pid, --uid and --comm together keep only what passes all three, and count the rest", async () => {
+    const dir = scratchDir();
+    const file = join(dir, "m.ko");
+    writeFileSync(file, "x");
+    const waiting = Bun.spawn(["sh", "-c", `read go; exec ${join(process.cwd(), "tests/trigger")} basic ${file}`], { stdin: "pipe", stdout: "pipe" });
+    const capture = await Capture.start(["--pid", String(waiting.pid), "--uid", "0", "--comm", "mt-trigger", "-o", "json"]);
+    // The same calls from another pid: each is dropped by --pid, and counted once.
+    trigger("basic", file);
+    waiting.stdin!.write("go\n");
+    waiting.stdin!.end();
+    await waiting.exited;
+    const done = await capture.stop();
+    const events = jsonLines(done.stdout);
+    expect(events.length).toBe(3);
+    for (const e of events) expect(e.hostProcessId).toBe(waiting.pid);
+    expect(Number(/ (\d+) filtered out/.exec(done.stderr)?.[1])).toBeGreaterThanOrEqual(3);
+  });
+
   test("-e picks events", async () => {
     const capture = await Capture.start(["--comm", "mt-trigger", "-e", "delete_module", "-o", "json"]);
     const dir = scratchDir();
