@@ -29,7 +29,15 @@ stop
 # new to this kernel) that hides from the module list. Nothing seen and
 # nothing listed explains the new bit; the views alone show the hiding.
 start taint -e finit_module,delete_module
-step hide-staging /sbin/insmod $M/mt_hide_staging.ko; pause
+step hide-staging /sbin/insmod $M/mt_hide_staging.ko
+# hidden_module reports once two scans 2 s apart saw the views disagree, and
+# with module_load left out nothing triggers a scan sooner than the next
+# periodic one (--scan-interval): wait for the finding (up to 30 s) rather
+# than guess a pause long enough under emulation.
+i=0
+while ! grep '"eventName":"hidden_module"' "$DIR/events.json" | grep -q mt_hide_staging && [ $i -lt 300 ]; do
+  i=$((i + 1)); sleep 0.1
+done
 stop
 echo "--- getppid() after the hooks: $(cat "$OUT/ppid.txt")"
 grep -E "^(mt_|dummy|8021q)" "$OUT/proc-modules.txt"

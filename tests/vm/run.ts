@@ -77,6 +77,8 @@ export interface VmOptions {
   /** Host files and directories copied whole, at the same paths (a tool's own
    * data: python's standard library, ...). */
   trees?: string[];
+  /** QEMU's -cpu (default "max": what TCG can emulate, AVX2 included, which Bun's x64 build needs). */
+  cpu?: string;
 }
 
 export interface VmResult {
@@ -461,7 +463,7 @@ export async function runInVm(opts: VmOptions): Promise<VmResult> {
 
     const resultsFile = join(work, "results.txt");
     const args = [
-      "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", String(opts.memoryMiB ?? 1536),
+      "-accel", "tcg", "-cpu", opts.cpu ?? "max", "-smp", "2", "-m", String(opts.memoryMiB ?? 1536),
       "-nodefaults", "-nographic", "-no-reboot", "-monitor", "none",
       "-serial", "stdio", "-serial", `file:${resultsFile}`,
       "-kernel", prep.vmlinuz, "-initrd", initrd,
