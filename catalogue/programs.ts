@@ -67,7 +67,7 @@ export const IMAGE_MODES = Object.keys(IMAGE_PROGRAMS) as ImageMode[];
 
 /** Every program of the object, each once, in the order of their numbers. */
 export const ALL_PROGRAMS: string[] = [
-  ...new Set(EVENTS.flatMap((e) => (Object.keys(HOOKS[e.kind]) as Mode[]).flatMap((m) => programsFor(e, m, "entry")))),
+  ...new Set(EVENTS.flatMap((e) => modesFor(e.kind).flatMap((m) => programsFor(e, m, "entry")))),
   ...IMAGE_MODES.flatMap((m) => IMAGE_PROGRAMS[m]),
 ];
 

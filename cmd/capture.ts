@@ -6,7 +6,7 @@ import { Decoder } from "../decoder/host";
 import { bpfPrivileges } from "../loader/capabilities";
 import { native } from "../loader/native";
 import * as layout from "../decoder/assembly/generated/layout";
-import { Session, SessionError } from "../loader/session";
+import { Session, SessionError, type AttachedEvent } from "../loader/session";
 import type { EventInfo } from "../catalogue/events";
 import type { ReadAtRequest } from "../loader/hooks";
 import type { AttachRequest } from "../loader/attach-plan";
@@ -109,6 +109,13 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
   return { written, failure };
 }
 
+/** The attached events' names grouped by a key, in order of first appearance. */
+function namesBy(attached: AttachedEvent[], key: (a: AttachedEvent) => string): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const a of attached) groups.set(key(a), [...(groups.get(key(a)) ?? []), a.event.name]);
+  return groups;
+}
+
 export async function capture(opts: CaptureOptions): Promise<number> {
   const privileges = bpfPrivileges();
   if (!privileges.ok)
@@ -162,15 +169,14 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
   for (const u of unavailable) say(`${u.event.name} unavailable: ${u.why}`);
-  const fellBack = new Map<string, string[]>(); // "hook: why" -> events, so syscall events that moved together say it once
-  for (const a of attached) if (a.fellBack) fellBack.set(`${a.hook}: ${a.fellBack}`, [...(fellBack.get(`${a.hook}: ${a.fellBack}`) ?? []), a.event.name]);
+  // Events that moved together (the syscall events) say it once.
+  const fellBack = namesBy(attached.filter((a) => a.fellBack), (a) => `${a.hook}: ${a.fellBack}`);
   for (const [line, names] of fellBack) say(`${names.join(", ")} fell back to ${line}`);
   if ("fellBack" in imageHook && imageHook.fellBack) say(`module images fell back to ${imageHook.hook}: ${imageHook.fellBack}`);
   for (const u of findings?.unavailable() ?? []) say(`finding ${u.rule} unavailable: ${u.why}`);
   const loadEvents = attached.some((a) => a.event.image);
   if ("why" in imageHook && opts.hashing && loadEvents) say(`module images will not be hashed: ${imageHook.why}`);
-  const byHook = new Map<string, string[]>();
-  for (const a of attached) byHook.set(a.hook, [...(byHook.get(a.hook) ?? []), a.event.name]);
+  const byHook = namesBy(attached, (a) => a.hook);
   const imageLine = "hook" in imageHook ? `; module images for sha256 (${imageHook.hook})` : "";
   say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}${imageLine}; Ctrl-C to stop`);
 

@@ -7,7 +7,7 @@ import { planAttach, syscallModeVerdicts, type AttachRequest } from "../loader/a
 import { bpfPrivileges } from "../loader/capabilities";
 import { EVENTS, SYSCALL_PREFIX } from "../catalogue/events";
 import { hookLabel, imageHookLabel } from "../loader/hooks";
-import { HookProbes, verdictOk, type Verdict } from "../loader/hook-verdicts";
+import { HookProbes, verdictOk, whyNotYes, type Verdict } from "../loader/hook-verdicts";
 import { cString, native } from "../loader/native";
 
 interface Check {
@@ -29,8 +29,7 @@ function probe(result: number, yes: string, no: string, needsPrivileges = true):
 
 /** A hook verdict as a check: what stub attached where, or why not. */
 function hookCheck(v: Verdict, stub: string, targets: string[]): Pick<Check, "ok" | "detail"> {
-  const detail = v.state === "yes" ? `a ${stub} stub loaded and attached to ${targets.join(", ")}` : v.state === "no" ? v.why : `cannot tell: ${v.why}`;
-  return { ok: verdictOk(v), detail };
+  return { ok: verdictOk(v), detail: whyNotYes(v) ?? `a ${stub} stub loaded and attached to ${targets.join(", ")}` };
 }
 
 function kernelConfigured(name: string): boolean | undefined {

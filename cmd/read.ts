@@ -19,8 +19,6 @@ export interface ReadOptions {
   filter: EventFilter;
 }
 
-
-
 export async function read(opts: ReadOptions): Promise<number> {
   checkReadable(opts.files);
   const decoder = await Decoder.load(readFileSync(wasmPath));

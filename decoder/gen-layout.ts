@@ -1,7 +1,8 @@
 // Generates the decoder's constants from bpf/events.h, the one definition of
-// the record layout (with bpf/generated/catalogue.h, which it includes): offsets and sizes from the compiled BPF object's BTF
-// (what the compiler really laid out), enum values and #defines from the
-// header (BTF keeps only enums that type some variable).
+// the record layout (with bpf/generated/catalogue.h, which it includes):
+// offsets and sizes from the compiled BPF object's BTF (what the compiler
+// really laid out), enum values and #defines from the headers (BTF keeps
+// only enums that type some variable).
 //   bun decoder/gen-layout.ts build/modtrace.bpf.o decoder/assembly/generated/layout.ts
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -4,7 +4,7 @@
 // it; and for every event without a hook, why.
 import { EVENTS, SYSCALL_PREFIX, type EventInfo } from "../catalogue/events";
 import { IMAGE_FUNCTIONS, IMAGE_MODES, modesFor, type ImageMode, type Mode } from "../catalogue/programs";
-import { HookProbes, whyNotYes, type Verdict } from "./hook-verdicts";
+import { allOf, HookProbes, whyNotYes, type Verdict } from "./hook-verdicts";
 
 export type AttachRequest = "auto" | "fentry" | "kprobe" | "raw";
 
@@ -59,11 +59,10 @@ function verdictFor(probes: HookProbes, e: EventInfo, mode: Mode): Verdict {
  * `modtrace doctor` prints as the fentry, kprobes and raw tracepoints lines. */
 export function syscallModeVerdicts(probes: HookProbes, events: EventInfo[]): Record<"fentry" | "kprobe" | "raw", { verdict: Verdict; targets: string[] }> {
   const syscalls = events.filter((e) => e.kind === "syscall");
-  const of = (mode: Mode) => {
-    const verdicts = syscalls.map((e) => verdictFor(probes, e, mode));
-    const verdict = verdicts.find((v) => v.state === "no") ?? verdicts.find((v) => v.state === "unknown") ?? { state: "yes" as const };
-    return { verdict, targets: mode === "raw" ? ["sys_enter", "sys_exit"] : syscalls.map(functionOf) };
-  };
+  const of = (mode: Mode) => ({
+    verdict: allOf(syscalls.map((e) => verdictFor(probes, e, mode))),
+    targets: mode === "raw" ? ["sys_enter", "sys_exit"] : syscalls.map(functionOf),
+  });
   return { fentry: of("fentry"), kprobe: of("kprobe"), raw: of("raw") };
 }
 
@@ -86,8 +85,10 @@ function planImages(probes: HookProbes, events: EventInfo[], request: AttachRequ
   return { why: `no hook for the image bytes: ${reasons.join("; ")}` };
 }
 
-/** Plans with the probes given (doctor shares its own, so it probes each hook once). */
-export function planAttach(events: EventInfo[], request: AttachRequest, hashing = true, probes = new HookProbes()): Plan {
+/** Plans with the probes given (doctor shares its own, so it probes each hook
+ * once, and frees them), or with probes of its own, freed before it returns. */
+export function planAttach(events: EventInfo[], request: AttachRequest, hashing = true, given?: HookProbes): Plan {
+  const probes = given ?? new HookProbes();
   const plan: Plan = { planned: [], unavailable: [], images: { why: "" } };
   const candidates = (e: EventInfo): Mode[] => {
     if (request === "auto" || e.kind === "tracepoint") return modesFor(e.kind);
@@ -106,6 +107,6 @@ export function planAttach(events: EventInfo[], request: AttachRequest, hashing 
     else plan.unavailable.push({ event: e, why: candidates(e).map((m) => `${m}: ${whyNotYes(verdictFor(probes, e, m))}`).join("; ") });
   }
   plan.images = planImages(probes, plan.planned.map((p) => p.event), request, hashing);
-  probes.done(); // the kernel BTF the probes parsed is not needed after this
+  if (!given) probes.done(); // the kernel BTF the probes parsed is not needed after this
   return plan;
 }

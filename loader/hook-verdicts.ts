@@ -2,7 +2,7 @@
 // attaching a stub of the very program type capture uses (loader/probe.c,
 // mt_probe_hook), in three states: `modtrace doctor` prints them and the
 // attach plan picks a mode only on a yes.
-import { cString, native } from "./native";
+import { cString, cText, native } from "./native";
 
 export type Verdict =
   | { state: "yes" }
@@ -27,23 +27,28 @@ export class HookProbes {
     if (!verdict) {
       const why = Buffer.alloc(WHY_LEN);
       const rc = native().mt_probe_hook(KIND[kind], cString(target), why, WHY_LEN);
-      const text = why.subarray(0, Math.max(0, why.indexOf(0))).toString("utf8");
+      const text = cText(why);
       verdict = rc > 0 ? { state: "yes" } : rc === 0 ? { state: "no", why: text } : { state: "unknown", why: text };
       this.cache.set(key, verdict);
     }
     return verdict;
   }
 
-  /** yes when a stub attaches to every target; otherwise the first target's no, or cannot tell. */
+  /** yes when a stub attaches to every target (see allOf()). */
   every(kind: StubKind, targets: string[]): Verdict {
-    const verdicts = targets.map((t) => this.probe(kind, t));
-    return verdicts.find((v) => v.state === "no") ?? verdicts.find((v) => v.state === "unknown") ?? { state: "yes" };
+    return allOf(targets.map((t) => this.probe(kind, t)));
   }
 
   /** Frees what the probes cached in the shim (the parsed kernel BTF). */
   done() {
     native().mt_probe_done();
   }
+}
+
+/** What several verdicts that must all be yes come to: the first no, else the
+ * first cannot tell, else yes. */
+export function allOf(verdicts: Verdict[]): Verdict {
+  return verdicts.find((v) => v.state === "no") ?? verdicts.find((v) => v.state === "unknown") ?? { state: "yes" };
 }
 
 /** Why a verdict is not a yes, as the plan and doctor say it. */

@@ -59,3 +59,9 @@ export type SessionHandle = Pointer;
 export function cString(s: string): Buffer {
   return Buffer.from(s + "\0");
 }
+
+/** The text the shim wrote into buf: up to its NUL (the whole buffer when it filled it), trimmed. */
+export function cText(buf: Buffer): string {
+  const end = buf.indexOf(0);
+  return buf.subarray(0, end < 0 ? buf.length : end).toString("utf8").trim();
+}

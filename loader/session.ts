@@ -3,7 +3,7 @@ import { ptr, type Pointer } from "bun:ffi";
 import { readFileSync } from "node:fs";
 import objectPath from "../build/modtrace.bpf.o" with { type: "file" };
 import * as layout from "../decoder/assembly/generated/layout";
-import { native, cString } from "./native";
+import { native, cString, cText } from "./native";
 import type { EventInfo } from "../catalogue/events";
 import { hookLabel, imageHookLabel, type ReadAtRequest } from "./hooks";
 import { PROGRAM_NAMES } from "./generated/programs";
@@ -51,11 +51,6 @@ export interface LossCounters {
 const ERR_LEN = 8192;
 // The image ring when nothing will stream images: the smallest the kernel takes (a page).
 const UNUSED_RING_BYTES = 4096;
-
-function errorText(buf: Buffer): string {
-  const end = buf.indexOf(0);
-  return buf.subarray(0, end < 0 ? buf.length : end).toString("utf8").trim();
-}
 
 /** An error with libbpf's lines after it, as one line: what a fallback or an unavailable event says. */
 function oneLine(text: string): string {
@@ -121,7 +116,7 @@ export class Session {
     const err = Buffer.alloc(ERR_LEN);
     const images = choices.currentImages();
     const handle = lib.mt_open(object, object.length, opts.ringBytes, "mode" in images ? opts.imageRingBytes : UNUSED_RING_BYTES, err, ERR_LEN);
-    if (!handle) throw new SessionError(errorText(err));
+    if (!handle) throw new SessionError(cText(err));
     const wanted = choices.wantedPrograms();
     try {
       wanted.forEach(programId);
@@ -151,7 +146,7 @@ export class Session {
       const reason = Buffer.alloc(512);
       lib.mt_load_failure(program, program.length, reason, reason.length);
       lib.mt_close(handle);
-      if (!choices.loadFailed(errorText(program), errorText(reason) || errorText(err).split("\n")[0])) throw new SessionError(errorText(err));
+      if (!choices.loadFailed(cText(program), cText(reason) || cText(err).split("\n")[0])) throw new SessionError(cText(err));
       return undefined;
     }
     return new Session(handle, { events: [], unavailable: choices.unavailable, images: { why: "" } });
@@ -168,7 +163,7 @@ export class Session {
     for (const c of choices.current()) {
       let failure: string | undefined;
       for (const program of c.programs) {
-        if (!done.has(program)) done.set(program, lib.mt_attach(this.handle, programId(program), err, ERR_LEN) < 0 ? errorText(err) : undefined);
+        if (!done.has(program)) done.set(program, lib.mt_attach(this.handle, programId(program), err, ERR_LEN) < 0 ? cText(err) : undefined);
         failure ??= done.get(program);
       }
       if (failure) retry = choices.attachFailed(c.event, c.mode, `attaching failed: ${oneLine(failure)}`) || retry;
@@ -189,7 +184,7 @@ export class Session {
     const err = Buffer.alloc(ERR_LEN);
     for (const program of images.programs)
       if (native().mt_attach(this.handle, programId(program), err, ERR_LEN) < 0) {
-        if (choices.imagesFailed(`attaching failed: ${oneLine(errorText(err))}`)) return true;
+        if (choices.imagesFailed(`attaching failed: ${oneLine(cText(err))}`)) return true;
         this.attached.images = choices.currentImages() as { why: string };
         return false;
       }

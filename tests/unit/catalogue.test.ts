@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { ALL_PROGRAMS } from "../../catalogue/programs";
 import * as layout from "../../decoder/assembly/generated/layout";
 import { PROGRAM_NAMES } from "../../loader/generated/programs";
-import { native } from "../../loader/native";
+import { cText, native } from "../../loader/native";
 import { programId } from "../../loader/program-ids";
 
 const OBJECT = "build/modtrace.bpf.o";
@@ -47,7 +47,7 @@ test("the shim opens the object: its programs are the table's and it has every m
   const bytes = readFileSync(OBJECT);
   const err = Buffer.alloc(4096);
   const handle = lib.mt_open(bytes, bytes.length, 1 << 20, 4096, err, err.length);
-  expect(err.toString("utf8", 0, Math.max(0, err.indexOf(0)))).toBe("");
+  expect(cText(err)).toBe("");
   expect(handle).toBeTruthy();
   lib.mt_close(handle);
 });
