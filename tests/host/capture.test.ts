@@ -4,7 +4,7 @@ import { cborItems, strictItemCount } from "../lib/cbor";
 import { constants } from "node:fs";
 import { readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { arg, Capture, hexText, jsonLines, fileDev, MODTRACE, plannedEvents, scratchDir, trigger, TRIGGER } from "./harness";
+import { arg, Capture, hexText, jsonLines, fileDev, MODTRACE, notAModule, plannedEvents, scratchDir, trigger, TRIGGER } from "./harness";
 import { expectContext } from "./expect-event";
 
 const ONLY_TRIGGER = ["--comm", "mt-trigger"];
@@ -117,9 +117,7 @@ describe("capture on this host", () => {
   });
 
   test("a non-root caller, and --uid keeping only it", async () => {
-    const dir = scratchDir();
-    const file = join(dir, "m.ko");
-    writeFileSync(file, "x");
+    const file = notAModule();
     const run = await captureAround(["--uid", "65534", ...ONLY_TRIGGER], () => [...trigger("basic", file), ...trigger("uid", "65534")]);
     const unprivileged = run.result.filter((t: any) => t.uid === 65534);
     expect(unprivileged.length).toBe(1);

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Decoder } from "cbor-x/decode";
-import { Capture, MODTRACE, findingLines, scratchDir, trigger, TRIGGER } from "./harness";
+import { Capture, MODTRACE, findingLines, notAModule, scratchDir, trigger, TRIGGER } from "./harness";
 
 const ONLY_TRIGGER = ["--comm", "mt-trigger"];
 
@@ -74,8 +74,7 @@ describe("findings", () => {
     const dir = scratchDir();
     const json = join(dir, "f.json");
     const capture = await Capture.start([...ONLY_TRIGGER, "--findings-only", "--fail-on", "high", "-o", `json:${json}`]);
-    const module = join(dir, "m.ko");
-    writeFileSync(module, "x");
+    const module = notAModule();
     trigger("basic", module);
     const done = await capture.stop();
     expect(done.exitCode).toBe(3);
@@ -93,8 +92,7 @@ describe("findings", () => {
     const dir = scratchDir();
     const cbor = join(dir, "log.cbor");
     const capture = await Capture.start([...ONLY_TRIGGER, "-o", `cbor:${cbor}`, "--disable-rule", "probing,forced_unload", "--module-tool", TRIGGER]);
-    writeFileSync(join(dir, "m.ko"), "x");
-    trigger("basic", join(dir, "m.ko"));
+    trigger("basic", notAModule());
     await capture.stop();
     const live = cborItems(cbor).filter((i) => i.finding === true);
     expect(byRule(live)).toEqual(["unusual_load_path high"]);

@@ -1,6 +1,6 @@
 // Runs the real dist/modtrace as a subprocess around a trigger run, and
 // derives the expected values from the system itself (never from modtrace).
-import { mkdtempSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kernelDev } from "../lib/devices";
@@ -88,6 +88,27 @@ export function doctorReport(): any {
 /** The events a capture of every event attaches here, in the header's order. */
 export function plannedEvents(): string[] {
   return doctorReport().plan.planned.map((p: any) => p.event);
+}
+
+/** The trigger run by a shell whose pid is known before it execs it, held
+ * until release(): a capture can be started that filters on that pid. */
+export function heldTrigger(...args: string[]): { pid: number; release(): Promise<void> } {
+  const shell = Bun.spawn(["sh", "-c", `read go; exec ${TRIGGER} ${args.join(" ")}`], { stdin: "pipe", stdout: "pipe" });
+  return {
+    pid: shell.pid,
+    async release() {
+      shell.stdin!.write("go\n");
+      shell.stdin!.end();
+      await shell.exited;
+    },
+  };
+}
+
+/** A scratch file that is no module (the kernel refuses it unread), for load attempts. */
+export function notAModule(): string {
+  const file = join(scratchDir(), "m.ko");
+  writeFileSync(file, "x");
+  return file;
 }
 
 export function trigger(...args: string[]): Truth[] {

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
-import { Capture, doctorReport, MODTRACE, jsonLines, scratchDir, trigger } from "./harness";
+import { Capture, doctorReport, heldTrigger, MODTRACE, jsonLines, notAModule, scratchDir, trigger } from "./harness";
 import { NO_HOOK } from "../../decoder/assembly/image-texts";
 
 const ERRNO_NAME = Object.fromEntries(Object.entries(constants.errno).map(([name, n]) => [n, name]));
@@ -37,10 +37,7 @@ describe("stopping, text output and filters", () => {
 
   test("text: aligned columns, errno and flags by name, unprintable bytes escaped", async () => {
     const capture = await Capture.start(["--comm", "mt-trigger", "-o", "text"]);
-    const dir = scratchDir();
-    const file = join(dir, "m.ko");
-    writeFileSync(file, "x");
-    const [, , delTruth] = trigger("basic", file);
+    const [, , delTruth] = trigger("basic", notAModule());
     trigger("edge");
     const done = await capture.stop();
     // The events' lines (findings have their own test).
@@ -58,13 +55,10 @@ describe("stopping, text output and filters", () => {
   });
 
   test("--pid keeps one process and counts the rest as filtered", async () => {
-    // A shell whose pid is known before it execs the trigger.
-    const waiting = Bun.spawn(["sh", "-c", `read go; exec ${join(process.cwd(), "tests/trigger")} thread`], { stdin: "pipe", stdout: "pipe" });
+    const waiting = heldTrigger("thread");
     const capture = await Capture.start(["--pid", String(waiting.pid), "-o", "json"]);
     trigger("thread");
-    waiting.stdin!.write("go\n");
-    waiting.stdin!.end();
-    await waiting.exited;
+    await waiting.release();
     const done = await capture.stop();
     const events = jsonLines(done.stdout);
     expect(events.length).toBe(1);
@@ -77,10 +71,7 @@ describe("stopping, text output and filters", () => {
   // every caller and drop nothing, and the filters still count what they drop.
   test("without a filter, every caller is captured and nothing counts as filtered", async () => {
     const capture = await Capture.start(["-o", "json"]);
-    const dir = scratchDir();
-    const file = join(dir, "m.ko");
-    writeFileSync(file, "x");
-    const truths = trigger("basic", file);
+    const truths = trigger("basic", notAModule());
     const done = await capture.stop();
     // Other processes on the machine may load modules too: the trigger's calls, exactly.
     const mine = jsonLines(done.stdout).filter((e) => e.hostProcessId === truths[0].pid);
@@ -89,16 +80,12 @@ describe("stopping, text output and filters", () => {
   });
 
   test("--pid, --uid and --comm together keep only what passes all three, and count the rest", async () => {
-    const dir = scratchDir();
-    const file = join(dir, "m.ko");
-    writeFileSync(file, "x");
-    const waiting = Bun.spawn(["sh", "-c", `read go; exec ${join(process.cwd(), "tests/trigger")} basic ${file}`], { stdin: "pipe", stdout: "pipe" });
+    const file = notAModule();
+    const waiting = heldTrigger("basic", file);
     const capture = await Capture.start(["--pid", String(waiting.pid), "--uid", "0", "--comm", "mt-trigger", "-o", "json"]);
     // The same calls from another pid: each is dropped by --pid, and counted once.
     trigger("basic", file);
-    waiting.stdin!.write("go\n");
-    waiting.stdin!.end();
-    await waiting.exited;
+    await waiting.release();
     const done = await capture.stop();
     const events = jsonLines(done.stdout);
     expect(events.length).toBe(3);
