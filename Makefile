@@ -53,7 +53,7 @@ tests/trigger: tests/trigger.c
 dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o $(DECODER) build/decoder.typechecked \
                $(wildcard cmd/*.ts cmd/*/*.ts cmd/*/*/*.ts cmd/*/*.json loader/*.ts decoder/*.ts) $(CATALOGUE) \
                $(GENERATED)/layout.ts loader/generated/programs.ts package.json | dist
-	$(BUN) build --compile --minify --sourcemap cmd/main.ts --outfile $@
+	$(BUN) build --compile --minify --sourcemap cmd/entry.ts --outfile $@
 
 build dist:
 	mkdir -p $@

@@ -6,6 +6,7 @@
 # A second run with nothing changed only checks, and is quick.
 set -euo pipefail
 cd "$(dirname "$0")"
+. tools/apt.sh
 
 DEBIAN_PACKAGES=(clang llvm bpftool gcc make linux-libc-dev pkg-config m4 gawk dpkg-dev xz-utils util-linux python3-cbor2 nodejs npm)
 
@@ -23,8 +24,8 @@ install_debian_packages() {
   read -ra missing <<<"${missing[*]}"
   [ ${#missing[@]} -eq 0 ] && return
   say "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_update -qq
+  apt_install "${missing[@]}"
 }
 
 # npm install, not npm ci: the lock lists optional per-platform packages

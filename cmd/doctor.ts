@@ -1,6 +1,7 @@
 // `modtrace doctor`: what this kernel supports and whether this process may
 // use it. The hook probes attach a do-nothing stub for a moment; probes that
 // need privileges say so.
+import { builtWith } from "../loader/native";
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { planAttach, syscallModeVerdicts, type AttachRequest } from "../loader/attach-plan";
@@ -68,6 +69,7 @@ function examine(attach: AttachRequest): DoctorReport {
   const add = (what: string, r: Pick<Check, "ok" | "detail">) => checks.push({ what, ...r });
 
   add("kernel", { ok: true, detail: release() });
+  add("built with", { ok: true, detail: builtWith() });
   add("BTF", existsSync("/sys/kernel/btf/vmlinux")
     ? { ok: true, detail: "/sys/kernel/btf/vmlinux (CO-RE relocations work)" }
     : { ok: false, detail: "no /sys/kernel/btf/vmlinux: CO-RE objects cannot be relocated on this kernel" });

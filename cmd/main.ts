@@ -13,7 +13,7 @@ import { stats } from "./stats";
 import { InputError } from "./log/reader";
 import type { ContainerFilter, EventFilter } from "./log/filter";
 import { checkOutputs, OutputError, parseOutput, UsageError, type OutputSpec } from "./outputs";
-import { VERSION } from "./version";
+import { versionText } from "./version";
 import * as layout from "../decoder/assembly/generated/layout";
 import { ConfigError, findingsConfig, type FindingsConfig } from "./findings/config";
 import { SEVERITIES } from "./findings/finding";
@@ -268,7 +268,12 @@ ${FINDINGS_HELP.replace("\nExamples:", "\nFindings examples:")}`;
 export function buildProgram(run: { exitCode: number }): Command {
   const program = new Command("modtrace")
     .description("Trace kernel-module activity: every module load, unload and load attempt.")
-    .version(VERSION, "-V, --version")
+    // Not commander's .version(): the text names the libraries in the shim, read only when asked.
+    .option("-V, --version", "print the version and the libbpf, libelf and zlib built in")
+    .on("option:version", () => {
+      process.stdout.write(versionText());
+      process.exit(0);
+    })
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 

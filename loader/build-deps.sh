@@ -31,8 +31,11 @@ STAMP=$PREFIX/.build-deps.stamp
 SUITES_RE='^bookworm(-updates|-security)?$'
 SOURCE_PACKAGES=(zlib elfutils libbpf)
 BUILD_TOOLS=(gcc libc6-dev make m4 gawk pkg-config dpkg-dev xz-utils bzip2 patch)
-OUTPUTS=(lib/libbpf.a lib/libelf_pic.a lib/libz.a include/bpf/libbpf.h include/libelf.h include/gelf.h include/zlib.h)
+OUTPUTS=(lib/libbpf.a lib/libelf_pic.a lib/libz.a include/bpf/libbpf.h include/libelf.h include/gelf.h include/zlib.h
+         include/modtrace-deps.h)
 CFLAGS_PIC='-O2 -fPIC'
+
+. "$ROOT/tools/apt.sh"
 
 say() { printf 'build-deps.sh: %s\n' "$*" >&2; }
 
@@ -76,8 +79,8 @@ install_build_tools() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing: ${missing[*]}"
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+  apt_update
+  apt_install "${missing[@]}"
 }
 
 # --- private deb-src configuration ---------------------------------------------
@@ -177,19 +180,62 @@ configure_private_apt() {
   fi
 }
 
+# Source versions of $1 that the signed Sources indices list, newest first.
+listed_versions() {
+  local v sorted=() i j
+  while read -r v; do
+    # Insertion by Debian's own version order (sort -V does not know epochs or '~').
+    for ((i = 0; i < ${#sorted[@]}; i++)); do
+      dpkg --compare-versions "$v" gt "${sorted[i]}" && break
+    done
+    sorted=("${sorted[@]:0:i}" "$v" "${sorted[@]:i}")
+  done < <(apt-cache "${APT_OPTS[@]}" showsrc --only-source "$1" | sed -n 's/^Version: //p' | sort -u)
+  for j in "${sorted[@]}"; do echo "$j"; done
+}
+
+# A mirror can list a version in its index that its pool does not serve (a 404
+# for the newest security upload, seen on fresh machines). So each package is
+# tried at every listed version, newest first, until one downloads; the choice
+# and the reasons for the versions passed over go to $SRC/$p.choice.
+# MODTRACE_DEPS_REFUSE="zlib elfutils" makes the newest version of each named
+# package count as unavailable: the test of this fallback uses it.
+fetch_one() {
+  local p=$1 v dir reason first=1 tried=() versions
+  mapfile -t versions < <(listed_versions "$p")
+  [ ${#versions[@]} -gt 0 ] || { echo "no version of source package $p is listed"; return 1; }
+  for v in "${versions[@]}"; do
+    dir=$SRC/download/$p-$v
+    rm -rf "$dir" && mkdir -p "$dir"
+    if [ $first -eq 1 ] && [[ " ${MODTRACE_DEPS_REFUSE:-} " == *" $p "* ]]; then
+      reason="refused by MODTRACE_DEPS_REFUSE"
+    elif (cd "$dir" && apt-get "${APT_OPTS[@]}" source --download-only "$p=$v") >"$dir.log" 2>&1; then
+      cat "$dir.log"
+      {
+        echo "$p $v"
+        for reason in "${tried[@]}"; do echo "  passed over $reason"; done
+      } >"$SRC/$p.choice"
+      echo "$v" >"$SRC/$p.version"
+      dpkg-source -x "$dir/${p}_"*.dsc "$SRC/$p" # the files were checked by apt against the signed index
+      return 0
+    else
+      cat "$dir.log"
+      reason=$(grep -m1 '^E: ' "$dir.log" | sed 's/^E: //; s/ *\[IP:.*//' | cut -c1-200)
+      reason=${reason:-apt-get source failed}
+    fi
+    tried+=("$v: $reason")
+    first=0
+  done
+  echo "no listed version of $p could be downloaded:"
+  printf '  %s\n' "${tried[@]}"
+  return 1
+}
+
 fetch_sources() {
-  apt-get "${APT_OPTS[@]}" update
+  apt_update "${APT_OPTS[@]}"
   rm -rf "$SRC"
   mkdir -p "$SRC/download"
-  (cd "$SRC/download" && apt-get "${APT_OPTS[@]}" source --download-only "${SOURCE_PACKAGES[@]}")
-  local p dsc
-  for p in "${SOURCE_PACKAGES[@]}"; do
-    dsc=$(ls "$SRC/download/${p}_"*.dsc)
-    [ "$(wc -l <<<"$dsc")" -eq 1 ] || { echo "expected one .dsc for $p, got: $dsc"; return 1; }
-    # The files were checked by apt against the signed Sources index.
-    dpkg-source -x "$dsc" "$SRC/$p"
-    sed -n 's/^Version: //p' "$dsc" >"$SRC/$p.version"
-  done
+  local p
+  for p in "${SOURCE_PACKAGES[@]}"; do fetch_one "$p"; done
 }
 
 # --- builds --------------------------------------------------------------------
@@ -230,12 +276,20 @@ step tools install_build_tools
 say "fetching Debian source packages: ${SOURCE_PACKAGES[*]} (logs in $LOGS)"
 step apt-config configure_private_apt
 step fetch fetch_sources
+for p in "${SOURCE_PACKAGES[@]}"; do
+  say "source $(head -1 "$SRC/$p.choice")"
+  tail -n +2 "$SRC/$p.choice" | while read -r line; do say "  $line"; done
+done
 rm -rf "$PREFIX"
 for p in zlib libelf libbpf; do
   src=$p; [ "$p" = libelf ] && src=elfutils
   say "building $p from $src $(cat "$SRC/$src.version")"
   step "$p" "build_$p"
 done
+# The Debian versions built, for the shim to report (modtrace --version).
+printf '#define MT_DEPS_VERSIONS "libbpf %s, libelf (elfutils) %s, zlib %s"\n' \
+  "$(cat "$SRC/libbpf.version")" "$(cat "$SRC/elfutils.version")" "$(cat "$SRC/zlib.version")" \
+  >"$PREFIX/include/modtrace-deps.h"
 for f in "${OUTPUTS[@]}"; do
   [ -f "$PREFIX/$f" ] || { say "missing $PREFIX/$f after the build"; exit 1; }
 done

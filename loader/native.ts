@@ -22,6 +22,7 @@ const symbols = {
   mt_drain_images: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_counter: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.u64_fast },
   mt_clock_offset_ns: { args: [], returns: FFIType.i64 },
+  mt_built_with: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.void },
   mt_detach: { args: [FFIType.ptr], returns: FFIType.void },
   mt_close: { args: [FFIType.ptr], returns: FFIType.void },
   mt_probe_map_ringbuf: { args: [], returns: FFIType.i32 },
@@ -64,4 +65,11 @@ export function cString(s: string): Buffer {
 export function cText(buf: Buffer): string {
   const end = buf.indexOf(0);
   return buf.subarray(0, end < 0 ? buf.length : end).toString("utf8").trim();
+}
+
+/** The Debian versions of libbpf, libelf and zlib linked into the shim, and what they report. */
+export function builtWith(): string {
+  const buf = Buffer.alloc(512);
+  native().mt_built_with(buf, buf.length);
+  return cText(buf);
 }

@@ -18,6 +18,8 @@
 #include <bpf/libbpf.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include <zlib.h>
+#include "modtrace-deps.h" /* written by loader/build-deps.sh */
 #include "../bpf/events.h"
 #include "generated/programs.h"
 #include "ring.h"
@@ -376,6 +378,14 @@ EXPORT uint64_t mt_counter(struct mt_session *s, uint32_t which)
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME in ns: what turns the BPF side's boot-time
  * stamps into wall-clock time. */
+/* The libraries linked into this shim: the Debian source versions they were
+ * built from and the versions the libraries themselves report. */
+EXPORT void mt_built_with(char *buf, uint32_t len)
+{
+	snprintf(buf, len, "%s (libbpf reports %s, zlib %s)", MT_DEPS_VERSIONS,
+		 libbpf_version_string(), zlibVersion());
+}
+
 EXPORT int64_t mt_clock_offset_ns(void)
 {
 	struct timespec real, boot;

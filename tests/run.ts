@@ -1,17 +1,28 @@
 // Runs every test tier and closes with one "N passed, N failed" line.
 // A tier that cannot run here says why and is skipped; with CI=true a skip
-// is a failure, so CI never passes on tests that did not run.
-//   bun tests/run.ts [unit|host|analysis|vm ...]
-import { existsSync } from "node:fs";
+// is a failure, so CI never passes on tests that did not run. Each tier's
+// time, and each VM file's, is printed at the end: CI has 90 minutes, and
+// the budget should be visible in every log.
+//   bun tests/run.ts [build|unit|host|analysis|vm ...]
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { vmCannotRun } from "./vm/run";
 
 interface Tier {
   name: string;
   dir: string;
+  /** One `bun test` per file, each timed (the slow VM files); otherwise one for the tier. */
+  perFile?: boolean;
   cannotRun(): string | undefined;
 }
 
 const TIERS: Tier[] = [
+  // The build from Debian's source packages, with its first choice made unavailable.
+  {
+    name: "build",
+    dir: "tests/build",
+    cannotRun: () => (existsSync("/usr/bin/apt-get") ? undefined : "needs Debian's apt-get (it fetches source packages)"),
+  },
   { name: "unit", dir: "tests/unit", cannotRun: () => undefined },
   {
     name: "host",
@@ -27,7 +38,7 @@ const TIERS: Tier[] = [
   // (tests/analysis/clickhouse.ts; a ClickHouse that cannot start is a failure in CI).
   { name: "analysis", dir: "tests/analysis", cannotRun: () => (existsSync("dist/modtrace") ? undefined : "dist/modtrace is not built") },
   // Real module loads: Debian's 6.1 kernel under QEMU (software emulation).
-  { name: "vm", dir: "tests/vm", cannotRun: vmCannotRun },
+  { name: "vm", dir: "tests/vm", perFile: true, cannotRun: vmCannotRun },
 ];
 
 const ci = process.env.CI === "true";
@@ -35,6 +46,30 @@ const wanted = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const times: { what: string; seconds: number; pass: number; fail: number }[] = [];
+
+/** One `bun test` over PATHS: its counts, and a failure for a run that failed without a failing test or ran none. */
+function runTests(label: string, paths: string[]) {
+  const start = performance.now();
+  const run = Bun.spawnSync([process.execPath, "test", "--timeout", "120000", ...paths], {
+    stdout: "inherit",
+    stderr: "pipe",
+    env: process.env,
+  });
+  const report = run.stderr.toString();
+  process.stderr.write(report);
+  let pass = Number(/^\s*(\d+) pass$/m.exec(report)?.[1] ?? 0);
+  let fail = Number(/^\s*(\d+) fail$/m.exec(report)?.[1] ?? 0);
+  if (run.exitCode !== 0 && fail === 0) {
+    console.log(`== ${label}: bun test exited ${run.exitCode ?? `by signal ${run.signalCode}`} without a failing test: counted as one failure`);
+    fail++;
+  }
+  if (pass + fail === 0) {
+    console.log(`== ${label}: no test ran: counted as one failure`);
+    fail++;
+  }
+  return { pass, fail, seconds: (performance.now() - start) / 1000 };
+}
 
 for (const tier of TIERS.filter((t) => wanted.length === 0 || wanted.includes(t.name))) {
   const reason = tier.cannotRun();
@@ -45,26 +80,25 @@ for (const tier of TIERS.filter((t) => wanted.length === 0 || wanted.includes(t.
     continue;
   }
   console.log(`\n== ${tier.name} tests`);
-  const run = Bun.spawnSync([process.execPath, "test", "--timeout", "120000", tier.dir], {
-    stdout: "inherit",
-    stderr: "pipe",
-    env: process.env,
-  });
-  const report = run.stderr.toString();
-  process.stderr.write(report);
-  const pass = Number(/^\s*(\d+) pass$/m.exec(report)?.[1] ?? 0);
-  const fail = Number(/^\s*(\d+) fail$/m.exec(report)?.[1] ?? 0);
-  passed += pass;
-  failed += fail;
-  if (run.exitCode !== 0 && fail === 0) {
-    console.log(`== ${tier.name}: bun test exited ${run.exitCode} without a failing test: counted as one failure`);
-    failed++;
+  const files = tier.perFile
+    ? readdirSync(tier.dir).filter((f) => f.endsWith(".test.ts")).sort().map((f) => join(tier.dir, f))
+    : [tier.dir];
+  const tierTotal = { pass: 0, fail: 0, seconds: 0 };
+  for (const path of files) {
+    const r = runTests(tier.perFile ? path : tier.name, [path.startsWith("tests/") ? `./${path}` : path]);
+    if (tier.perFile) times.push({ what: `  ${path}`, ...r });
+    tierTotal.pass += r.pass;
+    tierTotal.fail += r.fail;
+    tierTotal.seconds += r.seconds;
   }
-  if (pass + fail === 0) {
-    console.log(`== ${tier.name}: no test ran: counted as one failure`);
-    failed++;
-  }
+  times.push({ what: tier.name, ...tierTotal });
+  passed += tierTotal.pass;
+  failed += tierTotal.fail;
 }
+
+console.log("\n== times");
+for (const t of times) console.log(`${t.what.padEnd(40)} ${t.seconds.toFixed(0).padStart(6)} s   ${t.pass} passed, ${t.fail} failed`);
+console.log(`${"total".padEnd(40)} ${times.filter((t) => !t.what.startsWith(" ")).reduce((s, t) => s + t.seconds, 0).toFixed(0).padStart(6)} s`);
 
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -1,9 +1,11 @@
 // The command line of the compiled binary: what needs no privileges.
 import { describe, expect, test } from "bun:test";
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
 import pkg from "../../package.json";
 
 const MODTRACE = realpathSync("dist/modtrace");
+const DEPS = process.env.MODTRACE_DEPS_CACHE ?? ".cache/deps";
 
 function run(...args: string[]) {
   const r = Bun.spawnSync([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe" });
@@ -11,8 +13,33 @@ function run(...args: string[]) {
 }
 
 describe("command line", () => {
-  test("--version prints the package version", () => {
-    expect(run("--version")).toMatchObject({ code: 0, out: `${pkg.version}\n` });
+  test("--version prints the package version and the Debian versions of the libraries built in", () => {
+    // What loader/build-deps.sh downloaded: the Version of each .dsc it unpacked.
+    const built = (p: string) => readFileSync(join(DEPS, "src", `${p}.version`), "utf8").trim();
+    const r = run("--version");
+    expect(r.code).toBe(0);
+    const [first, second] = r.out.split("\n");
+    expect(first).toBe(`modtrace ${pkg.version}`);
+    expect(second).toStartWith(`built with libbpf ${built("libbpf")}, libelf (elfutils) ${built("elfutils")}, zlib ${built("zlib")} `);
+    // libbpf's own word agrees with the Debian version's upstream part (1.1.2-0+deb12u1 -> v1.1).
+    const [major, minor] = built("libbpf").split(".");
+    expect(second).toContain(`libbpf reports v${major}.${minor}`);
+  });
+
+  test("the binary runs with the runtime options it needs, whatever its user's environment", async () => {
+    // cmd/entry.ts: JavaScriptCore's wasm OSR off (oven-sh/bun#26366). A read of
+    // standard input stays running until its input closes, long enough to look.
+    const env = { ...process.env };
+    delete env.BUN_JSC_useWasmOSR;
+    const p = Bun.spawn([MODTRACE, "read", "/dev/stdin"], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env });
+    let environ = "";
+    for (let i = 0; i < 200 && !environ.includes("BUN_JSC_"); i++) {
+      environ = readFileSync(`/proc/${p.pid}/environ`, "utf8");
+      if (!environ.includes("BUN_JSC_")) await Bun.sleep(25);
+    }
+    p.stdin.end();
+    await p.exited;
+    expect(environ.split("\0")).toContain("BUN_JSC_useWasmOSR=0");
   });
 
   test("--help teaches: formats, examples, filters", () => {

@@ -1,10 +1,14 @@
-# Runs inside the VM (tests/vm/crash-hunt.ts): $ROUNDS captures in $MODE
-# (plus $EXTRA options) around the smoke scenario's busiest part, each one's
-# exit status to $OUT/rounds.txt and, when it is not 0, its stderr (Bun's
-# crash report) to $OUT/err-N.txt. guest-lib.sh comes first.
+# Runs inside the VM (tests/vm/crash-hunt.ts): $ROUNDS captures, taking the
+# attach modes of $MODES (comma-separated) in turn, each with $EXTRA options
+# and the environment $MTENV, around the smoke scenario's busiest part; then
+# an offline read of each capture's log (the decoder alone, no ring). Each
+# one's exit status goes to $OUT/rounds.txt and, when it is not 0, its stderr
+# (Bun's crash report) to $OUT/err-N.txt. guest-lib.sh comes first.
+set -- $(echo "$MODES" | tr , ' ')
 for i in $(seq 1 "$ROUNDS"); do
+  MODE=$(eval echo "\${$(( (i - 1) % $# + 1 ))}")
   rm -f /tmp/err # not truncated by the redirection below: the wait could read the last round's line
-  modtrace --attach "$MODE" --buffer-size 64 $EXTRA -o json:/tmp/e.json -o cbor:/tmp/e.cbor 2> /tmp/err &
+  env $MTENV modtrace --attach "$MODE" --buffer-size 64 $EXTRA -o json:/tmp/e.json -o cbor:/tmp/e.cbor 2> /tmp/err &
   MT=$!
   n=0
   while ! grep -q capturing /tmp/err 2>/dev/null; do
@@ -15,12 +19,21 @@ for i in $(seq 1 "$ROUNDS"); do
   /sbin/modprobe 8021q
   $TRIGGER uid 65534 > /dev/null
   $TRIGGER burst 20000 > /dev/null
-  sleep 0.3
+  # Stop once the burst's last call is in the log (a fact, not a pause); the
+  # wait is bounded so a capture that stalls is still stopped and counted.
+  n=0
+  while [ "$(grep -c '"delete_module"' /tmp/e.json 2>/dev/null)" -lt 20001 ] && [ $n -lt 300 ] && kill -0 $MT 2>/dev/null; do
+    n=$((n + 1)); sleep 0.1
+  done
   kill -INT $MT 2>/dev/null
   wait $MT
   rc=$?
-  echo "round $i rc $rc" | tee -a "$OUT/rounds.txt"
+  echo "round $i $MODE capture rc $rc" | tee -a "$OUT/rounds.txt"
   [ $rc -ne 0 ] && cp /tmp/err "$OUT/err-$i.txt"
+  env $MTENV modtrace read /tmp/e.cbor -o json > /dev/null 2> /tmp/err
+  rc=$?
+  echo "round $i $MODE read rc $rc" | tee -a "$OUT/rounds.txt"
+  [ $rc -ne 0 ] && cp /tmp/err "$OUT/err-$i-read.txt"
   rm -f /tmp/e.json /tmp/e.cbor
   for m in 8021q garp mrp stp llc; do /sbin/rmmod $m 2>/dev/null; done
 done

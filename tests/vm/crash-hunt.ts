@@ -1,30 +1,47 @@
 // Not a test: a tool for the intermittent crash of modtrace under emulation
-// (a Bun panic, about 2-4 captures in 100 in kprobe mode). Many captures in
-// one boot, each one's exit status, and the crash reports of those that died.
-//   bun tests/vm/crash-hunt.ts [--cpu QEMU_CPU] MODE ROUNDS [MODTRACE_OPTIONS...]
-//   e.g. bun tests/vm/crash-hunt.ts kprobe 50 --read-at exit --no-findings
-//        bun tests/vm/crash-hunt.ts --cpu max,-avx,-avx2 kprobe 50
+// (a Bun panic in 2-4 captures in 100 before cmd/entry.ts turned JavaScript-
+// Core's WebAssembly OSR off). Many captures in one boot, the attach modes
+// taken in turn, each followed by an offline read of its log; each one's exit
+// status, and the crash reports of those that died.
+//   bun tests/vm/crash-hunt.ts [--cpu QEMU_CPU] [--env NAME=VALUE]... MODES ROUNDS [MODTRACE_OPTIONS...]
+//   e.g. bun tests/vm/crash-hunt.ts fentry,kprobe,raw 300
+//        bun tests/vm/crash-hunt.ts --env BUN_JSC_useWasmOSR=1 kprobe 150   (the runtime's default: the crash)
+//        bun tests/vm/crash-hunt.ts --cpu max,-avx,-avx2 kprobe 50 --no-findings
 import { join } from "node:path";
 import { guestScript, REPO, runInVm } from "./run";
 
 const args = process.argv.slice(2);
-const cpu = args[0] === "--cpu" ? (args.splice(0, 2)[1]) : "max";
-const [mode, rounds, ...extra] = args;
-if (!mode || !/^\d+$/.test(rounds ?? "")) {
-  console.error("usage: bun tests/vm/crash-hunt.ts [--cpu QEMU_CPU] MODE ROUNDS [MODTRACE_OPTIONS...]");
+let cpu = "max";
+const env: string[] = [];
+while (args[0] === "--cpu" || args[0] === "--env") {
+  const [flag, value] = args.splice(0, 2);
+  if (flag === "--cpu") cpu = value!;
+  else if (/^\w+=\S*$/.test(value ?? "")) env.push(value!);
+  else { console.error(`--env takes NAME=VALUE, got '${value}'`); process.exit(2); }
+}
+const [modes, rounds, ...extra] = args;
+if (!modes || !/^\d+$/.test(rounds ?? "")) {
+  console.error("usage: bun tests/vm/crash-hunt.ts [--cpu QEMU_CPU] [--env NAME=VALUE]... MODES ROUNDS [MODTRACE_OPTIONS...]");
   process.exit(2);
 }
 const r = await runInVm({
   cpu,
   timeoutSec: 120 * Number(rounds) + 300,
-  script: guestScript("crash-hunt-guest.sh", { MODE: mode, ROUNDS: rounds, EXTRA: extra.join(" ") }),
+  script: guestScript("crash-hunt-guest.sh", { MODES: modes, ROUNDS: rounds, EXTRA: extra.join(" "), MTENV: env.join(" ") }),
   files: { "/root/trigger": join(REPO, "tests/trigger") },
 });
 const text = (k: string) => new TextDecoder().decode(r.outputs[k] ?? new Uint8Array());
-const results = text("rounds.txt").trim().split("\n").filter(Boolean);
-const failed = results.filter((l) => !l.endsWith(" rc 0"));
-console.log(`-cpu ${cpu}, --attach ${mode} ${extra.join(" ")}: ${results.length} captures in ${r.seconds.toFixed(0)} s, ${failed.length} not exiting 0`);
-for (const line of failed) {
-  const round = line.split(" ")[1];
-  console.log(`--- ${line}\n${text(`err-${round}.txt`).split("\n").filter((l) => /panic|Segmentation|Illegal|Abort|bun\.report|CPU:/.test(l)).join("\n")}`);
+// "round N MODE capture|read rc STATUS"
+const results = text("rounds.txt").trim().split("\n").filter(Boolean).map((l) => l.split(" "));
+console.log(`-cpu ${cpu}${env.length ? ` ${env.join(" ")}` : ""} ${extra.join(" ")}: ${Number(rounds)} rounds in ${r.seconds.toFixed(0)} s`);
+for (const mode of modes.split(",")) {
+  for (const kind of ["capture", "read"]) {
+    const mine = results.filter((f) => f[2] === mode && f[3] === kind);
+    console.log(`  ${mode.padEnd(7)} ${kind.padEnd(8)} ${mine.length} run, ${mine.filter((f) => f[5] !== "0").length} not exiting 0`);
+  }
 }
+for (const f of results.filter((f) => f[5] !== "0")) {
+  const file = f[3] === "read" ? `err-${f[1]}-read.txt` : `err-${f[1]}.txt`;
+  console.log(`--- ${f.join(" ")}\n${text(file).split("\n").filter((l) => /panic|Segmentation|Illegal|Abort|bun\.report|CPU:|error/.test(l)).join("\n")}`);
+}
+if (results.length !== 2 * Number(rounds)) console.log(`only ${results.length} of ${2 * Number(rounds)} results came back (the VM ran out of time?)`);

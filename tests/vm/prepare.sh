@@ -13,6 +13,7 @@
 # fetch the kernel linux-image-amd64 currently points at.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$REPO/tools/apt.sh"
 CACHE="${1:-$REPO/.cache/vm}"
 mkdir -p "$CACHE"
 CACHE="$(cd "$CACHE" && pwd)"
@@ -37,8 +38,8 @@ for t in "${TOOLS[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_update -qq
+  apt_install "${missing[@]}"
 fi
 
 # busybox-static is one static executable; the dynamic busybox package would need
@@ -64,7 +65,7 @@ pkg_of_meta() {
 }
 kpkg="$(pkg_of_meta)"
 if [ -z "$kpkg" ]; then
-  apt-get update -qq
+  apt_update -qq
   kpkg="$(pkg_of_meta)"
 fi
 [ -n "$kpkg" ] || die "cannot tell which kernel package linux-image-amd64 depends on"

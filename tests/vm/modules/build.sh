@@ -9,6 +9,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../../.." && pwd)"
+. "$REPO/tools/apt.sh"
 CACHE="${1:-$REPO/.cache/vm}"
 STAMP="$CACHE/prepared.stamp"
 MODULES=(mt_plain mt_hide_list mt_hide_kobj mt_hook_table mt_hook_dispatch mt_hide_staging)
@@ -39,8 +40,8 @@ command -v gcc-12 >/dev/null || need+=(gcc-12)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || die "needs root to install ${need[*]}"
   say "installing Debian packages: ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt_update -qq
+  apt_install "${need[@]}"
 fi
 [ -f "$KDIR/Makefile" ] || die "linux-headers-$kver installed no $KDIR/Makefile"
 

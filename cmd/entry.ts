@@ -1,0 +1,33 @@
+// The compiled binary's entry point: it settles the runtime's own options,
+// then runs the command line (main.ts).
+//
+// JavaScriptCore takes its options from BUN_JSC_* environment variables, once,
+// before any of our code runs, and a compiled binary cannot carry them: it sees
+// only its user's environment. So a binary started without them executes
+// itself again (execve: same pid, same arguments and descriptors) with them
+// added. That costs one extra start of the runtime, a few milliseconds.
+//
+// useWasmOSR=0: JavaScriptCore's on-stack replacement into optimised
+// WebAssembly crashes Bun intermittently on Linux x86-64 (SIGILL / SIGSEGV in
+// a long wasm loop called straight from JS while a background thread tiers it
+// up: oven-sh/bun#26366, WebKit bug 289009). The decoder's decode/span/tally
+// are such loops; under QEMU they killed 2-4 captures in 100 and an offline
+// read (tests/vm/crash-hunt.ts). The loops still reach the optimising tier at
+// their next call, so only the first long call of each runs slower.
+//
+// A variable the user set already is left as it is (crash-hunt.ts sets
+// BUN_JSC_useWasmOSR=1 to show the crash still happens without the fix).
+const RUNTIME_OPTIONS: Record<string, string> = { BUN_JSC_useWasmOSR: "0" };
+
+const missing = Object.keys(RUNTIME_OPTIONS).filter((k) => process.env[k] === undefined);
+if (missing.length > 0 && process.platform === "linux") {
+  const env = { ...process.env };
+  for (const k of missing) env[k] = RUNTIME_OPTIONS[k];
+  try {
+    process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], env);
+  } catch (e: any) {
+    process.stderr.write(`modtrace: warning: could not restart with the runtime's safe options (${e?.message ?? e}); running without them\n`);
+  }
+}
+
+await import("./main");
