@@ -69,6 +69,7 @@ enum mt_record_flag {
 	MT_FLAG_SIG_OK_KNOWN = 1, /* the kernel has module signatures: sig_ok is meaningful */
 	MT_FLAG_SIG_OK = 2,
 	MT_FLAG_IN_SYSCALL = 4,   /* a kernel-side event inside a traced module syscall: call_id is set */
+	MT_FLAG_COMPAT = 8,       /* a syscall made through the 32-bit entry (int 0x80, a 32-bit process) */
 };
 
 /* What became of the module image a load handed the kernel

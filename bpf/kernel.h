@@ -23,6 +23,7 @@ typedef __s64 s64;
 
 /* x86_64 user registers as saved at syscall entry (arch/x86/include/asm/ptrace.h). */
 struct pt_regs {
+	unsigned long bx; /* with cx and dx: the i386 argument registers (the 32-bit entry) */
 	unsigned long r10;
 	unsigned long r8;
 	unsigned long r9;
@@ -175,7 +176,13 @@ struct css_set {
 	struct cgroup *dfl_cgrp; /* the task's cgroup in the v2 (default) hierarchy */
 };
 
+/* x86's thread_info, first in task_struct (CONFIG_THREAD_INFO_IN_TASK). */
+struct thread_info {
+	u32 status; /* TS_* bits: TS_COMPAT while a 32-bit syscall is active */
+};
+
 struct task_struct {
+	struct thread_info thread_info;
 	int pid;
 	int tgid;
 	struct task_struct *real_parent;

@@ -22,28 +22,37 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define CALL_ARGS(regs) MT_SYSCALL_ARG0(regs), MT_SYSCALL_ARG1(regs), MT_SYSCALL_ARG2(regs)
+#define CALL32_ARGS(regs) MT_SYSCALL32_ARG0(regs), MT_SYSCALL32_ARG1(regs), MT_SYSCALL32_ARG2(regs)
+/* The arguments by the entry the call came through (see syscalls.h). */
+#define ENTRY_ARGS(compat, regs) \
+	(compat) ? MT_SYSCALL32_ARG0(regs) : MT_SYSCALL_ARG0(regs), \
+	(compat) ? MT_SYSCALL32_ARG1(regs) : MT_SYSCALL_ARG1(regs), \
+	(compat) ? MT_SYSCALL32_ARG2(regs) : MT_SYSCALL_ARG2(regs)
 
 /* --attach raw: every syscall on the host passes through sys_exit, so it is
  * tp_btf (typed arguments, plain loads) and the only program by default:
  * the arguments are still in the saved registers at exit. sys_enter is
- * attached only for --read-at entry. */
+ * attached only for --read-at entry. Both entries come through here, the
+ * 32-bit one with i386 numbers, told apart by the thread's status. */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 {
-	int event = event_of_syscall(nr);
+	bool compat = false;
+	int event = event_of_current_syscall(nr, &compat);
 
 	if (event)
-		start_call(event, MT_HOOK_RAW_SYSCALLS, CALL_ARGS(regs));
+		start_call(event, MT_HOOK_RAW_SYSCALLS, compat, ENTRY_ARGS(compat, regs));
 	return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	int event = event_of_syscall(MT_SYSCALL_NR(regs));
+	bool compat = false;
+	int event = event_of_current_syscall(MT_SYSCALL_NR(regs), &compat);
 
 	if (event)
-		finish_call(event, MT_HOOK_RAW_SYSCALLS, CALL_ARGS(regs), ret);
+		finish_call(event, MT_HOOK_RAW_SYSCALLS, compat, ENTRY_ARGS(compat, regs), ret);
 	return 0;
 }
 
@@ -53,13 +62,13 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	SEC("fentry/" MT_SYSCALL_PREFIX #name)                                           \
 	int BPF_PROG(fentry_##name, struct pt_regs *regs)                                \
 	{                                                                                \
-		start_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, CALL_ARGS(regs));           \
+		start_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, false, CALL_ARGS(regs));    \
 		return 0;                                                                \
 	}                                                                                \
 	SEC("fexit/" MT_SYSCALL_PREFIX #name)                                            \
 	int BPF_PROG(fexit_##name, struct pt_regs *regs, long ret)                       \
 	{                                                                                \
-		finish_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, CALL_ARGS(regs), ret);     \
+		finish_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, false, CALL_ARGS(regs), ret); \
 		return 0;                                                                \
 	}
 
@@ -71,18 +80,54 @@ MT_SYSCALL_EVENTS(FENTRY_SYSCALL)
 	SEC("ksyscall/" #name)                                                           \
 	int BPF_KSYSCALL(ksyscall_##name, u64 a0, u64 a1, u64 a2)                        \
 	{                                                                                \
-		start_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, a0, a1, a2);                \
+		start_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, false, a0, a1, a2);         \
 		return 0;                                                                \
 	}                                                                                \
 	SEC("kretsyscall/" #name)                                                        \
 	int BPF_KRETPROBE(kretsyscall_##name, long ret)                                  \
 	{                                                                                \
 		struct pt_regs *regs = user_regs();                                      \
-		finish_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, CALL_ARGS(regs), ret);     \
+		finish_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, false, CALL_ARGS(regs), ret); \
 		return 0;                                                                \
 	}
 
 MT_SYSCALL_EVENTS(KPROBE_SYSCALL)
+
+/* The 32-bit entry's functions (__ia32_sys_*), in fentry and kprobe modes,
+ * where the kernel has them: the same records, marked MT_FLAG_COMPAT, with
+ * the i386 argument registers. */
+#define FENTRY_SYSCALL32(EVENT, name)                                                    \
+	SEC("fentry/" MT_SYSCALL32_PREFIX #name)                                         \
+	int BPF_PROG(fentry32_##name, struct pt_regs *regs)                              \
+	{                                                                                \
+		start_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, true, CALL32_ARGS(regs));   \
+		return 0;                                                                \
+	}                                                                                \
+	SEC("fexit/" MT_SYSCALL32_PREFIX #name)                                          \
+	int BPF_PROG(fexit32_##name, struct pt_regs *regs, long ret)                     \
+	{                                                                                \
+		finish_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, true, CALL32_ARGS(regs), ret); \
+		return 0;                                                                \
+	}
+
+MT_SYSCALL_EVENTS(FENTRY_SYSCALL32)
+
+#define KPROBE_SYSCALL32(EVENT, name)                                                    \
+	SEC("kprobe/" MT_SYSCALL32_PREFIX #name)                                         \
+	int BPF_KPROBE(kprobe32_##name, struct pt_regs *regs)                            \
+	{                                                                                \
+		start_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, true, CALL32_ARGS(regs));   \
+		return 0;                                                                \
+	}                                                                                \
+	SEC("kretprobe/" MT_SYSCALL32_PREFIX #name)                                      \
+	int BPF_KRETPROBE(kretprobe32_##name, long ret)                                  \
+	{                                                                                \
+		struct pt_regs *regs = user_regs();                                      \
+		finish_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, true, CALL32_ARGS(regs), ret); \
+		return 0;                                                                \
+	}
+
+MT_SYSCALL_EVENTS(KPROBE_SYSCALL32)
 
 SEC("tp_btf/module_load")
 int BPF_PROG(tp_module_load, struct module *mod)

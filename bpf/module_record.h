@@ -24,13 +24,14 @@ static __always_inline struct mt_call *current_call(u32 tid, u64 now)
 {
 	struct mt_call *call = bpf_map_lookup_elem(&calls, &tid);
 	struct mt_call fresh = {};
+	bool compat = false;
 	int event;
 
 	if (call)
 		return call;
 	if (!bpf_get_current_task_btf()->mm)
 		return NULL; /* a kernel thread has no syscall */
-	event = event_of_syscall(user_regs()->orig_ax);
+	event = event_of_current_syscall(user_regs()->orig_ax, &compat);
 	/* Only a captured syscall's exit hook removes the entry again. */
 	if (!event || !(attached.event_mask & (1u << event)))
 		return NULL;

@@ -7,16 +7,46 @@
 #ifndef MODTRACE_SYSCALL_RECORD_H
 #define MODTRACE_SYSCALL_RECORD_H
 
-static __always_inline int event_of_syscall(long nr)
+/* The module syscall event of a number in the x86_64 table (compat false)
+ * or the i386 one (compat true), 0 for any other syscall. */
+static __always_inline int event_of_syscall(long nr, bool compat)
 {
 #define SYSCALL_CASE(EVENT, name) \
 	case MT_NR_##EVENT:       \
 		return MT_EVENT_##EVENT;
-	switch (nr) {
-	MT_SYSCALL_EVENTS(SYSCALL_CASE)
+#define SYSCALL32_CASE(EVENT, name) \
+	case MT_NR32_##EVENT:       \
+		return MT_EVENT_##EVENT;
+	if (compat) {
+		switch (nr) {
+		MT_SYSCALL_EVENTS(SYSCALL32_CASE)
+		}
+	} else {
+		switch (nr) {
+		MT_SYSCALL_EVENTS(SYSCALL_CASE)
+		}
 	}
 #undef SYSCALL_CASE
+#undef SYSCALL32_CASE
 	return 0;
+}
+
+/* Whether the current thread's syscall came through the 32-bit entry. */
+static __always_inline bool in_compat_syscall_now(void)
+{
+	return BPF_CORE_READ(bpf_get_current_task_btf(), thread_info.status) & MT_TS_COMPAT;
+}
+
+/* The module syscall event the current thread is in, given the number it
+ * entered with (orig_ax, or the raw tracepoints' id), and through which
+ * entry. Only a number that is a module syscall in either table pays for
+ * reading the thread's status: raw mode runs this at every syscall's exit. */
+static __always_inline int event_of_current_syscall(long nr, bool *compat)
+{
+	if (!event_of_syscall(nr, false) && !event_of_syscall(nr, true))
+		return 0;
+	*compat = in_compat_syscall_now();
+	return event_of_syscall(nr, *compat);
 }
 
 /* The user registers saved when the current thread entered the kernel. */
@@ -44,12 +74,14 @@ static __always_inline void read_fd_file(struct mt_record *rec, struct task_stru
 
 /* A syscall's record with its arguments read, or NULL when filtered out
  * (counted only at the exit: see begin_record()). */
-static __always_inline struct mt_record *read_call(int event, int hook, u64 a0, u64 a1, u64 a2, void *parking)
+static __always_inline struct mt_record *read_call(int event, int hook, bool compat, u64 a0, u64 a1, u64 a2, void *parking)
 {
 	struct mt_record *rec = begin_record(event, hook, parking, !parking);
 
 	if (!rec)
 		return NULL;
+	if (compat)
+		rec->flags |= MT_FLAG_COMPAT;
 	rec->args[0] = a0;
 	rec->args[1] = a1;
 	rec->args[2] = a2;
@@ -69,9 +101,9 @@ static __always_inline struct mt_record *read_call(int event, int hook, u64 a0, 
 }
 
 /* --read-at entry: read now, send at exit. */
-static __always_inline void start_call(int event, int hook, u64 a0, u64 a1, u64 a2)
+static __always_inline void start_call(int event, int hook, bool compat, u64 a0, u64 a1, u64 a2)
 {
-	struct mt_record *rec = read_call(event, hook, a0, a1, a2, &inflight);
+	struct mt_record *rec = read_call(event, hook, compat, a0, a1, a2, &inflight);
 	struct mt_call call = {};
 
 	if (!rec)
@@ -95,12 +127,12 @@ static __always_inline void add_module_name(struct mt_record *rec, struct mt_cal
 
 /* At the syscall's exit: the record parked at entry, or one read now, sent
  * with the return value and tied to the kernel-side events of the call. */
-static __always_inline void finish_call(int event, int hook, u64 a0, u64 a1, u64 a2, long ret)
+static __always_inline void finish_call(int event, int hook, bool compat, u64 a0, u64 a1, u64 a2, long ret)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct mt_record *parked = parked_record(&inflight);
 	struct mt_call *call = bpf_map_lookup_elem(&calls, &tid);
-	struct mt_record *rec = parked ? parked : read_call(event, hook, a0, a1, a2, NULL);
+	struct mt_record *rec = parked ? parked : read_call(event, hook, compat, a0, a1, a2, NULL);
 
 	if (rec) {
 		if (call) {

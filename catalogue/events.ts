@@ -11,6 +11,11 @@
  * kernel calls its syscall functions (the fentry and kprobe targets). */
 export const SYSCALL_PREFIX = "__x64_sys_";
 
+/** The same calls through the 32-bit entry (int 0x80, or a 32-bit process),
+ * which any x86-64 process can use where the kernel has IA32_EMULATION: the
+ * compat table dispatches to these functions, with i386 numbers. */
+export const SYSCALL32_PREFIX = "__ia32_sys_";
+
 /** syscall: a module syscall, hooked at entry and exit, reported once at its
  * exit with the return value. function: a kernel function hooked at entry
  * and return. tracepoint: a module:* tracepoint. */
@@ -75,6 +80,8 @@ export interface EventInfo {
   kind: EventKind;
   /** The x86_64 syscall number, for syscall events (Tracee's id for them too). */
   syscall?: number;
+  /** Its i386 number: the one a call through the 32-bit entry carries. */
+  syscall32?: number;
   about: string; // one line for `modtrace events`
   /** Module images (sha256 of what the kernel was handed): "handed" for the
    * calls that hand the kernel one, "carried" for an event that reports the
@@ -102,6 +109,7 @@ export const EVENTS: EventInfo[] = [
     name: "init_module",
     kind: "syscall",
     syscall: 175,
+    syscall32: 128,
     image: "handed",
     about: "load a module from an image in the caller's memory",
     args: [
@@ -115,6 +123,7 @@ export const EVENTS: EventInfo[] = [
     name: "finit_module",
     kind: "syscall",
     syscall: 313,
+    syscall32: 350,
     image: "handed",
     about: "load a module from a file descriptor (what modprobe and insmod use)",
     args: [
@@ -129,6 +138,7 @@ export const EVENTS: EventInfo[] = [
     name: "delete_module",
     kind: "syscall",
     syscall: 176,
+    syscall32: 129,
     about: "unload a module by name",
     args: [
       { name: "name", type: "const char*", from: "strArg", format: "string" },

@@ -5,7 +5,7 @@
 //   bun catalogue/gen-bpf-header.ts bpf/generated/catalogue.h
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { EVENTS, SYSCALL_PREFIX, constantName } from "./events";
+import { EVENTS, SYSCALL_PREFIX, SYSCALL32_PREFIX, constantName } from "./events";
 
 const outPath = process.argv[2];
 if (!outPath) {
@@ -17,7 +17,7 @@ const count = Math.max(...EVENTS.map((e) => e.id)) + 1;
 if (count > 32) throw new Error("an event id is its bit in the 32-bit event mask: ids must stay below 32");
 if (new Set(EVENTS.map((e) => e.id)).size !== EVENTS.length) throw new Error("two events share an id");
 const syscalls = EVENTS.filter((e) => e.kind === "syscall");
-for (const e of syscalls) if (e.syscall === undefined) throw new Error(`syscall event ${e.name} has no syscall number`);
+for (const e of syscalls) if (e.syscall === undefined || e.syscall32 === undefined) throw new Error(`syscall event ${e.name} needs its x86_64 and i386 numbers`);
 for (const e of EVENTS) if (e.about.includes("*/")) throw new Error(`${e.name}'s about would end the C comment it goes into`);
 
 const lines = [
@@ -36,7 +36,11 @@ const lines = [
   `#define MT_SYSCALL_PREFIX ${JSON.stringify(SYSCALL_PREFIX)}`,
   ...syscalls.map((e) => `#define MT_NR_${constantName(e)} ${e.syscall}`),
   "",
-  "/* X(EVENT, name) for each syscall event: MT_EVENT_##EVENT, MT_NR_##EVENT. */",
+  "/* The 32-bit entry (IA32_EMULATION): i386 numbers and the compat functions' prefix. */",
+  `#define MT_SYSCALL32_PREFIX ${JSON.stringify(SYSCALL32_PREFIX)}`,
+  ...syscalls.map((e) => `#define MT_NR32_${constantName(e)} ${e.syscall32}`),
+  "",
+  "/* X(EVENT, name) for each syscall event: MT_EVENT_##EVENT, MT_NR_##EVENT, MT_NR32_##EVENT. */",
   "#define MT_SYSCALL_EVENTS(X) \\",
   ...syscalls.map((e) => `\tX(${constantName(e)}, ${e.name}) \\`),
   "",

@@ -19,6 +19,14 @@ interface Hook {
   exit: string;
 }
 
+/** The syscall events' hooks on the 32-bit entry's functions (SYSCALL32_PREFIX),
+ * attached beside the 64-bit ones wherever the kernel has that entry. Raw
+ * mode needs none: its programs see every syscall and tell the two apart. */
+export const COMPAT_HOOKS: Partial<Record<Mode, Hook>> = {
+  fentry: { entry: "fentry32_{name}", exit: "fexit32_{name}" },
+  kprobe: { entry: "kprobe32_{name}", exit: "kretprobe32_{name}" },
+};
+
 /** Per kind, the modes it can be hooked in, the preferred (cheapest) first. */
 export const HOOKS: Record<EventKind, Partial<Record<Mode, Hook>>> = {
   syscall: {
@@ -41,15 +49,17 @@ export function modesFor(kind: EventKind): Mode[] {
 }
 
 /** The programs that capture an event in a mode ([] when the mode does not
- * serve its kind). Only a syscall can do without its entry program: its exit
+ * serve its kind), with those on the 32-bit entry when `compat` (the kernel
+ * has one). Only a syscall can do without its entry program: its exit
  * still has the arguments in the caller's saved registers. A function's
  * record is read at entry (do_init_module frees the module on failure). */
-export function programsFor(e: EventInfo, mode: Mode, readAt: ReadAt): string[] {
+export function programsFor(e: EventInfo, mode: Mode, readAt: ReadAt, compat = false): string[] {
   const hook = HOOKS[e.kind][mode];
   if (!hook) return [];
+  const compatHook = compat && e.kind === "syscall" ? COMPAT_HOOKS[mode] : undefined;
   const named = (p: string) => p.replace("{name}", e.name);
-  const entry = hook.entry && (e.kind !== "syscall" || readAt === "entry") ? [named(hook.entry)] : [];
-  return [...entry, named(hook.exit)];
+  const of = (h: Hook) => [...(h.entry && (e.kind !== "syscall" || readAt === "entry") ? [named(h.entry)] : []), named(h.exit)];
+  return [...of(hook), ...(compatHook ? of(compatHook) : [])];
 }
 
 /** The kernel functions handed a whole module image (bpf/image.h): finit_module's
@@ -67,7 +77,7 @@ export const IMAGE_MODES = Object.keys(IMAGE_PROGRAMS) as ImageMode[];
 
 /** Every program of the object, each once, in the order of their numbers. */
 export const ALL_PROGRAMS: string[] = [
-  ...new Set(EVENTS.flatMap((e) => modesFor(e.kind).flatMap((m) => programsFor(e, m, "entry")))),
+  ...new Set(EVENTS.flatMap((e) => modesFor(e.kind).flatMap((m) => programsFor(e, m, "entry", true)))),
   ...IMAGE_MODES.flatMap((m) => IMAGE_PROGRAMS[m]),
 ];
 

@@ -4,9 +4,9 @@
 import { builtWith } from "../loader/native";
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
-import { planAttach, syscallModeVerdicts, type AttachRequest } from "../loader/attach-plan";
+import { hasCompatEntry, planAttach, syscallModeVerdicts, type AttachRequest } from "../loader/attach-plan";
 import { bpfPrivileges } from "../loader/capabilities";
-import { EVENTS, SYSCALL_PREFIX } from "../catalogue/events";
+import { EVENTS, SYSCALL_PREFIX, SYSCALL32_PREFIX } from "../catalogue/events";
 import { hookLabel, imageHookLabel } from "../loader/hooks";
 import { HookProbes, verdictOk, whyNotYes, type Verdict } from "../loader/hook-verdicts";
 import { cString, native } from "../loader/native";
@@ -79,7 +79,8 @@ function examine(attach: AttachRequest): DoctorReport {
   add("ring buffer", probe(lib.mt_probe_map_ringbuf(), "BPF_MAP_TYPE_RINGBUF", "no BPF ring buffer (kernel older than 5.8)"));
   // The same stubs, and the same verdicts, as the plan below and capture's.
   const probes = new HookProbes();
-  const modes = syscallModeVerdicts(probes, EVENTS);
+  const compat = hasCompatEntry();
+  const modes = syscallModeVerdicts(probes, EVENTS, compat);
   add("raw tracepoints", hookCheck(modes.raw.verdict, "tp_btf", modes.raw.targets));
   add("bpf_loop", probe(lib.mt_probe_helper_loop(), "path walks use bpf_loop", "no bpf_loop helper (kernel older than 5.17): paths cannot be read"));
   add("fentry", hookCheck(modes.fentry.verdict, "fentry", modes.fentry.targets));
@@ -91,6 +92,13 @@ function examine(attach: AttachRequest): DoctorReport {
     ? { ok: true, detail: "CONFIG_MODULES on: module syscalls and tracepoints exist" }
     : { ok: false, detail: "no /proc/modules: kernel built without modules; module syscalls fail with ENOSYS, and modtrace still reports those attempts" });
   add("module syscall functions", probe(syscallFn, `${finitFunction} in kernel BTF`, `no ${finitFunction} in kernel BTF`, false));
+  // Not a failure either way: a kernel without the 32-bit entry has no such door to watch.
+  add("32-bit entry", {
+    ok: true,
+    detail: compat
+      ? `IA32_EMULATION: ${SYSCALL32_PREFIX}* are hooked beside ${SYSCALL_PREFIX}* (fentry, kprobe); raw mode tells the entries apart`
+      : "none (no IA32_EMULATION): no 32-bit door to the module syscalls on this kernel",
+  });
 
   let plan: DoctorReport["plan"];
   if (privileged) {

@@ -2,9 +2,10 @@
 // (hook-verdicts.ts) showed to load and attach here, or the one --attach asks
 // for; the modes after it, to fall back to when capture cannot load or attach
 // it; and for every event without a hook, why.
-import { EVENTS, SYSCALL_PREFIX, type EventInfo } from "../catalogue/events";
+import { EVENTS, SYSCALL_PREFIX, SYSCALL32_PREFIX, type EventInfo } from "../catalogue/events";
 import { IMAGE_FUNCTIONS, IMAGE_MODES, modesFor, type ImageMode, type Mode } from "../catalogue/programs";
 import { allOf, HookProbes, whyNotYes, type Verdict } from "./hook-verdicts";
+import { cString, native } from "./native";
 
 export type AttachRequest = "auto" | "fentry" | "kprobe" | "raw";
 
@@ -27,6 +28,9 @@ export interface Plan {
   planned: Planned[];
   unavailable: Unavailable[];
   images: ImagePlan;
+  /** The kernel has the 32-bit entry (IA32_EMULATION): fentry and kprobe
+   * modes hook its functions too, and a mode that cannot is not used. */
+  compat: boolean;
 }
 
 /** Test hook (tests/host): MODTRACE_TEST_TRY_EVERY_MODE=1 keeps the modes the
@@ -42,11 +46,19 @@ function functionOf(e: EventInfo): string {
   return e.kind === "syscall" ? SYSCALL_PREFIX + e.name : e.name;
 }
 
-/** Whether the event can use this mode here, by the stub of that mode's program type. */
-function verdictFor(probes: HookProbes, e: EventInfo, mode: Mode): Verdict {
+/** Whether this kernel has the 32-bit syscall entry: its compat functions are
+ * in the kernel's BTF only where IA32_EMULATION was built in. */
+export function hasCompatEntry(): boolean {
+  return EVENTS.some((e) => e.kind === "syscall" && native().mt_probe_kernel_function(cString(SYSCALL32_PREFIX + e.name)) > 0);
+}
+
+/** Whether the event can use this mode here, by the stub of that mode's
+ * program type; a syscall on a kernel with the 32-bit entry needs both. */
+function verdictFor(probes: HookProbes, e: EventInfo, mode: Mode, compat = false): Verdict {
   switch (mode) {
     case "fentry":
     case "kprobe":
+      if (compat && e.kind === "syscall") return allOf([probes.probe(mode, functionOf(e)), probes.probe(mode, SYSCALL32_PREFIX + e.name)]);
       return probes.probe(mode, functionOf(e));
     case "raw":
       return probes.every("tp_btf", ["sys_enter", "sys_exit"]);
@@ -57,11 +69,11 @@ function verdictFor(probes: HookProbes, e: EventInfo, mode: Mode): Verdict {
 
 /** The verdict on each mode for the syscall events, all of them: what
  * `modtrace doctor` prints as the fentry, kprobes and raw tracepoints lines. */
-export function syscallModeVerdicts(probes: HookProbes, events: EventInfo[]): Record<"fentry" | "kprobe" | "raw", { verdict: Verdict; targets: string[] }> {
+export function syscallModeVerdicts(probes: HookProbes, events: EventInfo[], compat: boolean): Record<"fentry" | "kprobe" | "raw", { verdict: Verdict; targets: string[] }> {
   const syscalls = events.filter((e) => e.kind === "syscall");
   const of = (mode: Mode) => ({
-    verdict: allOf(syscalls.map((e) => verdictFor(probes, e, mode))),
-    targets: mode === "raw" ? ["sys_enter", "sys_exit"] : syscalls.map(functionOf),
+    verdict: allOf(syscalls.map((e) => verdictFor(probes, e, mode, compat))),
+    targets: mode === "raw" ? ["sys_enter", "sys_exit"] : syscalls.flatMap((e) => [functionOf(e), ...(compat ? [SYSCALL32_PREFIX + e.name] : [])]),
   });
   return { fentry: of("fentry"), kprobe: of("kprobe"), raw: of("raw") };
 }
@@ -89,13 +101,14 @@ function planImages(probes: HookProbes, events: EventInfo[], request: AttachRequ
  * once, and frees them), or with probes of its own, freed before it returns. */
 export function planAttach(events: EventInfo[], request: AttachRequest, hashing = true, given?: HookProbes): Plan {
   const probes = given ?? new HookProbes();
-  const plan: Plan = { planned: [], unavailable: [], images: { why: "" } };
+  const compat = hasCompatEntry();
+  const plan: Plan = { planned: [], unavailable: [], images: { why: "" }, compat };
   const candidates = (e: EventInfo): Mode[] => {
     if (request === "auto" || e.kind === "tracepoint") return modesFor(e.kind);
     if (e.kind === "function" && request === "raw") return modesFor("function");
     return [request];
   };
-  const usable = (e: EventInfo, m: Mode) => tryEveryMode() || verdictFor(probes, e, m).state === "yes";
+  const usable = (e: EventInfo, m: Mode) => tryEveryMode() || verdictFor(probes, e, m, compat).state === "yes";
   // The syscall events share their modes where they can: raw's programs see
   // every syscall, so one syscall event on raw beside another on fentry
   // would be reported twice.
@@ -104,7 +117,7 @@ export function planAttach(events: EventInfo[], request: AttachRequest, hashing 
   for (const e of events) {
     const modes = e.kind === "syscall" && shared.length ? shared : candidates(e).filter((m) => usable(e, m));
     if (modes.length) plan.planned.push({ event: e, mode: modes[0], fallbacks: modes.slice(1) });
-    else plan.unavailable.push({ event: e, why: candidates(e).map((m) => `${m}: ${whyNotYes(verdictFor(probes, e, m))}`).join("; ") });
+    else plan.unavailable.push({ event: e, why: candidates(e).map((m) => `${m}: ${whyNotYes(verdictFor(probes, e, m, compat))}`).join("; ") });
   }
   plan.images = planImages(probes, plan.planned.map((p) => p.event), request, hashing);
   if (!given) probes.done(); // the kernel BTF the probes parsed is not needed after this

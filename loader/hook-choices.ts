@@ -24,8 +24,10 @@ export class HookChoices {
   private events: EventChoice[];
   private images: ImageChoice | { why: string };
   readonly unavailable: Unavailable[];
+  private compat: boolean;
 
   constructor(plan: Plan, private readAt: ReadAtRequest) {
+    this.compat = plan.compat;
     this.events = plan.planned.map((p) => ({ event: p.event, modes: [p.mode, ...p.fallbacks], failures: [] }));
     this.images = "mode" in plan.images ? { modes: [plan.images.mode, ...plan.images.fallbacks], failures: [] } : plan.images;
     this.unavailable = [...plan.unavailable];
@@ -35,7 +37,7 @@ export class HookChoices {
   current(): { event: EventInfo; mode: Mode; readAt: ReadAt; programs: string[]; failures: string[] }[] {
     return this.events.map((c) => {
       const readAt = readAtFor(c.modes[0], this.readAt);
-      return { event: c.event, mode: c.modes[0], readAt, programs: programsFor(c.event, c.modes[0], readAt), failures: c.failures };
+      return { event: c.event, mode: c.modes[0], readAt, programs: programsFor(c.event, c.modes[0], readAt, this.compat), failures: c.failures };
     });
   }
 

@@ -12,6 +12,11 @@
  *                        or until SIGTERM, whichever comes first
  *   trigger image FILE   init_module of FILE's bytes, read into memory (a load from memory)
  *   trigger time CMD...  runs CMD and prints its wall-clock time (benchmarks in the VM)
+ *   trigger int80 load FILE    finit_module(FILE) through the 32-bit entry (int 0x80)
+ *   trigger int80 unload NAME  delete_module(NAME, O_NONBLOCK) through the 32-bit entry
+ *   trigger int80 noise N      N each of i386 rt_sigprocmask (175), rt_sigpending (176)
+ *                              and splice (313): x86_64's init_module, delete_module and
+ *                              finit_module numbers, and no module call at all
  *   trigger context      what /proc says of this process and its ancestors (login uid,
  *                        session, euid, effective capabilities, cgroup; each ancestor's
  *                        pid, comm, executable, start time), then delete_module
@@ -191,6 +196,69 @@ static void *unmapped_address(void)
 	return p;
 }
 
+/* A syscall through the 32-bit entry, which a 64-bit process may use too
+ * where the kernel has IA32_EMULATION: i386 numbers, arguments in ebx, ecx,
+ * edx, esi, edi (32 bits each, so pointers must lie below 4 GiB: see low_copy()).
+ * The kernel clears r8-r11 on the way back. */
+static long int80(long nr, long a, long b, long c, long d, long e)
+{
+	long ret;
+
+	asm volatile("int $0x80"
+		     : "=a"(ret)
+		     : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e)
+		     : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+/* A copy of s in memory a 32-bit pointer reaches (MAP_32BIT: the low 2 GiB). */
+static char *low_copy(const char *s)
+{
+	char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+
+	if (p == MAP_FAILED || strlen(s) >= 4096) {
+		perror("mmap MAP_32BIT");
+		exit(1);
+	}
+	strcpy(p, s);
+	return p;
+}
+
+static int int80_scenario(int argc, char **argv)
+{
+	const char *what = argc > 2 ? argv[2] : "";
+
+	if (!strcmp(what, "load") && argc == 4) {
+		int fd = open(argv[3], O_RDONLY | O_CLOEXEC);
+		long ret = int80(350, fd, (long)low_copy(""), 0, 0, 0); /* i386 finit_module */
+
+		report("finit_module", ret < 0 ? -1 : ret, (int)-ret);
+		printf(",\"entry\":\"int80\",\"fd\":%d}\n", fd);
+		return ret < 0;
+	}
+	if (!strcmp(what, "unload") && argc == 4) {
+		long ret = int80(129, (long)low_copy(argv[3]), O_NONBLOCK, 0, 0, 0); /* i386 delete_module */
+
+		report("delete_module", ret < 0 ? -1 : ret, (int)-ret);
+		printf(",\"entry\":\"int80\"}\n");
+		return ret < 0;
+	}
+	if (!strcmp(what, "noise") && argc == 4) {
+		long n = strtol(argv[3], NULL, 10), odd = 0;
+		char *set = low_copy("01234567");
+
+		for (long i = 0; i < n; i++) {
+			odd += int80(175, SIG_BLOCK, 0, 0, 8, 0) != 0; /* rt_sigprocmask: blocks nothing */
+			odd += int80(176, (long)set, 8, 0, 0, 0) != 0; /* rt_sigpending */
+			odd += int80(313, -1, 0, -1, 0, 0) != 0;       /* splice of 0 bytes: returns at once */
+		}
+		printf("{\"call\":\"int80 noise\",\"pid\":%d,\"calls\":%ld,\"unexpected\":%ld}\n", getpid(), 3 * n, odd);
+		return odd != 0;
+	}
+	fprintf(stderr, "usage: trigger int80 load FILE | int80 unload NAME | int80 noise N\n");
+	return 2;
+}
+
 static void *second_thread(void *arg)
 {
 	delete_module("mt_from_thread", 14, 0);
@@ -297,6 +365,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		delete_module("mt_unprivileged", 15, 0);
+	} else if (!strcmp(scenario, "int80")) {
+		return int80_scenario(argc, argv);
 	} else if (!strcmp(scenario, "burst") && argc == 3) {
 		long n = strtol(argv[2], NULL, 10), failures = 0;
 		int last_errno = 0; /* what the kernel answered: ENOSYS without modules, ENOENT with */
@@ -410,7 +480,7 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"time\",\"status\":%d,\"seconds\":%.6f}\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128,
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | autoload UID | race NAME OTHER | time CMD... | context\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | autoload UID | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N\n");
 		return 2;
 	}
 	return 0;

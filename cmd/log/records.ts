@@ -132,6 +132,7 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
     if (info.kind !== "syscall") flags |= layout.FLAG_IN_SYSCALL;
   }
   if (e.moduleName !== undefined) slot(layout.SLOT_MODULE, { value: e.moduleName }, "moduleName");
+  if (e.compat !== undefined && bool(e.compat, "compat")) flags |= layout.FLAG_COMPAT;
   const img = image(e);
   if (img.state !== layout.IMAGE_NONE) {
     view.setUint8(at + layout.REC_OFF_IMAGE_STATE, img.state);

@@ -16,7 +16,7 @@
 // so a field added to events later lands in the column of that name once the
 // column is appended here, and until then is reported (once) and left out.
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Value domains. bool/int/uint are exact (64-bit ones never go through a
  * double); hex is a byte string written as lowercase hex text. Future list
@@ -35,6 +35,7 @@ export interface Column {
 
 const v1 = (name: string, type: ColumnType, about: string, required?: true): Column => ({ name, type, since: 1, about, ...(required && { required }) });
 const v2 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 2, about });
+const v3 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 3, about });
 
 /** A string argument's value and the entries the decoder adds when it must. */
 function stringArg(name: string, about: string): Column[] {
@@ -125,6 +126,8 @@ export const EVENT_COLUMNS: Column[] = [
   // Module identity (schema 2).
   v2("size", "uint64", "init_module, finit_module, module_load: bytes of that image"),
   v2("sha256Error", "string", "why a load event has no sha256 (no image hook; the image ring was full after N of SIZE bytes; chunks lost)"),
+  // Every way in (schema 3).
+  v3("compat", "bool", "true when the syscall came through the 32-bit entry (int 0x80, or a 32-bit process): i386 numbers, __ia32_sys_*; null for 64-bit calls"),
 ];
 
 /** Columns of the captures table: one row per log file, its header and

@@ -27,6 +27,7 @@ export const RETURN_ERROR = key("returnError");
 export const CALL_ID = key("callId");
 export const MODULE_NAME = key("moduleName");
 export const NAME_MISMATCH = key("nameMismatch");
+export const COMPAT = key("compat");
 export const ARGS_NUM = key("argsNum");
 export const ARGS = key("args");
 // Inside an argument's map, after its value.

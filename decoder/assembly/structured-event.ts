@@ -93,6 +93,11 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
     s.key(K.NAME_MISMATCH);
     s.boolean(true);
   }
+  // Only where true, so the calls of 64-bit callers read as they always have.
+  if (u32At(rec, L.REC_OFF_FLAGS) & L.FLAG_COMPAT) {
+    s.key(K.COMPAT);
+    s.boolean(true);
+  }
   writeImage(rec, image);
   const count = args.argCount(event);
   s.key(K.ARGS_NUM);

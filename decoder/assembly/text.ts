@@ -89,6 +89,7 @@ export function writeLine(rec: usize, clockOffset: i64): void {
   pad(at, W_EVENT);
   args.begin(TEXT);
   args.writeArgs(rec, event);
+  if (u32At(rec, L.REC_OFF_FLAGS) & L.FLAG_COMPAT) out.ascii(" entry=ia32");
   writeImageText(rec, imageState(rec, event));
   writeContextText(rec);
   out.byte(0x0a);

@@ -17,6 +17,7 @@ function plan(): Plan {
     ],
     unavailable: [],
     images: { mode: "fentry", fallbacks: ["kprobe"] },
+    compat: false,
   };
 }
 
@@ -78,7 +79,7 @@ describe("hook choices", () => {
   });
 
   test("--read-at exit needs only the exit programs", () => {
-    const c = new HookChoices({ planned: [{ event: ev("delete_module"), mode: "raw", fallbacks: [] }], unavailable: [], images: { why: "off" } }, "exit");
+    const c = new HookChoices({ planned: [{ event: ev("delete_module"), mode: "raw", fallbacks: [] }], unavailable: [], images: { why: "off" }, compat: false }, "exit");
     expect([...c.wantedPrograms()]).toEqual(["on_sys_exit"]);
   });
 });
