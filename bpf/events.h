@@ -70,6 +70,11 @@ enum mt_record_flag {
 	MT_FLAG_SIG_OK = 2,
 	MT_FLAG_IN_SYSCALL = 4,   /* a kernel-side event inside a traced module syscall: call_id is set */
 	MT_FLAG_COMPAT = 8,       /* a syscall made through the 32-bit entry (int 0x80, a 32-bit process) */
+	/* finit_module's file (file_dev, file_ino; the path slot is the fd's at the call): */
+	MT_FLAG_FILE_UNLINKED = 16,  /* no name left: deleted, or an O_TMPFILE never linked */
+	MT_FLAG_FILE_OTHER_MNT = 32, /* on a mount outside the host's mount namespace, or a detached one */
+	MT_FLAG_FILE_SWAPPED = 64,   /* the fd named another file at the call than the kernel read:
+	                              * dev and ino are the file the kernel read, the path is not */
 };
 
 /* What became of the module image a load handed the kernel

@@ -49,8 +49,10 @@ static long send_chunk(u64 index, struct image_walk *w)
 }
 
 /* The image of the module syscall this thread is in: sent whole, or not at
- * all as far as a hash goes (the call's record says how far it got). */
-static __always_inline void stream_image(const char *image, s64 size)
+ * all as far as a hash goes (the call's record says how far it got). For
+ * finit_module, `file` is the file the kernel read it from (NULL for
+ * init_module): the call keeps what identifies it (check_read_file()). */
+static __always_inline void stream_image(const char *image, s64 size, struct file *file)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct image_walk walk = { .image = image };
@@ -61,6 +63,12 @@ static __always_inline void stream_image(const char *image, s64 size)
 	call = current_call(tid, bpf_ktime_get_boot_ns());
 	if (!call)
 		return;
+	if (file) {
+		call->read_dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+		call->read_ino = BPF_CORE_READ(file, f_inode, i_ino);
+		call->read_flags = file_flags(file);
+		call->read_seen = 1;
+	}
 	walk.size = size;
 	walk.id = call->call_id;
 	bpf_loop((walk.size + MT_CHUNK_BYTES - 1) / MT_CHUNK_BYTES, send_chunk, &walk, 0);

@@ -95,6 +95,7 @@ struct mount {
 	struct mount *mnt_parent;
 	struct dentry *mnt_mountpoint;
 	struct vfsmount mnt;
+	struct mnt_namespace *mnt_ns; /* the namespace it is mounted in; none for a detached mount */
 };
 
 struct path {
@@ -109,6 +110,7 @@ struct super_block {
 struct inode {
 	unsigned long i_ino;
 	struct super_block *i_sb;
+	unsigned int i_nlink; /* in an anonymous union in the kernel: CO-RE finds it there */
 };
 
 struct file {

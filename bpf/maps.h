@@ -68,6 +68,13 @@ struct mt_call {
 	u8 pad[3];
 	u64 image_size;
 	u64 image_sent;
+	/* The file the kernel read the module from (finit_module, at the image
+	 * hook): what the fd's file at the call is checked against. */
+	u64 read_ino;
+	u32 read_dev;
+	u32 read_flags; /* MT_FLAG_FILE_UNLINKED, MT_FLAG_FILE_OTHER_MNT; 0 until read_seen */
+	u8 read_seen;
+	u8 pad2[7];
 	char module[MT_MODULE_LEN];
 };
 

@@ -231,14 +231,14 @@ static __always_inline bool loading_module(enum kernel_load_data_id id)
 	int PROG(prefix##_image_read, struct file *file, char *buf, s64 size, enum kernel_read_file_id id) \
 	{                                                                                          \
 		if (reading_module(id))                                                            \
-			stream_image(buf, size);                                                   \
+			stream_image(buf, size, file);                                             \
 		return 0;                                                                          \
 	}                                                                                          \
 	SEC(section "/security_kernel_post_load_data")                                             \
 	int PROG(prefix##_image_load, char *buf, s64 size, enum kernel_load_data_id id)            \
 	{                                                                                          \
 		if (loading_module(id))                                                            \
-			stream_image(buf, size);                                                   \
+			stream_image(buf, size, NULL);                                             \
 		return 0;                                                                          \
 	}
 

@@ -55,6 +55,23 @@ static __always_inline struct pt_regs *user_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
+/* What a module file's name and mount say of it (MT_FLAG_FILE_*): whether
+ * any name is left, and whether it lies in the host's mount namespace (that
+ * of the initial pid namespace's init). */
+static __always_inline u32 file_flags(struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *init = task->thread_pid->numbers[0].ns->child_reaper;
+	struct mount *mnt = real_mount(BPF_CORE_READ(file, f_path.mnt));
+	u32 flags = 0;
+
+	if (BPF_CORE_READ(file, f_inode, i_nlink) == 0)
+		flags |= MT_FLAG_FILE_UNLINKED;
+	if (BPF_CORE_READ(mnt, mnt_ns) != init->nsproxy->mnt_ns)
+		flags |= MT_FLAG_FILE_OTHER_MNT;
+	return flags;
+}
+
 static __always_inline void read_fd_file(struct mt_record *rec, struct task_struct *task, int fd)
 {
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
@@ -69,6 +86,7 @@ static __always_inline void read_fd_file(struct mt_record *rec, struct task_stru
 	}
 	rec->file_dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	rec->file_ino = BPF_CORE_READ(file, f_inode, i_ino);
+	rec->flags |= file_flags(file);
 	read_path(rec, MT_SLOT_FILE, &file->f_path);
 }
 
@@ -125,6 +143,24 @@ static __always_inline void add_module_name(struct mt_record *rec, struct mt_cal
 	set_slot(rec, MT_SLOT_MODULE, len, MT_STR_OK);
 }
 
+/* finit_module: the file the kernel read (seen at the image hook) is the
+ * one the record names. The fd is read at the call's entry or exit, and a
+ * racing dup2() (or a load whose init runs long after the read) can make it
+ * name another file: then dev and ino become the file the kernel read, its
+ * flags replace the fd file's, and the record says the path is not its. */
+static __always_inline void check_read_file(struct mt_record *rec, struct mt_call *call)
+{
+	u32 fd_flags = MT_FLAG_FILE_UNLINKED | MT_FLAG_FILE_OTHER_MNT;
+
+	if (rec->file_dev != call->read_dev || rec->file_ino != call->read_ino) {
+		rec->flags |= MT_FLAG_FILE_SWAPPED;
+		rec->file_dev = call->read_dev;
+		rec->file_ino = call->read_ino;
+		rec->flags &= ~fd_flags;
+	}
+	rec->flags |= call->read_flags;
+}
+
 /* At the syscall's exit: the record parked at entry, or one read now, sent
  * with the return value and tied to the kernel-side events of the call. */
 static __always_inline void finish_call(int event, int hook, bool compat, u64 a0, u64 a1, u64 a2, long ret)
@@ -143,6 +179,8 @@ static __always_inline void finish_call(int event, int hook, bool compat, u64 a0
 		}
 		if (event != MT_EVENT_DELETE_MODULE)
 			add_image(rec, call);
+		if (event == MT_EVENT_FINIT_MODULE && call && call->read_seen)
+			check_read_file(rec, call);
 		send_with_return(rec, ret);
 	}
 	if (call)

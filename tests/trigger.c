@@ -17,6 +17,13 @@
  *   trigger int80 noise N      N each of i386 rt_sigprocmask (175), rt_sigpending (176)
  *                              and splice (313): x86_64's init_module, delete_module and
  *                              finit_module numbers, and no module call at all
+ *   trigger load-unlinked FILE      finit_module of a copy of FILE that was unlinked first
+ *   trigger load-tmpfile FILE DIR   finit_module of an O_TMPFILE in DIR holding FILE's bytes
+ *   trigger load-private-mount FILE DIR   in a mount namespace of its own, a tmpfs over
+ *                        DIR, FILE copied into it under its own name, finit_module of that
+ *   trigger load-swap FILE DECOY    finit_module of FILE (a module whose init is slow) while
+ *                        a second thread dup2()s DECOY over the fd once the kernel has
+ *                        read the file (the module's initstate is "coming")
  *   trigger context      what /proc says of this process and its ancestors (login uid,
  *                        session, euid, effective capabilities, cgroup; each ancestor's
  *                        pid, comm, executable, start time), then delete_module
@@ -32,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -259,6 +267,143 @@ static int int80_scenario(int argc, char **argv)
 	return 2;
 }
 
+/* Copies the file at src into fd (at its start). */
+static void copy_into(const char *src, int fd)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (in < 0) {
+		perror(src);
+		exit(1);
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, n) != n) {
+			perror("write");
+			exit(1);
+		}
+	close(in);
+	lseek(fd, 0, SEEK_SET);
+}
+
+/* The same file, read-only, and the writable fd closed: the kernel refuses
+ * to load a file that anyone has open for writing (ETXTBSY). Through
+ * /proc/self/fd, which reaches files with no name left too. */
+static int reopen_readonly(int fd)
+{
+	char path[64];
+	int ro;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	if (ro < 0) {
+		perror(path);
+		exit(1);
+	}
+	close(fd);
+	return ro;
+}
+
+/* The module a file holds by its name: base name, no .ko, '-' as '_'. */
+static void module_of(const char *path, char *name, size_t size)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	snprintf(name, size, "%s", base);
+	if (strstr(name, ".ko"))
+		*strstr(name, ".ko") = 0;
+	for (char *c = name; *c; c++)
+		if (*c == '-')
+			*c = '_';
+}
+
+struct swap {
+	int fd, decoy;
+	char initstate[256];
+};
+
+/* Waits for the kernel to have read the module (it is "coming": loaded,
+ * its init running), then points the loading fd at the decoy. */
+static void *swap_fd(void *arg)
+{
+	struct swap *w = arg;
+	char state[32] = "";
+
+	for (int i = 0; i < 200000 && strncmp(state, "coming", 6); i++) {
+		int f = open(w->initstate, O_RDONLY);
+
+		if (f >= 0) {
+			ssize_t n = read(f, state, sizeof(state) - 1);
+
+			state[n > 0 ? n : 0] = 0;
+			close(f);
+		}
+		if (strncmp(state, "coming", 6))
+			sched_yield();
+	}
+	dup2(w->decoy, w->fd);
+	return NULL;
+}
+
+static int load_scenario(int argc, char **argv)
+{
+	const char *what = argv[1];
+
+	if (!strcmp(what, "load-unlinked") && argc == 3) {
+		char path[] = "/tmp/mt-unlinked-XXXXXX";
+		int fd = mkstemp(path);
+
+		copy_into(argv[2], fd);
+		unlink(path);
+		finit_module(reopen_readonly(fd), "", 0);
+		return 0;
+	}
+	if (!strcmp(what, "load-tmpfile") && argc == 4) {
+		int fd = open(argv[3], O_TMPFILE | O_RDWR, 0600);
+
+		if (fd < 0) {
+			perror("O_TMPFILE");
+			return 1;
+		}
+		copy_into(argv[2], fd);
+		finit_module(reopen_readonly(fd), "", 0);
+		return 0;
+	}
+	if (!strcmp(what, "load-private-mount") && argc == 4) {
+		const char *base = strrchr(argv[2], '/') ? strrchr(argv[2], '/') + 1 : argv[2];
+		/* Opened first: the mount may hide it (a tmpfs over its own directory). */
+		int src = open(argv[2], O_RDONLY | O_CLOEXEC), fd;
+		char path[4096], from[64];
+
+		snprintf(from, sizeof(from), "/proc/self/fd/%d", src);
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("mt-private", argv[3], "tmpfs", 0, NULL)) {
+			perror("a private mount");
+			return 1;
+		}
+		snprintf(path, sizeof(path), "%s/%s", argv[3], base);
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		copy_into(from, fd);
+		finit_module(reopen_readonly(fd), "", 0);
+		return 0;
+	}
+	if (!strcmp(what, "load-swap") && argc == 4) {
+		struct swap w = { .fd = open(argv[2], O_RDONLY), .decoy = open(argv[3], O_RDONLY) };
+		char name[64];
+		pthread_t t;
+
+		module_of(argv[2], name, sizeof(name));
+		snprintf(w.initstate, sizeof(w.initstate), "/sys/module/%s/initstate", name);
+		pthread_create(&t, NULL, swap_fd, &w);
+		finit_module(w.fd, "", 0);
+		pthread_join(t, NULL);
+		return 0;
+	}
+	fprintf(stderr, "usage: trigger load-unlinked FILE | load-tmpfile FILE DIR | load-private-mount FILE DIR | load-swap FILE DECOY\n");
+	return 2;
+}
+
 static void *second_thread(void *arg)
 {
 	delete_module("mt_from_thread", 14, 0);
@@ -365,6 +510,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		delete_module("mt_unprivileged", 15, 0);
+	} else if (!strncmp(scenario, "load-", 5)) {
+		return load_scenario(argc, argv);
 	} else if (!strcmp(scenario, "int80")) {
 		return int80_scenario(argc, argv);
 	} else if (!strcmp(scenario, "burst") && argc == 3) {

@@ -105,6 +105,20 @@ export class EventView {
   get exe(): string | undefined {
     return this.str(layout.SLOT_EXE);
   }
+  /** MT_FLAG_* bits: the way in (compat) and the standing of finit_module's file. */
+  get flags(): number {
+    return this.u32(layout.REC_OFF_FLAGS);
+  }
+  /** Was finit_module's path cut to its tail, so that its head is not the file's? */
+  get fileTruncated(): boolean {
+    return this.dv.getUint8(this.at + layout.REC_OFF_STR_STATE + layout.SLOT_FILE) === layout.STR_TRUNCATED;
+  }
+  get fileDev(): number {
+    return this.u32(layout.REC_OFF_FILE_DEV);
+  }
+  get fileIno(): bigint {
+    return this.dv.getBigUint64(this.at + layout.REC_OFF_FILE_INO, true);
+  }
   /** finit_module's file (and the module_load it caused). */
   get file(): string | undefined {
     return this.str(layout.SLOT_FILE);

@@ -46,6 +46,14 @@ function image(e: any): { state: number; size: unknown; sent: unknown; digest?: 
   throw new RecordError(`unknown sha256Error '${e.sha256Error}'`);
 }
 
+/** The record flags an event map says as keys that are there only when true. */
+const FLAG_KEYS: [string, number][] = [
+  ["compat", layout.FLAG_COMPAT],
+  ["fileUnlinked", layout.FLAG_FILE_UNLINKED],
+  ["fileOtherMount", layout.FLAG_FILE_OTHER_MNT],
+  ["fileSwapped", layout.FLAG_FILE_SWAPPED],
+];
+
 /** Writes the record for event map e at view[at], which has room for
  * layout.RECORD_MAX bytes; returns its size. Throws RecordError on a map that
  * no record can give. */
@@ -132,7 +140,7 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
     if (info.kind !== "syscall") flags |= layout.FLAG_IN_SYSCALL;
   }
   if (e.moduleName !== undefined) slot(layout.SLOT_MODULE, { value: e.moduleName }, "moduleName");
-  if (e.compat !== undefined && bool(e.compat, "compat")) flags |= layout.FLAG_COMPAT;
+  for (const [key, bit] of FLAG_KEYS) if (e[key] !== undefined && bool(e[key], key)) flags |= bit;
   const img = image(e);
   if (img.state !== layout.IMAGE_NONE) {
     view.setUint8(at + layout.REC_OFF_IMAGE_STATE, img.state);

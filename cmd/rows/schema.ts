@@ -128,6 +128,9 @@ export const EVENT_COLUMNS: Column[] = [
   v2("sha256Error", "string", "why a load event has no sha256 (no image hook; the image ring was full after N of SIZE bytes; chunks lost)"),
   // Every way in (schema 3).
   v3("compat", "bool", "true when the syscall came through the 32-bit entry (int 0x80, or a 32-bit process): i386 numbers, __ia32_sys_*; null for 64-bit calls"),
+  v3("fileUnlinked", "bool", "finit_module: true when the module's file had no name left (deleted, or an O_TMPFILE)"),
+  v3("fileOtherMount", "bool", "finit_module: true when the module's file lay on a mount outside the host's mount namespace (a container's, a private or detached mount)"),
+  v3("fileSwapped", "bool", "finit_module: true when the fd named another file at the call than the kernel read: dev and inode are the file read, pathname is not"),
 ];
 
 /** Columns of the captures table: one row per log file, its header and

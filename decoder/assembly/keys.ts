@@ -28,6 +28,9 @@ export const CALL_ID = key("callId");
 export const MODULE_NAME = key("moduleName");
 export const NAME_MISMATCH = key("nameMismatch");
 export const COMPAT = key("compat");
+export const FILE_UNLINKED = key("fileUnlinked");
+export const FILE_OTHER_MOUNT = key("fileOtherMount");
+export const FILE_SWAPPED = key("fileSwapped");
 export const ARGS_NUM = key("argsNum");
 export const ARGS = key("args");
 // Inside an argument's map, after its value.

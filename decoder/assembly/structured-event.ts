@@ -7,6 +7,7 @@ import { writeContext } from "./context";
 import { writeExecutable, writeProcessName } from "./process";
 import { errnoPiece, eventNamePiece, hookNamePiece, isSyscall, traceeId } from "./events";
 import * as K from "./keys";
+import * as P from "./pieces";
 import { commLen, strLen, strPtr, strState, u32At, u64At, u8At } from "./record";
 import { imageState, writeImage } from "./image";
 
@@ -16,6 +17,13 @@ function nameMismatch(rec: usize): bool {
   if (strState(rec, L.SLOT_MODULE) != L.STR_OK || strState(rec, L.SLOT_ARG) != L.STR_OK) return false;
   const n = strLen(rec, L.SLOT_ARG);
   return n != strLen(rec, L.SLOT_MODULE) || memory.compare(strPtr(rec, L.SLOT_ARG), strPtr(rec, L.SLOT_MODULE), n) != 0;
+}
+
+/** key: true, when flags has the bit. */
+function trueKey(flags: u32, bit: u32, key: P.Piece): void {
+  if ((flags & bit) == 0) return;
+  s.key(key);
+  s.boolean(true);
 }
 
 export function writeEvent(rec: usize, clockOffset: i64): void {
@@ -93,11 +101,13 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
     s.key(K.NAME_MISMATCH);
     s.boolean(true);
   }
-  // Only where true, so the calls of 64-bit callers read as they always have.
-  if (u32At(rec, L.REC_OFF_FLAGS) & L.FLAG_COMPAT) {
-    s.key(K.COMPAT);
-    s.boolean(true);
-  }
+  // The way in and the file's standing, each only where true, so an
+  // ordinary call reads as it always has.
+  const flags = u32At(rec, L.REC_OFF_FLAGS);
+  trueKey(flags, L.FLAG_COMPAT, K.COMPAT);
+  trueKey(flags, L.FLAG_FILE_UNLINKED, K.FILE_UNLINKED);
+  trueKey(flags, L.FLAG_FILE_OTHER_MNT, K.FILE_OTHER_MOUNT);
+  trueKey(flags, L.FLAG_FILE_SWAPPED, K.FILE_SWAPPED);
   writeImage(rec, image);
   const count = args.argCount(event);
   s.key(K.ARGS_NUM);

@@ -59,6 +59,27 @@ function time(ns: u64): void {
   for (let d: u64 = 100000; d > 0; d /= 10) out.byte(<u32>((micros / d) % 10) + 0x30);
 }
 
+/** The way in and the file's standing, where they are not the ordinary ones. */
+function writeFlagsText(flags: u32): void {
+  if (flags & L.FLAG_COMPAT) out.ascii(" entry=ia32");
+  if ((flags & (L.FLAG_FILE_UNLINKED | L.FLAG_FILE_OTHER_MNT | L.FLAG_FILE_SWAPPED)) == 0) return;
+  out.ascii(" file=");
+  let sep = false;
+  if (flags & L.FLAG_FILE_UNLINKED) {
+    out.ascii("unlinked");
+    sep = true;
+  }
+  if (flags & L.FLAG_FILE_OTHER_MNT) {
+    if (sep) out.byte(0x7c);
+    out.ascii("other-mount");
+    sep = true;
+  }
+  if (flags & L.FLAG_FILE_SWAPPED) {
+    if (sep) out.byte(0x7c);
+    out.ascii("swapped");
+  }
+}
+
 export function writeLine(rec: usize, clockOffset: i64): void {
   const event = u8At(rec, L.REC_OFF_EVENT);
   const ret = <i64>u64At(rec, L.REC_OFF_RET);
@@ -89,7 +110,7 @@ export function writeLine(rec: usize, clockOffset: i64): void {
   pad(at, W_EVENT);
   args.begin(TEXT);
   args.writeArgs(rec, event);
-  if (u32At(rec, L.REC_OFF_FLAGS) & L.FLAG_COMPAT) out.ascii(" entry=ia32");
+  writeFlagsText(u32At(rec, L.REC_OFF_FLAGS));
   writeImageText(rec, imageState(rec, event));
   writeContextText(rec);
   out.byte(0x0a);

@@ -10,8 +10,9 @@ import { probing } from "./probing";
 import { hitAndRun } from "./hit-and-run";
 import { nameFileMismatch } from "./name-file-mismatch";
 import { rareAutoload } from "./rare-autoload";
+import { fileSwapped } from "./file-swapped";
 
 export const TRACE_RULES: RuleFactory[] = [
   unusualLoadPath, imageFromMemory, loaderNotModuleTool, untrustedModule, containerCall,
-  unloadChecks, probing, hitAndRun, nameFileMismatch, rareAutoload,
+  unloadChecks, probing, hitAndRun, nameFileMismatch, rareAutoload, fileSwapped,
 ];
