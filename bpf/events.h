@@ -75,6 +75,7 @@ enum mt_record_flag {
 	MT_FLAG_FILE_OTHER_MNT = 32, /* on a mount outside the host's mount namespace, or a detached one */
 	MT_FLAG_FILE_SWAPPED = 64,   /* the fd named another file at the call than the kernel read:
 	                              * dev and ino are the file the kernel read, the path is not */
+	MT_FLAG_NO_LOAD_CALL = 128,  /* module_load on a thread in no init_module or finit_module call */
 };
 
 /* What became of the module image a load handed the kernel

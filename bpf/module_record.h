@@ -41,6 +41,20 @@ static __always_inline struct mt_call *current_call(u32 tid, u64 now)
 	return bpf_map_lookup_elem(&calls, &tid);
 }
 
+/* Is the current thread in init_module or finit_module, through either
+ * entry, captured or not? The kernel loads a module only from these two
+ * calls, so a module_load anywhere else came by a way modtrace does not know. */
+static __always_inline bool in_load_syscall(void)
+{
+	bool compat = false;
+	int event;
+
+	if (!bpf_get_current_task_btf()->mm)
+		return false; /* a kernel thread is in no syscall */
+	event = event_of_current_syscall(user_regs()->orig_ax, &compat);
+	return event == MT_EVENT_INIT_MODULE || event == MT_EVENT_FINIT_MODULE;
+}
+
 /* A kernel-side event for this module: started, tied to the syscall in
  * flight on this thread (which learns the kernel's name for the module). */
 static __always_inline struct mt_record *begin_module_event(int event, int hook, struct module *mod, void *parking)
@@ -55,12 +69,21 @@ static __always_inline struct mt_record *begin_module_event(int event, int hook,
 	call = current_call(rec->host_tid, rec->boot_ns);
 	if (event == MT_EVENT_MODULE_LOAD)
 		add_image(rec, call);
-	if (!call)
+	if (!call) {
+		if (event == MT_EVENT_MODULE_LOAD && !in_load_syscall())
+			rec->flags |= MT_FLAG_NO_LOAD_CALL;
 		return rec;
+	}
 	rec->call_id = call->call_id;
 	rec->flags |= MT_FLAG_IN_SYSCALL;
-	if (call->event == MT_EVENT_FINIT_MODULE && event == MT_EVENT_MODULE_LOAD)
-		read_fd_file(rec, (struct task_struct *)bpf_get_current_task(), (int)user_regs()->di);
+	if (call->event == MT_EVENT_FINIT_MODULE && event == MT_EVENT_MODULE_LOAD) {
+		struct pt_regs *regs = user_regs();
+
+		read_fd_file(rec, (struct task_struct *)bpf_get_current_task(),
+			     (int)(in_compat_syscall_now() ? MT_SYSCALL32_ARG0(regs) : regs->di));
+		if (call->read_seen)
+			check_read_file(rec, call);
+	}
 	if (mod && (event == MT_EVENT_MODULE_LOAD || event == MT_EVENT_MODULE_FREE)) {
 		long n = bpf_probe_read_kernel_str(call->module, MT_MODULE_LEN, mod->name);
 

@@ -146,6 +146,13 @@ export class EventView {
     while (end < start + layout.COMM_LEN && this.bytes[end] !== 0) end++;
     return utf8.decode(this.bytes.subarray(start, end));
   }
+  /** Bytes of the image the kernel was handed, and how many reached the image ring. */
+  get imageSize(): bigint {
+    return this.dv.getBigUint64(this.at + layout.REC_OFF_IMAGE_SIZE, true);
+  }
+  get imageSent(): bigint {
+    return this.dv.getBigUint64(this.at + layout.REC_OFF_IMAGE_SENT, true);
+  }
   get imageState(): number {
     return this.dv.getUint8(this.at + layout.REC_OFF_IMAGE_STATE);
   }

@@ -52,6 +52,7 @@ const FLAG_KEYS: [string, number][] = [
   ["fileUnlinked", layout.FLAG_FILE_UNLINKED],
   ["fileOtherMount", layout.FLAG_FILE_OTHER_MNT],
   ["fileSwapped", layout.FLAG_FILE_SWAPPED],
+  ["noLoadCall", layout.FLAG_NO_LOAD_CALL],
 ];
 
 /** Writes the record for event map e at view[at], which has room for

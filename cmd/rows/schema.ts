@@ -130,6 +130,7 @@ export const EVENT_COLUMNS: Column[] = [
   v3("compat", "bool", "true when the syscall came through the 32-bit entry (int 0x80, or a 32-bit process): i386 numbers, __ia32_sys_*; null for 64-bit calls"),
   v3("fileUnlinked", "bool", "finit_module: true when the module's file had no name left (deleted, or an O_TMPFILE)"),
   v3("fileOtherMount", "bool", "finit_module: true when the module's file lay on a mount outside the host's mount namespace (a container's, a private or detached mount)"),
+  v3("noLoadCall", "bool", "module_load: true when the loading thread was in no init_module or finit_module call (a way in modtrace does not know)"),
   v3("fileSwapped", "bool", "finit_module: true when the fd named another file at the call than the kernel read: dev and inode are the file read, pathname is not"),
 ];
 

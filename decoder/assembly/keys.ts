@@ -31,6 +31,7 @@ export const COMPAT = key("compat");
 export const FILE_UNLINKED = key("fileUnlinked");
 export const FILE_OTHER_MOUNT = key("fileOtherMount");
 export const FILE_SWAPPED = key("fileSwapped");
+export const NO_LOAD_CALL = key("noLoadCall");
 export const ARGS_NUM = key("argsNum");
 export const ARGS = key("args");
 // Inside an argument's map, after its value.

@@ -102,12 +102,13 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
     s.boolean(true);
   }
   // The way in and the file's standing, each only where true, so an
-  // ordinary call reads as it always has.
+  // ordinary event reads as it always has.
   const flags = u32At(rec, L.REC_OFF_FLAGS);
   trueKey(flags, L.FLAG_COMPAT, K.COMPAT);
   trueKey(flags, L.FLAG_FILE_UNLINKED, K.FILE_UNLINKED);
   trueKey(flags, L.FLAG_FILE_OTHER_MNT, K.FILE_OTHER_MOUNT);
   trueKey(flags, L.FLAG_FILE_SWAPPED, K.FILE_SWAPPED);
+  trueKey(flags, L.FLAG_NO_LOAD_CALL, K.NO_LOAD_CALL);
   writeImage(rec, image);
   const count = args.argCount(event);
   s.key(K.ARGS_NUM);

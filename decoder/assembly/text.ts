@@ -62,6 +62,7 @@ function time(ns: u64): void {
 /** The way in and the file's standing, where they are not the ordinary ones. */
 function writeFlagsText(flags: u32): void {
   if (flags & L.FLAG_COMPAT) out.ascii(" entry=ia32");
+  if (flags & L.FLAG_NO_LOAD_CALL) out.ascii(" entry=none");
   if ((flags & (L.FLAG_FILE_UNLINKED | L.FLAG_FILE_OTHER_MNT | L.FLAG_FILE_SWAPPED)) == 0) return;
   out.ascii(" file=");
   let sep = false;

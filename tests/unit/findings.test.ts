@@ -172,3 +172,51 @@ describe("findings configuration", () => {
     expect(() => findingsConfig({ file: file("{") })).toThrow(/--findings-config/);
   });
 });
+
+describe("every way in: what the kernel's facts say of a load", () => {
+  const DUMMY = "/lib/modules/6.1.0-56-amd64/kernel/drivers/net/dummy.ko";
+  const finit = (change: Record<string, unknown>, pathname: unknown = DUMMY) => rules(judge([real("finit_module", change, { pathname })]));
+
+  test("a path in the module directory is judged by the file's standing, not by how it looks", () => {
+    expect(finit({})).toEqual([]);
+    expect(finit({ fileUnlinked: true })).toEqual(["unusual_load_path high"]);
+    expect(finit({ fileOtherMount: true })).toEqual(["unusual_load_path medium"]);
+    // Cut to its last bytes: the head that says /lib/modules may not be the file's.
+    const cut = structuredClone(real("finit_module", {}, { pathname: DUMMY }));
+    cut.args = cut.args.map((a: any) => (a.name === "pathname" ? { ...a, truncated: true } : a));
+    expect(rules(judge([cut]))).toEqual(["unusual_load_path medium"]);
+  });
+
+  test("an fd that named another file than the kernel read: file_swapped", () => {
+    expect(finit({ fileSwapped: true })).toEqual(["file_swapped high"]);
+  });
+
+  test("a module_load on a thread in no load call: load_without_call", () => {
+    const load = real("module_load", { noLoadCall: true }, { taints: 0, sig_ok: true });
+    expect(rules(judge([load]))).toEqual(["load_without_call high"]);
+    expect(rules(judge([{ ...load, noLoadCall: undefined }]))).toEqual([]);
+  });
+
+  test("the init of an untrusted module fails: untrusted_init_failed; a trusted one's failure is nothing", () => {
+    const load = real("module_load", {}, { taints: 1 << 12, sig_ok: false }); // out-of-tree, unsigned
+    const init = (ret: number, of = load) => real("do_init_module", { callId: of.callId, returnValue: ret }, { name: of.args.find((a: any) => a.name === "name").value });
+    expect(rules(judge([load, init(-19)]))).toEqual(["untrusted_init_failed high", "untrusted_module medium"]);
+    expect(rules(judge([load, init(0)]))).toEqual(["untrusted_module medium"]);
+    const trusted = real("module_load", {}, { taints: 0, sig_ok: true });
+    expect(rules(judge([trusted, init(-19, trusted)]))).toEqual([]);
+  });
+
+  test("a loaded module whose image could not be hashed: load_unhashed, with the reason", () => {
+    const unhashed = (sha256Error: string) => {
+      const e = real("module_load", { sha256Error, size: 4194304 }, { taints: 0, sig_ok: true });
+      delete e.sha256;
+      return judge([e]);
+    };
+    const full = unhashed("image ring full after 1048576 of 4194304 bytes (--image-buffer-size)");
+    expect(rules(full)).toEqual(["load_unhashed medium"]);
+    expect(full[0].description).toContain("full after 1048576 of 4194304 bytes");
+    expect(rules(unhashed("image chunks went missing on their way to modtrace"))).toEqual(["load_unhashed medium"]);
+    // No image hook at all is the capture's, said once at its start: not a finding per load.
+    expect(rules(unhashed("no hook saw the image (--no-hash, or none on this kernel: see modtrace doctor)"))).toEqual([]);
+  });
+});

@@ -7,7 +7,8 @@
 #   i386 calls whose numbers are x86_64's module syscalls (noise);
 # - files with no name (unlinked, O_TMPFILE), on a private mount over the
 #   module directory, and an fd swapped under a load (swap: mt_slow_init.ko,
-#   whose init is slow, with dummy.ko as the decoy).
+#   whose init is slow, with dummy.ko as the decoy);
+# - an unsigned out-of-tree module whose init fails (init-fails).
 # Then the swap alone under --attach fentry --read-at exit (fentry-exit/).
 # $OUT/inodes.txt: the inode numbers of the two files of the swap.
 # guest-lib.sh comes first.
@@ -41,6 +42,7 @@ for MODE in $MODES; do
   step rmmod-private /sbin/rmmod dummy
   trig swap load-swap "$SLOW" "$DUMMY"
   step rmmod-swap /sbin/rmmod mt_slow_init
+  step init-fails /sbin/insmod /root/mt_init_fails.ko
   stop
 done
 start fentry-exit --attach fentry --read-at exit

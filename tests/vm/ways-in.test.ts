@@ -73,6 +73,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("every way in, in a De
       files: {
         "/root/trigger": join(REPO, "tests/trigger"),
         "/root/mt_slow_init.ko": join(DEFAULT_CACHE, "modules", kver, "mt_slow_init.ko"),
+        "/root/mt_init_fails.ko": join(DEFAULT_CACHE, "modules", kver, "mt_init_fails.ko"),
       },
       timeoutSec: 900,
     });
@@ -161,6 +162,16 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("every way in, in a De
           expect([arg(l.call, "pathname"), l.call.fileSwapped]).toEqual(["/root/mt_slow_init.ko", undefined]);
           expect(l.findings.filter((f) => f.startsWith("file_swapped"))).toEqual([]);
         }
+      });
+
+      test("an unsigned out-of-tree module whose init fails: untrusted_init_failed (high), with the load and the init as evidence", () => {
+        expect(c.steps["init-fails"].rc).not.toBe(0);
+        const [call] = c.events.filter((e) => e.hostProcessId === c.steps["init-fails"].pid && e.eventName === "finit_module");
+        const init = c.events.filter((e) => e.eventName === "do_init_module" && e.callId === call.callId);
+        expect(init.map((e) => [arg(e, "name"), e.returnValue])).toEqual([["mt_init_fails", -19]]);
+        const found = c.findings.filter((f) => f.eventName === "untrusted_init_failed");
+        expect(found.map((f) => [f.severity, f.moduleName, f.evidence.map((x: any) => x.eventName).join()])).toEqual([["high", "mt_init_fails", "module_load,do_init_module"]]);
+        expect(found[0].evidence.every((x: any) => x.callId === call.callId)).toBe(true);
       });
 
       test("the same calls through the 64-bit entry carry no compat key", () => {

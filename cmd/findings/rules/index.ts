@@ -11,8 +11,12 @@ import { hitAndRun } from "./hit-and-run";
 import { nameFileMismatch } from "./name-file-mismatch";
 import { rareAutoload } from "./rare-autoload";
 import { fileSwapped } from "./file-swapped";
+import { loadWithoutCall } from "./load-without-call";
+import { untrustedInitFailed } from "./untrusted-init-failed";
+import { loadUnhashed } from "./load-unhashed";
 
 export const TRACE_RULES: RuleFactory[] = [
   unusualLoadPath, imageFromMemory, loaderNotModuleTool, untrustedModule, containerCall,
   unloadChecks, probing, hitAndRun, nameFileMismatch, rareAutoload, fileSwapped,
+  loadWithoutCall, untrustedInitFailed, loadUnhashed,
 ];

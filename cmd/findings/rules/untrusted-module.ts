@@ -4,20 +4,27 @@
 import * as layout from "../../../decoder/assembly/generated/layout";
 import { actor, evidence, type RuleFactory } from "../rule";
 import { MODULE_TAINTS, hasTaint } from "../module-taints";
+import type { EventView } from "../event-view";
 
 // What a module's provenance taints: live patches and test modules are
 // neither untrusted nor trusted by their taint alone.
 const PROVENANCE = MODULE_TAINTS.filter((t) => "PFCOE".includes(t.letter));
 
+/** Why a module_load's module is untrusted by the kernel's own verdict ([] when it is not). */
+export function untrustedReasons(e: EventView): string[] {
+  const reasons = PROVENANCE.filter((t) => hasTaint(e.taints, t)).map((t) => t.what);
+  // sig_ok false without the unsigned taint: a kernel that enforces
+  // signatures refuses such a module, one that does not taints it; either
+  // way say it.
+  if (e.sigOk === false && !reasons.includes("unsigned")) reasons.push("unsigned");
+  return reasons;
+}
+
 export const untrustedModule: RuleFactory = (ctx) => ({
   ids: ["untrusted_module"],
   event(e, report) {
     if (e.id !== layout.EVENT_MODULE_LOAD) return;
-    const reasons = PROVENANCE.filter((t) => hasTaint(e.taints, t)).map((t) => t.what);
-    // sig_ok false without the unsigned taint: a kernel that enforces
-    // signatures refuses such a module, one that does not taints it; either
-    // way say it.
-    if (e.sigOk === false && !reasons.includes("unsigned")) reasons.push("unsigned");
+    const reasons = untrustedReasons(e);
     if (!reasons.length) return;
     report({
       rule: "untrusted_module",
