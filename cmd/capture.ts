@@ -64,9 +64,13 @@ function say(line: string) {
 async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, findings: LiveFindings | undefined, opts: CaptureOptions) {
   let stopping = false;
   const stop = () => (stopping = true);
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  const timer = opts.durationSec !== undefined ? setTimeout(stop, opts.durationSec * 1000) : undefined;
+  // SIGHUP is a closed terminal or ssh session: an end like any other, with
+  // the summary and the logs' trailers, not a cut log.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
+  // A deadline the loop checks, not a timer: setTimeout takes at most 2^31 ms
+  // (some 24 days) and fires at once above that, and a monitor that quietly
+  // stops early is worse than none. performance.now() ignores clock steps.
+  const deadline = opts.durationSec !== undefined ? performance.now() + opts.durationSec * 1000 : Infinity;
   const limit = opts.count ?? Infinity;
   let written = 0;
   let failure: Error | undefined;
@@ -95,7 +99,8 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
 
   try {
     while (!stopping) {
-      pump(POLL_MS);
+      pump(Math.max(0, Math.min(POLL_MS, Math.ceil(deadline - performance.now()))));
+      if (performance.now() >= deadline) stopping = true;
       if (findings) outputs.writeFindings(findings.poll());
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -105,7 +110,6 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
   } catch (e) {
     failure = e as Error;
   }
-  if (timer) clearTimeout(timer);
   return { written, failure };
 }
 

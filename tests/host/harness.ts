@@ -61,6 +61,21 @@ export class Capture {
     for await (const chunk of stream) this.stdoutChunks.push(chunk as Uint8Array);
   }
 
+  /** Waits until standard output holds `text`; fails if modtrace exits first. */
+  async stdoutHas(text: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!Buffer.concat(this.stdoutChunks).toString("utf8").includes(text)) {
+      if (this.proc.exitCode !== null) throw new Error(`modtrace exited (${this.proc.exitCode}) before printing ${text}:\n${this.stderrText}`);
+      if (Date.now() > deadline) throw new Error(`modtrace did not print ${text}:\n${this.stderrText}`);
+      await Bun.sleep(20);
+    }
+  }
+
+  /** Whether modtrace is still running. */
+  get running(): boolean {
+    return this.proc.exitCode === null;
+  }
+
   /** Waits for modtrace to exit by itself (--count, --duration). */
   async finished(): Promise<Finished> {
     const exitCode = await this.proc.exited;
