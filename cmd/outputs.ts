@@ -1,5 +1,6 @@
 // The -o/--output sinks: where each format's bytes go.
 import { closeSync, constants, fsyncSync, openSync, writeSync } from "node:fs";
+import { standardOutputClosed } from "./closed-stdout";
 
 export type Format = "text" | "json" | "cbor" | "raw" | "rows" | "captures" | "parquet";
 export const FORMATS: Format[] = ["text", "json", "cbor", "raw", "rows", "captures", "parquet"];
@@ -39,12 +40,20 @@ export function checkOutputs(specs: OutputSpec[], stdoutIsTerminal: boolean) {
   if (new Set(paths).size !== paths.length) throw new UsageError("two outputs name the same path");
 }
 
+export function checkStandardOutput(format: Format) {
+  if (standardOutputClosed())
+    throw new OutputError(`cannot write ${format} to standard output: it is closed; give the output a path (-o ${format}:PATH) or leave standard output open`);
+}
+
 /** One destination. Writes are synchronous and complete, or throw. */
 export class Sink {
   private constructor(readonly spec: OutputSpec, private fd: number) {}
 
   static open(spec: OutputSpec): Sink {
-    if (!spec.path) return new Sink(spec, 1);
+    if (!spec.path) {
+      checkStandardOutput(spec.format);
+      return new Sink(spec, 1);
+    }
     // A root tool must not be tricked into overwriting a file through a
     // symlink planted at the output path; logs are private to their owner.
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_CLOEXEC;

@@ -20,6 +20,7 @@ export class CborLog {
   private sink!: Sink;
   private part = 0;
   private eventsInFile = 0;
+  private events = 0; // in every file of the set
   private bytesInFile = 0;
   private readonly files: string[] = [];
   private readonly prefix?: string; // set when writing a set of files
@@ -86,6 +87,7 @@ export class CborLog {
       }
       this.write(bytes.subarray(start, ends[last - 1]));
       this.eventsInFile += last - first;
+      this.events += last - first;
       start = ends[last - 1];
       first = last;
     }
@@ -104,8 +106,9 @@ export class CborLog {
     while (this.rotation.count !== undefined && this.files.length > this.rotation.count) unlinkSync(this.files.shift()!);
   }
 
+  /** The trailer's event count is this log's own: none with --findings-only. */
   finish(totals: Omit<Totals, "eventsInFile">) {
-    this.write(trailerItem({ ...totals, eventsInFile: this.eventsInFile }));
+    this.write(trailerItem({ ...totals, written: this.events, eventsInFile: this.eventsInFile }));
     this.sink.close();
   }
 

@@ -41,7 +41,16 @@ export class Capture {
 
   /** Starts modtrace and waits for its "capturing" line; env adds to this process's environment. */
   static async start(args: string[], env: Record<string, string> = {}): Promise<Capture> {
-    const proc = Bun.spawn([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
+    return Capture.startCommand([MODTRACE, ...args], env);
+  }
+
+  /** Starts modtrace in a shell line (a pipe, a closed descriptor): $MODTRACE names the binary. */
+  static async startShell(line: string): Promise<Capture> {
+    return Capture.startCommand(["sh", "-c", line], { MODTRACE });
+  }
+
+  private static async startCommand(argv: string[], env: Record<string, string>): Promise<Capture> {
+    const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
     const c = new Capture(proc);
     const deadline = Date.now() + 30_000;
     while (!c.stderrText.includes("capturing")) {

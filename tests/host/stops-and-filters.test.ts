@@ -17,7 +17,7 @@ describe("stopping, text output and filters", () => {
     const done = await capture.finished();
     expect(done.exitCode).toBe(0);
     expect(jsonLines(done.stdout).length).toBe(2);
-    expect(done.stderr).toContain("2 events written");
+    expect(done.stderr).toContain("2 events captured");
   });
 
   test("--duration stops by itself", async () => {
@@ -48,7 +48,7 @@ describe("stopping, text output and filters", () => {
     trigger("thread");
     const done = await capture.stop("SIGHUP");
     expect(done.exitCode).toBe(0);
-    expect(done.stderr).toContain("1 events written");
+    expect(done.stderr).toContain("1 events captured");
     expect(cborItems(readFileSync(file)).at(-1)).toMatchObject({ trailer: true, events: 1 });
   });
 
