@@ -12,7 +12,7 @@ import { read } from "./read";
 import { stats } from "./stats";
 import { InputError } from "./log/reader";
 import type { ContainerFilter, EventFilter } from "./log/filter";
-import { checkOutputs, OutputError, parseOutput, UsageError, type OutputSpec } from "./outputs";
+import { checkOutputs, OutputError, parseOutput, quietWhenReaderGoes, UsageError, type OutputSpec } from "./outputs";
 import { versionText } from "./version";
 import * as layout from "../decoder/assembly/generated/layout";
 import { ConfigError, findingsConfig, type FindingsConfig } from "./findings/config";
@@ -352,7 +352,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .action(async (files: string[], o) => {
       if (!["text", "json", "cbor"].includes(o.output.format)) program.error("error: findings writes text, json or cbor", { exitCode: 2 });
       const { findingsCommand } = await import("./findings/command");
-      run.exitCode = await findingsCommand({ files, output: o.output, config: configFrom(o), failOn: o.failOn });
+      run.exitCode = await quietWhenReaderGoes(() => findingsCommand({ files, output: o.output, config: configFrom(o), failOn: o.failOn }));
     });
 
   program
@@ -404,12 +404,12 @@ Examples:
         // Loaded only here: capture's start-up and memory need none of it.
         const { readTables } = await import("./rows/read-tables");
         try {
-          run.exitCode = readTables({ files, output: o.output, filter: filterFrom(o) });
+          run.exitCode = await quietWhenReaderGoes(() => readTables({ files, output: o.output, filter: filterFrom(o) }));
         } catch (e) {
           if (e instanceof UsageError) program.error(`error: ${e.message}`, { exitCode: 2 });
           throw e;
         }
-      } else run.exitCode = await read({ files, output: o.output, filter: filterFrom(o) });
+      } else run.exitCode = await quietWhenReaderGoes(() => read({ files, output: o.output, filter: filterFrom(o) }));
     });
 
   addLogFilters(

@@ -15,6 +15,20 @@ export interface OutputSpec {
 
 export class UsageError extends Error {}
 export class OutputError extends Error {}
+/** EPIPE: whoever read the output (`| head`) closed it. */
+export class ReaderGoneError extends OutputError {}
+
+/** For the commands that are filters (read, findings): a reader that went
+ * away is a normal end, as it is for cat, so exit 0 and say nothing. A live
+ * capture still stops with an error: what it had not written is lost. */
+export async function quietWhenReaderGoes(work: () => number | Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof ReaderGoneError) return 0;
+    throw e;
+  }
+}
 
 export function parseOutput(spec: string): OutputSpec {
   const colon = spec.indexOf(":");
@@ -81,7 +95,8 @@ export class Sink {
           continue;
         }
         const why = e.code === "ENOSPC" ? "the disk is full" : e.code === "EPIPE" ? "the reader went away" : e.message;
-        throw new OutputError(`writing ${this.spec.format} to ${this.name} failed: ${why}`, { cause: e });
+        const Failure = e.code === "EPIPE" ? ReaderGoneError : OutputError;
+        throw new Failure(`writing ${this.spec.format} to ${this.name} failed: ${why}`, { cause: e });
       }
     }
   }

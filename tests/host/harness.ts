@@ -100,6 +100,15 @@ export class Capture {
   }
 }
 
+/** Runs modtrace with standard output a pipe whose reader is gone, as after
+ * `| head -1` has its line, without a race: a FIFO opened for writing, then
+ * its only reader closed. */
+export function intoGoneReader(args: string[]): { code: number; err: string } {
+  const script = 'f=$(mktemp -u) && mkfifo "$f" && exec 3<>"$f" 4>"$f" 3<&- && rm "$f" && exec "$MODTRACE" "$@" >&4 4>&-';
+  const r = Bun.spawnSync(["bash", "-c", script, "bash", ...args], { stderr: "pipe", env: { ...process.env, MODTRACE }, timeout: 60_000 });
+  return { code: r.exitCode, err: r.stderr.toString() };
+}
+
 /** What this kernel offers, as `modtrace doctor --json` finds it (for the
  * attach mode MODTRACE_ATTACH pins, when it does): tests derive what they
  * expect to be attached from it, so they hold on any kernel. */

@@ -1,0 +1,20 @@
+// The offline commands as filters and on terminals: a reader that goes
+// away, binary output, the findings summary, colour.
+import { describe, expect, test } from "bun:test";
+import { intoGoneReader } from "./harness";
+
+// A log with events and findings, written by a capture in a VM.
+const LOG = "tests/fixtures/kernel-6.18.cbor";
+
+describe("pipes and terminals", () => {
+  test("read and findings end quietly with exit 0 when the reader goes away (| head), in every format", () => {
+    const runs = [
+      ...["text", "json", "rows", "captures", "cbor"].map((f) => ["read", LOG, "-o", f]),
+      ...["text", "json", "cbor"].map((f) => ["findings", LOG, "-o", f]),
+    ];
+    for (const args of runs) {
+      const r = intoGoneReader(args);
+      expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 0, err: expect.not.stringContaining("went away") });
+    }
+  });
+});
