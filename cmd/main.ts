@@ -12,7 +12,7 @@ import { read } from "./read";
 import { stats } from "./stats";
 import { InputError } from "./log/reader";
 import type { ContainerFilter, EventFilter } from "./log/filter";
-import { checkOutputs, OutputError, parseOutput, quietWhenReaderGoes, UsageError, type OutputSpec } from "./outputs";
+import { checkBinaryToTerminal, checkOutputs, OutputError, parseOutput, quietWhenReaderGoes, UsageError, type OutputSpec } from "./outputs";
 import { versionText } from "./version";
 import * as layout from "../decoder/assembly/generated/layout";
 import { ConfigError, findingsConfig, type FindingsConfig } from "./findings/config";
@@ -351,6 +351,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addHelpText("after", FINDINGS_HELP)
     .action(async (files: string[], o) => {
       if (!["text", "json", "cbor"].includes(o.output.format)) program.error("error: findings writes text, json or cbor", { exitCode: 2 });
+      checkBinaryToTerminal([o.output], Boolean(process.stdout.isTTY));
       const { findingsCommand } = await import("./findings/command");
       run.exitCode = await quietWhenReaderGoes(() => findingsCommand({ files, output: o.output, config: configFrom(o), failOn: o.failOn }));
     });
@@ -400,6 +401,7 @@ Examples:
       const format = o.output.format;
       if (format === "raw") program.error("error: read writes text, json, cbor, rows, captures or parquet (raw records come only from a live capture)", { exitCode: 2 });
       if (format === "parquet" && !o.output.path) program.error("error: parquet needs a directory: -o parquet:DIR (one file per log goes there)", { exitCode: 2 });
+      checkBinaryToTerminal([o.output], Boolean(process.stdout.isTTY));
       if (format === "parquet" || format === "captures" || format === "rows") {
         // Loaded only here: capture's start-up and memory need none of it.
         const { readTables } = await import("./rows/read-tables");

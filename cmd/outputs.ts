@@ -40,6 +40,13 @@ export function parseOutput(spec: string): OutputSpec {
   return { format, path };
 }
 
+/** Binary bytes would garble a terminal: capture, read and findings refuse them alike. */
+export function checkBinaryToTerminal(specs: OutputSpec[], stdoutIsTerminal: boolean) {
+  const binary = specs.find((s) => !s.path && (s.format === "cbor" || s.format === "raw" || s.format === "parquet"));
+  if (binary && stdoutIsTerminal)
+    throw new UsageError(`${binary.format} is binary and standard output is a terminal: write it to a file with -o ${binary.format}:PATH, or pipe it`);
+}
+
 export function checkOutputs(specs: OutputSpec[], stdoutIsTerminal: boolean) {
   const readOnly = specs.find((s) => READ_ONLY_FORMATS.includes(s.format));
   if (readOnly)
@@ -47,9 +54,7 @@ export function checkOutputs(specs: OutputSpec[], stdoutIsTerminal: boolean) {
   const toStdout = specs.filter((s) => !s.path);
   if (toStdout.length > 1)
     throw new UsageError(`only one output can go to standard output, got ${toStdout.map((s) => s.format).join(" and ")}: give the others a :PATH`);
-  const binary = toStdout.find((s) => s.format === "cbor" || s.format === "raw");
-  if (binary && stdoutIsTerminal)
-    throw new UsageError(`${binary.format} is binary and standard output is a terminal: write it to a file with -o ${binary.format}:PATH, or pipe it`);
+  checkBinaryToTerminal(specs, stdoutIsTerminal);
   const paths = specs.filter((s) => s.path).map((s) => s.path);
   if (new Set(paths).size !== paths.length) throw new UsageError("two outputs name the same path");
 }

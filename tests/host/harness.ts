@@ -109,6 +109,14 @@ export function intoGoneReader(args: string[]): { code: number; err: string } {
   return { code: r.exitCode, err: r.stderr.toString() };
 }
 
+/** Runs modtrace on a terminal (util-linux script's pty): its exit status
+ * and what the terminal showed, standard output and error together. */
+export function onTerminal(args: string[], env: Record<string, string> = {}): { code: number; screen: string } {
+  const line = [MODTRACE, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const r = Bun.spawnSync(["script", "-qec", line, "/dev/null"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env }, timeout: 60_000 });
+  return { code: r.exitCode, screen: r.stdout.toString() };
+}
+
 /** What this kernel offers, as `modtrace doctor --json` finds it (for the
  * attach mode MODTRACE_ATTACH pins, when it does): tests derive what they
  * expect to be attached from it, so they hold on any kernel. */

@@ -1,7 +1,7 @@
 // The offline commands as filters and on terminals: a reader that goes
 // away, binary output, the findings summary, colour.
 import { describe, expect, test } from "bun:test";
-import { intoGoneReader } from "./harness";
+import { intoGoneReader, onTerminal } from "./harness";
 
 // A log with events and findings, written by a capture in a VM.
 const LOG = "tests/fixtures/kernel-6.18.cbor";
@@ -15,6 +15,15 @@ describe("pipes and terminals", () => {
     for (const args of runs) {
       const r = intoGoneReader(args);
       expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 0, err: expect.not.stringContaining("went away") });
+    }
+  });
+
+  test("read and findings refuse CBOR to a terminal, as capture does", () => {
+    for (const command of ["read", "findings"]) {
+      const r = onTerminal([command, LOG, "-o", "cbor"]);
+      expect(r.code).toBe(2);
+      expect(r.screen).toContain("cbor is binary and standard output is a terminal");
+      expect(r.screen).not.toContain("modtrace-log");
     }
   });
 });
