@@ -63,7 +63,7 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   } finally {
     sink.close();
   }
-  sayFindings([...passed, ...engine.all], passed.length + engine.total);
+  sayFindings([...passed, ...engine.all], passed.length + engine.total, false);
   const status = reportProblems(problems);
   const failing = opts.failOn ? engine.atLeast(opts.failOn) + passed.filter((f) => atOrAbove(f.severity, opts.failOn!)).length : 0;
   if (failing > 0) {

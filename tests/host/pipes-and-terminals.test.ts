@@ -1,7 +1,7 @@
 // The offline commands as filters and on terminals: a reader that goes
 // away, binary output, the findings summary, colour.
 import { describe, expect, test } from "bun:test";
-import { intoGoneReader, onTerminal } from "./harness";
+import { findingLines, intoGoneReader, MODTRACE, onTerminal } from "./harness";
 
 // A log with events and findings, written by a capture in a VM.
 const LOG = "tests/fixtures/kernel-6.18.cbor";
@@ -25,5 +25,17 @@ describe("pipes and terminals", () => {
       expect(r.screen).toContain("cbor is binary and standard output is a terminal");
       expect(r.screen).not.toContain("modtrace-log");
     }
+  });
+
+  test("findings prints each finding once, and one line with the count on stderr", () => {
+    const screen = onTerminal(["findings", LOG]).screen;
+    const total = Number(/findings: (\d+) \(/.exec(screen)?.[1]);
+    expect(total).toBeGreaterThan(1);
+    expect(screen.split("FINDING ").length - 1).toBe(total);
+    const json = Bun.spawnSync([MODTRACE, "findings", LOG, "-o", "json"], { stdout: "pipe", stderr: "pipe" });
+    expect(findingLines(json.stdout.toString()).length).toBe(total);
+    const stderr = json.stderr.toString().trimEnd().split("\n");
+    expect(stderr.length).toBe(1);
+    expect(stderr[0]).toStartWith(`modtrace: findings: ${total} (`);
   });
 });
