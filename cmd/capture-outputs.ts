@@ -4,7 +4,7 @@
 import type { Decoder } from "../decoder/host";
 import { CborLog, type Rotation } from "./log/cbor-log";
 import { headerItem, type HeaderFields, type Totals } from "./log-items";
-import { checkStandardOutput, Sink, type OutputSpec } from "./outputs";
+import { checkStandardOutput, colourWanted, Sink, type ColourChoice, type OutputSpec } from "./outputs";
 import type { Finding } from "./findings/finding";
 import { findingCbor, renderFinding } from "./findings/format";
 
@@ -26,13 +26,13 @@ export class CaptureOutputs {
   private liveRows?: LiveRows;
   private written = new Map<Sink | CborLog, Written>();
 
-  private constructor(private specs: OutputSpec[], private sinks: Sink[]) {
+  private constructor(private specs: OutputSpec[], private sinks: Sink[], private colour: ColourChoice) {
     for (const sink of sinks) this.written.set(sink, { label: label(sink.spec), events: 0, findings: 0 });
   }
 
   /** Opens the outputs that are not CBOR logs: a bad path fails here, before
    * anything is loaded into the kernel. */
-  static open(specs: OutputSpec[]): CaptureOutputs {
+  static open(specs: OutputSpec[], colour: ColourChoice): CaptureOutputs {
     const sinks: Sink[] = [];
     try {
       // A log on standard output opens once attached: its closed descriptor fails now.
@@ -42,7 +42,7 @@ export class CaptureOutputs {
       sinks.forEach((s) => s.close());
       throw e;
     }
-    return new CaptureOutputs(specs, sinks);
+    return new CaptureOutputs(specs, sinks, colour);
   }
 
   /** Once attached: the logs, which start with the header naming what was attached. */
@@ -107,7 +107,7 @@ export class CaptureOutputs {
     for (const sink of this.sinks) {
       const format = sink.spec.format;
       if (format !== "text" && format !== "json") continue;
-      const colour = !sink.spec.path && Boolean(process.stdout.isTTY);
+      const colour = colourWanted(sink.spec, this.colour);
       sink.write(Buffer.concat(findings.map((f) => renderFinding(f, format, colour))));
       this.written.get(sink)!.findings += findings.length;
     }

@@ -14,7 +14,7 @@ import type { Rotation } from "./log/cbor-log";
 import type { HeaderFields } from "./log-items";
 import type { ContainerFilter } from "./log/filter";
 import { CaptureOutputs } from "./capture-outputs";
-import { OutputError, type OutputSpec } from "./outputs";
+import { OutputError, type ColourChoice, type OutputSpec } from "./outputs";
 import { ImageAssembler } from "./images/assembler";
 import { ImageStore, ImageStoreError } from "./images/store";
 import { LiveFindings, type FindingsOptions } from "./findings/live";
@@ -41,6 +41,8 @@ export interface CaptureOptions {
   ancestors: number;
   /** --container / --not-container, applied as the decoder reads each batch. */
   container?: ContainerFilter;
+  /** --color, for the FINDING lines of text outputs. */
+  colour: ColourChoice;
   /** The findings rules, or undefined for --no-findings. */
   findings?: FindingsOptions;
 }
@@ -143,7 +145,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const completeEvents = !opts.pids.length && !opts.uids.length && !opts.comms.length && !opts.container && selected.has("module_load") && selected.has("module_free");
   const findings = opts.findings && new LiveFindings(opts.findings, bootTimeNs, { completeEvents });
   decoder.setContainerFilter(opts.container);
-  const outputs = CaptureOutputs.open(opts.outputs);
+  const outputs = CaptureOutputs.open(opts.outputs, opts.colour);
 
   let session: Session;
   try {

@@ -12,7 +12,7 @@ import { read } from "./read";
 import { stats } from "./stats";
 import { InputError } from "./log/reader";
 import type { ContainerFilter, EventFilter } from "./log/filter";
-import { checkBinaryToTerminal, checkOutputs, OutputError, parseOutput, quietWhenReaderGoes, UsageError, type OutputSpec } from "./outputs";
+import { checkBinaryToTerminal, checkOutputs, COLOUR_CHOICES, OutputError, parseOutput, quietWhenReaderGoes, UsageError, type OutputSpec } from "./outputs";
 import { versionText } from "./version";
 import * as layout from "../decoder/assembly/generated/layout";
 import { ConfigError, findingsConfig, type FindingsConfig } from "./findings/config";
@@ -148,11 +148,16 @@ function configFrom(o: any): FindingsConfig {
 
 /** The options both capture and `findings` take. */
 function ruleOptions(cmd: Command): Command {
-  return cmd
+  return colourOption(cmd)
     .addOption(new Option("--fail-on <severity>", "exit 3 when a finding at or above this severity was made").choices(SEVERITIES))
     .addOption(new Option("--disable-rule <ids>", "turn these rules off (comma-separated, repeatable; see modtrace rules)").argParser(collect(ruleList)))
     .addOption(new Option("--module-tool <path>", "one more executable that loads modules as a matter of course (repeatable)").argParser(collect(String)))
     .addOption(new Option("--findings-config <file>", "JSON that adds to the rules' lists and replaces severities (the shape modtrace rules --json prints)"));
+}
+
+/** --color for the commands that print FINDING lines (capture, read, findings). */
+function colourOption(cmd: Command): Command {
+  return cmd.addOption(new Option("--color <when>", "colour FINDING lines: auto (on a terminal, unless NO_COLOR is set), always or never").choices(COLOUR_CHOICES).default("auto"));
 }
 
 function filterFrom(o: any): EventFilter {
@@ -337,6 +342,7 @@ export function buildProgram(run: { exitCode: number }): Command {
         argv: commandLine(),
         ancestors: o.ancestors,
         container: containerFilter(o),
+        colour: o.color,
         findings: o.findings === false ? undefined : { config: configFrom(o), only: Boolean(o.findingsOnly), failOn: o.failOn, scanIntervalSec: o.scanInterval },
       });
     });
@@ -353,7 +359,7 @@ export function buildProgram(run: { exitCode: number }): Command {
       if (!["text", "json", "cbor"].includes(o.output.format)) program.error("error: findings writes text, json or cbor", { exitCode: 2 });
       checkBinaryToTerminal([o.output], Boolean(process.stdout.isTTY));
       const { findingsCommand } = await import("./findings/command");
-      run.exitCode = await quietWhenReaderGoes(() => findingsCommand({ files, output: o.output, config: configFrom(o), failOn: o.failOn }));
+      run.exitCode = await quietWhenReaderGoes(() => findingsCommand({ files, output: o.output, config: configFrom(o), failOn: o.failOn, colour: o.color }));
     });
 
   program
@@ -370,13 +376,13 @@ export function buildProgram(run: { exitCode: number }): Command {
       process.stdout.write("\nWhat each rule catches, why, and its known false positives: README.md, Findings.\n");
     });
 
-  addLogFilters(
+  addLogFilters(colourOption(
     program
       .command("read")
       .description("print the events of cbor logs (a rotated set in order) as capture printed them; needs no privileges")
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
       .addOption(new Option("-o, --output <format[:path]>", "text, json, cbor, rows, captures or parquet:DIR").default({ format: "text" }, "text").argParser(outputSpec)),
-  )
+  ))
     .addHelpText("after", `
 Formats for analysis engines (columns: modtrace schema; cookbook: docs/ANALYSIS.md):
   rows          one JSON object per event, one typed column per field (nulls
@@ -411,7 +417,7 @@ Examples:
           if (e instanceof UsageError) program.error(`error: ${e.message}`, { exitCode: 2 });
           throw e;
         }
-      } else run.exitCode = await quietWhenReaderGoes(() => read({ files, output: o.output, filter: filterFrom(o) }));
+      } else run.exitCode = await quietWhenReaderGoes(() => read({ files, output: o.output, filter: filterFrom(o), colour: o.color }));
     });
 
   addLogFilters(

@@ -13,6 +13,15 @@ export interface OutputSpec {
   path?: string; // absent: standard output
 }
 
+/** --color: auto is a terminal on standard output, unless NO_COLOR is set (no-color.org). */
+export type ColourChoice = "auto" | "always" | "never";
+export const COLOUR_CHOICES: ColourChoice[] = ["auto", "always", "never"];
+
+export function colourWanted(spec: OutputSpec, when: ColourChoice): boolean {
+  if (when !== "auto") return when === "always";
+  return !spec.path && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
 export class UsageError extends Error {}
 export class OutputError extends Error {}
 /** EPIPE: whoever read the output (`| head`) closed it. */

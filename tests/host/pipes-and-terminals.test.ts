@@ -1,7 +1,8 @@
 // The offline commands as filters and on terminals: a reader that goes
 // away, binary output, the findings summary, colour.
 import { describe, expect, test } from "bun:test";
-import { findingLines, intoGoneReader, MODTRACE, onTerminal } from "./harness";
+import { join } from "node:path";
+import { Capture, findingLines, intoGoneReader, MODTRACE, notAModule, onTerminal, scratchDir, trigger } from "./harness";
 
 // A log with events and findings, written by a capture in a VM.
 const LOG = "tests/fixtures/kernel-6.18.cbor";
@@ -37,5 +38,22 @@ describe("pipes and terminals", () => {
     const stderr = json.stderr.toString().trimEnd().split("\n");
     expect(stderr.length).toBe(1);
     expect(stderr[0]).toStartWith(`modtrace: findings: ${total} (`);
+  });
+
+  test("colour: on a terminal by default, never with NO_COLOR or --color=never, and --color=always into a pipe", async () => {
+    // A log with findings in it, for read (the fixture's are made by findings).
+    const logged = join(scratchDir(), "log.cbor");
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", `cbor:${logged}`]);
+    trigger("basic", notAModule());
+    await capture.stop();
+    const RED = "\x1b[1;31m";
+    for (const args of [["read", logged], ["findings", LOG]]) {
+      expect(onTerminal(args).screen).toContain(RED);
+      expect(onTerminal(args, { NO_COLOR: "1" }).screen).not.toContain(RED);
+      expect(onTerminal([...args, "--color=never"]).screen).not.toContain(RED);
+      expect(Bun.spawnSync([MODTRACE, ...args, "--color=always"], { stdout: "pipe" }).stdout.toString()).toContain(RED);
+    }
+    const bad = Bun.spawnSync([MODTRACE, "read", LOG, "--color=sometimes"], { stderr: "pipe" });
+    expect(bad.exitCode).toBe(2);
   });
 });
