@@ -14,6 +14,7 @@ import { InputError } from "./log/reader";
 import type { ContainerFilter, EventFilter } from "./log/filter";
 import { checkBinaryToTerminal, checkOutputs, COLOUR_CHOICES, OutputError, parseOutput, quietWhenReaderGoes, UsageError, type OutputSpec } from "./outputs";
 import { versionText } from "./version";
+import { uidOf } from "./user-ids";
 import * as layout from "../decoder/assembly/generated/layout";
 import { ConfigError, findingsConfig, type FindingsConfig } from "./findings/config";
 import { SEVERITIES } from "./findings/finding";
@@ -26,9 +27,25 @@ function collect<T>(parse: (v: string) => T) {
 
 function nonNegativeInt(what: string) {
   return (v: string) => {
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${what} must be a whole number, got '${v}'`);
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${what} must be a whole number, got '${v}'`);
+    if (!Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${what} is too large (at most ${Number.MAX_SAFE_INTEGER}), got '${v}'`);
     return Number(v);
   };
+}
+
+// The kernel's uid_t is 32 bits, and (uid_t)-1 means "no uid".
+const MAX_UID = 0xfffffffe;
+
+/** --uid: a number or a local user's name. */
+function userId(v: string): number {
+  if (!/^\d+$/.test(v)) {
+    const uid = uidOf(v);
+    if (uid === undefined) throw new InvalidArgumentError(`unknown user '${v}': not in /etc/passwd; give the numeric uid instead`);
+    return uid;
+  }
+  const uid = Number(v);
+  if (uid > MAX_UID) throw new InvalidArgumentError(`--uid is too large (at most ${MAX_UID}), got '${v}'`);
+  return uid;
 }
 
 function positiveInt(what: string) {
@@ -48,7 +65,9 @@ function positiveNumber(what: string) {
 }
 
 function eventList(v: string): EventInfo[] {
-  return v.split(",").filter(Boolean).map((name) => {
+  const names = v.split(",").filter((name) => name.trim());
+  if (!names.length) throw new InvalidArgumentError(`no events given: name one or more of ${EVENTS.map((x) => x.name).join(", ")}, or leave -e out for all`);
+  return names.map((name) => {
     const e = eventByName(name.trim());
     if (!e) throw new InvalidArgumentError(`unknown event '${name}': known events are ${EVENTS.map((x) => x.name).join(", ")} (see 'modtrace events')`);
     return e;
@@ -288,7 +307,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw)").argParser(collect(outputSpec)))
     .addOption(new Option("-e, --events <list>", "comma-separated events to capture (default: all)").argParser(collect(eventList)))
     .addOption(new Option("--pid <pid>", "only processes with this host pid").argParser(collect(nonNegativeInt("--pid"))))
-    .addOption(new Option("--uid <uid>", "only processes with this real uid").argParser(collect(nonNegativeInt("--uid"))))
+    .addOption(new Option("--uid <user>", "only processes with this real uid, given as a number or a user name").argParser(collect(userId)))
     .addOption(new Option("--comm <name>", "only processes with this command name (first 15 bytes)").argParser(collect(String)))
     .addOption(new Option("--container [id]", "only calls from containers (by cgroup, or by their own pid and mount namespaces), or from the container whose id starts with ID"))
     .addOption(new Option("--not-container", "only calls from outside containers"))

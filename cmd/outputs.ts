@@ -45,7 +45,8 @@ export function parseOutput(spec: string): OutputSpec {
   const path = colon < 0 ? undefined : spec.slice(colon + 1);
   if (!FORMATS.includes(format))
     throw new UsageError(`unknown output format '${format}' in '-o ${spec}': use one of ${FORMATS.join(", ")}, optionally with :PATH`);
-  if (path === "") throw new UsageError(`'-o ${spec}' has an empty path: write ${format}:PATH, or ${format} alone for standard output`);
+  if (path === "")
+    throw new UsageError(format === "parquet" ? `'-o ${spec}' has an empty path: write parquet:DIR (one file per log goes there)` : `'-o ${spec}' has an empty path: write ${format}:PATH, or ${format} alone for standard output`);
   return { format, path };
 }
 

@@ -118,6 +118,14 @@ describe("stopping, text output and filters", () => {
     expect(Number(/ (\d+) filtered out/.exec(done.stderr)?.[1])).toBeGreaterThanOrEqual(3);
   });
 
+  test("--uid takes a user name", async () => {
+    const capture = await Capture.start(["--uid", "nobody", "--comm", "mt-trigger", "-o", "json"]);
+    trigger("thread");
+    const [truth] = trigger("uid", "65534");
+    const done = await capture.stop();
+    expect(jsonLines(done.stdout).map((e) => [e.userId, e.hostProcessId])).toEqual([[65534, truth.pid]]);
+  });
+
   test("-e picks events", async () => {
     const capture = await Capture.start(["--comm", "mt-trigger", "-e", "delete_module", "-o", "json"]);
     const dir = scratchDir();

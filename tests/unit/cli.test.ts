@@ -75,6 +75,12 @@ describe("command line", () => {
     [["--ancestors", "9"], "--ancestors is a whole number from 0 to 8"],
     [["--container", "abc", "--not-container"], "--container and --not-container exclude each other"],
     [["read", "tests/fixtures/kernel-6.18.cbor", "--container", "--not-container"], "--container and --not-container exclude each other"],
+    [["-e", ""], "no events given"],
+    [["read", "tests/fixtures/kernel-6.18.cbor", "-e", ","], "no events given"],
+    [["--count", "99999999999999999999"], "--count is too large (at most 9007199254740991)"],
+    [["--uid", "4294967296"], "--uid is too large (at most 4294967294)"],
+    [["--uid", "no-such-user-here"], "unknown user 'no-such-user-here'"],
+    [["read", "tests/fixtures/kernel-6.18.cbor", "-o", "parquet:"], "write parquet:DIR"],
   ];
   for (const [args, message] of usageErrors) {
     test(`usage error exits 2: ${args.join(" ")}`, () => {
