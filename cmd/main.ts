@@ -257,7 +257,8 @@ Output formats (-o FORMAT[:PATH], repeatable; standard output when no PATH):
         for bug reports and decoder tests
   rows  one flat JSON object per event, a typed column per field, for DuckDB,
         ClickHouse (FORMAT JSONEachRow) and jq (see modtrace schema)
-Files are created with mode 0600 and never through a symbolic link.
+Files are created with mode 0600 and never through a symbolic link; missing
+directories on the way are made, mode 0700.
 Rotation (cbor files): --rotate-size 100M starts a new file at that size; a
 directory as PATH (-o cbor:/var/log/modtrace/) names files by time there;
 --rotate-count 10 keeps the newest 10. Each file is a whole log.

@@ -1,5 +1,6 @@
 // The -o/--output sinks: where each format's bytes go.
-import { closeSync, constants, fsyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { standardOutputClosed } from "./closed-stdout";
 
 export type Format = "text" | "json" | "cbor" | "raw" | "rows" | "captures" | "parquet";
@@ -74,6 +75,32 @@ export function checkStandardOutput(format: Format) {
     throw new OutputError(`cannot write ${format} to standard output: it is closed; give the output a path (-o ${format}:PATH) or leave standard output open`);
 }
 
+/** A file system error in words, not Node's "ENOENT: no such file or directory, open '…'". */
+export function fsReason(e: any): string {
+  const words: Record<string, string> = {
+    EACCES: "permission denied",
+    EPERM: "not permitted",
+    EROFS: "the file system is read-only",
+    ENOTDIR: "a part of the path is a file, not a directory",
+    // mkdir -p where the directory's own name is taken by a file.
+    EEXIST: "a part of the path is a file, not a directory",
+    ENOSPC: "the disk is full",
+    EISDIR: "it is a directory",
+  };
+  return words[e?.code] ?? e?.message ?? String(e);
+}
+
+/** The one rule for every output path: missing directories are made (mode
+ * 0700), those named as the output (cbor:DIR/, parquet:DIR) and those a
+ * file's path goes through alike. */
+export function makeDirectory(dir: string, output: string) {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e: any) {
+    throw new OutputError(`cannot create the directory ${dir} for ${output}: ${fsReason(e)}; create it yourself or choose another path`);
+  }
+}
+
 /** One destination. Writes are synchronous and complete, or throw. */
 export class Sink {
   private constructor(readonly spec: OutputSpec, private fd: number) {}
@@ -85,11 +112,12 @@ export class Sink {
     }
     // A root tool must not be tricked into overwriting a file through a
     // symlink planted at the output path; logs are private to their owner.
+    makeDirectory(dirname(spec.path), `${spec.format} output ${spec.path}`);
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_CLOEXEC;
     try {
       return new Sink(spec, openSync(spec.path, flags, 0o600));
     } catch (e: any) {
-      const why = e.code === "ELOOP" ? "it is a symbolic link, which modtrace will not follow" : e.message;
+      const why = e.code === "ELOOP" ? "it is a symbolic link, which modtrace will not follow" : fsReason(e);
       throw new OutputError(`cannot open ${spec.format} output ${spec.path}: ${why}`);
     }
   }

@@ -2,10 +2,10 @@
 // can rotate into a set of files whose names sort by time, each file a whole
 // sequence with its own header; on standard output it is one sequence. The
 // one place that frames modtrace's CBOR.
-import { existsSync, mkdirSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, statSync, unlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { headerItem, rotationTrailerItem, trailerItem, type HeaderFields, type Totals } from "../log-items";
-import { OutputError, Sink } from "../outputs";
+import { makeDirectory, Sink } from "../outputs";
 
 export interface Rotation {
   sizeBytes?: number; // start a new file once this one holds this much
@@ -36,11 +36,7 @@ export class CborLog {
     }
     const isDirectory = path.endsWith("/") || (existsSync(path) && statSync(path).isDirectory());
     if (isDirectory) {
-      try {
-        mkdirSync(path, { recursive: true, mode: 0o700 });
-      } catch (e: any) {
-        throw new OutputError(`cannot create the log directory ${path}: ${e.message}`);
-      }
+      makeDirectory(path, `cbor output ${path}`);
       this.prefix = join(path, "modtrace");
     }
     else if (rotation.sizeBytes !== undefined) this.prefix = path.replace(/\.cbor$/, "");

@@ -1,6 +1,6 @@
 // Bad output destinations: a clear error, a non-zero exit, nothing clobbered.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Capture, jsonLines, MODTRACE, scratchDir, trigger } from "./harness";
 import { cborItems } from "../lib/cbor";
@@ -29,10 +29,29 @@ describe("output errors", () => {
     expect(r.err).toContain("events captured");
   });
 
-  test("a directory that does not exist is named in the error", () => {
-    const r = run("-o", "json:/nonexistent-dir/x.json", "--duration", "1");
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("cannot open json output /nonexistent-dir/x.json");
+  // One rule for every output path: missing directories are made, whether
+  // the path names a file in them or the directory itself.
+  test("missing directories are made for a file, a log directory and a parquet directory alike", () => {
+    const dir = scratchDir();
+    const [json, cbor, logs, parquet] = ["a/b/x.json", "c/d/x.cbor", "e/f/", "g/h"].map((p) => join(dir, p));
+    const r = run("--comm", "mt-trigger", "-o", `json:${json}`, "-o", `cbor:${cbor}`, "-o", `cbor:${logs}`, "--duration", "1");
+    expect(r).toMatchObject({ code: 0 });
+    expect(statSync(json).isFile() && statSync(cbor).isFile()).toBe(true);
+    expect(readdirSync(logs).length).toBe(1);
+    expect(run("read", cbor, "-o", `parquet:${parquet}`).code).toBe(0);
+    expect(readdirSync(parquet)).toContain("captures.parquet");
+  });
+
+  test("a directory that cannot be made is named, with why and what to do, never in Node's words", () => {
+    const file = join(scratchDir(), "plain");
+    writeFileSync(file, "");
+    for (const output of [`json:${file}/x.json`, `cbor:${file}/x.cbor`, `cbor:${file}/logs/`]) {
+      const r = run("-o", output, "--duration", "1");
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`cannot create the directory ${file}`);
+      expect(r.err).toContain("a part of the path is a file, not a directory; create it yourself or choose another path");
+      expect(r.err).not.toMatch(/E[A-Z]+: /);
+    }
   });
 
   test("an unwritable directory gives a clear error and exit 1", () => {
