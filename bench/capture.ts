@@ -141,7 +141,7 @@ export async function benchCapture(): Promise<string[]> {
   await Bun.sleep(300);
   const rss = peakRss(m.proc.pid);
   await stop(m);
-  const summary = /(\d+) events written .*?; (\d+) lost/.exec(m.stderr())!;
+  const summary = /(\d+) events captured .*?; (\d+) lost/.exec(m.stderr())!;
   const [written, lost] = [Number(summary[1]), Number(summary[2])];
 
   const bOut = join(dir, "bpftrace.txt");
@@ -193,7 +193,7 @@ export async function benchCapture(): Promise<string[]> {
     await Bun.sleep(500);
     await stop(d);
     busy.kill("SIGKILL");
-    const m = /(\d+) events written .*?; (\d+) lost/.exec(d.stderr())!;
+    const m = /(\d+) events captured .*?; (\d+) lost/.exec(d.stderr())!;
     bursts.push(`written ${m[1]}, lost ${m[2]} (${(burst.calls / burst.seconds / 1e3).toFixed(0)}k calls/s)`);
   }
 

@@ -4,36 +4,57 @@
 import type { Decoder } from "../decoder/host";
 import { CborLog, type Rotation } from "./log/cbor-log";
 import { headerItem, type HeaderFields, type Totals } from "./log-items";
-import { Sink, type OutputSpec } from "./outputs";
+import { checkStandardOutput, colourWanted, Sink, type ColourChoice, type OutputSpec } from "./outputs";
 import type { Finding } from "./findings/finding";
 import { findingCbor, renderFinding } from "./findings/format";
 
 type LiveRows = InstanceType<typeof import("./rows/capture-rows").LiveRows>;
 
+/** What one output was given, for the summary: what reached it, not what was captured. */
+interface Written {
+  label: string;
+  events: number;
+  findings: number;
+}
+
+function label(spec: OutputSpec): string {
+  return `${spec.path ?? "standard output"} (${spec.format})`;
+}
+
 export class CaptureOutputs {
   private logs: CborLog[] = []; // every cbor output, a file set or standard output
   private liveRows?: LiveRows;
+  private written = new Map<Sink | CborLog, Written>();
 
-  private constructor(private specs: OutputSpec[], private sinks: Sink[]) {}
+  private constructor(private specs: OutputSpec[], private sinks: Sink[], private colour: ColourChoice) {
+    for (const sink of sinks) this.written.set(sink, { label: label(sink.spec), events: 0, findings: 0 });
+  }
 
   /** Opens the outputs that are not CBOR logs: a bad path fails here, before
    * anything is loaded into the kernel. */
-  static open(specs: OutputSpec[]): CaptureOutputs {
+  static open(specs: OutputSpec[], colour: ColourChoice): CaptureOutputs {
     const sinks: Sink[] = [];
     try {
+      // A log on standard output opens once attached: its closed descriptor fails now.
+      for (const spec of specs) if (spec.format === "cbor" && !spec.path) checkStandardOutput(spec.format);
       for (const spec of specs) if (spec.format !== "cbor") sinks.push(Sink.open(spec));
     } catch (e) {
       sinks.forEach((s) => s.close());
       throw e;
     }
-    return new CaptureOutputs(specs, sinks);
+    return new CaptureOutputs(specs, sinks, colour);
   }
 
   /** Once attached: the logs, which start with the header naming what was attached. */
   async start(header: HeaderFields, rotation: Rotation, decoder: Decoder) {
     try {
       // Rotation is for files: standard output is one sequence.
-      for (const spec of this.specs) if (spec.format === "cbor") this.logs.push(new CborLog(spec.path, header, spec.path ? rotation : {}));
+      for (const spec of this.specs)
+        if (spec.format === "cbor") {
+          const log = new CborLog(spec.path, header, spec.path ? rotation : {});
+          this.logs.push(log);
+          this.written.set(log, { label: label(spec), events: 0, findings: 0 });
+        }
       for (const sink of this.sinks) if (sink.spec.format === "text") sink.write(decoder.textHeader());
       // Loaded only for -o rows: a plain capture's start-up and memory need none of it.
       if (this.sinks.some((s) => s.spec.format === "rows"))
@@ -46,21 +67,36 @@ export class CaptureOutputs {
 
   /** Raw outputs: records and image chunks exactly as the kernel sent them
    * (chunks are told apart by their size, layout.CHUNK_SIZE, beyond any record's). */
-  writeRaw(bytes: Uint8Array) {
-    for (const sink of this.sinks) if (sink.spec.format === "raw") sink.write(bytes);
+  writeRaw(bytes: Uint8Array, records = 0) {
+    for (const sink of this.sinks)
+      if (sink.spec.format === "raw") {
+        sink.write(bytes);
+        this.written.get(sink)!.events += records;
+      }
   }
 
   /** One batch: the first len bytes of the decoder's input, `records` records. */
   write(decoder: Decoder, len: number, records: number) {
+    // Counted after each write: an output that failed holds fewer than the others.
     for (const sink of this.sinks)
-      if (sink.spec.format === "text" || sink.spec.format === "json") sink.write(decoder.decode(len, sink.spec.format));
+      if (sink.spec.format === "text" || sink.spec.format === "json") {
+        sink.write(decoder.decode(len, sink.spec.format));
+        this.written.get(sink)!.events += records;
+      }
     if (this.logs.length || this.liveRows) {
       const bytes = decoder.decode(len, "cbor");
       const ends = decoder.itemEnds(records);
-      for (const log of this.logs) log.writeEvents(bytes, ends);
+      for (const log of this.logs) {
+        log.writeEvents(bytes, ends);
+        this.written.get(log)!.events += records;
+      }
       if (this.liveRows) {
         const lines = this.liveRows.lines(bytes);
-        for (const sink of this.sinks) if (sink.spec.format === "rows") sink.write(lines);
+        for (const sink of this.sinks)
+          if (sink.spec.format === "rows") {
+            sink.write(lines);
+            this.written.get(sink)!.events += records;
+          }
       }
     }
   }
@@ -71,13 +107,23 @@ export class CaptureOutputs {
     for (const sink of this.sinks) {
       const format = sink.spec.format;
       if (format !== "text" && format !== "json") continue;
-      const colour = !sink.spec.path && Boolean(process.stdout.isTTY);
+      const colour = colourWanted(sink.spec, this.colour);
       sink.write(Buffer.concat(findings.map((f) => renderFinding(f, format, colour))));
+      this.written.get(sink)!.findings += findings.length;
     }
     for (const f of findings) {
       const bytes = findingCbor(f);
-      for (const log of this.logs) log.writeFinding(bytes);
+      for (const log of this.logs) {
+        log.writeFinding(bytes);
+        this.written.get(log)!.findings++;
+      }
     }
+  }
+
+  /** Per output, what it was given: "3 events to standard output (text), …". */
+  summary(): string {
+    const one = (w: Written) => `${w.events} events${w.findings ? ` and ${w.findings} finding${w.findings === 1 ? "" : "s"}` : ""} to ${w.label}`;
+    return [...this.written.values()].map(one).join(", ");
   }
 
   /** Trailers (none after a failure: a log cut there reads as cut) and

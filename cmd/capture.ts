@@ -14,7 +14,7 @@ import type { Rotation } from "./log/cbor-log";
 import type { HeaderFields } from "./log-items";
 import type { ContainerFilter } from "./log/filter";
 import { CaptureOutputs } from "./capture-outputs";
-import { OutputError, type OutputSpec } from "./outputs";
+import { OutputError, type ColourChoice, type OutputSpec } from "./outputs";
 import { ImageAssembler } from "./images/assembler";
 import { ImageStore, ImageStoreError } from "./images/store";
 import { LiveFindings, type FindingsOptions } from "./findings/live";
@@ -41,6 +41,8 @@ export interface CaptureOptions {
   ancestors: number;
   /** --container / --not-container, applied as the decoder reads each batch. */
   container?: ContainerFilter;
+  /** --color, for the FINDING lines of text outputs. */
+  colour: ColourChoice;
   /** The findings rules, or undefined for --no-findings. */
   findings?: FindingsOptions;
 }
@@ -59,16 +61,20 @@ function say(line: string) {
 }
 
 /** Drains the rings into the outputs until a signal, --duration or --count,
- * then once more after detaching. Returns the events written, and the error
+ * then once more after detaching. Returns the events captured, and the error
  * that stopped it early, if one did. */
 async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, findings: LiveFindings | undefined, opts: CaptureOptions) {
   let stopping = false;
   const stop = () => (stopping = true);
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  const timer = opts.durationSec !== undefined ? setTimeout(stop, opts.durationSec * 1000) : undefined;
+  // SIGHUP is a closed terminal or ssh session: an end like any other, with
+  // the summary and the logs' trailers, not a cut log.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
+  // A deadline the loop checks, not a timer: setTimeout takes at most 2^31 ms
+  // (some 24 days) and fires at once above that, and a monitor that quietly
+  // stops early is worse than none. performance.now() ignores clock steps.
+  const deadline = opts.durationSec !== undefined ? performance.now() + opts.durationSec * 1000 : Infinity;
   const limit = opts.count ?? Infinity;
-  let written = 0;
+  let captured = 0;
   let failure: Error | undefined;
   const chunks = new Uint8Array(IMAGE_BATCH_CHUNKS * layout.CHUNK_SIZE);
 
@@ -80,33 +86,34 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
       outputs.writeRaw(chunks.subarray(0, n));
       images.addChunks(chunks, n);
     }
-    if (got === 0 || written >= limit) return got;
-    const { bytes: len, records } = decoder.span(got, Math.min(limit - written, 0xffffffff));
+    if (got === 0 || captured >= limit) return got;
+    const { bytes: len, records } = decoder.span(got, Math.min(limit - captured, 0xffffffff));
     // Raw records as the kernel sent them, before their images are settled here.
-    outputs.writeRaw(decoder.inputView(len));
+    outputs.writeRaw(decoder.inputView(len), records);
     images.settle(decoder.inputView(len), decoder.spanImageRecords());
     decoder.tally(len);
+    // Counted with the kinds (tally): what the outputs got is theirs to count.
+    captured += records;
     if (!opts.findings?.only) outputs.write(decoder, len, records);
     if (findings) outputs.writeFindings(findings.batch(decoder, len));
-    written += records;
-    if (written >= limit) stopping = true;
+    if (captured >= limit) stopping = true;
     return got;
   };
 
   try {
     while (!stopping) {
-      pump(POLL_MS);
+      pump(Math.max(0, Math.min(POLL_MS, Math.ceil(deadline - performance.now()))));
+      if (performance.now() >= deadline) stopping = true;
       if (findings) outputs.writeFindings(findings.poll());
       await new Promise((resolve) => setImmediate(resolve));
     }
     session.detach();
-    while (written < limit && pump(0) > 0);
+    while (captured < limit && pump(0) > 0);
     if (findings) outputs.writeFindings(findings.end());
   } catch (e) {
     failure = e as Error;
   }
-  if (timer) clearTimeout(timer);
-  return { written, failure };
+  return { captured, failure };
 }
 
 /** The attached events' names grouped by a key, in order of first appearance. */
@@ -134,11 +141,11 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
   const images = new ImageAssembler(store);
-  const captured = new Set(opts.events.map((e) => e.name));
-  const completeEvents = !opts.pids.length && !opts.uids.length && !opts.comms.length && !opts.container && captured.has("module_load") && captured.has("module_free");
+  const selected = new Set(opts.events.map((e) => e.name));
+  const completeEvents = !opts.pids.length && !opts.uids.length && !opts.comms.length && !opts.container && selected.has("module_load") && selected.has("module_free");
   const findings = opts.findings && new LiveFindings(opts.findings, bootTimeNs, { completeEvents });
   decoder.setContainerFilter(opts.container);
-  const outputs = CaptureOutputs.open(opts.outputs);
+  const outputs = CaptureOutputs.open(opts.outputs, opts.colour);
 
   let session: Session;
   try {
@@ -180,7 +187,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const imageLine = "hook" in imageHook ? `; module images for sha256 (${imageHook.hook})` : "";
   say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}${imageLine}; Ctrl-C to stop`);
 
-  const { written, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, findings, opts);
+  const { captured, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, findings, opts);
   const losses = session.losses();
   session.close();
   images.close();
@@ -190,9 +197,10 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   losses.filtered += decoder.filtered();
   const lost = losses.lostRingbuf + losses.lostPriority + losses.lostInflight;
   const findingCounts = findings && Object.fromEntries(findings.engine.counts);
-  const failure = outputs.finish({ endNs: BigInt(Date.now()) * 1_000_000n, counts, written, ...losses, images: imageCounts, findings: findingCounts }, loopFailure);
+  const failure = outputs.finish({ endNs: BigInt(Date.now()) * 1_000_000n, counts, written: captured, ...losses, images: imageCounts, findings: findingCounts }, loopFailure);
   const perEvent = Object.entries(counts).map(([name, n]) => `${name} ${n}`).join(", ");
-  say(`${written} events written (${perEvent}); ${lost} lost (failed-attempts ring full: ${losses.lostRingbuf}, priority ring full: ${losses.lostPriority}, no in-flight slot: ${losses.lostInflight}); ${losses.filtered} filtered out`);
+  say(`${captured} events captured (${perEvent}); ${lost} lost (failed-attempts ring full: ${losses.lostRingbuf}, priority ring full: ${losses.lostPriority}, no in-flight slot: ${losses.lostInflight}); ${losses.filtered} filtered out`);
+  say(`written: ${outputs.summary()}`);
   if ("hook" in imageHook) {
     const { imagesHashed, imagesRingFull, imagesLost } = images.counts;
     const saved = store ? `; ${store.counts.imagesSaved} saved to ${store.dir} (${store.counts.imagesAlreadySaved} there already, ${store.counts.imagesNotSaved} not saved)` : "";

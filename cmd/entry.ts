@@ -17,12 +17,15 @@
 //
 // A variable the user set already is left as it is (crash-hunt.ts sets
 // BUN_JSC_useWasmOSR=1 to show the crash still happens without the fix).
+import { CLOSED_STDOUT_ENV, standardOutputClosed } from "./closed-stdout";
+
 const RUNTIME_OPTIONS: Record<string, string> = { BUN_JSC_useWasmOSR: "0" };
 
 const missing = Object.keys(RUNTIME_OPTIONS).filter((k) => process.env[k] === undefined);
 if (missing.length > 0 && process.platform === "linux") {
   const env = { ...process.env };
   for (const k of missing) env[k] = RUNTIME_OPTIONS[k];
+  if (standardOutputClosed()) env[CLOSED_STDOUT_ENV] = "1";
   try {
     process.execve!(process.execPath, [process.execPath, ...process.argv.slice(2)], env);
   } catch (e: any) {

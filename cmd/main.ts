@@ -12,8 +12,9 @@ import { read } from "./read";
 import { stats } from "./stats";
 import { InputError } from "./log/reader";
 import type { ContainerFilter, EventFilter } from "./log/filter";
-import { checkOutputs, OutputError, parseOutput, UsageError, type OutputSpec } from "./outputs";
+import { checkBinaryToTerminal, checkOutputs, COLOUR_CHOICES, OutputError, parseOutput, quietWhenReaderGoes, UsageError, type OutputSpec } from "./outputs";
 import { versionText } from "./version";
+import { uidOf } from "./user-ids";
 import * as layout from "../decoder/assembly/generated/layout";
 import { ConfigError, findingsConfig, type FindingsConfig } from "./findings/config";
 import { SEVERITIES } from "./findings/finding";
@@ -26,9 +27,25 @@ function collect<T>(parse: (v: string) => T) {
 
 function nonNegativeInt(what: string) {
   return (v: string) => {
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${what} must be a whole number, got '${v}'`);
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${what} must be a whole number, got '${v}'`);
+    if (!Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${what} is too large (at most ${Number.MAX_SAFE_INTEGER}), got '${v}'`);
     return Number(v);
   };
+}
+
+// The kernel's uid_t is 32 bits, and (uid_t)-1 means "no uid".
+const MAX_UID = 0xfffffffe;
+
+/** --uid: a number or a local user's name. */
+function userId(v: string): number {
+  if (!/^\d+$/.test(v)) {
+    const uid = uidOf(v);
+    if (uid === undefined) throw new InvalidArgumentError(`unknown user '${v}': not in /etc/passwd; give the numeric uid instead`);
+    return uid;
+  }
+  const uid = Number(v);
+  if (uid > MAX_UID) throw new InvalidArgumentError(`--uid is too large (at most ${MAX_UID}), got '${v}'`);
+  return uid;
 }
 
 function positiveInt(what: string) {
@@ -48,7 +65,9 @@ function positiveNumber(what: string) {
 }
 
 function eventList(v: string): EventInfo[] {
-  return v.split(",").filter(Boolean).map((name) => {
+  const names = v.split(",").filter((name) => name.trim());
+  if (!names.length) throw new InvalidArgumentError(`no events given: name one or more of ${EVENTS.map((x) => x.name).join(", ")}, or leave -e out for all`);
+  return names.map((name) => {
     const e = eventByName(name.trim());
     if (!e) throw new InvalidArgumentError(`unknown event '${name}': known events are ${EVENTS.map((x) => x.name).join(", ")} (see 'modtrace events')`);
     return e;
@@ -148,11 +167,16 @@ function configFrom(o: any): FindingsConfig {
 
 /** The options both capture and `findings` take. */
 function ruleOptions(cmd: Command): Command {
-  return cmd
+  return colourOption(cmd)
     .addOption(new Option("--fail-on <severity>", "exit 3 when a finding at or above this severity was made").choices(SEVERITIES))
     .addOption(new Option("--disable-rule <ids>", "turn these rules off (comma-separated, repeatable; see modtrace rules)").argParser(collect(ruleList)))
     .addOption(new Option("--module-tool <path>", "one more executable that loads modules as a matter of course (repeatable)").argParser(collect(String)))
     .addOption(new Option("--findings-config <file>", "JSON that adds to the rules' lists and replaces severities (the shape modtrace rules --json prints)"));
+}
+
+/** --color for the commands that print FINDING lines (capture, read, findings). */
+function colourOption(cmd: Command): Command {
+  return cmd.addOption(new Option("--color <when>", "colour FINDING lines: auto (on a terminal, unless NO_COLOR is set), always or never").choices(COLOUR_CHOICES).default("auto"));
 }
 
 function filterFrom(o: any): EventFilter {
@@ -233,7 +257,8 @@ Output formats (-o FORMAT[:PATH], repeatable; standard output when no PATH):
         for bug reports and decoder tests
   rows  one flat JSON object per event, a typed column per field, for DuckDB,
         ClickHouse (FORMAT JSONEachRow) and jq (see modtrace schema)
-Files are created with mode 0600 and never through a symbolic link.
+Files are created with mode 0600 and never through a symbolic link; missing
+directories on the way are made, mode 0700.
 Rotation (cbor files): --rotate-size 100M starts a new file at that size; a
 directory as PATH (-o cbor:/var/log/modtrace/) names files by time there;
 --rotate-count 10 keeps the newest 10. Each file is a whole log.
@@ -283,7 +308,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw)").argParser(collect(outputSpec)))
     .addOption(new Option("-e, --events <list>", "comma-separated events to capture (default: all)").argParser(collect(eventList)))
     .addOption(new Option("--pid <pid>", "only processes with this host pid").argParser(collect(nonNegativeInt("--pid"))))
-    .addOption(new Option("--uid <uid>", "only processes with this real uid").argParser(collect(nonNegativeInt("--uid"))))
+    .addOption(new Option("--uid <user>", "only processes with this real uid, given as a number or a user name").argParser(collect(userId)))
     .addOption(new Option("--comm <name>", "only processes with this command name (first 15 bytes)").argParser(collect(String)))
     .addOption(new Option("--container [id]", "only calls from containers (by cgroup, or by their own pid and mount namespaces), or from the container whose id starts with ID"))
     .addOption(new Option("--not-container", "only calls from outside containers"))
@@ -337,6 +362,7 @@ export function buildProgram(run: { exitCode: number }): Command {
         argv: commandLine(),
         ancestors: o.ancestors,
         container: containerFilter(o),
+        colour: o.color,
         findings: o.findings === false ? undefined : { config: configFrom(o), only: Boolean(o.findingsOnly), failOn: o.failOn, scanIntervalSec: o.scanInterval },
       });
     });
@@ -351,8 +377,9 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addHelpText("after", FINDINGS_HELP)
     .action(async (files: string[], o) => {
       if (!["text", "json", "cbor"].includes(o.output.format)) program.error("error: findings writes text, json or cbor", { exitCode: 2 });
+      checkBinaryToTerminal([o.output], Boolean(process.stdout.isTTY));
       const { findingsCommand } = await import("./findings/command");
-      run.exitCode = await findingsCommand({ files, output: o.output, config: configFrom(o), failOn: o.failOn });
+      run.exitCode = await quietWhenReaderGoes(() => findingsCommand({ files, output: o.output, config: configFrom(o), failOn: o.failOn, colour: o.color }));
     });
 
   program
@@ -369,13 +396,13 @@ export function buildProgram(run: { exitCode: number }): Command {
       process.stdout.write("\nWhat each rule catches, why, and its known false positives: README.md, Findings.\n");
     });
 
-  addLogFilters(
+  addLogFilters(colourOption(
     program
       .command("read")
       .description("print the events of cbor logs (a rotated set in order) as capture printed them; needs no privileges")
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
       .addOption(new Option("-o, --output <format[:path]>", "text, json, cbor, rows, captures or parquet:DIR").default({ format: "text" }, "text").argParser(outputSpec)),
-  )
+  ))
     .addHelpText("after", `
 Formats for analysis engines (columns: modtrace schema; cookbook: docs/ANALYSIS.md):
   rows          one JSON object per event, one typed column per field (nulls
@@ -400,16 +427,17 @@ Examples:
       const format = o.output.format;
       if (format === "raw") program.error("error: read writes text, json, cbor, rows, captures or parquet (raw records come only from a live capture)", { exitCode: 2 });
       if (format === "parquet" && !o.output.path) program.error("error: parquet needs a directory: -o parquet:DIR (one file per log goes there)", { exitCode: 2 });
+      checkBinaryToTerminal([o.output], Boolean(process.stdout.isTTY));
       if (format === "parquet" || format === "captures" || format === "rows") {
         // Loaded only here: capture's start-up and memory need none of it.
         const { readTables } = await import("./rows/read-tables");
         try {
-          run.exitCode = readTables({ files, output: o.output, filter: filterFrom(o) });
+          run.exitCode = await quietWhenReaderGoes(() => readTables({ files, output: o.output, filter: filterFrom(o) }));
         } catch (e) {
           if (e instanceof UsageError) program.error(`error: ${e.message}`, { exitCode: 2 });
           throw e;
         }
-      } else run.exitCode = await read({ files, output: o.output, filter: filterFrom(o) });
+      } else run.exitCode = await quietWhenReaderGoes(() => read({ files, output: o.output, filter: filterFrom(o), colour: o.color }));
     });
 
   addLogFilters(

@@ -1,5 +1,7 @@
 // The -o/--output sinks: where each format's bytes go.
-import { closeSync, constants, fsyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { standardOutputClosed } from "./closed-stdout";
 
 export type Format = "text" | "json" | "cbor" | "raw" | "rows" | "captures" | "parquet";
 export const FORMATS: Format[] = ["text", "json", "cbor", "raw", "rows", "captures", "parquet"];
@@ -12,8 +14,31 @@ export interface OutputSpec {
   path?: string; // absent: standard output
 }
 
+/** --color: auto is a terminal on standard output, unless NO_COLOR is set (no-color.org). */
+export type ColourChoice = "auto" | "always" | "never";
+export const COLOUR_CHOICES: ColourChoice[] = ["auto", "always", "never"];
+
+export function colourWanted(spec: OutputSpec, when: ColourChoice): boolean {
+  if (when !== "auto") return when === "always";
+  return !spec.path && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
 export class UsageError extends Error {}
 export class OutputError extends Error {}
+/** EPIPE: whoever read the output (`| head`) closed it. */
+export class ReaderGoneError extends OutputError {}
+
+/** For the commands that are filters (read, findings): a reader that went
+ * away is a normal end, as it is for cat, so exit 0 and say nothing. A live
+ * capture still stops with an error: what it had not written is lost. */
+export async function quietWhenReaderGoes(work: () => number | Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof ReaderGoneError) return 0;
+    throw e;
+  }
+}
 
 export function parseOutput(spec: string): OutputSpec {
   const colon = spec.indexOf(":");
@@ -21,8 +46,16 @@ export function parseOutput(spec: string): OutputSpec {
   const path = colon < 0 ? undefined : spec.slice(colon + 1);
   if (!FORMATS.includes(format))
     throw new UsageError(`unknown output format '${format}' in '-o ${spec}': use one of ${FORMATS.join(", ")}, optionally with :PATH`);
-  if (path === "") throw new UsageError(`'-o ${spec}' has an empty path: write ${format}:PATH, or ${format} alone for standard output`);
+  if (path === "")
+    throw new UsageError(format === "parquet" ? `'-o ${spec}' has an empty path: write parquet:DIR (one file per log goes there)` : `'-o ${spec}' has an empty path: write ${format}:PATH, or ${format} alone for standard output`);
   return { format, path };
+}
+
+/** Binary bytes would garble a terminal: capture, read and findings refuse them alike. */
+export function checkBinaryToTerminal(specs: OutputSpec[], stdoutIsTerminal: boolean) {
+  const binary = specs.find((s) => !s.path && (s.format === "cbor" || s.format === "raw" || s.format === "parquet"));
+  if (binary && stdoutIsTerminal)
+    throw new UsageError(`${binary.format} is binary and standard output is a terminal: write it to a file with -o ${binary.format}:PATH, or pipe it`);
 }
 
 export function checkOutputs(specs: OutputSpec[], stdoutIsTerminal: boolean) {
@@ -32,11 +65,40 @@ export function checkOutputs(specs: OutputSpec[], stdoutIsTerminal: boolean) {
   const toStdout = specs.filter((s) => !s.path);
   if (toStdout.length > 1)
     throw new UsageError(`only one output can go to standard output, got ${toStdout.map((s) => s.format).join(" and ")}: give the others a :PATH`);
-  const binary = toStdout.find((s) => s.format === "cbor" || s.format === "raw");
-  if (binary && stdoutIsTerminal)
-    throw new UsageError(`${binary.format} is binary and standard output is a terminal: write it to a file with -o ${binary.format}:PATH, or pipe it`);
+  checkBinaryToTerminal(specs, stdoutIsTerminal);
   const paths = specs.filter((s) => s.path).map((s) => s.path);
   if (new Set(paths).size !== paths.length) throw new UsageError("two outputs name the same path");
+}
+
+export function checkStandardOutput(format: Format) {
+  if (standardOutputClosed())
+    throw new OutputError(`cannot write ${format} to standard output: it is closed; give the output a path (-o ${format}:PATH) or leave standard output open`);
+}
+
+/** A file system error in words, not Node's "ENOENT: no such file or directory, open '…'". */
+export function fsReason(e: any): string {
+  const words: Record<string, string> = {
+    EACCES: "permission denied",
+    EPERM: "not permitted",
+    EROFS: "the file system is read-only",
+    ENOTDIR: "a part of the path is a file, not a directory",
+    // mkdir -p where the directory's own name is taken by a file.
+    EEXIST: "a part of the path is a file, not a directory",
+    ENOSPC: "the disk is full",
+    EISDIR: "it is a directory",
+  };
+  return words[e?.code] ?? e?.message ?? String(e);
+}
+
+/** The one rule for every output path: missing directories are made (mode
+ * 0700), those named as the output (cbor:DIR/, parquet:DIR) and those a
+ * file's path goes through alike. */
+export function makeDirectory(dir: string, output: string) {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e: any) {
+    throw new OutputError(`cannot create the directory ${dir} for ${output}: ${fsReason(e)}; create it yourself or choose another path`);
+  }
 }
 
 /** One destination. Writes are synchronous and complete, or throw. */
@@ -44,14 +106,18 @@ export class Sink {
   private constructor(readonly spec: OutputSpec, private fd: number) {}
 
   static open(spec: OutputSpec): Sink {
-    if (!spec.path) return new Sink(spec, 1);
+    if (!spec.path) {
+      checkStandardOutput(spec.format);
+      return new Sink(spec, 1);
+    }
     // A root tool must not be tricked into overwriting a file through a
     // symlink planted at the output path; logs are private to their owner.
+    makeDirectory(dirname(spec.path), `${spec.format} output ${spec.path}`);
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_CLOEXEC;
     try {
       return new Sink(spec, openSync(spec.path, flags, 0o600));
     } catch (e: any) {
-      const why = e.code === "ELOOP" ? "it is a symbolic link, which modtrace will not follow" : e.message;
+      const why = e.code === "ELOOP" ? "it is a symbolic link, which modtrace will not follow" : fsReason(e);
       throw new OutputError(`cannot open ${spec.format} output ${spec.path}: ${why}`);
     }
   }
@@ -72,7 +138,8 @@ export class Sink {
           continue;
         }
         const why = e.code === "ENOSPC" ? "the disk is full" : e.code === "EPIPE" ? "the reader went away" : e.message;
-        throw new OutputError(`writing ${this.spec.format} to ${this.name} failed: ${why}`, { cause: e });
+        const Failure = e.code === "EPIPE" ? ReaderGoneError : OutputError;
+        throw new Failure(`writing ${this.spec.format} to ${this.name} failed: ${why}`, { cause: e });
       }
     }
   }

@@ -6,7 +6,7 @@ import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
 import { checkReadable, readLog, type Problem } from "./log/reader";
 import { writeRecords } from "./log/records";
-import { Sink, type OutputSpec } from "./outputs";
+import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "./outputs";
 import { findingMatches, matches, reportProblems, type EventFilter } from "./log/filter";
 import { findingFromItem, renderFinding } from "./findings/format";
 
@@ -17,6 +17,7 @@ export interface ReadOptions {
   files: string[];
   output: OutputSpec;
   filter: EventFilter;
+  colour: ColourChoice;
 }
 
 export async function read(opts: ReadOptions): Promise<number> {
@@ -25,7 +26,7 @@ export async function read(opts: ReadOptions): Promise<number> {
   decoder.setClockOffset(0n);
   const format = opts.output.format as DecodedFormat;
   const sink = Sink.open(opts.output);
-  const colour = !opts.output.path && Boolean(process.stdout.isTTY);
+  const colour = colourWanted(opts.output, opts.colour);
   const problems: Problem[] = [];
   let pending: any[] = [];
   let headerWritten = false;

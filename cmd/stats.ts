@@ -1,6 +1,6 @@
 // `modtrace stats`: a summary of one log or a rotated set.
 import { basename } from "node:path";
-import { checkReadable, readLog, type Problem } from "./log/reader";
+import { checkReadable, readLog, unreadable, type Problem } from "./log/reader";
 import { matches, reportProblems, type EventFilter } from "./log/filter";
 import { EVENTS } from "../catalogue/events";
 
@@ -95,7 +95,11 @@ function chainOf(e: any): string {
 }
 
 export function stats(opts: StatsOptions): number {
-  checkReadable(opts.files);
+  // A summary of what can be read beats none: the rest is named, and exit 1.
+  const bad = unreadable(opts.files);
+  if (bad.length === opts.files.length) checkReadable(opts.files);
+  const files = opts.files.filter((f) => !bad.some((b) => b.file === f));
+  let filesRead = 0;
   const problems: Problem[] = [];
   const byEvent: Counts = {};
   const byProcess: Counts = {};
@@ -114,8 +118,11 @@ export function stats(opts: StatsOptions): number {
   let trailers = 0;
   let headers = 0;
 
-  for (const file of opts.files) {
+  for (const file of files) {
+    let items = 0;
     for (const item of readLog(file, problems)) {
+      // Counted only when it held something modtrace wrote (random bytes do not).
+      if (items++ === 0) filesRead++;
       if (item.kind === "header") headers++;
       if (item.kind === "trailer") {
         trailers++;
@@ -145,7 +152,7 @@ export function stats(opts: StatsOptions): number {
 
   const iso = (ns?: bigint): string | null => (ns === undefined ? null : new Date(Number(ns / 1_000_000n)).toISOString());
   const summary = {
-    files: opts.files.length,
+    files: filesRead,
     events,
     first: iso(first),
     last: iso(last),
@@ -164,10 +171,12 @@ export function stats(opts: StatsOptions): number {
     complete: trailers > 0 && problems.length === 0,
     problems: problems.length,
     skipped: problems.some((p) => p.skipped),
+    unreadable: bad,
   };
   if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");
   else process.stdout.write(render(summary, headers, trailers));
-  return reportProblems(problems);
+  for (const b of bad) process.stderr.write(`modtrace: ${b.file}: ${b.why}: not read, not in these numbers\n`);
+  return Math.max(reportProblems(problems), bad.length ? 1 : 0);
 }
 
 function table(title: string, c: Counts): string {

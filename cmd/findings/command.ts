@@ -8,7 +8,7 @@ import { Decoder, type DecodedFormat } from "../../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
 import { writeRecords } from "../log/records";
 import { reportProblems } from "../log/filter";
-import { Sink, type OutputSpec } from "../outputs";
+import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../outputs";
 import { sayFindings } from "./summary";
 import type { FindingsConfig } from "./config";
 import { FindingsEngine, ruleIds } from "./engine";
@@ -22,6 +22,7 @@ export interface FindingsCommandOptions {
   output: OutputSpec;
   config: FindingsConfig;
   failOn?: Severity;
+  colour: ColourChoice;
 }
 
 export async function findingsCommand(opts: FindingsCommandOptions): Promise<number> {
@@ -31,7 +32,7 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   const engine = new FindingsEngine(opts.config);
   const traceRules = new Set(ruleIds());
   const sink = Sink.open(opts.output);
-  const colour = !opts.output.path && Boolean(process.stdout.isTTY);
+  const colour = colourWanted(opts.output, opts.colour);
   const format = opts.output.format as DecodedFormat;
   const write = (list: Finding[]) => list.forEach((f) => sink.write(renderFinding(f, format, colour)));
   const problems: Problem[] = [];
@@ -63,7 +64,7 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   } finally {
     sink.close();
   }
-  sayFindings([...passed, ...engine.all], passed.length + engine.total);
+  sayFindings([...passed, ...engine.all], passed.length + engine.total, false);
   const status = reportProblems(problems);
   const failing = opts.failOn ? engine.atLeast(opts.failOn) + passed.filter((f) => atOrAbove(f.severity, opts.failOn!)).length : 0;
   if (failing > 0) {

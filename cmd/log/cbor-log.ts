@@ -2,10 +2,10 @@
 // can rotate into a set of files whose names sort by time, each file a whole
 // sequence with its own header; on standard output it is one sequence. The
 // one place that frames modtrace's CBOR.
-import { existsSync, mkdirSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, statSync, unlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { headerItem, rotationTrailerItem, trailerItem, type HeaderFields, type Totals } from "../log-items";
-import { OutputError, Sink } from "../outputs";
+import { makeDirectory, Sink } from "../outputs";
 
 export interface Rotation {
   sizeBytes?: number; // start a new file once this one holds this much
@@ -20,6 +20,7 @@ export class CborLog {
   private sink!: Sink;
   private part = 0;
   private eventsInFile = 0;
+  private events = 0; // in every file of the set
   private bytesInFile = 0;
   private readonly files: string[] = [];
   private readonly prefix?: string; // set when writing a set of files
@@ -35,11 +36,7 @@ export class CborLog {
     }
     const isDirectory = path.endsWith("/") || (existsSync(path) && statSync(path).isDirectory());
     if (isDirectory) {
-      try {
-        mkdirSync(path, { recursive: true, mode: 0o700 });
-      } catch (e: any) {
-        throw new OutputError(`cannot create the log directory ${path}: ${e.message}`);
-      }
+      makeDirectory(path, `cbor output ${path}`);
       this.prefix = join(path, "modtrace");
     }
     else if (rotation.sizeBytes !== undefined) this.prefix = path.replace(/\.cbor$/, "");
@@ -86,6 +83,7 @@ export class CborLog {
       }
       this.write(bytes.subarray(start, ends[last - 1]));
       this.eventsInFile += last - first;
+      this.events += last - first;
       start = ends[last - 1];
       first = last;
     }
@@ -104,8 +102,9 @@ export class CborLog {
     while (this.rotation.count !== undefined && this.files.length > this.rotation.count) unlinkSync(this.files.shift()!);
   }
 
+  /** The trailer's event count is this log's own: none with --findings-only. */
   finish(totals: Omit<Totals, "eventsInFile">) {
-    this.write(trailerItem({ ...totals, eventsInFile: this.eventsInFile }));
+    this.write(trailerItem({ ...totals, written: this.events, eventsInFile: this.eventsInFile }));
     this.sink.close();
   }
 

@@ -79,16 +79,22 @@ export class InputError extends Error {}
 /** Throws InputError naming every input that cannot be read, so that a
  * command prints nothing (not even a header) before its input is known good. */
 export function checkReadable(files: string[]) {
-  const bad: string[] = [];
+  const bad = unreadable(files).map((u) => `${u.file}: ${u.why}`);
+  if (bad.length) throw new InputError(`cannot read ${bad.length === 1 ? "the input" : `${bad.length} inputs`}, so nothing was read: ${bad.join("; ")}`);
+}
+
+/** The inputs that cannot be opened, and why. */
+export function unreadable(files: string[]): { file: string; why: string }[] {
+  const bad: { file: string; why: string }[] = [];
   for (const file of files) {
     try {
-      if (statSync(file).isDirectory()) bad.push(`${file}: is a directory (give the log files in it, e.g. ${file.replace(/\/$/, "")}/*.cbor)`);
+      if (statSync(file).isDirectory()) bad.push({ file, why: `is a directory (give the log files in it, e.g. ${file.replace(/\/$/, "")}/*.cbor)` });
       else closeSync(openSync(file, "r"));
     } catch (e: any) {
-      bad.push(`${file}: ${e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message}`);
+      bad.push({ file, why: e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message });
     }
   }
-  if (bad.length) throw new InputError(`cannot read ${bad.length === 1 ? "the input" : `${bad.length} inputs`}, so nothing was read: ${bad.join("; ")}`);
+  return bad;
 }
 
 export function* readLog(file: string, problems: Problem[]): Generator<LogItem> {

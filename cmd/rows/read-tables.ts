@@ -1,11 +1,11 @@
 // `modtrace read -o rows|captures|parquet`: logs to the flat tables of
 // cmd/rows/schema.ts, straight from the log's event maps (no decoder pass:
 // the maps are already the JSON output's).
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { checkReadable, readLog, type Problem } from "../log/reader";
 import { matches, reportProblems, type EventFilter } from "../log/filter";
-import { OutputError, Sink, UsageError, type OutputSpec } from "../outputs";
+import { makeDirectory, Sink, UsageError, type OutputSpec } from "../outputs";
 import { CaptureRows, type LogFileSummary } from "./captures";
 import { contextOf, Reporter, RowBuilder, type Row } from "./flatten";
 import { jsonLineWriter } from "./json-rows";
@@ -31,19 +31,13 @@ class ParquetNames {
     let name = join(folder, `${stem}.parquet`);
     for (let n = 2; this.used.has(name); n++) name = join(folder, `${stem}-${n}.parquet`);
     this.used.add(name);
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
     return name;
   }
 }
 
 function openDirectory(dir: string) {
-  try {
-    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`-o parquet:${dir}: ${dir} is not a directory (parquet writes one file per log into a directory)`);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (e: any) {
-    if (e instanceof UsageError) throw e;
-    throw new OutputError(`cannot create the parquet directory ${dir}: ${e.message}`);
-  }
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`-o parquet:${dir}: ${dir} is not a directory (parquet writes one file per log into a directory)`);
+  makeDirectory(dir, `parquet output ${dir}`);
 }
 
 function writeFile(path: string, bytes: Uint8Array) {

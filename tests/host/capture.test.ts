@@ -137,7 +137,7 @@ describe("capture on this host", () => {
     expect(new Set(events.map((e: any) => e.hostProcessId))).toEqual(new Set([run.result[0].pid]));
     const trailer = run.items.at(-1);
     expect(trailer).toMatchObject({ trailer: true, events: 20000, lost: 0 });
-    expect(run.finished.stderr).toContain("20000 events written");
+    expect(run.finished.stderr).toContain("20000 events captured");
   });
 
   test("a burst of 100,000 calls into a 1 MiB ring: every call is written or counted lost", async () => {

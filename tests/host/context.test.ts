@@ -40,7 +40,7 @@ describe("caller context", () => {
     expect(e.ancestors[1].processName).toBe("sh");
     expect(e.initialNamespaces).toEqual({ user: true, pid: true, mount: true });
     expect(e.inContainer).toBe(false);
-    expect(done.stderr).toContain("1 events written");
+    expect(done.stderr).toContain("1 events captured");
   });
 
   test("an unprivileged caller has no CAP_SYS_MODULE", async () => {

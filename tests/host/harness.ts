@@ -41,7 +41,16 @@ export class Capture {
 
   /** Starts modtrace and waits for its "capturing" line; env adds to this process's environment. */
   static async start(args: string[], env: Record<string, string> = {}): Promise<Capture> {
-    const proc = Bun.spawn([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
+    return Capture.startCommand([MODTRACE, ...args], env);
+  }
+
+  /** Starts modtrace in a shell line (a pipe, a closed descriptor): $MODTRACE names the binary. */
+  static async startShell(line: string): Promise<Capture> {
+    return Capture.startCommand(["sh", "-c", line], { MODTRACE });
+  }
+
+  private static async startCommand(argv: string[], env: Record<string, string>): Promise<Capture> {
+    const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
     const c = new Capture(proc);
     const deadline = Date.now() + 30_000;
     while (!c.stderrText.includes("capturing")) {
@@ -61,6 +70,21 @@ export class Capture {
     for await (const chunk of stream) this.stdoutChunks.push(chunk as Uint8Array);
   }
 
+  /** Waits until standard output holds `text`; fails if modtrace exits first. */
+  async stdoutHas(text: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!Buffer.concat(this.stdoutChunks).toString("utf8").includes(text)) {
+      if (this.proc.exitCode !== null) throw new Error(`modtrace exited (${this.proc.exitCode}) before printing ${text}:\n${this.stderrText}`);
+      if (Date.now() > deadline) throw new Error(`modtrace did not print ${text}:\n${this.stderrText}`);
+      await Bun.sleep(20);
+    }
+  }
+
+  /** Whether modtrace is still running. */
+  get running(): boolean {
+    return this.proc.exitCode === null;
+  }
+
   /** Waits for modtrace to exit by itself (--count, --duration). */
   async finished(): Promise<Finished> {
     const exitCode = await this.proc.exited;
@@ -74,6 +98,23 @@ export class Capture {
     this.proc.kill(signal);
     return this.finished();
   }
+}
+
+/** Runs modtrace with standard output a pipe whose reader is gone, as after
+ * `| head -1` has its line, without a race: a FIFO opened for writing, then
+ * its only reader closed. */
+export function intoGoneReader(args: string[]): { code: number; err: string } {
+  const script = 'f=$(mktemp -u) && mkfifo "$f" && exec 3<>"$f" 4>"$f" 3<&- && rm "$f" && exec "$MODTRACE" "$@" >&4 4>&-';
+  const r = Bun.spawnSync(["bash", "-c", script, "bash", ...args], { stderr: "pipe", env: { ...process.env, MODTRACE }, timeout: 60_000 });
+  return { code: r.exitCode, err: r.stderr.toString() };
+}
+
+/** Runs modtrace on a terminal (util-linux script's pty): its exit status
+ * and what the terminal showed, standard output and error together. */
+export function onTerminal(args: string[], env: Record<string, string> = {}): { code: number; screen: string } {
+  const line = [MODTRACE, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const r = Bun.spawnSync(["script", "-qec", line, "/dev/null"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env }, timeout: 60_000 });
+  return { code: r.exitCode, screen: r.stdout.toString() };
 }
 
 /** What this kernel offers, as `modtrace doctor --json` finds it (for the

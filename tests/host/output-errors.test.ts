@@ -1,8 +1,9 @@
 // Bad output destinations: a clear error, a non-zero exit, nothing clobbered.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Capture, MODTRACE, scratchDir, trigger } from "./harness";
+import { Capture, jsonLines, MODTRACE, scratchDir, trigger } from "./harness";
+import { cborItems } from "../lib/cbor";
 
 function run(...args: string[]) {
   const r = Bun.spawnSync([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe" });
@@ -25,13 +26,32 @@ describe("output errors", () => {
     const r = run("-o", "json:/dev/null", "--comm", "mt-trigger", "--duration", "1");
     expect(r.err).not.toContain("EINVAL");
     expect(r.code).toBe(0);
-    expect(r.err).toContain("events written");
+    expect(r.err).toContain("events captured");
   });
 
-  test("a directory that does not exist is named in the error", () => {
-    const r = run("-o", "json:/nonexistent-dir/x.json", "--duration", "1");
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("cannot open json output /nonexistent-dir/x.json");
+  // One rule for every output path: missing directories are made, whether
+  // the path names a file in them or the directory itself.
+  test("missing directories are made for a file, a log directory and a parquet directory alike", () => {
+    const dir = scratchDir();
+    const [json, cbor, logs, parquet] = ["a/b/x.json", "c/d/x.cbor", "e/f/", "g/h"].map((p) => join(dir, p));
+    const r = run("--comm", "mt-trigger", "-o", `json:${json}`, "-o", `cbor:${cbor}`, "-o", `cbor:${logs}`, "--duration", "1");
+    expect(r).toMatchObject({ code: 0 });
+    expect(statSync(json).isFile() && statSync(cbor).isFile()).toBe(true);
+    expect(readdirSync(logs).length).toBe(1);
+    expect(run("read", cbor, "-o", `parquet:${parquet}`).code).toBe(0);
+    expect(readdirSync(parquet)).toContain("captures.parquet");
+  });
+
+  test("a directory that cannot be made is named, with why and what to do, never in Node's words", () => {
+    const file = join(scratchDir(), "plain");
+    writeFileSync(file, "");
+    for (const output of [`json:${file}/x.json`, `cbor:${file}/x.cbor`, `cbor:${file}/logs/`]) {
+      const r = run("-o", output, "--duration", "1");
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`cannot create the directory ${file}`);
+      expect(r.err).toContain("a part of the path is a file, not a directory; create it yourself or choose another path");
+      expect(r.err).not.toMatch(/E[A-Z]+: /);
+    }
   });
 
   test("an unwritable directory gives a clear error and exit 1", () => {
@@ -54,6 +74,37 @@ describe("output errors", () => {
     expect(done.exitCode).toBe(1);
     expect(done.stderr).toContain("the disk is full");
     expect(done.stderr).toContain("capture stopped");
+  });
+
+  test("standard output closed (>&-): refused before capturing, not written into the void", () => {
+    const file = join(scratchDir(), "log.cbor");
+    for (const stdout of ["-o text", "-o cbor"]) {
+      const r = Bun.spawnSync(["sh", "-c", `exec "$MODTRACE" ${stdout} -o cbor:${file} --duration 1 >&-`], { stderr: "pipe", env: { ...process.env, MODTRACE } });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr.toString()).toContain(`cannot write ${stdout.slice(3)} to standard output: it is closed`);
+    }
+  });
+
+  // The summary's counts are what each output was given, beside what was captured.
+  test("the reader went away: captured per kind, and nothing claimed written that was not", async () => {
+    const file = join(scratchDir(), "log.cbor");
+    const capture = await Capture.startShell(`"$MODTRACE" --comm mt-trigger -o json -o cbor:${file} | head -c 0`);
+    trigger("thread");
+    const done = await capture.finished();
+    expect(done.stderr).toContain("the reader went away");
+    expect(done.stderr).toContain("1 events captured (init_module 0, finit_module 0, delete_module 1)");
+    expect(done.stderr).toContain(`written: 0 events to standard output (json), 0 events to ${file} (cbor)`);
+  });
+
+  test("--findings-only: no events written, and the summary and the trailer say so", async () => {
+    const file = join(scratchDir(), "log.cbor");
+    const capture = await Capture.start(["--comm", "mt-trigger", "--findings-only", "-o", "json", "-o", `cbor:${file}`]);
+    trigger("thread");
+    const done = await capture.stop();
+    expect(jsonLines(done.stdout)).toEqual([]);
+    expect(done.stderr).toContain("1 events captured");
+    expect(done.stderr).toMatch(/written: 0 events( and \d+ findings?)? to standard output \(json\), 0 events( and \d+ findings?)? to \S+ \(cbor\)/);
+    expect(cborItems(readFileSync(file)).at(-1)).toMatchObject({ trailer: true, events: 0 });
   });
 
   test("output files are created with mode 0600", async () => {

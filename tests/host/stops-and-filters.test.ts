@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { Capture, doctorReport, heldTrigger, MODTRACE, jsonLines, notAModule, scratchDir, trigger } from "./harness";
+import { cborItems } from "../lib/cbor";
 import { NO_HOOK } from "../../decoder/assembly/image-texts";
 
 const ERRNO_NAME = Object.fromEntries(Object.entries(constants.errno).map(([name, n]) => [n, name]));
@@ -16,7 +17,7 @@ describe("stopping, text output and filters", () => {
     const done = await capture.finished();
     expect(done.exitCode).toBe(0);
     expect(jsonLines(done.stdout).length).toBe(2);
-    expect(done.stderr).toContain("2 events written");
+    expect(done.stderr).toContain("2 events captured");
   });
 
   test("--duration stops by itself", async () => {
@@ -25,6 +26,30 @@ describe("stopping, text output and filters", () => {
     const done = await capture.finished();
     expect(done.exitCode).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  // setTimeout fires at once above 2^31 ms (24.8 days): a 30-day capture
+  // must outlive a 1-second one started after it, and stop only when told.
+  test("--duration above 24.8 days does not stop early", async () => {
+    const long = await Capture.start(["--comm", "mt-trigger", "--duration", "2592000", "-o", "json"]);
+    const short = await Capture.start(["--comm", "mt-trigger", "--duration", "1", "-o", "json"]);
+    expect((await short.finished()).exitCode).toBe(0);
+    expect(long.running).toBe(true);
+    trigger("thread");
+    await long.stdoutHas('"delete_module"');
+    const done = await long.stop();
+    expect(done.exitCode).toBe(0);
+    expect(done.stderr).not.toContain("TimeoutOverflowWarning");
+  });
+
+  test("SIGHUP (the terminal or ssh session closed) ends like SIGTERM: summary and trailer", async () => {
+    const file = join(scratchDir(), "log.cbor");
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", `cbor:${file}`]);
+    trigger("thread");
+    const done = await capture.stop("SIGHUP");
+    expect(done.exitCode).toBe(0);
+    expect(done.stderr).toContain("1 events captured");
+    expect(cborItems(readFileSync(file)).at(-1)).toMatchObject({ trailer: true, events: 1 });
   });
 
   test("SIGTERM stops cleanly and flushes what was captured", async () => {
@@ -91,6 +116,14 @@ describe("stopping, text output and filters", () => {
     expect(events.length).toBe(3);
     for (const e of events) expect(e.hostProcessId).toBe(waiting.pid);
     expect(Number(/ (\d+) filtered out/.exec(done.stderr)?.[1])).toBeGreaterThanOrEqual(3);
+  });
+
+  test("--uid takes a user name", async () => {
+    const capture = await Capture.start(["--uid", "nobody", "--comm", "mt-trigger", "-o", "json"]);
+    trigger("thread");
+    const [truth] = trigger("uid", "65534");
+    const done = await capture.stop();
+    expect(jsonLines(done.stdout).map((e) => [e.userId, e.hostProcessId])).toEqual([[65534, truth.pid]]);
   });
 
   test("-e picks events", async () => {

@@ -1,6 +1,8 @@
 // The command line of the compiled binary: what needs no privileges.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, realpathSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json";
 
@@ -75,6 +77,12 @@ describe("command line", () => {
     [["--ancestors", "9"], "--ancestors is a whole number from 0 to 8"],
     [["--container", "abc", "--not-container"], "--container and --not-container exclude each other"],
     [["read", "tests/fixtures/kernel-6.18.cbor", "--container", "--not-container"], "--container and --not-container exclude each other"],
+    [["-e", ""], "no events given"],
+    [["read", "tests/fixtures/kernel-6.18.cbor", "-e", ","], "no events given"],
+    [["--count", "99999999999999999999"], "--count is too large (at most 9007199254740991)"],
+    [["--uid", "4294967296"], "--uid is too large (at most 4294967294)"],
+    [["--uid", "no-such-user-here"], "unknown user 'no-such-user-here'"],
+    [["read", "tests/fixtures/kernel-6.18.cbor", "-o", "parquet:"], "write parquet:DIR"],
   ];
   for (const [args, message] of usageErrors) {
     test(`usage error exits 2: ${args.join(" ")}`, () => {
@@ -83,6 +91,17 @@ describe("command line", () => {
       expect(r.err).toContain(message);
     });
   }
+
+  test("stats of good logs, a missing one and random bytes: what could be read, the rest named, exit 1", () => {
+    const dir = mkdtempSync(join(tmpdir(), "modtrace-stats-"));
+    const noise = join(dir, "noise.cbor");
+    writeFileSync(noise, randomBytes(4096));
+    const alone = JSON.parse(run("stats", "--json", "tests/fixtures/kernel-6.18.cbor").out);
+    const r = run("stats", "--json", "tests/fixtures/kernel-6.18.cbor", join(dir, "missing.cbor"), noise);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toMatchObject({ files: 1, events: alone.events });
+    expect(r.err).toContain(`${join(dir, "missing.cbor")}: no such file: not read`);
+  });
 
   // Nothing on standard output (not even the text header) before the input is known readable.
   for (const [what, args, message] of [

@@ -154,7 +154,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("modtrace in a Debian 
         const rc = text(`${mode}/modtrace.rc`).trim();
         if (rc !== "0") throw new Error(`modtrace exited ${rc}; its stderr:\n${err}\n--- console:\n${r.console.slice(-6000)}`);
         expect(err).toMatch(/ 0 lost /);
-        expect(err).toContain(`${events.length} events written`);
+        expect(err).toContain(`${events.length} events captured`);
       });
 
       test("CBOR log: same maps as JSON, valid for a decoder that is not ours, read back byte for byte", () => {

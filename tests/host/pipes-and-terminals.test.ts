@@ -1,0 +1,59 @@
+// The offline commands as filters and on terminals: a reader that goes
+// away, binary output, the findings summary, colour.
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { Capture, findingLines, intoGoneReader, MODTRACE, notAModule, onTerminal, scratchDir, trigger } from "./harness";
+
+// A log with events and findings, written by a capture in a VM.
+const LOG = "tests/fixtures/kernel-6.18.cbor";
+
+describe("pipes and terminals", () => {
+  test("read and findings end quietly with exit 0 when the reader goes away (| head), in every format", () => {
+    const runs = [
+      ...["text", "json", "rows", "captures", "cbor"].map((f) => ["read", LOG, "-o", f]),
+      ...["text", "json", "cbor"].map((f) => ["findings", LOG, "-o", f]),
+    ];
+    for (const args of runs) {
+      const r = intoGoneReader(args);
+      expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 0, err: expect.not.stringContaining("went away") });
+    }
+  });
+
+  test("read and findings refuse CBOR to a terminal, as capture does", () => {
+    for (const command of ["read", "findings"]) {
+      const r = onTerminal([command, LOG, "-o", "cbor"]);
+      expect(r.code).toBe(2);
+      expect(r.screen).toContain("cbor is binary and standard output is a terminal");
+      expect(r.screen).not.toContain("modtrace-log");
+    }
+  });
+
+  test("findings prints each finding once, and one line with the count on stderr", () => {
+    const screen = onTerminal(["findings", LOG]).screen;
+    const total = Number(/findings: (\d+) \(/.exec(screen)?.[1]);
+    expect(total).toBeGreaterThan(1);
+    expect(screen.split("FINDING ").length - 1).toBe(total);
+    const json = Bun.spawnSync([MODTRACE, "findings", LOG, "-o", "json"], { stdout: "pipe", stderr: "pipe" });
+    expect(findingLines(json.stdout.toString()).length).toBe(total);
+    const stderr = json.stderr.toString().trimEnd().split("\n");
+    expect(stderr.length).toBe(1);
+    expect(stderr[0]).toStartWith(`modtrace: findings: ${total} (`);
+  });
+
+  test("colour: on a terminal by default, never with NO_COLOR or --color=never, and --color=always into a pipe", async () => {
+    // A log with findings in it, for read (the fixture's are made by findings).
+    const logged = join(scratchDir(), "log.cbor");
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", `cbor:${logged}`]);
+    trigger("basic", notAModule());
+    await capture.stop();
+    const RED = "\x1b[1;31m";
+    for (const args of [["read", logged], ["findings", LOG]]) {
+      expect(onTerminal(args).screen).toContain(RED);
+      expect(onTerminal(args, { NO_COLOR: "1" }).screen).not.toContain(RED);
+      expect(onTerminal([...args, "--color=never"]).screen).not.toContain(RED);
+      expect(Bun.spawnSync([MODTRACE, ...args, "--color=always"], { stdout: "pipe" }).stdout.toString()).toContain(RED);
+    }
+    const bad = Bun.spawnSync([MODTRACE, "read", LOG, "--color=sometimes"], { stderr: "pipe" });
+    expect(bad.exitCode).toBe(2);
+  });
+});
