@@ -90,4 +90,33 @@ describe("hostile input", () => {
     expect(stats.out).not.toMatch(RAW);
     expect(lines(stats.out).length).toBe(statsLines(statsJson));
   });
+
+  test("1,000 failed unprivileged calls raise nothing high, --fail-on high stays quiet, and the flood is folded with counts", async () => {
+    const dir = scratchDir();
+    const json = join(dir, "live.json");
+    const capture = await Capture.start(["--uid", NOBODY, "--fail-on", "high", "-o", `json:${json}`]);
+    // Each round: delete_module("lkrg"), a crafted unload, init_module from
+    // memory, finit_module of a file under /tmp: 4 calls.
+    const truth = hostile(250, "mt_hostile");
+    const done = await capture.stop();
+    expect(truth).toMatchObject({ calls: 1000, failures: 1000 });
+    expect(done.exitCode).toBe(0);
+    expect(done.stderr).not.toContain("--fail-on");
+
+    const live = readFileSync(json, "utf8");
+    expect(jsonLines(live).length).toBe(1000);
+    const findings = findingLines(live);
+    expect(findings.filter((f) => f.severity === "high" || f.severity === "critical")).toEqual([]);
+    // What would be high for root is there, lowered, and says what it would be.
+    for (const rule of ["security_module_unloaded", "image_from_memory", "unusual_load_path"]) {
+      const of = findings.filter((f) => f.eventName === rule);
+      expect(of.length).toBeGreaterThan(0);
+      expect(of.length).toBeLessThan(50);
+      for (const f of of) expect(f).toMatchObject({ severity: "low", details: { severityIfPrivileged: "high" } });
+      // Every call is accounted for: written apart, or counted in a folded one.
+      const folded = of.reduce((n, f) => n + (f.details.folded ?? 1), 0);
+      expect(folded).toBe(250);
+    }
+    expect(findings.some((f) => f.eventName === "probing" && f.details.failures === 1000)).toBe(true);
+  });
 });
