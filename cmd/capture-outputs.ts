@@ -33,7 +33,7 @@ export class CaptureOutputs {
   async start(header: HeaderFields, rotation: Rotation, decoder: Decoder) {
     try {
       // Rotation is for files: standard output is one sequence.
-      for (const spec of this.specs) if (spec.format === "cbor") this.logs.push(new CborLog(spec.path, header, spec.path ? rotation : {}));
+      for (const spec of this.specs) if (spec.format === "cbor") this.logs.push(new CborLog(spec.path, header, spec.path ? rotation : {}, spec.overwrite));
       for (const sink of this.sinks) if (sink.spec.format === "text") sink.write(decoder.textHeader());
       // Loaded only for -o rows: a plain capture's start-up and memory need none of it.
       if (this.sinks.some((s) => s.spec.format === "rows"))

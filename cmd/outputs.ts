@@ -1,5 +1,6 @@
 // The -o/--output sinks: where each format's bytes go.
-import { closeSync, constants, fsyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, writeSync } from "node:fs";
+import { OutputFileError, openOutputFile } from "./output-file";
 
 export type Format = "text" | "json" | "cbor" | "raw" | "rows" | "captures" | "parquet";
 export const FORMATS: Format[] = ["text", "json", "cbor", "raw", "rows", "captures", "parquet"];
@@ -10,6 +11,7 @@ export const READ_ONLY_FORMATS: Format[] = ["captures", "parquet"];
 export interface OutputSpec {
   format: Format;
   path?: string; // absent: standard output
+  overwrite?: boolean; // --overwrite: an existing file at path is replaced, not refused
 }
 
 export class UsageError extends Error {}
@@ -45,13 +47,12 @@ export class Sink {
 
   static open(spec: OutputSpec): Sink {
     if (!spec.path) return new Sink(spec, 1);
-    // A root tool must not be tricked into overwriting a file through a
-    // symlink planted at the output path; logs are private to their owner.
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_CLOEXEC;
+    // A root tool must not be tricked by what others planted at the output
+    // path or in its directory (output-file.ts); logs are private to their owner.
     try {
-      return new Sink(spec, openSync(spec.path, flags, 0o600));
+      return new Sink(spec, openOutputFile(spec.path, { overwrite: spec.overwrite }));
     } catch (e: any) {
-      const why = e.code === "ELOOP" ? "it is a symbolic link, which modtrace will not follow" : e.message;
+      const why = e instanceof OutputFileError ? e.message : e.code === "ELOOP" ? "it is a symbolic link, which modtrace will not follow" : e.message;
       throw new OutputError(`cannot open ${spec.format} output ${spec.path}: ${why}`);
     }
   }
