@@ -20,9 +20,11 @@ loads() { # CONFIG: each load $REPEAT times
   done
 }
 
+# A directory of root's alone: modtrace refuses one everyone can write (/tmp).
+mkdir -p -m 0700 /tmp/mt
 with_modtrace() { # CONFIG ARGS...
   config=$1; shift
-  modtrace "$@" -o cbor:/tmp/bench.cbor 2> /tmp/modtrace.err &
+  modtrace "$@" --overwrite -o cbor:/tmp/mt/bench.cbor 2> /tmp/modtrace.err &
   MT=$!
   while ! grep -q capturing /tmp/modtrace.err; do sleep 0.1; done
   loads "$config"

@@ -51,7 +51,7 @@ export class CaptureOutputs {
       // Rotation is for files: standard output is one sequence.
       for (const spec of this.specs)
         if (spec.format === "cbor") {
-          const log = new CborLog(spec.path, header, spec.path ? rotation : {});
+          const log = new CborLog(spec.path, header, spec.path ? rotation : {}, spec.overwrite);
           this.logs.push(log);
           this.written.set(log, { label: label(spec), events: 0, findings: 0 });
         }

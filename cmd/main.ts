@@ -74,6 +74,17 @@ function eventList(v: string): EventInfo[] {
   });
 }
 
+/** --overwrite, for every command that writes files. There is no --append:
+ * a CBOR log is one capture's sequence, header to trailer. */
+function overwriteOption() {
+  return new Option("--overwrite", "replace an output file that exists (default: refuse it and leave it as it is)");
+}
+
+/** The outputs with --overwrite's answer in each. */
+function withOverwrite(spec: OutputSpec, o: { overwrite?: boolean }): OutputSpec {
+  return { ...spec, overwrite: Boolean(o.overwrite) };
+}
+
 function outputSpec(v: string): OutputSpec {
   try {
     return parseOutput(v);
@@ -257,8 +268,12 @@ Output formats (-o FORMAT[:PATH], repeatable; standard output when no PATH):
         for bug reports and decoder tests
   rows  one flat JSON object per event, a typed column per field, for DuckDB,
         ClickHouse (FORMAT JSONEachRow) and jq (see modtrace schema)
-Files are created with mode 0600 and never through a symbolic link; missing
-directories on the way are made, mode 0700.
+Files are created with mode 0600, exclusively and never through a symbolic
+link; missing directories on the way are made, mode 0700. An existing file
+at PATH is refused (and left intact) unless --overwrite is given; there is
+no --append. FIFOs, sockets and directories at PATH are refused, and so is a
+directory others can write into (owned by neither root nor you, or group- or
+world-writable).
 Rotation (cbor files): --rotate-size 100M starts a new file at that size; a
 directory as PATH (-o cbor:/var/log/modtrace/) names files by time there;
 --rotate-count 10 keeps the newest 10. Each file is a whole log.
@@ -306,6 +321,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .command("capture", { isDefault: true })
     .description("attach to the kernel and record module events until stopped (the default command)")
     .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw)").argParser(collect(outputSpec)))
+    .addOption(overwriteOption())
     .addOption(new Option("-e, --events <list>", "comma-separated events to capture (default: all)").argParser(collect(eventList)))
     .addOption(new Option("--pid <pid>", "only processes with this host pid").argParser(collect(nonNegativeInt("--pid"))))
     .addOption(new Option("--uid <user>", "only processes with this real uid, given as a number or a user name").argParser(collect(userId)))
@@ -329,7 +345,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list and syscall dispatch (also right after each module load)").default(2).argParser(positiveNumber("--scan-interval"))))
     .addHelpText("after", EXAMPLES)
     .action(async (o) => {
-      const outputs: OutputSpec[] = o.output ?? [{ format: "text" }];
+      const outputs: OutputSpec[] = (o.output ?? [{ format: "text" }]).map((s: OutputSpec) => withOverwrite(s, o));
       try {
         checkOutputs(outputs, Boolean(process.stdout.isTTY));
       } catch (e) {
@@ -372,14 +388,15 @@ export function buildProgram(run: { exitCode: number }): Command {
       .command("findings")
       .description("judge the events of cbor logs with the findings rules: exactly what capture found live; needs no privileges")
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
-      .addOption(new Option("-o, --output <format[:path]>", "text, json or cbor").default({ format: "text" }, "text").argParser(outputSpec)),
+      .addOption(new Option("-o, --output <format[:path]>", "text, json or cbor").default({ format: "text" }, "text").argParser(outputSpec))
+      .addOption(overwriteOption()),
   )
     .addHelpText("after", FINDINGS_HELP)
     .action(async (files: string[], o) => {
       if (!["text", "json", "cbor"].includes(o.output.format)) program.error("error: findings writes text, json or cbor", { exitCode: 2 });
       checkBinaryToTerminal([o.output], Boolean(process.stdout.isTTY));
       const { findingsCommand } = await import("./findings/command");
-      run.exitCode = await quietWhenReaderGoes(() => findingsCommand({ files, output: o.output, config: configFrom(o), failOn: o.failOn, colour: o.color }));
+      run.exitCode = await quietWhenReaderGoes(() => findingsCommand({ files, output: withOverwrite(o.output, o), config: configFrom(o), failOn: o.failOn, colour: o.color }));
     });
 
   program
@@ -401,7 +418,8 @@ export function buildProgram(run: { exitCode: number }): Command {
       .command("read")
       .description("print the events of cbor logs (a rotated set in order) as capture printed them; needs no privileges")
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
-      .addOption(new Option("-o, --output <format[:path]>", "text, json, cbor, rows, captures or parquet:DIR").default({ format: "text" }, "text").argParser(outputSpec)),
+      .addOption(new Option("-o, --output <format[:path]>", "text, json, cbor, rows, captures or parquet:DIR").default({ format: "text" }, "text").argParser(outputSpec))
+      .addOption(overwriteOption()),
   ))
     .addHelpText("after", `
 Formats for analysis engines (columns: modtrace schema; cookbook: docs/ANALYSIS.md):
@@ -432,12 +450,12 @@ Examples:
         // Loaded only here: capture's start-up and memory need none of it.
         const { readTables } = await import("./rows/read-tables");
         try {
-          run.exitCode = await quietWhenReaderGoes(() => readTables({ files, output: o.output, filter: filterFrom(o) }));
+          run.exitCode = await quietWhenReaderGoes(() => readTables({ files, output: withOverwrite(o.output, o), filter: filterFrom(o) }));
         } catch (e) {
           if (e instanceof UsageError) program.error(`error: ${e.message}`, { exitCode: 2 });
           throw e;
         }
-      } else run.exitCode = await quietWhenReaderGoes(() => read({ files, output: o.output, filter: filterFrom(o), colour: o.color }));
+      } else run.exitCode = await quietWhenReaderGoes(() => read({ files, output: withOverwrite(o.output, o), filter: filterFrom(o), colour: o.color }));
     });
 
   addLogFilters(

@@ -1,7 +1,8 @@
 // The -o/--output sinks: where each format's bytes go.
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { standardOutputClosed } from "./closed-stdout";
+import { OutputFileError, openOutputFile } from "./output-file";
 
 export type Format = "text" | "json" | "cbor" | "raw" | "rows" | "captures" | "parquet";
 export const FORMATS: Format[] = ["text", "json", "cbor", "raw", "rows", "captures", "parquet"];
@@ -12,6 +13,7 @@ export const READ_ONLY_FORMATS: Format[] = ["captures", "parquet"];
 export interface OutputSpec {
   format: Format;
   path?: string; // absent: standard output
+  overwrite?: boolean; // --overwrite: an existing file at path is replaced, not refused
 }
 
 /** --color: auto is a terminal on standard output, unless NO_COLOR is set (no-color.org). */
@@ -110,14 +112,13 @@ export class Sink {
       checkStandardOutput(spec.format);
       return new Sink(spec, 1);
     }
-    // A root tool must not be tricked into overwriting a file through a
-    // symlink planted at the output path; logs are private to their owner.
+    // A root tool must not be tricked by what others planted at the output
+    // path or in its directory (output-file.ts); logs are private to their owner.
     makeDirectory(dirname(spec.path), `${spec.format} output ${spec.path}`);
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_CLOEXEC;
     try {
-      return new Sink(spec, openSync(spec.path, flags, 0o600));
+      return new Sink(spec, openOutputFile(spec.path, { overwrite: spec.overwrite }));
     } catch (e: any) {
-      const why = e.code === "ELOOP" ? "it is a symbolic link, which modtrace will not follow" : fsReason(e);
+      const why = e instanceof OutputFileError ? e.message : e.code === "ELOOP" ? "it is a symbolic link, which modtrace will not follow" : fsReason(e);
       throw new OutputError(`cannot open ${spec.format} output ${spec.path}: ${why}`);
     }
   }

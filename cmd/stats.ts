@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import { checkReadable, readLog, unreadable, type Problem } from "./log/reader";
 import { matches, reportProblems, type EventFilter } from "./log/filter";
 import { EVENTS } from "../catalogue/events";
+import { escapeText } from "./text-escape";
 
 export interface StatsOptions {
   files: string[];
@@ -182,7 +183,7 @@ export function stats(opts: StatsOptions): number {
 function table(title: string, c: Counts): string {
   const rows = Object.entries(c).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (!rows.length) return `${title}: none\n`;
-  return `${title}:\n` + rows.map(([k, n]) => `  ${String(n).padStart(9)}  ${k}\n`).join("");
+  return `${title}:\n` + rows.map(([k, n]) => `  ${String(n).padStart(9)}  ${escapeText(k)}\n`).join("");
 }
 
 function render(s: any, headers: number, trailers: number): string {
@@ -210,8 +211,8 @@ function imageTable(images: Record<string, { sha256: string; size: number; loads
   let out = "module images (sha256):\n";
   for (const name of names) {
     const list = images[name];
-    out += `  ${name}${list.length > 1 ? `: ${list.length} DIFFERENT IMAGES under one name` : ""}\n`;
-    for (const i of list) out += `  ${String(i.loads).padStart(9)}  ${i.sha256}  ${i.size} bytes  ${i.first} to ${i.last}\n`;
+    out += `  ${escapeText(name)}${list.length > 1 ? `: ${list.length} DIFFERENT IMAGES under one name` : ""}\n`;
+    for (const i of list) out += `  ${String(i.loads).padStart(9)}  ${escapeText(i.sha256)}  ${i.size} bytes  ${i.first} to ${i.last}\n`;
   }
   return out;
 }

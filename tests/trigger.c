@@ -11,6 +11,12 @@
  *   trigger flood UID S  as uid/gid UID, delete_module as fast as possible for S seconds
  *                        or until SIGTERM, whichever comes first
  *   trigger image FILE   init_module of FILE's bytes, read into memory (a load from memory)
+ *   trigger hostile UID N COMM NAME FILE
+ *                        as uid/gid UID under the process name COMM, N rounds of
+ *                        delete_module("lkrg"), delete_module(NAME), init_module from
+ *                        memory with NAME as parameters, finit_module(FILE) with NAME as
+ *                        parameters: an unprivileged caller choosing what modtrace shows;
+ *                        prints one summary line
  *   trigger time CMD...  runs CMD and prints its wall-clock time (benchmarks in the VM)
  *   trigger int80 load FILE    finit_module(FILE) through the 32-bit entry (int 0x80)
  *   trigger int80 unload NAME  delete_module(NAME, O_NONBLOCK) through the 32-bit entry
@@ -547,6 +553,33 @@ int main(int argc, char **argv)
 			elapsed = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 		}
 		printf("{\"call\":\"flood\",\"pid\":%d,\"calls\":%ld,\"seconds\":%.3f}\n", getpid(), n, elapsed);
+	} else if (!strcmp(scenario, "hostile") && argc == 7) {
+		unsigned int id = strtoul(argv[2], NULL, 10);
+		long n = strtol(argv[3], NULL, 10), calls = 0, failures = 0;
+		static char image[64] = "\x7f" "ELF not really a module";
+		int fd;
+
+		prctl(PR_SET_NAME, argv[4]);
+		if (setresgid(id, id, id) || setresuid(id, id, id)) {
+			perror("dropping privileges");
+			return 1;
+		}
+		fd = open(argv[6], O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			perror(argv[6]);
+			return 1;
+		}
+		for (long i = 0; i < n; i++) {
+			long ret[] = {
+				syscall(SYS_delete_module, "lkrg", 0),
+				syscall(SYS_delete_module, argv[5], 0),
+				syscall(SYS_init_module, image, sizeof(image), argv[5]),
+				syscall(SYS_finit_module, fd, argv[5], 0),
+			};
+			for (int k = 0; k < 4; k++, calls++)
+				failures += ret[k] < 0;
+		}
+		printf("{\"call\":\"hostile\",\"pid\":%d,\"uid\":%u,\"calls\":%ld,\"failures\":%ld}\n", getpid(), id, calls, failures);
 	} else if (!strcmp(scenario, "context")) {
 		context();
 	} else if (!strcmp(scenario, "getppid") && argc == 3) {
@@ -627,7 +660,7 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"time\",\"status\":%d,\"seconds\":%.6f}\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128,
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | autoload UID | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | hostile UID N COMM NAME FILE | autoload UID | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N\n");
 		return 2;
 	}
 	return 0;

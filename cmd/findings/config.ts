@@ -18,6 +18,8 @@ export interface FindingsConfig {
   writableDirs: string[];
   probing: { failures: number; windowSeconds: number };
   hitAndRunSeconds: number;
+  /** Findings of one rule from one caller written apart per window; the rest are folded into one. */
+  rateLimit: { findingsPerCaller: number; windowSeconds: number };
   securityModules: string[];
   rareAutoload: RareAutoload[];
 }
@@ -54,6 +56,7 @@ export function findingsConfig(extra: { file?: string; moduleTools?: string[]; d
       Object.assign(c.severity, user.severity);
     }
     if (user.probing) Object.assign(c.probing, user.probing);
+    if (user.rateLimit) Object.assign(c.rateLimit, user.rateLimit);
     if (user.hitAndRunSeconds !== undefined) c.hitAndRunSeconds = Number(user.hitAndRunSeconds);
   }
   c.moduleTools.push(...(extra.moduleTools ?? []));

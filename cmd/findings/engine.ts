@@ -10,6 +10,10 @@ import { atOrAbove, type Finding, type Severity } from "./finding";
 import type { KernelWatch } from "./watch";
 import type { Report, RuleContext, TraceRule } from "./rule";
 import { TRACE_RULES } from "./rules/index";
+import type { EventView } from "./event-view";
+import { capForPrivilege } from "./privilege";
+import { FindingRateLimit } from "./rate-limit";
+import { failedUnprivileged } from "./rules/common";
 
 /** Every finding id there is, for --disable-rule's check. */
 export function ruleIds(watches: readonly string[] = []): string[] {
@@ -23,6 +27,9 @@ const KEPT = 1000;
 export class FindingsEngine {
   private rules: TraceRule[];
   private disabled: Set<string>;
+  private limit: FindingRateLimit;
+  /** The event the rules are judging, for what they report of it (reportEvent). */
+  private current?: EventView;
   private decoder?: Decoder;
   private pending: Finding[] = [];
   /** A module loaded or ran its init since the watches last scanned: they
@@ -47,7 +54,18 @@ export class FindingsEngine {
     };
     this.rules = TRACE_RULES.map((f) => f(ctx)).filter((r) => r.ids.some((id) => !this.disabled.has(id)));
     this.watches = watches.filter((w) => !this.disabled.has(w.rule));
+    this.limit = new FindingRateLimit(config.rateLimit.findingsPerCaller, config.rateLimit.windowSeconds);
   }
+
+  /** What a rule reports of the event it is judging: its severity capped by
+   * the caller's privilege, then through the caller's rate limit (a caller:
+   * one uid, privileged or not, so an unprivileged flood under root's uid
+   * folds nothing of root's). */
+  private reportEvent: Report = (f) => {
+    const e = this.current!;
+    const unprivileged = failedUnprivileged(e);
+    this.limit.admit(capForPrivilege(f, e), `${f.rule} ${e.uid} ${unprivileged}`, this.report);
+  };
 
   private report: Report = (f) => {
     if (this.disabled.has(f.rule)) return;
@@ -66,7 +84,9 @@ export class FindingsEngine {
     forEachRecord(decoder.inputView(len), len, clockOffsetNs, (e) => {
       const now = e.timestamp;
       for (const r of closing) r.close!(now, this.report);
-      for (const r of this.rules) r.event(e, this.report);
+      this.limit.close(now, this.report);
+      this.current = e;
+      for (const r of this.rules) r.event(e, this.reportEvent);
       for (const w of this.watches) w.observe(e);
       if (e.id === layout.EVENT_MODULE_LOAD || e.id === layout.EVENT_DO_INIT_MODULE) this.loadSinceScan = true;
     });
@@ -77,6 +97,7 @@ export class FindingsEngine {
    * windows before it close; with scanNs, the watches look at the kernel. */
   tick(closeNs: bigint, scanNs?: bigint): Finding[] {
     for (const r of this.rules) r.close?.(closeNs, this.report);
+    this.limit.close(closeNs, this.report);
     if (scanNs !== undefined) this.loadSinceScan = false;
     if (scanNs !== undefined)
       for (const w of this.watches) {
@@ -97,6 +118,7 @@ export class FindingsEngine {
   /** The input has ended: open windows report. */
   end(): Finding[] {
     for (const r of this.rules) r.close?.(undefined, this.report);
+    this.limit.close(undefined, this.report);
     return this.take();
   }
 

@@ -3,6 +3,7 @@
 // line that stands out among the events.
 import { Encoder } from "cbor-x/encode";
 import { TECHNIQUES, isSeverity, type Finding } from "./finding";
+import { escapeText } from "../text-escape";
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 
@@ -43,10 +44,12 @@ function clock(ns: bigint): string {
   return `${d.toISOString().slice(11, 19)}.${micros}`;
 }
 
-/** One text line, aligned with the event columns' TIME; bold red on a terminal. */
+/** One text line, aligned with the event columns' TIME; bold red on a
+ * terminal. Escaped whole: the description holds the caller's names and
+ * paths, and a finding read from a log may have been edited anywhere. */
 export function findingText(f: Finding, colour = false): string {
   const evidence = f.evidence.map((e) => `${e.eventName}${e.callId !== undefined ? ` callId=${e.callId}` : ` at ${clock(e.timestamp)}`}`);
-  const line = `${clock(f.timestamp)}  FINDING ${f.severity.toUpperCase()} ${f.rule}: ${f.description} [${f.techniques.join(", ")}] evidence: ${evidence.join("; ")}`;
+  const line = escapeText(`${clock(f.timestamp)}  FINDING ${f.severity.toUpperCase()} ${f.rule}: ${f.description} [${f.techniques.join(", ")}] evidence: ${evidence.join("; ")}`);
   return colour ? `\x1b[1;31m${line}\x1b[0m\n` : `${line}\n`;
 }
 

@@ -1,10 +1,16 @@
 // --save-modules DIR: every distinct module image once, as DIR/<sha256>.ko,
 // byte for byte what the kernel was handed. Written while it streams in, to
-// a temporary file created exclusively (never through a symbolic link),
-// then renamed to its hash once the hash is known; mode 0600, since a module
-// can hold secrets. Stops saving, and says so, past --save-limit bytes.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+// a temporary file with a random name created exclusively (never through a
+// symbolic link), then renamed to its hash once the hash is known; mode
+// 0600, since a module can hold secrets. Stops saving, and says so, past
+// --save-limit bytes. DIR is evidence: no component of its path may be a
+// symbolic link, and it must be writable by root (or the caller) alone
+// (output-file.ts), so nobody else can swap it or plant files in it; a file
+// already there counts as saved only if its bytes hash to its name.
+import { randomBytes } from "node:crypto";
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { join, resolve, sep } from "node:path";
+import { checkOutputDirectory } from "../output-file";
 
 export class ImageStoreError extends Error {}
 
@@ -18,17 +24,17 @@ export class ImageStore {
   readonly counts: SaveCounts = { imagesSaved: 0, imagesAlreadySaved: 0, imagesNotSaved: 0 };
   private bytes = 0; // kept files and the ones being written
   private stopped?: string;
-  private serial = 0;
 
   private constructor(readonly dir: string, private limit: number, readonly warn: (line: string) => void) {}
 
   /** Checks (or makes, mode 0700) DIR before anything is attached. */
   static open(dir: string, limitBytes: number, warn: (line: string) => void): ImageStore {
     try {
+      noLinkOnTheWay(dir);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const st = lstatSync(dir);
-      if (st.isSymbolicLink()) throw new ImageStoreError(`--save-modules ${dir} is a symbolic link; give the real directory`);
-      if (!st.isDirectory()) throw new ImageStoreError(`--save-modules ${dir} is not a directory`);
+      noLinkOnTheWay(dir);
+      if (!lstatSync(dir).isDirectory()) throw new ImageStoreError(`--save-modules ${dir} is not a directory`);
+      checkOutputDirectory(dir);
     } catch (e) {
       if (e instanceof ImageStoreError) throw e;
       throw new ImageStoreError(`--save-modules ${dir}: ${(e as Error).message}`);
@@ -42,14 +48,18 @@ export class ImageStore {
       this.counts.imagesNotSaved++;
       return undefined;
     }
-    const path = join(this.dir, `.partial-${process.pid}-${++this.serial}`);
-    try {
-      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-      return new SavingImage(this, fd, path);
-    } catch (e) {
-      this.stop(`cannot create a file in ${this.dir}: ${(e as Error).message}`);
-      this.counts.imagesNotSaved++;
-      return undefined;
+    // Random, so nobody can plant the next name in advance; a clash is tried again.
+    for (let attempt = 0; ; attempt++) {
+      const path = join(this.dir, `.partial-${randomBytes(12).toString("hex")}`);
+      try {
+        const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_CLOEXEC, 0o600);
+        return new SavingImage(this, fd, path);
+      } catch (e: any) {
+        if (e.code === "EEXIST" && attempt < 8) continue;
+        this.stop(`cannot create a file in ${this.dir}: ${(e as Error).message}`);
+        this.counts.imagesNotSaved++;
+        return undefined;
+      }
     }
   }
 
@@ -103,24 +113,21 @@ export class SavingImage {
   finish(digest: Uint8Array) {
     if (this.done) return;
     this.done = true;
-    const target = join(this.store.dir, `${Buffer.from(digest).toString("hex")}.ko`);
-    let existing: ReturnType<typeof lstatSync> | undefined;
+    const hex = Buffer.from(digest).toString("hex");
+    const target = join(this.store.dir, `${hex}.ko`);
     try {
-      existing = lstatSync(target);
-    } catch {}
-    try {
-      if (existing?.isFile() && existing.size === fstatSync(this.fd).size) {
+      const there = fileSha256(target);
+      if (there === hex) {
         this.store.counts.imagesAlreadySaved++;
         this.discard();
-      } else if (existing) {
-        this.store.warn(`not saving ${target}: something else has that name`);
-        this.store.counts.imagesNotSaved++;
-        this.discard();
-      } else {
-        closeSync(this.fd);
-        renameSync(this.path, target);
-        this.store.counts.imagesSaved++;
+        return;
       }
+      // Something else holds the image's name: the image takes it (rename
+      // replaces a file or a link, atomically), and the stand-in is named.
+      if (there !== undefined) this.store.warn(`replacing ${target}: it held ${there === "" ? "no regular file" : `bytes whose sha256 is ${there}`}, not the image`);
+      closeSync(this.fd);
+      renameSync(this.path, target);
+      this.store.counts.imagesSaved++;
     } catch (e) {
       this.store.warn(`saving ${target} failed: ${(e as Error).message}`);
       this.store.counts.imagesNotSaved++;
@@ -144,5 +151,44 @@ export class SavingImage {
     try {
       unlinkSync(this.path);
     } catch {}
+  }
+}
+
+/** Refuses a path with a symbolic link in any component that exists: each
+ * is looked at with lstat, from the root down, so none can send the images
+ * somewhere else. */
+function noLinkOnTheWay(dir: string) {
+  const parts = resolve(dir).split(sep).filter(Boolean);
+  let at = "";
+  for (const part of parts) {
+    at += sep + part;
+    let st;
+    try {
+      st = lstatSync(at);
+    } catch (e: any) {
+      if (e.code === "ENOENT") return; // made by mkdir, as a directory
+      throw e;
+    }
+    if (st.isSymbolicLink()) throw new ImageStoreError(`--save-modules ${dir}: ${at} is a symbolic link, which modtrace will not follow; give the real path`);
+  }
+}
+
+/** The sha256 of the regular file at path, "" for anything else there, undefined for nothing there. */
+function fileSha256(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_CLOEXEC);
+  } catch (e: any) {
+    return e.code === "ENOENT" ? undefined : "";
+  }
+  try {
+    const hasher = new Bun.CryptoHasher("sha256");
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hasher.update(buf.subarray(0, n));
+    return hasher.digest("hex");
+  } catch {
+    return ""; // a directory, or unreadable
+  } finally {
+    closeSync(fd);
   }
 }

@@ -26,7 +26,7 @@ export class CborLog {
   private readonly prefix?: string; // set when writing a set of files
 
   /** path: a file or a directory for a set of files; none: standard output. */
-  constructor(readonly path: string | undefined, private header: HeaderFields, private rotation: Rotation) {
+  constructor(readonly path: string | undefined, private header: HeaderFields, private rotation: Rotation, private overwrite = false) {
     if (path === undefined) {
       this.sink = Sink.open({ format: "cbor" });
       this.files.push("standard output");
@@ -54,7 +54,7 @@ export class CborLog {
   }
 
   private open(file: string) {
-    this.sink = Sink.open({ format: "cbor", path: file });
+    this.sink = Sink.open({ format: "cbor", path: file, overwrite: this.overwrite });
     this.files.push(file);
     this.part++;
     this.eventsInFile = 0;

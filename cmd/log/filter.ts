@@ -1,6 +1,7 @@
 // The selection `read` and `stats` apply to a log's events, and how they
 // report what they had to skip.
 import type { Problem } from "./reader";
+import { escapeText } from "../text-escape";
 
 export interface EventFilter {
   events?: Set<string>;
@@ -50,7 +51,8 @@ export function findingMatches(f: any, filter: EventFilter): boolean {
 
 /** Prints each problem on stderr; the exit code says whether anything was skipped. */
 export function reportProblems(problems: Problem[]): number {
-  for (const p of problems) process.stderr.write(`modtrace: ${p.file}: ${p.skipped ? "" : "warning: "}offset ${p.offset}: ${p.message}\n`);
+  // A message may quote the log's own bytes (an unknown severity, a name).
+  for (const p of problems) process.stderr.write(`modtrace: ${p.file}: ${p.skipped ? "" : "warning: "}offset ${p.offset}: ${escapeText(p.message)}\n`);
   const skipped = problems.filter((p) => p.skipped).length;
   if (skipped) process.stderr.write(`modtrace: ${skipped} problem(s): some input was skipped (exit status 1)\n`);
   return skipped ? 1 : 0;

@@ -40,8 +40,8 @@ function openDirectory(dir: string) {
   makeDirectory(dir, `parquet output ${dir}`);
 }
 
-function writeFile(path: string, bytes: Uint8Array) {
-  const sink = Sink.open({ format: "parquet", path });
+function writeFile(path: string, bytes: Uint8Array, overwrite?: boolean) {
+  const sink = Sink.open({ format: "parquet", path, overwrite });
   try {
     sink.write(bytes);
   } finally {
@@ -96,9 +96,9 @@ export function readTables(opts: TableReadOptions): number {
       const capture = captures.row(summary);
       captureRows.push(capture);
       if (format === "captures") sink!.write(text.encode(captureLine(capture)));
-      if (format === "parquet") writeFile(parquetNames.next(file, ctx.host), parquetBytes(EVENT_COLUMNS, rows, fileMetadata(summary)));
+      if (format === "parquet") writeFile(parquetNames.next(file, ctx.host), parquetBytes(EVENT_COLUMNS, rows, fileMetadata(summary)), opts.output.overwrite);
     }
-    if (format === "parquet") writeFile(join(path!, "captures.parquet"), parquetBytes(CAPTURE_COLUMNS, captureRows, { "modtrace.schemaVersion": String(SCHEMA_VERSION) }));
+    if (format === "parquet") writeFile(join(path!, "captures.parquet"), parquetBytes(CAPTURE_COLUMNS, captureRows, { "modtrace.schemaVersion": String(SCHEMA_VERSION) }), opts.output.overwrite);
   } finally {
     sink?.close();
   }

@@ -140,6 +140,21 @@ export function writeJson(p: usize, n: i32): void {
   out.bytes(p + start, n - start);
 }
 
+/** Is the valid sequence of len bytes at p a character that reorders or
+ * breaks a terminal's line: a bidi control (U+061C, U+200E/F, U+202A-E,
+ * U+2066-9) or a line or paragraph separator (U+2028/9)? Text that shows
+ * a caller's strings must not let them reverse or split what follows. The
+ * TypeScript side's escapeText (cmd/text-escape.ts) escapes the same set. */
+function isLayoutControl(p: usize, len: i32): bool {
+  const b0 = <u32>load<u8>(p);
+  if (len == 2) return b0 == 0xd8 && <u32>load<u8>(p + 1) == 0x9c;
+  if (len != 3 || b0 != 0xe2) return false;
+  const b1 = <u32>load<u8>(p + 1);
+  const b2 = <u32>load<u8>(p + 2);
+  if (b1 == 0x80) return b2 == 0x8e || b2 == 0x8f || (b2 >= 0xa8 && b2 <= 0xae);
+  return b1 == 0x81 && b2 >= 0xa6 && b2 <= 0xa9;
+}
+
 /** For a terminal: printable UTF-8 kept, everything else as \xNN. Runs that
  * need no escape are copied whole. */
 export function writeEscaped(p: usize, n: i32): void {
@@ -151,9 +166,10 @@ export function writeEscaped(p: usize, n: i32): void {
       continue;
     }
     const len = b < 0x80 ? 1 : sequenceAt(p + i, n - i);
-    // Invalid bytes, C0 and C1 controls, DEL: escaped byte by byte.
+    // Invalid bytes, C0 and C1 controls, DEL, bidi controls and line
+    // separators: escaped byte by byte.
     const c1 = len == 2 && b == 0xc2 && <u32>load<u8>(p + i + 1) < 0xa0;
-    if (len > 1 && !c1) {
+    if (len > 1 && !c1 && !isLayoutControl(p + i, len)) {
       i += len;
       continue;
     }

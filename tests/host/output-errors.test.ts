@@ -56,7 +56,8 @@ describe("output errors", () => {
 
   test("an unwritable directory gives a clear error and exit 1", () => {
     const dir = scratchDir();
-    Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", dir]);
+    // mode=0755: a read-only directory, not one that others could write (refused first).
+    Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "ro,mode=0755", "tmpfs", dir]);
     try {
       const r = run("-o", `cbor:${join(dir, "log.cbor")}`, "--duration", "1");
       expect(r.code).toBe(1);

@@ -15,9 +15,11 @@ const index = calls.findIndex((t) => t.call === "delete_module" && t.name_hex);
 const template = splitRecords(raw)[index];
 
 // Pieces that exercise every branch: ASCII long and short, JSON and terminal
-// specials, valid 2/3/4-byte sequences, C1 controls, and invalid bytes.
+// specials, valid 2/3/4-byte sequences, C1 controls, bidi controls and line
+// separators (and their neighbours, which stay), and invalid bytes.
 const PIECES = [
   "module_name_long_enough_for_eight_at_a_time", "x", "\"", "\\", "\n", "\x01", "\x7f", "é", "€", "😀", "\u0085",
+  "\u202e", "\u2028", "\u2029", "\u200f", "\u2066", "\u061c", "\u2027", "\u202f", "\u2065",
 ].map((s) => Buffer.from(s, "utf8")).concat([[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf0, 0x9f], [0xe2, 0x82], [0x80]].map((b) => Buffer.from(b)));
 
 let seed = 12345;
@@ -92,7 +94,7 @@ describe("string slots with arbitrary bytes", () => {
     const lines = new TextDecoder().decode(decode("text")).trimEnd().split("\n");
     expect(lines.length).toBe(names.length);
     lines.forEach((line, i) => {
-      expect(line).not.toMatch(/[\x00-\x1f\x7f\x80-\x9f]/);
+      expect(line).not.toMatch(/[\x00-\x1f\x7f\x80-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/);
       const quoted = /name: "((?:[^"\\]|\\.)*)", flags/.exec(line)!;
       expect(unescapeText(quoted[1]).toString("hex")).toBe(names[i].toString("hex"));
     });

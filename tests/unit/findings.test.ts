@@ -141,6 +141,36 @@ describe("findings rules", () => {
     expect(rules(twice)).toEqual(["rare_autoload high"]);
   });
 
+  test("a call that failed for lack of privilege is at most low; root's failures and successes keep their severity", () => {
+    const unload = (who: object, returnValue: number) => real("delete_module", { returnValue, moduleName: undefined, ...who }, { name: "lkrg" });
+    const byNobody = judge([unload(unprivileged, -38)]);
+    expect(rules(byNobody)).toEqual(["security_module_unloaded low"]);
+    expect(byNobody[0].details!.severityIfPrivileged).toBe("high");
+    expect(byNobody[0].description).toContain("without privilege");
+    expect(rules(judge([unload({}, -2)]))).toEqual(["security_module_unloaded high"]); // root, CAP_SYS_MODULE: it could have
+    expect(rules(judge([unload({}, -1)]))).toEqual(["security_module_unloaded low"]); // EPERM even for root: lockdown
+    const fileless = real("init_module", { executable: { path: "/tmp/x" }, returnValue: -38, ...unprivileged });
+    expect(rules(judge([fileless]))).toEqual(["image_from_memory low", "loader_not_module_tool low"]);
+    const fromTmp = real("finit_module", { returnValue: -38, ...unprivileged }, { pathname: "/tmp/rk.ko" });
+    expect(rules(judge([fromTmp])).filter((r) => r.startsWith("unusual"))).toEqual(["unusual_load_path low"]);
+  });
+
+  test("one caller's findings of a rule: the first ten in a window written apart, the rest folded into one that counts them", () => {
+    const floods = (uid: number, n: number) =>
+      Array.from({ length: n }, (_, i) => at(real("delete_module", { returnValue: -38, moduleName: undefined, ...unprivileged, userId: uid }, { name: "lkrg" }), i * 0.01));
+    const found = judge(floods(1000, 25)).filter((f) => f.rule === "security_module_unloaded");
+    expect(found.length).toBe(11);
+    const folded = found.filter((f) => f.details?.folded !== undefined);
+    expect(folded.length).toBe(1);
+    expect(folded[0].details!.folded).toBe(15);
+    expect(folded[0].description).toContain("stands for 15");
+    expect(folded[0].evidence.length).toBe(10);
+    // Another caller has a limit of its own.
+    const two = judge([...floods(1000, 12), ...floods(1001, 3)]).filter((f) => f.rule === "security_module_unloaded");
+    expect(two.filter((f) => f.actor!.userId === 1001).length).toBe(3);
+    expect(two.filter((f) => f.actor!.userId === 1000).length).toBe(11);
+  });
+
   test("a module call from a container's cgroup, or from another user namespace", () => {
     const id = "4f1c0d7a9e2b".padEnd(64, "0");
     const inDocker = real("finit_module", { cgroup: { path: `/system.slice/docker-${id}.scope` } });

@@ -139,11 +139,14 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
     });
   }
 
-  test("findings: each load attempt from a container or a user namespace is module_call_from_container, medium (refused)", () => {
+  // Every attempt there is made from a new user namespace (unshare -U), where
+  // CAP_SYS_MODULE is no power over the host's kernel: refused for lack of
+  // privilege, so at most low (cmd/findings/privilege.ts).
+  test("findings: each load attempt from a container or a user namespace is module_call_from_container, low (refused, unprivileged)", () => {
     const contained = events.filter((e) => e.inContainer === true && e.eventName === "finit_module");
     const found = findings.filter((f) => f.eventName === "module_call_from_container");
     expect(found.map((f) => String(f.evidence[0].callId)).sort()).toEqual(contained.map((e) => String(e.callId)).sort());
-    for (const f of found) expect(f.severity).toBe("medium");
+    for (const f of found) expect(f.severity).toBe("low");
     const docker = found.find((f) => f.details.containerRuntime === "docker");
     expect(docker.details.containerId).toBe(text("docker.id").trim());
     expect(found.find((f) => f.details.containerRuntime === "containerd").details.containerId).toBe(text("cri.id").trim());

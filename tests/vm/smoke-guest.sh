@@ -67,8 +67,9 @@ done
 # left out of what goes back to the host (hundreds of MB of JSON would take
 # minutes on the serial line): flood/flood-events.txt holds "PID COUNT" per flood.
 DIR=$OUT/flood
+mkdir -p -m 0700 /tmp/flood # modtrace refuses a directory everyone can write, as /tmp
 mkdir -p "$DIR"
-modtrace --buffer-size 1 -o "json:/tmp/flood-events.json" 2> "$DIR/modtrace.err" &
+modtrace --buffer-size 1 -o "json:/tmp/flood/events.json" 2> "$DIR/modtrace.err" &
 MT=$!
 while ! grep -q capturing "$DIR/modtrace.err"; do sleep 0.1; done
 $TRIGGER flood 65534 120 > "$DIR/flood1.json" &
@@ -88,8 +89,8 @@ wait $MT
 echo $? > "$DIR/modtrace.rc"
 echo "--- flood: modtrace exited $(cat "$DIR/modtrace.rc"):"; cat "$DIR/modtrace.err"
 for F in $F1 $F2; do
-  echo "$F $(grep -c "\"hostProcessId\":$F," /tmp/flood-events.json)" >> "$DIR/flood-events.txt"
+  echo "$F $(grep -c "\"hostProcessId\":$F," /tmp/flood/events.json)" >> "$DIR/flood-events.txt"
 done
-grep -v -e "\"hostProcessId\":$F1," -e "\"hostProcessId\":$F2," /tmp/flood-events.json > "$DIR/events.json"
-rm /tmp/flood-events.json
+grep -v -e "\"hostProcessId\":$F1," -e "\"hostProcessId\":$F2," /tmp/flood/events.json > "$DIR/events.json"
+rm /tmp/flood/events.json
 exit 0

@@ -21,6 +21,19 @@ export function privileged(e: EventView): boolean {
   return ((e.capEffective >> CAP_SYS_MODULE) & 1n) === 1n && (e.context & layout.CONTEXT_INIT_USER_NS) !== 0;
 }
 
+const EPERM = 1;
+
+/** A module syscall that failed and whose caller could not have made it
+ * succeed: refused for privilege (EPERM: lockdown, modules_disabled, a
+ * missing capability), or made without CAP_SYS_MODULE in the host's user
+ * namespace. Anyone can make such calls by the thousand, so they say
+ * nothing of what was done to the kernel. A log without the caller context
+ * is judged by EPERM alone. */
+export function failedUnprivileged(e: EventView): boolean {
+  if (e.ret >= 0 || (!isLoadCall(e) && e.id !== layout.EVENT_DELETE_MODULE)) return false;
+  return e.ret === -EPERM || (hasContext(e) && !privileged(e));
+}
+
 export function isLoadCall(e: EventView): boolean {
   return e.id === layout.EVENT_INIT_MODULE || e.id === layout.EVENT_FINIT_MODULE;
 }
