@@ -2,12 +2,12 @@
 #ifndef MODTRACE_MAPS_H
 #define MODTRACE_MAPS_H
 
-/* Two rings, so that a flood cannot blind modtrace. Failed syscall attempts,
- * which anyone can make as fast as they like, go to the bulk ring (resized
- * by --buffer-size). What changes the kernel (a syscall that succeeded) and
- * what the kernel itself reports (module_load, module_free, do_init_module,
- * module_request: only privileged work causes them) go to the priority ring,
- * which a flood of failures cannot fill. */
+/* Two rings, so that a flood cannot blind modtrace. Failed syscall attempts
+ * and autoload requests (module_request), which anyone can make as fast as
+ * they like, go to the bulk ring (resized by --buffer-size). What changes the
+ * kernel (a syscall that succeeded) and what the kernel reports of loads
+ * (module_load, module_free, do_init_module: only privileged work causes
+ * them) go to the priority ring, which a flood of those cannot fill. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);

@@ -93,7 +93,10 @@ static __always_inline u64 bulk_wakeup(void)
  * built into the ring, the one copy. */
 static __always_inline void emit(struct mt_record *rec)
 {
-	bool attempt = rec->ret < 0 && rec->event <= MT_EVENT_DELETE_MODULE;
+	/* A failed syscall, or an autoload request, which any user can cause (a
+	 * socket of an unloaded family): the bulk ring, which a flood of them
+	 * may fill without costing a load or an unload its record. */
+	bool attempt = (rec->ret < 0 && rec->event <= MT_EVENT_DELETE_MODULE) || rec->event == MT_EVENT_MODULE_REQUEST;
 	u32 size = (rec->size + 7) & ~7u;
 
 	if (size > MT_RECORD_MAX)

@@ -136,6 +136,11 @@ describe("findings rules", () => {
     expect(request("net-pf-2-proto-33-type-6", {})).toEqual([]); // root with CAP_SYS_MODULE
     expect(request("net-pf-2-proto-13", unprivileged)).toEqual([]); // not sctp (132)
     expect(request("fs-iso9660", unprivileged)).toEqual([]);
+    // The IPv6 and IP-encapsulation aliases of the same modules (the kernel's own MODULE_ALIAS lines).
+    for (const [alias, module] of [["net-pf-10-proto-132", "sctp"], ["net-pf-10-proto-115-type-2", "l2tp_ip6"], ["net-pf-2-proto-115-type-2", "l2tp_ip"], ["net-pf-9", "x25"]]) {
+      const found = request(alias, unprivileged);
+      expect([rules(found), found[0]?.moduleName]).toEqual([["rare_autoload high"], module]);
+    }
     // The kernel asks under two aliases in a row: one finding.
     const twice = judge([real("module_request", unprivileged, { name: "net-pf-2-proto-33-type-6" }), real("module_request", unprivileged, { name: "net-pf-2-proto-33" })]);
     expect(rules(twice)).toEqual(["rare_autoload high"]);
