@@ -99,6 +99,10 @@ static __always_inline void emit(struct mt_record *rec)
 	bool attempt = (rec->ret < 0 && rec->event <= MT_EVENT_DELETE_MODULE) || rec->event == MT_EVENT_MODULE_REQUEST;
 	u32 size = (rec->size + 7) & ~7u;
 
+	/* One register for the size checked and the size sent: without the
+	 * barrier clang may check a copy, and the verifier rejects the send
+	 * as unbounded (it did once attempt took two tests). */
+	barrier_var(size);
 	if (size > MT_RECORD_MAX)
 		return; /* cannot happen: every slot is bounded */
 	rec->size = size;
