@@ -429,8 +429,10 @@ Formats for analysis engines (columns: modtrace schema; cookbook: docs/ANALYSIS.
                 read_json for DuckDB
   captures      one JSON object per log file: its header and trailer (what was
                 attached and how, exact loss counts), the captures table
-  parquet:DIR   DIR/<log>.parquet per log file with the rows' columns and the
-                log's header and trailer in its metadata, and DIR/captures.parquet
+  parquet:DIR   DIR/<host>/<log>.parquet per log file with the rows' columns
+                and the log's header and trailer in its metadata, and
+                DIR/captures.parquet, one row per log converted into DIR over
+                every run (a log converted again replaces its row)
 
 Damaged input is read as far as it goes: a cut-off tail or a corrupt item is
 reported on stderr with its byte offset, reading resumes at the next whole

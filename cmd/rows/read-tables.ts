@@ -10,6 +10,7 @@ import { CaptureRows, type LogFileSummary } from "./captures";
 import { contextOf, Reporter, RowBuilder, type Row } from "./flatten";
 import { jsonLineWriter } from "./json-rows";
 import { parquetBytes } from "./parquet";
+import { writeCaptures } from "./captures-file";
 import { CAPTURE_COLUMNS, EVENT_COLUMNS, SCHEMA_VERSION } from "./schema";
 
 export interface TableReadOptions {
@@ -51,7 +52,7 @@ function writeFile(path: string, bytes: Uint8Array, overwrite?: boolean) {
 
 const text = new TextEncoder();
 
-export function readTables(opts: TableReadOptions): number {
+export async function readTables(opts: TableReadOptions): Promise<number> {
   checkReadable(opts.files);
   const { format, path } = opts.output;
   if (format === "parquet") openDirectory(path!);
@@ -98,7 +99,7 @@ export function readTables(opts: TableReadOptions): number {
       if (format === "captures") sink!.write(text.encode(captureLine(capture)));
       if (format === "parquet") writeFile(parquetNames.next(file, ctx.host), parquetBytes(EVENT_COLUMNS, rows, fileMetadata(summary)), opts.output.overwrite);
     }
-    if (format === "parquet") writeFile(join(path!, "captures.parquet"), parquetBytes(CAPTURE_COLUMNS, captureRows, { "modtrace.schemaVersion": String(SCHEMA_VERSION) }), opts.output.overwrite);
+    if (format === "parquet") await writeCaptures(path!, captureRows);
   } finally {
     sink?.close();
   }

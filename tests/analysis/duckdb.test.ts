@@ -72,6 +72,24 @@ describe("DuckDB", () => {
     }
   });
 
+  test("logs converted in batches into one directory: captures.parquet keeps every batch's rows, and a log converted again replaces its own", async () => {
+    const batches = join(dir, "batches");
+    const [first, ...rest] = LOGS;
+    ok(["read", first, "-o", `parquet:${batches}`]);
+    ok(["read", ...rest, "-o", `parquet:${batches}`]);
+    const captures = async () => {
+      const c = await duckdbOverParquet(batches);
+      return (await rowsOf(c, "SELECT host, file, eventsInFile FROM modtrace_captures ORDER BY host, file")).map((r) => r.join(" "));
+    };
+    const all = await captures();
+    expect(all.length).toBe(LOGS.length);
+    // The same rows as one conversion of every log gives.
+    expect(all).toEqual((await rowsOf(fromParquet, "SELECT host, file, eventsInFile FROM modtrace_captures ORDER BY host, file")).map((r) => r.join(" ")));
+    // Again, with --overwrite for its events file: one row for it still.
+    ok(["read", first, "-o", `parquet:${batches}`, "--overwrite"]);
+    expect(await captures()).toEqual(all);
+  });
+
   const queries = cookbook();
   const expected = expectedAnswers();
 
