@@ -46,6 +46,25 @@ export function headerItem(h: HeaderFields, part: number): Uint8Array {
   });
 }
 
+/** The header of a findings log (`findings LOGS -o cbor:FILE`): a log with
+ * findings and no events, which read, stats and findings take like any
+ * other; `findingsOf` names the logs the findings were made from, and tells
+ * `findings` to pass them on rather than judge events anew (there are none). */
+export function findingsHeaderItem(startNs: bigint, sources: string[], argv: string[]): Uint8Array {
+  return cbor.encode({
+    format: LOG_FORMAT,
+    formatVersion: LOG_FORMAT_VERSION,
+    modtraceVersion: VERSION,
+    host: hostname(),
+    kernel: release(),
+    start: startNs,
+    part: 1,
+    events: [],
+    findingsOf: sources,
+    commandLine: argv,
+  });
+}
+
 /** Closes one file of a rotated set; the set's last file gets trailerItem. */
 export function rotationTrailerItem(endNs: bigint, eventsInFile: number, next: string): Uint8Array {
   return cbor.encode({ format: LOG_FORMAT, trailer: true, rotated: true, end: endNs, eventsInFile, next });

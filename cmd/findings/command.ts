@@ -3,6 +3,8 @@
 // ones capture made live. Findings of the kernel watches, which need the
 // running kernel, are passed on as the capture recorded them.
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { findingsHeaderItem, trailerItem } from "../log-items";
 import wasmPath from "../../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
@@ -25,6 +27,17 @@ export interface FindingsCommandOptions {
   colour: ColourChoice;
 }
 
+/** A findings log's trailer: a clean end, no events, the findings per rule
+ * (the engine's counts, which unlike its kept list are never cut). */
+function findingsTrailer(passed: Finding[], counts: Map<string, number>): Uint8Array {
+  const perRule: Record<string, number> = Object.fromEntries(counts);
+  for (const f of passed) perRule[f.rule] = (perRule[f.rule] ?? 0) + 1;
+  return trailerItem({
+    endNs: BigInt(Date.now()) * 1_000_000n, eventsInFile: 0, counts: {}, written: 0,
+    lostRingbuf: 0, lostPriority: 0, lostInflight: 0, filtered: 0, findings: perRule,
+  });
+}
+
 export async function findingsCommand(opts: FindingsCommandOptions): Promise<number> {
   checkReadable(opts.files);
   const decoder = await Decoder.load(readFileSync(wasmPath));
@@ -32,6 +45,8 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   const engine = new FindingsEngine(opts.config);
   const traceRules = new Set(ruleIds());
   const sink = Sink.open(opts.output);
+  // As CBOR, a log of findings that modtrace reads back (findingsHeaderItem).
+  if (opts.output.format === "cbor") sink.write(findingsHeaderItem(BigInt(Date.now()) * 1_000_000n, opts.files.map((f) => basename(f)), process.argv.slice(2)));
   const colour = colourWanted(opts.output, opts.colour);
   const format = opts.output.format as DecodedFormat;
   const write = (list: Finding[]) => list.forEach((f) => sink.write(renderFinding(f, format, colour)));
@@ -47,20 +62,25 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   };
 
   try {
-    for (const file of opts.files)
+    for (const file of opts.files) {
+      // A findings log's findings have no events behind them in it: passed on whole.
+      let findingsLog = false;
       for (const item of readLog(file, problems)) {
+        if (item.kind === "header") findingsLog = Array.isArray(item.value.findingsOf);
         if (item.kind === "event") {
           pending.push(item.value);
           if (pending.length === BATCH) flush();
-        } else if (item.kind === "finding" && !traceRules.has(item.value.eventName)) {
+        } else if (item.kind === "finding" && (findingsLog || !traceRules.has(item.value.eventName))) {
           flush();
           const f = findingFromItem(item.value);
           passed.push(f);
           write([f]);
         }
       }
+    }
     flush();
     write(engine.end());
+    if (opts.output.format === "cbor") sink.write(findingsTrailer(passed, engine.counts));
   } finally {
     sink.close();
   }

@@ -92,6 +92,22 @@ describe("command line", () => {
     });
   }
 
+  test("findings -o cbor writes a log that read, stats and findings take: the same findings back, byte for byte", () => {
+    const logs = ["db-1", "web-1", "web-2"].flatMap((h) => [`tests/fixtures/vm/${h}`]).flatMap((d) => Bun.spawnSync(["sh", "-c", `ls ${d}/*.cbor`]).stdout.toString().trim().split("\n"));
+    const dir = mkdtempSync(join(tmpdir(), "modtrace-findings-log-"));
+    const log = join(dir, "findings.cbor");
+    expect(run("findings", ...logs, "-o", `cbor:${log}`).code).toBe(0);
+    const direct = run("findings", ...logs, "-o", "json");
+    const again = run("findings", log, "-o", "json");
+    expect(direct.out.split("\n").length).toBeGreaterThan(3);
+    expect({ code: again.code, out: again.out }).toEqual({ code: 0, out: direct.out });
+    const read = run("read", log, "-o", "json");
+    expect({ code: read.code, out: read.out }).toEqual({ code: 0, out: direct.out });
+    const stats = run("stats", log);
+    expect(stats.code).toBe(0);
+    expect(stats.out).not.toContain("without a trailer");
+  });
+
   test("stats of good logs, a missing one and random bytes: what could be read, the rest named, exit 1", () => {
     const dir = mkdtempSync(join(tmpdir(), "modtrace-stats-"));
     const noise = join(dir, "noise.cbor");
