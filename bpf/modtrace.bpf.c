@@ -57,22 +57,27 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 }
 
 /* --attach fentry: only the module syscalls pay. The syscall functions take
- * the user registers. */
-#define FENTRY_SYSCALL(EVENT, name)                                                      \
-	SEC("fentry/" MT_SYSCALL_PREFIX #name)                                           \
-	int BPF_PROG(fentry_##name, struct pt_regs *regs)                                \
+ * the user registers: the x86_64 entry's (__x64_sys_*) and, where the kernel
+ * has it, the 32-bit entry's (__ia32_sys_*, i386 argument registers), each
+ * program pair named fentry<TAG>_<name> / fexit<TAG>_<name>. */
+#define FENTRY_PAIR(EVENT, name, TAG, PREFIX, COMPAT, ARGS)                              \
+	SEC("fentry/" PREFIX #name)                                                      \
+	int BPF_PROG(fentry##TAG##_##name, struct pt_regs *regs)                         \
 	{                                                                                \
-		start_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, false, CALL_ARGS(regs));    \
+		start_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, COMPAT, ARGS(regs));        \
 		return 0;                                                                \
 	}                                                                                \
-	SEC("fexit/" MT_SYSCALL_PREFIX #name)                                            \
-	int BPF_PROG(fexit_##name, struct pt_regs *regs, long ret)                       \
+	SEC("fexit/" PREFIX #name)                                                       \
+	int BPF_PROG(fexit##TAG##_##name, struct pt_regs *regs, long ret)                \
 	{                                                                                \
-		finish_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, false, CALL_ARGS(regs), ret); \
+		finish_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, COMPAT, ARGS(regs), ret);  \
 		return 0;                                                                \
 	}
+#define FENTRY_SYSCALL(EVENT, name) FENTRY_PAIR(EVENT, name, , MT_SYSCALL_PREFIX, false, CALL_ARGS)
+#define FENTRY_SYSCALL32(EVENT, name) FENTRY_PAIR(EVENT, name, 32, MT_SYSCALL32_PREFIX, true, CALL32_ARGS)
 
 MT_SYSCALL_EVENTS(FENTRY_SYSCALL)
+MT_SYSCALL_EVENTS(FENTRY_SYSCALL32)
 
 /* --attach kprobe: the same through kprobes on the syscall functions; at the
  * return, the arguments come from the thread's saved user registers. */
@@ -93,25 +98,9 @@ MT_SYSCALL_EVENTS(FENTRY_SYSCALL)
 
 MT_SYSCALL_EVENTS(KPROBE_SYSCALL)
 
-/* The 32-bit entry's functions (__ia32_sys_*), in fentry and kprobe modes,
- * where the kernel has them: the same records, marked MT_FLAG_COMPAT, with
- * the i386 argument registers. */
-#define FENTRY_SYSCALL32(EVENT, name)                                                    \
-	SEC("fentry/" MT_SYSCALL32_PREFIX #name)                                         \
-	int BPF_PROG(fentry32_##name, struct pt_regs *regs)                              \
-	{                                                                                \
-		start_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, true, CALL32_ARGS(regs));   \
-		return 0;                                                                \
-	}                                                                                \
-	SEC("fexit/" MT_SYSCALL32_PREFIX #name)                                          \
-	int BPF_PROG(fexit32_##name, struct pt_regs *regs, long ret)                     \
-	{                                                                                \
-		finish_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, true, CALL32_ARGS(regs), ret); \
-		return 0;                                                                \
-	}
-
-MT_SYSCALL_EVENTS(FENTRY_SYSCALL32)
-
+/* The 32-bit entry's functions through kprobes, where the kernel has them:
+ * the same records, marked MT_FLAG_COMPAT, with the i386 argument registers
+ * (ksyscall sections name only the native entry's functions). */
 #define KPROBE_SYSCALL32(EVENT, name)                                                    \
 	SEC("kprobe/" MT_SYSCALL32_PREFIX #name)                                         \
 	int BPF_KPROBE(kprobe32_##name, struct pt_regs *regs)                            \

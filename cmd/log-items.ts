@@ -24,13 +24,14 @@ export interface HeaderFields {
   argv: string[];
 }
 
+/** What every header says first: the format, and which modtrace on which machine wrote it. */
+function origin() {
+  return { format: LOG_FORMAT, formatVersion: LOG_FORMAT_VERSION, modtraceVersion: VERSION, host: hostname(), kernel: release() };
+}
+
 export function headerItem(h: HeaderFields, part: number): Uint8Array {
   return cbor.encode({
-    format: LOG_FORMAT,
-    formatVersion: LOG_FORMAT_VERSION,
-    modtraceVersion: VERSION,
-    host: hostname(),
-    kernel: release(),
+    ...origin(),
     bootTime: h.bootTimeNs,
     start: h.startNs,
     part,
@@ -52,11 +53,7 @@ export function headerItem(h: HeaderFields, part: number): Uint8Array {
  * `findings` to pass them on rather than judge events anew (there are none). */
 export function findingsHeaderItem(startNs: bigint, sources: string[], argv: string[]): Uint8Array {
   return cbor.encode({
-    format: LOG_FORMAT,
-    formatVersion: LOG_FORMAT_VERSION,
-    modtraceVersion: VERSION,
-    host: hostname(),
-    kernel: release(),
+    ...origin(),
     start: startNs,
     part: 1,
     events: [],
