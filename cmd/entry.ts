@@ -15,11 +15,24 @@
 // read (tests/vm/crash-hunt.ts). The loops still reach the optimising tier at
 // their next call, so only the first long call of each runs slower.
 //
+// useFFICallInDFG=0, useFFIDirectCall=0, useFFIICStub=0: the optimising
+// tiers' inlined calls into bun:ffi functions, new in Bun 1.4 (oven-sh/bun
+// PR #35246; a fixed out-of-bounds pointer read in them, PR #39829). With
+// wasm OSR alone off, 1 capture in 100 under QEMU still aborted (raw mode,
+// "panic(main thread): abort() called"); the ring drain is such a call,
+// made for every batch. Each call then goes through the generic FFI
+// trampoline: a cost per batch, not per event.
+//
 // A variable the user set already is left as it is (crash-hunt.ts sets
 // BUN_JSC_useWasmOSR=1 to show the crash still happens without the fix).
 import { CLOSED_STDOUT_ENV, standardOutputClosed } from "./closed-stdout";
 
-const RUNTIME_OPTIONS: Record<string, string> = { BUN_JSC_useWasmOSR: "0" };
+const RUNTIME_OPTIONS: Record<string, string> = {
+  BUN_JSC_useWasmOSR: "0",
+  BUN_JSC_useFFICallInDFG: "0",
+  BUN_JSC_useFFIDirectCall: "0",
+  BUN_JSC_useFFIICStub: "0",
+};
 
 const missing = Object.keys(RUNTIME_OPTIONS).filter((k) => process.env[k] === undefined);
 if (missing.length > 0 && process.platform === "linux") {

@@ -41,7 +41,8 @@ describe("command line", () => {
     }
     p.stdin.end();
     await p.exited;
-    expect(environ.split("\0")).toContain("BUN_JSC_useWasmOSR=0");
+    for (const option of ["BUN_JSC_useWasmOSR=0", "BUN_JSC_useFFICallInDFG=0", "BUN_JSC_useFFIDirectCall=0", "BUN_JSC_useFFIICStub=0"])
+      expect(environ.split("\0")).toContain(option);
   });
 
   test("--help teaches: formats, examples, filters", () => {

@@ -7,7 +7,8 @@
 //   e.g. bun tests/vm/crash-hunt.ts fentry,kprobe,raw 300
 //        bun tests/vm/crash-hunt.ts --env BUN_JSC_useWasmOSR=1 kprobe 150   (the runtime's default: the crash)
 //        bun tests/vm/crash-hunt.ts --cpu max,-avx,-avx2 kprobe 50 --no-findings
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { guestScript, REPO, runInVm } from "./run";
 
 const args = process.argv.slice(2);
@@ -31,6 +32,11 @@ const r = await runInVm({
   files: { "/root/trigger": join(REPO, "tests/trigger") },
 });
 const text = (k: string) => new TextDecoder().decode(r.outputs[k] ?? new Uint8Array());
+// Every crash report whole, for what the summary below leaves out (Bun's
+// report link, the lines before the panic).
+const saved = resolve("vm-out/crash-hunt");
+mkdirSync(saved, { recursive: true });
+for (const [name, data] of Object.entries(r.outputs)) writeFileSync(join(saved, name.replaceAll("/", "_")), data);
 // "round N MODE capture|read rc STATUS"
 const results = text("rounds.txt").trim().split("\n").filter(Boolean).map((l) => l.split(" "));
 console.log(`-cpu ${cpu}${env.length ? ` ${env.join(" ")}` : ""} ${extra.join(" ")}: ${Number(rounds)} rounds in ${r.seconds.toFixed(0)} s`);
@@ -45,3 +51,4 @@ for (const f of results.filter((f) => f[5] !== "0")) {
   console.log(`--- ${f.join(" ")}\n${text(file).split("\n").filter((l) => /panic|Segmentation|Illegal|Abort|bun\.report|CPU:|error/.test(l)).join("\n")}`);
 }
 if (results.length !== 2 * Number(rounds)) console.log(`only ${results.length} of ${2 * Number(rounds)} results came back (the VM ran out of time?)`);
+console.log(`the guest's files, crash reports whole: ${saved}`);
