@@ -176,6 +176,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
   for (const u of unavailable) say(`${u.event.name} unavailable: ${u.why}`);
+  if (!session.attached.frozen) say("warning: the kernel-side settings could not be frozen: a root process could stop this capture's events without a trace");
   // Events that moved together (the syscall events) say it once.
   const fellBack = namesBy(attached.filter((a) => a.fellBack), (a) => `${a.hook}: ${a.fellBack}`);
   for (const [line, names] of fellBack) say(`${names.join(", ")} fell back to ${line}`);

@@ -39,6 +39,8 @@ export interface Attached {
   unavailable: Unavailable[];
   /** The hook that streams module images (and why better ones failed), or why there is none. */
   images: { hook: string; fellBack?: string } | { why: string };
+  /** The kernel-side settings (attached mask, filter sets) are frozen against any writer. */
+  frozen?: boolean;
 }
 
 export interface LossCounters {
@@ -214,6 +216,7 @@ export class Session {
     const options = "hook" in this.attached.images ? layout.OPTION_IMAGES : 0;
     const rc = lib.mt_set_attached(this.handle, mask, options);
     if (rc < 0) throw new SessionError(`writing the kernel-side configuration failed (errno ${-rc})`);
+    this.attached.frozen = rc === 0;
   }
 
   /** Copies whole records into view; returns bytes copied (0 on timeout). */

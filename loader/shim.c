@@ -264,13 +264,33 @@ EXPORT int mt_set_config(struct mt_session *s, uint32_t filters, uint32_t ancest
 /* After attach: the events that attached and the switches that follow from
  * what attached (bpf/config.h). One update of the section's only entry;
  * libbpf refuses a value of another size than the section's. */
+/* Names the attached events, which starts the capture, then freezes what
+ * the kernel side reads as settings: the attached mask and the filter sets.
+ * From then on no process, root included, can change them through bpf()
+ * (BPF_MAP_FREEZE: updates and writable maps of a frozen map fail with
+ * EPERM), so the capture cannot be blinded by writing 0 into its mask.
+ * Returns 0, -errno of the update, or 1 when the update worked and the
+ * freeze did not (the capture runs, unprotected: the caller says so). */
 EXPORT int mt_set_attached(struct mt_session *s, uint32_t event_mask, uint32_t options)
 {
+	static const char *const FROZEN[] = { MT_MAP_DATA_ATTACHED, MT_MAP_FILTER_PID, MT_MAP_FILTER_UID, MT_MAP_FILTER_COMM };
 	struct mt_attached value = { .event_mask = event_mask, .options = options };
 	struct bpf_map *map = bpf_object__find_map_by_name(s->obj, MT_MAP_DATA_ATTACHED);
 	uint32_t zero = 0;
+	int rc, unfrozen = 0;
 
-	return map ? bpf_map__update_elem(map, &zero, sizeof(zero), &value, sizeof(value), BPF_ANY) : -ENOENT;
+	if (!map)
+		return -ENOENT;
+	rc = bpf_map__update_elem(map, &zero, sizeof(zero), &value, sizeof(value), BPF_ANY);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof(FROZEN) / sizeof(FROZEN[0]); i++) {
+		int fd = bpf_object__find_map_fd_by_name(s->obj, FROZEN[i]);
+
+		if (fd < 0 || bpf_map_freeze(fd))
+			unfrozen = 1;
+	}
+	return unfrozen;
 }
 
 /* Adds one value to the --pid, --uid or --comm set (key: u32, u32, char[16]). */

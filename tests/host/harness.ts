@@ -80,6 +80,11 @@ export class Capture {
     }
   }
 
+  /** modtrace's pid (the same after its restart with the runtime's options: an exec). */
+  get pid(): number {
+    return this.proc.pid;
+  }
+
   /** Whether modtrace is still running. */
   get running(): boolean {
     return this.proc.exitCode === null;
