@@ -43,11 +43,16 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("the host tier in a De
       script: guestScript("host-tier-guest.sh", { MODES: MODES.join(" ") }),
       files: repoFiles(),
       // bun runs the tests; python3's cbor2 is their independent CBOR check;
-      // setpriv runs modtrace unprivileged.
+      // setpriv runs modtrace unprivileged; script gives it a terminal, bash
+      // a pipe whose reader is gone; bpftool is the root writer that tries
+      // to blind a capture.
       tools: {
         "/usr/bin/bun": process.execPath,
         "/usr/bin/python3": "/usr/bin/python3",
         "/usr/bin/setpriv": "/usr/bin/setpriv",
+        "/usr/bin/script": "/usr/bin/script",
+        "/bin/bash": "/bin/bash",
+        "/usr/sbin/bpftool": "/usr/sbin/bpftool",
       },
       trees: pythonTrees(),
       memoryMiB: 3072,
