@@ -15,7 +15,8 @@ const cannotRun = vmCannotRun();
 if (cannotRun && process.env.CI !== "true") console.log(`vm tests skipped: ${cannotRun}`);
 
 /** The repo files the host tier reads, by guest path: its tests, the sources
- * they import, and cbor-x (the only package they import). */
+ * they import, the log fixture the offline tests read, and cbor-x (the only
+ * package they import). */
 function repoFiles(): Record<string, string> {
   const files: Record<string, string> = {};
   const add = (rel: string) => {
@@ -23,7 +24,8 @@ function repoFiles(): Record<string, string> {
     if (statSync(path).isDirectory()) for (const e of readdirSync(path)) add(join(rel, e));
     else files[join("/root/repo", rel)] = path;
   };
-  for (const rel of ["package.json", "bunfig.toml", "tsconfig.json", "tests/host", "tests/lib", "tests/trigger", "catalogue", "cmd", "loader", "decoder/assembly", "node_modules/cbor-x"]) add(rel);
+  for (const rel of ["package.json", "bunfig.toml", "tsconfig.json", "tests/host", "tests/lib", "tests/trigger", "tests/fixtures/kernel-6.18.cbor",
+    "catalogue", "cmd", "loader", "decoder/assembly", "node_modules/cbor-x"]) add(rel);
   return files;
 }
 
