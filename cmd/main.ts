@@ -223,7 +223,8 @@ rule's id, with severity, MITRE ATT&CK techniques, a description and the
 evidence: the events' names, timestamps and callIds). A capture judges live;
 \`modtrace findings LOGS\` replays logs through the same rules and gives the
 same findings, except those of the rules that look at the running kernel
-(hidden_module, syscall_dispatch_changed, taint_unexplained), which it
+(hidden_module, syscall_hooked, syscall_hook_removed,
+syscall_dispatch_changed, taint_unexplained), which it
 passes on as recorded.
 modtrace rules lists the rules; README.md explains each one.
 

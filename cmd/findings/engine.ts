@@ -7,7 +7,7 @@ import { findingsConfig, type FindingsConfig } from "./config";
 import { forEachRecord } from "./event-view";
 import * as layout from "../../decoder/assembly/generated/layout";
 import { atOrAbove, type Finding, type Severity } from "./finding";
-import type { KernelWatch } from "./watch";
+import { watchDisabled, type KernelWatch } from "./watch";
 import type { Report, RuleContext, TraceRule } from "./rule";
 import { TRACE_RULES } from "./rules/index";
 import type { EventView } from "./event-view";
@@ -53,7 +53,7 @@ export class FindingsEngine {
       container: (e) => this.decoder?.recordContainer(e.offset),
     };
     this.rules = TRACE_RULES.map((f) => f(ctx)).filter((r) => r.ids.some((id) => !this.disabled.has(id)));
-    this.watches = watches.filter((w) => !this.disabled.has(w.rule));
+    this.watches = watches.filter((w) => !watchDisabled(w, this.disabled));
     this.limit = new FindingRateLimit(config.rateLimit.findingsPerCaller, config.rateLimit.windowSeconds);
   }
 

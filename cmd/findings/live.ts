@@ -4,7 +4,7 @@ import type { Decoder } from "../../decoder/host";
 import type { FindingsConfig } from "./config";
 import { FindingsEngine } from "./engine";
 import type { Finding, Severity } from "./finding";
-import type { KernelWatch } from "./watch";
+import { watchDisabled, type KernelWatch } from "./watch";
 import { hiddenModuleWatch } from "./watches/hidden-module";
 import { syscallDispatchWatch } from "./watches/syscall-dispatch";
 import { unexplainedTaintWatch } from "./watches/unexplained-taint";
@@ -32,7 +32,7 @@ export interface CaptureScope {
 }
 
 /** The rules of the kernel watches (watches/), known before any is made. */
-export const WATCH_RULES = ["hidden_module", "syscall_dispatch_changed", "taint_unexplained"];
+export const WATCH_RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained"];
 
 /** The watches, each able to run here or saying why not. The dispatch
  * watch takes its baseline now: before anything can load during capture. */
@@ -48,7 +48,7 @@ export class LiveFindings {
   private said = new Set<string>();
 
   constructor(private opts: FindingsOptions, private clockOffsetNs: bigint, scope: CaptureScope) {
-    this.watches = kernelWatches(scope).filter((w) => !opts.config.disabledRules.includes(w.rule));
+    this.watches = kernelWatches(scope).filter((w) => !watchDisabled(w, new Set(opts.config.disabledRules)));
     this.engine = new FindingsEngine(opts.config, this.watches.filter((w) => !w.unavailable));
   }
 

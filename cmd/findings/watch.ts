@@ -6,6 +6,9 @@ import type { Finding } from "./finding";
 
 export interface KernelWatch {
   readonly rule: string;
+  /** Every rule whose findings it reports, when more than `rule`: the watch
+   * is left out only when all of them are disabled. */
+  readonly rules?: string[];
   /** Why this watch cannot run here (no /proc/kcore, say), or undefined when it can. */
   readonly unavailable?: string;
   /** Every event of the capture, in order. */
@@ -14,3 +17,6 @@ export interface KernelWatch {
    * --scan-interval, and soon after a module's init ran. */
   scan(nowNs: bigint, report: (f: Finding) => void): void;
 }
+
+/** A watch runs unless every rule it reports is disabled. */
+export const watchDisabled = (w: KernelWatch, disabled: { has(rule: string): boolean }) => (w.rules ?? [w.rule]).every((r) => disabled.has(r));

@@ -16,6 +16,8 @@ const DATA_AT = 0x2000; // its file offset
 const TABLE = BASE + 0x100n;
 const FN = BASE + 0x400n;
 const READ = BASE + 0x800n, GETPPID = BASE + 0x900n, NI = BASE + 0xa00n;
+// The kernel's boot-time record of each handler's number (struct syscall_metadata).
+const META_READ = BASE + 0xc00n, META_GETPPID = BASE + 0xc20n;
 const HOOK = 0xffffffffc0001000n; // in a module
 const hex = (a: bigint) => a.toString(16).padStart(16, "0");
 
@@ -46,6 +48,8 @@ const KALLSYMS = [
   `${hex(READ)} T __x64_sys_read`,
   `${hex(GETPPID)} T __x64_sys_getppid`,
   `${hex(NI)} T __x64_sys_ni_syscall`,
+  `${hex(META_READ)} d __syscall_meta__read`,
+  `${hex(META_GETPPID)} d __syscall_meta__getppid`,
   `${hex(HOOK)} t mt_hook\t[mt_hook_dispatch]`,
   "",
 ].join("\n");
@@ -62,13 +66,20 @@ class FakeKernel {
   dir = mkdtempSync(join(tmpdir(), "modtrace-kcore-"));
   kcore = join(this.dir, "kcore");
   kallsyms = join(this.dir, "kallsyms");
-  constructor() {
+  constructor(opts: { metadata?: boolean } = {}) {
     writeFileSync(this.kcore, new Uint8Array(DATA_AT + 0x1000));
     this.poke(0n, elfHeader(BASE, 0x1000n, BigInt(DATA_AT)), true);
-    writeFileSync(this.kallsyms, KALLSYMS);
+    writeFileSync(this.kallsyms, opts.metadata === false ? KALLSYMS.replace(/^.*__syscall_meta__.*\n/gm, "") : KALLSYMS);
+    this.meta(META_READ, 0);
+    this.meta(META_GETPPID, 3);
     // Table: read, ni, ni, getppid. The switch: cmp-ish filler, then jumps.
     this.table(0, READ); this.table(1, NI); this.table(2, NI); this.table(3, GETPPID);
     this.poke(FN, new Uint8Array([0x83, 0xfe, 0x03, ...jmp(FN + 3n, READ), 0x90, ...jmp(FN + 9n, GETPPID), ...jmp(FN + 14n, NI)]));
+  }
+  meta(at: bigint, nr: number) {
+    const b = new Uint8Array(12);
+    new DataView(b.buffer).setInt32(8, nr, true);
+    this.poke(at, b);
   }
   table(i: number, to: bigint) {
     const b = new Uint8Array(8);
@@ -127,21 +138,44 @@ describe("the watch", () => {
     expect(found).toEqual([]);
   });
 
-  test("a table entry rewritten: its number, syscall, old handler and new target, once", () => {
+  test("a table entry rewritten during capture: syscall_hooked, naming the syscall, its own handler and the hook's module, once", () => {
     const w = watch();
+    w.scan(1n, report);
     k.table(3, HOOK);
     w.scan(100n, report);
     w.scan(200n, report);
     expect(found.length).toBe(1);
-    expect(found[0]).toMatchObject({ rule: "syscall_dispatch_changed", severity: "critical", moduleName: "mt_hook", timestamp: 100n });
-    expect(found[0].details).toMatchObject({
+    expect(found[0]).toMatchObject({ rule: "syscall_hooked", severity: "critical", moduleName: "mt_hook_dispatch", timestamp: 100n });
+    expect(found[0].details).toEqual({
       where: "sys_call_table",
-      syscalls: ["getppid"],
-      syscallNumbers: { getppid: 3 },
+      syscall: "getppid",
+      number: 3,
+      expected: "__x64_sys_getppid",
+      actual: [`0x${hex(HOOK)} mt_hook [mt_hook_dispatch]`],
       targetModules: ["mt_hook_dispatch"],
-      changes: [`getppid (3): __x64_sys_getppid -> 0x${hex(HOOK)} mt_hook [mt_hook_dispatch]`],
+      inPlaceAtStart: false,
     });
-    expect(found[0].evidence.map((e) => e.eventName)).toEqual(["module_load", "do_init_module"]);
+  });
+
+  test("a hook in place before the capture: found by the first scan; its removal is syscall_hook_removed, not a change", () => {
+    k.table(3, HOOK);
+    k.poke(FN + 9n, new Uint8Array(jmp(FN + 9n, HOOK)));
+    const w = watch();
+    w.scan(1n, report);
+    expect(found.map((f) => [f.rule, f.details!.where, f.details!.syscall, f.details!.inPlaceAtStart, f.moduleName])).toEqual([
+      ["syscall_hooked", "sys_call_table", "getppid", true, "mt_hook_dispatch"],
+      ["syscall_hooked", "x64_sys_call", "getppid", true, "mt_hook_dispatch"],
+    ]);
+    expect(found[1].details!.actual).toEqual([`0x${hex(HOOK)} mt_hook [mt_hook_dispatch]`]);
+    expect(found[0].description).toContain("in place when the capture started");
+    found = [];
+    k.table(3, GETPPID);
+    k.poke(FN + 9n, new Uint8Array(jmp(FN + 9n, GETPPID)));
+    w.scan(100n, report);
+    expect(found.map((f) => [f.rule, f.severity, f.details!.where, f.details!.syscall, f.details!.expected])).toEqual([
+      ["syscall_hook_removed", "high", "sys_call_table", "getppid", "__x64_sys_getppid"],
+      ["syscall_hook_removed", "high", "x64_sys_call", "getppid", "__x64_sys_getppid"],
+    ]);
   });
 
   test("a jump in x64_sys_call retargeted: the syscall it served and where it goes now", () => {
@@ -149,12 +183,27 @@ describe("the watch", () => {
     k.poke(FN + 9n, new Uint8Array(jmp(FN + 9n, HOOK)));
     w.scan(100n, report);
     expect(found.length).toBe(1);
-    expect(found[0].details).toMatchObject({ where: "x64_sys_call", syscalls: ["getppid"], syscallNumbers: { getppid: 3 }, targetModules: ["mt_hook_dispatch"] });
-    // A second, different change is a new finding; the first is not repeated.
-    k.poke(FN + 14n, new Uint8Array(jmp(FN + 14n, HOOK)));
-    w.scan(200n, report);
-    expect(found.length).toBe(2);
-    expect(found[1].details!.syscalls).toEqual(["getppid", "ni_syscall"]);
+    expect(found[0]).toMatchObject({ rule: "syscall_hooked", moduleName: "mt_hook_dispatch" });
+    expect(found[0].details).toMatchObject({ where: "x64_sys_call", syscall: "getppid", number: 3, expected: "__x64_sys_getppid", targetModules: ["mt_hook_dispatch"] });
+  });
+
+  test("an entry moved to another core handler: syscall_hooked with the boot record; only the baseline sees it without", () => {
+    const w = watch();
+    k.table(3, READ);
+    w.scan(100n, report);
+    expect(found.map((f) => [f.rule, f.details!.syscall, f.details!.actual])).toEqual([["syscall_hooked", "getppid", [`0x${hex(READ)} __x64_sys_read`]]]);
+
+    const bare = new FakeKernel({ metadata: false });
+    found = [];
+    const w2 = syscallDispatchWatch({ kcore: bare.kcore, kallsyms: bare.kallsyms });
+    bare.table(3, READ);
+    w2.scan(100n, report);
+    expect(found.map((f) => [f.rule, f.details!.changes])).toEqual([["syscall_dispatch_changed", ["getppid (3): __x64_sys_getppid -> 0x" + hex(READ) + " __x64_sys_read"]]]);
+    // A target that is no core handler is still a hook without the record: the number is all it can name.
+    bare.table(2, HOOK);
+    found = [];
+    w2.scan(200n, report);
+    expect(found.map((f) => [f.rule, f.details!.syscall, f.details!.expected])).toEqual([["syscall_hooked", "#2", "a __x64_sys_* handler of the kernel's own"]]);
   });
 
   test("other bytes of x64_sys_call changed: reported as such", () => {

@@ -39,6 +39,24 @@ while ! grep '"eventName":"hidden_module"' "$DIR/events.json" | grep -q mt_hide_
   i=$((i + 1)); sleep 0.1
 done
 stop
-echo "--- getppid() after the hooks: $(cat "$OUT/ppid.txt")"
+
+# A capture that starts with both hooks already in place (a rootkit that came
+# first): the first scan must find them with no baseline to compare against.
+# Then both modules unload and put the original bytes back: a restoration.
+found() { grep "\"eventName\":\"$1\"" "$DIR/events.json" | grep -c "\"where\":\"$2\""; }
+wait_for() { # RULE WHERE: up to 30 s for the finding
+  i=0
+  while [ "$(found "$1" "$2")" -lt 1 ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+}
+start pre --scan-interval 1
+wait_for syscall_hooked sys_call_table
+wait_for syscall_hooked x64_sys_call
+step unhook-dispatch /sbin/rmmod mt_hook_dispatch
+step unhook-table /sbin/rmmod mt_hook_table
+wait_for syscall_hook_removed sys_call_table
+wait_for syscall_hook_removed x64_sys_call
+stop
+sh -c 'echo $PPID' > "$OUT/ppid-after.txt"
+echo "--- getppid() after the hooks: $(cat "$OUT/ppid.txt"), after their unload: $(cat "$OUT/ppid-after.txt")"
 grep -E "^(mt_|dummy|8021q)" "$OUT/proc-modules.txt"
 exit 0

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
-const RULES = ["hidden_module", "syscall_dispatch_changed", "taint_unexplained"];
+const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained"];
 const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hide_staging"];
 
 const cannotRun = vmCannotRun();
@@ -73,19 +73,35 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     }
   });
 
-  test("syscall_dispatch_changed: the table entry 110 (getppid) naming mt_hook_table, the switch naming mt_hook_dispatch", () => {
-    const changed = of("syscall_dispatch_changed");
-    expect(changed.map((f) => [f.details.where, f.moduleName]).sort()).toEqual([["sys_call_table", "mt_hook_table"], ["x64_sys_call", "mt_hook_dispatch"]]);
-    const table = changed.find((f) => f.details.where === "sys_call_table");
-    expect(table.details.syscallNumbers).toEqual({ getppid: 110 });
-    expect(table.details.targetModules).toEqual(["mt_hook_table"]);
-    const dispatch = changed.find((f) => f.details.where === "x64_sys_call");
-    expect(dispatch.details.syscalls).toEqual(["getppid"]);
-    expect(dispatch.details.targetModules).toEqual(["mt_hook_dispatch"]);
-    for (const f of changed) {
+  test("syscall_hooked during the capture: table entry 110 (getppid) naming mt_hook_table, the switch naming mt_hook_dispatch; no baseline change on top", () => {
+    const hooked = of("syscall_hooked");
+    expect(hooked.map((f) => [f.details.where, f.details.syscall, f.details.number, f.details.expected, f.moduleName, f.details.inPlaceAtStart]).sort()).toEqual([
+      ["sys_call_table", "getppid", 110, "__x64_sys_getppid", "mt_hook_table", false],
+      ["x64_sys_call", "getppid", 110, "__x64_sys_getppid", "mt_hook_dispatch", false],
+    ]);
+    for (const f of hooked) {
       expect(f.severity).toBe("critical");
+      expect(f.details.targetModules).toEqual([f.moduleName]);
+      expect(f.details.actual).toEqual([expect.stringContaining(`[${f.moduleName}]`)]);
       expect(f.evidence).toContainEqual(expect.objectContaining({ eventName: "module_load", callId: loadOf(f.moduleName).callId }));
     }
+    expect(of("syscall_dispatch_changed")).toEqual([]);
+    expect(of("syscall_hook_removed")).toEqual([]);
+  });
+
+  test("hooks in place before the capture: found by its first scan; their unload is syscall_hook_removed, and getppid is itself again", () => {
+    expect(text("pre/modtrace.rc").trim()).toBe("0");
+    const pre = lines("pre/steps.txt").map((l) => l.split(" "));
+    expect(pre.map(([name, , rc]) => [name, rc])).toEqual([["unhook-dispatch", "0"], ["unhook-table", "0"]]);
+    expect(Number(text("ppid-after.txt").trim())).not.toBe(4242);
+    const found = lines("pre/events.json").map((l) => JSON.parse(l)).filter((o) => o.finding === true && RULES.includes(o.eventName));
+    const view = (f: any) => [f.eventName, f.details.where, f.details.syscall, f.details.expected, f.severity, f.moduleName ?? null, f.details.inPlaceAtStart ?? null];
+    expect(found.filter((f) => f.eventName !== "hidden_module").map(view).sort()).toEqual([
+      ["syscall_hook_removed", "sys_call_table", "getppid", "__x64_sys_getppid", "high", null, null],
+      ["syscall_hook_removed", "x64_sys_call", "getppid", "__x64_sys_getppid", "high", null, null],
+      ["syscall_hooked", "sys_call_table", "getppid", "__x64_sys_getppid", "critical", "mt_hook_table", true],
+      ["syscall_hooked", "x64_sys_call", "getppid", "__x64_sys_getppid", "critical", "mt_hook_dispatch", true],
+    ]);
   });
 
   test("no kernel finding names an ordinary module", () => {

@@ -12,6 +12,13 @@
 // confidentiality mode, no root) forbids bpf_probe_read_kernel of kernel text
 // just the same. Addresses come from /proc/kallsyms (root only).
 //
+// The baseline is only the second opinion: syscall-handlers.ts checks every
+// number against the handler the kernel recorded for it at boot, so a hook
+// already in place at the start is reported (syscall_hooked), and its later
+// removal is a restoration (syscall_hook_removed), not a change. What the
+// baseline adds is the rest: bytes of the switch that changed and are no
+// jump to a handler, an entry moved to another core handler.
+//
 // Known limit: ftrace or a kprobe on x64_sys_call itself also changes its
 // bytes (its first instruction), and is reported as a change too.
 import { existsSync, readFileSync } from "node:fs";
@@ -22,8 +29,11 @@ import type { KernelWatch } from "../watch";
 import { describeAddress, hex, parseKallsyms, showsAddresses, symbolExtent, type KernelSymbol } from "./kallsyms";
 import { readKernel } from "./kcore";
 import { ModuleLoads } from "./module-loads";
+import { coreHandlers, dispatchHooks, transferTargets, handlersByNumber, hookKey, META_BYTES, metadataSymbols, tableHooks, type Hook } from "./syscall-handlers";
 
 export const RULE = "syscall_dispatch_changed";
+export const HOOKED = "syscall_hooked";
+export const REMOVED = "syscall_hook_removed";
 const MAX_TABLE_ENTRIES = 1024;
 const MAX_FUNCTION_BYTES = 1 << 16;
 
@@ -40,6 +50,7 @@ export interface Change {
   from: string; // the old handler's symbol
   to?: bigint; // the new target, when it is still a direct jump or a table entry
   note?: string; // otherwise, what the bytes are now
+  bytes?: [number, number]; // for bytes that are no known jump: the changed run's first and last offset
 }
 
 export function tableEntries(bytes: Uint8Array): string[] {
@@ -107,7 +118,7 @@ export function dispatchChanges(base: Uint8Array, now: Uint8Array, fnAddr: bigin
     }
     let end = at;
     while (end + 1 < base.length && base[end + 1] !== now[end + 1]) end++;
-    changes.push({ syscall: "?", from: `x64_sys_call+0x${at.toString(16)}`, note: `${end - at + 1} byte(s) changed, not a known jump` });
+    changes.push({ syscall: "?", from: `x64_sys_call+0x${at.toString(16)}`, note: `${end - at + 1} byte(s) changed, not a known jump`, bytes: [at, end] });
     at = end;
   }
   return changes;
@@ -153,10 +164,32 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   const names = new Map<string, string>();
   for (const s of syms) if (s.module === undefined && (wanted.has(s.addr) || s.name.startsWith(SYSCALL_PREFIX))) names.set(s.addr, s.name);
   const jumps = fnSym ? directJumps(base[1], fnSym.addr, names) : [];
+
+  // The kernel's boot-time record of each number's handler (none without
+  // CONFIG_FTRACE_SYSCALLS: then a table entry need only be a core handler).
+  const core = coreHandlers(syms);
+  const metas = metadataSymbols(syms);
+  let byNumber = new Map<number, { name: string; addr: string }>();
+  try {
+    byNumber = handlersByNumber(metas, readKernel(kcore, metas.map((m) => ({ addr: BigInt(`0x${m.meta.addr}`), len: META_BYTES }))));
+  } catch {
+    // Left empty: the weaker check still runs.
+  }
+  // Where a retargeted jump now goes is guessed among the module functions
+  // kallsyms lists at the time.
+  const moduleFunctions = (list: KernelSymbol[]) => new Set(list.filter((s) => s.module !== undefined).map((s) => s.addr));
+  const hooksIn = (now: Uint8Array[], list: KernelSymbol[]): Hook[] => {
+    const fns = moduleFunctions(list);
+    return [...tableHooks(tableEntries(now[0]), byNumber, core), ...(fnSym ? dispatchHooks(now[1], fnSym.addr, byNumber, (a) => fns.has(a)) : [])];
+  };
+  const hooksAtStart = hooksIn(base, syms);
   syms = []; // the full list is read again only when something changed
 
   const loads = new ModuleLoads();
   const reported = new Set<string>();
+  /** The hooks found by the last scan, by hookKey. */
+  let active = new Map<string, Hook>();
+  let last: Uint8Array[] | undefined;
 
   const changesIn = (now: Uint8Array[]) => ({
     sys_call_table: tableChanges(table, tableEntries(now[0]), names),
@@ -165,27 +198,68 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
 
   return {
     rule: RULE,
+    rules: [HOOKED, REMOVED, RULE],
     observe: (e: EventView) => loads.observe(e),
     scan(nowNs: bigint, report: (f: Finding) => void) {
+      let current: KernelSymbol[] | undefined;
+      const symbols = () => (current ??= parseKallsyms(readFileSync(kallsyms, "utf8")));
+      if (last === undefined) {
+        // The first scan: what was already hooked when the capture started.
+        for (const h of hooksAtStart) report(hookFinding(h, true, nowNs, symbols(), loads));
+        active = new Map(hooksAtStart.map((h) => [hookKey(h), h]));
+        last = base;
+      }
       const first = readKernel(kcore, ranges);
-      if (first.every((b, i) => Buffer.compare(b, base[i]) === 0)) return;
+      if (first.every((b, i) => Buffer.compare(b, last![i]) === 0)) return;
       // A patch in progress (text_poke's int3 first) must not be reported as
       // the change: only what two reads in a row agree on.
-      const second = readKernel(kcore, ranges);
-      if (!first.every((b, i) => Buffer.compare(b, second[i]) === 0)) return;
-      const found = changesIn(second);
-      let current: KernelSymbol[] | undefined;
-      for (const [where, changes] of Object.entries(found)) {
+      const now = readKernel(kcore, ranges);
+      if (!first.every((b, i) => Buffer.compare(b, now[i]) === 0)) return;
+      last = now;
+
+      // The absolute check: hooks new since the last scan, and hooks gone.
+      const hooks = new Map(hooksIn(now, symbols()).map((h) => [hookKey(h), h]));
+      const explained = new Set<string>();
+      const explainedTargets = new Set<string>();
+      const explain = (key: string, h: Hook) => {
+        explained.add(key);
+        const own = byNumber.get(h.number);
+        if (own) explainedTargets.add(own.addr);
+        for (const t of h.actual) explainedTargets.add(hex(t));
+      };
+      for (const [key, h] of hooks) {
+        explain(key, h);
+        if (active.has(key) && sameTargets(active.get(key)!, h)) continue;
+        report(hookFinding(h, false, nowNs, symbols(), loads));
+      }
+      for (const [key, h] of active) {
+        if (hooks.has(key)) continue;
+        explain(key, h);
+        report(removalFinding(h, nowNs, loads));
+      }
+      active = hooks;
+
+      // The baseline's second opinion, for what the absolute check does not
+      // explain: a run of changed bytes is explained when a jump in it now
+      // goes to a hook's target or a restored handler.
+      const found = changesIn(now);
+      const transfers = fnSym ? transferTargets(now[1], fnSym.addr) : [];
+      const isExplained = (where: string, c: Change) => {
+        if (c.number !== undefined) return explained.has(`${where}\0${c.number}`);
+        const run = c.bytes;
+        return !!run && transfers.some((t) => t.offset >= run[0] - 5 && t.offset <= run[1] && explainedTargets.has(t.target));
+      };
+      for (const [where, all] of Object.entries(found)) {
+        const changes = all.filter((c) => !isExplained(where, c));
         if (!changes.length) continue;
         const key = `${where}\0${changes.map((c) => `${c.from}>${c.to ?? c.note}`).join(",")}`;
         if (reported.has(key)) continue;
         reported.add(key);
-        current ??= parseKallsyms(readFileSync(kallsyms, "utf8"));
         const owners = new Set<string>();
         const lines = changes.map((c) => {
           let now = c.note ?? "";
           if (c.to !== undefined) {
-            const d = describeAddress(current!, c.to);
+            const d = describeAddress(symbols(), c.to);
             if (d?.module) owners.add(d.module);
             now = `0x${hex(c.to)}${d ? ` ${d.text}` : " (no symbol: a hidden module's?)"}`;
           }
@@ -211,5 +285,51 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
         });
       }
     },
+  };
+}
+
+const sameTargets = (a: Hook, b: Hook) => a.actual.length === b.actual.length && a.actual.every((t, i) => t === b.actual[i]);
+
+/** A syscall that does not reach its own handler: where it goes, and whose code that is. */
+function hookFinding(h: Hook, atStart: boolean, nowNs: bigint, syms: KernelSymbol[], loads: ModuleLoads): Finding {
+  const owners = new Set<string>();
+  const targets = h.actual.map((t) => {
+    const d = describeAddress(syms, t);
+    if (d?.module) owners.add(d.module);
+    return `0x${hex(t)}${d ? ` ${d.text}` : " (no symbol: a hidden module's?)"}`;
+  });
+  const owner = owners.size === 1 ? [...owners][0] : undefined;
+  const seen = owner ? loads.named(owner) : atStart ? undefined : loads.last;
+  const goes = targets.length ? `goes to ${targets.join(" or ")}` : "no longer reaches it by a direct jump";
+  return {
+    rule: HOOKED,
+    severity: "critical",
+    techniques: ["T1014"],
+    description: `${h.where}: ${h.syscall} (${h.number}) ${goes}, not its own handler ${h.expected}${atStart ? "; in place when the capture started" : ""}`,
+    timestamp: nowNs,
+    evidence: seen?.evidence ?? [],
+    moduleName: owner ?? seen?.name,
+    details: {
+      where: h.where,
+      syscall: h.syscall,
+      number: h.number,
+      expected: h.expected,
+      actual: targets,
+      targetModules: [...owners],
+      inPlaceAtStart: atStart,
+    },
+  };
+}
+
+/** A hook found earlier that is gone: the syscall reaches its own handler again. */
+function removalFinding(h: Hook, nowNs: bigint, loads: ModuleLoads): Finding {
+  return {
+    rule: REMOVED,
+    severity: "high",
+    techniques: ["T1014"],
+    description: `${h.where}: ${h.syscall} (${h.number}) reaches its own handler ${h.expected} again; the hook found earlier is gone (a rootkit leaving, or covering its tracks)`,
+    timestamp: nowNs,
+    evidence: loads.last?.evidence ?? [],
+    details: { where: h.where, syscall: h.syscall, number: h.number, expected: h.expected },
   };
 }

@@ -11,6 +11,7 @@
  * text_mutex, both found through kallsyms since neither is exported. */
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/string.h>
 #include <linux/ptrace.h>
 #include <asm/text-patching.h>
 #include "mt_lookup.h"
@@ -25,6 +26,13 @@ static long mt_hook_dispatch_getppid(const struct pt_regs *regs)
 {
 	return MT_MAGIC;
 }
+
+/* The patched instruction and its original bytes: the unload puts them back,
+ * as a rootkit covering its tracks does. */
+static u8 *mt_patched;
+static u8 mt_original[5];
+static text_poke_bp_t mt_poke;
+static struct mutex *mt_text_mutex;
 
 static int __init mt_hook_dispatch_init(void)
 {
@@ -50,6 +58,10 @@ static int __init mt_hook_dispatch_init(void)
 	}
 	if (i == MT_SCAN_MAX)
 		return -ENOENT;
+	mt_patched = &fn[i];
+	memcpy(mt_original, mt_patched, sizeof(mt_original));
+	mt_poke = poke;
+	mt_text_mutex = text_mutex;
 	insn[0] = fn[i];
 	*(s32 *)&insn[1] = (s32)((long)mt_hook_dispatch_getppid - (long)&fn[i + 5]);
 	mutex_lock(text_mutex);
@@ -60,6 +72,15 @@ static int __init mt_hook_dispatch_init(void)
 	return 0;
 }
 
+static void __exit mt_hook_dispatch_exit(void)
+{
+	mutex_lock(mt_text_mutex);
+	mt_poke(mt_patched, mt_original, sizeof(mt_original), NULL);
+	mutex_unlock(mt_text_mutex);
+	pr_info("mt_hook_dispatch: x64_sys_call restored\n");
+}
+
 module_init(mt_hook_dispatch_init);
+module_exit(mt_hook_dispatch_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("modtrace test module: retargets getppid in x64_sys_call");

@@ -34,17 +34,31 @@ static void mt_write_ro(unsigned long *where, unsigned long value)
 	__flush_tlb_all();
 }
 
+/* Where the hook went and what it replaced: the unload puts it back, as a
+ * rootkit covering its tracks does. */
+static unsigned long *mt_table;
+static unsigned long mt_original;
+
 static int __init mt_hook_table_init(void)
 {
 	unsigned long *table = (unsigned long *)mt_lookup("sys_call_table");
 
 	if (!table)
 		return -ENOENT;
+	mt_table = table;
+	mt_original = READ_ONCE(table[__NR_getppid]);
 	mt_write_ro(&table[__NR_getppid], (unsigned long)mt_hook_table_getppid);
 	pr_info("mt_hook_table: sys_call_table[%d] now %px\n", __NR_getppid, mt_hook_table_getppid);
 	return 0;
 }
 
+static void __exit mt_hook_table_exit(void)
+{
+	mt_write_ro(&mt_table[__NR_getppid], mt_original);
+	pr_info("mt_hook_table: sys_call_table[%d] restored\n", __NR_getppid);
+}
+
 module_init(mt_hook_table_init);
+module_exit(mt_hook_table_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("modtrace test module: overwrites sys_call_table[__NR_getppid]");
