@@ -19,7 +19,6 @@ import { ImageAssembler } from "./images/assembler";
 import { ImageStore, ImageStoreError } from "./images/store";
 import { LiveFindings, type FindingsOptions } from "./findings/live";
 import { sayFindings } from "./findings/summary";
-import { StopDetector } from "./findings/monitor-stopped";
 
 export interface CaptureOptions {
   outputs: OutputSpec[];
@@ -101,17 +100,10 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
     return got;
   };
 
-  const stops = new StopDetector();
   try {
     while (!stopping) {
       pump(Math.max(0, Math.min(POLL_MS, Math.ceil(deadline - performance.now()))));
       if (performance.now() >= deadline) stopping = true;
-      const stopped = stops.tick();
-      if (stopped) {
-        say(`warning: ${stopped.description}`);
-        // Written even with --no-findings: a log must say it was blind.
-        outputs.writeFindings(findings ? findings.engine.monitor(stopped) : [stopped]);
-      }
       if (findings) outputs.writeFindings(findings.poll());
       await new Promise((resolve) => setImmediate(resolve));
     }
