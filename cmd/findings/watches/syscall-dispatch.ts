@@ -29,7 +29,7 @@ import type { KernelWatch } from "../watch";
 import { describeAddress, hex, parseKallsyms, showsAddresses, symbolExtent, type KernelSymbol } from "./kallsyms";
 import { readKernel } from "./kcore";
 import { ModuleLoads } from "./module-loads";
-import { coreHandlers, dispatchHooks, transferTargets, handlersByNumber, hookKey, META_BYTES, metadataSymbols, tableHooks, type Hook } from "./syscall-handlers";
+import { coreHandlers, dispatchHooks, rel32Target, transferTargets, handlersByNumber, hookKey, META_BYTES, metadataSymbols, tableHooks, type Hook } from "./syscall-handlers";
 
 export const RULE = "syscall_dispatch_changed";
 export const HOOKED = "syscall_hooked";
@@ -60,21 +60,11 @@ export function tableEntries(bytes: Uint8Array): string[] {
   return entries;
 }
 
-function rel32Target(bytes: Uint8Array, at: number, fnAddr: bigint): bigint {
-  const rel = new DataView(bytes.buffer, bytes.byteOffset + at + 1, 4).getInt32(0, true);
-  return (fnAddr + BigInt(at + 5) + BigInt(rel)) & 0xffffffffffffffffn;
-}
-
 /** The e8/e9 rel32 instructions whose target is a known symbol: a byte pair
  * that only looks like one would have to hit a symbol's exact address. */
 export function directJumps(bytes: Uint8Array, fnAddr: bigint, known: Map<string, string>): Jump[] {
-  const jumps: Jump[] = [];
-  for (let at = 0; at + 5 <= bytes.length; at++) {
-    if (bytes[at] !== 0xe8 && bytes[at] !== 0xe9) continue;
-    const target = hex(rel32Target(bytes, at, fnAddr));
-    if (known.has(target)) jumps.push({ offset: at, target });
-  }
-  return jumps;
+  return transferTargets(bytes, fnAddr)
+    .filter((t) => (bytes[t.offset] === 0xe8 || bytes[t.offset] === 0xe9) && known.has(t.target));
 }
 
 const syscallOf = (symbol: string) => (symbol.startsWith(SYSCALL_PREFIX) ? symbol.slice(SYSCALL_PREFIX.length) : symbol);
@@ -112,7 +102,7 @@ export function dispatchChanges(base: Uint8Array, now: Uint8Array, fnAddr: bigin
         syscall: syscallOf(from),
         number: numberOf(table, jump.target),
         from,
-        ...(still ? { to: rel32Target(now, jump.offset, fnAddr) } : { note: `opcode now 0x${now[jump.offset].toString(16)}` }),
+        ...(still ? { to: rel32Target(now, jump.offset, 5, fnAddr) } : { note: `opcode now 0x${now[jump.offset].toString(16)}` }),
       });
       continue;
     }
@@ -245,7 +235,7 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
       const found = changesIn(now);
       const transfers = fnSym ? transferTargets(now[1], fnSym.addr) : [];
       const isExplained = (where: string, c: Change) => {
-        if (c.number !== undefined) return explained.has(`${where}\0${c.number}`);
+        if (c.number !== undefined) return explained.has(hookKey({ where, number: c.number }));
         const run = c.bytes;
         return !!run && transfers.some((t) => t.offset >= run[0] - 5 && t.offset <= run[1] && explainedTargets.has(t.target));
       };
@@ -258,11 +248,7 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
         const owners = new Set<string>();
         const lines = changes.map((c) => {
           let now = c.note ?? "";
-          if (c.to !== undefined) {
-            const d = describeAddress(symbols(), c.to);
-            if (d?.module) owners.add(d.module);
-            now = `0x${hex(c.to)}${d ? ` ${d.text}` : " (no symbol: a hidden module's?)"}`;
-          }
+          if (c.to !== undefined) now = describeTarget(symbols(), c.to, owners);
           return `${c.syscall}${c.number !== undefined ? ` (${c.number})` : ""}: ${c.from} -> ${now}`;
         });
         const last = loads.last;
@@ -288,16 +274,19 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   };
 }
 
+/** "0xADDR symbol+off [module]" of where a syscall now goes; its module joins owners. */
+function describeTarget(syms: KernelSymbol[], addr: bigint, owners: Set<string>): string {
+  const d = describeAddress(syms, addr);
+  if (d?.module) owners.add(d.module);
+  return `0x${hex(addr)}${d ? ` ${d.text}` : " (no symbol: a hidden module's?)"}`;
+}
+
 const sameTargets = (a: Hook, b: Hook) => a.actual.length === b.actual.length && a.actual.every((t, i) => t === b.actual[i]);
 
 /** A syscall that does not reach its own handler: where it goes, and whose code that is. */
 function hookFinding(h: Hook, atStart: boolean, nowNs: bigint, syms: KernelSymbol[], loads: ModuleLoads): Finding {
   const owners = new Set<string>();
-  const targets = h.actual.map((t) => {
-    const d = describeAddress(syms, t);
-    if (d?.module) owners.add(d.module);
-    return `0x${hex(t)}${d ? ` ${d.text}` : " (no symbol: a hidden module's?)"}`;
-  });
+  const targets = h.actual.map((t) => describeTarget(syms, t, owners));
   const owner = owners.size === 1 ? [...owners][0] : undefined;
   const seen = owner ? loads.named(owner) : atStart ? undefined : loads.last;
   const goes = targets.length ? `goes to ${targets.join(" or ")}` : "no longer reaches it by a direct jump";

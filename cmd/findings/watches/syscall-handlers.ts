@@ -97,17 +97,21 @@ export function tableHooks(table: string[], byNumber: Map<number, Handler>, core
   return hooks;
 }
 
+/** Where a transfer of len bytes at `at`, ending in a rel32, goes: relative to the next instruction. */
+export function rel32Target(bytes: Uint8Array, at: number, len: number, fnAddr: bigint): bigint {
+  const rel = new DataView(bytes.buffer, bytes.byteOffset + at + len - 4, 4).getInt32(0, true);
+  return (fnAddr + BigInt(at + len) + BigInt(rel)) & 0xffffffffffffffffn;
+}
+
 /** Targets of the direct transfers in code: call/jmp rel32 (e8/e9) and jcc rel32 (0f 80-8f). */
 export function transferTargets(bytes: Uint8Array, fnAddr: bigint): Array<{ offset: number; target: string }> {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Array<{ offset: number; target: string }> = [];
   for (let at = 0; at + 5 <= bytes.length; at++) {
     let len = 0;
     if (bytes[at] === 0xe8 || bytes[at] === 0xe9) len = 5;
     else if (bytes[at] === 0x0f && at + 6 <= bytes.length && (bytes[at + 1] & 0xf0) === 0x80) len = 6;
     if (!len) continue;
-    const rel = dv.getInt32(at + len - 4, true);
-    out.push({ offset: at, target: hex((fnAddr + BigInt(at + len) + BigInt(rel)) & 0xffffffffffffffffn) });
+    out.push({ offset: at, target: hex(rel32Target(bytes, at, len, fnAddr)) });
   }
   return out;
 }
@@ -130,4 +134,4 @@ export function dispatchHooks(code: Uint8Array, fnAddr: bigint, byNumber: Map<nu
   return hooks;
 }
 
-export const hookKey = (h: Hook) => `${h.where}\0${h.number}`;
+export const hookKey = (h: { where: string; number: number }) => `${h.where}\0${h.number}`;
