@@ -5,7 +5,8 @@ import type { Decoder } from "../decoder/host";
 import { CborLog, type Rotation } from "./log/cbor-log";
 import { headerItem, type HeaderFields, type Totals } from "./log-items";
 import { checkStandardOutput, colourWanted, Sink, type ColourChoice, type OutputSpec } from "./outputs";
-import type { Finding } from "./findings/finding";
+import { atOrAbove, type Finding } from "./findings/finding";
+import { forEachRecord, type EventView } from "./findings/event-view";
 import { findingCbor, renderFinding } from "./findings/format";
 
 type LiveRows = InstanceType<typeof import("./rows/capture-rows").LiveRows>;
@@ -86,8 +87,9 @@ export class CaptureOutputs {
     if (this.logs.length || this.liveRows) {
       const bytes = decoder.decode(len, "cbor");
       const ends = decoder.itemEnds(records);
+      const evidence = this.logs.some((l) => l.rotates) ? evidenceOf(decoder, len, records) : undefined;
       for (const log of this.logs) {
-        log.writeEvents(bytes, ends);
+        log.writeEvents(bytes, ends, evidence);
         this.written.get(log)!.events += records;
       }
       if (this.liveRows) {
@@ -114,7 +116,7 @@ export class CaptureOutputs {
     for (const f of findings) {
       const bytes = findingCbor(f);
       for (const log of this.logs) {
-        log.writeFinding(bytes);
+        log.writeFinding(bytes, atOrAbove(f.severity, "medium"));
         this.written.get(log)!.findings++;
       }
     }
@@ -152,4 +154,26 @@ export class CaptureOutputs {
     this.sinks.forEach((s) => s.close());
     this.logs.forEach((l) => l.abandon());
   }
+}
+
+const LOAD_CALLS = new Set(["init_module", "finit_module", "delete_module"]);
+
+/** What a rotated log must keep: a module the kernel took (module_load), or
+ * a load or unload call that succeeded. Failed calls, anyone's to make, are not. */
+export function isEvidence(e: EventView): boolean {
+  const name = e.eventName;
+  return name === "module_load" || (LOAD_CALLS.has(name) && e.ret === 0);
+}
+
+/** Per record of the batch, whether it is evidence; one flag per item. */
+function evidenceOf(decoder: Decoder, len: number, records: number): Uint8Array {
+  const flags = new Uint8Array(records);
+  let i = 0;
+  forEachRecord(decoder.inputView(len), len, 0n, (e) => {
+    if (i < records) flags[i] = isEvidence(e) ? 1 : 0;
+    i++;
+  });
+  // Records and items not one to one: keep the batch whole rather than guess.
+  if (i !== records) flags.fill(flags.some((x) => x) ? 1 : 0);
+  return flags;
 }

@@ -277,7 +277,11 @@ directory others can write into (owned by neither root nor you, or group- or
 world-writable).
 Rotation (cbor files): --rotate-size 100M starts a new file at that size; a
 directory as PATH (-o cbor:/var/log/modtrace/) names files by time there;
---rotate-count 10 keeps the newest 10. Each file is a whole log.
+--rotate-count 10 keeps the newest 10, and every older file that holds
+evidence (a successful load or unload, or a finding of medium or above,
+which no unprivileged caller can raise), saying so on stderr: a flood of
+anyone's failed calls cannot rotate the real loads away. Each file is a
+whole log.
 Filters (--pid, --uid, --comm) run in the kernel; each can be repeated.
 
 Module identity: init_module, finit_module and the module_load they cause
@@ -340,7 +344,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--save-modules <dir>", "keep each distinct module image as DIR/<sha256>.ko (made mode 0700 if missing)"))
     .addOption(new Option("--save-limit <bytes>", "stop saving module images past this many bytes in all (K, M, G suffixes)").default(1 << 30, "1G").argParser(byteSize))
     .addOption(new Option("--rotate-size <bytes>", "start a new cbor file at this size (K, M, G suffixes)").argParser(byteSize))
-    .addOption(new Option("--rotate-count <n>", "keep at most this many cbor files").argParser(nonNegativeInt("--rotate-count")))
+    .addOption(new Option("--rotate-count <n>", "keep this many cbor files, and the older ones that hold evidence").argParser(nonNegativeInt("--rotate-count")))
     .addOption(new Option("--no-findings", "do not judge the events (no findings rules, no kernel scans)"))
     .addOption(new Option("--findings-only", "write findings but not the events they rest on"))
     .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list and syscall dispatch (also right after each module load)").default(2).argParser(positiveNumber("--scan-interval"))))

@@ -30,6 +30,9 @@
  *   trigger load-swap FILE DECOY    finit_module of FILE (a module whose init is slow) while
  *                        a second thread dup2()s DECOY over the fd once the kernel has
  *                        read the file (the module's initstate is "coming")
+ *   trigger autoload UID [N]  as uid/gid UID, N (default 1) DCCP sockets: each makes the
+ *                        kernel ask modprobe for the protocol (module_request) as long as
+ *                        DCCP is not loaded; prints the last socket's answer and the count
  *   trigger context      what /proc says of this process and its ancestors (login uid,
  *                        session, euid, effective capabilities, cgroup; each ancestor's
  *                        pid, comm, executable, start time), then delete_module
@@ -632,18 +635,23 @@ int main(int argc, char **argv)
 		stop = 1;
 		pthread_join(t, NULL);
 		printf("{\"call\":\"race\",\"pid\":%d,\"tries\":%ld,\"ret\":%ld}\n", getpid(), tries, ret);
-	} else if (!strcmp(scenario, "autoload") && argc == 3) {
-		/* As UID, a DCCP socket: the kernel asks modprobe for
+	} else if (!strcmp(scenario, "autoload") && (argc == 3 || argc == 4)) {
+		/* As UID, DCCP sockets: the kernel asks modprobe for
 		 * net-pf-2-proto-33-type-6 whoever the caller (CVE-2017-6074's way in). */
 		unsigned int id = strtoul(argv[2], NULL, 10);
-		int fd;
+		long n = argc == 4 ? strtol(argv[3], NULL, 10) : 1;
+		int fd = -1;
 
 		if (setresgid(id, id, id) || setresuid(id, id, id)) {
 			perror("dropping privileges");
 			return 1;
 		}
-		fd = socket(AF_INET, SOCK_DCCP, IPPROTO_DCCP);
-		printf("{\"call\":\"socket\",\"pid\":%d,\"uid\":%u,\"ret\":%d}\n", getpid(), id, fd < 0 ? -errno : 0);
+		for (long i = 0; i < n; i++) {
+			fd = socket(AF_INET, SOCK_DCCP, IPPROTO_DCCP);
+			if (fd >= 0)
+				close(fd);
+		}
+		printf("{\"call\":\"socket\",\"pid\":%d,\"uid\":%u,\"sockets\":%ld,\"ret\":%d}\n", getpid(), id, n, fd < 0 ? -errno : 0);
 	} else if (!strcmp(scenario, "time") && argc >= 3) {
 		struct timespec t0, t1;
 		int status = 0;
@@ -660,7 +668,7 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"time\",\"status\":%d,\"seconds\":%.6f}\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128,
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | hostile UID N COMM NAME FILE | autoload UID | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | hostile UID N COMM NAME FILE | autoload UID [N] | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N\n");
 		return 2;
 	}
 	return 0;

@@ -9,7 +9,7 @@ import { makeDirectory, Sink } from "../outputs";
 
 export interface Rotation {
   sizeBytes?: number; // start a new file once this one holds this much
-  count?: number; // keep at most this many files of the set
+  count?: number; // keep at most this many files of the set, evidence aside
 }
 
 function nowNs(): bigint {
@@ -24,6 +24,12 @@ export class CborLog {
   private bytesInFile = 0;
   private readonly files: string[] = [];
   private readonly prefix?: string; // set when writing a set of files
+  /** The open file holds evidence: a successful load or unload, or a finding
+   * of medium or above (which no unprivileged caller can raise). */
+  private evidenceInFile = false;
+  /** Files --rotate-count would have deleted, kept because they hold evidence:
+   * a flood of anyone's failed calls must not rotate the real loads away. */
+  readonly keptPastCount: string[] = [];
 
   /** path: a file or a directory for a set of files; none: standard output. */
   constructor(readonly path: string | undefined, private header: HeaderFields, private rotation: Rotation, private overwrite = false) {
@@ -43,6 +49,11 @@ export class CborLog {
     this.open(this.nextName());
   }
 
+  /** Deletes old files (--rotate-count): evidence is then tracked per item. */
+  get rotates() {
+    return this.rotation.count !== undefined;
+  }
+
   get name() {
     return this.files.at(-1)!;
   }
@@ -59,6 +70,7 @@ export class CborLog {
     this.part++;
     this.eventsInFile = 0;
     this.bytesInFile = 0;
+    this.evidenceInFile = false;
     this.write(headerItem(this.header, this.part));
   }
 
@@ -67,10 +79,11 @@ export class CborLog {
     this.bytesInFile += bytes.length;
   }
 
-  /** Writes a batch of event items; ends[i] is where item i ends in bytes.
+  /** Writes a batch of event items; ends[i] is where item i ends in bytes,
+   * evidence[i] whether it is evidence (see evidenceInFile).
    * With --rotate-size a file holds whole items up to the size (a single
    * larger item still gets a file of its own) plus its trailer. */
-  writeEvents(bytes: Uint8Array, ends: Uint32Array) {
+  writeEvents(bytes: Uint8Array, ends: Uint32Array, evidence?: Uint8Array) {
     const limit = this.rotation.sizeBytes ?? Infinity;
     let first = 0;
     let start = 0;
@@ -82,6 +95,7 @@ export class CborLog {
         continue;
       }
       this.write(bytes.subarray(start, ends[last - 1]));
+      if (evidence?.subarray(first, last).some((x) => x)) this.evidenceInFile = true;
       this.eventsInFile += last - first;
       this.events += last - first;
       start = ends[last - 1];
@@ -90,17 +104,33 @@ export class CborLog {
   }
 
   /** A finding's item: beside the events, not counted among them. */
-  writeFinding(bytes: Uint8Array) {
+  writeFinding(bytes: Uint8Array, evidence: boolean) {
     this.write(bytes);
+    if (evidence) this.evidenceInFile = true;
   }
 
   private rotate() {
     const next = this.nextName();
     this.write(rotationTrailerItem(nowNs(), this.eventsInFile, basename(next)));
     this.sink.close();
+    const closed = this.files.length - 1;
+    if (this.evidenceInFile) this.evidence.add(this.files[closed]);
     this.open(next);
-    while (this.rotation.count !== undefined && this.files.length > this.rotation.count) unlinkSync(this.files.shift()!);
+    // The oldest files beyond the count go, but never one that holds evidence.
+    const count = this.rotation.count;
+    if (count === undefined) return;
+    while (this.files.filter((f) => !this.evidence.has(f)).length > count) {
+      const oldest = this.files.findIndex((f) => !this.evidence.has(f));
+      unlinkSync(this.files.splice(oldest, 1)[0]);
+    }
+    for (const f of this.files)
+      if (this.evidence.has(f) && !this.keptPastCount.includes(f) && this.files.indexOf(f) < this.files.length - count) {
+        this.keptPastCount.push(f);
+        process.stderr.write(`modtrace: keeping ${f} past --rotate-count ${count}: it holds a successful load or unload, or a finding of medium or above\n`);
+      }
   }
+
+  private readonly evidence = new Set<string>();
 
   /** The trailer's event count is this log's own: none with --findings-only. */
   finish(totals: Omit<Totals, "eventsInFile">) {

@@ -95,6 +95,29 @@ describe("cbor logs", () => {
     for (const f of files) expect(f).toMatch(/^mod-\d{8}T\d{6}\.\d{3}Z-\d{4}\.cbor$/);
   });
 
+  test("--rotate-count never deletes a file that holds evidence: root's attempt on lkrg outlives a flood, and stderr says so", async () => {
+    const dir = scratchDir();
+    const capture = await Capture.start(["--comm", "mt-trigger", "-o", `cbor:${join(dir, "mod.cbor")}`, "--rotate-size", "32K", "--rotate-count", "2"]);
+    // delete_module("lkrg") and three other failed calls as root: security_module_unloaded, high.
+    trigger("hostile", "0", "1", "mt-trigger", "mt_x", MODTRACE);
+    trigger("burst", "3000"); // failed calls: info at most, no evidence
+    const done = await capture.stop();
+    expect(done.exitCode).toBe(0);
+    // The newest two, and before them only files with a finding of medium or above.
+    const files = readdirSync(dir).sort();
+    const serious = (f: string) =>
+      modtrace("read", join(dir, f), "-o", "json").out.toString().trim().split("\n").map((l) => JSON.parse(l))
+        .filter((o) => o.finding === true && o.severity !== "info" && o.severity !== "low");
+    const kept = files.slice(0, -2);
+    expect(kept.length).toBeGreaterThan(0);
+    for (const f of kept) {
+      expect(serious(f).length).toBeGreaterThan(0);
+      expect(done.stderr).toContain(`keeping ${join(dir, f)} past --rotate-count 2: it holds a successful load or unload, or a finding of medium or above`);
+    }
+    expect(kept.flatMap(serious).map((f) => [f.eventName, f.severity])).toContainEqual(["security_module_unloaded", "high"]);
+    for (const f of files.slice(-2)) expect(serious(f)).toEqual([]);
+  });
+
   test("a capture killed with SIGKILL leaves a log readable up to its last whole item", async () => {
     const dir = scratchDir();
     const cbor = join(dir, "log.cbor");

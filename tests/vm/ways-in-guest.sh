@@ -9,7 +9,8 @@
 #   module directory, and an fd swapped under a load (swap: mt_slow_init.ko,
 #   whose init is slow, with dummy.ko as the decoy);
 # - an unsigned out-of-tree module whose init fails (init-fails).
-# Then the swap alone under --attach fentry --read-at exit (fentry-exit/).
+# Then the swap alone under --attach fentry --read-at exit (fentry-exit/),
+# and an unprivileged flood of autoload requests beside a load (autoload-flood/).
 # $OUT/inodes.txt: the inode numbers of the two files of the swap.
 # guest-lib.sh comes first.
 cleanup() {
@@ -48,5 +49,20 @@ done
 start fentry-exit --attach fentry --read-at exit
 trig swap load-swap "$SLOW" "$DUMMY"
 step rmmod-swap /sbin/rmmod mt_slow_init
+stop
+# A flood of autoload requests, which any user can cause (a DCCP socket while
+# DCCP is not loaded), while root loads and unloads a module. modtrace is
+# stopped (SIGSTOP) meanwhile, so that the flood fills the 1 MiB bulk ring
+# whatever the emulator's speed; modprobe points nowhere, so that DCCP never
+# loads (each socket asks again) and a request costs no modprobe run.
+start autoload-flood --buffer-size 1
+MODPROBE=$(cat /proc/sys/kernel/modprobe)
+echo /nonexistent/modprobe > /proc/sys/kernel/modprobe
+kill -STOP $MT
+trig requests autoload 65534 4000
+step load /sbin/insmod "$DUMMY"
+step unload /sbin/rmmod dummy
+kill -CONT $MT
+echo "$MODPROBE" > /proc/sys/kernel/modprobe
 stop
 exit 0 # the test judges each step by its recorded status

@@ -188,4 +188,26 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("every way in, in a De
     expect(calls.map((e) => [arg(e, "pathname"), arg(e, "inode"), e.fileSwapped, e.returnValue])).toEqual([[dummy.path, inodes().slow, true, 0]]);
     expect(c.findings.filter((f) => f.eventName === "file_swapped" && f.evidence[0].callId === calls[0].callId).length).toBe(1);
   });
+
+  test("an unprivileged flood of autoload requests fills the bulk ring, and costs the load and unload beside it nothing", () => {
+    const c = capture("autoload-flood");
+    const flood = c.steps.requests;
+    expect(flood.out).toMatchObject({ call: "socket", uid: 65534, sockets: 4000 });
+    expect(flood.out.ret).toBeLessThan(0); // DCCP never loaded
+    const [, bulkLost, priorityLost] = /failed-attempts ring full: (\d+), priority ring full: (\d+)/.exec(c.err)!.map(Number);
+    expect(bulkLost).toBeGreaterThan(0); // the flood overflowed the bulk ring
+    expect(priorityLost).toBe(0);
+    const requests = c.events.filter((e) => e.eventName === "module_request" && e.hostProcessId === flood.pid);
+    expect(requests.length).toBeGreaterThan(0);
+    // inet_create asks twice per socket (…-proto-33-type-6, then …-proto-33):
+    // each request is written or counted lost, none vanishes.
+    expect(requests.length + bulkLost).toBe(2 * 4000);
+    const [load] = c.events.filter((e) => e.hostProcessId === c.steps.load.pid && e.eventName === "finit_module");
+    expect([load?.returnValue, arg(load, "pathname")]).toEqual([0, dummy.path]);
+    expect(c.events.filter((e) => e.callId === load.callId && !e.syscall).map((e) => e.eventName).sort()).toEqual(["do_init_module", "module_load"]);
+    const [unload] = c.events.filter((e) => e.hostProcessId === c.steps.unload.pid && e.eventName === "delete_module");
+    expect(unload?.returnValue).toBe(0);
+    expect(c.events.filter((e) => e.callId === unload.callId && e.eventName === "module_free").length).toBe(1);
+    console.log(`  autoload flood: ${requests.length} requests written, ${bulkLost} lost in the bulk ring; the load and the unload both there`);
+  });
 });
