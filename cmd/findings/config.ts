@@ -14,6 +14,8 @@ export interface FindingsConfig {
   disabledRules: string[];
   severity: Record<string, Severity>;
   moduleTools: string[];
+  /** Helper paths besides moduleTools that modprobe_path may hold (a distribution's own). */
+  modprobePaths: string[];
   moduleDirs: string[];
   writableDirs: string[];
   probing: { failures: number; windowSeconds: number };
@@ -26,7 +28,7 @@ export interface FindingsConfig {
 
 export class ConfigError extends Error {}
 
-const LISTS = ["disabledRules", "moduleTools", "moduleDirs", "writableDirs", "securityModules", "rareAutoload"] as const;
+const LISTS = ["disabledRules", "moduleTools", "modprobePaths", "moduleDirs", "writableDirs", "securityModules", "rareAutoload"] as const;
 
 function checkSeverities(s: Record<string, unknown>, where: string) {
   for (const [k, v] of Object.entries(s))

@@ -6,6 +6,7 @@ import { FindingsEngine } from "./engine";
 import type { Finding, Severity } from "./finding";
 import { watchDisabled, type KernelWatch } from "./watch";
 import { hiddenModuleWatch } from "./watches/hidden-module";
+import { modprobePathWatch } from "./watches/modprobe-path";
 import { syscallDispatchWatch } from "./watches/syscall-dispatch";
 import { unexplainedTaintWatch } from "./watches/unexplained-taint";
 
@@ -32,12 +33,12 @@ export interface CaptureScope {
 }
 
 /** The rules of the kernel watches (watches/), known before any is made. */
-export const WATCH_RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained"];
+export const WATCH_RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed"];
 
 /** The watches, each able to run here or saying why not. The dispatch
  * watch takes its baseline now: before anything can load during capture. */
-export function kernelWatches(scope: CaptureScope): KernelWatch[] {
-  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch()];
+export function kernelWatches(scope: CaptureScope, config: FindingsConfig): KernelWatch[] {
+  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch(), modprobePathWatch(config)];
 }
 
 export class LiveFindings {
@@ -48,7 +49,7 @@ export class LiveFindings {
   private said = new Set<string>();
 
   constructor(private opts: FindingsOptions, private clockOffsetNs: bigint, scope: CaptureScope) {
-    this.watches = kernelWatches(scope).filter((w) => !watchDisabled(w, new Set(opts.config.disabledRules)));
+    this.watches = kernelWatches(scope, opts.config).filter((w) => !watchDisabled(w, new Set(opts.config.disabledRules)));
     this.engine = new FindingsEngine(opts.config, this.watches.filter((w) => !w.unavailable));
   }
 

@@ -10,6 +10,7 @@ import { describeAddress, parseKallsyms, symbolExtent } from "../../cmd/findings
 import { syscallDispatchWatch } from "../../cmd/findings/watches/syscall-dispatch";
 import type { Finding } from "../../cmd/findings/finding";
 import { fakeEvent } from "../lib/fake-event";
+import { elfHeader } from "../lib/fake-kcore";
 
 const BASE = 0xffffffff81000000n; // where the segment starts
 const DATA_AT = 0x2000; // its file offset
@@ -20,24 +21,6 @@ const READ = BASE + 0x800n, GETPPID = BASE + 0x900n, NI = BASE + 0xa00n;
 const META_READ = BASE + 0xc00n, META_GETPPID = BASE + 0xc20n;
 const HOOK = 0xffffffffc0001000n; // in a module
 const hex = (a: bigint) => a.toString(16).padStart(16, "0");
-
-/** An ELF64 header and program headers: a PT_NOTE, then PT_LOAD at vaddr. */
-function elfHeader(vaddr: bigint, size: bigint, offset: bigint): Uint8Array {
-  const b = new Uint8Array(64 + 2 * 56);
-  const dv = new DataView(b.buffer);
-  b.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
-  dv.setUint16(0x10, 4, true); // ET_CORE
-  dv.setBigUint64(0x20, 64n, true);
-  dv.setUint16(0x36, 56, true);
-  dv.setUint16(0x38, 2, true);
-  dv.setUint32(64, 4, true); // PT_NOTE
-  dv.setUint32(120, 1, true); // PT_LOAD
-  dv.setBigUint64(120 + 8, offset, true);
-  dv.setBigUint64(120 + 16, vaddr, true);
-  dv.setBigUint64(120 + 32, size, true);
-  dv.setBigUint64(120 + 40, size, true);
-  return b;
-}
 
 const KALLSYMS = [
   `${hex(BASE)} T _text`,

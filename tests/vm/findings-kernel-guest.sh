@@ -4,7 +4,8 @@
 # hiders, then the hooks, each in its own step with a pause so a scan sees it
 # (and so each hook's finding names its own module as the last one
 # initialised). Also sent back:
-# ppid.txt (getppid() after the hooks), proc-modules.txt, sys-module.txt.
+# ppid.txt (getppid() after the hooks), proc-modules.txt, sys-module.txt;
+# and a capture with the autoload helper pointed elsewhere ($OUT/helper/).
 # guest-lib.sh comes first.
 M=/root/mods
 start cap
@@ -57,6 +58,25 @@ wait_for syscall_hook_removed sys_call_table
 wait_for syscall_hook_removed x64_sys_call
 stop
 sh -c 'echo $PPID' > "$OUT/ppid-after.txt"
+
+# The autoload helper (modprobe_path): one that is no module tool already in
+# place when a capture starts, then another set during it, then the stock one
+# put back.
+MODPROBE=$(cat /proc/sys/kernel/modprobe)
+echo /tmp/mt-helper > /proc/sys/kernel/modprobe
+start helper --scan-interval 1
+wait_path() { # PATH: up to 30 s for its finding
+  i=0
+  while ! grep '"eventName":"modprobe_path_changed"' "$DIR/events.json" | grep -q "\"path\":\"$1\"" && [ $i -lt 300 ]; do
+    i=$((i + 1)); sleep 0.1
+  done
+}
+wait_path /tmp/mt-helper
+echo /dev/shm/mt-helper > /proc/sys/kernel/modprobe
+wait_path /dev/shm/mt-helper
+echo "$MODPROBE" > /proc/sys/kernel/modprobe
+stop
+cat /proc/sys/kernel/modprobe > "$OUT/modprobe-after.txt"
 echo "--- getppid() after the hooks: $(cat "$OUT/ppid.txt"), after their unload: $(cat "$OUT/ppid-after.txt")"
 grep -E "^(mt_|dummy|8021q)" "$OUT/proc-modules.txt"
 exit 0

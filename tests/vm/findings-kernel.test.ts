@@ -2,14 +2,15 @@
 // syscall_dispatch_changed watches against real rootkit techniques, from the
 // out-of-tree modules in tests/vm/modules (built here for the VM's kernel):
 // one hiding from the module list, one from /sys/module, one writing
-// sys_call_table, one patching the x64_sys_call switch; and no finding for
-// ordinary loads. tests/vm/findings-kernel-guest.sh runs in the guest.
+// sys_call_table, one patching the x64_sys_call switch; the autoload helper
+// (modprobe_path) pointed elsewhere before and during a capture; and no
+// finding for ordinary loads. tests/vm/findings-kernel-guest.sh runs in the guest.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
-const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained"];
+const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed"];
 const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hide_staging"];
 
 const cannotRun = vmCannotRun();
@@ -108,6 +109,17 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     const ordinary = ["dummy", "8021q", "garp", "mrp", "stp", "llc", "mt_plain"];
     expect(findings.filter((f) => ordinary.includes(f.moduleName))).toEqual([]);
     expect(findings.length).toBe(4);
+  });
+
+  test("modprobe_path_changed: a helper in place before the capture, then another set during it; both critical, each once, read through both views", () => {
+    expect(text("helper/modtrace.rc").trim()).toBe("0");
+    const found = lines("helper/events.json").map((l) => JSON.parse(l)).filter((o) => o.finding === true && RULES.includes(o.eventName));
+    const helper = found.filter((f) => f.eventName === "modprobe_path_changed");
+    expect(helper.map((f) => [f.details.path, f.details.inPlaceAtStart, f.details.atStart, f.details.view, f.details.secondView, f.severity])).toEqual([
+      ["/tmp/mt-helper", true, "/tmp/mt-helper", "sysctl and kcore", "kcore", "critical"],
+      ["/dev/shm/mt-helper", false, "/tmp/mt-helper", "sysctl and kcore", "kcore", "critical"],
+    ]);
+    expect(text("modprobe-after.txt").trim()).toBe("/sbin/modprobe"); // put back for what follows
   });
 
   test("taint_unexplained: a staging module loaded unseen (no module_load captured) that hides: the new C bit, and the views alone show it hidden", () => {
