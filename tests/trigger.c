@@ -20,6 +20,7 @@
  *   trigger time CMD...  runs CMD and prints its wall-clock time (benchmarks in the VM)
  *   trigger int80 load FILE    finit_module(FILE) through the 32-bit entry (int 0x80)
  *   trigger int80 unload NAME  delete_module(NAME, O_NONBLOCK) through the 32-bit entry
+ *   trigger int80 getppid      i386 getppid (64) beside the 64-bit one
  *   trigger int80 noise N      N each of i386 rt_sigprocmask (175), rt_sigpending (176)
  *                              and splice (313): x86_64's init_module, delete_module and
  *                              finit_module numbers, and no module call at all
@@ -272,7 +273,12 @@ static int int80_scenario(int argc, char **argv)
 		printf("{\"call\":\"int80 noise\",\"pid\":%d,\"calls\":%ld,\"unexpected\":%ld}\n", getpid(), 3 * n, odd);
 		return odd != 0;
 	}
-	fprintf(stderr, "usage: trigger int80 load FILE | int80 unload NAME | int80 noise N\n");
+	if (!strcmp(what, "getppid") && argc == 3) {
+		/* i386 getppid (64): what the 32-bit dispatch answers */
+		printf("{\"call\":\"int80 getppid\",\"pid\":%d,\"ret\":%ld,\"getppid\":%d}\n", getpid(), int80(64, 0, 0, 0, 0, 0), getppid());
+		return 0;
+	}
+	fprintf(stderr, "usage: trigger int80 load FILE | int80 unload NAME | int80 noise N | int80 getppid\n");
 	return 2;
 }
 

@@ -20,6 +20,7 @@ export function isSeverity(s: string): s is Severity {
 export const TECHNIQUES = {
   "T1547.006": "Boot or Logon Autostart Execution: Kernel Modules and Extensions",
   T1014: "Rootkit",
+  T1068: "Exploitation for Privilege Escalation",
 } as const;
 export type TechniqueId = keyof typeof TECHNIQUES;
 

@@ -19,6 +19,7 @@ const FN = BASE + 0x400n;
 const READ = BASE + 0x800n, GETPPID = BASE + 0x900n, NI = BASE + 0xa00n;
 // The kernel's boot-time record of each handler's number (struct syscall_metadata).
 const META_READ = BASE + 0xc00n, META_GETPPID = BASE + 0xc20n;
+const FN32 = BASE + 0x600n, GETPPID32 = BASE + 0xb00n; // the 32-bit switch and its getppid
 const HOOK = 0xffffffffc0001000n; // in a module
 const hex = (a: bigint) => a.toString(16).padStart(16, "0");
 
@@ -28,6 +29,9 @@ const KALLSYMS = [
   `${hex(TABLE + 4n * 8n)} D ia32_sys_call_table`,
   `${hex(FN)} T x64_sys_call`,
   `${hex(FN + 0x20n)} t __do_sys_ni_syscall`,
+  `${hex(FN32)} T ia32_sys_call`,
+  `${hex(FN32 + 0x20n)} t __do_sys_getppid`,
+  `${hex(GETPPID32)} T __ia32_sys_getppid`,
   `${hex(READ)} T __x64_sys_read`,
   `${hex(GETPPID)} T __x64_sys_getppid`,
   `${hex(NI)} T __x64_sys_ni_syscall`,
@@ -58,6 +62,11 @@ class FakeKernel {
     // Table: read, ni, ni, getppid. The switch: cmp-ish filler, then jumps.
     this.table(0, READ); this.table(1, NI); this.table(2, NI); this.table(3, GETPPID);
     this.poke(FN, new Uint8Array([0x83, 0xfe, 0x03, ...jmp(FN + 3n, READ), 0x90, ...jmp(FN + 9n, GETPPID), ...jmp(FN + 14n, NI)]));
+    this.ia32(GETPPID32);
+  }
+  /** The 32-bit switch's one case: a jump at ia32_sys_call+4. */
+  ia32(to: bigint) {
+    this.poke(FN32, new Uint8Array([0x83, 0xf8, 0x40, 0x90, ...jmp(FN32 + 4n, to)]));
   }
   meta(at: bigint, nr: number) {
     const b = new Uint8Array(12);
@@ -201,5 +210,34 @@ describe("the watch", () => {
     const hidden = join(k.dir, "hidden");
     writeFileSync(hidden, KALLSYMS.replace(/^[0-9a-f]{16}/gm, "0000000000000000"));
     expect(syscallDispatchWatch({ kcore: k.kcore, kallsyms: hidden }).unavailable).toContain("shows no addresses");
+  });
+
+  test("the 32-bit switch (ia32_sys_call) jumping into a module, in place at the start: syscall_hooked by the jump's offset; restored: syscall_hook_removed", () => {
+    k.ia32(HOOK);
+    const w = watch();
+    w.scan(1n, report);
+    expect(found.map((f) => [f.rule, f.details?.where, f.details?.number, f.details?.inPlaceAtStart, f.moduleName])).toEqual([["syscall_hooked", "ia32_sys_call", 4, true, "mt_hook_dispatch"]]);
+    expect(found[0].description).toContain("a 32-bit syscall (the jump at ia32_sys_call+0x4) goes to 0x" + hex(HOOK) + " mt_hook [mt_hook_dispatch]");
+    k.ia32(GETPPID32);
+    w.scan(100n, report);
+    expect(found.slice(1).map((f) => [f.rule, f.details?.where, f.details?.number])).toEqual([["syscall_hook_removed", "ia32_sys_call", 4]]);
+  });
+
+  test("the 32-bit switch retargeted during the capture: syscall_hooked, and no unexplained change beside it", () => {
+    const w = watch();
+    w.scan(1n, report);
+    k.ia32(HOOK);
+    w.scan(100n, report);
+    w.scan(200n, report);
+    expect(found.map((f) => [f.rule, f.details?.where, f.details?.inPlaceAtStart])).toEqual([["syscall_hooked", "ia32_sys_call", false]]);
+  });
+
+  test("the 32-bit switch's jump moved to another core function: no hook to name, a change since the start", () => {
+    const w = watch();
+    w.scan(1n, report);
+    k.ia32(READ);
+    w.scan(100n, report);
+    expect(found.map((f) => [f.rule, f.details?.where])).toEqual([["syscall_dispatch_changed", "ia32_sys_call"]]);
+    expect(found[0].description).toContain("__ia32_sys_getppid -> 0x" + hex(READ) + " __x64_sys_read");
   });
 });

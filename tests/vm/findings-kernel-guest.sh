@@ -19,8 +19,10 @@ step hide-list /sbin/insmod $M/mt_hide_list.ko; pause
 step hide-kobj /sbin/insmod $M/mt_hide_kobj.ko; pause
 step hook-table /sbin/insmod $M/mt_hook_table.ko; pause
 step hook-dispatch /sbin/insmod $M/mt_hook_dispatch.ko; pause
+step hook-ia32 /sbin/insmod $M/mt_hook_ia32.ko; pause
 
 sh -c 'echo $PPID' > "$OUT/ppid.txt"
+/root/trigger int80 getppid > "$OUT/ppid32.txt"
 cat /proc/modules > "$OUT/proc-modules.txt"
 ls /sys/module > "$OUT/sys-module.txt"
 
@@ -52,10 +54,13 @@ wait_for() { # RULE WHERE: up to 30 s for the finding
 start pre --scan-interval 1
 wait_for syscall_hooked sys_call_table
 wait_for syscall_hooked x64_sys_call
+wait_for syscall_hooked ia32_sys_call
+step unhook-ia32 /sbin/rmmod mt_hook_ia32
 step unhook-dispatch /sbin/rmmod mt_hook_dispatch
 step unhook-table /sbin/rmmod mt_hook_table
 wait_for syscall_hook_removed sys_call_table
 wait_for syscall_hook_removed x64_sys_call
+wait_for syscall_hook_removed ia32_sys_call
 stop
 sh -c 'echo $PPID' > "$OUT/ppid-after.txt"
 

@@ -2,7 +2,8 @@
 // syscall_dispatch_changed watches against real rootkit techniques, from the
 // out-of-tree modules in tests/vm/modules (built here for the VM's kernel):
 // one hiding from the module list, one from /sys/module, one writing
-// sys_call_table, one patching the x64_sys_call switch; the autoload helper
+// sys_call_table, one patching the x64_sys_call switch, one the 32-bit
+// (ia32_sys_call) switch; the autoload helper
 // (modprobe_path) pointed elsewhere before and during a capture; and no
 // finding for ordinary loads. tests/vm/findings-kernel-guest.sh runs in the guest.
 import { beforeAll, describe, expect, test } from "bun:test";
@@ -11,7 +12,9 @@ import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
 const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed"];
-const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hide_staging"];
+const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_hide_staging"];
+/** The 32-bit switch's hook is named by its jump's offset, which the build decides. */
+const number = (f: any) => (f.details.where === "ia32_sys_call" ? (Number.isInteger(f.details.number) ? "offset" : f.details.number) : f.details.number);
 
 const cannotRun = vmCannotRun();
 if (cannotRun && process.env.CI !== "true") console.log(`vm tests skipped: ${cannotRun}`);
@@ -39,6 +42,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     const dir = join(DEFAULT_CACHE, "modules", prep.kernelVersion);
     const files: Record<string, string> = {};
     for (const m of MODULES) files[`/root/mods/${m}.ko`] = join(dir, `${m}.ko`);
+    files["/root/trigger"] = join(REPO, "tests/trigger");
     r = await runInVm({
       script: guestScript("findings-kernel-guest.sh", {}),
       files,
@@ -54,7 +58,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   }, 960_000);
 
   test("every module loaded, and each does what it claims in the kernel", () => {
-    expect(steps).toEqual({ "insmod-dummy": 0, modprobe: 0, "rmmod-dummy": 0, plain: 0, "hide-list": 0, "hide-kobj": 0, "hook-table": 0, "hook-dispatch": 0 });
+    expect(steps).toEqual({ "insmod-dummy": 0, modprobe: 0, "rmmod-dummy": 0, plain: 0, "hide-list": 0, "hide-kobj": 0, "hook-table": 0, "hook-dispatch": 0, "hook-ia32": 0 });
     const listed = lines("proc-modules.txt").map((l) => l.split(" ")[0]);
     const kset = lines("sys-module.txt");
     expect(listed).not.toContain("mt_hide_list");
@@ -63,6 +67,9 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     expect(kset).not.toContain("mt_hide_kobj");
     // The switch, not the table, dispatches on 6.1.192: only the patch shows.
     expect(text("ppid.txt").trim()).toBe("4242");
+    // The 32-bit switch's hook answers int 0x80's getppid only.
+    const ppid32 = JSON.parse(text("ppid32.txt"));
+    expect([ppid32.ret, ppid32.getppid]).toEqual([4242, 4242]);
   });
 
   test("hidden_module: once for mt_hide_list (not in the module list), once for mt_hide_kobj (not in /sys/module)", () => {
@@ -74,9 +81,10 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     }
   });
 
-  test("syscall_hooked during the capture: table entry 110 (getppid) naming mt_hook_table, the switch naming mt_hook_dispatch; no baseline change on top", () => {
+  test("syscall_hooked during the capture: table entry 110 (getppid) naming mt_hook_table, the switch naming mt_hook_dispatch, the 32-bit switch naming mt_hook_ia32; no baseline change on top", () => {
     const hooked = of("syscall_hooked");
-    expect(hooked.map((f) => [f.details.where, f.details.syscall, f.details.number, f.details.expected, f.moduleName, f.details.inPlaceAtStart]).sort()).toEqual([
+    expect(hooked.map((f) => [f.details.where, f.details.syscall, number(f), f.details.expected, f.moduleName, f.details.inPlaceAtStart]).sort()).toEqual([
+      ["ia32_sys_call", "a 32-bit syscall", "offset", "its __ia32_sys_* handler", "mt_hook_ia32", false],
       ["sys_call_table", "getppid", 110, "__x64_sys_getppid", "mt_hook_table", false],
       ["x64_sys_call", "getppid", 110, "__x64_sys_getppid", "mt_hook_dispatch", false],
     ]);
@@ -93,13 +101,15 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   test("hooks in place before the capture: found by its first scan; their unload is syscall_hook_removed, and getppid is itself again", () => {
     expect(text("pre/modtrace.rc").trim()).toBe("0");
     const pre = lines("pre/steps.txt").map((l) => l.split(" "));
-    expect(pre.map(([name, , rc]) => [name, rc])).toEqual([["unhook-dispatch", "0"], ["unhook-table", "0"]]);
+    expect(pre.map(([name, , rc]) => [name, rc])).toEqual([["unhook-ia32", "0"], ["unhook-dispatch", "0"], ["unhook-table", "0"]]);
     expect(Number(text("ppid-after.txt").trim())).not.toBe(4242);
     const found = lines("pre/events.json").map((l) => JSON.parse(l)).filter((o) => o.finding === true && RULES.includes(o.eventName));
     const view = (f: any) => [f.eventName, f.details.where, f.details.syscall, f.details.expected, f.severity, f.moduleName ?? null, f.details.inPlaceAtStart ?? null];
     expect(found.filter((f) => f.eventName !== "hidden_module").map(view).sort()).toEqual([
+      ["syscall_hook_removed", "ia32_sys_call", "a 32-bit syscall", "its __ia32_sys_* handler", "high", null, null],
       ["syscall_hook_removed", "sys_call_table", "getppid", "__x64_sys_getppid", "high", null, null],
       ["syscall_hook_removed", "x64_sys_call", "getppid", "__x64_sys_getppid", "high", null, null],
+      ["syscall_hooked", "ia32_sys_call", "a 32-bit syscall", "its __ia32_sys_* handler", "critical", "mt_hook_ia32", true],
       ["syscall_hooked", "sys_call_table", "getppid", "__x64_sys_getppid", "critical", "mt_hook_table", true],
       ["syscall_hooked", "x64_sys_call", "getppid", "__x64_sys_getppid", "critical", "mt_hook_dispatch", true],
     ]);
@@ -108,7 +118,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   test("no kernel finding names an ordinary module", () => {
     const ordinary = ["dummy", "8021q", "garp", "mrp", "stp", "llc", "mt_plain"];
     expect(findings.filter((f) => ordinary.includes(f.moduleName))).toEqual([]);
-    expect(findings.length).toBe(4);
+    expect(findings.length).toBe(5);
   });
 
   test("modprobe_path_changed: a helper in place before the capture, then another set during it; both critical, each once, read through both views", () => {

@@ -4,7 +4,8 @@
 // x64_sys_call function, a switch of direct jumps that is what really runs;
 // a rootkit that patches the switch leaves the table clean, and one that
 // writes the table (the classic hook) changes no behaviour there but is still
-// a rootkit. So both are compared, byte for byte, with a baseline.
+// a rootkit. So both are compared, byte for byte, with a baseline, and so is
+// ia32_sys_call, the switch of the 32-bit entry (int 0x80).
 //
 // The bytes are read through /proc/kcore, not by a BPF program: it is a plain
 // file read (no new program, no verifier, no shim call), it reads exactly the
@@ -29,7 +30,7 @@ import type { KernelWatch } from "../watch";
 import { describeAddress, hex, parseKallsyms, showsAddresses, symbolExtent, type KernelSymbol } from "./kallsyms";
 import { readKernel } from "./kcore";
 import { ModuleLoads } from "./module-loads";
-import { coreHandlers, dispatchHooks, rel32Target, transferTargets, handlersByNumber, hookKey, META_BYTES, metadataSymbols, tableHooks, type Hook } from "./syscall-handlers";
+import { coreHandlers, dispatchHooks, hookedCall, ia32Hooks, rel32Target, transferTargets, handlersByNumber, hookKey, META_BYTES, metadataSymbols, tableHooks, type Hook } from "./syscall-handlers";
 
 export const RULE = "syscall_dispatch_changed";
 export const HOOKED = "syscall_hooked";
@@ -87,7 +88,7 @@ export function tableChanges(base: string[], now: string[], names: Map<string, s
 
 /** What changed in the dispatch function: per baseline jump, its new target;
  * bytes outside any known jump as one change per changed run. */
-export function dispatchChanges(base: Uint8Array, now: Uint8Array, fnAddr: bigint, jumps: Jump[], names: Map<string, string>, table: string[]): Change[] {
+export function dispatchChanges(base: Uint8Array, now: Uint8Array, fnAddr: bigint, jumps: Jump[], names: Map<string, string>, table: string[], fnName = "x64_sys_call"): Change[] {
   const changes: Change[] = [];
   const seen = new Set<Jump>();
   for (let at = 0; at < base.length; at++) {
@@ -108,7 +109,7 @@ export function dispatchChanges(base: Uint8Array, now: Uint8Array, fnAddr: bigin
     }
     let end = at;
     while (end + 1 < base.length && base[end + 1] !== now[end + 1]) end++;
-    changes.push({ syscall: "?", from: `x64_sys_call+0x${at.toString(16)}`, note: `${end - at + 1} byte(s) changed, not a known jump`, bytes: [at, end] });
+    changes.push({ syscall: "?", from: `${fnName}+0x${at.toString(16)}`, note: `${end - at + 1} byte(s) changed, not a known jump`, bytes: [at, end] });
     at = end;
   }
   return changes;
@@ -136,10 +137,15 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   if (!showsAddresses(syms)) return unavailable(`${kallsyms} shows no addresses: run as root, with kernel.kptr_restrict below 2`);
   const tableSym = symbolExtent(syms, "sys_call_table");
   if (!tableSym) return unavailable(`no sys_call_table in ${kallsyms}`);
-  // Absent before 6.9 / 6.1.85: there the table is what dispatches.
+  // Absent before 6.9 / 6.1.85: there the table is what dispatches (and
+  // ia32_sys_call_table, which kallsyms may not name, for the 32-bit entry).
   const fnSym = symbolExtent(syms, "x64_sys_call");
+  const ia32Sym = symbolExtent(syms, "ia32_sys_call");
   const ranges = [{ addr: tableSym.addr, len: Math.min(tableSym.size, MAX_TABLE_ENTRIES * 8) & ~7 }];
-  if (fnSym) ranges.push({ addr: fnSym.addr, len: Math.min(fnSym.size, MAX_FUNCTION_BYTES) });
+  /** Where each dispatch function's bytes are among the ranges read. */
+  const at = { fn: -1, ia32: -1 };
+  if (fnSym) at.fn = ranges.push({ addr: fnSym.addr, len: Math.min(fnSym.size, MAX_FUNCTION_BYTES) }) - 1;
+  if (ia32Sym) at.ia32 = ranges.push({ addr: ia32Sym.addr, len: Math.min(ia32Sym.size, MAX_FUNCTION_BYTES) }) - 1;
 
   let base: Uint8Array[];
   try {
@@ -149,11 +155,12 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   }
   const table = tableEntries(base[0]);
   // Names for the baseline's targets only: the table's handlers and every
-  // __x64_sys_* (the switch's cases).
+  // __x64_sys_* and __ia32_* (the switches' cases).
   const wanted = new Set(table);
   const names = new Map<string, string>();
-  for (const s of syms) if (s.module === undefined && (wanted.has(s.addr) || s.name.startsWith(SYSCALL_PREFIX))) names.set(s.addr, s.name);
-  const jumps = fnSym ? directJumps(base[1], fnSym.addr, names) : [];
+  for (const s of syms) if (s.module === undefined && (wanted.has(s.addr) || s.name.startsWith(SYSCALL_PREFIX) || s.name.startsWith("__ia32_"))) names.set(s.addr, s.name);
+  const jumps = fnSym ? directJumps(base[at.fn], fnSym.addr, names) : [];
+  const ia32Jumps = ia32Sym ? directJumps(base[at.ia32], ia32Sym.addr, names) : [];
 
   // The kernel's boot-time record of each number's handler (none without
   // CONFIG_FTRACE_SYSCALLS: then a table entry need only be a core handler).
@@ -170,7 +177,11 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   const moduleFunctions = (list: KernelSymbol[]) => new Set(list.filter((s) => s.module !== undefined).map((s) => s.addr));
   const hooksIn = (now: Uint8Array[], list: KernelSymbol[]): Hook[] => {
     const fns = moduleFunctions(list);
-    return [...tableHooks(tableEntries(now[0]), byNumber, core), ...(fnSym ? dispatchHooks(now[1], fnSym.addr, byNumber, (a) => fns.has(a)) : [])];
+    return [
+      ...tableHooks(tableEntries(now[0]), byNumber, core),
+      ...(fnSym ? dispatchHooks(now[at.fn], fnSym.addr, byNumber, (a) => fns.has(a)) : []),
+      ...(ia32Sym ? ia32Hooks(now[at.ia32], ia32Sym.addr, (a) => fns.has(a)) : []),
+    ];
   };
   const hooksAtStart = hooksIn(base, syms);
   syms = []; // the full list is read again only when something changed
@@ -181,9 +192,10 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   let active = new Map<string, Hook>();
   let last: Uint8Array[] | undefined;
 
-  const changesIn = (now: Uint8Array[]) => ({
+  const changesIn = (now: Uint8Array[]): Record<string, Change[]> => ({
     sys_call_table: tableChanges(table, tableEntries(now[0]), names),
-    x64_sys_call: fnSym ? dispatchChanges(base[1], now[1], fnSym.addr, jumps, names, table) : [],
+    x64_sys_call: fnSym ? dispatchChanges(base[at.fn], now[at.fn], fnSym.addr, jumps, names, table) : [],
+    ia32_sys_call: ia32Sym ? dispatchChanges(base[at.ia32], now[at.ia32], ia32Sym.addr, ia32Jumps, names, [], "ia32_sys_call") : [],
   });
 
   return {
@@ -209,12 +221,18 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
 
       // The absolute check: hooks new since the last scan, and hooks gone.
       const hooks = new Map(hooksIn(now, symbols()).map((h) => [hookKey(h), h]));
+      const transfers: Record<string, ReturnType<typeof transferTargets>> = {
+        x64_sys_call: fnSym ? transferTargets(now[at.fn], fnSym.addr) : [],
+        ia32_sys_call: ia32Sym ? transferTargets(now[at.ia32], ia32Sym.addr) : [],
+      };
       const explained = new Set<string>();
       const explainedTargets = new Set<string>();
       const explain = (key: string, h: Hook) => {
         explained.add(key);
-        const own = byNumber.get(h.number);
-        if (own) explainedTargets.add(own.addr);
+        // Where the hooked case goes now: its own handler (the boot record's;
+        // for the 32-bit switch, whatever its jump reaches once restored).
+        const own = h.where === "ia32_sys_call" ? transfers.ia32_sys_call.find((t) => t.offset === h.number)?.target : byNumber.get(h.number)?.addr;
+        if (own) explainedTargets.add(own);
         for (const t of h.actual) explainedTargets.add(hex(t));
       };
       for (const [key, h] of hooks) {
@@ -233,11 +251,12 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
       // explain: a run of changed bytes is explained when a jump in it now
       // goes to a hook's target or a restored handler.
       const found = changesIn(now);
-      const transfers = fnSym ? transferTargets(now[1], fnSym.addr) : [];
       const isExplained = (where: string, c: Change) => {
         if (c.number !== undefined) return explained.has(hookKey({ where, number: c.number }));
+        // A jump of the 32-bit switch (no numbers) now going where a hook goes.
+        if (c.to !== undefined) return explainedTargets.has(hex(c.to));
         const run = c.bytes;
-        return !!run && transfers.some((t) => t.offset >= run[0] - 5 && t.offset <= run[1] && explainedTargets.has(t.target));
+        return !!run && (transfers[where] ?? []).some((t) => t.offset >= run[0] - 5 && t.offset <= run[1] && explainedTargets.has(t.target));
       };
       for (const [where, all] of Object.entries(found)) {
         const changes = all.filter((c) => !isExplained(where, c));
@@ -294,7 +313,7 @@ function hookFinding(h: Hook, atStart: boolean, nowNs: bigint, syms: KernelSymbo
     rule: HOOKED,
     severity: "critical",
     techniques: ["T1014"],
-    description: `${h.where}: ${h.syscall} (${h.number}) ${goes}, not its own handler ${h.expected}${atStart ? "; in place when the capture started" : ""}`,
+    description: `${h.where}: ${hookedCall(h)} ${goes}, not its own handler ${h.expected}${atStart ? "; in place when the capture started" : ""}`,
     timestamp: nowNs,
     evidence: seen?.evidence ?? [],
     moduleName: owner ?? seen?.name,
@@ -316,7 +335,7 @@ function removalFinding(h: Hook, nowNs: bigint, loads: ModuleLoads): Finding {
     rule: REMOVED,
     severity: "high",
     techniques: ["T1014"],
-    description: `${h.where}: ${h.syscall} (${h.number}) reaches its own handler ${h.expected} again; the hook found earlier is gone (a rootkit leaving, or covering its tracks)`,
+    description: `${h.where}: ${hookedCall(h)} reaches ${h.expected} again; the hook found earlier is gone (a rootkit leaving, or covering its tracks)`,
     timestamp: nowNs,
     evidence: loads.last?.evidence ?? [],
     details: { where: h.where, syscall: h.syscall, number: h.number, expected: h.expected },

@@ -29,7 +29,9 @@ export interface Handler {
 
 /** A syscall whose dispatch does not reach its own handler. */
 export interface Hook {
-  where: "sys_call_table" | "x64_sys_call";
+  where: "sys_call_table" | "x64_sys_call" | "ia32_sys_call";
+  /** The syscall's number; in ia32_sys_call, whose numbers the kernel keeps
+   * no record of, the offset of the jump that goes astray. */
   number: number;
   syscall: string; // "getppid", or "#N" when the kernel keeps no name for N
   expected: string; // the handler it must reach
@@ -133,5 +135,20 @@ export function dispatchHooks(code: Uint8Array, fnAddr: bigint, byNumber: Map<nu
   }
   return hooks;
 }
+
+/**
+ * The 32-bit dispatch (ia32_sys_call, int 0x80 and 32-bit processes): the
+ * kernel keeps no boot record of its numbers, so which case should reach
+ * which handler is unknown; what no kernel does of its own is jump from it
+ * into a module's function. Each such jump is a hook, named by its offset.
+ */
+export function ia32Hooks(code: Uint8Array, fnAddr: bigint, isModuleFunction: (addr: string) => boolean): Hook[] {
+  return transferTargets(code, fnAddr)
+    .filter((t) => isModuleFunction(t.target))
+    .map((t) => ({ where: "ia32_sys_call", number: t.offset, syscall: "a 32-bit syscall", expected: "its __ia32_sys_* handler", actual: [BigInt(`0x${t.target}`)] }));
+}
+
+/** "getppid (110)", or for the 32-bit dispatch where the astray jump is. */
+export const hookedCall = (h: Hook) => (h.where === "ia32_sys_call" ? `${h.syscall} (the jump at ia32_sys_call+0x${h.number.toString(16)})` : `${h.syscall} (${h.number})`);
 
 export const hookKey = (h: { where: string; number: number }) => `${h.where}\0${h.number}`;

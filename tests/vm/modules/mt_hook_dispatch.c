@@ -16,6 +16,14 @@
 #include <asm/text-patching.h>
 #include "mt_lookup.h"
 
+/* Which switch and which case: mt_hook_ia32.c includes this file with the
+ * 32-bit dispatch's names. */
+#ifndef MT_DISPATCH_FN
+#define MT_DISPATCH_FN "x64_sys_call"
+#define MT_HANDLER "__x64_sys_getppid"
+#define MT_DESCRIPTION "modtrace test module: retargets getppid in x64_sys_call"
+#endif
+
 #define MT_MAGIC 4242
 /* The switch's code is some KiB; a jump found further on is not its own. */
 #define MT_SCAN_MAX 65536
@@ -36,8 +44,8 @@ static struct mutex *mt_text_mutex;
 
 static int __init mt_hook_dispatch_init(void)
 {
-	u8 *fn = (u8 *)mt_lookup("x64_sys_call");
-	unsigned long target = mt_lookup("__x64_sys_getppid");
+	u8 *fn = (u8 *)mt_lookup(MT_DISPATCH_FN);
+	unsigned long target = mt_lookup(MT_HANDLER);
 	text_poke_bp_t poke = (text_poke_bp_t)mt_lookup("text_poke_bp");
 	struct mutex *text_mutex = (struct mutex *)mt_lookup("text_mutex");
 	unsigned long next;
@@ -67,7 +75,7 @@ static int __init mt_hook_dispatch_init(void)
 	mutex_lock(text_mutex);
 	poke(&fn[i], insn, sizeof(insn), NULL);
 	mutex_unlock(text_mutex);
-	pr_info("mt_hook_dispatch: x64_sys_call+%#zx (%s __x64_sys_getppid) now goes to %px\n",
+	pr_info(KBUILD_MODNAME ": " MT_DISPATCH_FN "+%#zx (%s " MT_HANDLER ") now goes to %px\n",
 		i, insn[0] == 0xe9 ? "jmp" : "call", mt_hook_dispatch_getppid);
 	return 0;
 }
@@ -77,10 +85,10 @@ static void __exit mt_hook_dispatch_exit(void)
 	mutex_lock(mt_text_mutex);
 	mt_poke(mt_patched, mt_original, sizeof(mt_original), NULL);
 	mutex_unlock(mt_text_mutex);
-	pr_info("mt_hook_dispatch: x64_sys_call restored\n");
+	pr_info(KBUILD_MODNAME ": " MT_DISPATCH_FN " restored\n");
 }
 
 module_init(mt_hook_dispatch_init);
 module_exit(mt_hook_dispatch_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("modtrace test module: retargets getppid in x64_sys_call");
+MODULE_DESCRIPTION(MT_DESCRIPTION);
