@@ -2,26 +2,21 @@
 // fixtures (real logs from Debian 6.1, tests/fixtures/record-vm.ts), grouped
 // by the host their header names, their JSON output (`modtrace read -o json`,
 // the format the rows are checked against) and `modtrace stats --json`.
-import { readdirSync, readFileSync, realpathSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cborItems } from "../lib/cbor";
+import { describeEnd, runModtrace } from "../lib/modtrace";
 
-export const MODTRACE = realpathSync("dist/modtrace");
 const FIXTURES = "tests/fixtures/vm";
 
 export const LOGS: string[] = readdirSync(FIXTURES)
   .flatMap((host) => readdirSync(join(FIXTURES, host)).map((f) => join(FIXTURES, host, f)))
   .sort();
 
-export function run(args: string[], input?: Uint8Array) {
-  const r = Bun.spawnSync([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe", stdin: input });
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString(), bytes: r.stdout };
-}
-
 export function ok(args: string[]): string {
-  const r = run(args);
-  if (r.code !== 0) throw new Error(`modtrace ${args.join(" ")} exited ${r.code}: ${r.err}`);
-  return r.out;
+  const r = runModtrace(args);
+  if (r.exitCode !== 0) throw new Error(`modtrace ${args.join(" ")} ended (${describeEnd(r)}): ${r.stderr}`);
+  return r.stdout;
 }
 
 /** JSON with every integer exact: those past 2^53 become BigInt. */

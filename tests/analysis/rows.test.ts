@@ -8,7 +8,8 @@ import { Encoder } from "cbor-x/encode";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { lines, LOGS, ok, parseExact, run } from "./fleet";
+import { lines, LOGS, ok, parseExact } from "./fleet";
+import { runModtrace } from "../lib/modtrace";
 
 // The fleet's logs, and the unit tier's log from this machine's kernel (unreadable and non-UTF-8 strings).
 const ALL_LOGS = [...LOGS, "tests/fixtures/kernel-6.18.cbor"];
@@ -117,21 +118,21 @@ describe("rows", () => {
       item.eventName ? { ...item, futureContext: { container: "c1" }, args: [...item.args, { name: "future_arg", type: "u32", value: 7 }] } : item,
     );
     const log = writeLog("newer.cbor", newer);
-    const r = run(["read", log, "-o", "rows"]);
-    expect(r.code).toBe(0);
-    expect(r.out).toBe(ok(["read", LOGS[0], "-o", "rows"]));
-    for (const field of ["futureContext_container", "future_arg"]) expect(r.err.split(field).length - 1).toBe(1);
+    const r = runModtrace(["read", log, "-o", "rows"]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(ok(["read", LOGS[0], "-o", "rows"]));
+    for (const field of ["futureContext_container", "future_arg"]) expect(r.stderr.split(field).length - 1).toBe(1);
   });
 
   test("a value that does not fit its column is reported once and written as null; the event is kept", () => {
     const original = items(readFileSync(LOGS[0]));
     const odd = original.map((item) => (item.eventName ? { ...item, nameMismatch: "yes" } : item));
-    const r = run(["read", writeLog("odd.cbor", odd), "-o", "rows"]);
-    expect(r.code).toBe(0);
-    const rows = lines(r.out).map(parseExact);
+    const r = runModtrace(["read", writeLog("odd.cbor", odd), "-o", "rows"]);
+    expect(r.exitCode).toBe(0);
+    const rows = lines(r.stdout).map(parseExact);
     expect(rows.length).toBe(original.length - 2);
     for (const row of rows) expect(row.nameMismatch).toBeNull();
-    expect(r.err.split("nameMismatch").length - 1).toBe(1);
+    expect(r.stderr.split("nameMismatch").length - 1).toBe(1);
   });
 
   test("captures keep the trailer's loss counts exactly, and a cut log says it is incomplete", () => {
@@ -145,10 +146,10 @@ describe("rows", () => {
     const bytes = readFileSync(LOGS[0]);
     const cut = join(tmp, "cut.cbor");
     writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
-    const r = run(["read", cut, "-o", "captures"]);
-    expect(r.code).toBe(1);
-    const [row] = lines(r.out).map(parseExact);
-    const readable = lines(run(["read", cut, "-o", "json"]).out).length;
+    const r = runModtrace(["read", cut, "-o", "captures"]);
+    expect(r.exitCode).toBe(1);
+    const [row] = lines(r.stdout).map(parseExact);
+    const readable = lines(runModtrace(["read", cut, "-o", "json"]).stdout).length;
     expect(row).toMatchObject({ complete: false, skippedBytes: true, rowsRead: readable, lost: null });
     expect(row.problems).toBeGreaterThan(0);
   });
@@ -181,9 +182,9 @@ describe("command line", () => {
   ];
   for (const [args, message] of usageErrors)
     test(`usage error exits 2: ${args.join(" ")}`, () => {
-      const r = run(args);
-      expect(r.err).toContain(message);
-      expect(r.code).toBe(2);
+      const r = runModtrace(args);
+      expect(r.stderr).toContain(message);
+      expect(r.exitCode).toBe(2);
     });
 
   test("--help teaches the analysis formats", () => {

@@ -7,14 +7,10 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Decoder } from "cbor-x/decode";
-import { Capture, MODTRACE, findingLines, notAModule, scratchDir, trigger, TRIGGER } from "./harness";
+import { Capture, findingLines, notAModule, scratchDir, trigger, TRIGGER } from "./harness";
+import { runModtrace } from "../lib/modtrace";
 
 const ONLY_TRIGGER = ["--comm", "mt-trigger"];
-
-function modtrace(...args: string[]) {
-  const r = Bun.spawnSync([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
-}
 
 function cborItems(path: string): any[] {
   return new Decoder({ mapsAsObjects: true, useRecords: false }).decodeMultiple(readFileSync(path)) as any[];
@@ -64,10 +60,10 @@ describe("findings", () => {
     expect(byRule(items.filter((i) => i.finding === true))).toEqual(byRule(live));
     expect(items.at(-1).findings).toMatchObject({ loader_not_module_tool: 2, probing: 1 });
 
-    const offline = modtrace("findings", cbor, "-o", "json");
-    expect(offline.code).toBe(0);
+    const offline = runModtrace(["findings", cbor, "-o", "json"]);
+    expect(offline.exitCode).toBe(0);
     const sorted = (s: string) => s.trim().split("\n").sort();
-    expect(sorted(offline.out)).toEqual(sorted(readFileSync(json, "utf8")).filter((l) => l.includes('"finding":true')));
+    expect(sorted(offline.stdout)).toEqual(sorted(readFileSync(json, "utf8")).filter((l) => l.includes('"finding":true')));
   });
 
   test("--findings-only writes findings alone; --fail-on exits 3 at or above its severity", async () => {
@@ -96,23 +92,23 @@ describe("findings", () => {
     await capture.stop();
     const live = cborItems(cbor).filter((i) => i.finding === true);
     expect(byRule(live)).toEqual(["unusual_load_path high"]);
-    expect(byRule(JSON.parse(`[${modtrace("findings", cbor, "-o", "json").out.trim().split("\n").join(",")}]`))).toEqual([
+    expect(byRule(JSON.parse(`[${runModtrace(["findings", cbor, "-o", "json"]).stdout.trim().split("\n").join(",")}]`))).toEqual([
       "forced_unload medium", "image_from_memory high", "loader_not_module_tool medium", "loader_not_module_tool medium", "unusual_load_path high",
     ]);
-    expect(modtrace("findings", cbor, "--fail-on", "medium").code).toBe(3);
+    expect(runModtrace(["findings", cbor, "--fail-on", "medium"]).exitCode).toBe(3);
   });
 
   test("bad rule names, formats and config files are usage errors that say what is wrong", () => {
-    const r1 = modtrace("findings", "x.cbor", "--disable-rule", "nosuch");
-    expect(r1.code).toBe(2);
-    expect(r1.err).toContain("unknown rule 'nosuch'");
-    const r2 = modtrace("findings", "x.cbor", "-o", "rows");
-    expect(r2.code).toBe(2);
-    const r3 = modtrace("findings", "x.cbor", "--findings-config", "/nonexistent/c.json");
-    expect(r3.code).toBe(2);
-    expect(r3.err).toContain("/nonexistent/c.json");
-    const r4 = modtrace("--no-findings", "--fail-on", "high", "--duration", "1");
-    expect(r4.code).toBe(2);
-    expect(modtrace("rules").out).toContain("hidden_module");
+    const r1 = runModtrace(["findings", "x.cbor", "--disable-rule", "nosuch"]);
+    expect(r1.exitCode).toBe(2);
+    expect(r1.stderr).toContain("unknown rule 'nosuch'");
+    const r2 = runModtrace(["findings", "x.cbor", "-o", "rows"]);
+    expect(r2.exitCode).toBe(2);
+    const r3 = runModtrace(["findings", "x.cbor", "--findings-config", "/nonexistent/c.json"]);
+    expect(r3.exitCode).toBe(2);
+    expect(r3.stderr).toContain("/nonexistent/c.json");
+    const r4 = runModtrace(["--no-findings", "--fail-on", "high", "--duration", "1"]);
+    expect(r4.exitCode).toBe(2);
+    expect(runModtrace(["rules"]).stdout).toContain("hidden_module");
   });
 });

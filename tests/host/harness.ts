@@ -4,8 +4,9 @@ import { mkdtempSync, readFileSync, readlinkSync, realpathSync, statSync, writeF
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kernelDev } from "../lib/devices";
+import { describeEnd, MODTRACE, reportSignal, runModtrace, signalName } from "../lib/modtrace";
 
-export const MODTRACE = realpathSync("dist/modtrace");
+export { MODTRACE };
 export const TRIGGER = realpathSync("tests/trigger");
 
 export interface Truth {
@@ -20,7 +21,8 @@ export interface Truth {
 }
 
 export interface Finished {
-  exitCode: number;
+  exitCode: number; // 128 + the signal's number when killed by one
+  signal: string | null;
   stdout: string;
   stdoutBytes: Uint8Array; // for binary output (-o cbor, -o raw)
   stderr: string;
@@ -35,7 +37,7 @@ export class Capture {
   private stdoutChunks: Uint8Array[] = [];
   private readers: Promise<void>[];
 
-  private constructor(private proc: ReturnType<typeof Bun.spawn>) {
+  private constructor(private proc: ReturnType<typeof Bun.spawn>, private argv: string[]) {
     this.readers = [this.pump(proc.stderr as ReadableStream, (t) => (this.stderrText += t)), this.collect(proc.stdout as ReadableStream)];
   }
 
@@ -51,11 +53,11 @@ export class Capture {
 
   private static async startCommand(argv: string[], env: Record<string, string>): Promise<Capture> {
     const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
-    const c = new Capture(proc);
+    const c = new Capture(proc, argv);
     const deadline = Date.now() + 30_000;
     while (!c.stderrText.includes("capturing")) {
-      if (proc.exitCode !== null || Date.now() > deadline)
-        throw new Error(`modtrace did not start capturing:\n${c.stderrText}`);
+      if (!c.running || Date.now() > deadline)
+        throw new Error(`modtrace did not start capturing${c.running ? "" : ` (${c.end()})`}:\n${c.stderrText}`);
       await Bun.sleep(20);
     }
     return c;
@@ -74,7 +76,7 @@ export class Capture {
   async stdoutHas(text: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!Buffer.concat(this.stdoutChunks).toString("utf8").includes(text)) {
-      if (this.proc.exitCode !== null) throw new Error(`modtrace exited (${this.proc.exitCode}) before printing ${text}:\n${this.stderrText}`);
+      if (!this.running) throw new Error(`modtrace ended (${this.end()}) before printing ${text}:\n${this.stderrText}`);
       if (Date.now() > deadline) throw new Error(`modtrace did not print ${text}:\n${this.stderrText}`);
       await Bun.sleep(20);
     }
@@ -85,33 +87,46 @@ export class Capture {
     return this.proc.pid;
   }
 
-  /** Whether modtrace is still running. */
+  /** Whether modtrace is still running (a process killed by a signal has no exit code). */
   get running(): boolean {
-    return this.proc.exitCode === null;
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** How the process ended: "exit 1", "killed by SIGSEGV". */
+  private end(): string {
+    return describeEnd({ exitCode: this.proc.exitCode, signal: signalName(this.proc.signalCode) });
   }
 
   /** Waits for modtrace to exit by itself (--count, --duration). */
   async finished(): Promise<Finished> {
-    const exitCode = await this.proc.exited;
-    await Promise.all(this.readers);
-    const stdoutBytes = Buffer.concat(this.stdoutChunks);
-    return { exitCode, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr: this.stderrText };
+    return this.ended(null);
   }
 
   /** Ctrl-C, then everything it printed. */
   async stop(signal: NodeJS.Signals = "SIGINT"): Promise<Finished> {
     this.proc.kill(signal);
-    return this.finished();
+    return this.ended(signal);
+  }
+
+  /** Everything it printed; a signal other than the one sent (a crash) is
+   * printed to the test log with modtrace's stderr, whatever the test asserts. */
+  private async ended(sent: string | null): Promise<Finished> {
+    const exitCode = await this.proc.exited;
+    await Promise.all(this.readers);
+    const signal = signalName(this.proc.signalCode);
+    if (signal !== null && signal !== sent) reportSignal(this.argv.join(" "), signal, this.stderrText);
+    const stdoutBytes = Buffer.concat(this.stdoutChunks);
+    return { exitCode, signal, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr: this.stderrText };
   }
 }
 
 /** Runs modtrace with standard output a pipe whose reader is gone, as after
  * `| head -1` has its line, without a race: a FIFO opened for writing, then
  * its only reader closed. */
-export function intoGoneReader(args: string[]): { code: number; err: string } {
-  const script = 'f=$(mktemp -u) && mkfifo "$f" && exec 3<>"$f" 4>"$f" 3<&- && rm "$f" && exec "$MODTRACE" "$@" >&4 4>&-';
-  const r = Bun.spawnSync(["bash", "-c", script, "bash", ...args], { stderr: "pipe", env: { ...process.env, MODTRACE }, timeout: 60_000 });
-  return { code: r.exitCode, err: r.stderr.toString() };
+export function intoGoneReader(args: string[]): { code: number | null; err: string } {
+  const script = 'f=$(mktemp -u) && mkfifo "$f" && exec 3<>"$f" 4>"$f" 3<&- && rm "$f" && exec "$@" >&4 4>&-';
+  const r = runModtrace(args, { prefix: ["bash", "-c", script, "bash"], timeout: 60_000 });
+  return { code: r.exitCode, err: r.stderr };
 }
 
 /** Runs modtrace on a terminal (util-linux script's pty): its exit status
@@ -119,6 +134,9 @@ export function intoGoneReader(args: string[]): { code: number; err: string } {
 export function onTerminal(args: string[], env: Record<string, string> = {}): { code: number; screen: string } {
   const line = [MODTRACE, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
   const r = Bun.spawnSync(["script", "-qec", line, "/dev/null"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env }, timeout: 60_000 });
+  // modtrace is script's child, not this process's: script exits 128 + the
+  // number of a signal that killed it (modtrace's own statuses are small).
+  if (r.exitCode > 128) reportSignal(`${line} on a terminal`, signalName(r.exitCode - 128)!, r.stdout.toString());
   return { code: r.exitCode, screen: r.stdout.toString() };
 }
 
@@ -126,9 +144,9 @@ export function onTerminal(args: string[], env: Record<string, string> = {}): { 
  * attach mode MODTRACE_ATTACH pins, when it does): tests derive what they
  * expect to be attached from it, so they hold on any kernel. */
 export function doctorReport(): any {
-  const run = Bun.spawnSync([MODTRACE, "doctor", "--json"], { stdout: "pipe", stderr: "pipe", timeout: 60_000 });
-  if (!run.stdout.length) throw new Error(`modtrace doctor --json printed nothing: ${run.stderr}`);
-  return JSON.parse(run.stdout.toString());
+  const run = runModtrace(["doctor", "--json"], { timeout: 60_000 });
+  if (!run.stdout.length) throw new Error(`modtrace doctor --json printed nothing (${describeEnd(run)}): ${run.stderr}`);
+  return JSON.parse(run.stdout);
 }
 
 /** The events a capture of every event attaches here, in the header's order. */

@@ -6,8 +6,9 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Capture, doctorReport, MODTRACE, jsonLines, scratchDir, trigger } from "./harness";
+import { Capture, doctorReport, jsonLines, scratchDir, trigger } from "./harness";
 import { cborItems } from "../lib/cbor";
+import { runModtrace } from "../lib/modtrace";
 
 const TRY_EVERY_MODE = { MODTRACE_TEST_TRY_EVERY_MODE: "1" };
 const SYSCALLS = "init_module,finit_module,delete_module";
@@ -42,12 +43,11 @@ describe("hook probes and capture-time fallback", () => {
   for (const { mode, check, hook } of MODES)
     test(`doctor's ${check} verdict is whether --attach ${mode} really captures`, () => {
       const c = verdict(doctor(), check);
-      const run = Bun.spawnSync([MODTRACE, "--attach", mode, "-e", SYSCALLS, "--no-hash", "--no-findings", "-o", "json", "--duration", "1"], {
-        stderr: "pipe",
+      const run = runModtrace(["--attach", mode, "-e", SYSCALLS, "--no-hash", "--no-findings", "-o", "json", "--duration", "1"], {
         env: { ...process.env, ...TRY_EVERY_MODE },
         timeout: 120_000,
       });
-      const stderr = run.stderr.toString();
+      const stderr = run.stderr;
       if (c.ok === null) return; // cannot tell: nothing to hold capture to
       if (c.ok) {
         expect(run.exitCode).toBe(0);
@@ -90,12 +90,11 @@ describe("hook probes and capture-time fallback", () => {
     const report = doctor();
     // The raw programs refused: syscall events on raw have nothing left; a
     // tracepoint event (module_request) keeps its own program where it has one.
-    const run = Bun.spawnSync([MODTRACE, "--attach", "raw", "-e", `${SYSCALLS},module_request`, "--no-hash", "--no-findings", "-o", "json", "--duration", "1"], {
-      stderr: "pipe",
+    const run = runModtrace(["--attach", "raw", "-e", `${SYSCALLS},module_request`, "--no-hash", "--no-findings", "-o", "json", "--duration", "1"], {
       env: { ...process.env, MODTRACE_TEST_REJECT_PROGRAMS: "on_sys_exit" },
       timeout: 120_000,
     });
-    const stderr = run.stderr.toString();
+    const stderr = run.stderr;
     if (report.plan.planned.some((p: any) => p.event === "module_request")) {
       expect(run.exitCode).toBe(0);
       expect(stderr).toContain("delete_module unavailable: raw: loading on_sys_exit failed: ");

@@ -6,7 +6,8 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Capture, MODTRACE, TRIGGER, findingLines, jsonLines, scratchDir } from "./harness";
+import { Capture, TRIGGER, findingLines, jsonLines, scratchDir } from "./harness";
+import { runModtrace } from "../lib/modtrace";
 
 const NOBODY = "65534";
 // A newline and a fake finding, an escape that hides what follows, a bidi
@@ -30,11 +31,6 @@ function hostile(rounds: number, name: string) {
   const run = Bun.spawnSync([exe, "hostile", NOBODY, String(rounds), CRAFTED_COMM, name, file], { stdout: "pipe", stderr: "pipe" });
   if (run.exitCode !== 0) throw new Error(`trigger hostile failed: ${run.stderr}`);
   return JSON.parse(run.stdout.toString());
-}
-
-function modtrace(...args: string[]) {
-  const r = Bun.spawnSync([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
 }
 
 const lines = (text: string) => text.split("\n").slice(0, -1);
@@ -73,22 +69,22 @@ describe("hostile input", () => {
     expect(done.stderr).not.toMatch(RAW);
     expect(lines(done.stderr).filter((l) => / FINDING /.test(l)).length).toBe(findings.length);
 
-    const read = modtrace("read", cbor, "-o", "text");
-    expect(read.code).toBe(0);
-    expect(read.out).not.toMatch(RAW);
-    expect(lines(read.out).length).toBe(1 + events.length + findings.length);
+    const read = runModtrace(["read", cbor, "-o", "text"]);
+    expect(read.exitCode).toBe(0);
+    expect(read.stdout).not.toMatch(RAW);
+    expect(lines(read.stdout).length).toBe(1 + events.length + findings.length);
 
-    const offline = modtrace("findings", cbor);
-    expect(offline.code).toBe(0);
-    expect(offline.out).not.toMatch(RAW);
-    expect(lines(offline.out).length).toBe(findings.length);
+    const offline = runModtrace(["findings", cbor]);
+    expect(offline.exitCode).toBe(0);
+    expect(offline.stdout).not.toMatch(RAW);
+    expect(lines(offline.stdout).length).toBe(findings.length);
 
-    const statsJson = JSON.parse(modtrace("stats", cbor, "--json").out);
+    const statsJson = JSON.parse(runModtrace(["stats", cbor, "--json"]).stdout);
     expect(Object.keys(statsJson.byProcess).some((k) => k.includes(CRAFTED_COMM))).toBe(true);
-    const stats = modtrace("stats", cbor);
-    expect(stats.code).toBe(0);
-    expect(stats.out).not.toMatch(RAW);
-    expect(lines(stats.out).length).toBe(statsLines(statsJson));
+    const stats = runModtrace(["stats", cbor]);
+    expect(stats.exitCode).toBe(0);
+    expect(stats.stdout).not.toMatch(RAW);
+    expect(lines(stats.stdout).length).toBe(statsLines(statsJson));
   });
 
   test("1,000 failed unprivileged calls raise nothing high, --fail-on high stays quiet, and the flood is folded with counts", async () => {

@@ -2,13 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Capture, jsonLines, MODTRACE, scratchDir, trigger } from "./harness";
+import { Capture, jsonLines, scratchDir, trigger } from "./harness";
 import { cborItems } from "../lib/cbor";
-
-function run(...args: string[]) {
-  const r = Bun.spawnSync([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode, err: r.stderr.toString() };
-}
+import { runModtrace } from "../lib/modtrace";
 
 describe("output errors", () => {
   test("a symbolic link at the output path is refused and its target left alone", () => {
@@ -16,17 +12,17 @@ describe("output errors", () => {
     const victim = join(dir, "victim");
     writeFileSync(victim, "precious");
     symlinkSync(victim, join(dir, "log.cbor"));
-    const r = run("-o", `cbor:${join(dir, "log.cbor")}`, "--duration", "1");
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("symbolic link");
+    const r = runModtrace(["-o", `cbor:${join(dir, "log.cbor")}`, "--duration", "1"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("symbolic link");
     expect(readFileSync(victim, "utf8")).toBe("precious");
   });
 
   test("a device as the output path (/dev/null) is written and closed without error", () => {
-    const r = run("-o", "json:/dev/null", "--comm", "mt-trigger", "--duration", "1");
-    expect(r.err).not.toContain("EINVAL");
-    expect(r.code).toBe(0);
-    expect(r.err).toContain("events captured");
+    const r = runModtrace(["-o", "json:/dev/null", "--comm", "mt-trigger", "--duration", "1"]);
+    expect(r.stderr).not.toContain("EINVAL");
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain("events captured");
   });
 
   // One rule for every output path: missing directories are made, whether
@@ -34,11 +30,11 @@ describe("output errors", () => {
   test("missing directories are made for a file, a log directory and a parquet directory alike", () => {
     const dir = scratchDir();
     const [json, cbor, logs, parquet] = ["a/b/x.json", "c/d/x.cbor", "e/f/", "g/h"].map((p) => join(dir, p));
-    const r = run("--comm", "mt-trigger", "-o", `json:${json}`, "-o", `cbor:${cbor}`, "-o", `cbor:${logs}`, "--duration", "1");
-    expect(r).toMatchObject({ code: 0 });
+    const r = runModtrace(["--comm", "mt-trigger", "-o", `json:${json}`, "-o", `cbor:${cbor}`, "-o", `cbor:${logs}`, "--duration", "1"]);
+    expect(r).toMatchObject({ exitCode: 0 });
     expect(statSync(json).isFile() && statSync(cbor).isFile()).toBe(true);
     expect(readdirSync(logs).length).toBe(1);
-    expect(run("read", cbor, "-o", `parquet:${parquet}`).code).toBe(0);
+    expect(runModtrace(["read", cbor, "-o", `parquet:${parquet}`]).exitCode).toBe(0);
     expect(readdirSync(parquet)).toContain("captures.parquet");
   });
 
@@ -46,11 +42,11 @@ describe("output errors", () => {
     const file = join(scratchDir(), "plain");
     writeFileSync(file, "");
     for (const output of [`json:${file}/x.json`, `cbor:${file}/x.cbor`, `cbor:${file}/logs/`]) {
-      const r = run("-o", output, "--duration", "1");
-      expect(r.code).toBe(1);
-      expect(r.err).toContain(`cannot create the directory ${file}`);
-      expect(r.err).toContain("a part of the path is a file, not a directory; create it yourself or choose another path");
-      expect(r.err).not.toMatch(/E[A-Z]+: /);
+      const r = runModtrace(["-o", output, "--duration", "1"]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain(`cannot create the directory ${file}`);
+      expect(r.stderr).toContain("a part of the path is a file, not a directory; create it yourself or choose another path");
+      expect(r.stderr).not.toMatch(/E[A-Z]+: /);
     }
   });
 
@@ -59,10 +55,10 @@ describe("output errors", () => {
     // mode=0755: a read-only directory, not one that others could write (refused first).
     Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "ro,mode=0755", "tmpfs", dir]);
     try {
-      const r = run("-o", `cbor:${join(dir, "log.cbor")}`, "--duration", "1");
-      expect(r.code).toBe(1);
-      expect(r.err).toContain(`cannot open cbor output ${join(dir, "log.cbor")}`);
-      expect(r.err).toContain("read-only");
+      const r = runModtrace(["-o", `cbor:${join(dir, "log.cbor")}`, "--duration", "1"]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain(`cannot open cbor output ${join(dir, "log.cbor")}`);
+      expect(r.stderr).toContain("read-only");
     } finally {
       Bun.spawnSync(["umount", dir]);
     }
@@ -80,9 +76,9 @@ describe("output errors", () => {
   test("standard output closed (>&-): refused before capturing, not written into the void", () => {
     const file = join(scratchDir(), "log.cbor");
     for (const stdout of ["-o text", "-o cbor"]) {
-      const r = Bun.spawnSync(["sh", "-c", `exec "$MODTRACE" ${stdout} -o cbor:${file} --duration 1 >&-`], { stderr: "pipe", env: { ...process.env, MODTRACE } });
+      const r = runModtrace([...stdout.split(" "), "-o", `cbor:${file}`, "--duration", "1"], { prefix: ["sh", "-c", 'exec "$@" >&-', "sh"] });
       expect(r.exitCode).toBe(1);
-      expect(r.stderr.toString()).toContain(`cannot write ${stdout.slice(3)} to standard output: it is closed`);
+      expect(r.stderr).toContain(`cannot write ${stdout.slice(3)} to standard output: it is closed`);
     }
   });
 

@@ -2,7 +2,8 @@
 // away, binary output, the findings summary, colour.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { Capture, findingLines, intoGoneReader, MODTRACE, notAModule, onTerminal, scratchDir, trigger } from "./harness";
+import { Capture, findingLines, intoGoneReader, notAModule, onTerminal, scratchDir, trigger } from "./harness";
+import { runModtrace } from "../lib/modtrace";
 
 // A log with events and findings, written by a capture in a VM.
 const LOG = "tests/fixtures/kernel-6.18.cbor";
@@ -33,9 +34,9 @@ describe("pipes and terminals", () => {
     const total = Number(/findings: (\d+) \(/.exec(screen)?.[1]);
     expect(total).toBeGreaterThan(1);
     expect(screen.split("FINDING ").length - 1).toBe(total);
-    const json = Bun.spawnSync([MODTRACE, "findings", LOG, "-o", "json"], { stdout: "pipe", stderr: "pipe" });
-    expect(findingLines(json.stdout.toString()).length).toBe(total);
-    const stderr = json.stderr.toString().trimEnd().split("\n");
+    const json = runModtrace(["findings", LOG, "-o", "json"]);
+    expect(findingLines(json.stdout).length).toBe(total);
+    const stderr = json.stderr.trimEnd().split("\n");
     expect(stderr.length).toBe(1);
     expect(stderr[0]).toStartWith(`modtrace: findings: ${total} (`);
   });
@@ -51,9 +52,9 @@ describe("pipes and terminals", () => {
       expect(onTerminal(args).screen).toContain(RED);
       expect(onTerminal(args, { NO_COLOR: "1" }).screen).not.toContain(RED);
       expect(onTerminal([...args, "--color=never"]).screen).not.toContain(RED);
-      expect(Bun.spawnSync([MODTRACE, ...args, "--color=always"], { stdout: "pipe" }).stdout.toString()).toContain(RED);
+      expect(runModtrace([...args, "--color=always"]).stdout).toContain(RED);
     }
-    const bad = Bun.spawnSync([MODTRACE, "read", LOG, "--color=sometimes"], { stderr: "pipe" });
+    const bad = runModtrace(["read", LOG, "--color=sometimes"]);
     expect(bad.exitCode).toBe(2);
   });
 });

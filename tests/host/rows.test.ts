@@ -4,7 +4,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Capture, MODTRACE, scratchDir, trigger } from "./harness";
+import { Capture, scratchDir, trigger } from "./harness";
+import { runModtrace } from "../lib/modtrace";
 
 describe("live rows", () => {
   test("capture -o rows writes what read -o rows gives from the same capture's log", async () => {
@@ -15,10 +16,10 @@ describe("live rows", () => {
     const [burst] = trigger("burst", "500"); // one line for all its calls
     const done = await capture.stop();
     expect(done.exitCode).toBe(0);
-    const fromLog = Bun.spawnSync([MODTRACE, "read", cbor, "-o", "rows"], { stdout: "pipe", stderr: "pipe" });
+    const fromLog = runModtrace(["read", cbor, "-o", "rows"]);
     expect(fromLog.exitCode).toBe(0);
     const live = readFileSync(rows);
-    expect(live.equals(fromLog.stdout)).toBe(true);
+    expect(live.equals(fromLog.stdoutBytes)).toBe(true);
     const lines = live.toString().trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.length).toBe(calls.length + burst.calls);
     expect(new Set(lines.map((r) => r.hostProcessId))).toEqual(new Set([...calls, burst].map((c) => c.pid)));

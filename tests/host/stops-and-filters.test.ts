@@ -4,11 +4,14 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
-import { Capture, doctorReport, heldTrigger, MODTRACE, jsonLines, notAModule, scratchDir, trigger } from "./harness";
+import { Capture, doctorReport, heldTrigger, jsonLines, notAModule, scratchDir, trigger } from "./harness";
 import { cborItems } from "../lib/cbor";
+import { runModtrace } from "../lib/modtrace";
 import { NO_HOOK } from "../../decoder/assembly/image-texts";
 
 const ERRNO_NAME = Object.fromEntries(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+// modtrace as nobody, without privileges (setpriv execs it).
+const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
 
 describe("stopping, text output and filters", () => {
   test("--count stops by itself after that many events", async () => {
@@ -179,22 +182,22 @@ describe("stopping, text output and filters", () => {
   test("--attach asks for one mode; where the kernel lacks it, capture says why and fails", () => {
     const fentry = doctor().checks.find((c: any) => c.what === "fentry");
     // Bounded either way: where fentry works, this captures for a second.
-    const run = Bun.spawnSync([MODTRACE, "--attach", "fentry", "-o", "json", "--duration", "1"], { stderr: "pipe", timeout: 60_000 });
+    const run = runModtrace(["--attach", "fentry", "-o", "json", "--duration", "1"], { timeout: 60_000 });
     if (fentry.ok !== true) {
       // doctor's fentry line is the verdict on the first syscall function, init_module's.
       expect(run.exitCode).toBe(1);
-      expect(run.stderr.toString()).toContain(`init_module (fentry: ${fentry.ok === null ? "cannot tell: " : ""}${fentry.detail.replace(/^cannot tell: /, "")})`);
+      expect(run.stderr).toContain(`init_module (fentry: ${fentry.ok === null ? "cannot tell: " : ""}${fentry.detail.replace(/^cannot tell: /, "")})`);
     } else {
       expect(run.exitCode).toBe(0);
-      expect(run.stderr.toString()).toContain("delete_module (fentry/fexit)");
+      expect(run.stderr).toContain("delete_module (fentry/fexit)");
     }
-    const bad = Bun.spawnSync([MODTRACE, "--attach", "ebpf"], { stderr: "pipe", timeout: 30_000 });
+    const bad = runModtrace(["--attach", "ebpf"], { timeout: 30_000 });
     expect(bad.exitCode).toBe(2);
   });
 
   test("doctor --json says the same as doctor, and ok is true, false or null", () => {
     const report = doctor();
-    const text = Bun.spawnSync([MODTRACE, "doctor"], { stdout: "pipe", timeout: 30_000 }).stdout.toString();
+    const text = runModtrace(["doctor"], { timeout: 30_000 }).stdout;
     for (const c of report.checks) {
       expect([true, false, null]).toContain(c.ok);
       expect(text).toContain(`${c.ok === true ? "yes" : c.ok === false ? "no " : "?  "}  ${c.what.padEnd(26)} ${c.detail}`);
@@ -203,22 +206,22 @@ describe("stopping, text output and filters", () => {
   });
 
   test("without privileges, capture names the missing capability", () => {
-    const run = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MODTRACE, "-o", "json"], { stderr: "pipe" });
+    const run = runModtrace(["-o", "json"], { prefix: NOBODY });
     expect(run.exitCode).toBe(1);
-    expect(run.stderr.toString()).toContain("CAP_BPF");
+    expect(run.stderr).toContain("CAP_BPF");
   });
 
   test("doctor without privileges says what it cannot tell instead of guessing", () => {
-    const run = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MODTRACE, "doctor"], { stdout: "pipe" });
-    const out = run.stdout.toString();
+    const run = runModtrace(["doctor"], { prefix: NOBODY });
+    const out = run.stdout;
     expect(run.exitCode).toBe(1);
     expect(out).toMatch(/^no\s+privileges\s+missing CAP_BPF/m);
     expect(out).toMatch(/^\?\s+ring buffer\s+cannot tell without privileges/m);
   });
 
   test("doctor reports this kernel's raw tracepoints and ring buffer", () => {
-    const run = Bun.spawnSync([MODTRACE, "doctor"], { stdout: "pipe" });
-    const out = run.stdout.toString();
+    const run = runModtrace(["doctor"]);
+    const out = run.stdout;
     expect(run.exitCode).toBe(0);
     expect(out).toMatch(/^yes\s+raw tracepoints/m);
     expect(out).toMatch(/^yes\s+ring buffer/m);

@@ -1,26 +1,21 @@
 // The command line of the compiled binary: what needs no privileges.
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json";
+import { MODTRACE, reportSignal, runModtrace, signalName } from "../lib/modtrace";
 
-const MODTRACE = realpathSync("dist/modtrace");
 const DEPS = process.env.MODTRACE_DEPS_CACHE ?? ".cache/deps";
-
-function run(...args: string[]) {
-  const r = Bun.spawnSync([MODTRACE, ...args], { stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
-}
 
 describe("command line", () => {
   test("--version prints the package version and the Debian versions of the libraries built in", () => {
     // What loader/build-deps.sh downloaded: the Version of each .dsc it unpacked.
     const built = (p: string) => readFileSync(join(DEPS, "src", `${p}.version`), "utf8").trim();
-    const r = run("--version");
-    expect(r.code).toBe(0);
-    const [first, second] = r.out.split("\n");
+    const r = runModtrace(["--version"]);
+    expect(r.exitCode).toBe(0);
+    const [first, second] = r.stdout.split("\n");
     expect(first).toBe(`modtrace ${pkg.version}`);
     expect(second).toStartWith(`built with libbpf ${built("libbpf")}, libelf (elfutils) ${built("elfutils")}, zlib ${built("zlib")} `);
     // libbpf's own word agrees with the Debian version's upstream part (1.1.2-0+deb12u1 -> v1.1).
@@ -41,26 +36,29 @@ describe("command line", () => {
     }
     p.stdin.end();
     await p.exited;
+    // Its end is not what this test asserts: a crash would pass unseen.
+    const signal = signalName(p.signalCode);
+    if (signal !== null) reportSignal("modtrace read /dev/stdin", signal, await new Response(p.stderr).text());
     for (const option of ["BUN_JSC_useWasmOSR=0", "BUN_JSC_useFFICallInDFG=0", "BUN_JSC_useFFIDirectCall=0", "BUN_JSC_useFFIICStub=0"])
       expect(environ.split("\0")).toContain(option);
   });
 
   test("--help teaches: formats, examples, filters", () => {
-    const r = run("capture", "--help");
-    expect(r.code).toBe(0);
+    const r = runModtrace(["capture", "--help"]);
+    expect(r.exitCode).toBe(0);
     for (const word of ["--output", "cbor:/var/log/mod.cbor", "--pid", "--comm", "--uid", "--duration", "--count", "0600", "--read-at", "racing thread"])
-      expect(r.out).toContain(word);
+      expect(r.stdout).toContain(word);
   });
 
   test("events lists every event with its arguments and hooks", () => {
-    const r = run("events");
-    expect(r.code).toBe(0);
+    const r = runModtrace(["events"]);
+    expect(r.exitCode).toBe(0);
     for (const name of ["init_module", "finit_module", "delete_module", "module_load", "module_free", "do_init_module", "module_request"])
-      expect(r.out).toContain(`${name} `);
-    expect(r.out).toContain("args: name, version, src_version, taints, sig_ok, pathname, dev, inode");
-    expect(r.out).toContain("hooks, preferred first: fentry/fexit → ksyscall kprobe/kretprobe → raw_syscalls sys_exit");
-    expect(r.out).toContain("args: fd, param_values, flags, pathname, dev, inode");
-    expect(r.out).toContain("args: name, flags");
+      expect(r.stdout).toContain(`${name} `);
+    expect(r.stdout).toContain("args: name, version, src_version, taints, sig_ok, pathname, dev, inode");
+    expect(r.stdout).toContain("hooks, preferred first: fentry/fexit → ksyscall kprobe/kretprobe → raw_syscalls sys_exit");
+    expect(r.stdout).toContain("args: fd, param_values, flags, pathname, dev, inode");
+    expect(r.stdout).toContain("args: name, flags");
   });
 
   const usageErrors: [string[], string][] = [
@@ -87,9 +85,9 @@ describe("command line", () => {
   ];
   for (const [args, message] of usageErrors) {
     test(`usage error exits 2: ${args.join(" ")}`, () => {
-      const r = run(...args);
-      expect(r.code).toBe(2);
-      expect(r.err).toContain(message);
+      const r = runModtrace(args);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(message);
     });
   }
 
@@ -97,27 +95,27 @@ describe("command line", () => {
     const logs = ["db-1", "web-1", "web-2"].flatMap((h) => [`tests/fixtures/vm/${h}`]).flatMap((d) => Bun.spawnSync(["sh", "-c", `ls ${d}/*.cbor`]).stdout.toString().trim().split("\n"));
     const dir = mkdtempSync(join(tmpdir(), "modtrace-findings-log-"));
     const log = join(dir, "findings.cbor");
-    expect(run("findings", ...logs, "-o", `cbor:${log}`).code).toBe(0);
-    const direct = run("findings", ...logs, "-o", "json");
-    const again = run("findings", log, "-o", "json");
-    expect(direct.out.split("\n").length).toBeGreaterThan(3);
-    expect({ code: again.code, out: again.out }).toEqual({ code: 0, out: direct.out });
-    const read = run("read", log, "-o", "json");
-    expect({ code: read.code, out: read.out }).toEqual({ code: 0, out: direct.out });
-    const stats = run("stats", log);
-    expect(stats.code).toBe(0);
-    expect(stats.out).not.toContain("without a trailer");
+    expect(runModtrace(["findings", ...logs, "-o", `cbor:${log}`]).exitCode).toBe(0);
+    const direct = runModtrace(["findings", ...logs, "-o", "json"]);
+    const again = runModtrace(["findings", log, "-o", "json"]);
+    expect(direct.stdout.split("\n").length).toBeGreaterThan(3);
+    expect({ code: again.exitCode, out: again.stdout }).toEqual({ code: 0, out: direct.stdout });
+    const read = runModtrace(["read", log, "-o", "json"]);
+    expect({ code: read.exitCode, out: read.stdout }).toEqual({ code: 0, out: direct.stdout });
+    const stats = runModtrace(["stats", log]);
+    expect(stats.exitCode).toBe(0);
+    expect(stats.stdout).not.toContain("without a trailer");
   });
 
   test("stats of good logs, a missing one and random bytes: what could be read, the rest named, exit 1", () => {
     const dir = mkdtempSync(join(tmpdir(), "modtrace-stats-"));
     const noise = join(dir, "noise.cbor");
     writeFileSync(noise, randomBytes(4096));
-    const alone = JSON.parse(run("stats", "--json", "tests/fixtures/kernel-6.18.cbor").out);
-    const r = run("stats", "--json", "tests/fixtures/kernel-6.18.cbor", join(dir, "missing.cbor"), noise);
-    expect(r.code).toBe(1);
-    expect(JSON.parse(r.out)).toMatchObject({ files: 1, events: alone.events });
-    expect(r.err).toContain(`${join(dir, "missing.cbor")}: no such file: not read`);
+    const alone = JSON.parse(runModtrace(["stats", "--json", "tests/fixtures/kernel-6.18.cbor"]).stdout);
+    const r = runModtrace(["stats", "--json", "tests/fixtures/kernel-6.18.cbor", join(dir, "missing.cbor"), noise]);
+    expect(r.exitCode).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, events: alone.events });
+    expect(r.stderr).toContain(`${join(dir, "missing.cbor")}: no such file: not read`);
   });
 
   // Nothing on standard output (not even the text header) before the input is known readable.
@@ -128,8 +126,8 @@ describe("command line", () => {
     ["stats of a missing log", ["stats", "/nonexistent.cbor"], "/nonexistent.cbor: no such file"],
   ] as const)
     test(`read and stats refuse ${what} before printing anything`, () => {
-      const r = run(...args);
-      expect(r).toMatchObject({ code: 1, out: "" });
-      expect(r.err).toContain(message);
+      const r = runModtrace(args);
+      expect(r).toMatchObject({ exitCode: 1, stdout: "" });
+      expect(r.stderr).toContain(message);
     });
 });

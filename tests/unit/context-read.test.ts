@@ -3,16 +3,16 @@
 // kept from then): the events come back without either, never with invented
 // zeros; a log with the context gives it back.
 import { describe, expect, test } from "bun:test";
+import { describeEnd, runModtrace } from "../lib/modtrace";
 
-const MODTRACE = "dist/modtrace";
 const OLD_LOG = "tests/fixtures/layout-3.cbor";
 const NEW_LOG = "tests/fixtures/kernel-6.18.cbor";
 
 function read(log: string, ...args: string[]): string {
-  const r = Bun.spawnSync([MODTRACE, "read", log, ...args], { stdout: "pipe", stderr: "pipe" });
-  expect(r.stderr.toString()).toBe("");
-  expect(r.exitCode).toBe(0);
-  return r.stdout.toString();
+  const r = runModtrace(["read", log, ...args]);
+  expect(r.stderr).toBe("");
+  expect(r.exitCode, describeEnd(r)).toBe(0);
+  return r.stdout;
 }
 
 const CONTEXT_KEYS = ["ancestors", "loginUserId", "sessionId", "effectiveUserId", "capabilities", "cgroup", "inContainer", "userNamespace", "initialNamespaces"];

@@ -4,6 +4,7 @@ import { expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { readLog } from "../../cmd/log/reader";
+import { describeEnd, runModtrace } from "../lib/modtrace";
 
 const DIR = "tests/fixtures/vm/web-2";
 const files = readdirSync(DIR).filter((f) => f.endsWith(".cbor")).sort().map((f) => join(DIR, f));
@@ -20,13 +21,13 @@ test("stats lists each module's distinct images with their loads; web-2's rebuil
       const key = `${name} ${Buffer.from(e.sha256).toString("hex")}`;
       loads.set(key, (loads.get(key) ?? new Set()).add(String(e.callId)));
     }
-  const run = Bun.spawnSync(["dist/modtrace", "stats", "--json", ...files], { stdout: "pipe", stderr: "pipe" });
-  expect(run.exitCode).toBe(0);
-  const images: Record<string, { sha256: string; loads: number; size: number; first: string; last: string }[]> = JSON.parse(run.stdout.toString()).images;
+  const run = runModtrace(["stats", "--json", ...files]);
+  expect(run.exitCode, describeEnd(run)).toBe(0);
+  const images: Record<string, { sha256: string; loads: number; size: number; first: string; last: string }[]> = JSON.parse(run.stdout).images;
   const listed = Object.entries(images).flatMap(([name, list]) => list.map((i) => [`${name} ${i.sha256}`, i.loads] as const));
   expect(new Map(listed)).toEqual(new Map([...loads].map(([k, calls]) => [k, calls.size])));
   expect(images["8021q"].length).toBe(2);
   for (const list of Object.values(images)) for (const i of list) expect(i.first <= i.last).toBe(true);
-  const text = Bun.spawnSync(["dist/modtrace", "stats", ...files]).stdout.toString();
+  const text = runModtrace(["stats", ...files]).stdout;
   expect(text).toContain("8021q: 2 DIFFERENT IMAGES under one name");
 });

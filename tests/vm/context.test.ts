@@ -3,14 +3,14 @@
 // capabilities, namespaces and container the guest recorded before each
 // call, from the shell and /proc, never from modtrace.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { layout } from "../../decoder/host";
 import { expectAncestors } from "../lib/context-truth";
+import { runModtrace } from "../lib/modtrace";
 import { splitRecords } from "../lib/records";
-import { guestScript, outputText, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
+import { guestScript, outputText, runInVm, vmCannotRun, type VmResult } from "./run";
 
 const cannotRun = vmCannotRun();
 if (cannotRun && process.env.CI !== "true") console.log(`vm tests skipped: ${cannotRun}`);
@@ -192,7 +192,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
     const dir = mkdtempSync(join(tmpdir(), "modtrace-context-"));
     const log = join(dir, "events.cbor");
     writeFileSync(log, r.outputs["events.cbor"]);
-    return spawnSync(join(REPO, "dist/modtrace"), args.map((a) => (a === "LOG" ? log : a)), { encoding: "utf8", maxBuffer: 1 << 28 });
+    return runModtrace(args.map((a) => (a === "LOG" ? log : a)));
   };
 
   test("read --container / --not-container select the same calls from the log", () => {
@@ -221,10 +221,10 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
     const dir = mkdtempSync(join(tmpdir(), "modtrace-context-"));
     const log = join(dir, "events.cbor");
     writeFileSync(log, r.outputs["events.cbor"]);
-    const json = spawnSync(join(REPO, "dist/modtrace"), ["read", log, "-o", "json"], { encoding: "utf8", maxBuffer: 1 << 28 });
+    const json = runModtrace(["read", log, "-o", "json"]);
     expect(json.stderr).toBe("");
     expect(json.stdout).toBe(text("events.json"));
-    const txt = spawnSync(join(REPO, "dist/modtrace"), ["read", log, "-o", "text"], { encoding: "utf8", maxBuffer: 1 << 28 });
+    const txt = runModtrace(["read", log, "-o", "text"]);
     expect(txt.stdout).toBe(text("events.txt"));
   });
 });
