@@ -8,6 +8,7 @@ import { checkStandardOutput, colourWanted, Sink, type ColourChoice, type Output
 import { atOrAbove, type Finding } from "./findings/finding";
 import { forEachRecord, type EventView } from "./findings/event-view";
 import { findingCbor, renderFinding } from "./findings/format";
+import type { SealKey } from "./log/seal";
 
 type LiveRows = InstanceType<typeof import("./rows/capture-rows").LiveRows>;
 
@@ -26,6 +27,8 @@ export class CaptureOutputs {
   private logs: CborLog[] = []; // every cbor output, a file set or standard output
   private liveRows?: LiveRows;
   private written = new Map<Sink | CborLog, Written>();
+  private sealKey?: SealKey;
+  private lastSealMs = 0;
 
   private constructor(private specs: OutputSpec[], private sinks: Sink[], private colour: ColourChoice) {
     for (const sink of sinks) this.written.set(sink, { label: label(sink.spec), events: 0, findings: 0 });
@@ -46,13 +49,21 @@ export class CaptureOutputs {
     return new CaptureOutputs(specs, sinks, colour);
   }
 
-  /** Once attached: the logs, which start with the header naming what was attached. */
-  async start(header: HeaderFields, rotation: Rotation, decoder: Decoder) {
+  /** Whether there is a CBOR log to seal. */
+  get hasLogs() {
+    return this.specs.some((s) => s.format === "cbor");
+  }
+
+  /** Once attached: the logs, which start with the header naming what was
+   * attached; sealed with sealKey, one key sequence for every log. */
+  async start(header: HeaderFields, rotation: Rotation, decoder: Decoder, sealKey?: SealKey) {
+    this.sealKey = sealKey;
+    this.lastSealMs = performance.now();
     try {
       // Rotation is for files: standard output is one sequence.
       for (const spec of this.specs)
         if (spec.format === "cbor") {
-          const log = new CborLog(spec.path, header, spec.path ? rotation : {}, spec.overwrite);
+          const log = new CborLog(spec.path, header, spec.path ? rotation : {}, spec.overwrite, sealKey);
           this.logs.push(log);
           this.written.set(log, { label: label(spec), events: 0, findings: 0 });
         }
@@ -122,6 +133,18 @@ export class CaptureOutputs {
     }
   }
 
+  /** Every --seal-interval: each log seals what it was given since its last
+   * seal, all at one moment under one epoch; then the key evolves. */
+  sealIfDue() {
+    const key = this.sealKey;
+    if (!key || performance.now() - this.lastSealMs < key.intervalSec * 1000) return;
+    this.lastSealMs = performance.now();
+    const time = BigInt(Date.now()) * 1_000_000n;
+    let sealed = false;
+    for (const log of this.logs) sealed = log.seal(time) || sealed;
+    if (sealed) key.evolve();
+  }
+
   /** Per output, what it was given: "3 events to standard output (text), …". */
   summary(): string {
     const one = (w: Written) => `${w.events} events${w.findings ? ` and ${w.findings} finding${w.findings === 1 ? "" : "s"}` : ""} to ${w.label}`;
@@ -146,6 +169,7 @@ export class CaptureOutputs {
         failure ??= e as Error;
       }
     }
+    this.sealKey?.destroy();
     return failure;
   }
 
@@ -153,6 +177,7 @@ export class CaptureOutputs {
   close() {
     this.sinks.forEach((s) => s.close());
     this.logs.forEach((l) => l.abandon());
+    this.sealKey?.destroy();
   }
 }
 

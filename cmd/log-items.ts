@@ -3,6 +3,7 @@
 import { Encoder } from "cbor-x/encode";
 import { hostname, release } from "node:os";
 import { VERSION } from "./version";
+import { sealMap, type SealFields } from "./log/seal";
 
 // Plain CBOR maps with text keys: readable by any conforming decoder.
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
@@ -22,6 +23,17 @@ export interface HeaderFields {
   filters: { pids: number[]; uids: number[]; comms: string[]; container?: { inside: boolean; id?: string } };
   ancestors: number; // how many ancestors each event records at most (--ancestors)
   argv: string[];
+  /** The seal key's fingerprint and --seal-interval, when the log is sealed (log/seal.ts). */
+  sealing?: { keyId: string; interval: number };
+}
+
+/** Per file of a sealed set: the file before it (its name, part and final
+ * chain: the running hash over all its bytes, trailer included), and the
+ * parts --rotate-count has deleted, up to and as this one opens. */
+export interface FileSealing {
+  previous?: { file: string; part: number; chain: string };
+  /** Every part of the set deleted so far, as [first, last] ranges. */
+  rotatedAway?: [number, number][];
 }
 
 /** What every header says first: the format, and which modtrace on which machine wrote it. */
@@ -29,7 +41,7 @@ function origin() {
   return { format: LOG_FORMAT, formatVersion: LOG_FORMAT_VERSION, modtraceVersion: VERSION, host: hostname(), kernel: release() };
 }
 
-export function headerItem(h: HeaderFields, part: number): Uint8Array {
+export function headerItem(h: HeaderFields, part: number, file: FileSealing = {}): Uint8Array {
   return cbor.encode({
     ...origin(),
     bootTime: h.bootTimeNs,
@@ -44,7 +56,25 @@ export function headerItem(h: HeaderFields, part: number): Uint8Array {
     filters: h.filters,
     ancestors: h.ancestors,
     commandLine: h.argv,
+    ...(h.sealing && { sealing: { keyId: h.sealing.keyId, interval: h.sealing.interval, ...file } }),
   });
+}
+
+/** A seal between the events (log/seal.ts): the mac, zeros here, is filled in by SealKey.sign. */
+export function sealItem(seal: SealFields): Uint8Array {
+  return cbor.encode({ format: LOG_FORMAT, seal: sealMap(seal) });
+}
+
+/** A header or trailer as another log writes it again (read -o cbor): that
+ * log is not sealed, so the seal fields of this one do not go with it. */
+export function withoutSeal(value: any): any {
+  const { sealing: _sealing, seal: _seal, ...rest } = value;
+  return rest;
+}
+
+/** A log item's seal: a seal item's, or a sealed trailer's. */
+export function isSealItem(value: any): boolean {
+  return value?.format === LOG_FORMAT && value.trailer !== true && typeof value.formatVersion !== "number" && typeof value.seal === "object" && value.seal !== null;
 }
 
 /** The header of a findings log (`findings LOGS -o cbor:FILE`): a log with
@@ -63,8 +93,8 @@ export function findingsHeaderItem(startNs: bigint, sources: string[], argv: str
 }
 
 /** Closes one file of a rotated set; the set's last file gets trailerItem. */
-export function rotationTrailerItem(endNs: bigint, eventsInFile: number, next: string): Uint8Array {
-  return cbor.encode({ format: LOG_FORMAT, trailer: true, rotated: true, end: endNs, eventsInFile, next });
+export function rotationTrailerItem(endNs: bigint, eventsInFile: number, next: string, seal?: SealFields): Uint8Array {
+  return cbor.encode({ format: LOG_FORMAT, trailer: true, rotated: true, end: endNs, eventsInFile, next, ...(seal && { seal: sealMap(seal) }) });
 }
 
 export interface Totals {
@@ -82,7 +112,8 @@ export interface Totals {
   findings?: Record<string, number>;
 }
 
-export function trailerItem(t: Totals): Uint8Array {
+/** With a seal, the trailer is the file's last seal: its mac covers its own bytes. */
+export function trailerItem(t: Totals, seal?: SealFields): Uint8Array {
   return cbor.encode({
     format: LOG_FORMAT,
     trailer: true,
@@ -97,5 +128,6 @@ export function trailerItem(t: Totals): Uint8Array {
     filtered: t.filtered,
     ...t.images,
     ...(t.findings && { findings: t.findings }),
+    ...(seal && { seal: sealMap(seal) }),
   });
 }

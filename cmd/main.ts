@@ -223,9 +223,8 @@ rule's id, with severity, MITRE ATT&CK techniques, a description and the
 evidence: the events' names, timestamps and callIds). A capture judges live;
 \`modtrace findings LOGS\` replays logs through the same rules and gives the
 same findings, except those of the rules that look at the running kernel
-(hidden_module, syscall_hooked, syscall_hook_removed,
-syscall_dispatch_changed, taint_unexplained), which it
-passes on as recorded.
+(${WATCH_RULES.join(", ").replace(/(.{1,70})(, |$)/g, (_, line, sep) => (sep ? `${line},\n` : line))}),
+which it passes on as recorded.
 modtrace rules lists the rules; README.md explains each one.
 
 Examples:
@@ -283,6 +282,16 @@ which no unprivileged caller can raise), saying so on stderr: a flood of
 anyone's failed calls cannot rotate the real loads away. Each file is a
 whole log.
 Filters (--pid, --uid, --comm) run in the kernel; each can be repeated.
+
+Sealing (cbor logs): every file keeps a running SHA-256 over its items and,
+every --seal-interval (10 s) when anything was written, a seal item with that
+chain and an HMAC under a key that then evolves (the old one is wiped); the
+rotation trailers and the final trailer are seals too. The first key is
+printed once on stderr (or written to --seal-key-file): take it off the host.
+\`modtrace verify --key KEY LOGS\` then says whether the logs are as written,
+or where they were cut, changed, forged or a file of the set is missing;
+someone who gets root later can rewrite at most what came after the last
+seal before they arrived (README.md, Tamper-evident logs).
 
 Module identity: init_module, finit_module and the module_load they cause
 carry sha256 and size, the hash of the exact bytes the kernel was handed
@@ -347,7 +356,9 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--rotate-count <n>", "keep this many cbor files, and the older ones that hold evidence").argParser(nonNegativeInt("--rotate-count")))
     .addOption(new Option("--no-findings", "do not judge the events (no findings rules, no kernel scans)"))
     .addOption(new Option("--findings-only", "write findings but not the events they rest on"))
-    .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list and syscall dispatch (also right after each module load)").default(2).argParser(positiveNumber("--scan-interval"))))
+    .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list and syscall dispatch (also right after each module load)").default(2).argParser(positiveNumber("--scan-interval")))
+    .addOption(new Option("--seal-interval <sec>", "seconds between the seals of cbor logs (see Sealing below)").default(10).argParser(positiveNumber("--seal-interval")))
+    .addOption(new Option("--seal-key-file <path>", "write the cbor logs' seal key to this new file (mode 0600; e.g. on a remote share) instead of stderr")))
     .addHelpText("after", EXAMPLES)
     .action(async (o) => {
       const outputs: OutputSpec[] = (o.output ?? [{ format: "text" }]).map((s: OutputSpec) => withOverwrite(s, o));
@@ -363,6 +374,8 @@ export function buildProgram(run: { exitCode: number }): Command {
       if (o.rotateCount === 0) program.error("error: --rotate-count must be at least 1", { exitCode: 2 });
       if (o.saveModules !== undefined && o.hash === false) program.error("error: --save-modules needs the images that --no-hash turns off", { exitCode: 2 });
       if (o.findings === false && (o.findingsOnly || o.failOn)) program.error("error: --findings-only and --fail-on need the findings that --no-findings turns off", { exitCode: 2 });
+      if (o.sealKeyFile !== undefined && !outputs.some((s) => s.format === "cbor"))
+        program.error("error: --seal-key-file applies to cbor logs: add -o cbor:PATH", { exitCode: 2 });
       const events: EventInfo[] = o.events ? [...new Set((o.events as EventInfo[][]).flat())] : EVENTS;
       run.exitCode = await capture({
         outputs,
@@ -385,6 +398,8 @@ export function buildProgram(run: { exitCode: number }): Command {
         container: containerFilter(o),
         colour: o.color,
         findings: o.findings === false ? undefined : { config: configFrom(o), only: Boolean(o.findingsOnly), failOn: o.failOn, scanIntervalSec: o.scanInterval },
+        sealIntervalSec: o.sealInterval,
+        sealKeyFile: o.sealKeyFile,
       });
     });
 
@@ -474,6 +489,56 @@ Examples:
   ).action((files: string[], o) => {
     run.exitCode = stats({ files, json: Boolean(o.json), filter: filterFrom(o) });
   });
+
+  program
+    .command("verify")
+    .description("check that sealed cbor logs are as the capture wrote them, or say where they were cut, changed or forged; needs no privileges")
+    .argument("<files...>", "cbor logs written by -o cbor:PATH (a rotated set in any order)")
+    .option("--key <hex>", "the seal key the capture printed (its first key, 64 hex digits)")
+    .option("--key-file <path>", "read the seal key from this file (as --seal-key-file wrote it)")
+    .addOption(new Option("-o, --output <format[:path]>", "text or json").default({ format: "text" }, "text").argParser(outputSpec))
+    .addHelpText("after", `
+Every file is read item by item and its running SHA-256 recomputed; each
+seal must hold the chain of the bytes before it, count the items before it,
+come in order (seq, key epoch) and, with the key, carry the HMAC of its own
+bytes under the key of its epoch (derived from the first key by hashing
+forward). The trailer is the last seal. A set of rotated files is put in
+order by their headers, each of which names the file before it and that
+file's final chain; a part missing between them, or after the last one
+given, is reported unless --rotate-count deleted it (the headers record that).
+
+Without the key the chains are still checked, which catches damage and
+naive edits, but root can recompute a chain: only the key proves the log.
+
+Exit status: 0 intact, 1 not intact (cut, changed, forged, wrong key, a
+file missing, or a log without seals), 2 a file or the key cannot be read.
+
+Examples:
+  modtrace verify --key 3f9a…c1 /var/log/mod.cbor
+  modtrace verify --key-file /mnt/keys/host1.key logs/*.cbor -o json | jq .intact`)
+    .action(async (files: string[], o) => {
+      if (!["text", "json"].includes(o.output.format)) program.error("error: verify writes text or json", { exitCode: 2 });
+      if (o.key !== undefined && o.keyFile !== undefined) program.error("error: give the key once: --key or --key-file", { exitCode: 2 });
+      const { parseKey } = await import("./log/seal");
+      let key: Uint8Array | undefined;
+      if (o.key !== undefined) {
+        key = parseKey(o.key);
+        if (!key) program.error("error: --key is 64 hex digits, as the capture printed it", { exitCode: 2 });
+      } else if (o.keyFile !== undefined) {
+        let text: string;
+        try {
+          text = readFileSync(o.keyFile, "utf8");
+        } catch (e: any) {
+          process.stderr.write(`modtrace: cannot read the key file ${o.keyFile}: ${e.code === "ENOENT" ? "no such file" : e.message}\n`);
+          run.exitCode = 2;
+          return;
+        }
+        key = parseKey(text);
+        if (!key) program.error(`error: ${o.keyFile} does not hold a seal key (64 hex digits)`, { exitCode: 2 });
+      }
+      const { verify } = await import("./verify");
+      run.exitCode = await quietWhenReaderGoes(() => verify({ files, key, output: o.output }));
+    });
 
   program
     .command("schema")

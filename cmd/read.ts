@@ -9,6 +9,7 @@ import { writeRecords } from "./log/records";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "./outputs";
 import { findingMatches, matches, reportProblems, type EventFilter } from "./log/filter";
 import { findingFromItem, renderFinding } from "./findings/format";
+import { withoutSeal } from "./log-items";
 
 const BATCH = 1024;
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
@@ -43,7 +44,7 @@ export async function read(opts: ReadOptions): Promise<number> {
     for (const file of opts.files) {
       for (const item of readLog(file, problems)) {
         if (item.kind === "header" && format === "cbor" && !headerWritten) {
-          sink.write(cbor.encode(item.value));
+          sink.write(cbor.encode(withoutSeal(item.value)));
           headerWritten = true;
         } else if (item.kind === "trailer") lastTrailer = item.value;
         else if (item.kind === "finding" && findingMatches(item.value, opts.filter)) {
@@ -57,7 +58,7 @@ export async function read(opts: ReadOptions): Promise<number> {
       }
     }
     flush();
-    if (format === "cbor" && lastTrailer) sink.write(cbor.encode(lastTrailer));
+    if (format === "cbor" && lastTrailer) sink.write(cbor.encode(withoutSeal(lastTrailer)));
   } finally {
     sink.close();
   }

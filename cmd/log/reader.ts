@@ -3,7 +3,7 @@
 // reading resumes at the next item that decodes as a log item.
 import { Decoder } from "cbor-x/decode";
 import { closeSync, openSync, readFileSync, statSync } from "node:fs";
-import { LOG_FORMAT } from "../log-items";
+import { isSealItem, LOG_FORMAT } from "../log-items";
 import * as layout from "../../decoder/assembly/generated/layout";
 import { Incomplete, itemEnd } from "./item-bounds";
 import { writeRecord } from "./records";
@@ -13,7 +13,9 @@ export type LogItem =
   | { kind: "header"; value: any; file: string; offset: number }
   | { kind: "event"; value: any; file: string; offset: number }
   | { kind: "trailer"; value: any; file: string; offset: number }
-  | { kind: "finding"; value: any; file: string; offset: number };
+  | { kind: "finding"; value: any; file: string; offset: number }
+  // A seal (log/seal.ts): for `modtrace verify`; every other reader passes it by.
+  | { kind: "seal"; value: any; file: string; offset: number };
 
 export interface Problem {
   file: string;
@@ -41,7 +43,7 @@ function isEvent(value: any): boolean {
 
 function classify(value: any): LogItem["kind"] | undefined {
   if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
-  if (value.format === LOG_FORMAT) return value.trailer === true ? "trailer" : typeof value.formatVersion === "number" ? "header" : undefined;
+  if (value.format === LOG_FORMAT) return value.trailer === true ? "trailer" : typeof value.formatVersion === "number" ? "header" : isSealItem(value) ? "seal" : undefined;
   if (isFindingItem(value)) return "finding";
   return isEvent(value) ? "event" : undefined;
 }
@@ -59,7 +61,7 @@ function itemAt(bytes: Uint8Array, pos: number): { end: number; value: any; kind
 }
 
 // Every item modtrace writes is a map whose first key is "timestamp" (events,
-// findings) or "format" (header, trailer): cheap markers to try before a full decode.
+// findings) or "format" (header, trailer, seal): cheap markers to try before a full decode.
 const MARKERS = [Buffer.from([0x69, ...Buffer.from("timestamp")]), Buffer.from([0x66, ...Buffer.from("format")])];
 
 function nextItem(bytes: Uint8Array, from: number): number {

@@ -20,6 +20,13 @@ export function cborItems(bytes: Uint8Array): any[] {
   return items;
 }
 
+/** A log's items without its seal items (cmd/log/seal.ts): one comes every
+ * --seal-interval, so how many a log holds depends on how long it ran. A
+ * trailer carries a seal too, and stays. */
+export function withoutSeals(items: any[]): any[] {
+  return items.filter((i) => !(i?.seal !== undefined && i.trailer !== true));
+}
+
 /** Decodes with cbor2 and returns how many items it read, or throws its error. */
 export function strictItemCount(bytes: Uint8Array): number {
   const script = `
