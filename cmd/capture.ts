@@ -1,6 +1,6 @@
 // `modtrace capture`: attach, stream records through the decoder to every
 // output, stop cleanly on a signal, --duration or --count.
-import { readFileSync } from "node:fs";
+import { closeSync, fsyncSync, readFileSync, writeSync } from "node:fs";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder } from "../decoder/host";
 import { bpfPrivileges } from "../loader/capabilities";
@@ -19,6 +19,10 @@ import { ImageAssembler } from "./images/assembler";
 import { ImageStore, ImageStoreError } from "./images/store";
 import { LiveFindings, type FindingsOptions } from "./findings/live";
 import { sayFindings } from "./findings/summary";
+import { StopDetector } from "./findings/monitor-stopped";
+import { SealKey } from "./log/seal";
+import { openOutputFile, OutputFileError } from "./output-file";
+import { fsReason } from "./outputs";
 
 export interface CaptureOptions {
   outputs: OutputSpec[];
@@ -45,6 +49,10 @@ export interface CaptureOptions {
   colour: ColourChoice;
   /** The findings rules, or undefined for --no-findings. */
   findings?: FindingsOptions;
+  /** Seconds between the seals of cbor logs (--seal-interval). */
+  sealIntervalSec: number;
+  /** Where k0 goes instead of stderr (--seal-key-file). */
+  sealKeyFile?: string;
 }
 
 // Some hundreds of records per drain (they are about 600 bytes): big enough
@@ -100,11 +108,19 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
     return got;
   };
 
+  const stops = new StopDetector();
   try {
     while (!stopping) {
       pump(Math.max(0, Math.min(POLL_MS, Math.ceil(deadline - performance.now()))));
       if (performance.now() >= deadline) stopping = true;
+      const stopped = stops.tick();
+      if (stopped) {
+        say(`warning: ${stopped.description}`);
+        // Written even with --no-findings: a log must say it was blind.
+        outputs.writeFindings(findings ? findings.engine.monitor(stopped) : [stopped]);
+      }
       if (findings) outputs.writeFindings(findings.poll());
+      outputs.sealIfDue();
       await new Promise((resolve) => setImmediate(resolve));
     }
     session.detach();
@@ -121,6 +137,25 @@ function namesBy(attached: AttachedEvent[], key: (a: AttachedEvent) => string): 
   const groups = new Map<string, string[]>();
   for (const a of attached) groups.set(key(a), [...(groups.get(key(a)) ?? []), a.event.name]);
   return groups;
+}
+
+/** k0 for --seal-key-file: a new file (O_EXCL, mode 0600, never through a link), as output files are made. */
+function writeKeyFile(path: string, k0Hex: string) {
+  let fd: number;
+  try {
+    fd = openOutputFile(path, { overwrite: false });
+  } catch (e: any) {
+    const why = e instanceof OutputFileError ? e.message : e.code === "ELOOP" ? "it is a symbolic link, which modtrace will not follow" : fsReason(e);
+    throw new CaptureError(`cannot create the seal key file ${path}: ${why}`);
+  }
+  try {
+    writeSync(fd, `${k0Hex}\n`);
+    fsyncSync(fd);
+  } catch (e) {
+    throw new CaptureError(`cannot write the seal key file ${path}: ${fsReason(e)}`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function capture(opts: CaptureOptions): Promise<number> {
@@ -146,6 +181,14 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const findings = opts.findings && new LiveFindings(opts.findings, bootTimeNs, { completeEvents });
   decoder.setContainerFilter(opts.container);
   const outputs = CaptureOutputs.open(opts.outputs, opts.colour);
+  let seal: ReturnType<typeof SealKey.generate> | undefined;
+  try {
+    seal = outputs.hasLogs ? SealKey.generate(opts.sealIntervalSec) : undefined;
+    if (seal && opts.sealKeyFile !== undefined) writeKeyFile(opts.sealKeyFile, seal.k0Hex);
+  } catch (e) {
+    outputs.close();
+    throw e;
+  }
 
   let session: Session;
   try {
@@ -170,7 +213,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     argv: opts.argv,
   };
   try {
-    await outputs.start(header, opts.rotation, decoder);
+    await outputs.start(header, opts.rotation, decoder, seal?.key);
   } catch (e) {
     session.close();
     throw e;
@@ -184,6 +227,10 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   for (const u of findings?.unavailable() ?? []) say(`finding ${u.rule} unavailable: ${u.why}`);
   const loadEvents = attached.some((a) => a.event.image);
   if ("why" in imageHook && opts.hashing && loadEvents) say(`module images will not be hashed: ${imageHook.why}`);
+  if (seal && opts.sealKeyFile === undefined)
+    say(`seal key ${seal.k0Hex}: keep it off this host; \`modtrace verify --key KEY LOGS\` proves the cbor logs unchanged up to their last seal`);
+  else if (seal) say(`seal key written to ${opts.sealKeyFile} (fingerprint ${seal.key.id}); \`modtrace verify --key-file ${opts.sealKeyFile} LOGS\` proves the cbor logs unchanged up to their last seal`);
+  seal = undefined; // the hex of k0 is not kept
   const byHook = namesBy(attached, (a) => a.hook);
   const imageLine = "hook" in imageHook ? `; module images for sha256 (${imageHook.hook})` : "";
   say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}${imageLine}; Ctrl-C to stop`);

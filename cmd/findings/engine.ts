@@ -115,6 +115,13 @@ export class FindingsEngine {
   /** A watch's finding, at the severity lists.json (or --findings-config) gives its rule. */
   private reportWatch: Report = (f) => this.report({ ...f, severity: this.config.severity[f.rule] ?? f.severity });
 
+  /** A finding about the monitor itself (monitor_tampered): counted and
+   * returned like the others. */
+  monitor(f: Finding): Finding[] {
+    this.reportWatch(f);
+    return this.take();
+  }
+
   /** The input has ended: open windows report. */
   end(): Finding[] {
     for (const r of this.rules) r.close?.(undefined, this.report);

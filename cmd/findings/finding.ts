@@ -21,6 +21,7 @@ export const TECHNIQUES = {
   "T1547.006": "Boot or Logon Autostart Execution: Kernel Modules and Extensions",
   T1014: "Rootkit",
   T1068: "Exploitation for Privilege Escalation",
+  "T1562.001": "Impair Defenses: Disable or Modify Tools",
 } as const;
 export type TechniqueId = keyof typeof TECHNIQUES;
 

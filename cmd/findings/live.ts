@@ -32,8 +32,9 @@ export interface CaptureScope {
   completeEvents: boolean;
 }
 
-/** The rules of the kernel watches (watches/), known before any is made. */
-export const WATCH_RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed"];
+/** The live-only rules: the monitor's own (monitor_tampered) and the kernel
+ * watches (watches/), known before any is made. */
+export const WATCH_RULES = ["monitor_tampered", "hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed"];
 
 /** The watches, each able to run here or saying why not. The dispatch
  * watch takes its baseline now: before anything can load during capture. */

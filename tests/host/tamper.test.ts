@@ -5,7 +5,7 @@
 // descriptors (/proc/PID/fdinfo), the writer is Debian's bpftool.
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
-import { Capture, jsonLines, trigger } from "./harness";
+import { Capture, findingLines, jsonLines, trigger } from "./harness";
 
 /** The ids and names of the BPF maps a process holds. */
 function mapsOf(pid: number): { id: number; name: string; frozen: boolean }[] {
@@ -42,5 +42,28 @@ test("a root writer cannot zero the attached-events mask: refused, and the captu
     expect(done.exitCode).toBe(0);
     expect(done.stderr).not.toContain("could not be frozen");
     expect(jsonLines(done.stdout).filter((e) => e.eventName === "delete_module").length).toBe(1);
+  }
+});
+
+test("SIGSTOP: once continued, monitor_tampered (critical) says how long it was blind, and what happened meanwhile is still recorded", async () => {
+  const c = await Capture.start(["--comm", "mt-trigger", "-o", "json"]);
+  let call: any;
+  try {
+    process.kill(c.pid, "SIGSTOP");
+    // The stop is the scenario, not a wait: the calls made while it lasts
+    // wait in the ring.
+    [call] = trigger("uid", "65534");
+    await Bun.sleep(1500);
+    process.kill(c.pid, "SIGCONT");
+    await c.stdoutHas('"eventName":"monitor_tampered"');
+    await c.stdoutHas(`"hostProcessId":${call.pid},`);
+  } finally {
+    const done = await c.stop();
+    expect(done.exitCode).toBe(0);
+    const found = findingLines(done.stdout).filter((o) => o.eventName === "monitor_tampered");
+    expect(found.map((f) => [f.severity, f.details.cause])).toEqual([["critical", "stopped"]]);
+    expect(found[0].details.stoppedSeconds).toBeGreaterThanOrEqual(1.5);
+    expect(found[0].techniques.map((t: any) => t.id)).toEqual(["T1562.001"]);
+    expect(done.stderr).toContain("warning: modtrace was stopped and continued");
   }
 });
