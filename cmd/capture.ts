@@ -20,6 +20,7 @@ import { ImageStore, ImageStoreError } from "./images/store";
 import { LiveFindings, type FindingsOptions } from "./findings/live";
 import { sayFindings } from "./findings/summary";
 import { StopDetector } from "./findings/monitor-stopped";
+import { RingMoveDetector } from "./findings/monitor-rings";
 import { SealKey } from "./log/seal";
 import { openOutputFile, OutputFileError } from "./output-file";
 import { fsReason } from "./outputs";
@@ -71,12 +72,19 @@ function say(line: string) {
 /** Drains the rings into the outputs until a signal, --duration or --count,
  * then once more after detaching. Returns the events captured, and the error
  * that stopped it early, if one did. */
-async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, findings: LiveFindings | undefined, opts: CaptureOptions) {
-  let stopping = false;
-  const stop = () => (stopping = true);
+/** The signals a capture answers, listened to before it says "capturing":
+ * one sent as soon as that line is seen must find its handler (a SIGCONT
+ * with none is simply lost, and a SIGINT with none kills). */
+function listen() {
+  const asked = { stop: false };
   // SIGHUP is a closed terminal or ssh session: an end like any other, with
   // the summary and the logs' trailers, not a cut log.
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => (asked.stop = true));
+  return { asked, stops: new StopDetector() };
+}
+
+async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, findings: LiveFindings | undefined, opts: CaptureOptions, signals: ReturnType<typeof listen>) {
+  let stopping = false;
   // A deadline the loop checks, not a timer: setTimeout takes at most 2^31 ms
   // (some 24 days) and fires at once above that, and a monitor that quietly
   // stops early is worse than none. performance.now() ignores clock steps.
@@ -108,16 +116,17 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
     return got;
   };
 
-  const stops = new StopDetector();
+  const { asked, stops } = signals;
+  const moves = new RingMoveDetector(() => session.ringsMoved());
   try {
-    while (!stopping) {
+    while (!stopping && !asked.stop) {
       pump(Math.max(0, Math.min(POLL_MS, Math.ceil(deadline - performance.now()))));
       if (performance.now() >= deadline) stopping = true;
-      const stopped = stops.tick();
-      if (stopped) {
-        say(`warning: ${stopped.description}`);
+      for (const tampered of [stops.tick(), ...moves.tick()]) {
+        if (!tampered) continue;
+        say(`warning: ${tampered.description}`);
         // Written even with --no-findings: a log must say it was blind.
-        outputs.writeFindings(findings ? findings.engine.monitor(stopped) : [stopped]);
+        outputs.writeFindings(findings ? findings.engine.monitor(tampered) : [tampered]);
       }
       if (findings) outputs.writeFindings(findings.poll());
       outputs.sealIfDue();
@@ -233,9 +242,10 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   seal = undefined; // the hex of k0 is not kept
   const byHook = namesBy(attached, (a) => a.hook);
   const imageLine = "hook" in imageHook ? `; module images for sha256 (${imageHook.hook})` : "";
+  const signals = listen();
   say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}${imageLine}; Ctrl-C to stop`);
 
-  const { captured, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, findings, opts);
+  const { captured, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, findings, opts, signals);
   const losses = session.losses();
   session.close();
   images.close();

@@ -21,6 +21,7 @@ const symbols = {
   mt_drain: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
   mt_drain_images: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_counter: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.u64_fast },
+  mt_ring_moved: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr], returns: FFIType.u64_fast },
   mt_clock_offset_ns: { args: [], returns: FFIType.i64 },
   mt_built_with: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.void },
   mt_detach: { args: [FFIType.ptr], returns: FFIType.void },

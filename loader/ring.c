@@ -7,7 +7,16 @@
  * The kernel's layout: page 0, the consumer position (the reader's to
  * write); page 1, the producer position; then the data. Each record has an
  * 8-byte header (length, with BUSY while the writer fills it and DISCARD
- * for a record given up) and starts at an 8-byte boundary. */
+ * for a record given up) and starts at an 8-byte boundary.
+ *
+ * The consumer page is writable by every holder of the map, and root can
+ * get the map by its id: another process can move the position, skipping
+ * records unread (or rewinding over ones already read). The reader keeps its
+ * own copy of where it left the position; a position found elsewhere is
+ * counted (moved_bytes, moves). One moved forward is taken as it is (the
+ * producer may already have reused the space before it), one rewound goes
+ * back to the reader's own; a header that cannot be a record (someone left
+ * the position inside one) skips to the producer, counted too. */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -43,6 +52,7 @@ int mt_ring_open(struct mt_ring *r, int map_fd)
 	r->consumer_pos = consumer;
 	r->producer_pos = producer;
 	r->data = (const uint8_t *)producer + r->page_size;
+	r->expected = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
 	return 0;
 }
 
@@ -61,12 +71,36 @@ void mt_ring_copy(struct mt_ring *r, uint8_t *buf, uint32_t cap, uint32_t *used)
 	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
 	unsigned long prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
 
+	if (cons != r->expected) {
+		r->moves++;
+		if (cons > r->expected) {
+			r->moved_bytes += cons - r->expected;
+		} else {
+			r->moved_bytes += r->expected - cons;
+			cons = r->expected;
+			__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
+		}
+		if (cons > prod) { /* past what was written: nothing there to read */
+			cons = prod;
+			__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
+		}
+		r->expected = cons;
+	}
 	while (cons < prod) {
 		const uint32_t *header = (const uint32_t *)(r->data + (cons & mask));
 		uint32_t word = __atomic_load_n(header, __ATOMIC_ACQUIRE);
 		uint32_t len = word & ~(uint32_t)(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 		uint32_t step = (len + 7) & ~7u;
 
+		if ((cons & 7) || len > r->data_size - BPF_RINGBUF_HDR_SZ || prod - cons > r->data_size) {
+			/* Not a record's start: the position was left mid-record. */
+			r->moved_bytes += prod - cons;
+			r->moves++;
+			cons = prod;
+			r->expected = cons;
+			__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
+			break;
+		}
 		if (word & BPF_RINGBUF_BUSY_BIT)
 			break; /* still being written: the next call gets it */
 		if (!(word & BPF_RINGBUF_DISCARD_BIT)) {
@@ -80,6 +114,7 @@ void mt_ring_copy(struct mt_ring *r, uint8_t *buf, uint32_t cap, uint32_t *used)
 			*used += step;
 		}
 		cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+		r->expected = cons;
 		__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
 	}
 }

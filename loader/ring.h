@@ -13,6 +13,12 @@ struct mt_ring {
 	const uint8_t *data;
 	size_t data_size; /* a power of two */
 	size_t page_size;
+	/* The consumer page is writable by any process that holds the map (root
+	 * can get it by id): where this reader last left the position, and the
+	 * bytes someone else skipped it over or rewound it by. */
+	unsigned long expected;
+	uint64_t moved_bytes;
+	uint32_t moves;
 };
 
 /* 0, or -errno. */

@@ -43,6 +43,15 @@ export interface Attached {
   frozen?: boolean;
 }
 
+/** The rings by the shim's numbering (mt_ring_moved): priority, bulk, images. */
+export const RING_NAMES = ["priority", "bulk", "images"] as const;
+
+export interface RingMoved {
+  ring: (typeof RING_NAMES)[number];
+  bytes: number;
+  moves: number;
+}
+
 export interface LossCounters {
   lostRingbuf: number; // the bulk ring (failed attempts) was full
   lostPriority: number; // the priority ring was full
@@ -241,6 +250,16 @@ export class Session {
       lostInflight: c(layout.COUNTER_LOST_INFLIGHT),
       filtered: c(layout.COUNTER_FILTERED),
     };
+  }
+
+  /** Per ring (in the shim's order), how far and how often another process
+   * moved its consumer position (loader/ring.c): records skipped unread. */
+  ringsMoved(): RingMoved[] {
+    const moves = new Uint32Array(1);
+    return RING_NAMES.map((ring, which) => {
+      const bytes = Number(native().mt_ring_moved(this.handle, which, ptr(moves)));
+      return { ring, bytes, moves: moves[0] };
+    });
   }
 
   /** Stops new events; what the ring holds can still be drained. */

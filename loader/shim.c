@@ -381,6 +381,16 @@ EXPORT int32_t mt_drain_images(struct mt_session *s, uint8_t *buf, uint32_t cap)
 	return (int32_t)used;
 }
 
+/* Bytes another process moved a ring's consumer position by (which: 0 the
+ * priority ring, 1 the bulk ring, 2 the image ring), and how many times. */
+EXPORT uint64_t mt_ring_moved(struct mt_session *s, uint32_t which, uint32_t *moves)
+{
+	struct mt_ring *r = which < RING_COUNT ? &s->rings[which] : &s->images;
+
+	*moves = r->moves;
+	return r->moved_bytes;
+}
+
 EXPORT uint64_t mt_counter(struct mt_session *s, uint32_t which)
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -34,6 +34,9 @@
  *   trigger autoload UID [N]  as uid/gid UID, N (default 1) DCCP sockets: each makes the
  *                        kernel ask modprobe for the protocol (module_request) as long as
  *                        DCCP is not loaded; prints the last socket's answer and the count
+ *   trigger skip-ring ID     as root, another process: the BPF ring buffer map ID's
+ *                        read (consumer) position set to its write position, every
+ *                        record in it skipped; prints how many bytes
  *   trigger context      what /proc says of this process and its ancestors (login uid,
  *                        session, euid, effective capabilities, cgroup; each ancestor's
  *                        pid, comm, executable, start time), then delete_module
@@ -58,6 +61,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/bpf.h>
 
 /* Set by SIGTERM: a flood stops when its driver has what it needs. */
 static volatile sig_atomic_t stop;
@@ -482,6 +486,33 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* The consumer page of ring buffer map `id`, mapped writable as any holder
+ * of the map may, moved to the producer position: what a root process that
+ * wants the monitor to miss what is waiting can do. Returns bytes skipped. */
+static long skip_ring(unsigned int id)
+{
+	union bpf_attr attr = { .map_id = id };
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = syscall(SYS_bpf, BPF_MAP_GET_FD_BY_ID, &attr, sizeof(attr));
+	unsigned long *cons;
+	const unsigned long *prod;
+	long skipped;
+
+	if (fd < 0) {
+		perror("BPF_MAP_GET_FD_BY_ID");
+		exit(1);
+	}
+	cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	prod = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, page);
+	if (cons == MAP_FAILED || prod == MAP_FAILED) {
+		perror("mmap ring");
+		exit(1);
+	}
+	skipped = (long)(__atomic_load_n(prod, __ATOMIC_ACQUIRE) - __atomic_load_n(cons, __ATOMIC_ACQUIRE));
+	__atomic_store_n(cons, __atomic_load_n(prod, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
+	return skipped;
+}
+
 int main(int argc, char **argv)
 {
 	const char *scenario = argc > 1 ? argv[1] : "";
@@ -589,6 +620,8 @@ int main(int argc, char **argv)
 				failures += ret[k] < 0;
 		}
 		printf("{\"call\":\"hostile\",\"pid\":%d,\"uid\":%u,\"calls\":%ld,\"failures\":%ld}\n", getpid(), id, calls, failures);
+	} else if (!strcmp(scenario, "skip-ring") && argc == 3) {
+		printf("{\"call\":\"skip-ring\",\"pid\":%d,\"skipped\":%ld}\n", getpid(), skip_ring(strtoul(argv[2], NULL, 10)));
 	} else if (!strcmp(scenario, "context")) {
 		context();
 	} else if (!strcmp(scenario, "getppid") && argc == 3) {
@@ -674,7 +707,7 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"time\",\"status\":%d,\"seconds\":%.6f}\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128,
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | hostile UID N COMM NAME FILE | autoload UID [N] | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | hostile UID N COMM NAME FILE | autoload UID [N] | skip-ring ID | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N\n");
 		return 2;
 	}
 	return 0;

@@ -67,3 +67,28 @@ test("SIGSTOP: once continued, monitor_tampered (critical) says how long it was 
     expect(done.stderr).toContain("warning: modtrace was stopped and continued");
   }
 });
+
+test("a root process that moves the bulk ring's read position past what waits: monitor_tampered (critical) with the bytes skipped", async () => {
+  const c = await Capture.start(["--comm", "mt-trigger", "-o", "json"]);
+  let skip: any;
+  let call: any;
+  try {
+    const bulk = mapsOf(c.pid).find((m) => m.name === "events");
+    expect(bulk).toBeDefined();
+    // Stopped, so that the call's record waits in the ring for the thief.
+    process.kill(c.pid, "SIGSTOP");
+    [call] = trigger("uid", "65534");
+    [skip] = trigger("skip-ring", String(bulk!.id));
+    process.kill(c.pid, "SIGCONT");
+    await c.stdoutHas('"cause":"ring"');
+  } finally {
+    const done = await c.stop();
+    expect(done.exitCode).toBe(0);
+    const found = findingLines(done.stdout).filter((o) => o.eventName === "monitor_tampered" && o.details.cause === "ring");
+    expect(skip.skipped).toBeGreaterThan(0);
+    expect(found.map((f) => [f.severity, f.details.ring, f.details.bytes, f.details.moves])).toEqual([["critical", "bulk", skip.skipped, 1]]);
+    expect(done.stderr).toContain(`warning: another process moved the bulk ring's read position by ${skip.skipped} bytes`);
+    // The skipped call is not in the log: the finding is all that says it happened.
+    expect(jsonLines(done.stdout).filter((e) => e.hostProcessId === call.pid)).toEqual([]);
+  }
+});
