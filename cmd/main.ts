@@ -334,7 +334,7 @@ export function buildProgram(run: { exitCode: number }): Command {
   ruleOptions(program
     .command("capture", { isDefault: true })
     .description("attach to the kernel and record module events until stopped (the default command)")
-    .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw)").argParser(collect(outputSpec)))
+    .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw, rows; captures and parquet come from logs, with read)").argParser(collect(outputSpec)))
     .addOption(overwriteOption())
     .addOption(new Option("-e, --events <list>", "comma-separated events to capture (default: all)").argParser(collect(eventList)))
     .addOption(new Option("--pid <pid>", "only processes with this host pid").argParser(collect(nonNegativeInt("--pid"))))
@@ -462,7 +462,7 @@ Examples:
   modtrace read /var/log/mod.cbor -o json | jq .
   modtrace read /var/log/modtrace/*.cbor -e finit_module --since 2026-11-22T00:00:00Z
   modtrace read logs/*.cbor -o rows | clickhouse-client -q 'INSERT INTO modtrace_events FORMAT JSONEachRow'
-  modtrace read logs/*.cbor -o parquet:fleet/ && duckdb -c "SELECT host, count(*) FROM 'fleet/*.parquet' GROUP BY host"`)
+  modtrace read logs/*.cbor -o parquet:fleet/ && duckdb -c "SELECT host, count(*) FROM 'fleet/*/*.parquet' GROUP BY host"`)
     .action(async (files: string[], o) => {
       const format = o.output.format;
       if (format === "raw") program.error("error: read writes text, json, cbor, rows, captures or parquet (raw records come only from a live capture)", { exitCode: 2 });

@@ -72,6 +72,26 @@ describe("DuckDB", () => {
     }
   });
 
+  test("the DuckDB example in `read --help`, run as printed over a converted fleet: every event, per host", async () => {
+    const sql = /duckdb -c "([^"]+)"/.exec(ok(["read", "--help"]))?.[1];
+    expect(sql).toBeDefined();
+    const c = await (await DuckDBInstance.create(":memory:")).connect();
+    const got = await rowsOf(c, sql!.replaceAll("'fleet/", `'${join(dir, "parquet")}/`));
+    const perHost = new Map<string, number>();
+    for (const r of lines(rowsText).map(parseExact)) perHost.set(r.host, (perHost.get(r.host) ?? 0) + 1);
+    expect(Object.fromEntries(got.map(([host, n]) => [host, Number(n)]))).toEqual(Object.fromEntries(perHost));
+  });
+
+  test("docs/ANALYSIS.md's parquet_kv_metadata query, run as printed, gives the header as JSON text", async () => {
+    const sql = /^(SELECT .*parquet_kv_metadata\('fleet\/[^']+'\));/m.exec(readFileSync(join(import.meta.dir, "../../docs/ANALYSIS.md"), "utf8"))?.[1];
+    expect(sql).toBeDefined();
+    const header = cborItems(readFileSync(LOGS[0]))[0];
+    const file = join(dir, "parquet", header.host, LOGS[0].split("/").pop()!.replace(/\.cbor$/, ".parquet"));
+    const c = await (await DuckDBInstance.create(":memory:")).connect();
+    const kv = Object.fromEntries((await rowsOf(c, sql!.replace(/'fleet\/[^']+'/, `'${file}'`))).map(([k, v]) => [k, v]));
+    expect(JSON.parse(kv["modtrace.header"] as string)).toMatchObject({ host: header.host, part: header.part });
+  });
+
   test("logs converted in batches into one directory: captures.parquet keeps every batch's rows, and a log converted again replaces its own", async () => {
     const batches = join(dir, "batches");
     const [first, ...rest] = LOGS;

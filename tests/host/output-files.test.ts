@@ -74,4 +74,20 @@ describe("output files", () => {
     expect(readdirSync(real)).toEqual([]);
     expect(statSync(join(dir, "link"), { throwIfNoEntry: false })?.isDirectory()).toBe(true);
   });
+
+  test("capture -o: each format `read -o` knows is named in capture's --help, and works there or says to use read", () => {
+    const help = runModtrace(["capture", "--help"]).stdout.replace(/\s+/g, " ");
+    const described = /-o, --output <format\[:path\]> output format and destination \(([^)]*)\)/.exec(help)?.[1] ?? "";
+    // read's own list, from its help: "text, json, cbor, rows, captures or parquet:DIR".
+    const formats = /-o, --output <format\[:path\]>\s+([a-z, ]+) or parquet/.exec(runModtrace(["read", "--help"]).stdout)![1].split(/, /).concat("parquet");
+    for (const format of formats) {
+      expect(described).toContain(format);
+      // text, json and cbor captures are every other test's.
+      if (["text", "json", "cbor"].includes(format)) continue;
+      const dir = scratchDir();
+      const r = runModtrace(["-o", `${format}:${join(dir, "out")}`, "--duration", "0.1", "--no-findings"], { timeout: TIMEOUT_MS });
+      if (r.exitCode !== 0) expect(r.stderr).toContain(`modtrace read PATH -o ${format}`);
+    }
+  });
 });
+
