@@ -3,7 +3,7 @@
 // wants, and closed with a trailer where the format has one.
 import type { Decoder } from "../decoder/host";
 import { CborLog, type Rotation } from "./log/cbor-log";
-import { headerItem, type HeaderFields, type Totals } from "./log-items";
+import { headerItem, type HeaderFields, type Health, type Totals } from "./log-items";
 import { checkStandardOutput, colourWanted, Sink, type ColourChoice, type OutputSpec } from "./outputs";
 import { atOrAbove, type Finding } from "./findings/finding";
 import { forEachRecord, type EventView } from "./findings/event-view";
@@ -135,13 +135,14 @@ export class CaptureOutputs {
 
   /** Every --seal-interval: each log seals what it was given since its last
    * seal, all at one moment under one epoch; then the key evolves. */
-  sealIfDue() {
+  sealIfDue(health: () => Omit<Health, "events">) {
     const key = this.sealKey;
     if (!key || performance.now() - this.lastSealMs < key.intervalSec * 1000) return;
     this.lastSealMs = performance.now();
     const time = BigInt(Date.now()) * 1_000_000n;
+    const now = health();
     let sealed = false;
-    for (const log of this.logs) sealed = log.seal(time) || sealed;
+    for (const log of this.logs) sealed = log.seal(time, now) || sealed;
     if (sealed) key.evolve();
   }
 

@@ -117,6 +117,7 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
   };
 
   const { asked, stops } = signals;
+  let tamperings = 0;
   const moves = new RingMoveDetector(() => session.ringsMoved());
   try {
     while (!stopping && !asked.stop) {
@@ -124,12 +125,17 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
       if (performance.now() >= deadline) stopping = true;
       for (const tampered of [stops.tick(), ...moves.tick()]) {
         if (!tampered) continue;
+        tamperings++;
         say(`warning: ${tampered.description}`);
         // Written even with --no-findings: a log must say it was blind.
         outputs.writeFindings(findings ? findings.engine.monitor(tampered) : [tampered]);
       }
       if (findings) outputs.writeFindings(findings.poll());
-      outputs.sealIfDue();
+      outputs.sealIfDue(() => {
+        const l = session.losses();
+        const filtered = l.filtered + decoder.filtered();
+        return { lost: l.lostRingbuf + l.lostPriority + l.lostInflight, lostRingBuffer: l.lostRingbuf, lostPriority: l.lostPriority, lostInflight: l.lostInflight, filtered, tampered: tamperings };
+      });
       await new Promise((resolve) => setImmediate(resolve));
     }
     session.detach();

@@ -61,8 +61,23 @@ export function headerItem(h: HeaderFields, part: number, file: FileSealing = {}
 }
 
 /** A seal between the events (log/seal.ts): the mac, zeros here, is filled in by SealKey.sign. */
-export function sealItem(seal: SealFields): Uint8Array {
-  return cbor.encode({ format: LOG_FORMAT, seal: sealMap(seal) });
+/** What a capture knew of its own completeness at a seal, so that a log cut
+ * by SIGKILL still says how complete it was up to its last seal: the events
+ * this log was given, the losses so far by cause (the trailer's names), and
+ * how many times the monitor found itself tampered with. */
+export interface Health {
+  events: number;
+  lost: number;
+  lostRingBuffer: number;
+  lostPriority: number;
+  lostInflight: number;
+  filtered: number;
+  tampered: number;
+}
+
+/** A seal item: health (when given) before the seal, whose mac ends the item. */
+export function sealItem(seal: SealFields, health?: Health): Uint8Array {
+  return cbor.encode({ format: LOG_FORMAT, ...(health && { health }), seal: sealMap(seal) });
 }
 
 /** A header or trailer as another log writes it again (read -o cbor): that

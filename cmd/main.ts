@@ -284,8 +284,9 @@ whole log.
 Filters (--pid, --uid, --comm) run in the kernel; each can be repeated.
 
 Sealing (cbor logs): every file keeps a running SHA-256 over its items and,
-every --seal-interval (10 s) when anything was written, a seal item with that
-chain and an HMAC under a key that then evolves (the old one is wiped); the
+every --seal-interval (10 s), a seal item with that chain, the capture's
+health (events, losses by cause, tamperings seen) and an HMAC under a key
+that then evolves (the old one is wiped); the
 rotation trailers and the final trailer are seals too. The first key is
 printed once on stderr (or written to --seal-key-file): take it off the host.
 \`modtrace verify --key KEY LOGS\` then says whether the logs are as written,

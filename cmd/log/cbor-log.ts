@@ -9,7 +9,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { existsSync, statSync, unlinkSync } from "node:fs";
 import { basename, join } from "node:path";
-import { headerItem, rotationTrailerItem, sealItem, trailerItem, type FileSealing, type HeaderFields, type Totals } from "../log-items";
+import { headerItem, rotationTrailerItem, sealItem, trailerItem, type FileSealing, type HeaderFields, type Health, type Totals } from "../log-items";
 import { makeDirectory, Sink } from "../outputs";
 import type { SealFields, SealKey } from "./seal";
 
@@ -113,12 +113,13 @@ export class CborLog {
     return { seq: this.sealsInFile++, items: this.itemsInFile, chain: this.hash!.copy().digest("hex"), epoch: this.sealKey!.epoch, time };
   }
 
-  /** Seals what was written since the last seal, if anything was; the caller
-   * evolves the key once every output has sealed (so that a log on standard
-   * output and the same log in a file stay the same bytes). */
-  seal(time: bigint): boolean {
-    if (!this.sealKey || this.itemsInFile === this.itemsAtSeal) return false;
-    this.write(this.sealKey.sign(sealItem(this.sealFields(time))));
+  /** Seals what was written since the last seal; with the capture's health,
+   * every interval whatever was written (the log's proof the monitor was
+   * alive). The caller evolves the key once every output has sealed (so that
+   * a log on standard output and the same log in a file stay the same bytes). */
+  seal(time: bigint, health?: Omit<Health, "events">): boolean {
+    if (!this.sealKey || (!health && this.itemsInFile === this.itemsAtSeal)) return false;
+    this.write(this.sealKey.sign(sealItem(this.sealFields(time), health && { events: this.events, ...health })));
     this.itemsAtSeal = this.itemsInFile;
     return true;
   }

@@ -138,3 +138,28 @@ test("a rotated set: verified in any order; a file removed from the middle is na
   expect(r.exitCode).toBe(1);
   rmSync(dir, { recursive: true });
 });
+
+test("SIGKILL: no trailer; verify names the cut, and the last seal's health says how complete the log was up to it", async () => {
+  const dir = scratchDir();
+  const file = join(dir, "log.cbor");
+  const c = await Capture.start([...ONLY_TRIGGER, "--seal-interval", "0.2", "-o", `cbor:${file}`]);
+  trigger("burst", "40");
+  // A seal whose health counts the 40 events: the file is read while written,
+  // so a last item cut mid-write is simply not decoded yet.
+  const healthOf = () => {
+    try {
+      return cborItems(readFileSync(file)).filter((i) => i.health).at(-1)?.health;
+    } catch {
+      return undefined;
+    }
+  };
+  const deadline = Date.now() + 60_000;
+  while (healthOf()?.events !== 40 && Date.now() < deadline) await Bun.sleep(50);
+  expect(healthOf()).toMatchObject({ events: 40, lost: 0, tampered: 0 });
+  const done = await c.stop("SIGKILL");
+  const r = verify("--key", keyOf(done.stderr), file);
+  expect(r.exitCode).toBe(1);
+  expect(r.stdout).toContain("no trailer");
+  expect(r.stdout).toMatch(/vouches for items 0\.\.\d+; at that seal: 40 events written, 0 lost \(bulk ring full: 0, priority ring full: 0, no in-flight slot: 0\), 0 tamperings seen/);
+  rmSync(dir, { recursive: true });
+});
