@@ -37,6 +37,7 @@
  *   trigger skip-ring ID     as root, another process: the BPF ring buffer map ID's
  *                        read (consumer) position set to its write position, every
  *                        record in it skipped; prints how many bytes
+ *   trigger getpgrp      getpgrp() beside the process group /proc gives
  *   trigger context      what /proc says of this process and its ancestors (login uid,
  *                        session, euid, effective capabilities, cgroup; each ancestor's
  *                        pid, comm, executable, start time), then delete_module
@@ -622,6 +623,8 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"hostile\",\"pid\":%d,\"uid\":%u,\"calls\":%ld,\"failures\":%ld}\n", getpid(), id, calls, failures);
 	} else if (!strcmp(scenario, "skip-ring") && argc == 3) {
 		printf("{\"call\":\"skip-ring\",\"pid\":%d,\"skipped\":%ld}\n", getpid(), skip_ring(strtoul(argv[2], NULL, 10)));
+	} else if (!strcmp(scenario, "getpgrp") && argc == 2) {
+		printf("{\"call\":\"getpgrp\",\"pid\":%d,\"ret\":%ld,\"pgid\":%d}\n", getpid(), syscall(SYS_getpgrp), getpgid(0));
 	} else if (!strcmp(scenario, "context")) {
 		context();
 	} else if (!strcmp(scenario, "getppid") && argc == 3) {
@@ -707,7 +710,7 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"time\",\"status\":%d,\"seconds\":%.6f}\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128,
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | hostile UID N COMM NAME FILE | autoload UID [N] | skip-ring ID | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | hostile UID N COMM NAME FILE | autoload UID [N] | skip-ring ID | getpgrp | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N\n");
 		return 2;
 	}
 	return 0;

@@ -7,6 +7,7 @@ import type { Finding, Severity } from "./finding";
 import { watchDisabled, type KernelWatch } from "./watch";
 import { hiddenModuleWatch } from "./watches/hidden-module";
 import { modprobePathWatch } from "./watches/modprobe-path";
+import { ftraceHooksWatch } from "./watches/ftrace-hooks";
 import { syscallDispatchWatch } from "./watches/syscall-dispatch";
 import { unexplainedTaintWatch } from "./watches/unexplained-taint";
 
@@ -34,12 +35,12 @@ export interface CaptureScope {
 
 /** The live-only rules: the monitor's own (monitor_tampered) and the kernel
  * watches (watches/), known before any is made. */
-export const WATCH_RULES = ["monitor_tampered", "hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed"];
+export const WATCH_RULES = ["monitor_tampered", "hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked"];
 
 /** The watches, each able to run here or saying why not. The dispatch
  * watch takes its baseline now: before anything can load during capture. */
 export function kernelWatches(scope: CaptureScope, config: FindingsConfig): KernelWatch[] {
-  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch(), modprobePathWatch(config)];
+  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch(), modprobePathWatch(config), ftraceHooksWatch()];
 }
 
 export class LiveFindings {

@@ -240,4 +240,18 @@ describe("the watch", () => {
     expect(found.map((f) => [f.rule, f.details?.where])).toEqual([["syscall_dispatch_changed", "ia32_sys_call"]]);
     expect(found[0].description).toContain("__ia32_sys_getppid -> 0x" + hex(READ) + " __x64_sys_read");
   });
+
+  test("kallsyms read while a module unloads, missing a hooking module's symbols: a known hook is not reported again", () => {
+    k.ia32(HOOK);
+    k.poke(FN + 9n, new Uint8Array(jmp(FN + 9n, HOOK)));
+    const w = watch();
+    w.scan(1n, report);
+    expect(found.map((f) => [f.rule, f.details?.where])).toEqual([["syscall_hooked", "x64_sys_call"], ["syscall_hooked", "ia32_sys_call"]]);
+    // The 32-bit hook's module leaves; the read of kallsyms lists no module symbol at all.
+    k.ia32(GETPPID32);
+    writeFileSync(k.kallsyms, KALLSYMS.replace(/^.*\[mt_hook_dispatch\]\n/m, ""));
+    w.scan(100n, report);
+    expect(found.slice(2).map((f) => [f.rule, f.details?.where])).toEqual([["syscall_hook_removed", "ia32_sys_call"]]);
+  });
 });
+

@@ -20,9 +20,11 @@ step hide-kobj /sbin/insmod $M/mt_hide_kobj.ko; pause
 step hook-table /sbin/insmod $M/mt_hook_table.ko; pause
 step hook-dispatch /sbin/insmod $M/mt_hook_dispatch.ko; pause
 step hook-ia32 /sbin/insmod $M/mt_hook_ia32.ko; pause
+step hook-ftrace /sbin/insmod $M/mt_ftrace_hook.ko; pause
 
 sh -c 'echo $PPID' > "$OUT/ppid.txt"
 /root/trigger int80 getppid > "$OUT/ppid32.txt"
+/root/trigger getpgrp > "$OUT/pgrp.txt"
 cat /proc/modules > "$OUT/proc-modules.txt"
 ls /sys/module > "$OUT/sys-module.txt"
 
@@ -55,6 +57,9 @@ start pre --scan-interval 1
 wait_for syscall_hooked sys_call_table
 wait_for syscall_hooked x64_sys_call
 wait_for syscall_hooked ia32_sys_call
+i=0
+while ! grep -q '"eventName":"ftrace_hooked"' "$DIR/events.json" && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+step unhook-ftrace /sbin/rmmod mt_ftrace_hook
 step unhook-ia32 /sbin/rmmod mt_hook_ia32
 step unhook-dispatch /sbin/rmmod mt_hook_dispatch
 step unhook-table /sbin/rmmod mt_hook_table

@@ -11,8 +11,8 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
-const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed"];
-const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_hide_staging"];
+const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked"];
+const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_hide_staging"];
 /** The 32-bit switch's hook is named by its jump's offset, which the build decides. */
 const number = (f: any) => (f.details.where === "ia32_sys_call" ? (Number.isInteger(f.details.number) ? "offset" : f.details.number) : f.details.number);
 
@@ -58,7 +58,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   }, 960_000);
 
   test("every module loaded, and each does what it claims in the kernel", () => {
-    expect(steps).toEqual({ "insmod-dummy": 0, modprobe: 0, "rmmod-dummy": 0, plain: 0, "hide-list": 0, "hide-kobj": 0, "hook-table": 0, "hook-dispatch": 0, "hook-ia32": 0 });
+    expect(steps).toEqual({ "insmod-dummy": 0, modprobe: 0, "rmmod-dummy": 0, plain: 0, "hide-list": 0, "hide-kobj": 0, "hook-table": 0, "hook-dispatch": 0, "hook-ia32": 0, "hook-ftrace": 0 });
     const listed = lines("proc-modules.txt").map((l) => l.split(" ")[0]);
     const kset = lines("sys-module.txt");
     expect(listed).not.toContain("mt_hide_list");
@@ -70,6 +70,18 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     // The 32-bit switch's hook answers int 0x80's getppid only.
     const ppid32 = JSON.parse(text("ppid32.txt"));
     expect([ppid32.ret, ppid32.getppid]).toEqual([4242, 4242]);
+    // The ftrace hook answers getpgrp; /proc still knows the real group.
+    const pgrp = JSON.parse(text("pgrp.txt"));
+    expect([pgrp.ret, pgrp.pgid === 4242]).toEqual([4242, false]);
+  });
+
+  test("ftrace_hooked: getpgrp's ftrace callback is mt_ftrace_hook's, named with its load as evidence; the dispatch checks see nothing of it", () => {
+    const hooked = of("ftrace_hooked");
+    expect(hooked.map((f) => [f.moduleName, f.severity, f.details.inPlaceAtStart])).toEqual([["mt_ftrace_hook", "critical", false]]);
+    expect(hooked[0].details.function).toContain("getpgrp");
+    expect(hooked[0].details.callback).toContain("[mt_ftrace_hook]");
+    expect(hooked[0].evidence).toContainEqual(expect.objectContaining({ eventName: "module_load", callId: loadOf("mt_ftrace_hook").callId }));
+    expect(of("syscall_hooked").filter((f) => f.moduleName === "mt_ftrace_hook")).toEqual([]);
   });
 
   test("hidden_module: once for mt_hide_list (not in the module list), once for mt_hide_kobj (not in /sys/module)", () => {
@@ -101,11 +113,12 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   test("hooks in place before the capture: found by its first scan; their unload is syscall_hook_removed, and getppid is itself again", () => {
     expect(text("pre/modtrace.rc").trim()).toBe("0");
     const pre = lines("pre/steps.txt").map((l) => l.split(" "));
-    expect(pre.map(([name, , rc]) => [name, rc])).toEqual([["unhook-ia32", "0"], ["unhook-dispatch", "0"], ["unhook-table", "0"]]);
+    expect(pre.map(([name, , rc]) => [name, rc])).toEqual([["unhook-ftrace", "0"], ["unhook-ia32", "0"], ["unhook-dispatch", "0"], ["unhook-table", "0"]]);
     expect(Number(text("ppid-after.txt").trim())).not.toBe(4242);
     const found = lines("pre/events.json").map((l) => JSON.parse(l)).filter((o) => o.finding === true && RULES.includes(o.eventName));
     const view = (f: any) => [f.eventName, f.details.where, f.details.syscall, f.details.expected, f.severity, f.moduleName ?? null, f.details.inPlaceAtStart ?? null];
-    expect(found.filter((f) => f.eventName !== "hidden_module").map(view).sort()).toEqual([
+    expect(found.filter((f) => f.eventName === "ftrace_hooked").map((f) => [f.moduleName, f.details.inPlaceAtStart])).toEqual([["mt_ftrace_hook", true]]);
+    expect(found.filter((f) => f.eventName !== "hidden_module" && f.eventName !== "ftrace_hooked").map(view).sort()).toEqual([
       ["syscall_hook_removed", "ia32_sys_call", "a 32-bit syscall", "its __ia32_sys_* handler", "high", null, null],
       ["syscall_hook_removed", "sys_call_table", "getppid", "__x64_sys_getppid", "high", null, null],
       ["syscall_hook_removed", "x64_sys_call", "getppid", "__x64_sys_getppid", "high", null, null],
@@ -118,7 +131,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   test("no kernel finding names an ordinary module", () => {
     const ordinary = ["dummy", "8021q", "garp", "mrp", "stp", "llc", "mt_plain"];
     expect(findings.filter((f) => ordinary.includes(f.moduleName))).toEqual([]);
-    expect(findings.length).toBe(5);
+    expect(findings.length).toBe(6);
   });
 
   test("modprobe_path_changed: a helper in place before the capture, then another set during it; both critical, each once, read through both views", () => {

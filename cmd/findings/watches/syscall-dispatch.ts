@@ -235,9 +235,15 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
         if (own) explainedTargets.add(own);
         for (const t of h.actual) explainedTargets.add(hex(t));
       };
-      for (const [key, h] of hooks) {
+      for (const [key, found] of hooks) {
+        const before = active.get(key);
+        // Targets are named from kallsyms, and a read of it while a module
+        // unloads can skip other modules' symbols: a known hook whose targets
+        // now resolve to nothing is the same hook, still where it was.
+        const h = before && !found.actual.length && before.actual.length ? before : found;
+        hooks.set(key, h);
         explain(key, h);
-        if (active.has(key) && sameTargets(active.get(key)!, h)) continue;
+        if (before && sameTargets(before, h)) continue;
         report(hookFinding(h, false, nowNs, symbols(), loads));
       }
       for (const [key, h] of active) {

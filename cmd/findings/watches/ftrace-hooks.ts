@@ -1,0 +1,79 @@
+// ftrace_hooked: a kernel function whose ftrace callback is a module's. The
+// ftrace way of hooking (an ftrace_ops with IPMODIFY that sends the call to
+// the module's own function) leaves the syscall dispatch clean, so
+// syscall_hooked cannot see it; it is how several rootkits (and livepatch)
+// redirect functions. The kernel lists every function with an ftrace callback
+// in tracefs's enabled_functions, naming each callback's symbol and module:
+//   __do_sys_getpgrp (1) R I  	tramp: 0x… (handler+0x0/0x58 [rootkit]) ->ftrace_ops_assist_func+0x0/0x100
+// No baseline is needed: a hook in place when the capture starts is found by
+// the first scan. BPF trampolines ([bpf]) are the kernel's and modtrace's own.
+//
+// What it cannot see: a hook through kprobes (their callbacks run behind the
+// kernel's kprobe_ftrace_handler), inline patches, a callback in core kernel
+// text or in a module kallsyms does not list, and a rootkit that hides its
+// record from enabled_functions; it needs tracefs mounted.
+import { existsSync, readFileSync } from "node:fs";
+import type { EventView } from "../event-view";
+import type { Finding } from "../finding";
+import type { KernelWatch } from "../watch";
+import { ModuleLoads } from "./module-loads";
+
+export const RULE = "ftrace_hooked";
+
+const PLACES = ["/sys/kernel/tracing/enabled_functions", "/sys/kernel/debug/tracing/enabled_functions"];
+
+/** Modules whose ftrace callbacks are the kernel's own business. */
+const OWN = new Set(["bpf"]);
+
+export interface FtraceHook {
+  function: string;
+  module: string;
+  callback: string; // "handler+0x0/0x58 [rootkit]"
+}
+
+/** The functions of an enabled_functions text whose callbacks lie in a module. */
+export function moduleCallbacks(text: string): FtraceHook[] {
+  const hooks: FtraceHook[] = [];
+  let fn = "";
+  for (const line of text.split("\n")) {
+    // A line that starts with white space goes on about the function before it ("\tdirect-->…").
+    if (!/^\s/.test(line)) fn = line.split(" ")[0];
+    if (!fn) continue;
+    const rest = /^\s/.test(line) ? line : line.slice(fn.length);
+    for (const m of rest.matchAll(/([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+) \[([\w-]+)\]/g))
+      if (!OWN.has(m[2]) && !hooks.some((h) => h.function === fn && h.module === m[2])) hooks.push({ function: fn, module: m[2], callback: `${m[1]} [${m[2]}]` });
+  }
+  return hooks;
+}
+
+export function ftraceHooksWatch(opts: { enabledFunctions?: string } = {}): KernelWatch {
+  const file = opts.enabledFunctions ?? PLACES.find((p) => existsSync(p));
+  if (!file || !existsSync(file))
+    return { rule: RULE, unavailable: "no enabled_functions in tracefs (not mounted, or no CONFIG_DYNAMIC_FTRACE): mount -t tracefs nodev /sys/kernel/tracing", observe() {}, scan() {} };
+  const loads = new ModuleLoads();
+  const reported = new Set<string>();
+  let scans = 0;
+  return {
+    rule: RULE,
+    observe: (e: EventView) => loads.observe(e),
+    scan(nowNs: bigint, report: (f: Finding) => void) {
+      const first = scans++ === 0;
+      for (const h of moduleCallbacks(readFileSync(file, "utf8"))) {
+        const key = `${h.function}\0${h.callback}`;
+        if (reported.has(key)) continue;
+        reported.add(key);
+        const seen = loads.named(h.module);
+        report({
+          rule: RULE,
+          severity: "critical",
+          techniques: ["T1014"],
+          description: `${h.function} is hooked through ftrace by module ${h.module} (callback ${h.callback})${first ? "; in place when the capture started" : ""}`,
+          timestamp: nowNs,
+          evidence: seen?.evidence ?? [],
+          moduleName: h.module,
+          details: { function: h.function, callback: h.callback, inPlaceAtStart: first },
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// ftrace_hooked on enabled_functions texts: the line a module's ftrace hook
+// left in the 6.1 guest (tests/vm/modules/mt_ftrace_hook.c), BPF's own
+// trampolines, and the kernel's own callbacks.
+import { expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Finding } from "../../cmd/findings/finding";
+import { ftraceHooksWatch, moduleCallbacks } from "../../cmd/findings/watches/ftrace-hooks";
+import { fakeEvent } from "../lib/fake-event";
+
+const HOOKED = "__do_sys_getpgrp (1) R I  \ttramp: 0xffffffffc0418000 (mt_ftrace_handler+0x0/0x58 [mt_ftrace_hook]) ->ftrace_ops_assist_func+0x0/0x100";
+const KERNEL = "schedule (1)    \ttramp: 0xffffffffc0400000 (function_trace_call+0x0/0x1a0) ->function_trace_call+0x0/0x1a0";
+const BPF = "security_file_open (1)      D \n\tdirect-->bpf_trampoline_6442473386+0x0/0x1000 [bpf]";
+
+test("a module's callback is a hook; the kernel's own and BPF trampolines are not", () => {
+  expect(moduleCallbacks([KERNEL, HOOKED, BPF, ""].join("\n"))).toEqual([
+    { function: "__do_sys_getpgrp", module: "mt_ftrace_hook", callback: "mt_ftrace_handler+0x0/0x58 [mt_ftrace_hook]" },
+  ]);
+  expect(moduleCallbacks("")).toEqual([]);
+  // A callback named on the line after its function's.
+  expect(moduleCallbacks("__x64_sys_kill (1)      D \n\tdirect-->hook+0x0/0x10 [rk]\n")).toEqual([{ function: "__x64_sys_kill", module: "rk", callback: "hook+0x0/0x10 [rk]" }]);
+});
+
+test("the watch: in place at the start, named once, with the module's load as evidence when seen later", () => {
+  const file = join(mkdtempSync(join(tmpdir(), "modtrace-ftrace-")), "enabled_functions");
+  writeFileSync(file, `${KERNEL}\n${HOOKED}\n`);
+  const w = ftraceHooksWatch({ enabledFunctions: file });
+  const found: Finding[] = [];
+  w.scan(1n, (f) => found.push(f));
+  w.scan(2n, (f) => found.push(f));
+  expect(found.map((f) => [f.rule, f.severity, f.moduleName, f.details?.function, f.details?.inPlaceAtStart])).toEqual([["ftrace_hooked", "critical", "mt_ftrace_hook", "__do_sys_getpgrp", true]]);
+  // A second module hooking during the capture, after its load was seen.
+  w.observe(fakeEvent({ eventName: "module_load", module: "other", callId: 7n, timestamp: 70n }));
+  writeFileSync(file, `${HOOKED}\n${HOOKED.replaceAll("mt_ftrace_hook", "other").replace("__do_sys_getpgrp", "__x64_sys_kill")}\n`);
+  w.scan(3n, (f) => found.push(f));
+  expect(found.slice(1).map((f) => [f.moduleName, f.details?.function, f.details?.inPlaceAtStart, f.evidence.map((e) => e.callId)])).toEqual([["other", "__x64_sys_kill", false, [7n]]]);
+});
+
+test("no tracefs: unavailable, and says how to mount it", () => {
+  expect(ftraceHooksWatch({ enabledFunctions: "/nonexistent/enabled_functions" }).unavailable).toContain("mount -t tracefs");
+});
