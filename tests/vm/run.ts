@@ -27,7 +27,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync,
-  realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
+  realpathSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { tmpdir } from "node:os";
@@ -345,12 +345,14 @@ export function baseImage(prep: Prepared, opts: { modules: string[]; modtrace: s
   const key = h.digest("hex").slice(0, 16);
   const imagesDir = join(opts.cacheDir, "images");
   const image = join(imagesDir, `base-${key}.cpio${compress ? ".gz" : ""}`);
-  if (existsSync(image)) return image;
+  if (existsSync(image)) {
+    const now = new Date();
+    utimesSync(image, now, now); // recently used: pruneImages keeps it
+    return image;
+  }
 
   mkdirSync(imagesDir, { recursive: true });
-  // One base image at a time: older ones go (not another run's image in the making).
-  for (const old of readdirSync(imagesDir))
-    if (/^base-[0-9a-f]+\.cpio(\.gz)?$/.test(old)) rmSync(join(imagesDir, old), { force: true });
+  pruneImages(imagesDir);
   const root = mkdtempSync(join(imagesDir, "staging-"));
   try {
     for (const d of ["bin", "sbin", "usr/bin", "usr/sbin", "lib/x86_64-linux-gnu", "lib64", "etc", "proc", "sys", "dev",
@@ -404,6 +406,19 @@ export function baseImage(prep: Prepared, opts: { modules: string[]; modtrace: s
     rmSync(root, { recursive: true, force: true });
   }
   return image;
+}
+
+/** The base images kept in the cache, most recently used first. The VM files
+ * run side by side (tests/run.ts) and each wants its own image, so the ones
+ * another file has just built or used must stay; older ones go. */
+const IMAGES_KEPT = 12;
+
+function pruneImages(imagesDir: string) {
+  const images = readdirSync(imagesDir)
+    .filter((f) => /^base-[0-9a-f]+\.cpio(\.gz)?$/.test(f))
+    .map((f) => ({ path: join(imagesDir, f), used: statSync(join(imagesDir, f)).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
+  for (const old of images.slice(IMAGES_KEPT - 1)) rmSync(old.path, { force: true });
 }
 
 /** Each tool as TOOLS_DIR/bin/NAME with its libraries in TOOLS_DIR, and at its
