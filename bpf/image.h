@@ -48,11 +48,13 @@ static long send_chunk(u64 index, struct image_walk *w)
 	return 0;
 }
 
-/* The image of the module syscall this thread is in: sent whole, or not at
- * all as far as a hash goes (the call's record says how far it got). For
- * finit_module, `file` is the file the kernel read it from (NULL for
- * init_module): the call keeps what identifies it (check_read_file()). */
-static __always_inline void stream_image(const char *image, s64 size, struct file *file)
+/* The image handed over in `event`, the syscall this thread is in: sent
+ * whole, or not at all as far as a hash goes (the call's record says how far
+ * it got). For a file (finit_module, kexec_file_load), `file` is the one the
+ * kernel read it from (NULL for init_module): the call keeps what identifies
+ * it (check_read_file()). An image read in any other call (a module's
+ * firmware during its init, kexec's initramfs) is not the call's. */
+static __always_inline void stream_image(int event, const char *image, s64 size, struct file *file)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct image_walk walk = { .image = image };
@@ -61,7 +63,7 @@ static __always_inline void stream_image(const char *image, s64 size, struct fil
 	if (!(attached.options & MT_OPTION_IMAGES) || size <= 0 || !passes_filters())
 		return;
 	call = current_call(tid, bpf_ktime_get_boot_ns());
-	if (!call)
+	if (!call || call->event != event || call->image_state)
 		return;
 	if (file) {
 		call->read_dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);

@@ -208,6 +208,7 @@ struct task_struct {
  * relocated with bpf_core_enum_value(). */
 enum kernel_read_file_id {
 	READING_MODULE = 2,
+	READING_KEXEC_IMAGE = 3,
 };
 
 enum kernel_load_data_id {

@@ -21,13 +21,17 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define CALL_ARGS(regs) MT_SYSCALL_ARG0(regs), MT_SYSCALL_ARG1(regs), MT_SYSCALL_ARG2(regs)
-#define CALL32_ARGS(regs) MT_SYSCALL32_ARG0(regs), MT_SYSCALL32_ARG1(regs), MT_SYSCALL32_ARG2(regs)
+/* The syscall's first five arguments (kexec_file_load has five; the
+ * records keep the ones the catalogue names, syscall_record.h). */
+#define CALL_ARGS(regs) \
+	MT_SYSCALL_ARG0(regs), MT_SYSCALL_ARG1(regs), MT_SYSCALL_ARG2(regs), MT_SYSCALL_ARG3(regs), MT_SYSCALL_ARG4(regs)
+#define CALL32_ARGS(regs) \
+	MT_SYSCALL32_ARG0(regs), MT_SYSCALL32_ARG1(regs), MT_SYSCALL32_ARG2(regs), MT_SYSCALL32_ARG3(regs), MT_SYSCALL32_ARG4(regs)
 /* The arguments by the entry the call came through (see syscalls.h). */
+#define ENTRY_ARG(compat, regs, i) ((compat) ? MT_SYSCALL32_ARG##i(regs) : MT_SYSCALL_ARG##i(regs))
 #define ENTRY_ARGS(compat, regs) \
-	(compat) ? MT_SYSCALL32_ARG0(regs) : MT_SYSCALL_ARG0(regs), \
-	(compat) ? MT_SYSCALL32_ARG1(regs) : MT_SYSCALL_ARG1(regs), \
-	(compat) ? MT_SYSCALL32_ARG2(regs) : MT_SYSCALL_ARG2(regs)
+	ENTRY_ARG(compat, regs, 0), ENTRY_ARG(compat, regs, 1), ENTRY_ARG(compat, regs, 2), \
+	ENTRY_ARG(compat, regs, 3), ENTRY_ARG(compat, regs, 4)
 
 /* --attach raw: every syscall on the host passes through sys_exit, so it is
  * tp_btf (typed arguments, plain loads) and the only program by default:
@@ -58,34 +62,35 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 
 /* --attach fentry: only the module syscalls pay. The syscall functions take
  * the user registers: the x86_64 entry's (__x64_sys_*) and, where the kernel
- * has it, the 32-bit entry's (__ia32_sys_*, i386 argument registers), each
- * program pair named fentry<TAG>_<name> / fexit<TAG>_<name>. */
-#define FENTRY_PAIR(EVENT, name, TAG, PREFIX, COMPAT, ARGS)                              \
-	SEC("fentry/" PREFIX #name)                                                      \
+ * has it, the 32-bit entry's (i386 argument registers; MT_SYSCALL32_EVENTS
+ * names its function), each program pair named fentry<TAG>_<name> /
+ * fexit<TAG>_<name>. */
+#define FENTRY_PAIR(EVENT, name, TAG, FUNCTION, COMPAT, ARGS)                            \
+	SEC("fentry/" FUNCTION)                                                          \
 	int BPF_PROG(fentry##TAG##_##name, struct pt_regs *regs)                         \
 	{                                                                                \
 		start_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, COMPAT, ARGS(regs));        \
 		return 0;                                                                \
 	}                                                                                \
-	SEC("fexit/" PREFIX #name)                                                       \
+	SEC("fexit/" FUNCTION)                                                           \
 	int BPF_PROG(fexit##TAG##_##name, struct pt_regs *regs, long ret)                \
 	{                                                                                \
 		finish_call(MT_EVENT_##EVENT, MT_HOOK_FENTRY, COMPAT, ARGS(regs), ret);  \
 		return 0;                                                                \
 	}
-#define FENTRY_SYSCALL(EVENT, name) FENTRY_PAIR(EVENT, name, , MT_SYSCALL_PREFIX, false, CALL_ARGS)
-#define FENTRY_SYSCALL32(EVENT, name) FENTRY_PAIR(EVENT, name, 32, MT_SYSCALL32_PREFIX, true, CALL32_ARGS)
+#define FENTRY_SYSCALL(EVENT, name) FENTRY_PAIR(EVENT, name, , MT_SYSCALL_PREFIX #name, false, CALL_ARGS)
+#define FENTRY_SYSCALL32(EVENT, name, FUNCTION) FENTRY_PAIR(EVENT, name, 32, FUNCTION, true, CALL32_ARGS)
 
 MT_SYSCALL_EVENTS(FENTRY_SYSCALL)
-MT_SYSCALL_EVENTS(FENTRY_SYSCALL32)
+MT_SYSCALL32_EVENTS(FENTRY_SYSCALL32)
 
 /* --attach kprobe: the same through kprobes on the syscall functions; at the
  * return, the arguments come from the thread's saved user registers. */
 #define KPROBE_SYSCALL(EVENT, name)                                                      \
 	SEC("ksyscall/" #name)                                                           \
-	int BPF_KSYSCALL(ksyscall_##name, u64 a0, u64 a1, u64 a2)                        \
+	int BPF_KSYSCALL(ksyscall_##name, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)        \
 	{                                                                                \
-		start_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, false, a0, a1, a2);         \
+		start_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, false, a0, a1, a2, a3, a4); \
 		return 0;                                                                \
 	}                                                                                \
 	SEC("kretsyscall/" #name)                                                        \
@@ -101,14 +106,14 @@ MT_SYSCALL_EVENTS(KPROBE_SYSCALL)
 /* The 32-bit entry's functions through kprobes, where the kernel has them:
  * the same records, marked MT_FLAG_COMPAT, with the i386 argument registers
  * (ksyscall sections name only the native entry's functions). */
-#define KPROBE_SYSCALL32(EVENT, name)                                                    \
-	SEC("kprobe/" MT_SYSCALL32_PREFIX #name)                                         \
+#define KPROBE_SYSCALL32(EVENT, name, FUNCTION)                                          \
+	SEC("kprobe/" FUNCTION)                                                          \
 	int BPF_KPROBE(kprobe32_##name, struct pt_regs *regs)                            \
 	{                                                                                \
 		start_call(MT_EVENT_##EVENT, MT_HOOK_KPROBE, true, CALL32_ARGS(regs));   \
 		return 0;                                                                \
 	}                                                                                \
-	SEC("kretprobe/" MT_SYSCALL32_PREFIX #name)                                      \
+	SEC("kretprobe/" FUNCTION)                                                       \
 	int BPF_KRETPROBE(kretprobe32_##name, long ret)                                  \
 	{                                                                                \
 		struct pt_regs *regs = user_regs();                                      \
@@ -116,7 +121,7 @@ MT_SYSCALL_EVENTS(KPROBE_SYSCALL)
 		return 0;                                                                \
 	}
 
-MT_SYSCALL_EVENTS(KPROBE_SYSCALL32)
+MT_SYSCALL32_EVENTS(KPROBE_SYSCALL32)
 
 SEC("tp_btf/module_load")
 int BPF_PROG(tp_module_load, struct module *mod)
@@ -201,17 +206,24 @@ int BPF_KRETPROBE(kretprobe_do_init_module, int ret)
 	return 0;
 }
 
-/* Module images (bpf/image.h), at the security hooks that are handed the
- * whole image: finit_module's file as the kernel read it, init_module's
- * copy of the caller's memory. Firmware and kexec images pass here too. */
-static __always_inline bool reading_module(enum kernel_read_file_id id)
+/* Images (bpf/image.h), at the security hooks that are handed the whole
+ * image: finit_module's file as the kernel read it, init_module's copy of
+ * the caller's memory, and the kernel kexec_file_load stages. Each is taken
+ * only inside the call that hands it over (firmware, policies and the kexec
+ * initramfs pass here too). */
+static __always_inline int event_reading(enum kernel_read_file_id id)
 {
-	return id == bpf_core_enum_value(enum kernel_read_file_id, READING_MODULE);
+	if (id == bpf_core_enum_value(enum kernel_read_file_id, READING_MODULE))
+		return MT_EVENT_FINIT_MODULE;
+	if (bpf_core_enum_value_exists(enum kernel_read_file_id, READING_KEXEC_IMAGE) &&
+	    id == bpf_core_enum_value(enum kernel_read_file_id, READING_KEXEC_IMAGE))
+		return MT_EVENT_KEXEC_FILE_LOAD;
+	return 0;
 }
 
-static __always_inline bool loading_module(enum kernel_load_data_id id)
+static __always_inline int event_loading(enum kernel_load_data_id id)
 {
-	return id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_MODULE);
+	return id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_MODULE) ? MT_EVENT_INIT_MODULE : 0;
 }
 
 /* The same pair through fentry, or kprobes where fentry is missing. */
@@ -219,15 +231,17 @@ static __always_inline bool loading_module(enum kernel_load_data_id id)
 	SEC(section "/security_kernel_post_read_file")                                             \
 	int PROG(prefix##_image_read, struct file *file, char *buf, s64 size, enum kernel_read_file_id id) \
 	{                                                                                          \
-		if (reading_module(id))                                                            \
-			stream_image(buf, size, file);                                             \
+		int event = event_reading(id);                                                     \
+		if (event)                                                                         \
+			stream_image(event, buf, size, file);                                      \
 		return 0;                                                                          \
 	}                                                                                          \
 	SEC(section "/security_kernel_post_load_data")                                             \
 	int PROG(prefix##_image_load, char *buf, s64 size, enum kernel_load_data_id id)            \
 	{                                                                                          \
-		if (loading_module(id))                                                            \
-			stream_image(buf, size, NULL);                                             \
+		int event = event_loading(id);                                                     \
+		if (event)                                                                         \
+			stream_image(event, buf, size, NULL);                                      \
 		return 0;                                                                          \
 	}
 

@@ -96,7 +96,8 @@ static __always_inline void emit(struct mt_record *rec)
 	/* A failed syscall, or an autoload request, which any user can cause (a
 	 * socket of an unloaded family): the bulk ring, which a flood of them
 	 * may fill without costing a load or an unload its record. */
-	bool attempt = (rec->ret < 0 && rec->event <= MT_EVENT_DELETE_MODULE) || rec->event == MT_EVENT_MODULE_REQUEST;
+	bool syscall = rec->event < 32 && (MT_SYSCALL_EVENT_BITS & (1u << rec->event));
+	bool attempt = (rec->ret < 0 && syscall) || rec->event == MT_EVENT_MODULE_REQUEST;
 	u32 size = (rec->size + 7) & ~7u;
 
 	/* One register for the size checked and the size sent: without the

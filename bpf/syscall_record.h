@@ -7,19 +7,19 @@
 #ifndef MODTRACE_SYSCALL_RECORD_H
 #define MODTRACE_SYSCALL_RECORD_H
 
-/* The module syscall event of a number in the x86_64 table (compat false)
+/* The syscall event of a number in the x86_64 table (compat false)
  * or the i386 one (compat true), 0 for any other syscall. */
 static __always_inline int event_of_syscall(long nr, bool compat)
 {
 #define SYSCALL_CASE(EVENT, name) \
 	case MT_NR_##EVENT:       \
 		return MT_EVENT_##EVENT;
-#define SYSCALL32_CASE(EVENT, name) \
-	case MT_NR32_##EVENT:       \
+#define SYSCALL32_CASE(EVENT, name, FUNCTION) \
+	case MT_NR32_##EVENT:                 \
 		return MT_EVENT_##EVENT;
 	if (compat) {
 		switch (nr) {
-		MT_SYSCALL_EVENTS(SYSCALL32_CASE)
+		MT_SYSCALL32_EVENTS(SYSCALL32_CASE)
 		}
 	} else {
 		switch (nr) {
@@ -91,8 +91,11 @@ static __always_inline void read_fd_file(struct mt_record *rec, struct task_stru
 }
 
 /* A syscall's record with its arguments read, or NULL when filtered out
- * (counted only at the exit: see begin_record()). */
-static __always_inline struct mt_record *read_call(int event, int hook, bool compat, u64 a0, u64 a1, u64 a2, void *parking)
+ * (counted only at the exit: see begin_record()). args[] holds the integer
+ * arguments the catalogue names, as passed: the first three, but for
+ * kexec_load (entry, nr_segments, flags) and kexec_file_load (kernel_fd,
+ * initrd_fd, flags), whose strings and files are read instead. */
+static __always_inline struct mt_record *read_call(int event, int hook, bool compat, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, void *parking)
 {
 	struct mt_record *rec = begin_record(event, hook, parking, !parking);
 
@@ -104,6 +107,14 @@ static __always_inline struct mt_record *read_call(int event, int hook, bool com
 	rec->args[1] = a1;
 	rec->args[2] = a2;
 	switch (event) {
+	case MT_EVENT_KEXEC_LOAD:
+		rec->args[2] = a3;
+		break;
+	case MT_EVENT_KEXEC_FILE_LOAD:
+		rec->args[2] = a4;
+		read_user_string(rec, MT_SLOT_ARG, (const void *)a3);
+		read_fd_file(rec, (struct task_struct *)bpf_get_current_task(), (int)a0);
+		break;
 	case MT_EVENT_INIT_MODULE:
 		read_user_string(rec, MT_SLOT_ARG, (const void *)a2);
 		break;
@@ -119,9 +130,9 @@ static __always_inline struct mt_record *read_call(int event, int hook, bool com
 }
 
 /* --read-at entry: read now, send at exit. */
-static __always_inline void start_call(int event, int hook, bool compat, u64 a0, u64 a1, u64 a2)
+static __always_inline void start_call(int event, int hook, bool compat, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4)
 {
-	struct mt_record *rec = read_call(event, hook, compat, a0, a1, a2, &inflight);
+	struct mt_record *rec = read_call(event, hook, compat, a0, a1, a2, a3, a4, &inflight);
 	struct mt_call call = {};
 
 	if (!rec)
@@ -143,8 +154,8 @@ static __always_inline void add_module_name(struct mt_record *rec, struct mt_cal
 	set_slot(rec, MT_SLOT_MODULE, len, MT_STR_OK);
 }
 
-/* finit_module: the file the kernel read (seen at the image hook) is the
- * one the record names. The fd is read at the call's entry or exit, and a
+/* finit_module, kexec_file_load: the file the kernel read (seen at the
+ * image hook) is the one the record names. The fd is read at the call's entry or exit, and a
  * racing dup2() (or a load whose init runs long after the read) can make it
  * name another file: then dev and ino become the file the kernel read, its
  * flags replace the fd file's, and the record says the path is not its. */
@@ -163,12 +174,13 @@ static __always_inline void check_read_file(struct mt_record *rec, struct mt_cal
 
 /* At the syscall's exit: the record parked at entry, or one read now, sent
  * with the return value and tied to the kernel-side events of the call. */
-static __always_inline void finish_call(int event, int hook, bool compat, u64 a0, u64 a1, u64 a2, long ret)
+static __always_inline void finish_call(int event, int hook, bool compat, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, long ret)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct mt_record *parked = parked_record(&inflight);
 	struct mt_call *call = bpf_map_lookup_elem(&calls, &tid);
-	struct mt_record *rec = parked ? parked : read_call(event, hook, compat, a0, a1, a2, NULL);
+	struct mt_record *rec = parked ? parked : read_call(event, hook, compat, a0, a1, a2, a3, a4, NULL);
+	bool handed = event == MT_EVENT_INIT_MODULE || event == MT_EVENT_FINIT_MODULE || event == MT_EVENT_KEXEC_FILE_LOAD;
 
 	if (rec) {
 		if (call) {
@@ -177,9 +189,9 @@ static __always_inline void finish_call(int event, int hook, bool compat, u64 a0
 		} else if (!parked) {
 			rec->call_id = rec->boot_ns;
 		}
-		if (event != MT_EVENT_DELETE_MODULE)
+		if (handed)
 			add_image(rec, call);
-		if (event == MT_EVENT_FINIT_MODULE && call && call->read_seen)
+		if (call && call->read_seen)
 			check_read_file(rec, call);
 		send_with_return(rec, ret);
 	}

@@ -9,15 +9,19 @@
 #define MT_SYSCALL_ARG0(regs) BPF_CORE_READ(regs, di)
 #define MT_SYSCALL_ARG1(regs) BPF_CORE_READ(regs, si)
 #define MT_SYSCALL_ARG2(regs) BPF_CORE_READ(regs, dx)
+#define MT_SYSCALL_ARG3(regs) BPF_CORE_READ(regs, r10)
+#define MT_SYSCALL_ARG4(regs) BPF_CORE_READ(regs, r8)
 /* A plain load: tp_btf hands over a BTF-typed pointer. It runs at every syscall's
  * exit; bpf_probe_read_kernel there made getppid() 2.4x slower instead of 1.8x. */
 #define MT_SYSCALL_NR(regs) ((regs)->orig_ax)
 /* i386 syscall ABI, the 32-bit entry's (int 0x80 and the compat table, from
- * any process): arguments in bx, cx, dx, of which the kernel uses the low 32
- * bits (a user pointer among them is a 32-bit address). */
+ * any process): arguments in bx, cx, dx, si, di, of which the kernel uses the
+ * low 32 bits (a user pointer among them is a 32-bit address). */
 #define MT_SYSCALL32_ARG0(regs) ((u32)BPF_CORE_READ(regs, bx))
 #define MT_SYSCALL32_ARG1(regs) ((u32)BPF_CORE_READ(regs, cx))
 #define MT_SYSCALL32_ARG2(regs) ((u32)BPF_CORE_READ(regs, dx))
+#define MT_SYSCALL32_ARG3(regs) ((u32)BPF_CORE_READ(regs, si))
+#define MT_SYSCALL32_ARG4(regs) ((u32)BPF_CORE_READ(regs, di))
 /* thread_info.status bit: a 32-bit syscall is active (TS_COMPAT in
  * arch/x86/include/asm/thread_info.h, unchanged since 2.6). The number alone
  * cannot tell the tables apart: i386's 175, 176 and 313 are rt_sigprocmask,

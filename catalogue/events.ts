@@ -15,6 +15,10 @@ export const SYSCALL_PREFIX = "__x64_sys_";
  * which any x86-64 process can use where the kernel has IA32_EMULATION: the
  * compat table dispatches to these functions, with i386 numbers. */
 export const SYSCALL32_PREFIX = "__ia32_sys_";
+/** The 32-bit entry's function of a call whose arguments hold structures laid
+ * out differently for 32-bit callers (kexec_load's segments): the kernel's
+ * COMPAT_SYSCALL_DEFINE wrapper. */
+export const COMPAT_SYSCALL32_PREFIX = "__ia32_compat_sys_";
 
 /** syscall: a module syscall, hooked at entry and exit, reported once at its
  * exit with the return value. function: a kernel function hooked at entry
@@ -62,10 +66,12 @@ export type ArgFormat =
   | "dev" // a kernel dev_t, with "major:minor"
   | "taints" // TAINT_* bit names
   | "finitFlags" // MODULE_INIT_* names of the low 32 bits
-  | "deleteFlags"; // O_NONBLOCK, O_TRUNC of the low 32 bits
+  | "deleteFlags" // O_NONBLOCK, O_TRUNC of the low 32 bits
+  | "kexecFlags" // KEXEC_* names (KEXEC_ON_CRASH, ...); the architecture in the high 16 bits as hex
+  | "kexecFileFlags"; // KEXEC_FILE_* names (KEXEC_FILE_UNLOAD, ...)
 
 /** Every ArgFormat, in the order of their numbers in the generated tables. */
-export const ARG_FORMATS: readonly ArgFormat[] = ["pointer", "uint", "int32", "bool", "sigOk", "string", "dev", "taints", "finitFlags", "deleteFlags"];
+export const ARG_FORMATS: readonly ArgFormat[] = ["pointer", "uint", "int32", "bool", "sigOk", "string", "dev", "taints", "finitFlags", "deleteFlags", "kexecFlags", "kexecFileFlags"];
 
 export interface ArgInfo {
   name: string; // Tracee's name for it
@@ -80,12 +86,23 @@ export interface EventInfo {
   kind: EventKind;
   /** The x86_64 syscall number, for syscall events (Tracee's id for them too). */
   syscall?: number;
-  /** Its i386 number: the one a call through the 32-bit entry carries. */
+  /** Its i386 number: the one a call through the 32-bit entry carries
+   * (none: the i386 table has no such call). */
   syscall32?: number;
+  /** The 32-bit entry goes through a compat wrapper (COMPAT_SYSCALL32_PREFIX). */
+  compat32?: boolean;
+  /** A kernel may be built without it (CONFIG_KEXEC, CONFIG_KEXEC_FILE): a
+   * hook missing for it only makes it unavailable, never moves the other
+   * syscall events to another attach mode. */
+  optional?: boolean;
+  /** What the call does to the kernel: load or unload a module, or stage a
+   * kernel to replace this one (kexec). */
+  door: "module" | "kexec";
   about: string; // one line for `modtrace events`
-  /** Module images (sha256 of what the kernel was handed): "handed" for the
-   * calls that hand the kernel one, "carried" for an event that reports the
-   * image of the call that caused it. */
+  /** Images (sha256 of what the kernel was handed: a module, or the kernel
+   * kexec_file_load stages): "handed" for the calls that hand the kernel
+   * one, "carried" for an event that reports the image of the call that
+   * caused it. */
   image?: "handed" | "carried";
   args: ArgInfo[];
 }
@@ -95,7 +112,8 @@ const MODULE_ARGS: ArgInfo[] = [
   { name: "version", type: "const char*", from: "strVersion", format: "string" },
   { name: "src_version", type: "const char*", from: "strSrcversion", format: "string" },
 ];
-// finit_module's fd, as the kernel resolved it (also on the module_load it caused).
+// The file of finit_module's fd (also on the module_load it caused), or of
+// kexec_file_load's kernel fd: the file the kernel read.
 const FILE_ARGS: ArgInfo[] = [
   { name: "pathname", type: "const char*", from: "strFile", format: "string" },
   { name: "dev", type: "dev_t", from: "fileDev", format: "dev" },
@@ -108,6 +126,7 @@ export const EVENTS: EventInfo[] = [
     id: 1,
     name: "init_module",
     kind: "syscall",
+    door: "module",
     syscall: 175,
     syscall32: 128,
     image: "handed",
@@ -122,6 +141,7 @@ export const EVENTS: EventInfo[] = [
     id: 2,
     name: "finit_module",
     kind: "syscall",
+    door: "module",
     syscall: 313,
     syscall32: 350,
     image: "handed",
@@ -137,6 +157,7 @@ export const EVENTS: EventInfo[] = [
     id: 3,
     name: "delete_module",
     kind: "syscall",
+    door: "module",
     syscall: 176,
     syscall32: 129,
     about: "unload a module by name",
@@ -149,6 +170,7 @@ export const EVENTS: EventInfo[] = [
     id: 4,
     name: "module_load",
     kind: "tracepoint",
+    door: "module",
     image: "carried",
     about: "the kernel loaded a module (before its init runs); with the file when finit_module loaded it",
     args: [
@@ -162,6 +184,7 @@ export const EVENTS: EventInfo[] = [
     id: 5,
     name: "module_free",
     kind: "tracepoint",
+    door: "module",
     about: "the kernel freed a module: unloaded, or its load failed",
     args: [{ name: "name", type: "const char*", from: "strModule", format: "string" }],
   },
@@ -169,6 +192,7 @@ export const EVENTS: EventInfo[] = [
     id: 6,
     name: "do_init_module",
     kind: "function",
+    door: "module",
     about: "a module's init ran; returnValue is what init returned",
     args: MODULE_ARGS,
   },
@@ -176,13 +200,59 @@ export const EVENTS: EventInfo[] = [
     id: 7,
     name: "module_request",
     kind: "tracepoint",
+    door: "module",
     about: "the kernel asked modprobe for a module (autoload)",
     args: [
       { name: "name", type: "const char*", from: "strArg", format: "string" },
       { name: "wait", type: "bool", from: "waitFlag", format: "bool" },
     ],
   },
+  // kexec: a new kernel staged in memory, run at the next reboot (or at a
+  // crash) in place of this one, with none of its modules, hooks or
+  // monitors: another way to run code of one's choosing as the kernel.
+  {
+    id: 8,
+    name: "kexec_load",
+    kind: "syscall",
+    door: "kexec",
+    optional: true,
+    syscall: 246,
+    syscall32: 283,
+    compat32: true,
+    about: "stage a kernel from segments in the caller's memory (no segments: unstage)",
+    // The segments pointer is not kept: what it points to is not read.
+    args: [
+      { name: "entry", type: "unsigned long", from: "args0", format: "pointer" },
+      { name: "nr_segments", type: "unsigned long", from: "args1", format: "uint" },
+      { name: "flags", type: "unsigned long", from: "args2", format: "kexecFlags" },
+    ],
+  },
+  {
+    id: 9,
+    name: "kexec_file_load",
+    kind: "syscall",
+    door: "kexec",
+    optional: true,
+    syscall: 320,
+    image: "handed",
+    about: "stage a kernel from a file descriptor (KEXEC_FILE_UNLOAD: unstage)",
+    // cmdline_len is the string's; the kernel fd's file is the one the kernel read.
+    args: [
+      { name: "kernel_fd", type: "int", from: "args0", format: "int32" },
+      { name: "initrd_fd", type: "int", from: "args1", format: "int32" },
+      { name: "cmdline", type: "const char*", from: "strArg", format: "string" },
+      { name: "flags", type: "unsigned long", from: "args2", format: "kexecFileFlags" },
+      ...FILE_ARGS,
+    ],
+  },
 ];
+
+/** The function the 32-bit entry dispatches the syscall event to, or
+ * undefined when the i386 table has no such call. */
+export function syscall32Function(e: EventInfo): string | undefined {
+  if (e.kind !== "syscall" || e.syscall32 === undefined) return undefined;
+  return (e.compat32 ? COMPAT_SYSCALL32_PREFIX : SYSCALL32_PREFIX) + e.name;
+}
 
 /** Tracee's id: the syscall number for syscalls. Tracee's ids for its kernel
  * events change between its releases, so those get modtrace's own, this

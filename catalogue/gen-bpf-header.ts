@@ -5,7 +5,7 @@
 //   bun catalogue/gen-bpf-header.ts bpf/generated/catalogue.h
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { EVENTS, SYSCALL_PREFIX, SYSCALL32_PREFIX, constantName } from "./events";
+import { EVENTS, SYSCALL_PREFIX, constantName, syscall32Function } from "./events";
 
 const outPath = process.argv[2];
 if (!outPath) {
@@ -17,7 +17,8 @@ const count = Math.max(...EVENTS.map((e) => e.id)) + 1;
 if (count > 32) throw new Error("an event id is its bit in the 32-bit event mask: ids must stay below 32");
 if (new Set(EVENTS.map((e) => e.id)).size !== EVENTS.length) throw new Error("two events share an id");
 const syscalls = EVENTS.filter((e) => e.kind === "syscall");
-for (const e of syscalls) if (e.syscall === undefined || e.syscall32 === undefined) throw new Error(`syscall event ${e.name} needs its x86_64 and i386 numbers`);
+for (const e of syscalls) if (e.syscall === undefined) throw new Error(`syscall event ${e.name} needs its x86_64 number`);
+const syscalls32 = syscalls.filter((e) => syscall32Function(e));
 for (const e of EVENTS) if (e.about.includes("*/")) throw new Error(`${e.name}'s about would end the C comment it goes into`);
 
 const lines = [
@@ -36,13 +37,20 @@ const lines = [
   `#define MT_SYSCALL_PREFIX ${JSON.stringify(SYSCALL_PREFIX)}`,
   ...syscalls.map((e) => `#define MT_NR_${constantName(e)} ${e.syscall}`),
   "",
-  "/* The 32-bit entry (IA32_EMULATION): i386 numbers and the compat functions' prefix. */",
-  `#define MT_SYSCALL32_PREFIX ${JSON.stringify(SYSCALL32_PREFIX)}`,
-  ...syscalls.map((e) => `#define MT_NR32_${constantName(e)} ${e.syscall32}`),
+  "/* The 32-bit entry (IA32_EMULATION): i386 numbers. */",
+  ...syscalls32.map((e) => `#define MT_NR32_${constantName(e)} ${e.syscall32}`),
   "",
-  "/* X(EVENT, name) for each syscall event: MT_EVENT_##EVENT, MT_NR_##EVENT, MT_NR32_##EVENT. */",
+  "/* Bit (1 << enum mt_event) of each syscall event. */",
+  `#define MT_SYSCALL_EVENT_BITS 0x${syscalls.reduce((m, e) => m | (1 << e.id), 0).toString(16)}u`,
+  "",
+  "/* X(EVENT, name) for each syscall event: MT_EVENT_##EVENT, MT_NR_##EVENT. */",
   "#define MT_SYSCALL_EVENTS(X) \\",
   ...syscalls.map((e) => `\tX(${constantName(e)}, ${e.name}) \\`),
+  "",
+  "/* X(EVENT, name, FUNCTION) for each syscall event the i386 table has:",
+  " * MT_NR32_##EVENT, and the function the 32-bit entry dispatches it to. */",
+  "#define MT_SYSCALL32_EVENTS(X) \\",
+  ...syscalls32.map((e) => `\tX(${constantName(e)}, ${e.name}, ${JSON.stringify(syscall32Function(e))}) \\`),
   "",
   "#endif",
 ];

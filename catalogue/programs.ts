@@ -3,7 +3,7 @@
 // into the table the C shim and the loader share (loader/generated/programs.*),
 // so a program or map is named by a number that both sides got from here, and
 // the shim refuses an object whose programs are not exactly these.
-import { EVENTS, type EventInfo, type EventKind } from "./events";
+import { EVENTS, syscall32Function, type EventInfo, type EventKind } from "./events";
 
 export type Mode = "fentry" | "kprobe" | "raw" | "tracepoint";
 
@@ -19,7 +19,7 @@ interface Hook {
   exit: string;
 }
 
-/** The syscall events' hooks on the 32-bit entry's functions (SYSCALL32_PREFIX),
+/** The syscall events' hooks on the 32-bit entry's functions (syscall32Function),
  * attached beside the 64-bit ones wherever the kernel has that entry. Raw
  * mode needs none: its programs see every syscall and tell the two apart. */
 export const COMPAT_HOOKS: Partial<Record<Mode, Hook>> = {
@@ -56,14 +56,14 @@ export function modesFor(kind: EventKind): Mode[] {
 export function programsFor(e: EventInfo, mode: Mode, readAt: ReadAt, compat = false): string[] {
   const hook = HOOKS[e.kind][mode];
   if (!hook) return [];
-  const compatHook = compat && e.kind === "syscall" ? COMPAT_HOOKS[mode] : undefined;
+  const compatHook = compat && syscall32Function(e) ? COMPAT_HOOKS[mode] : undefined;
   const named = (p: string) => p.replace("{name}", e.name);
   const of = (h: Hook) => [...(h.entry && (e.kind !== "syscall" || readAt === "entry") ? [named(h.entry)] : []), named(h.exit)];
   return [...of(hook), ...(compatHook ? of(compatHook) : [])];
 }
 
-/** The kernel functions handed a whole module image (bpf/image.h): finit_module's
- * file as read, init_module's copy of the caller's memory. */
+/** The kernel functions handed a whole image (bpf/image.h): finit_module's
+ * and kexec_file_load's file as read, init_module's copy of the caller's memory. */
 export const IMAGE_FUNCTIONS = ["security_kernel_post_read_file", "security_kernel_post_load_data"];
 export type ImageMode = "fentry" | "kprobe";
 

@@ -1,6 +1,7 @@
 // Every output of one capture (-o, repeatable): opened before anything is
 // attached where that can fail, given each batch of records in the form it
 // wants, and closed with a trailer where the format has one.
+import { EVENTS } from "../catalogue/events";
 import type { Decoder } from "../decoder/host";
 import { CborLog, type Rotation } from "./log/cbor-log";
 import { headerItem, type HeaderFields, type Health, type Totals } from "./log-items";
@@ -182,13 +183,15 @@ export class CaptureOutputs {
   }
 }
 
-const LOAD_CALLS = new Set(["init_module", "finit_module", "delete_module"]);
+/** The calls that change the kernel when they succeed: load, unload, kexec. */
+const CHANGING_CALLS = new Set(EVENTS.filter((e) => e.kind === "syscall").map((e) => e.name));
 
 /** What a rotated log must keep: a module the kernel took (module_load), or
- * a load or unload call that succeeded. Failed calls, anyone's to make, are not. */
+ * a load, unload or kexec call that succeeded. Failed calls, anyone's to
+ * make, are not. */
 export function isEvidence(e: EventView): boolean {
   const name = e.eventName;
-  return name === "module_load" || (LOAD_CALLS.has(name) && e.ret === 0);
+  return name === "module_load" || (CHANGING_CALLS.has(name) && e.ret === 0);
 }
 
 /** Per record of the batch, whether it is evidence; one flag per item. */

@@ -72,7 +72,7 @@ class Images {
 }
 
 /** The calls that hand the kernel a module (init_module, finit_module). */
-const LOAD_CALLS = new Set(EVENTS.filter((e) => e.image === "handed").map((e) => e.name));
+const LOAD_CALLS = new Set(EVENTS.filter((e) => e.image === "handed" && e.door === "module").map((e) => e.name));
 const UNSET_LOGIN = 4294967295;
 
 /** Where a load came from, for the per-container table. */

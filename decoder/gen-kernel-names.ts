@@ -1,5 +1,5 @@
-// Generates the decoder's tables of kernel names (errnos, finit_module and
-// delete_module flags) from the kernel's UAPI headers as the C preprocessor
+// Generates the decoder's tables of kernel names (errnos, finit_module,
+// delete_module, kexec_load and kexec_file_load flags) from the kernel's UAPI headers as the C preprocessor
 // sees them, so no number is typed by hand.
 //   bun decoder/gen-kernel-names.ts decoder/assembly/generated/names.ts
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -43,6 +43,13 @@ const finitFlags = [...moduleDefs].filter(([n]) => n.startsWith("MODULE_INIT_"))
 const fcntlDefs = defines("fcntl.h");
 const deleteFlags = (["O_NONBLOCK", "O_TRUNC"] as const).map((n) => [number(fcntlDefs.get(n)!), n] as const).sort((a, b) => a[0] - b[0]);
 
+// kexec_load's flags below the architecture (KEXEC_ARCH_MASK: high 16 bits),
+// and kexec_file_load's: whatever this system's linux/kexec.h defines.
+const kexecDefs = [...defines("linux/kexec.h")].filter(([, v]) => /^0x[0-9a-fA-F]+$|^\d+$/.test(v));
+const kexecFlags = kexecDefs.filter(([n]) => /^KEXEC_[A-Z_]+$/.test(n) && !n.startsWith("KEXEC_FILE_") && !n.startsWith("KEXEC_ARCH") && !n.startsWith("KEXEC_SEGMENT"))
+  .map(([n, v]) => [number(v), n] as const).filter(([v]) => v > 0 && v < 0x10000 && (v & (v - 1)) === 0).sort((a, b) => a[0] - b[0]);
+const kexecFileFlags = kexecDefs.filter(([n]) => n.startsWith("KEXEC_FILE_")).map(([n, v]) => [number(v), n] as const).sort((a, b) => a[0] - b[0]);
+
 const table = (name: string, pairs: readonly (readonly [number, string])[]) =>
   `export const ${name}_BITS: StaticArray<u64> = [${pairs.map((p) => p[0]).join(", ")}];\n` +
   `export const ${name}_NAMES: StaticArray<string> = [${pairs.map((p) => JSON.stringify(p[1])).join(", ")}];\n`;
@@ -52,6 +59,8 @@ const lines = [
   table("ERRNO", [...errnos.map((n, i) => [i, n] as const).filter((p) => p[1]), ...kernelOnly]),
   table("FINIT_FLAG", finitFlags),
   table("DELETE_FLAG", deleteFlags),
+  table("KEXEC_FLAG", kexecFlags),
+  table("KEXEC_FILE_FLAG", kexecFileFlags),
 ];
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, lines.join("\n"));

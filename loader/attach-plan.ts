@@ -2,7 +2,7 @@
 // (hook-verdicts.ts) showed to load and attach here, or the one --attach asks
 // for; the modes after it, to fall back to when capture cannot load or attach
 // it; and for every event without a hook, why.
-import { EVENTS, SYSCALL_PREFIX, SYSCALL32_PREFIX, type EventInfo } from "../catalogue/events";
+import { EVENTS, SYSCALL_PREFIX, syscall32Function, type EventInfo } from "../catalogue/events";
 import { IMAGE_FUNCTIONS, IMAGE_MODES, modesFor, type ImageMode, type Mode } from "../catalogue/programs";
 import { allOf, HookProbes, whyNotYes, type Verdict } from "./hook-verdicts";
 import { cString, native } from "./native";
@@ -49,7 +49,7 @@ function functionOf(e: EventInfo): string {
 /** Whether this kernel has the 32-bit syscall entry: its compat functions are
  * in the kernel's BTF only where IA32_EMULATION was built in. */
 export function hasCompatEntry(): boolean {
-  return EVENTS.some((e) => e.kind === "syscall" && native().mt_probe_kernel_function(cString(SYSCALL32_PREFIX + e.name)) > 0);
+  return EVENTS.some((e) => e.door === "module" && syscall32Function(e) && native().mt_probe_kernel_function(cString(syscall32Function(e)!)) > 0);
 }
 
 /** Whether the event can use this mode here, by the stub of that mode's
@@ -58,7 +58,7 @@ function verdictFor(probes: HookProbes, e: EventInfo, mode: Mode, compat = false
   switch (mode) {
     case "fentry":
     case "kprobe":
-      if (compat && e.kind === "syscall") return allOf([probes.probe(mode, functionOf(e)), probes.probe(mode, SYSCALL32_PREFIX + e.name)]);
+      if (compat && syscall32Function(e)) return allOf([probes.probe(mode, functionOf(e)), probes.probe(mode, syscall32Function(e)!)]);
       return probes.probe(mode, functionOf(e));
     case "raw":
       return probes.every("tp_btf", ["sys_enter", "sys_exit"]);
@@ -67,13 +67,14 @@ function verdictFor(probes: HookProbes, e: EventInfo, mode: Mode, compat = false
   }
 }
 
-/** The verdict on each mode for the syscall events, all of them: what
- * `modtrace doctor` prints as the fentry, kprobes and raw tracepoints lines. */
+/** The verdict on each mode for the syscall events, all of them but the
+ * optional ones (a kernel without kexec): what `modtrace doctor` prints as
+ * the fentry, kprobes and raw tracepoints lines. */
 export function syscallModeVerdicts(probes: HookProbes, events: EventInfo[], compat: boolean): Record<"fentry" | "kprobe" | "raw", { verdict: Verdict; targets: string[] }> {
-  const syscalls = events.filter((e) => e.kind === "syscall");
+  const syscalls = events.filter((e) => e.kind === "syscall" && !e.optional);
   const of = (mode: Mode) => ({
     verdict: allOf(syscalls.map((e) => verdictFor(probes, e, mode, compat))),
-    targets: mode === "raw" ? ["sys_enter", "sys_exit"] : syscalls.flatMap((e) => [functionOf(e), ...(compat ? [SYSCALL32_PREFIX + e.name] : [])]),
+    targets: mode === "raw" ? ["sys_enter", "sys_exit"] : syscalls.flatMap((e) => [functionOf(e), ...(compat && syscall32Function(e) ? [syscall32Function(e)!] : [])]),
   });
   return { fentry: of("fentry"), kprobe: of("kprobe"), raw: of("raw") };
 }
@@ -111,11 +112,16 @@ export function planAttach(events: EventInfo[], request: AttachRequest, hashing 
   const usable = (e: EventInfo, m: Mode) => tryEveryMode() || verdictFor(probes, e, m, compat).state === "yes";
   // The syscall events share their modes where they can: raw's programs see
   // every syscall, so one syscall event on raw beside another on fentry
-  // would be reported twice.
+  // would be reported twice. The optional ones (kexec, which a kernel may
+  // lack) do not choose the mode: they take the shared one, or none.
   const syscalls = events.filter((e) => e.kind === "syscall");
-  const shared = syscalls.length ? candidates(syscalls[0]).filter((m) => syscalls.every((e) => usable(e, m))) : [];
+  const deciding = syscalls.some((e) => !e.optional) ? syscalls.filter((e) => !e.optional) : syscalls;
+  const shared = deciding.length ? candidates(deciding[0]).filter((m) => deciding.every((e) => usable(e, m))) : [];
   for (const e of events) {
-    const modes = e.kind === "syscall" && shared.length ? shared : candidates(e).filter((m) => usable(e, m));
+    let modes = e.kind === "syscall" && shared.length ? shared : candidates(e).filter((m) => usable(e, m));
+    // An optional event that cannot use the shared mode goes without (a
+    // fallback at capture moves it with the others, or leaves it out).
+    if (e.kind === "syscall" && e.optional && shared.length && !usable(e, shared[0])) modes = [];
     if (modes.length) plan.planned.push({ event: e, mode: modes[0], fallbacks: modes.slice(1) });
     else plan.unavailable.push({ event: e, why: candidates(e).map((m) => `${m}: ${whyNotYes(verdictFor(probes, e, m, compat))}`).join("; ") });
   }

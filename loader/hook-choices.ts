@@ -91,6 +91,9 @@ export class HookChoices {
   private moveOn(event: EventInfo, mode: Mode, why: string) {
     const failing = this.events.find((c) => c.event === event);
     if (!failing || failing.modes[0] !== mode) return;
+    // An optional syscall event (kexec) never moves the others: it goes
+    // without, as planAttach leaves it out where it cannot share their mode.
+    if (event.kind === "syscall" && event.optional) failing.modes = [mode];
     const sameModes = (c: EventChoice) => c.modes.join() === failing.modes.join();
     const movers = event.kind === "syscall" && failing.modes.length > 1 ? this.events.filter((c) => c.event.kind === "syscall" && sameModes(c)) : [failing];
     for (const c of movers) {

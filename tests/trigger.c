@@ -38,6 +38,10 @@
  *                        read (consumer) position set to its write position, every
  *                        record in it skipped; prints how many bytes
  *   trigger getpgrp      getpgrp() beside the process group /proc gives
+ *   trigger kexec file FILE CMDLINE   kexec_file_load(FILE, no initramfs, CMDLINE): stages FILE
+ *   trigger kexec file-unload         kexec_file_load(KEXEC_FILE_UNLOAD): unstages it
+ *   trigger kexec unload              kexec_load with no segments: unstages what kexec_load staged
+ *   trigger kexec unload32            the same through the 32-bit entry (i386 kexec_load, 283)
  *   trigger context      what /proc says of this process and its ancestors (login uid,
  *                        session, euid, effective capabilities, cgroup; each ancestor's
  *                        pid, comm, executable, start time), then delete_module
@@ -284,6 +288,49 @@ static int int80_scenario(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: trigger int80 load FILE | int80 unload NAME | int80 noise N | int80 getppid\n");
+	return 2;
+}
+
+/* kexec: a kernel staged to replace this one. Only calls that stage nothing
+ * lasting (an unload) or that the test undoes (file, then file-unload). */
+static int kexec_scenario(int argc, char **argv)
+{
+	const char *what = argc > 2 ? argv[2] : "";
+	long ret;
+
+	if (!strcmp(what, "file") && argc == 5) {
+		int fd = open(argv[3], O_RDONLY | O_CLOEXEC);
+		unsigned long flags = 4; /* KEXEC_FILE_NO_INITRAMFS */
+
+		if (fd < 0) {
+			perror(argv[3]);
+			return 1;
+		}
+		/* cmdline_len counts the NUL */
+		ret = syscall(SYS_kexec_file_load, fd, -1, strlen(argv[4]) + 1, argv[4], flags);
+		report("kexec_file_load", ret, errno);
+		printf(",\"kernel_fd\":%d,\"initrd_fd\":-1,\"flags\":%lu}\n", fd, flags);
+		return 0;
+	}
+	if (!strcmp(what, "file-unload") && argc == 3) {
+		ret = syscall(SYS_kexec_file_load, -1, -1, 0, NULL, 1UL /* KEXEC_FILE_UNLOAD */);
+		report("kexec_file_load", ret, errno);
+		printf(",\"kernel_fd\":-1,\"initrd_fd\":-1,\"flags\":1}\n");
+		return 0;
+	}
+	if (!strcmp(what, "unload") && argc == 3) {
+		ret = syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);
+		report("kexec_load", ret, errno);
+		printf(",\"entry\":0,\"nr_segments\":0,\"flags\":0}\n");
+		return 0;
+	}
+	if (!strcmp(what, "unload32") && argc == 3) {
+		ret = int80(283, 0, 0, 0, 0, 0); /* i386 kexec_load */
+		report("kexec_load", ret < 0 ? -1 : ret, (int)-ret);
+		printf(",\"entry\":0,\"nr_segments\":0,\"flags\":0,\"entry_point\":\"int80\"}\n");
+		return 0;
+	}
+	fprintf(stderr, "usage: trigger kexec file FILE CMDLINE | kexec file-unload | kexec unload | kexec unload32\n");
 	return 2;
 }
 
@@ -557,6 +604,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		delete_module("mt_unprivileged", 15, 0);
+	} else if (!strcmp(scenario, "kexec")) {
+		return kexec_scenario(argc, argv);
 	} else if (!strncmp(scenario, "load-", 5)) {
 		return load_scenario(argc, argv);
 	} else if (!strcmp(scenario, "int80")) {
@@ -710,7 +759,7 @@ int main(int argc, char **argv)
 		printf("{\"call\":\"time\",\"status\":%d,\"seconds\":%.6f}\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128,
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	} else {
-		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | hostile UID N COMM NAME FILE | autoload UID [N] | skip-ring ID | getpgrp | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N\n");
+		fprintf(stderr, "usage: trigger basic FILE | edge | thread | uid UID | burst N | getppid N | flood UID SECONDS | image FILE | memfd FILE | hostile UID N COMM NAME FILE | autoload UID [N] | skip-ring ID | getpgrp | race NAME OTHER | time CMD... | context | int80 load FILE|unload NAME|noise N | kexec file FILE CMDLINE|file-unload|unload|unload32\n");
 		return 2;
 	}
 	return 0;

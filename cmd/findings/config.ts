@@ -18,6 +18,10 @@ export interface FindingsConfig {
   modprobePaths: string[];
   moduleDirs: string[];
   writableDirs: string[];
+  /** kexec-tools, which kdump's crash-kernel service and `systemctl kexec` run. */
+  kexecTools: string[];
+  /** Where a distribution's kernels live (a kexec_file_load from elsewhere is not one of them). */
+  kernelDirs: string[];
   probing: { failures: number; windowSeconds: number };
   hitAndRunSeconds: number;
   /** Findings of one rule from one caller written apart per window; the rest are folded into one. */
@@ -28,7 +32,7 @@ export interface FindingsConfig {
 
 export class ConfigError extends Error {}
 
-const LISTS = ["disabledRules", "moduleTools", "modprobePaths", "moduleDirs", "writableDirs", "securityModules", "rareAutoload"] as const;
+const LISTS = ["disabledRules", "moduleTools", "modprobePaths", "moduleDirs", "writableDirs", "kexecTools", "kernelDirs", "securityModules", "rareAutoload"] as const;
 
 function checkSeverities(s: Record<string, unknown>, where: string) {
   for (const [k, v] of Object.entries(s))

@@ -22,6 +22,7 @@ export const TECHNIQUES = {
   T1014: "Rootkit",
   T1068: "Exploitation for Privilege Escalation",
   "T1562.001": "Impair Defenses: Disable or Modify Tools",
+  T1542: "Pre-OS Boot",
 } as const;
 export type TechniqueId = keyof typeof TECHNIQUES;
 

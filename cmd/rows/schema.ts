@@ -16,7 +16,7 @@
 // so a field added to events later lands in the column of that name once the
 // column is appended here, and until then is reported (once) and left out.
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Value domains. bool/int/uint are exact (64-bit ones never go through a
  * double); hex is a byte string written as lowercase hex text. Future list
@@ -36,14 +36,15 @@ export interface Column {
 const v1 = (name: string, type: ColumnType, about: string, required?: true): Column => ({ name, type, since: 1, about, ...(required && { required }) });
 const v2 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 2, about });
 const v3 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 3, about });
+const v4 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 4, about });
 
 /** A string argument's value and the entries the decoder adds when it must. */
-function stringArg(name: string, about: string): Column[] {
+function stringArg(name: string, about: string, v = v1): Column[] {
   return [
-    v1(name, "string", `${about} (invalid UTF-8 replaced by U+FFFD; exact bytes in ${name}_raw)`),
-    v1(`${name}_truncated`, "bool", `true when ${name} was longer than a record holds and was cut`),
-    v1(`${name}_error`, "string", `why ${name} is null although the event has it ("unreadable": the kernel could not read the caller's memory)`),
-    v1(`${name}_raw`, "hex", `the exact bytes of ${name} when they are not valid UTF-8`),
+    v(name, "string", `${about} (invalid UTF-8 replaced by U+FFFD; exact bytes in ${name}_raw)`),
+    v(`${name}_truncated`, "bool", `true when ${name} was longer than a record holds and was cut`),
+    v(`${name}_error`, "string", `why ${name} is null although the event has it ("unreadable": the kernel could not read the caller's memory)`),
+    v(`${name}_raw`, "hex", `the exact bytes of ${name} when they are not valid UTF-8`),
   ];
 }
 
@@ -74,7 +75,7 @@ export const EVENT_COLUMNS: Column[] = [
   v1("mountNamespace", "uint32", "mount namespace inode number", true),
   v1("pidNamespace", "uint32", "pid namespace inode number", true),
   v1("eventId", "uint32", "Tracee's event id (syscall number for syscalls; 2000 + n for kernel events)", true),
-  v1("eventName", "string", "init_module, finit_module, delete_module, module_load, module_free, do_init_module or module_request", true),
+  v1("eventName", "string", "init_module, finit_module, delete_module, module_load, module_free, do_init_module, module_request, kexec_load or kexec_file_load", true),
   v1("syscall", "string", "the syscall's name for syscall events, empty for kernel events", true),
   v1("hook", "string", "how it was captured: fentry, kprobe, raw_syscalls or tracepoint", true),
   v1("returnValue", "int64", "what the syscall returned (negative errno on failure); do_init_module: what the module's init returned", true),
@@ -88,9 +89,9 @@ export const EVENT_COLUMNS: Column[] = [
   v1("len", "uint64", "init_module: length of the image in bytes"),
   ...stringArg("param_values", "init_module, finit_module: the module parameters"),
   v1("fd", "int32", "finit_module: the file descriptor of the module file"),
-  v1("flags", "uint32", "finit_module: MODULE_INIT_* flags; delete_module: O_NONBLOCK, O_TRUNC"),
+  v1("flags", "uint32", "finit_module: MODULE_INIT_* flags; delete_module: O_NONBLOCK, O_TRUNC; kexec_load: KEXEC_* (the architecture in the high 16 bits); kexec_file_load: KEXEC_FILE_*"),
   v1("flags_decoded", "string", "flags by name, |-separated (0 when none)"),
-  ...stringArg("pathname", "finit_module, module_load: path of the module file the fd refers to"),
+  ...stringArg("pathname", "finit_module, module_load: path of the module file the fd refers to; kexec_file_load: of the kernel file"),
   v1("dev", "uint32", "device of that file (kernel dev_t)"),
   v1("dev_decoded", "string", "dev as major:minor"),
   v1("inode", "uint64", "inode of that file"),
@@ -101,7 +102,7 @@ export const EVENT_COLUMNS: Column[] = [
   v1("taints_decoded", "string", "taints by the kernel's names (UNSIGNED_MODULE, OOT_MODULE, …)"),
   v1("sig_ok", "bool", "module_load: the module's signature checked out (null: the kernel does not check signatures)"),
   v1("wait", "bool", "module_request: the caller waits for modprobe"),
-  v1("sha256", "hex", "init_module, finit_module, module_load: sha256 of the exact image the kernel was handed (null: see sha256Error)"),
+  v1("sha256", "hex", "init_module, finit_module, module_load: sha256 of the exact image the kernel was handed; kexec_file_load: of the kernel it read (null: see sha256Error)"),
   // Who and where (schema 2): the caller's context, read in the kernel at the
   // call; null in rows from logs written before modtrace recorded it.
   v2("userNamespace", "uint32", "inode number of the caller's user namespace (its credentials')"),
@@ -132,6 +133,13 @@ export const EVENT_COLUMNS: Column[] = [
   v3("fileOtherMount", "bool", "finit_module: true when the module's file lay on a mount outside the host's mount namespace (a container's, a private or detached mount)"),
   v3("noLoadCall", "bool", "module_load: true when the loading thread was in no init_module or finit_module call (a way in modtrace does not know)"),
   v3("fileSwapped", "bool", "finit_module: true when the fd named another file at the call than the kernel read: dev and inode are the file read, pathname is not"),
+  // kexec, the other door for kernel code (schema 4). Its flags, file
+  // (pathname, dev, inode, fileSwapped, …) and sha256 use the columns above.
+  v4("entry", "uint64", "kexec_load: the staged kernel's entry point"),
+  v4("nr_segments", "uint64", "kexec_load: how many segments the caller handed over (0: unstage)"),
+  v4("kernel_fd", "int32", "kexec_file_load: the file descriptor of the kernel to stage"),
+  v4("initrd_fd", "int32", "kexec_file_load: the file descriptor of its initramfs (-1 with KEXEC_FILE_NO_INITRAMFS)"),
+  ...stringArg("cmdline", "kexec_file_load: the staged kernel's command line", v4),
 ];
 
 /** Columns of the captures table: one row per log file, its header and
@@ -176,6 +184,10 @@ export const CAPTURE_COLUMNS: Column[] = [
   v2("imagesSaved", "uint64", "--save-modules: new files written (trailer)"),
   v2("imagesAlreadySaved", "uint64", "--save-modules: images whose file was there already (trailer)"),
   v2("imagesNotSaved", "uint64", "--save-modules: images left out (--save-limit reached, or a write failed) (trailer)"),
+  // Findings and seals (schema 4).
+  v4("findings", "string", "findings the capture made, per rule and severity (trailer; JSON object)"),
+  v4("sealing", "string", "a sealed log: its key's fingerprint, --seal-interval and the file before it in a rotated set (header; JSON object; modtrace verify checks it)"),
+  v4("seal", "string", "a sealed log's last seal (trailer; JSON object): what modtrace verify checks the file against"),
 ];
 
 export const TABLES = { events: EVENT_COLUMNS, captures: CAPTURE_COLUMNS } as const;

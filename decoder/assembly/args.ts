@@ -247,6 +247,12 @@ function writeArg(rec: usize, i: i32): void {
     case C.FORMAT_DELETE_FLAGS:
       argFlags(a, <u64><u32>u64At(rec, at), N.DELETE_FLAG_BITS, N.DELETE_FLAG_NAMES);
       break;
+    case C.FORMAT_KEXEC_FLAGS:
+      argFlags(a, u64At(rec, at), N.KEXEC_FLAG_BITS, N.KEXEC_FLAG_NAMES);
+      break;
+    case C.FORMAT_KEXEC_FILE_FLAGS:
+      argFlags(a, u64At(rec, at), N.KEXEC_FILE_FLAG_BITS, N.KEXEC_FILE_FLAG_NAMES);
+      break;
   }
 }
 

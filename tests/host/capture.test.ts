@@ -107,6 +107,32 @@ describe("capture on this host", () => {
     expect(arg(nullParams, "param_values")).toMatchObject({ value: null, error: "unreadable" });
   });
 
+  test("kexec_load and kexec_file_load: the other door for kernel code, each call as the trigger made it", async () => {
+    // Nothing is staged: a file that is no kernel, and unstaging (which the
+    // kernel answers 0 for where it has kexec, ENOSYS where it has not).
+    const file = notAModule();
+    const run = await captureAround(ONLY_TRIGGER, () => [
+      ...trigger("kexec", "file", file, "console=ttyS0 quiet"), ...trigger("kexec", "file-unload"), ...trigger("kexec", "unload"),
+    ]);
+    const truths = run.result;
+    expect(run.json.map((e: any) => [e.eventName, e.returnValue])).toEqual(truths.map((t: any) => [t.call, t.ret]));
+    run.json.forEach((e: any, i: number) => expectContext(e, truths[i], run.window));
+    const [staged, unstagedFile, unstaged] = run.json;
+    expect(staged.eventId).toBe(320);
+    expect(arg(staged, "kernel_fd").value).toBe(truths[0].kernel_fd);
+    expect(arg(staged, "initrd_fd").value).toBe(-1);
+    expect(arg(staged, "cmdline").value).toBe("console=ttyS0 quiet");
+    expect(arg(staged, "flags")).toMatchObject({ value: 4, decoded: "KEXEC_FILE_NO_INITRAMFS" });
+    expect(arg(staged, "pathname").value).toBe(realpathSync(file));
+    expect(arg(staged, "inode").value).toBe(statSync(file).ino);
+    expect(arg(unstagedFile, "flags")).toMatchObject({ value: 1, decoded: "KEXEC_FILE_UNLOAD" });
+    expect(arg(unstagedFile, "pathname")).toMatchObject({ value: null, error: "unreadable" });
+    expect(unstaged.eventId).toBe(246);
+    expect([arg(unstaged, "entry").value, arg(unstaged, "nr_segments").value, arg(unstaged, "flags").value]).toEqual([0, 0, 0]);
+    // Failures and unstaging stage nothing: no finding.
+    expect(run.finished.stderr).toContain("findings: none");
+  });
+
   test("a second thread is reported with its own thread id", async () => {
     const run = await captureAround(ONLY_TRIGGER, () => trigger("thread"));
     const [truth] = run.result;

@@ -241,6 +241,48 @@ describe("every way in: what the kernel's facts say of a load", () => {
     expect(rules(judge([trusted, init(-19, trusted)]))).toEqual([]);
   });
 
+  test("a kernel staged by kexec: kernel_staged, low through kexec-tools from /boot, high otherwise; unstaging and failures are not findings", () => {
+    const template = real("finit_module");
+    const kexecFile = (exe: string, path: string, flags: number, ret = 0, extra: Record<string, unknown> = {}) => ({
+      ...structuredClone(template),
+      eventName: "kexec_file_load",
+      returnValue: ret,
+      executable: { path: exe },
+      ...extra,
+      args: [
+        { name: "kernel_fd", value: 3 }, { name: "initrd_fd", value: -1 }, { name: "cmdline", value: "root=/dev/vda ro" },
+        { name: "flags", value: flags }, { name: "pathname", value: path }, { name: "dev", value: 0x800001 }, { name: "inode", value: 77 },
+      ],
+    });
+    const kexecLoad = (exe: string, segments: number, flags: number, ret = 0) => ({
+      ...structuredClone(template),
+      eventName: "kexec_load",
+      returnValue: ret,
+      executable: { path: exe },
+      args: [{ name: "entry", value: 0x1000000 }, { name: "nr_segments", value: segments }, { name: "flags", value: flags }],
+    });
+    const NO_INITRAMFS = 4, UNLOAD = 1, FILE_ON_CRASH = 2, ON_CRASH = 1;
+    expect(rules(judge([kexecFile("/usr/sbin/kexec", "/boot/vmlinuz-6.1.0-57-amd64", NO_INITRAMFS)]))).toEqual(["kernel_staged low"]);
+    const odd = judge([kexecFile("/tmp/x", "/tmp/vmlinuz", NO_INITRAMFS | FILE_ON_CRASH)]);
+    expect(rules(odd)).toEqual(["kernel_staged high"]);
+    expect(odd[0].description).toContain("/tmp/x staged the kernel in /tmp/vmlinuz");
+    expect(odd[0].description).toContain("next crash");
+    expect(odd[0].details).toMatchObject({ crashKernel: true, path: "/tmp/vmlinuz", cmdline: "root=/dev/vda ro" });
+    // kexec-tools, but a file elsewhere, or one with no name left, is not the known path.
+    expect(rules(judge([kexecFile("/usr/sbin/kexec", "/root/vmlinuz", 0)]))).toEqual(["kernel_staged high"]);
+    expect(rules(judge([kexecFile("/usr/sbin/kexec", "/boot/vmlinuz", 0, 0, { fileUnlinked: true })]))).toEqual(["kernel_staged high"]);
+    // Unstaging, and calls that failed (anyone can make them), are not findings.
+    expect(rules(judge([kexecFile("/tmp/x", "", UNLOAD)]))).toEqual([]);
+    expect(rules(judge([kexecFile("/tmp/x", "/tmp/vmlinuz", 0, -1)]))).toEqual([]);
+    expect(rules(judge([kexecLoad("/tmp/x", 0, 0)]))).toEqual([]);
+    expect(rules(judge([kexecLoad("/tmp/x", 3, 0, -38)]))).toEqual([]);
+    // kexec_load: the kernel comes from memory; kexec-tools is the known caller.
+    expect(rules(judge([kexecLoad("/sbin/kexec", 3, ON_CRASH)]))).toEqual(["kernel_staged low"]);
+    const fromMemory = judge([kexecLoad("/usr/bin/python3", 3, 0)]);
+    expect(rules(fromMemory)).toEqual(["kernel_staged high"]);
+    expect(fromMemory[0].description).toContain("a kernel from its own memory");
+  });
+
   test("a loaded module whose image could not be hashed: load_unhashed, with the reason", () => {
     const unhashed = (sha256Error: string) => {
       const e = real("module_load", { sha256Error, size: 4194304 }, { taints: 0, sig_ok: true });

@@ -8,7 +8,10 @@
 # - files with no name (unlinked, O_TMPFILE), on a private mount over the
 #   module directory, and an fd swapped under a load (swap: mt_slow_init.ko,
 #   whose init is slow, with dummy.ko as the decoy);
-# - an unsigned out-of-tree module whose init fails (init-fails).
+# - an unsigned out-of-tree module whose init fails (init-fails);
+# - kexec: the guest's own kernel staged by kexec_file_load (kexec-file), then
+#   unstaged (kexec-file-unload), and kexec_load's unstaging through both
+#   entries (kexec-unload, kexec-unload32): the kernel never runs.
 # Then the swap alone under --attach fentry --read-at exit (fentry-exit/),
 # and an unprivileged flood of autoload requests beside a load (autoload-flood/).
 # $OUT/inodes.txt: the inode numbers of the two files of the swap.
@@ -44,6 +47,10 @@ for MODE in $MODES; do
   trig swap load-swap "$SLOW" "$DUMMY"
   step rmmod-swap /sbin/rmmod mt_slow_init
   step init-fails /sbin/insmod /root/mt_init_fails.ko
+  trig kexec-file kexec file /root/vmlinuz "console=ttyS0 mt-staged"
+  trig kexec-file-unload kexec file-unload
+  trig kexec-unload kexec unload
+  trig kexec-unload32 kexec unload32
   stop
 done
 start fentry-exit --attach fentry --read-at exit

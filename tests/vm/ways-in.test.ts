@@ -9,7 +9,11 @@
 //   over the module directory is flagged and judged unusual whatever its
 //   path looks like; an fd swapped under a load is caught where the fd is
 //   read after the kernel's read (raw mode, --read-at exit): the record keeps
-//   the inode the kernel read, and file_swapped says so.
+//   the inode the kernel read, and file_swapped says so;
+// - kexec, the other door for kernel code: the guest's own kernel staged by
+//   kexec_file_load with the sha256 of the file the kernel read, and
+//   kernel_staged (high: not kexec-tools, not /boot); unstaging through both
+//   entries recorded and judged nothing.
 // The expected hash and inodes come from the kernel package's file on the
 // host and from stat in the guest, never from modtrace.
 // tests/vm/ways-in-guest.sh runs in the guest.
@@ -29,6 +33,7 @@ if (cannotRun && process.env.CI !== "true") console.log(`vm tests skipped: ${can
 let r: VmResult;
 let kver: string;
 let dummy: { sha256: string; size: number; path: string };
+let vmlinuz: { sha256: string; size: number };
 const text = (name: string) => outputText(r, name);
 const arg = (e: any, name: string) => e.args.find((a: any) => a.name === name)?.value;
 /** stat's inode numbers in the guest: "slow N decoy M". */
@@ -68,12 +73,15 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("every way in, in a De
     const path = `/lib/modules/${kver}/kernel/drivers/net/dummy.ko`;
     const bytes = readFileSync(join(prep.modulesDir, "kernel/drivers/net/dummy.ko"));
     dummy = { sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.length, path };
+    const kernel = readFileSync(prep.vmlinuz);
+    vmlinuz = { sha256: createHash("sha256").update(kernel).digest("hex"), size: kernel.length };
     r = await runInVm({
       script: guestScript("ways-in-guest.sh", { MODES: MODES.join(" ") }),
       files: {
         "/root/trigger": join(REPO, "tests/trigger"),
         "/root/mt_slow_init.ko": join(DEFAULT_CACHE, "modules", kver, "mt_slow_init.ko"),
         "/root/mt_init_fails.ko": join(DEFAULT_CACHE, "modules", kver, "mt_init_fails.ko"),
+        "/root/vmlinuz": prep.vmlinuz,
       },
       timeoutSec: 900,
     });
@@ -172,6 +180,29 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("every way in, in a De
         const found = c.findings.filter((f) => f.eventName === "untrusted_init_failed");
         expect(found.map((f) => [f.severity, f.moduleName, f.evidence.map((x: any) => x.eventName).join()])).toEqual([["high", "mt_init_fails", "module_load,do_init_module"]]);
         expect(found[0].evidence.every((x: any) => x.callId === call.callId)).toBe(true);
+      });
+
+      test("kexec_file_load of the guest's kernel: staged (return 0), the file and its sha256, cmdline and flags, and kernel_staged (high)", () => {
+        const step = c.steps["kexec-file"];
+        expect(step.out).toMatchObject({ call: "kexec_file_load", ret: 0, flags: 4 });
+        const calls = c.events.filter((e) => e.hostProcessId === step.pid && e.syscall);
+        expect(calls.map((e) => [e.eventName, e.hook, e.returnValue, e.compat])).toEqual([["kexec_file_load", HOOK[mode], 0, undefined]]);
+        const [call] = calls;
+        expect([arg(call, "pathname"), arg(call, "cmdline"), arg(call, "kernel_fd"), arg(call, "initrd_fd")]).toEqual(["/root/vmlinuz", "console=ttyS0 mt-staged", step.out.kernel_fd, -1]);
+        expect(call.args.find((a: any) => a.name === "flags")).toMatchObject({ value: 4, decoded: "KEXEC_FILE_NO_INITRAMFS" });
+        expect({ sha256: call.sha256, size: call.size }).toEqual(vmlinuz);
+        const staged = c.findings.filter((f) => f.eventName === "kernel_staged");
+        expect(staged.map((f) => [f.severity, f.evidence[0].callId, f.details.sha256, f.details.path])).toEqual([["high", call.callId, vmlinuz.sha256, "/root/vmlinuz"]]);
+        expect(staged[0].details.unknownBecause).toContain("is not kexec-tools");
+      });
+
+      test("unstaging through kexec_file_load and kexec_load, 64- and 32-bit: recorded, return 0, no finding", () => {
+        const of = (step: string) => c.events.filter((e) => e.hostProcessId === c.steps[step].pid && e.syscall);
+        for (const step of ["kexec-file-unload", "kexec-unload", "kexec-unload32"]) expect(c.steps[step].out.ret).toBe(0);
+        expect(of("kexec-file-unload").map((e) => [e.eventName, e.returnValue, arg(e, "flags")])).toEqual([["kexec_file_load", 0, 1]]);
+        expect(of("kexec-unload").map((e) => [e.eventName, e.returnValue, arg(e, "nr_segments"), e.compat])).toEqual([["kexec_load", 0, 0, undefined]]);
+        expect(of("kexec-unload32").map((e) => [e.eventName, e.returnValue, arg(e, "nr_segments"), e.compat])).toEqual([["kexec_load", 0, 0, true]]);
+        expect(c.findings.filter((f) => f.eventName === "kernel_staged").length).toBe(1); // the staging above, only
       });
 
       test("the same calls through the 64-bit entry carry no compat key", () => {

@@ -14,9 +14,10 @@ import { fileSwapped } from "./file-swapped";
 import { loadWithoutCall } from "./load-without-call";
 import { untrustedInitFailed } from "./untrusted-init-failed";
 import { loadUnhashed } from "./load-unhashed";
+import { kernelStaged } from "./kernel-staged";
 
 export const TRACE_RULES: RuleFactory[] = [
   unusualLoadPath, imageFromMemory, loaderNotModuleTool, untrustedModule, containerCall,
   unloadChecks, probing, hitAndRun, nameFileMismatch, rareAutoload, fileSwapped,
-  loadWithoutCall, untrustedInitFailed, loadUnhashed,
+  loadWithoutCall, untrustedInitFailed, loadUnhashed, kernelStaged,
 ];
