@@ -89,12 +89,16 @@ __noinline int fill_context(struct mt_record_buf *buf)
  * this is verified or run. */
 static __always_inline bool passes_filters(void)
 {
-	if (config.filters & MT_FILTER_PID) {
-		u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	u32 tgid;
 
-		if (!bpf_map_lookup_elem(&filter_pid, &tgid))
-			return false;
-	}
+	if (!config.filters)
+		return true;
+	/* modtrace's own heartbeat calls (cmd/heartbeat.ts) pass whatever the filters. */
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (config.self_tgid && tgid == config.self_tgid)
+		return true;
+	if ((config.filters & MT_FILTER_PID) && !bpf_map_lookup_elem(&filter_pid, &tgid))
+		return false;
 	if (config.filters & MT_FILTER_UID) {
 		u32 uid = (u32)bpf_get_current_uid_gid();
 

@@ -137,6 +137,9 @@ enum mt_option {
 struct mt_config {
 	__u32 filters;    /* enum mt_filter bits */
 	__u32 ancestors;  /* how many ancestors to record, at most MT_ANCESTORS */
+	__u32 self_tgid;  /* modtrace's own process (host tgid; 0: unknown): its heartbeat
+	                   * calls pass every filter and go to the priority ring */
+	__u32 pad;
 };
 
 /* Kernel-side switches known only once the programs are attached: a writable
@@ -213,7 +216,7 @@ struct mt_image_chunk {
 	__u8 data[MT_CHUNK_BYTES];
 };
 
-_Static_assert(sizeof(struct mt_config) == 8, "mt_config layout");
+_Static_assert(sizeof(struct mt_config) == 16, "mt_config layout");
 _Static_assert(sizeof(struct mt_attached) == 8, "mt_attached layout");
 _Static_assert(sizeof(struct mt_ancestor) == 32, "mt_ancestor layout");
 _Static_assert(sizeof(struct mt_record) == 560, "mt_record layout");

@@ -21,6 +21,7 @@ import { LiveFindings, type FindingsOptions } from "./findings/live";
 import { sayFindings } from "./findings/summary";
 import { StopDetector } from "./findings/monitor-stopped";
 import { RingMoveDetector } from "./findings/monitor-rings";
+import { Heartbeat } from "./heartbeat";
 import { SealKey } from "./log/seal";
 import { openOutputFile, OutputFileError } from "./output-file";
 import { fsReason } from "./outputs";
@@ -54,6 +55,8 @@ export interface CaptureOptions {
   sealIntervalSec: number;
   /** Where k0 goes instead of stderr (--seal-key-file). */
   sealKeyFile?: string;
+  /** Seconds between heartbeat rounds (--heartbeat), 0 for none. */
+  heartbeatSec: number;
 }
 
 // Some hundreds of records per drain (they are about 600 bytes): big enough
@@ -83,7 +86,7 @@ function listen() {
   return { asked, stops: new StopDetector() };
 }
 
-async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, findings: LiveFindings | undefined, opts: CaptureOptions, signals: ReturnType<typeof listen>) {
+async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, findings: LiveFindings | undefined, opts: CaptureOptions, signals: ReturnType<typeof listen>, heartbeat: Heartbeat) {
   let stopping = false;
   // A deadline the loop checks, not a timer: setTimeout takes at most 2^31 ms
   // (some 24 days) and fires at once above that, and a monitor that quietly
@@ -96,14 +99,16 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
 
   const pump = (timeoutMs: number): number => {
     const got = session.drain(decoder.inputView(BATCH_BYTES), timeoutMs);
+    // modtrace's own heartbeat records go first, before any output sees them.
+    const kept = heartbeat.strip(decoder.inputView(got), got);
     // After the records: a load's chunks went into the image ring before its
     // records were written, so every image this batch needs is there now.
     for (let n; (n = session.drainImages(chunks)) > 0; ) {
       outputs.writeRaw(chunks.subarray(0, n));
       images.addChunks(chunks, n);
     }
-    if (got === 0 || captured >= limit) return got;
-    const { bytes: len, records } = decoder.span(got, Math.min(limit - captured, 0xffffffff));
+    if (kept === 0 || captured >= limit) return got;
+    const { bytes: len, records } = decoder.span(kept, Math.min(limit - captured, 0xffffffff));
     // Raw records as the kernel sent them, before their images are settled here.
     outputs.writeRaw(decoder.inputView(len), records);
     images.settle(decoder.inputView(len), decoder.spanImageRecords());
@@ -119,20 +124,23 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
   const { asked, stops } = signals;
   let tamperings = 0;
   const moves = new RingMoveDetector(() => session.ringsMoved());
+  const unreadSaid = new Set<string>();
+  const tampered = (finding: ReturnType<typeof stops.tick>) => {
+    if (!finding) return;
+    tamperings++;
+    say(`warning: ${finding.description}`);
+    // Written even with --no-findings: a log must say it was blind.
+    outputs.writeFindings(findings ? findings.engine.monitor(finding) : [finding]);
+  };
   try {
     while (!stopping && !asked.stop) {
       pump(Math.max(0, Math.min(POLL_MS, Math.ceil(deadline - performance.now()))));
       if (performance.now() >= deadline) stopping = true;
-      for (const tampered of [stops.tick(), ...moves.tick()]) {
-        if (!tampered) continue;
-        tamperings++;
-        say(`warning: ${tampered.description}`);
-        // Written even with --no-findings: a log must say it was blind.
-        outputs.writeFindings(findings ? findings.engine.monitor(tampered) : [tampered]);
-      }
+      for (const finding of [stops.tick(), ...moves.tick(), heartbeat.tick(() => session.losses())]) tampered(finding);
       if (findings) outputs.writeFindings(findings.poll());
       outputs.sealIfDue(() => {
         const l = session.losses();
+        for (const u of l.unread) if (!unreadSaid.has(u)) unreadSaid.add(u) && say(`warning: reading the kernel's counter ${u} failed: the log's health keeps its last value read`);
         const filtered = l.filtered + decoder.filtered();
         return { lost: l.lostRingbuf + l.lostPriority + l.lostInflight, lostRingBuffer: l.lostRingbuf, lostPriority: l.lostPriority, lostInflight: l.lostInflight, filtered, tampered: tamperings };
       });
@@ -140,6 +148,7 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
     }
     session.detach();
     while (captured < limit && pump(0) > 0);
+    tampered(heartbeat.finish(() => session.losses()));
     if (findings) outputs.writeFindings(findings.end());
   } catch (e) {
     failure = e as Error;
@@ -248,11 +257,17 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   seal = undefined; // the hex of k0 is not kept
   const byHook = namesBy(attached, (a) => a.hook);
   const imageLine = "hook" in imageHook ? `; module images for sha256 (${imageHook.hook})` : "";
+  const heartbeat = new Heartbeat(attached, opts.heartbeatSec * 1000, say);
+  say(heartbeat.describe());
   const signals = listen();
   say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}${imageLine}; Ctrl-C to stop`);
 
-  const { captured, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, findings, opts, signals);
-  const losses = session.losses();
+  const { captured, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, findings, opts, signals, heartbeat);
+  const beats = heartbeat.summary();
+  if (beats) say(beats);
+  const { unread, ...losses } = session.losses();
+  // A count that could not be read is said, not taken for zero.
+  if (unread.length) say(`warning: the kernel's counters ${unread.join(", ")} could not be read at the end: the losses below are the last values read, and may be low`);
   session.close();
   images.close();
   const imageCounts = { ...images.counts, ...(store?.counts ?? {}) };

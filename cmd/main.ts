@@ -64,6 +64,15 @@ function positiveNumber(what: string) {
   };
 }
 
+/** Seconds, 0 allowed (off), fractions too; at most a day. */
+function nonNegativeSeconds(what: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n < 0 || n > 86400) throw new InvalidArgumentError(`${what} must be a number of seconds from 0 (off) to 86400, got '${v}'`);
+    return n;
+  };
+}
+
 function eventList(v: string): EventInfo[] {
   const names = v.split(",").filter((name) => name.trim());
   if (!names.length) throw new InvalidArgumentError(`no events given: name one or more of ${EVENTS.map((x) => x.name).join(", ")}, or leave -e out for all`);
@@ -294,6 +303,15 @@ or where they were cut, changed, forged or a file of the set is missing;
 someone who gets root later can rewrite at most what came after the last
 seal before they arrived (README.md, Tamper-evident logs).
 
+Heartbeat: every --heartbeat seconds (10) modtrace makes, from its own
+process, one init_module, finit_module, delete_module and kexec_file_load
+call that the kernel refuses at once (nothing is read, loaded or staged),
+and checks that each hook reported it; a hook that stays silent was
+detached, switched off (kprobes disabled in debugfs) or bypassed, and that
+is a monitor_tampered finding (critical), within two heartbeats. The calls
+never reach any output; an audit rule on these syscalls sees them (failed,
+from modtrace): --heartbeat 0 turns them off.
+
 Module identity: init_module, finit_module and the module_load they cause
 carry sha256 and size, the hash of the exact bytes the kernel was handed
 (finit_module: the file as the kernel read it; init_module: its copy of the
@@ -359,7 +377,8 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--findings-only", "write findings but not the events they rest on"))
     .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list and syscall dispatch (also right after each module load)").default(2).argParser(positiveNumber("--scan-interval")))
     .addOption(new Option("--seal-interval <sec>", "seconds between the seals of cbor logs (see Sealing below)").default(10).argParser(positiveNumber("--seal-interval")))
-    .addOption(new Option("--seal-key-file <path>", "write the cbor logs' seal key to this new file (mode 0600; e.g. on a remote share) instead of stderr")))
+    .addOption(new Option("--seal-key-file <path>", "write the cbor logs' seal key to this new file (mode 0600; e.g. on a remote share) instead of stderr"))
+    .addOption(new Option("--heartbeat <sec>", "seconds between checks that every module syscall hook still reports (see Heartbeat below); 0: none").default(10).argParser(nonNegativeSeconds("--heartbeat"))))
     .addHelpText("after", EXAMPLES)
     .action(async (o) => {
       const outputs: OutputSpec[] = (o.output ?? [{ format: "text" }]).map((s: OutputSpec) => withOverwrite(s, o));
@@ -401,6 +420,7 @@ export function buildProgram(run: { exitCode: number }): Command {
         findings: o.findings === false ? undefined : { config: configFrom(o), only: Boolean(o.findingsOnly), failOn: o.failOn, scanIntervalSec: o.scanInterval },
         sealIntervalSec: o.sealInterval,
         sealKeyFile: o.sealKeyFile,
+        heartbeatSec: o.heartbeat,
       });
     });
 

@@ -70,6 +70,19 @@ function oneLine(text: string): string {
 
 export class SessionError extends Error {}
 
+/** This process as the kernel's bpf_get_current_pid_tgid() names it (the
+ * initial pid namespace's tgid): the first NSpid of /proc/self/status, which
+ * is that one where /proc is the host's. 0 when it cannot be told, and then
+ * the heartbeat's calls get no special path (cmd/heartbeat.ts says so). */
+export function hostTgid(): number {
+  try {
+    const nspid = /^NSpid:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"));
+    return nspid ? Number(nspid[1]) : process.pid;
+  } catch {
+    return 0;
+  }
+}
+
 /** The kernel-side filters a capture turns on: set before load (bpf/config.h),
  * so that the verifier drops the code of those it does not. */
 function filterBits(opts: SessionOptions): number {
@@ -148,7 +161,7 @@ export class Session {
       }
     for (const program of rejectedForTest()) if (wanted.has(program)) lib.mt_test_reject(handle, cString(program));
     // On every pass: the object is opened afresh each time.
-    if (lib.mt_set_config(handle, filterBits(opts), opts.ancestors ?? layout.ANCESTORS) < 0) {
+    if (lib.mt_set_config(handle, filterBits(opts), opts.ancestors ?? layout.ANCESTORS, hostTgid()) < 0) {
       lib.mt_close(handle);
       throw new SessionError("the shim could not set the kernel-side configuration: this modtrace was built from sources that disagree");
     }
@@ -242,15 +255,26 @@ export class Session {
     return n;
   }
 
-  losses(): LossCounters {
-    const c = (which: number) => Number(native().mt_counter(this.handle, which));
+  /** The kernel's loss counters. One that cannot be read keeps its last
+   * value read and is named in `unread` (with the errno): never a zero. */
+  losses(): LossCounters & { unread: string[] } {
+    const out = new BigUint64Array(1);
+    const unread: string[] = [];
+    const c = (which: number, name: keyof LossCounters) => {
+      const rc = native().mt_counter(this.handle, which, ptr(out));
+      if (rc === 0) this.lastCounts[name] = Number(out[0]);
+      else unread.push(`${name} (errno ${-rc})`);
+      return this.lastCounts[name];
+    };
     return {
-      lostRingbuf: c(layout.COUNTER_LOST_RINGBUF),
-      lostPriority: c(layout.COUNTER_LOST_PRIORITY),
-      lostInflight: c(layout.COUNTER_LOST_INFLIGHT),
-      filtered: c(layout.COUNTER_FILTERED),
+      lostRingbuf: c(layout.COUNTER_LOST_RINGBUF, "lostRingbuf"),
+      lostPriority: c(layout.COUNTER_LOST_PRIORITY, "lostPriority"),
+      lostInflight: c(layout.COUNTER_LOST_INFLIGHT, "lostInflight"),
+      filtered: c(layout.COUNTER_FILTERED, "filtered"),
+      unread,
     };
   }
+  private lastCounts: LossCounters = { lostRingbuf: 0, lostPriority: 0, lostInflight: 0, filtered: 0 };
 
   /** Per ring (in the shim's order), how far and how often another process
    * moved its consumer position (loader/ring.c): records skipped unread. */

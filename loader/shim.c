@@ -253,9 +253,9 @@ EXPORT int mt_load(struct mt_session *s, char *err, uint32_t err_len)
 /* Before mt_load(): the settings the verifier takes as constants
  * (bpf/config.h). libbpf refuses a struct of another size than the
  * section's, and any change once the object is loaded. */
-EXPORT int mt_set_config(struct mt_session *s, uint32_t filters, uint32_t ancestors)
+EXPORT int mt_set_config(struct mt_session *s, uint32_t filters, uint32_t ancestors, uint32_t self_tgid)
 {
-	struct mt_config cfg = { .filters = filters, .ancestors = ancestors };
+	struct mt_config cfg = { .filters = filters, .ancestors = ancestors, .self_tgid = self_tgid };
 	struct bpf_map *map = bpf_object__find_map_by_name(s->obj, MT_MAP_RODATA_CONFIG);
 
 	return map ? bpf_map__set_initial_value(map, &cfg, sizeof(cfg)) : -ENOENT;
@@ -391,19 +391,28 @@ EXPORT uint64_t mt_ring_moved(struct mt_session *s, uint32_t which, uint32_t *mo
 	return r->moved_bytes;
 }
 
-EXPORT uint64_t mt_counter(struct mt_session *s, uint32_t which)
+/* A per-CPU counter of bpf/maps.h, summed into *out. Returns 0, or -errno
+ * when it could not be read: a count that cannot be read is not a zero. */
+EXPORT int mt_counter(struct mt_session *s, uint32_t which, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	int fd = bpf_object__find_map_fd_by_name(s->obj, MT_MAP_COUNTERS);
 	uint64_t total = 0, *values;
+	int rc;
 
-	if (ncpu <= 0 || fd < 0 || !(values = calloc(ncpu, sizeof(*values))))
-		return 0;
-	if (!bpf_map_lookup_elem(fd, &which, values))
-		for (int i = 0; i < ncpu; i++)
-			total += values[i];
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	if (fd < 0)
+		return fd;
+	if (!(values = calloc(ncpu, sizeof(*values))))
+		return -ENOMEM;
+	rc = bpf_map_lookup_elem(fd, &which, values) ? -errno : 0;
+	for (int i = 0; !rc && i < ncpu; i++)
+		total += values[i];
 	free(values);
-	return total;
+	if (!rc)
+		*out = total;
+	return rc;
 }
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME in ns: what turns the BPF side's boot-time

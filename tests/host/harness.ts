@@ -82,6 +82,16 @@ export class Capture {
     }
   }
 
+  /** Waits until standard error holds `text`; fails if modtrace exits first. */
+  async stderrHas(text: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.stderrText.includes(text)) {
+      if (!this.running) throw new Error(`modtrace ended (${this.end()}) before saying ${text}:\n${this.stderrText}`);
+      if (Date.now() > deadline) throw new Error(`modtrace did not say ${text}:\n${this.stderrText}`);
+      await Bun.sleep(20);
+    }
+  }
+
   /** modtrace's pid (the same after its restart with the runtime's options: an exec). */
   get pid(): number {
     return this.proc.pid;

@@ -4,8 +4,8 @@
 // capture goes on recording. The maps are found through the capture's own
 // descriptors (/proc/PID/fdinfo), the writer is Debian's bpftool.
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
-import { Capture, findingLines, jsonLines, trigger } from "./harness";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Capture, doctorReport, findingLines, jsonLines, notAModule, trigger } from "./harness";
 
 /** The ids and names of the BPF maps a process holds. */
 function mapsOf(pid: number): { id: number; name: string; frozen: boolean }[] {
@@ -91,4 +91,53 @@ test("a root process that moves the bulk ring's read position past what waits: m
     // The skipped call is not in the log: the finding is all that says it happened.
     expect(jsonLines(done.stdout).filter((e) => e.hostProcessId === call.pid)).toEqual([]);
   }
+});
+
+test("the heartbeat: every hook answers each round, and its calls reach no output, whatever the filters", async () => {
+  const c = await Capture.start(["--comm", "mt-trigger", "--heartbeat", "0.2", "--duration", "3", "-o", "json"]);
+  const truths = trigger("basic", notAModule());
+  const done = await c.finished();
+  expect(done.exitCode).toBe(0);
+  // The trigger's three calls, nothing of modtrace's own.
+  expect(jsonLines(done.stdout).map((e) => [e.eventName, e.hostProcessId])).toEqual(truths.map((t) => [t.call, t.pid]));
+  expect(done.stdout).not.toContain("mt_heartbeat");
+  const [, rounds, answered] = /heartbeat: (\d+) rounds?, (\d+) answered by every hook/.exec(done.stderr)!.map(Number);
+  expect(rounds).toBeGreaterThanOrEqual(3);
+  expect(answered).toBe(rounds);
+  // The trigger's own calls may raise findings; none rests on anything but them.
+  const callIds = new Set(jsonLines(done.stdout).map((e) => e.callId));
+  const findings = findingLines(done.stdout);
+  expect(findings.filter((f) => f.eventName === "monitor_tampered")).toEqual([]);
+  for (const f of findings) for (const e of f.evidence) expect(callIds.has(e.callId)).toBe(true);
+});
+
+test("kprobes switched off in debugfs: the heartbeat says so (monitor_tampered), where syscalls are hooked by kprobes", async () => {
+  const kprobes = doctorReport().checks.find((x: any) => x.what === "kprobes");
+  if (!kprobes?.ok) {
+    console.log(`  no kprobes here (${kprobes?.detail}): nothing to switch off; the VM tier's kprobe run does this`);
+    return;
+  }
+  const debugfs = "/sys/kernel/debug";
+  if (!existsSync(`${debugfs}/kprobes`)) expect(Bun.spawnSync(["mount", "-t", "debugfs", "debugfs", debugfs]).exitCode).toBe(0);
+  const enabled = `${debugfs}/kprobes/enabled`;
+  const c = await Capture.start(["--attach", "kprobe", "--heartbeat", "0.5", "-o", "json"]);
+  let done;
+  try {
+    await c.stderrHas("heartbeat every 0.5 s");
+    const off = performance.now();
+    writeFileSync(enabled, "0");
+    try {
+      await c.stderrHas("did not come back through");
+      console.log(`  kprobes off: reported ${((performance.now() - off) / 1000).toFixed(1)} s later (heartbeat every 0.5 s)`);
+    } finally {
+      writeFileSync(enabled, "1");
+    }
+    await c.stderrHas("reports again");
+  } finally {
+    done = await c.stop();
+  }
+  const [tampered] = findingLines(done.stdout).filter((f) => f.eventName === "monitor_tampered");
+  expect(tampered.severity).toBe("critical");
+  expect(tampered.details.cause).toBe("heartbeat");
+  expect(tampered.details.silent).toEqual(expect.arrayContaining(["init_module", "finit_module", "delete_module"]));
 });
