@@ -114,7 +114,9 @@ enum mt_counter {
 	MT_COUNTER_LOST_INFLIGHT = 1, /* no slot to hold a call between enter and exit */
 	MT_COUNTER_FILTERED = 2,      /* dropped by --pid/--comm/--uid */
 	MT_COUNTER_LOST_PRIORITY = 3, /* the priority ring was full */
-	MT_COUNTER_COUNT = 4,
+	MT_COUNTER_CALLS_UNTRACKED = 4, /* a call the full `calls` map could not hold: its
+	                                 * kernel-side events lost their callId, its image */
+	MT_COUNTER_COUNT = 5,
 };
 
 /* Which filters are active (struct mt_config.filters). */

@@ -78,8 +78,13 @@ struct mt_call {
 	char module[MT_MODULE_LEN];
 };
 
+/* A plain hash, not an LRU: an LRU would evict a call in flight without a
+ * word, and a caller holding thousands of calls open could cut a real load
+ * from its module_load that way. Full, it takes no new call, and each one
+ * it could not take is counted (MT_COUNTER_CALLS_UNTRACKED). Every entry is
+ * removed by its syscall's exit hook. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, u32);
 	__type(value, struct mt_call);

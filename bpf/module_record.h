@@ -37,7 +37,8 @@ static __always_inline struct mt_call *current_call(u32 tid, u64 now)
 		return NULL;
 	fresh.call_id = now;
 	fresh.event = event;
-	bpf_map_update_elem(&calls, &tid, &fresh, BPF_NOEXIST);
+	if (bpf_map_update_elem(&calls, &tid, &fresh, BPF_NOEXIST) && !bpf_map_lookup_elem(&calls, &tid))
+		count(MT_COUNTER_CALLS_UNTRACKED); /* the map is full: see maps.h */
 	return bpf_map_lookup_elem(&calls, &tid);
 }
 

@@ -140,7 +140,8 @@ static __always_inline void start_call(int event, int hook, bool compat, u64 a0,
 	rec->call_id = rec->boot_ns;
 	call.call_id = rec->call_id;
 	call.event = event;
-	bpf_map_update_elem(&calls, &rec->host_tid, &call, BPF_ANY);
+	if (bpf_map_update_elem(&calls, &rec->host_tid, &call, BPF_ANY))
+		count(MT_COUNTER_CALLS_UNTRACKED); /* the map is full: see maps.h */
 }
 
 /* The module's name, as the kernel-side events of this call learned it. */

@@ -42,6 +42,8 @@ const lines = [
   "// By enum mt_event; the last entry stands for every id beyond L.EVENT_COUNT.",
   `export const EVENT_NAMES: ${list("string", byId.map((e) => JSON.stringify(e?.name ?? "unknown")))};`,
   `export const EVENT_IS_SYSCALL: ${list("bool", byId.map((e) => e?.kind === "syscall"))};`,
+  "// Whether the event carries an image's sha256 (the catalogue's `image`).",
+  `export const EVENT_HAS_IMAGE: ${list("bool", byId.map((e) => e?.image !== undefined))};`,
   `export const EVENT_TRACEE_IDS: ${list("u32", byId.map((e, id) => (e ? traceeId(e) : TRACEE_KERNEL_EVENT_BASE + id)))};`,
   `export const TRACEE_KERNEL_EVENT_BASE: u32 = ${TRACEE_KERNEL_EVENT_BASE};`,
   "// Event e's arguments are entries FIRST_ARG[e] to FIRST_ARG[e + 1] of the ARG_ tables.",

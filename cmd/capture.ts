@@ -142,7 +142,13 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
         const l = session.losses();
         for (const u of l.unread) if (!unreadSaid.has(u)) unreadSaid.add(u) && say(`warning: reading the kernel's counter ${u} failed: the log's health keeps its last value read`);
         const filtered = l.filtered + decoder.filtered();
-        return { lost: l.lostRingbuf + l.lostPriority + l.lostInflight, lostRingBuffer: l.lostRingbuf, lostPriority: l.lostPriority, lostInflight: l.lostInflight, filtered, tampered: tamperings };
+        const misses = session.programMisses();
+        return {
+          lost: l.lostRingbuf + l.lostPriority + l.lostInflight, lostRingBuffer: l.lostRingbuf, lostPriority: l.lostPriority, lostInflight: l.lostInflight, filtered, tampered: tamperings,
+          callsUntracked: l.callsUntracked,
+          ...(misses !== undefined && { hookMisses: misses }),
+          ...(heartbeat.beating && { heartbeatRounds: heartbeat.judged, heartbeatAnswered: heartbeat.answered, heartbeatSilent: heartbeat.silentEvents.length }),
+        };
       });
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -266,6 +272,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const beats = heartbeat.summary();
   if (beats) say(beats);
   const { unread, ...losses } = session.losses();
+  const misses = session.programMisses();
   // A count that could not be read is said, not taken for zero.
   if (unread.length) say(`warning: the kernel's counters ${unread.join(", ")} could not be read at the end: the losses below are the last values read, and may be low`);
   session.close();
@@ -279,6 +286,10 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const failure = outputs.finish({ endNs: BigInt(Date.now()) * 1_000_000n, counts, written: captured, ...losses, images: imageCounts, findings: findingCounts }, loopFailure);
   const perEvent = Object.entries(counts).map(([name, n]) => `${name} ${n}`).join(", ");
   say(`${captured} events captured (${perEvent}); ${lost} lost (failed-attempts ring full: ${losses.lostRingbuf}, priority ring full: ${losses.lostPriority}, no in-flight slot: ${losses.lostInflight}); ${losses.filtered} filtered out`);
+  if (losses.callsUntracked > 0) say(`warning: ${losses.callsUntracked} calls could not be tracked (over 4,096 module calls in flight at once): their module_load and do_init_module carry another callId, and their images no hash`);
+  // Skipped runs lose events that no loss counter holds: said, never hidden.
+  if (misses === undefined) say("warning: the kernel's count of skipped program runs could not be read");
+  else if (misses > 0) say(`warning: the kernel skipped ${misses} runs of modtrace's programs (one was already running on that CPU): the events of those runs are missing and counted nowhere else`);
   say(`written: ${outputs.summary()}`);
   if ("hook" in imageHook) {
     const { imagesHashed, imagesRingFull, imagesLost } = images.counts;

@@ -9,6 +9,12 @@
 // every batch before anything else sees them: no output, count or rule
 // gets them. They are told apart by the kernel's own facts of the caller
 // (this process's pid in its own pid namespace), which no other process has.
+// Another capture's heartbeat calls (two responders on one host, each
+// capture sees the other's) are left out too, and counted: calls that
+// failed, made with CAP_SYS_MODULE over the host by an executable at this
+// one's own path, carrying a heartbeat nonce. Root could dress failed calls
+// of its own that way; a call that failed changed nothing, and no
+// successful call, nor any kernel-side event, is ever left out.
 //
 // What it cannot see: kexec_load's hook (never called: under lockdown each
 // refusal would be logged), the 32-bit entry's hooks (a kernel without it
@@ -16,6 +22,7 @@
 // need a real load), and a blinding that spares modtrace's own process.
 import { randomBytes } from "node:crypto";
 import { readlinkSync } from "node:fs";
+import { EVENTS } from "../catalogue/events";
 import * as layout from "../decoder/assembly/generated/layout";
 import { cString, native } from "../loader/native";
 import type { AttachedEvent } from "../loader/session";
@@ -24,6 +31,9 @@ import { RULE } from "./findings/monitor-stopped";
 
 /** The syscall events a heartbeat calls (see loader/heartbeat.c). */
 const BEATING = new Set(["init_module", "finit_module", "delete_module", "kexec_file_load"]);
+const BEATING_IDS = new Set(EVENTS.filter((e) => BEATING.has(e.name)).map((e) => e.id));
+const NONCE = /^mt_heartbeat_([0-9a-f]{12})_(\d+)$/;
+const CAP_SYS_MODULE = 16n;
 
 interface Round {
   round: number;
@@ -31,6 +41,15 @@ interface Round {
   arrived: Set<number>; // event ids
   lostPriority: number; // the priority ring's losses when it was made
   filtered: number;
+}
+
+/** This process's executable, as records name it. */
+function ownExecutable(): string | undefined {
+  try {
+    return readlinkSync("/proc/self/exe");
+  } catch {
+    return undefined;
+  }
 }
 
 /** This process's pid namespace (its inode number), as records carry it. */
@@ -44,13 +63,17 @@ export class Heartbeat {
   private readonly tag = randomBytes(6).toString("hex");
   private readonly pid = process.pid;
   private readonly pidNs = ownPidNamespace();
+  private readonly exe = ownExecutable();
+  /** Other captures' heartbeat calls left out. */
+  others = 0;
   private next = 0;
   private round = 0;
   private pending?: Round;
   private silent = new Set<string>();
   private off = false;
-  /** Rounds made, and those every hook answered. */
+  /** Rounds made, judged (the one in flight is not), and answered by every hook. */
   rounds = 0;
+  judged = 0;
   answered = 0;
 
   /** `call` makes a round's calls (loader/heartbeat.c) and `now` is the
@@ -85,6 +108,7 @@ export class Heartbeat {
       const size = dv.getUint32(at + layout.REC_OFF_SIZE, true);
       if (size < layout.REC_SIZE || at + size > len) break;
       if (dv.getUint32(at + layout.REC_OFF_PID, true) === this.pid && dv.getUint32(at + layout.REC_OFF_PID_NS, true) === this.pidNs) this.arrived(dv, at);
+      else if (this.anotherCaptures(dv, at)) this.others++;
       else {
         if (write !== at) view.copyWithin(write, at, at + size);
         write += size;
@@ -98,12 +122,27 @@ export class Heartbeat {
     return write;
   }
 
+  /** A string slot of the record at `at`, or undefined when it holds none. */
+  private slot(dv: DataView, at: number, slot: number): string | undefined {
+    if (dv.getUint8(at + layout.REC_OFF_STR_STATE + slot) !== layout.STR_OK) return undefined;
+    const off = dv.getUint16(at + layout.REC_OFF_STR_OFF + 2 * slot, true);
+    const n = dv.getUint16(at + layout.REC_OFF_STR_LEN + 2 * slot, true);
+    return new TextDecoder().decode(new Uint8Array(dv.buffer, dv.byteOffset + at + off, n));
+  }
+
+  /** A heartbeat call of another capture (see the top of this file). */
+  private anotherCaptures(dv: DataView, at: number): boolean {
+    if (!BEATING_IDS.has(dv.getUint8(at + layout.REC_OFF_EVENT)) || dv.getBigInt64(at + layout.REC_OFF_RET, true) >= 0n) return false;
+    const caps = dv.getBigUint64(at + layout.REC_OFF_CAP_EFFECTIVE, true);
+    if (((caps >> CAP_SYS_MODULE) & 1n) !== 1n || !(dv.getUint32(at + layout.REC_OFF_CONTEXT, true) & layout.CONTEXT_INIT_USER_NS)) return false;
+    const nonce = this.slot(dv, at, layout.SLOT_ARG);
+    return nonce !== undefined && NONCE.test(nonce) && this.exe !== undefined && this.slot(dv, at, layout.SLOT_EXE) === this.exe;
+  }
+
   private arrived(dv: DataView, at: number) {
-    if (dv.getUint8(at + layout.REC_OFF_STR_STATE + layout.SLOT_ARG) !== layout.STR_OK) return;
-    const off = dv.getUint16(at + layout.REC_OFF_STR_OFF + 2 * layout.SLOT_ARG, true);
-    const n = dv.getUint16(at + layout.REC_OFF_STR_LEN + 2 * layout.SLOT_ARG, true);
-    const text = new TextDecoder().decode(new Uint8Array(dv.buffer, dv.byteOffset + at + off, n));
-    const m = /^mt_heartbeat_([0-9a-f]+)_(\d+)$/.exec(text);
+    const text = this.slot(dv, at, layout.SLOT_ARG);
+    if (text === undefined) return;
+    const m = NONCE.exec(text);
     if (!m || m[1] !== this.tag || !this.pending || Number(m[2]) !== this.pending.round) return;
     this.pending.arrived.add(dv.getUint8(at + layout.REC_OFF_EVENT));
   }
@@ -132,9 +171,10 @@ export class Heartbeat {
 
   /** What the summary at stop says of it. */
   summary(): string | undefined {
-    if (!this.beating && !this.rounds) return undefined;
+    if (!this.beating && !this.rounds) return this.others ? `heartbeat calls of other captures left out: ${this.others}` : undefined;
     const silent = this.silent.size ? `; silent now: ${[...this.silent].join(", ")}` : "";
-    return `heartbeat: ${this.rounds} round${this.rounds === 1 ? "" : "s"}, ${this.answered} answered by every hook${silent}`;
+    const others = this.others ? `; ${this.others} heartbeat calls of other captures left out` : "";
+    return `heartbeat: ${this.rounds} round${this.rounds === 1 ? "" : "s"}, ${this.answered} answered by every hook${silent}${others}`;
   }
 
   /** What `capturing` says of it. */
@@ -147,6 +187,7 @@ export class Heartbeat {
     const r = this.pending;
     if (!r) return undefined;
     this.pending = undefined;
+    this.judged++;
     const missing = r.events.filter((a) => !r.arrived.has(a.event.id));
     for (const a of r.events) if (r.arrived.has(a.event.id) && this.silent.delete(a.event.name)) this.say(`heartbeat: ${a.event.name} (${a.hook}) reports again`);
     if (!missing.length) {

@@ -63,8 +63,9 @@ export function headerItem(h: HeaderFields, part: number, file: FileSealing = {}
 /** A seal between the events (log/seal.ts): the mac, zeros here, is filled in by SealKey.sign. */
 /** What a capture knew of its own completeness at a seal, so that a log cut
  * by SIGKILL still says how complete it was up to its last seal: the events
- * this log was given, the losses so far by cause (the trailer's names), and
- * how many times the monitor found itself tampered with. */
+ * this log was given, the losses so far by cause (the trailer's names), how
+ * many times the monitor found itself tampered with, the program runs the
+ * kernel skipped and the heartbeat's state. */
 export interface Health {
   events: number;
   lost: number;
@@ -73,6 +74,15 @@ export interface Health {
   lostInflight: number;
   filtered: number;
   tampered: number;
+  /** Runs of modtrace's programs the kernel skipped (recursion_misses), when it says. */
+  hookMisses?: number;
+  /** Calls whose kernel-side events lost their callId (the `calls` map was full). */
+  callsUntracked?: number;
+  /** The heartbeat (cmd/heartbeat.ts): rounds judged so far (the one in
+   * flight is not), those every hook answered, and the hooks silent then. */
+  heartbeatRounds?: number;
+  heartbeatAnswered?: number;
+  heartbeatSilent?: number;
 }
 
 /** A seal item: health (when given) before the seal, whose mac ends the item. */
@@ -121,6 +131,8 @@ export interface Totals {
   lostPriority: number;
   lostInflight: number;
   filtered: number;
+  /** Calls whose kernel-side events lost their callId (the `calls` map was full). */
+  callsUntracked?: number;
   /** Module images: hashed, without a hash (and why), saved (--save-modules). */
   images?: Record<string, number>;
   /** Findings per rule id, when the rules ran. */
@@ -141,6 +153,7 @@ export function trailerItem(t: Totals, seal?: SealFields): Uint8Array {
     lostPriority: t.lostPriority,
     lostInflight: t.lostInflight,
     filtered: t.filtered,
+    ...(t.callsUntracked !== undefined && { callsUntracked: t.callsUntracked }),
     ...t.images,
     ...(t.findings && { findings: t.findings }),
     ...(seal && { seal: sealMap(seal) }),

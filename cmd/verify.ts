@@ -32,7 +32,12 @@ interface SealSeen {
 
 /** "at that seal: 150 events written, 0 lost, 0 tamperings seen" */
 const healthText = (h: Record<string, number> | undefined) =>
-  h ? `; at that seal: ${h.events} events written, ${h.lost} lost (bulk ring full: ${h.lostRingBuffer}, priority ring full: ${h.lostPriority}, no in-flight slot: ${h.lostInflight}), ${h.tampered} tampering${h.tampered === 1 ? "" : "s"} seen` : "";
+  h
+    ? `; at that seal: ${h.events} events written, ${h.lost} lost (bulk ring full: ${h.lostRingBuffer}, priority ring full: ${h.lostPriority}, no in-flight slot: ${h.lostInflight}), ${h.tampered} tampering${h.tampered === 1 ? "" : "s"} seen` +
+      (h.hookMisses !== undefined ? `, ${h.hookMisses} program runs skipped by the kernel` : "") +
+      (h.callsUntracked ? `, ${h.callsUntracked} calls not tracked` : "") +
+      (h.heartbeatRounds !== undefined ? `, heartbeat ${h.heartbeatAnswered} of ${h.heartbeatRounds} rounds answered by every hook${h.heartbeatSilent ? ` (${h.heartbeatSilent} silent)` : ""}` : "")
+    : "";
 
 export interface FileCheck {
   file: string;

@@ -23,6 +23,7 @@ const symbols = {
   mt_counter: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
   mt_ring_moved: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr], returns: FFIType.u64_fast },
   mt_heartbeat: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.u32 },
+  mt_prog_misses: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   mt_clock_offset_ns: { args: [], returns: FFIType.i64 },
   mt_built_with: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.void },
   mt_detach: { args: [FFIType.ptr], returns: FFIType.void },

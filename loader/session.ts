@@ -57,6 +57,8 @@ export interface LossCounters {
   lostPriority: number; // the priority ring was full
   lostInflight: number;
   filtered: number;
+  /** Calls whose tie to their kernel-side events was lost: the `calls` map was full. */
+  callsUntracked: number;
 }
 
 const ERR_LEN = 8192;
@@ -271,10 +273,20 @@ export class Session {
       lostPriority: c(layout.COUNTER_LOST_PRIORITY, "lostPriority"),
       lostInflight: c(layout.COUNTER_LOST_INFLIGHT, "lostInflight"),
       filtered: c(layout.COUNTER_FILTERED, "filtered"),
+      callsUntracked: c(layout.COUNTER_CALLS_UNTRACKED, "callsUntracked"),
       unread,
     };
   }
-  private lastCounts: LossCounters = { lostRingbuf: 0, lostPriority: 0, lostInflight: 0, filtered: 0 };
+  private lastCounts: LossCounters = { lostRingbuf: 0, lostPriority: 0, lostInflight: 0, filtered: 0, callsUntracked: 0 };
+
+  /** Runs of the capture's programs the kernel skipped (recursion_misses:
+   * one was already running on that CPU), or undefined when they could not
+   * be read. Events those runs would have sent are missing and counted
+   * nowhere else. */
+  programMisses(): number | undefined {
+    const out = new BigUint64Array(1);
+    return native().mt_prog_misses(this.handle, ptr(out)) === 0 ? Number(out[0]) : undefined;
+  }
 
   /** Per ring (in the shim's order), how far and how often another process
    * moved its consumer position (loader/ring.c): records skipped unread. */

@@ -391,6 +391,32 @@ EXPORT uint64_t mt_ring_moved(struct mt_session *s, uint32_t which, uint32_t *mo
 	return r->moved_bytes;
 }
 
+/* The runs of this object's programs the kernel skipped, summed into *out:
+ * each program's recursion_misses (one of them was already running on that
+ * CPU). fentry/fexit programs count them wherever the kernel has them;
+ * kprobe and raw tracepoint programs only on kernels that count them too
+ * (6.6 and later). Returns 0, or -errno of the first program that could not
+ * be read. */
+EXPORT int mt_prog_misses(struct mt_session *s, uint64_t *out)
+{
+	struct bpf_program *prog;
+	uint64_t total = 0;
+
+	bpf_object__for_each_program(prog, s->obj) {
+		struct bpf_prog_info info = {};
+		uint32_t len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)
+			continue; /* not loaded: autoload off */
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		total += info.recursion_misses;
+	}
+	*out = total;
+	return 0;
+}
+
 /* A per-CPU counter of bpf/maps.h, summed into *out. Returns 0, or -errno
  * when it could not be read: a count that cannot be read is not a zero. */
 EXPORT int mt_counter(struct mt_session *s, uint32_t which, uint64_t *out)

@@ -325,9 +325,13 @@ static int kexec_scenario(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(what, "unload32") && argc == 3) {
-		ret = int80(283, 0, 0, 0, 0, 0); /* i386 kexec_load */
+		/* The compat call refuses KEXEC_ARCH_DEFAULT: a 32-bit caller names
+		 * the kernel's architecture (KEXEC_ARCH_X86_64, 62 << 16). */
+		long flags = 62L << 16;
+
+		ret = int80(283, 0, 0, 0, flags, 0); /* i386 kexec_load: entry, nr_segments, segments, flags */
 		report("kexec_load", ret < 0 ? -1 : ret, (int)-ret);
-		printf(",\"entry\":0,\"nr_segments\":0,\"flags\":0,\"entry_point\":\"int80\"}\n");
+		printf(",\"entry\":0,\"nr_segments\":0,\"flags\":%ld,\"entry_point\":\"int80\"}\n", flags);
 		return 0;
 	}
 	fprintf(stderr, "usage: trigger kexec file FILE CMDLINE | kexec file-unload | kexec unload | kexec unload32\n");

@@ -185,6 +185,7 @@ export const CAPTURE_COLUMNS: Column[] = [
   v2("imagesAlreadySaved", "uint64", "--save-modules: images whose file was there already (trailer)"),
   v2("imagesNotSaved", "uint64", "--save-modules: images left out (--save-limit reached, or a write failed) (trailer)"),
   // Findings and seals (schema 4).
+  v4("callsUntracked", "uint64", "module calls that could not be tracked (over 4,096 in flight at once): their kernel-side events carry another callId (trailer)"),
   v4("findings", "string", "findings the capture made, per rule and severity (trailer; JSON object)"),
   v4("sealing", "string", "a sealed log: its key's fingerprint, --seal-interval and the file before it in a rotated set (header; JSON object; modtrace verify checks it)"),
   v4("seal", "string", "a sealed log's last seal (trailer; JSON object): what modtrace verify checks the file against"),

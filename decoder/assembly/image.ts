@@ -1,10 +1,13 @@
-// A load event's image (init_module, finit_module, module_load): the sha256
-// and size of the exact bytes the kernel was handed, or why there is no hash.
+// A load event's image (init_module, finit_module, module_load; the kernel
+// of kexec_file_load): the sha256 and size of the exact bytes the kernel was
+// handed, or why there is no hash. Which events have one is the catalogue's.
 import * as L from "./generated/layout";
 import * as out from "./output";
 import * as s from "./structured";
 import * as P from "./pieces";
 import * as T from "./image-texts";
+import * as C from "./generated/catalogue";
+import { eventIndex } from "./events";
 import { u64At, u8At } from "./record";
 
 const SHA256 = P.key("sha256");
@@ -15,7 +18,7 @@ const LOST = P.text(T.LOST);
 
 /** The record's enum mt_image_state; IMAGE_NONE for events without an image. */
 export function imageState(rec: usize, event: u32): u32 {
-  if (event != L.EVENT_INIT_MODULE && event != L.EVENT_FINIT_MODULE && event != L.EVENT_MODULE_LOAD) return L.IMAGE_NONE;
+  if (!C.EVENT_HAS_IMAGE[eventIndex(event)]) return L.IMAGE_NONE;
   return u8At(rec, L.REC_OFF_IMAGE_STATE);
 }
 

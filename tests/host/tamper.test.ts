@@ -4,8 +4,10 @@
 // capture goes on recording. The maps are found through the capture's own
 // descriptors (/proc/PID/fdinfo), the writer is Debian's bpftool.
 import { expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { Capture, doctorReport, findingLines, jsonLines, notAModule, trigger } from "./harness";
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { Capture, doctorReport, findingLines, jsonLines, MODTRACE, notAModule, trigger } from "./harness";
+
+const MODTRACE_PATH = realpathSync(MODTRACE);
 
 /** The ids and names of the BPF maps a process holds. */
 function mapsOf(pid: number): { id: number; name: string; frozen: boolean }[] {
@@ -93,9 +95,14 @@ test("a root process that moves the bulk ring's read position past what waits: m
   }
 });
 
-test("the heartbeat: every hook answers each round, and its calls reach no output, whatever the filters", async () => {
+test("the heartbeat: every hook answers each round, and its calls reach no output, whatever the filters, nor another capture's", async () => {
+  // A second capture beside it, unfiltered: each sees the other's heartbeat calls, and leaves them out.
+  const beside = await Capture.start(["--heartbeat", "0.2", "--duration", "3", "-o", "json"]);
   const c = await Capture.start(["--comm", "mt-trigger", "--heartbeat", "0.2", "--duration", "3", "-o", "json"]);
   const truths = trigger("basic", notAModule());
+  const besideDone = await beside.finished();
+  expect(jsonLines(besideDone.stdout).filter((e) => e.executable?.path === MODTRACE_PATH)).toEqual([]);
+  expect(besideDone.stderr).toMatch(/\d+ heartbeat calls of other captures left out/);
   const done = await c.finished();
   expect(done.exitCode).toBe(0);
   // The trigger's three calls, nothing of modtrace's own.

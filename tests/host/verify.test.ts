@@ -142,7 +142,7 @@ test("a rotated set: verified in any order; a file removed from the middle is na
 test("SIGKILL: no trailer; verify names the cut, and the last seal's health says how complete the log was up to it", async () => {
   const dir = scratchDir();
   const file = join(dir, "log.cbor");
-  const c = await Capture.start([...ONLY_TRIGGER, "--seal-interval", "0.2", "-o", `cbor:${file}`]);
+  const c = await Capture.start([...ONLY_TRIGGER, "--seal-interval", "0.2", "--heartbeat", "0.2", "-o", `cbor:${file}`]);
   trigger("burst", "40");
   // A seal whose health counts the 40 events: the file is read while written,
   // so a last item cut mid-write is simply not decoded yet.
@@ -154,12 +154,15 @@ test("SIGKILL: no trailer; verify names the cut, and the last seal's health says
     }
   };
   const deadline = Date.now() + 60_000;
-  while (healthOf()?.events !== 40 && Date.now() < deadline) await Bun.sleep(50);
-  expect(healthOf()).toMatchObject({ events: 40, lost: 0, tampered: 0 });
+  while ((healthOf()?.events !== 40 || !healthOf()?.heartbeatRounds) && Date.now() < deadline) await Bun.sleep(50);
+  const health = healthOf();
+  expect(health).toMatchObject({ events: 40, lost: 0, tampered: 0, heartbeatSilent: 0, hookMisses: 0 });
+  // Every round judged by then was answered by every hook.
+  expect(health.heartbeatAnswered).toBe(health.heartbeatRounds);
   const done = await c.stop("SIGKILL");
   const r = verify("--key", keyOf(done.stderr), file);
   expect(r.exitCode).toBe(1);
   expect(r.stdout).toContain("no trailer");
-  expect(r.stdout).toMatch(/vouches for items 0\.\.\d+; at that seal: 40 events written, 0 lost \(bulk ring full: 0, priority ring full: 0, no in-flight slot: 0\), 0 tamperings seen/);
+  expect(r.stdout).toMatch(/vouches for items 0\.\.\d+; at that seal: 40 events written, 0 lost \(bulk ring full: 0, priority ring full: 0, no in-flight slot: 0\), 0 tamperings seen, 0 program runs skipped by the kernel, heartbeat (\d+) of \1 rounds answered by every hook/);
   rmSync(dir, { recursive: true });
 });

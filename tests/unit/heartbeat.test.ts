@@ -123,3 +123,26 @@ test("a first round filtered away whole turns the heartbeat off with the reason,
   s.tick(0);
   expect(s.tick(1)?.details).toMatchObject({ cause: "heartbeat", silent: ["finit_module", "delete_module"] });
 });
+
+test("another capture's heartbeat calls are left out and counted: failed, privileged, from this executable's path, with a nonce; nothing else is", () => {
+  const r = rig();
+  const other = process.pid + 7;
+  const nonce = "mt_heartbeat_0123456789ab_5";
+  const theirs = (change: Record<string, unknown> = {}, text = nonce) => ({
+    ...deleteCall(text, other),
+    returnValue: -2,
+    executable: { path: readlinkSync("/proc/self/exe") },
+    capabilities: { effective: 1n << 16n, sysModule: true },
+    initialNamespaces: { user: true, pid: true, mount: true },
+    ...change,
+  });
+  const left = r.batch([
+    theirs(),
+    theirs({ returnValue: 0 }), // a call that worked is never left out
+    theirs({ executable: { path: "/tmp/modtrace" } }), // another executable
+    theirs({ capabilities: { effective: 0n, sysModule: false } }), // no CAP_SYS_MODULE
+    theirs({}, "mt_heartbeat_x"), // not a nonce
+  ]);
+  expect(left.length).toBe(4);
+  expect(r.hb.others).toBe(1);
+});
