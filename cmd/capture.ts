@@ -256,7 +256,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   if ("fellBack" in imageHook && imageHook.fellBack) say(`module images fell back to ${imageHook.hook}: ${imageHook.fellBack}`);
   for (const u of findings?.unavailable() ?? []) say(`finding ${u.rule} unavailable: ${u.why}`);
   const loadEvents = attached.some((a) => a.event.image);
-  if ("why" in imageHook && opts.hashing && loadEvents) say(`module images will not be hashed: ${imageHook.why}`);
+  if ("why" in imageHook && opts.hashing && (loadEvents || store)) say(`module images will not be hashed${store ? ` nor saved to ${store.dir}` : ""}: ${imageHook.why}`);
   if (seal && opts.sealKeyFile === undefined)
     say(`seal key ${seal.k0Hex}: keep it off this host; \`modtrace verify --key KEY LOGS\` proves the cbor logs unchanged up to their last seal`);
   else if (seal) say(`seal key written to ${opts.sealKeyFile} (fingerprint ${seal.key.id}); \`modtrace verify --key-file ${opts.sealKeyFile} LOGS\` proves the cbor logs unchanged up to their last seal`);

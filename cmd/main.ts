@@ -393,7 +393,10 @@ export function buildProgram(run: { exitCode: number }): Command {
         program.error("error: --rotate-size and --rotate-count apply to cbor files: add -o cbor:PATH", { exitCode: 2 });
       if (o.rotateCount === 0) program.error("error: --rotate-count must be at least 1", { exitCode: 2 });
       if (o.saveModules !== undefined && o.hash === false) program.error("error: --save-modules needs the images that --no-hash turns off", { exitCode: 2 });
-      if (o.findings === false && (o.findingsOnly || o.failOn)) program.error("error: --findings-only and --fail-on need the findings that --no-findings turns off", { exitCode: 2 });
+      if (o.findings === false && (o.findingsOnly || o.failOn)) {
+        const given = [o.findingsOnly && "--findings-only", o.failOn && "--fail-on"].filter(Boolean);
+        program.error(`error: ${given.join(" and ")} need${given.length === 1 ? "s" : ""} the findings that --no-findings turns off`, { exitCode: 2 });
+      }
       if (o.sealKeyFile !== undefined && !outputs.some((s) => s.format === "cbor"))
         program.error("error: --seal-key-file applies to cbor logs: add -o cbor:PATH", { exitCode: 2 });
       const events: EventInfo[] = o.events ? [...new Set((o.events as EventInfo[][]).flat())] : EVENTS;
@@ -617,7 +620,8 @@ async function main() {
       process.exit(quiet.includes(e.code) ? 0 : 2);
     }
     if (e instanceof UsageError) {
-      process.stderr.write(`modtrace: error: ${e.message} (run with --help for usage)\n`);
+      // The shape commander gives its own usage errors.
+      process.stderr.write(`error: ${e.message}\n(run with --help for usage)\n`);
       process.exit(2);
     }
     if (e instanceof CaptureError || e instanceof OutputError || e instanceof InputError) {

@@ -188,7 +188,7 @@ function table(title: string, c: Counts): string {
 
 function render(s: any, headers: number, trailers: number): string {
   return (
-    `${s.events} events in ${s.files} file(s), ${s.first ?? "-"} to ${s.last ?? "-"} (${s.seconds.toFixed(3)} s)\n` +
+    `${s.events} events in ${s.files} file(s)${s.first && s.last ? `, ${s.first} to ${s.last} (${s.seconds.toFixed(3)} s)` : ""}\n` +
     `lost in the kernel: ${s.lost}; dropped by capture filters: ${s.filtered}` +
     (trailers < headers ? ` (${headers - trailers} capture(s) without a trailer: stopped uncleanly, counts incomplete)` : "") +
     "\n" +

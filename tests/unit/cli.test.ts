@@ -88,8 +88,26 @@ describe("command line", () => {
       const r = runModtrace(args);
       expect(r.exitCode).toBe(2);
       expect(r.stderr).toContain(message);
+      // One shape for every usage error, commander's own and modtrace's.
+      expect(r.stderr).toMatch(/^error: .*\n\(run with --help for usage\)\n$/);
     });
   }
+
+  test("--no-findings with --findings-only or --fail-on names what was given, and only that", () => {
+    const only = runModtrace(["--no-findings", "--findings-only"]);
+    expect([only.exitCode, only.stderr.split("\n")[0]]).toEqual([2, "error: --findings-only needs the findings that --no-findings turns off"]);
+    const both = runModtrace(["--no-findings", "--findings-only", "--fail-on", "high"]);
+    expect(both.stderr.split("\n")[0]).toBe("error: --findings-only and --fail-on need the findings that --no-findings turns off");
+  });
+
+  test("stats of a log without events gives no time range", () => {
+    const dir = mkdtempSync(join(tmpdir(), "modtrace-stats-empty-"));
+    const empty = join(dir, "empty.cbor");
+    writeFileSync(empty, "");
+    const r = runModtrace(["stats", empty]);
+    expect(r.stdout.split("\n")[0]).toBe("0 events in 0 file(s)");
+    expect(r.stdout).not.toContain(" - to - ");
+  });
 
   test("findings -o cbor writes a log that read, stats and findings take: the same findings back, byte for byte", () => {
     const logs = ["db-1", "web-1", "web-2"].flatMap((h) => [`tests/fixtures/vm/${h}`]).flatMap((d) => Bun.spawnSync(["sh", "-c", `ls ${d}/*.cbor`]).stdout.toString().trim().split("\n"));

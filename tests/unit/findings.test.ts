@@ -106,6 +106,11 @@ describe("findings rules", () => {
     expect(judge([0, 1, 2, 70, 71].map((s) => fail(1, unprivileged, s)))).toEqual([]);
     // Root's ENOENT storm is a script's, not an attack: info.
     expect(rules(judge([0, 1, 2, 3, 4].map((s) => fail(2, {}, s))))).toEqual(["probing info"]);
+    // Twelve failures: the evidence keeps the first ten, and says so.
+    const twelve = judge(Array.from({ length: 12 }, (_, s) => fail(1, unprivileged, s)));
+    expect(twelve[0].evidence.length).toBe(10);
+    expect(twelve[0].details).toMatchObject({ failures: 12, evidenceKept: 10 });
+    expect(twelve[0].description).toContain("evidence: the first 10 of the 12 calls");
     // Images the kernel refuses, again and again.
     expect(rules(judge([0, 1, 2, 3, 4].map((s) => at(real("finit_module", { returnValue: -8 }), s))))).toEqual(["probing high"]);
   });

@@ -33,14 +33,15 @@ export const probing: RuleFactory = (ctx) => {
     const errnos = Object.keys(w.byErrno);
     const severity = w.unprivileged ? "probing.unprivileged" : errnos.some((n) => BAD_IMAGE.has(n)) ? "probing.bad_images" : "probing";
     const counts = Object.entries(w.byErrno).map(([n, c]) => `${c} ${n}`).join(", ");
+    const cut = w.failures > w.evidence.length ? `; evidence: the first ${w.evidence.length} of the ${w.failures} calls` : "";
     report({
       rule: "probing",
       severity: ctx.severity(severity),
       techniques: ["T1547.006"],
-      description: `uid ${uid}: ${w.failures} failed module calls within ${(Number(w.last - w.start) / 1e9).toFixed(3)} s (${counts}) from ${[...w.byProcess.values()].slice(0, 5).join(", ")}`,
+      description: `uid ${uid}: ${w.failures} failed module calls within ${(Number(w.last - w.start) / 1e9).toFixed(3)} s (${counts}) from ${[...w.byProcess.values()].slice(0, 5).join(", ")}${cut}`,
       timestamp: w.last,
       evidence: w.evidence,
-      details: { userId: uid, failures: w.failures, errnos: w.byErrno, processes: w.byProcess.size },
+      details: { userId: uid, failures: w.failures, errnos: w.byErrno, processes: w.byProcess.size, evidenceKept: w.evidence.length },
     });
   };
 
