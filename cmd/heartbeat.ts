@@ -33,7 +33,8 @@ import { RULE } from "./findings/monitor-stopped";
 const BEATING = new Set(["init_module", "finit_module", "delete_module", "kexec_file_load"]);
 const BEATING_IDS = new Set(EVENTS.filter((e) => BEATING.has(e.name)).map((e) => e.id));
 const NONCE = /^mt_heartbeat_([0-9a-f]{12})_(\d+)$/;
-const CAP_SYS_MODULE = 16n;
+const NONCE_PREFIX = new TextEncoder().encode("mt_heartbeat_");
+const CAP_SYS_MODULE = 16;
 
 interface Round {
   round: number;
@@ -130,13 +131,25 @@ export class Heartbeat {
     return new TextDecoder().decode(new Uint8Array(dv.buffer, dv.byteOffset + at + off, n));
   }
 
-  /** A heartbeat call of another capture (see the top of this file). */
+  /** A heartbeat call of another capture (see the top of this file). Runs
+   * on every record of a burst: the cheap tests first, no BigInt, and a
+   * string decoded only once its first bytes say it is a nonce. */
   private anotherCaptures(dv: DataView, at: number): boolean {
-    if (!BEATING_IDS.has(dv.getUint8(at + layout.REC_OFF_EVENT)) || dv.getBigInt64(at + layout.REC_OFF_RET, true) >= 0n) return false;
-    const caps = dv.getBigUint64(at + layout.REC_OFF_CAP_EFFECTIVE, true);
-    if (((caps >> CAP_SYS_MODULE) & 1n) !== 1n || !(dv.getUint32(at + layout.REC_OFF_CONTEXT, true) & layout.CONTEXT_INIT_USER_NS)) return false;
+    if (!BEATING_IDS.has(dv.getUint8(at + layout.REC_OFF_EVENT))) return false;
+    if (dv.getInt32(at + layout.REC_OFF_RET + 4, true) >= 0) return false; // ret >= 0: the high half's sign
+    if (!((dv.getUint32(at + layout.REC_OFF_CAP_EFFECTIVE, true) >>> CAP_SYS_MODULE) & 1)) return false; // bit 16: the low half
+    if (!(dv.getUint32(at + layout.REC_OFF_CONTEXT, true) & layout.CONTEXT_INIT_USER_NS)) return false;
+    if (!this.startsWithNonce(dv, at)) return false;
     const nonce = this.slot(dv, at, layout.SLOT_ARG);
     return nonce !== undefined && NONCE.test(nonce) && this.exe !== undefined && this.slot(dv, at, layout.SLOT_EXE) === this.exe;
+  }
+
+  private startsWithNonce(dv: DataView, at: number): boolean {
+    if (dv.getUint8(at + layout.REC_OFF_STR_STATE + layout.SLOT_ARG) !== layout.STR_OK) return false;
+    if (dv.getUint16(at + layout.REC_OFF_STR_LEN + 2 * layout.SLOT_ARG, true) < NONCE_PREFIX.length) return false;
+    const off = at + dv.getUint16(at + layout.REC_OFF_STR_OFF + 2 * layout.SLOT_ARG, true);
+    for (let i = 0; i < NONCE_PREFIX.length; i++) if (dv.getUint8(off + i) !== NONCE_PREFIX[i]) return false;
+    return true;
   }
 
   private arrived(dv: DataView, at: number) {

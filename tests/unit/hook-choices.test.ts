@@ -41,6 +41,20 @@ describe("hook choices", () => {
     expect(c.wantedPrograms().has("ksyscall_init_module")).toBe(true);
   });
 
+  test("an optional syscall event (kexec) whose program fails goes without; the module syscalls stay, and move it with them", () => {
+    const p = plan();
+    p.planned.push({ event: ev("kexec_file_load"), mode: "fentry", fallbacks: ["kprobe", "raw"] });
+    const c = new HookChoices(p, "auto");
+    expect(c.loadFailed("fexit_kexec_file_load", "no such function")).toBe(true);
+    expect(modes(c)).toMatchObject({ init_module: "fentry", finit_module: "fentry", delete_module: "fentry" });
+    expect(modes(c).kexec_file_load).toBeUndefined();
+    expect(c.unavailable.map((u) => [u.event.name, u.why])).toEqual([["kexec_file_load", "fentry: loading fexit_kexec_file_load failed: no such function"]]);
+    // A module syscall's failure moves an optional event that shares their modes along.
+    const d = new HookChoices(p, "auto");
+    d.loadFailed("fexit_finit_module", "x");
+    expect(modes(d)).toMatchObject({ finit_module: "kprobe", kexec_file_load: "kprobe" });
+  });
+
   test("a program shared by events fails once for all of them, not once per event", () => {
     const c = new HookChoices(plan(), "auto");
     c.loadFailed("fentry_init_module", "x");
