@@ -26,6 +26,8 @@ function label(spec: OutputSpec): string {
 
 export class CaptureOutputs {
   private logs: CborLog[] = []; // every cbor output, a file set or standard output
+  private headerDue = new Set<Sink>(); // text on a terminal: the column header waits for the first row
+  private textHeader?: () => Uint8Array;
   private liveRows?: LiveRows;
   private written = new Map<Sink | CborLog, Written>();
   private sealKey?: SealKey;
@@ -68,7 +70,14 @@ export class CaptureOutputs {
           this.logs.push(log);
           this.written.set(log, { label: label(spec), events: 0, findings: 0 });
         }
-      for (const sink of this.sinks) if (sink.spec.format === "text") sink.write(decoder.textHeader());
+      // The column header heads the rows: in a file or pipe at once, on a
+      // terminal just before the first row, below the start-up lines on stderr.
+      for (const sink of this.sinks)
+        if (sink.spec.format === "text") {
+          if (!sink.spec.path && process.stdout.isTTY) this.headerDue.add(sink);
+          else sink.write(decoder.textHeader());
+        }
+      this.textHeader = () => decoder.textHeader();
       // Loaded only for -o rows: a plain capture's start-up and memory need none of it.
       if (this.sinks.some((s) => s.spec.format === "rows"))
         this.liveRows = new (await import("./rows/capture-rows")).LiveRows(headerItem(header, 1));
@@ -88,11 +97,18 @@ export class CaptureOutputs {
       }
   }
 
+  /** The column header, where it waits for the first row (a terminal). */
+  private headerFirst(sink: Sink) {
+    if (!this.headerDue.delete(sink)) return;
+    sink.write(this.textHeader!());
+  }
+
   /** One batch: the first len bytes of the decoder's input, `records` records. */
   write(decoder: Decoder, len: number, records: number) {
     // Counted after each write: an output that failed holds fewer than the others.
     for (const sink of this.sinks)
       if (sink.spec.format === "text" || sink.spec.format === "json") {
+        if (sink.spec.format === "text") this.headerFirst(sink);
         sink.write(decoder.decode(len, sink.spec.format));
         this.written.get(sink)!.events += records;
       }
@@ -121,6 +137,7 @@ export class CaptureOutputs {
     for (const sink of this.sinks) {
       const format = sink.spec.format;
       if (format !== "text" && format !== "json") continue;
+      if (format === "text") this.headerFirst(sink);
       const colour = colourWanted(sink.spec, this.colour);
       sink.write(Buffer.concat(findings.map((f) => renderFinding(f, format, colour))));
       this.written.get(sink)!.findings += findings.length;

@@ -57,6 +57,8 @@ export interface CaptureOptions {
   sealKeyFile?: string;
   /** Seconds between heartbeat rounds (--heartbeat), 0 for none. */
   heartbeatSec: number;
+  /** --quiet: only warnings and the seal key on stderr. */
+  quiet?: boolean;
 }
 
 // Some hundreds of records per drain (they are about 600 bytes): big enough
@@ -68,7 +70,13 @@ const POLL_MS = 100;
 
 export class CaptureError extends Error {}
 
+// --quiet: stderr keeps only what must be seen there: warnings (a capture
+// tampered with, data lost or unprotected) and the seal key, which nothing
+// else gives. Errors are thrown, and main prints them.
+let quiet = false;
+
 function say(line: string) {
+  if (quiet && !line.startsWith("warning:") && !line.startsWith("seal key ")) return;
   process.stderr.write(`modtrace: ${line}\n`);
 }
 
@@ -153,7 +161,9 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
       await new Promise((resolve) => setImmediate(resolve));
     }
     session.detach();
-    while (captured < limit && pump(0) > 0);
+    // Everything left is read, past --count too (pump drops what is over
+    // it): the heartbeat's last round must find its records.
+    while (pump(0) > 0);
     tampered(heartbeat.finish(() => session.losses()));
     if (findings) outputs.writeFindings(findings.end());
   } catch (e) {
@@ -189,6 +199,7 @@ function writeKeyFile(path: string, k0Hex: string) {
 }
 
 export async function capture(opts: CaptureOptions): Promise<number> {
+  quiet = opts.quiet === true;
   const privileges = bpfPrivileges();
   if (!privileges.ok)
     throw new CaptureError(
@@ -296,7 +307,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     const saved = store ? `; ${store.counts.imagesSaved} saved to ${store.dir} (${store.counts.imagesAlreadySaved} there already, ${store.counts.imagesNotSaved} not saved)` : "";
     say(`module images: ${imagesHashed} hashed, ${imagesRingFull + imagesLost} without a hash (image ring full: ${imagesRingFull}, chunks lost: ${imagesLost})${saved}`);
   }
-  if (findings) sayFindings(findings.engine.all, findings.engine.total);
+  if (findings && !quiet) sayFindings(findings.engine.all, findings.engine.total);
   if (failure) {
     if (failure instanceof OutputError) throw new CaptureError(`${failure.message}; capture stopped, what was written before is intact`);
     throw failure;

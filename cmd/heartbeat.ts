@@ -214,7 +214,7 @@ export class Heartbeat {
     // own), not a blinding.
     if (r.round === 0 && missing.length === r.events.length && counters.filtered > r.filtered) {
       this.off = true;
-      this.say("heartbeat off: the capture's filters drop modtrace's own calls (in a pid namespace of its own?): run it in the host's pid namespace, or without --pid/--uid/--comm");
+      this.say("warning: heartbeat off: the capture's filters drop modtrace's own calls (in a pid namespace of its own?): run it in the host's pid namespace, or without --pid/--uid/--comm");
       return undefined;
     }
     const fresh = missing.filter((a) => !this.silent.has(a.event.name));

@@ -378,6 +378,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list and syscall dispatch (also right after each module load)").default(2).argParser(positiveNumber("--scan-interval")))
     .addOption(new Option("--seal-interval <sec>", "seconds between the seals of cbor logs (see Sealing below)").default(10).argParser(positiveNumber("--seal-interval")))
     .addOption(new Option("--seal-key-file <path>", "write the cbor logs' seal key to this new file (mode 0600; e.g. on a remote share) instead of stderr"))
+    .addOption(new Option("-q, --quiet", "on stderr, only warnings (tampering, losses) and the seal key; errors still end it with their message"))
     .addOption(new Option("--heartbeat <sec>", "seconds between checks that every module syscall hook still reports (see Heartbeat below); 0: none").default(10).argParser(nonNegativeSeconds("--heartbeat"))))
     .addHelpText("after", EXAMPLES)
     .action(async (o) => {
@@ -424,6 +425,7 @@ export function buildProgram(run: { exitCode: number }): Command {
         sealIntervalSec: o.sealInterval,
         sealKeyFile: o.sealKeyFile,
         heartbeatSec: o.heartbeat,
+        quiet: o.quiet === true,
       });
     });
 

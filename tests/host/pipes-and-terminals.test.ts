@@ -2,13 +2,36 @@
 // away, binary output, the findings summary, colour.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { Capture, findingLines, intoGoneReader, notAModule, onTerminal, scratchDir, trigger } from "./harness";
+import { Capture, findingLines, intoGoneReader, MODTRACE, notAModule, onTerminal, scratchDir, trigger, TRIGGER } from "./harness";
 import { runModtrace } from "../lib/modtrace";
 
 // A log with events and findings, written by a capture in a VM.
 const LOG = "tests/fixtures/kernel-6.18.cbor";
 
+/** A live capture on a terminal (script), given calls until it has --count 1
+ * (a fact, not a wait): what the screen shows, stderr and stdout together. */
+function liveOnTerminal(args: string[]): string {
+  const line = `'${MODTRACE}' ${args.join(" ")} --comm mt-trigger --count 1 -o text & while kill -0 $! 2>/dev/null; do '${TRIGGER}' uid 65534 >/dev/null; done; wait $!`;
+  const r = Bun.spawnSync(["script", "-qec", line, "/dev/null"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+  expect(r.exitCode).toBe(0);
+  return r.stdout.toString();
+}
+
 describe("pipes and terminals", () => {
+  test("live text on a terminal: the column header comes with the first row, below the start-up lines", () => {
+    const screen = liveOnTerminal([]);
+    const header = screen.indexOf("TIME(UTC)");
+    expect(header).toBeGreaterThan(screen.indexOf("modtrace: capturing"));
+    expect(screen.indexOf("delete_module", header)).toBeGreaterThan(header);
+  });
+
+  test("--quiet: on stderr only warnings and the seal key; the rows as ever", () => {
+    const screen = liveOnTerminal(["-q"]);
+    expect(screen).not.toContain("modtrace: ");
+    expect(screen).toContain("TIME(UTC)");
+    expect(screen).toContain("mt_unprivileged");
+  });
+
   test("read and findings end quietly with exit 0 when the reader goes away (| head), in every format", () => {
     const runs = [
       ...["text", "json", "rows", "captures", "cbor"].map((f) => ["read", LOG, "-o", f]),
