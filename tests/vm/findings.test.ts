@@ -128,7 +128,6 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("findings of the trace
     // finding (the rate limit) whose evidence names each of their calls.
     expect(mismatched.length).toBeGreaterThan(0);
     expect(found.flatMap((f) => f.evidence.map((x: any) => String(x.callId))).sort()).toEqual(mismatched.map((e) => String(e.callId)).sort());
-    expect(found.length).toBe(Math.min(mismatched.length, 11));
     for (const f of found) {
       const { folded, ...details } = f.details;
       expect([f.severity, details, folded ?? 1]).toEqual(["high", { asked: "dummx", acted: "dummy" }, f.evidence.length]);
