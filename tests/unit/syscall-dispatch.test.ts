@@ -2,7 +2,7 @@
 // file with one PT_LOAD segment holding a syscall table and an x64_sys_call
 // made of jmp rel32 instructions, and a kallsyms text naming them.
 import { beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, openSync, writeSync, closeSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, writeSync, closeSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileOffset, parseSegments, readKernel } from "../../cmd/findings/watches/kcore";
@@ -252,6 +252,31 @@ describe("the watch", () => {
     writeFileSync(k.kallsyms, KALLSYMS.replace(/^.*\[mt_hook_dispatch\]\n/m, ""));
     w.scan(100n, report);
     expect(found.slice(2).map((f) => [f.rule, f.details?.where])).toEqual([["syscall_hook_removed", "ia32_sys_call"]]);
+  });
+
+  test("a new hook whose module kallsyms does not list yet: reported once, at the next scan, with where it goes", () => {
+    const w = watch();
+    const listed = readFileSync(k.kallsyms, "utf8");
+    writeFileSync(k.kallsyms, listed.replace(/^.*\[mt_hook_dispatch\]\n/m, ""));
+    k.poke(FN + 9n, new Uint8Array(jmp(FN + 9n, HOOK)));
+    w.scan(100n, report);
+    expect(found).toEqual([]); // no target named yet: it waits, and no baseline change is said either
+    writeFileSync(k.kallsyms, listed);
+    w.scan(200n, report);
+    expect(found.map((f) => [f.rule, f.details?.where, f.details?.targetModules])).toEqual([["syscall_hooked", "x64_sys_call", ["mt_hook_dispatch"]]]);
+    w.scan(300n, report);
+    expect(found.length).toBe(1);
+  });
+
+  test("a new hook that waited and is gone by the next scan: found and gone, both said", () => {
+    const w = watch();
+    const listed = readFileSync(k.kallsyms, "utf8");
+    writeFileSync(k.kallsyms, listed.replace(/^.*\[mt_hook_dispatch\]\n/m, ""));
+    k.poke(FN + 9n, new Uint8Array(jmp(FN + 9n, HOOK)));
+    w.scan(100n, report);
+    k.poke(FN + 9n, new Uint8Array(jmp(FN + 9n, GETPPID)));
+    w.scan(200n, report);
+    expect(found.map((f) => [f.rule, f.details?.where])).toEqual([["syscall_hooked", "x64_sys_call"], ["syscall_hook_removed", "x64_sys_call"]]);
   });
 });
 

@@ -190,6 +190,8 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   const reported = new Set<string>();
   /** The hooks found by the last scan, by hookKey. */
   let active = new Map<string, Hook>();
+  /** New hooks whose targets kallsyms did not name yet, judged again at the next scan. */
+  let deferred = new Map<string, Hook>();
   let last: Uint8Array[] | undefined;
 
   const changesIn = (now: Uint8Array[]): Record<string, Change[]> => ({
@@ -212,7 +214,7 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
         last = base;
       }
       const first = readKernel(kcore, ranges);
-      if (first.every((b, i) => Buffer.compare(b, last![i]) === 0)) return;
+      if (!deferred.size && first.every((b, i) => Buffer.compare(b, last![i]) === 0)) return;
       // A patch in progress (text_poke's int3 first) must not be reported as
       // the change: only what two reads in a row agree on.
       const now = readKernel(kcore, ranges);
@@ -235,8 +237,18 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
         if (own) explainedTargets.add(own);
         for (const t of h.actual) explainedTargets.add(hex(t));
       };
+      const waiting = deferred;
+      deferred = new Map();
       for (const [key, found] of hooks) {
         const before = active.get(key);
+        // A new hook whose targets kallsyms does not name yet (a scan right
+        // after a module's load can come before its symbols are read whole)
+        // waits one scan, so that it is reported once, with its targets.
+        if (!before && !found.actual.length && !waiting.has(key)) {
+          deferred.set(key, found);
+          explain(key, found);
+          continue;
+        }
         // Targets are named from kallsyms, and a read of it while a module
         // unloads can skip other modules' symbols: a known hook whose targets
         // now resolve to nothing is the same hook, still where it was.
@@ -251,6 +263,14 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
         explain(key, h);
         report(removalFinding(h, nowNs, loads));
       }
+      // One that waited and is gone already: found and gone, both said.
+      for (const [key, h] of waiting)
+        if (!hooks.has(key)) {
+          explain(key, h);
+          report(hookFinding(h, false, nowNs, symbols(), loads));
+          report(removalFinding(h, nowNs, loads));
+        }
+      for (const key of deferred.keys()) hooks.delete(key);
       active = hooks;
 
       // The baseline's second opinion, for what the absolute check does not
