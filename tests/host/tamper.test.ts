@@ -96,14 +96,15 @@ test("a root process that moves the bulk ring's read position past what waits: m
 });
 
 test("the heartbeat: every hook answers each round, and its calls reach no output, whatever the filters, nor another capture's", async () => {
-  // A second capture beside it, unfiltered: each sees the other's heartbeat calls, and leaves them out.
-  const beside = await Capture.start(["--heartbeat", "0.2", "--duration", "3", "-o", "json"]);
+  // A second capture beside it, unfiltered, running until the first has
+  // ended: it sees the first's heartbeat calls, and leaves them out.
+  const beside = await Capture.start(["--heartbeat", "0.2", "-o", "json"]);
   const c = await Capture.start(["--comm", "mt-trigger", "--heartbeat", "0.2", "--duration", "3", "-o", "json"]);
   const truths = trigger("basic", notAModule());
-  const besideDone = await beside.finished();
+  const done = await c.finished();
+  const besideDone = await beside.stop();
   expect(jsonLines(besideDone.stdout).filter((e) => e.executable?.path === MODTRACE_PATH)).toEqual([]);
   expect(besideDone.stderr).toMatch(/\d+ heartbeat calls of other captures left out/);
-  const done = await c.finished();
   expect(done.exitCode).toBe(0);
   // The trigger's three calls, nothing of modtrace's own.
   expect(jsonLines(done.stdout).map((e) => [e.eventName, e.hostProcessId])).toEqual(truths.map((t) => [t.call, t.pid]));
