@@ -102,13 +102,23 @@ export function isSealItem(value: any): boolean {
   return value?.format === LOG_FORMAT && value.trailer !== true && typeof value.formatVersion !== "number" && typeof value.seal === "object" && value.seal !== null;
 }
 
+/** The machine a capture ran on, as its header names it. */
+export interface Origin {
+  host: string;
+  kernel: string;
+  bootTime: bigint | number;
+}
+
 /** The header of a findings log (`findings LOGS -o cbor:FILE`): a log with
  * findings and no events, which read, stats and findings take like any
  * other; `findingsOf` names the logs the findings were made from, and tells
- * `findings` to pass them on rather than judge events anew (there are none). */
-export function findingsHeaderItem(startNs: bigint, sources: string[], argv: string[]): Uint8Array {
+ * `findings` to pass them on rather than judge events anew (there are none).
+ * judged: the one machine those logs come from, when they agree on it, so
+ * the findings rows say whose findings they are; else the machine judging. */
+export function findingsHeaderItem(startNs: bigint, sources: string[], argv: string[], judged?: Origin): Uint8Array {
   return cbor.encode({
     ...origin(),
+    ...(judged && { host: judged.host, kernel: judged.kernel, bootTime: judged.bootTime }),
     start: startNs,
     part: 1,
     events: [],

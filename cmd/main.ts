@@ -353,7 +353,7 @@ export function buildProgram(run: { exitCode: number }): Command {
   ruleOptions(program
     .command("capture", { isDefault: true })
     .description("attach to the kernel and record module events until stopped (the default command)")
-    .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw, rows; captures and parquet come from logs, with read)").argParser(collect(outputSpec)))
+    .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw, rows; captures, findings and parquet come from logs, with read)").argParser(collect(outputSpec)))
     .addOption(overwriteOption())
     .addOption(new Option("-e, --events <list>", "comma-separated events to capture (default: all)").argParser(collect(eventList)))
     .addOption(new Option("--pid <pid>", "only processes with this host pid").argParser(collect(nonNegativeInt("--pid"))))
@@ -464,7 +464,7 @@ export function buildProgram(run: { exitCode: number }): Command {
       .command("read")
       .description("print the events of cbor logs (a rotated set in order) as capture printed them; needs no privileges")
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
-      .addOption(new Option("-o, --output <format[:path]>", "text, json, cbor, rows, captures or parquet:DIR").default({ format: "text" }, "text").argParser(outputSpec))
+      .addOption(new Option("-o, --output <format[:path]>", "text, json, cbor, rows, captures, findings or parquet:DIR").default({ format: "text" }, "text").argParser(outputSpec))
       .addOption(overwriteOption()),
   ))
     .addHelpText("after", `
@@ -475,10 +475,14 @@ Formats for analysis engines (columns: modtrace schema; cookbook: docs/ANALYSIS.
                 read_json for DuckDB
   captures      one JSON object per log file: its header and trailer (what was
                 attached and how, exact loss counts), the captures table
+  findings      one JSON object per finding the logs hold (rule, severity,
+                techniques, evidence callIds, module, caller), the findings
+                table: the verdicts, without the events
   parquet:DIR   DIR/<host>/<log>.parquet per log file with the rows' columns
                 and the log's header and trailer in its metadata, and
-                DIR/captures.parquet, one row per log converted into DIR over
-                every run (a log converted again replaces its row)
+                DIR/captures.parquet and DIR/findings.parquet, the rows of
+                every log converted into DIR over every run (a log converted
+                again replaces its rows)
 
 Damaged input is read as far as it goes: a cut-off tail or a corrupt item is
 reported on stderr with its byte offset, reading resumes at the next whole
@@ -488,13 +492,14 @@ Examples:
   modtrace read /var/log/mod.cbor -o json | jq .
   modtrace read /var/log/modtrace/*.cbor -e finit_module --since 2026-11-22T00:00:00Z
   modtrace read logs/*.cbor -o rows | clickhouse-client -q 'INSERT INTO modtrace_events FORMAT JSONEachRow'
-  modtrace read logs/*.cbor -o parquet:fleet/ && duckdb -c "SELECT host, count(*) FROM 'fleet/*/*.parquet' GROUP BY host"`)
+  modtrace read logs/*.cbor -o parquet:fleet/ && duckdb -c "SELECT host, count(*) FROM 'fleet/*/*.parquet' GROUP BY host"
+  modtrace read logs/*.cbor -o findings | clickhouse-client -q 'INSERT INTO modtrace_findings FORMAT JSONEachRow'`)
     .action(async (files: string[], o) => {
       const format = o.output.format;
-      if (format === "raw") program.error("error: read writes text, json, cbor, rows, captures or parquet (raw records come only from a live capture)", { exitCode: 2 });
+      if (format === "raw") program.error("error: read writes text, json, cbor, rows, captures, findings or parquet (raw records come only from a live capture)", { exitCode: 2 });
       if (format === "parquet" && !o.output.path) program.error("error: parquet needs a directory: -o parquet:DIR (one file per log goes there)", { exitCode: 2 });
       checkBinaryToTerminal([o.output], Boolean(process.stdout.isTTY));
-      if (format === "parquet" || format === "captures" || format === "rows") {
+      if (format === "parquet" || format === "captures" || format === "findings" || format === "rows") {
         // Loaded only here: capture's start-up and memory need none of it.
         const { readTables } = await import("./rows/read-tables");
         try {
@@ -568,7 +573,7 @@ Examples:
 
   program
     .command("schema")
-    .description("print the row schema of -o rows, captures and parquet: as JSON, or as an engine's DDL")
+    .description("print the row schema of -o rows, captures, findings and parquet: as JSON, or as an engine's DDL")
     .addOption(new Option("--sql <engine>", "print CREATE TABLE statements instead").choices(["duckdb", "clickhouse"]))
     .addOption(new Option("--cluster <name>", "clickhouse: a table per shard (NAME_local) and a Distributed table over this cluster"))
     .addOption(new Option("--database <name>", "clickhouse: the database of the tables").default("default"))

@@ -4,11 +4,12 @@ import { dirname } from "node:path";
 import { standardOutputClosed } from "./closed-stdout";
 import { OutputFileError, openOutputFile } from "./output-file";
 
-export type Format = "text" | "json" | "cbor" | "raw" | "rows" | "captures" | "parquet";
-export const FORMATS: Format[] = ["text", "json", "cbor", "raw", "rows", "captures", "parquet"];
+export type Format = "text" | "json" | "cbor" | "raw" | "rows" | "captures" | "findings" | "parquet";
+export const FORMATS: Format[] = ["text", "json", "cbor", "raw", "rows", "captures", "findings", "parquet"];
 /** Made by `modtrace read` from logs, not by a live capture: they need a
- * log's header and trailer (captures) or a whole file's rows (parquet). */
-export const READ_ONLY_FORMATS: Format[] = ["captures", "parquet"];
+ * log's header and trailer (captures, and the file findings rows name) or a
+ * whole file's rows (parquet). */
+export const READ_ONLY_FORMATS: Format[] = ["captures", "findings", "parquet"];
 
 export interface OutputSpec {
   format: Format;

@@ -2,12 +2,12 @@
 // through the same engine as a live capture, so the findings are exactly the
 // ones capture made live. Findings of the kernel watches, which need the
 // running kernel, are passed on as the capture recorded them.
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { basename } from "node:path";
-import { findingsHeaderItem, trailerItem } from "../log-items";
+import { findingsHeaderItem, trailerItem, type Origin } from "../log-items";
 import wasmPath from "../../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../../decoder/host";
-import { checkReadable, readLog, type Problem } from "../log/reader";
+import { checkReadable, readLog, readLogBytes, type Problem } from "../log/reader";
 import { writeRecords } from "../log/records";
 import { reportProblems } from "../log/filter";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../outputs";
@@ -38,6 +38,29 @@ function findingsTrailer(passed: Finding[], counts: Map<string, number>): Uint8A
   });
 }
 
+/** The machine every one of the logs names in its header, when they agree
+ * (a capture's rotated set, one host's logs); headers are small, so only
+ * each file's first 64 KiB is read. */
+function sharedOrigin(files: string[]): Origin | undefined {
+  let shared: Origin | undefined;
+  for (const file of files) {
+    const head = new Uint8Array(1 << 16);
+    const fd = openSync(file, "r");
+    let n: number;
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    const first = readLogBytes(head.subarray(0, n), file, []).next().value;
+    if (first?.kind !== "header" || typeof first.value.host !== "string") return undefined;
+    const { host, kernel, bootTime } = first.value;
+    if (shared && (shared.host !== host || shared.kernel !== kernel || BigInt(shared.bootTime) !== BigInt(bootTime ?? 0))) return undefined;
+    shared = { host, kernel: String(kernel ?? ""), bootTime: bootTime ?? 0 };
+  }
+  return shared;
+}
+
 export async function findingsCommand(opts: FindingsCommandOptions): Promise<number> {
   checkReadable(opts.files);
   const decoder = await Decoder.load(readFileSync(wasmPath));
@@ -46,7 +69,7 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   const traceRules = new Set(ruleIds());
   const sink = Sink.open(opts.output);
   // As CBOR, a log of findings that modtrace reads back (findingsHeaderItem).
-  if (opts.output.format === "cbor") sink.write(findingsHeaderItem(BigInt(Date.now()) * 1_000_000n, opts.files.map((f) => basename(f)), process.argv.slice(2)));
+  if (opts.output.format === "cbor") sink.write(findingsHeaderItem(BigInt(Date.now()) * 1_000_000n, opts.files.map((f) => basename(f)), process.argv.slice(2), sharedOrigin(opts.files)));
   const colour = colourWanted(opts.output, opts.colour);
   const format = opts.output.format as DecodedFormat;
   const write = (list: Finding[]) => list.forEach((f) => sink.write(renderFinding(f, format, colour)));

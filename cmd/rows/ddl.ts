@@ -4,7 +4,14 @@ import { TABLES, type Column, type ColumnType, type TableName } from "./schema";
 export const ENGINES = ["duckdb", "clickhouse"] as const;
 export type Engine = (typeof ENGINES)[number];
 
-export const TABLE_NAMES: Record<TableName, string> = { events: "modtrace_events", captures: "modtrace_captures" };
+export const TABLE_NAMES: Record<TableName, string> = { events: "modtrace_events", captures: "modtrace_captures", findings: "modtrace_findings" };
+
+/** ClickHouse: the time each table is partitioned by, and its sort key. */
+const CLICKHOUSE_LAYOUT: Record<TableName, { time: string; key: string }> = {
+  events: { time: "timestamp", key: "(host, eventName, timestamp)" },
+  captures: { time: "bootTime", key: "(host, bootTime, file)" },
+  findings: { time: "timestamp", key: "(host, severity, rule, timestamp)" },
+};
 
 const DUCKDB: Record<ColumnType, string> = {
   bool: "BOOLEAN", int32: "INTEGER", uint32: "UINTEGER", int64: "BIGINT", uint64: "UBIGINT", string: "VARCHAR", hex: "VARCHAR",
@@ -28,7 +35,7 @@ function columnList(columns: Column[], type: (c: Column) => string, notNull: boo
   return columns.map((c) => `  ${quote(c.name)} ${type(c)}${notNull && c.required ? " NOT NULL" : ""}`).join(",\n");
 }
 
-/** DuckDB: the two tables, and a table macro per table that reads rows files
+/** DuckDB: the tables, and a table macro per table that reads rows files
  * with exactly the table's columns and types (keys a newer modtrace added are
  * ignored, keys an older one lacked are null). */
 function duckdb(): string {
@@ -61,8 +68,7 @@ function clickhouse(o: ClickhouseOptions): string {
     const cols = TABLES[t];
     const name = TABLE_NAMES[t];
     const local = o.cluster ? `${name}_local` : name;
-    const time = t === "events" ? "timestamp" : "bootTime";
-    const key = t === "events" ? "(host, eventName, timestamp)" : "(host, bootTime, file)";
+    const { time, key } = CLICKHOUSE_LAYOUT[t];
     out.push(
       (o.cluster ? `-- on every shard\n` : "") +
         `CREATE TABLE IF NOT EXISTS ${db}.${local} (\n${columnList(cols, clickhouseType, false)}\n)\n` +

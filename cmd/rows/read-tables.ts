@@ -1,17 +1,18 @@
-// `modtrace read -o rows|captures|parquet`: logs to the flat tables of
-// cmd/rows/schema.ts, straight from the log's event maps (no decoder pass:
-// the maps are already the JSON output's).
+// `modtrace read -o rows|captures|findings|parquet`: logs to the flat tables
+// of cmd/rows/schema.ts, straight from the log's event and finding maps (no
+// decoder pass: the maps are already the JSON output's).
 import { existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { checkReadable, readLog, type Problem } from "../log/reader";
-import { matches, reportProblems, type EventFilter } from "../log/filter";
+import { findingMatches, matches, reportProblems, type EventFilter } from "../log/filter";
 import { makeDirectory, Sink, UsageError, type OutputSpec } from "../outputs";
 import { CaptureRows, type LogFileSummary } from "./captures";
 import { contextOf, Reporter, RowBuilder, type Row } from "./flatten";
 import { jsonLineWriter } from "./json-rows";
 import { parquetBytes } from "./parquet";
-import { writeCaptures } from "./captures-file";
-import { CAPTURE_COLUMNS, EVENT_COLUMNS, SCHEMA_VERSION } from "./schema";
+import { FindingRows } from "./finding-rows";
+import { logKey, writeUnion } from "./union-file";
+import { CAPTURE_COLUMNS, EVENT_COLUMNS, FINDING_COLUMNS, SCHEMA_VERSION } from "./schema";
 
 export interface TableReadOptions {
   files: string[];
@@ -60,11 +61,15 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
   const reporter = new Reporter();
   const events = new RowBuilder(EVENT_COLUMNS, reporter);
   const captures = new CaptureRows(reporter);
+  const findings = new FindingRows(reporter);
   const problems: Problem[] = [];
   const sink = format === "parquet" ? undefined : Sink.open(opts.output);
   const eventLine = jsonLineWriter(EVENT_COLUMNS);
   const captureLine = jsonLineWriter(CAPTURE_COLUMNS);
+  const findingLine = jsonLineWriter(FINDING_COLUMNS);
   const captureRows: Row[] = [];
+  const findingRows: Row[] = [];
+  const converted = new Set<string>();
 
   try {
     for (const file of opts.files) {
@@ -78,9 +83,12 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
           summary.header ??= item.value;
           ctx = contextOf(item.value);
         } else if (item.kind === "trailer") summary.trailer = item.value;
-        else if (item.kind === "event" && matches(item.value, opts.filter)) {
+        else if (item.kind === "finding" && findingMatches(item.value, opts.filter)) {
+          if (format === "findings") pending += findingLine(findings.row(item.value, ctx, file));
+          else if (format === "parquet") findingRows.push(findings.row(item.value, ctx, file));
+        } else if (item.kind === "event" && matches(item.value, opts.filter)) {
           summary.rowsRead++;
-          if (format === "captures") continue;
+          if (format === "captures" || format === "findings") continue;
           const row = events.row(item.value, ctx);
           if (format === "parquet") rows.push(row);
           else {
@@ -96,10 +104,14 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
       summary.problems = problems.slice(before);
       const capture = captures.row(summary);
       captureRows.push(capture);
+      converted.add(logKey(ctx.host, basename(file)));
       if (format === "captures") sink!.write(text.encode(captureLine(capture)));
       if (format === "parquet") writeFile(parquetNames.next(file, ctx.host), parquetBytes(EVENT_COLUMNS, rows, fileMetadata(summary)), opts.output.overwrite);
     }
-    if (format === "parquet") await writeCaptures(path!, captureRows);
+    if (format === "parquet") {
+      await writeUnion(path!, "captures", CAPTURE_COLUMNS, captureRows, converted);
+      await writeUnion(path!, "findings", FINDING_COLUMNS, findingRows, converted);
+    }
   } finally {
     sink?.close();
   }

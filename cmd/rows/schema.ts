@@ -16,7 +16,7 @@
 // so a field added to events later lands in the column of that name once the
 // column is appended here, and until then is reported (once) and left out.
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Value domains. bool/int/uint are exact (64-bit ones never go through a
  * double); hex is a byte string written as lowercase hex text. Future list
@@ -37,6 +37,7 @@ const v1 = (name: string, type: ColumnType, about: string, required?: true): Col
 const v2 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 2, about });
 const v3 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 3, about });
 const v4 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 4, about });
+const v5 = (name: string, type: ColumnType, about: string, required?: true): Column => ({ name, type, since: 5, about, ...(required && { required }) });
 
 /** A string argument's value and the entries the decoder adds when it must. */
 function stringArg(name: string, about: string, v = v1): Column[] {
@@ -189,7 +190,33 @@ export const CAPTURE_COLUMNS: Column[] = [
   v4("findings", "string", "findings the capture made, per rule and severity (trailer; JSON object)"),
   v4("sealing", "string", "a sealed log: its key's fingerprint, --seal-interval and the file before it in a rotated set (header; JSON object; modtrace verify checks it)"),
   v4("seal", "string", "a sealed log's last seal (trailer; JSON object): what modtrace verify checks the file against"),
+  // The findings table (schema 5).
+  v5("findingsOf", "string", "a findings log (modtrace findings -o cbor): the logs its findings were made from (header; JSON array); its host, kernel and bootTime are the machine that judged them"),
 ];
 
-export const TABLES = { events: EVENT_COLUMNS, captures: CAPTURE_COLUMNS } as const;
+/** Columns of the findings table (schema 5): one row per finding a log holds,
+ * tied to its log (host, file) and to its evidence (callIds, as events carry them). */
+export const FINDING_COLUMNS: Column[] = [
+  v5("schemaVersion", "uint32", "the row schema version that wrote this row", true),
+  v5("host", "string", "host name of the machine that captured (log header)", true),
+  v5("kernel", "string", "its kernel release (log header)", true),
+  v5("bootTime", "int64", "wall-clock time of that boot, ns since the epoch (log header)", true),
+  v5("file", "string", "the log file that holds the finding (without its directory): the captures table's file", true),
+  v5("findingId", "string", "sha256 (first 16 bytes, hex) of the host, boot and the finding as logged: the same finding converted twice has the same id", true),
+  v5("timestamp", "int64", "when the finding was made: its last evidence's time, or when a kernel watch saw it; ns since the epoch", true),
+  v5("rule", "string", "the rule that made it (README.md, Findings): the finding's eventName in JSON and CBOR", true),
+  v5("severity", "string", "info, low, medium, high or critical", true),
+  v5("techniques", "string", "MITRE ATT&CK technique ids (JSON array)"),
+  v5("description", "string", "one line for a person", true),
+  v5("evidence", "string", "the events it rests on, oldest first (JSON array of {eventName, timestamp, callId})"),
+  v5("evidenceCallIds", "string", "the callIds among them (JSON array of integers): join on the events table's callId with host and bootTime"),
+  v5("moduleName", "string", "the module it is about"),
+  v5("hostProcessId", "uint32", "the caller it is about: pid as the host sees it"),
+  v5("processName", "string", "that caller's comm"),
+  v5("executable_path", "string", "that caller's executable"),
+  v5("userId", "uint32", "that caller's real uid"),
+  v5("details", "string", "the rule's own facts: counts, paths, syscalls (JSON object)"),
+];
+
+export const TABLES = { events: EVENT_COLUMNS, captures: CAPTURE_COLUMNS, findings: FINDING_COLUMNS } as const;
 export type TableName = keyof typeof TABLES;

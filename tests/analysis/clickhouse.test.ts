@@ -4,7 +4,10 @@
 // through the Distributed table with clickhouse-client … FORMAT JSONEachRow,
 // and the cookbook's answers equal to the JSON output's and stats'.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { canon, cookbook, expectedAnswers, lines, LOGS, ok, parseExact } from "./fleet";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { canon, cookbook, expectedAnswers, findingsLogs, lines, LOGS, ok, parseExact } from "./fleet";
 import { ClickhouseFleet, clickhouseCannotRun, CLUSTER, SKIP_UNKNOWN_FIELDS } from "./clickhouse";
 
 const ci = process.env.CI === "true";
@@ -14,6 +17,9 @@ if (cannotRun && !ci) console.log(`clickhouse tests skipped: ${cannotRun}`);
 const schema = JSON.parse(ok(["schema"]));
 const eventColumns: { name: string; clickhouse: string }[] = schema.tables.modtrace_events;
 const rowsText = ok(["read", ...LOGS, "-o", "rows"]);
+const findingColumns: { name: string }[] = schema.tables.modtrace_findings;
+const findingsDir = mkdtempSync(join(tmpdir(), "modtrace-clickhouse-"));
+const findingsText = ok(["read", ...findingsLogs(findingsDir), "-o", "findings"]);
 
 /** clickhouse-client's TSV output as rows of cells (\N is null). */
 function tsv(out: string): (string | null)[][] {
@@ -30,9 +36,13 @@ describe.skipIf(!!cannotRun && !ci)("ClickHouse, two shards behind a Distributed
     fleet.createTables(ok(["schema", "--sql", "clickhouse", "--cluster", CLUSTER]));
     fleet.insert("modtrace_events", rowsText);
     fleet.insert("modtrace_captures", ok(["read", ...LOGS, "-o", "captures"]));
+    fleet.insert("modtrace_findings", findingsText);
   }, 120_000);
 
-  afterAll(() => fleet.stop(), 60_000);
+  afterAll(() => {
+    rmSync(findingsDir, { recursive: true, force: true });
+    return fleet.stop();
+  }, 60_000);
 
   test("both shards hold rows, each host's on one shard, and together all of them", () => {
     const perShard = fleet.ports.map((port) => tsv(fleet.run("SELECT host, count() FROM modtrace_events_local GROUP BY host", port)));
@@ -46,6 +56,14 @@ describe.skipIf(!!cannotRun && !ci)("ClickHouse, two shards behind a Distributed
     const columns = eventColumns.map((c) => `"${c.name}"`).join(", ");
     const back = tsv(fleet.run(`SELECT ${columns} FROM modtrace_events`));
     const expected = lines(rowsText).map(parseExact).map((r) => eventColumns.map((c) => r[c.name]));
+    expect(canon(back)).toEqual(canon(expected));
+  });
+
+  test("every finding row and column through the Distributed table, exactly as the findings rows", () => {
+    const columns = findingColumns.map((c) => `"${c.name}"`).join(", ");
+    const back = tsv(fleet.run(`SELECT ${columns} FROM modtrace_findings`));
+    const expected = lines(findingsText).map(parseExact).map((r) => findingColumns.map((c) => r[c.name]));
+    expect(expected.length).toBeGreaterThan(0);
     expect(canon(back)).toEqual(canon(expected));
   });
 

@@ -9,12 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cborItems } from "../lib/cbor";
 import { duckdbFromRows, duckdbOverParquet } from "./duckdb";
-import { canon, cookbook, expectedAnswers, lines, LOGS, ok, parseExact } from "./fleet";
+import { canon, cookbook, expectedAnswers, findingsLogs, jsonFindings, lines, LOGS, ok, parseExact } from "./fleet";
 
 const dir = mkdtempSync(join(tmpdir(), "modtrace-duckdb-"));
 const schema = JSON.parse(ok(["schema"]));
 const eventColumns: { name: string; duckdb: string }[] = schema.tables.modtrace_events;
 const rowsText = ok(["read", ...LOGS, "-o", "rows"]);
+const FINDINGS = findingsLogs(join(dir, "findings-logs"));
+const findingsText = ok(["read", ...FINDINGS, "-o", "findings"]);
+const findingColumns: { name: string; duckdb: string }[] = schema.tables.modtrace_findings;
 let fromRows: DuckDBConnection;
 let fromParquet: DuckDBConnection;
 
@@ -28,10 +31,12 @@ const rowsFileRows = () => lines(rowsText).map(parseExact).map((r) => eventColum
 beforeAll(async () => {
   writeFileSync(join(dir, "events.jsonl"), rowsText);
   writeFileSync(join(dir, "captures.jsonl"), ok(["read", ...LOGS, "-o", "captures"]));
+  writeFileSync(join(dir, "findings.jsonl"), findingsText);
   ok(["read", ...LOGS, "-o", `parquet:${join(dir, "parquet")}`]);
+  ok(["read", ...FINDINGS, "-o", `parquet:${join(dir, "parquet-findings")}`]);
 
-  fromRows = await duckdbFromRows(ok(["schema", "--sql", "duckdb"]), join(dir, "events.jsonl"), join(dir, "captures.jsonl"));
-  fromParquet = await duckdbOverParquet(join(dir, "parquet"));
+  fromRows = await duckdbFromRows(ok(["schema", "--sql", "duckdb"]), join(dir, "events.jsonl"), join(dir, "captures.jsonl"), join(dir, "findings.jsonl"));
+  fromParquet = await duckdbOverParquet(join(dir, "parquet"), join(dir, "parquet-findings"));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +53,7 @@ describe("DuckDB", () => {
     expect(described.map((d) => [d[0], d[1]])).toEqual(eventColumns.map((c) => [c.name, c.duckdb]));
     expect(canon(await rowsOf(fromParquet, "SELECT * FROM modtrace_events"))).toEqual(canon(rowsFileRows()));
     // One Parquet file per log file, rotated segments included.
-    const files = readdirSync(join(dir, "parquet"), { recursive: true }).filter((f) => String(f).endsWith(".parquet") && !String(f).startsWith("captures"));
+    const files = readdirSync(join(dir, "parquet"), { recursive: true }).filter((f) => String(f).endsWith(".parquet") && !/^(captures|findings)\.parquet$/.test(String(f)));
     expect(files.length).toBe(LOGS.length);
   });
 
@@ -110,12 +115,59 @@ describe("DuckDB", () => {
     expect(await captures()).toEqual(all);
   });
 
+  test("findings: rows and Parquet load every finding exactly, and say what `findings -o json` says of each host", async () => {
+    const own = lines(findingsText).map(parseExact);
+    const json = jsonFindings();
+    expect(own.length).toBe(json.length);
+    expect(own.length).toBeGreaterThan(0);
+    // Each row against the finding the JSON output printed for its host.
+    const key = (host: string, rule: string, timestamp: unknown, description: string) => `${host}|${rule}|${timestamp}|${description}`;
+    const byKey = new Map(json.map(({ host, f }) => [key(host, f.eventName, f.timestamp, f.description), f]));
+    for (const r of own) {
+      const f = byKey.get(key(r.host, r.rule, r.timestamp, r.description));
+      expect(f).toBeDefined();
+      expect([r.severity, r.moduleName ?? undefined, r.hostProcessId ?? undefined, JSON.parse(r.techniques)]).toEqual([f.severity, f.moduleName, f.hostProcessId, f.techniques.map((t: any) => t.id)]);
+      expect(JSON.parse(r.evidenceCallIds).map(String)).toEqual(f.evidence.filter((e: any) => e.callId !== undefined).map((e: any) => String(e.callId)));
+      expect(r.file).toBe(`${r.host}.findings.cbor`);
+    }
+    const ownRows = own.map((r) => findingColumns.map((c) => r[c.name]));
+    expect(canon(await rowsOf(fromRows, "SELECT * FROM modtrace_findings"))).toEqual(canon(ownRows));
+    const described = await rowsOf(fromParquet, "DESCRIBE SELECT * FROM modtrace_findings");
+    expect(described.map((d) => [d[0], d[1]])).toEqual(findingColumns.map((c) => [c.name, c.duckdb]));
+    expect(canon(await rowsOf(fromParquet, "SELECT * FROM modtrace_findings"))).toEqual(canon(ownRows));
+    // Logs without findings convert to a findings table that is there and empty.
+    expect(await rowsOf(await duckdbOverParquet(join(dir, "parquet")), "SELECT count(*) FROM modtrace_findings")).toEqual([[0n]]);
+  });
+
+  test("docs/ANALYSIS.md's findings-to-evidence join, run as printed: every finding's evidence events come back", async () => {
+    const sql = /```sql\n(SELECT f\.host[\s\S]*?JOIN modtrace_events[\s\S]*?)```/.exec(readFileSync(join(import.meta.dir, "../../docs/ANALYSIS.md"), "utf8"))?.[1];
+    expect(sql).toBeDefined();
+    const got = new Set((await rowsOf(fromRows, sql!)).map(([host, rule, , eventName]) => `${host} ${rule} ${eventName}`));
+    const wanted = jsonFindings().flatMap(({ host, f }) => f.evidence.filter((e: any) => e.callId !== undefined).map((e: any) => `${host} ${f.eventName} ${e.eventName}`));
+    expect(wanted.length).toBeGreaterThan(0);
+    for (const w of wanted) expect(got).toContain(w);
+  });
+
+  test("findings logs converted in batches: findings.parquet keeps every batch's findings, and a log converted again replaces its own", async () => {
+    const batches = join(dir, "findings-batches");
+    const [first, ...rest] = FINDINGS;
+    expect(rest.length).toBeGreaterThan(0);
+    ok(["read", first, "-o", `parquet:${batches}`]);
+    ok(["read", ...rest, "-o", `parquet:${batches}`]);
+    const ids = async () => (await rowsOf(await duckdbOverParquet(batches), "SELECT findingId FROM modtrace_findings ORDER BY findingId")).map((r) => r[0]);
+    const all = await ids();
+    expect(all).toEqual(lines(findingsText).map((l) => JSON.parse(l).findingId).sort());
+    ok(["read", first, "-o", `parquet:${batches}`, "--overwrite"]);
+    expect(await ids()).toEqual(all);
+  });
+
   const queries = cookbook();
   const expected = expectedAnswers();
 
   test("the cookbook and its expectations name the same queries; the fixtures make the answers non-trivial", () => {
     expect([...queries.keys()].sort()).toEqual([...expected.keys()].sort());
-    for (const name of ["modules-on-one-host", "modules-with-several-hashes", "modules-with-several-srcversions", "unsigned-loads", "failures-by-errno"]) expect(expected.get(name)!.length).toBeGreaterThan(0);
+    for (const name of ["modules-on-one-host", "modules-with-several-hashes", "modules-with-several-srcversions", "unsigned-loads", "failures-by-errno", "findings-last-week-by-host"])
+      expect(expected.get(name)!.length).toBeGreaterThan(0);
   });
 
   for (const [name, sql] of queries) {

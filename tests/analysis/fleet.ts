@@ -2,7 +2,7 @@
 // fixtures (real logs from Debian 6.1, tests/fixtures/record-vm.ts), grouped
 // by the host their header names, their JSON output (`modtrace read -o json`,
 // the format the rows are checked against) and `modtrace stats --json`.
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cborItems } from "../lib/cbor";
 import { describeEnd, runModtrace } from "../lib/modtrace";
@@ -57,6 +57,23 @@ export function statsByHost(byHost = logsByHost()): Map<string, any> {
 export function canon(rows: unknown[][]): string[] {
   const cell = (v: unknown) => (v === null || v === undefined ? "NULL" : typeof v === "boolean" ? (v ? "1" : "0") : String(v));
   return rows.map((r) => r.map(cell).join("|")).sort();
+}
+
+/** The fixtures have no finding items (they were captured before the rules
+ * existed): each host's logs judged by `modtrace findings -o cbor` make one
+ * findings log per host in dir, whose header names that host. */
+export function findingsLogs(dir: string): string[] {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return [...logsByHost()].map(([host, logs]) => {
+    const out = join(dir, `${host}.findings.cbor`);
+    ok(["findings", ...logs, "-o", `cbor:${out}`, "--overwrite"]);
+    return out;
+  });
+}
+
+/** Each host's findings as `modtrace findings -o json` prints them. */
+export function jsonFindings(byHost = logsByHost()): { host: string; f: any }[] {
+  return [...byHost].flatMap(([host, logs]) => lines(ok(["findings", ...logs, "-o", "json"])).map((l) => ({ host, f: parseExact(l) })));
 }
 
 /** The cookbook's queries, by name, from docs/ANALYSIS.md as users read them. */
@@ -126,6 +143,13 @@ export function expectedAnswers(): Map<string, string[]> {
       if (!s.complete) throw new Error(`${host}'s fixture logs are incomplete: losses-per-host's incomplete count needs a per-file expectation`);
       return [host, byHost.get(host)!.length, s.lost, s.filtered, 0];
     }),
+  );
+  const findings = jsonFindings(byHost);
+  const newest = findings.reduce((m, { f }) => (BigInt(f.timestamp) > m ? BigInt(f.timestamp) : m), 0n);
+  const lastWeek = findings.filter(({ f }) => BigInt(f.timestamp) > newest - 7n * 86400n * 1_000_000_000n);
+  answers.set(
+    "findings-last-week-by-host",
+    [...group(lastWeek, ({ host, f }) => `${host} ${f.severity} ${f.eventName}`)].map(([key, l]) => [...key.split(" "), l.length]),
   );
   return new Map([...answers].map(([k, v]) => [k, canon(v)]));
 }

@@ -178,6 +178,7 @@ describe("command line", () => {
     [["read", LOGS[0], "-o", "raw"], "raw records come only from a live capture"],
     [["-o", "parquet:fleet"], "parquet is made from logs"],
     [["-o", "captures"], "captures is made from logs"],
+    [["-o", "findings"], "findings is made from logs"],
     [["read", LOGS[0], "-o", `parquet:${LOGS[0]}`], "is not a directory"],
   ];
   for (const [args, message] of usageErrors)
@@ -189,7 +190,7 @@ describe("command line", () => {
 
   test("--help teaches the analysis formats", () => {
     const read = ok(["read", "--help"]);
-    for (const word of ["rows", "captures", "parquet:DIR", "JSONEachRow", "docs/ANALYSIS.md"]) expect(read).toContain(word);
+    for (const word of ["rows", "captures", "findings", "findings.parquet", "parquet:DIR", "JSONEachRow", "docs/ANALYSIS.md"]) expect(read).toContain(word);
     const schemaHelp = ok(["schema", "--help"]);
     for (const word of ["append-only", "--sql", "--cluster", "input_format_skip_unknown_fields"]) expect(schemaHelp).toContain(word);
   });

@@ -5,6 +5,7 @@
 // rules' definitions and the trigger's own report.
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { Decoder } from "cbor-x/decode";
 import { Capture, findingLines, notAModule, scratchDir, trigger, TRIGGER } from "./harness";
@@ -64,6 +65,18 @@ describe("findings", () => {
     expect(offline.exitCode).toBe(0);
     const sorted = (s: string) => s.trim().split("\n").sort();
     expect(sorted(offline.stdout)).toEqual(sorted(readFileSync(json, "utf8")).filter((l) => l.includes('"finding":true')));
+
+    // The log as rows: every table from it without a word about fields the
+    // schema lacks (this binary wrote it), and its findings as findings rows.
+    for (const output of ["rows", "captures", "findings", `parquet:${join(dir, "parquet")}`]) {
+      const r = runModtrace(["read", cbor, "-o", output]);
+      expect([output, r.exitCode, r.stderr]).toEqual([output, 0, ""]);
+    }
+    const rows = runModtrace(["read", cbor, "-o", "findings"]).stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(rows.map((r) => `${r.rule} ${r.severity}`).sort()).toEqual(byRule(live));
+    expect(new Set(rows.map((r) => `${r.host} ${r.file}`))).toEqual(new Set([`${hostname()} log.cbor`]));
+    const imageRow = rows.find((r) => r.rule === "image_from_memory");
+    expect([imageRow.hostProcessId, imageRow.executable_path, JSON.parse(imageRow.evidenceCallIds)]).toEqual([initTruth.pid, TRIGGER, image.evidence.map((e: any) => e.callId)]);
   });
 
   test("--findings-only writes findings alone; --fail-on exits 3 at or above its severity", async () => {
