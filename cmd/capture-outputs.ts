@@ -10,6 +10,7 @@ import { atOrAbove, type Finding } from "./findings/finding";
 import { forEachRecord, type EventView } from "./findings/event-view";
 import { findingCbor, renderFinding } from "./findings/format";
 import type { SealKey } from "./log/seal";
+import { fitLines, rowWidth } from "./terminal-width";
 
 type LiveRows = InstanceType<typeof import("./rows/capture-rows").LiveRows>;
 
@@ -33,13 +34,13 @@ export class CaptureOutputs {
   private sealKey?: SealKey;
   private lastSealMs = 0;
 
-  private constructor(private specs: OutputSpec[], private sinks: Sink[], private colour: ColourChoice) {
+  private constructor(private specs: OutputSpec[], private sinks: Sink[], private colour: ColourChoice, private wide: boolean) {
     for (const sink of sinks) this.written.set(sink, { label: label(sink.spec), events: 0, findings: 0 });
   }
 
   /** Opens the outputs that are not CBOR logs: a bad path fails here, before
    * anything is loaded into the kernel. */
-  static open(specs: OutputSpec[], colour: ColourChoice): CaptureOutputs {
+  static open(specs: OutputSpec[], colour: ColourChoice, wide = false): CaptureOutputs {
     const sinks: Sink[] = [];
     try {
       // A log on standard output opens once attached: its closed descriptor fails now.
@@ -49,7 +50,7 @@ export class CaptureOutputs {
       sinks.forEach((s) => s.close());
       throw e;
     }
-    return new CaptureOutputs(specs, sinks, colour);
+    return new CaptureOutputs(specs, sinks, colour, wide);
   }
 
   /** Whether there is a CBOR log to seal. */
@@ -100,7 +101,7 @@ export class CaptureOutputs {
   /** The column header, where it waits for the first row (a terminal). */
   private headerFirst(sink: Sink) {
     if (!this.headerDue.delete(sink)) return;
-    sink.write(this.textHeader!());
+    sink.write(fitLines(this.textHeader!(), rowWidth(sink.spec, this.wide)));
   }
 
   /** One batch: the first len bytes of the decoder's input, `records` records. */
@@ -109,7 +110,7 @@ export class CaptureOutputs {
     for (const sink of this.sinks)
       if (sink.spec.format === "text" || sink.spec.format === "json") {
         if (sink.spec.format === "text") this.headerFirst(sink);
-        sink.write(decoder.decode(len, sink.spec.format));
+        sink.write(fitLines(decoder.decode(len, sink.spec.format), rowWidth(sink.spec, this.wide)));
         this.written.get(sink)!.events += records;
       }
     if (this.logs.length || this.liveRows) {

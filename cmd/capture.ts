@@ -49,6 +49,8 @@ export interface CaptureOptions {
   container?: ContainerFilter;
   /** --color, for the FINDING lines of text outputs. */
   colour: ColourChoice;
+  /** --wide: whole text rows on a terminal too. */
+  wide?: boolean;
   /** The findings rules, or undefined for --no-findings. */
   findings?: FindingsOptions;
   /** Seconds between the seals of cbor logs (--seal-interval). */
@@ -221,7 +223,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const completeEvents = !opts.pids.length && !opts.uids.length && !opts.comms.length && !opts.container && selected.has("module_load") && selected.has("module_free");
   const findings = opts.findings && new LiveFindings(opts.findings, bootTimeNs, { completeEvents });
   decoder.setContainerFilter(opts.container);
-  const outputs = CaptureOutputs.open(opts.outputs, opts.colour);
+  const outputs = CaptureOutputs.open(opts.outputs, opts.colour, opts.wide);
   let seal: ReturnType<typeof SealKey.generate> | undefined;
   try {
     seal = outputs.hasLogs ? SealKey.generate(opts.sealIntervalSec) : undefined;

@@ -199,6 +199,11 @@ function colourOption(cmd: Command): Command {
   return cmd.addOption(new Option("--color <when>", "colour FINDING lines: auto (on a terminal, unless NO_COLOR is set), always or never").choices(COLOUR_CHOICES).default("auto"));
 }
 
+/** --wide for the commands that print text rows (capture, read). */
+function wideOption(cmd: Command): Command {
+  return cmd.option("--wide", "text rows on a terminal whole, not cut to its width (files and pipes always get them whole)");
+}
+
 function filterFrom(o: any): EventFilter {
   return {
     events: o.events ? new Set((o.events as EventInfo[][]).flat().map((e) => e.name)) : undefined,
@@ -350,7 +355,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
 
-  ruleOptions(program
+  ruleOptions(wideOption(program
     .command("capture", { isDefault: true })
     .description("attach to the kernel and record module events until stopped (the default command)")
     .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw, rows; captures, findings and parquet come from logs, with read)").argParser(collect(outputSpec)))
@@ -379,7 +384,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--seal-interval <sec>", "seconds between the seals of cbor logs (see Sealing below)").default(10).argParser(positiveNumber("--seal-interval")))
     .addOption(new Option("--seal-key-file <path>", "write the cbor logs' seal key to this new file (mode 0600; e.g. on a remote share) instead of stderr"))
     .addOption(new Option("-q, --quiet", "on stderr, only warnings (tampering, losses) and the seal key; errors still end it with their message"))
-    .addOption(new Option("--heartbeat <sec>", "seconds between checks that every module syscall hook still reports (see Heartbeat below); 0: none").default(10).argParser(nonNegativeSeconds("--heartbeat"))))
+    .addOption(new Option("--heartbeat <sec>", "seconds between checks that every module syscall hook still reports (see Heartbeat below); 0: none").default(10).argParser(nonNegativeSeconds("--heartbeat")))))
     .addHelpText("after", EXAMPLES)
     .action(async (o) => {
       const outputs: OutputSpec[] = (o.output ?? [{ format: "text" }]).map((s: OutputSpec) => withOverwrite(s, o));
@@ -421,6 +426,7 @@ export function buildProgram(run: { exitCode: number }): Command {
         ancestors: o.ancestors,
         container: containerFilter(o),
         colour: o.color,
+        wide: o.wide === true,
         findings: o.findings === false ? undefined : { config: configFrom(o), only: Boolean(o.findingsOnly), failOn: o.failOn, scanIntervalSec: o.scanInterval },
         sealIntervalSec: o.sealInterval,
         sealKeyFile: o.sealKeyFile,
@@ -459,14 +465,14 @@ export function buildProgram(run: { exitCode: number }): Command {
       process.stdout.write("\nWhat each rule catches, why, and its known false positives: README.md, Findings.\n");
     });
 
-  addLogFilters(colourOption(
+  addLogFilters(wideOption(colourOption(
     program
       .command("read")
       .description("print the events of cbor logs (a rotated set in order) as capture printed them; needs no privileges")
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
       .addOption(new Option("-o, --output <format[:path]>", "text, json, cbor, rows, captures, findings or parquet:DIR").default({ format: "text" }, "text").argParser(outputSpec))
       .addOption(overwriteOption()),
-  ))
+  )))
     .addHelpText("after", `
 Formats for analysis engines (columns: modtrace schema; cookbook: docs/ANALYSIS.md):
   rows          one JSON object per event, one typed column per field (nulls
@@ -508,7 +514,7 @@ Examples:
           if (e instanceof UsageError) program.error(`error: ${e.message}`, { exitCode: 2 });
           throw e;
         }
-      } else run.exitCode = await quietWhenReaderGoes(() => read({ files, output: withOverwrite(o.output, o), filter: filterFrom(o), colour: o.color }));
+      } else run.exitCode = await quietWhenReaderGoes(() => read({ files, output: withOverwrite(o.output, o), filter: filterFrom(o), colour: o.color, wide: o.wide === true }));
     });
 
   addLogFilters(

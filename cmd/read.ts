@@ -10,6 +10,7 @@ import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "./output
 import { findingMatches, matches, reportProblems, type EventFilter } from "./log/filter";
 import { findingFromItem, renderFinding } from "./findings/format";
 import { withoutSeal } from "./log-items";
+import { fitLines, rowWidth } from "./terminal-width";
 
 const BATCH = 1024;
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
@@ -19,6 +20,8 @@ export interface ReadOptions {
   output: OutputSpec;
   filter: EventFilter;
   colour: ColourChoice;
+  /** --wide: whole text rows on a terminal too. */
+  wide?: boolean;
 }
 
 export async function read(opts: ReadOptions): Promise<number> {
@@ -35,12 +38,12 @@ export async function read(opts: ReadOptions): Promise<number> {
 
   const flush = () => {
     const len = writeRecords(pending, decoder, BATCH);
-    if (pending.length) sink.write(decoder.decode(len, format));
+    if (pending.length) sink.write(fitLines(decoder.decode(len, format), rowWidth(opts.output, Boolean(opts.wide))));
     pending = [];
   };
 
   try {
-    if (format === "text") sink.write(decoder.textHeader());
+    if (format === "text") sink.write(fitLines(decoder.textHeader(), rowWidth(opts.output, Boolean(opts.wide))));
     for (const file of opts.files) {
       for (const item of readLog(file, problems)) {
         if (item.kind === "header" && format === "cbor" && !headerWritten) {

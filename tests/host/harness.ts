@@ -141,8 +141,8 @@ export function intoGoneReader(args: string[]): { code: number | null; err: stri
 
 /** Runs modtrace on a terminal (util-linux script's pty): its exit status
  * and what the terminal showed, standard output and error together. */
-export function onTerminal(args: string[], env: Record<string, string> = {}): { code: number; screen: string } {
-  const line = [MODTRACE, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+export function onTerminal(args: string[], env: Record<string, string> = {}, columns?: number): { code: number; screen: string } {
+  const line = (columns ? `stty cols ${columns}; ` : "") + [MODTRACE, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
   const r = Bun.spawnSync(["script", "-qec", line, "/dev/null"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env }, timeout: 60_000 });
   // modtrace is script's child, not this process's: script exits 128 + the
   // number of a signal that killed it (modtrace's own statuses are small).

@@ -10,8 +10,8 @@ const LOG = "tests/fixtures/kernel-6.18.cbor";
 
 /** A live capture on a terminal (script), given calls until it has --count 1
  * (a fact, not a wait): what the screen shows, stderr and stdout together. */
-function liveOnTerminal(args: string[]): string {
-  const line = `'${MODTRACE}' ${args.join(" ")} --comm mt-trigger --count 1 -o text & while kill -0 $! 2>/dev/null; do '${TRIGGER}' uid 65534 >/dev/null; done; wait $!`;
+function liveOnTerminal(args: string[], columns?: number): string {
+  const line = `${columns ? `stty cols ${columns}; ` : ""}'${MODTRACE}' ${args.join(" ")} --comm mt-trigger --count 1 -o text & while kill -0 $! 2>/dev/null; do '${TRIGGER}' uid 65534 >/dev/null; done; wait $!`;
   const r = Bun.spawnSync(["script", "-qec", line, "/dev/null"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 60_000 });
   expect(r.exitCode).toBe(0);
   return r.stdout.toString();
@@ -23,6 +23,29 @@ describe("pipes and terminals", () => {
     const header = screen.indexOf("TIME(UTC)");
     expect(header).toBeGreaterThan(screen.indexOf("modtrace: capturing"));
     expect(screen.indexOf("delete_module", header)).toBeGreaterThan(header);
+  });
+
+  test("text rows fit the terminal's width, cut with …; --wide, pipes and files get them whole", () => {
+    const whole = runModtrace(["read", LOG]).stdout.split("\n").filter(Boolean);
+    const longest = Math.max(...whole.map((l) => Array.from(l).length));
+    expect(longest).toBeGreaterThan(150);
+    const rows = (screen: string) => screen.split(/\r?\n/).filter((l) => l && !l.startsWith("modtrace: "));
+    const cut = rows(onTerminal(["read", LOG], {}, 100).screen);
+    expect(cut.length).toBe(whole.length);
+    cut.forEach((l, i) => {
+      const chars = Array.from(l);
+      expect(chars.length).toBeLessThanOrEqual(100);
+      // The start of the row as a pipe gets it, and … where the rest was cut.
+      if (chars.at(-1) === "…") expect(whole[i].startsWith(chars.slice(0, -1).join(""))).toBe(true);
+      else expect(l).toBe(whole[i]);
+    });
+    expect(cut.filter((l) => l.endsWith("…")).length).toBe(whole.filter((l) => Array.from(l).length > 100).length);
+    expect(rows(onTerminal(["read", "--wide", LOG], {}, 100).screen)).toEqual(whole);
+    // Live rows too.
+    const live = rows(liveOnTerminal([], 100)).filter((l) => / delete_module /.test(l));
+    expect(live.length).toBeGreaterThan(0);
+    for (const l of live) expect(Array.from(l).length).toBeLessThanOrEqual(100);
+    expect(live.some((l) => l.endsWith("…"))).toBe(true);
   });
 
   test("--quiet: on stderr only warnings and the seal key; the rows as ever", () => {
