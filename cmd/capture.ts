@@ -25,6 +25,7 @@ import { Heartbeat } from "./heartbeat";
 import { SealKey } from "./log/seal";
 import { openOutputFile, OutputFileError } from "./output-file";
 import { fsReason } from "./outputs";
+import { CaptureStatus } from "./capture-status";
 
 export interface CaptureOptions {
   outputs: OutputSpec[];
@@ -61,6 +62,8 @@ export interface CaptureOptions {
   heartbeatSec: number;
   /** --quiet: only warnings and the seal key on stderr. */
   quiet?: boolean;
+  /** --status: a live status line on a terminal's stderr. */
+  status?: boolean;
 }
 
 // Some hundreds of records per drain (they are about 600 bytes): big enough
@@ -76,9 +79,12 @@ export class CaptureError extends Error {}
 // tampered with, data lost or unprotected) and the seal key, which nothing
 // else gives. Errors are thrown, and main prints them.
 let quiet = false;
+// --status: erased before any other line reaches the terminal.
+let status: CaptureStatus | undefined;
 
 function say(line: string) {
   if (quiet && !line.startsWith("warning:") && !line.startsWith("seal key ")) return;
+  status?.clear();
   process.stderr.write(`modtrace: ${line}\n`);
 }
 
@@ -106,6 +112,7 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
   let captured = 0;
   let failure: Error | undefined;
   const chunks = new Uint8Array(IMAGE_BATCH_CHUNKS * layout.CHUNK_SIZE);
+  const rowsToTerminal = Boolean(process.stdout.isTTY) && opts.outputs.some((o) => !o.path && o.format !== "cbor" && o.format !== "raw");
 
   const pump = (timeoutMs: number): number => {
     const got = session.drain(decoder.inputView(BATCH_BYTES), timeoutMs);
@@ -118,6 +125,8 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
       images.addChunks(chunks, n);
     }
     if (kept === 0 || captured >= limit) return got;
+    // Rows to the same terminal as the status line: it goes first.
+    if (rowsToTerminal) status?.clear();
     const { bytes: len, records } = decoder.span(kept, Math.min(limit - captured, 0xffffffff));
     // Raw records as the kernel sent them, before their images are settled here.
     outputs.writeRaw(decoder.inputView(len), records);
@@ -132,6 +141,10 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
   };
 
   const { asked, stops } = signals;
+  const figures = () => {
+    const l = session.losses();
+    return { captured, lost: l.lostRingbuf + l.lostPriority + l.lostInflight, filtered: l.filtered + decoder.filtered(), findings: findings?.engine.total ?? 0 };
+  };
   let tamperings = 0;
   const moves = new RingMoveDetector(() => session.ringsMoved());
   const unreadSaid = new Set<string>();
@@ -147,7 +160,11 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
       pump(Math.max(0, Math.min(POLL_MS, Math.ceil(deadline - performance.now()))));
       if (performance.now() >= deadline) stopping = true;
       for (const finding of [stops.tick(), ...moves.tick(), heartbeat.tick(() => session.losses())]) tampered(finding);
-      if (findings) outputs.writeFindings(findings.poll());
+      if (findings) {
+        const polled = findings.poll();
+        if (polled.length && rowsToTerminal) status?.clear();
+        outputs.writeFindings(polled);
+      }
       outputs.sealIfDue(() => {
         const l = session.losses();
         for (const u of l.unread) if (!unreadSaid.has(u)) unreadSaid.add(u) && say(`warning: reading the kernel's counter ${u} failed: the log's health keeps its last value read`);
@@ -160,8 +177,10 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
           ...(heartbeat.beating && { heartbeatRounds: heartbeat.judged, heartbeatAnswered: heartbeat.answered, heartbeatSilent: heartbeat.silentEvents.length }),
         };
       });
+      status?.tick(figures);
       await new Promise((resolve) => setImmediate(resolve));
     }
+    status?.clear();
     session.detach();
     // Everything left is read, past --count too (pump drops what is over
     // it): the heartbeat's last round must find its records.
@@ -279,6 +298,11 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const heartbeat = new Heartbeat(attached, opts.heartbeatSec * 1000, say);
   say(heartbeat.describe());
   const signals = listen();
+  if (opts.status) {
+    const started = CaptureStatus.start();
+    if (typeof started === "string") say(started);
+    else status = started;
+  }
   say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}${imageLine}; Ctrl-C to stop`);
 
   const { captured, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, findings, opts, signals, heartbeat);

@@ -384,6 +384,7 @@ export function buildProgram(run: { exitCode: number }): Command {
     .addOption(new Option("--seal-interval <sec>", "seconds between the seals of cbor logs (see Sealing below)").default(10).argParser(positiveNumber("--seal-interval")))
     .addOption(new Option("--seal-key-file <path>", "write the cbor logs' seal key to this new file (mode 0600; e.g. on a remote share) instead of stderr"))
     .addOption(new Option("-q, --quiet", "on stderr, only warnings (tampering, losses) and the seal key; errors still end it with their message"))
+    .addOption(new Option("--status", "a live status line on stderr when it is a terminal: time, events and their rate, losses, findings"))
     .addOption(new Option("--heartbeat <sec>", "seconds between checks that every module syscall hook still reports (see Heartbeat below); 0: none").default(10).argParser(nonNegativeSeconds("--heartbeat")))))
     .addHelpText("after", EXAMPLES)
     .action(async (o) => {
@@ -432,6 +433,7 @@ export function buildProgram(run: { exitCode: number }): Command {
         sealKeyFile: o.sealKeyFile,
         heartbeatSec: o.heartbeat,
         quiet: o.quiet === true,
+        status: o.status === true,
       });
     });
 

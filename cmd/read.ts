@@ -11,6 +11,7 @@ import { findingMatches, matches, reportProblems, type EventFilter } from "./log
 import { findingFromItem, renderFinding } from "./findings/format";
 import { withoutSeal } from "./log-items";
 import { fitLines, rowWidth } from "./terminal-width";
+import { OfflineProgress } from "./log/progress";
 
 const BATCH = 1024;
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
@@ -42,10 +43,13 @@ export async function read(opts: ReadOptions): Promise<number> {
     pending = [];
   };
 
+  // Rows streaming to the terminal are their own sign of life.
+  const progress = OfflineProgress.start("read", opts.files, !opts.output.path && Boolean(process.stdout.isTTY));
   try {
     if (format === "text") sink.write(fitLines(decoder.textHeader(), rowWidth(opts.output, Boolean(opts.wide))));
     for (const file of opts.files) {
       for (const item of readLog(file, problems)) {
+        progress?.item(file, item.offset, item.kind === "event");
         if (item.kind === "header" && format === "cbor" && !headerWritten) {
           sink.write(cbor.encode(withoutSeal(item.value)));
           headerWritten = true;
@@ -63,6 +67,7 @@ export async function read(opts: ReadOptions): Promise<number> {
     flush();
     if (format === "cbor" && lastTrailer) sink.write(cbor.encode(withoutSeal(lastTrailer)));
   } finally {
+    progress?.end();
     sink.close();
   }
   return reportProblems(problems);

@@ -1,6 +1,7 @@
 // `modtrace stats`: a summary of one log or a rotated set.
 import { basename } from "node:path";
 import { checkReadable, readLog, unreadable, type Problem } from "./log/reader";
+import { OfflineProgress } from "./log/progress";
 import { matches, reportProblems, type EventFilter } from "./log/filter";
 import { EVENTS } from "../catalogue/events";
 import { escapeText } from "./text-escape";
@@ -119,9 +120,11 @@ export function stats(opts: StatsOptions): number {
   let trailers = 0;
   let headers = 0;
 
+  const progress = OfflineProgress.start("stats", files);
   for (const file of files) {
     let items = 0;
     for (const item of readLog(file, problems)) {
+      progress?.item(file, item.offset, item.kind === "event");
       // Counted only when it held something modtrace wrote (random bytes do not).
       if (items++ === 0) filesRead++;
       if (item.kind === "header") headers++;
@@ -150,6 +153,7 @@ export function stats(opts: StatsOptions): number {
       }
     }
   }
+  progress?.end();
 
   const iso = (ns?: bigint): string | null => (ns === undefined ? null : new Date(Number(ns / 1_000_000n)).toISOString());
   const summary = {

@@ -12,6 +12,7 @@ import { writeRecords } from "../log/records";
 import { reportProblems } from "../log/filter";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../outputs";
 import { sayFindings } from "./summary";
+import { OfflineProgress } from "../log/progress";
 import type { FindingsConfig } from "./config";
 import { FindingsEngine, ruleIds } from "./engine";
 import { findingFromItem, renderFinding } from "./format";
@@ -72,7 +73,13 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   if (opts.output.format === "cbor") sink.write(findingsHeaderItem(BigInt(Date.now()) * 1_000_000n, opts.files.map((f) => basename(f)), process.argv.slice(2), sharedOrigin(opts.files)));
   const colour = colourWanted(opts.output, opts.colour);
   const format = opts.output.format as DecodedFormat;
-  const write = (list: Finding[]) => list.forEach((f) => sink.write(renderFinding(f, format, colour)));
+  // Findings are few and far between in a big log: progress shows until
+  // each is written, and comes back below it.
+  const progress = OfflineProgress.start("findings", opts.files);
+  const write = (list: Finding[]) => {
+    if (list.length && !opts.output.path) progress?.clear();
+    list.forEach((f) => sink.write(renderFinding(f, format, colour)));
+  };
   const problems: Problem[] = [];
   const passed: Finding[] = [];
   let pending: any[] = [];
@@ -89,6 +96,7 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
       // A findings log's findings have no events behind them in it: passed on whole.
       let findingsLog = false;
       for (const item of readLog(file, problems)) {
+        progress?.item(file, item.offset, item.kind === "event");
         if (item.kind === "header") findingsLog = Array.isArray(item.value.findingsOf);
         if (item.kind === "event") {
           pending.push(item.value);
@@ -105,6 +113,7 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
     write(engine.end());
     if (opts.output.format === "cbor") sink.write(findingsTrailer(passed, engine.counts));
   } finally {
+    progress?.end();
     sink.close();
   }
   sayFindings([...passed, ...engine.all], passed.length + engine.total, false);

@@ -11,6 +11,8 @@ import { contextOf, Reporter, RowBuilder, type Row } from "./flatten";
 import { jsonLineWriter } from "./json-rows";
 import { parquetBytes } from "./parquet";
 import { FindingRows } from "./finding-rows";
+import { OfflineProgress } from "../log/progress";
+import { grouped } from "../status-line";
 import { logKey, writeUnion } from "./union-file";
 import { CAPTURE_COLUMNS, EVENT_COLUMNS, FINDING_COLUMNS, SCHEMA_VERSION } from "./schema";
 
@@ -71,6 +73,7 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
   const findingRows: Row[] = [];
   const converted = new Set<string>();
 
+  const progress = OfflineProgress.start(`read -o ${format}`, opts.files, !path && Boolean(process.stdout.isTTY));
   try {
     for (const file of opts.files) {
       const before = problems.length;
@@ -79,6 +82,7 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
       let ctx = contextOf(undefined);
       let pending = "";
       for (const item of readLog(file, problems)) {
+        progress?.item(file, item.offset, item.kind === "event");
         if (item.kind === "header") {
           summary.header ??= item.value;
           ctx = contextOf(item.value);
@@ -106,13 +110,18 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
       captureRows.push(capture);
       converted.add(logKey(ctx.host, basename(file)));
       if (format === "captures") sink!.write(text.encode(captureLine(capture)));
-      if (format === "parquet") writeFile(parquetNames.next(file, ctx.host), parquetBytes(EVENT_COLUMNS, rows, fileMetadata(summary)), opts.output.overwrite);
+      if (format === "parquet") {
+        const name = parquetNames.next(file, ctx.host);
+        progress?.step(`writing ${grouped(rows.length)} rows to ${name}`);
+        writeFile(name, parquetBytes(EVENT_COLUMNS, rows, fileMetadata(summary)), opts.output.overwrite);
+      }
     }
     if (format === "parquet") {
       await writeUnion(path!, "captures", CAPTURE_COLUMNS, captureRows, converted);
       await writeUnion(path!, "findings", FINDING_COLUMNS, findingRows, converted);
     }
   } finally {
+    progress?.end();
     sink?.close();
   }
   return reportProblems(problems);

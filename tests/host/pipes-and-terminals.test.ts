@@ -48,6 +48,44 @@ describe("pipes and terminals", () => {
     expect(live.some((l) => l.endsWith("…"))).toBe(true);
   });
 
+  test("long offline work shows its progress on a terminal's stderr (bytes, events, rate, time left), never in pipes or files", async () => {
+    const dir = scratchDir();
+    const big = join(dir, "big.cbor");
+    const capture = await Capture.start(["--comm", "mt-trigger", "--no-findings", "-o", `cbor:${big}`]);
+    const [burst] = trigger("burst", "20000");
+    expect((await capture.stop()).exitCode).toBe(0);
+    expect(burst.calls).toBe(20000);
+    // Progress is drawn every 4,096 items read: a 20,000-event log shows it whatever the speed.
+    const progress = (what: string) => new RegExp(`modtrace ${what}: \\d+% of [\\d.]+ MB, [\\d,]+ events, [\\d.]+ MB/s, .* left`);
+    const runs: [string[], string][] = [
+      [["stats", big], "stats"],
+      [["findings", big], "findings"],
+      [["read", big, "-o", "json:" + join(dir, "big.json")], "read"],
+      [["read", big, "-o", `parquet:${join(dir, "pq")}`], "read -o parquet"],
+    ];
+    for (const [args, what] of runs) {
+      const r = onTerminal(args);
+      expect([args, r.code]).toEqual([args, 0]);
+      expect(r.screen).toMatch(progress(what));
+      // Erased when done: after the last one, the line is cleared.
+      expect(r.screen.slice(r.screen.lastIndexOf(" left"))).toContain("\r\x1b[K");
+      const piped = runModtrace([...args.slice(0, -1), args.at(-1)!.replace("pq", "pq2").replace("big.json", "big2.json")]);
+      expect([args, piped.exitCode, piped.stderr]).toEqual([args, 0, expect.not.stringContaining(`modtrace ${what}:`)]);
+    }
+    expect(onTerminal(["read", big, "-o", `parquet:${join(dir, "pq3")}`]).screen).toContain("writing 20,000 rows to");
+    // Rows streaming to the terminal are their own sign of life.
+    expect(onTerminal(["read", big]).screen).not.toMatch(progress("read"));
+  });
+
+  test("--status: a live status line on a terminal; elsewhere it says there is none", async () => {
+    expect(liveOnTerminal(["--status"])).toMatch(/modtrace: \d+ s: [\d,]+ events \([\d,]+\/s\), [\d,]+ lost, [\d,]+ filtered/);
+    const capture = await Capture.start(["--status", "--comm", "mt-trigger", "-o", "json"]);
+    trigger("uid", "65534");
+    const done = await capture.stop();
+    expect(done.stderr).toContain("--status: standard error is not a terminal, so no status line is shown");
+    expect(done.stderr).not.toMatch(/modtrace: \d+ s: /);
+  });
+
   test("--quiet: on stderr only warnings and the seal key; the rows as ever", () => {
     const screen = liveOnTerminal(["-q"]);
     expect(screen).not.toContain("modtrace: ");
