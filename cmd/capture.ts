@@ -26,6 +26,7 @@ import { SealKey } from "./log/seal";
 import { openOutputFile, OutputFileError } from "./output-file";
 import { fsReason } from "./outputs";
 import { CaptureStatus } from "./capture-status";
+import { loadedModules } from "./scan/loaded-modules";
 
 export interface CaptureOptions {
   outputs: OutputSpec[];
@@ -273,6 +274,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     filters: { pids: opts.pids, uids: opts.uids, comms: opts.comms, ...(opts.container && { container: opts.container }) },
     ancestors: opts.ancestors,
     argv: opts.argv,
+    modulesAtStart: loadedModules(),
   };
   try {
     await outputs.start(header, opts.rotation, decoder, seal?.key);

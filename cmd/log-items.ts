@@ -25,6 +25,9 @@ export interface HeaderFields {
   argv: string[];
   /** The seal key's fingerprint and --seal-interval, when the log is sealed (log/seal.ts). */
   sealing?: { keyId: string; interval: number };
+  /** The modules the kernel listed as the capture began (modtrace scan's
+   * inventory, without the file checks), so a log says what it started from. */
+  modulesAtStart?: object[];
 }
 
 /** Per file of a sealed set: the file before it (its name, part and final
@@ -57,6 +60,7 @@ export function headerItem(h: HeaderFields, part: number, file: FileSealing = {}
     ancestors: h.ancestors,
     commandLine: h.argv,
     ...(h.sealing && { sealing: { keyId: h.sealing.keyId, interval: h.sealing.interval, ...file } }),
+    ...(h.modulesAtStart && { modulesAtStart: h.modulesAtStart }),
   });
 }
 

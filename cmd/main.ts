@@ -20,6 +20,7 @@ import { ConfigError, findingsConfig, type FindingsConfig } from "./findings/con
 import { SEVERITIES } from "./findings/finding";
 import { ruleIds } from "./findings/engine";
 import { WATCH_RULES } from "./findings/live";
+import { MODULE_RULES } from "./scan/module-checks";
 
 function collect<T>(parse: (v: string) => T) {
   return (value: string, previous: T[] = []) => [...previous, parse(value)];
@@ -168,7 +169,7 @@ function attachOption(): Option {
 }
 
 function ruleList(v: string): string[] {
-  const known = ruleIds(WATCH_RULES);
+  const known = [...ruleIds(WATCH_RULES), ...MODULE_RULES];
   return v.split(",").filter(Boolean).map((id) => {
     if (!known.includes(id.trim())) throw new InvalidArgumentError(`unknown rule '${id}': known rules are ${known.join(", ")} (see 'modtrace rules')`);
     return id.trim();
@@ -245,6 +246,31 @@ Examples:
   sudo modtrace --findings-only --fail-on high --duration 600   # a CI or incident check
   modtrace findings /var/log/modtrace/*.cbor -o json | jq 'select(.severity == "high")'
   modtrace findings logs/*.cbor --module-tool /opt/vendor/bin/loadmod --disable-rule probing`;
+
+const SCAN_HELP = `
+What it checks, in about three seconds (root; reads /proc/kallsyms,
+/proc/kcore, tracefs, /sys/module and /var/lib/dpkg):
+  hooks      every sys_call_table entry and every jump of x64_sys_call and
+             ia32_sys_call against the handler the kernel recorded at boot
+             (syscall_hooked), ftrace callbacks in modules (ftrace_hooked),
+             the autoload helper (modprobe_path_changed)
+  hiding     a module in the module list and not in /sys/module, or the
+             reverse (hidden_module, seen by scans 2 s apart), taint bits no
+             listed module carries (taint_unexplained)
+  modules    each loaded module's file (modules.dep) hashed and compared with
+             its package's record (module_file_changed), its srcversion with
+             the file's (module_differs_from_file), no file at all
+             (module_without_file), no package (module_without_package)
+The text lists every module (size, address, taints, signature, file check),
+then the findings; --json gives the same for tools. Exit 0 when nothing at or
+above --fail-on (high) was found, 3 when something was, 1 when a check failed.
+A capture's first scan makes the same hook and hiding checks, and goes on
+watching. README.md, "Responding to a host", says what it cannot see.
+
+Examples:
+  sudo modtrace scan                        # a person at a suspect host
+  sudo modtrace scan --json | jq '.findings[] | {eventName, severity, description}'
+  sudo modtrace scan --fail-on medium && echo clean`;
 
 const EXAMPLES = `
 Examples:
@@ -454,6 +480,20 @@ export function buildProgram(run: { exitCode: number }): Command {
     });
 
   program
+    .command("scan")
+    .description("check the kernel once, with no capture: every loaded module against its file and package, every syscall, ftrace and hiding check the capture runs")
+    .option("--json", "one JSON object: modules (with their files' hashes and packages), findings, checks that could not run")
+    .addOption(new Option("--fail-on <severity>", "exit 3 when a finding at or above this severity was made").choices(SEVERITIES).default("high"))
+    .addOption(new Option("--disable-rule <ids>", "leave these checks out (comma-separated, repeatable; see modtrace rules)").argParser(collect(ruleList)))
+    .addOption(new Option("--module-tool <path>", "one more executable that loads modules as a matter of course (repeatable)").argParser(collect(String)))
+    .addOption(new Option("--findings-config <file>", "JSON that adds to the rules' lists (the shape modtrace rules --json prints)"))
+    .addHelpText("after", SCAN_HELP)
+    .action(async (o) => {
+      const { scanCommand } = await import("./scan/command");
+      run.exitCode = await scanCommand({ json: Boolean(o.json), failOn: o.failOn, config: configFrom(o) });
+    });
+
+  program
     .command("rules")
     .description("list the findings rules, their severities and lists (the defaults, plus --findings-config)")
     .option("--json", "the whole configuration as JSON: a template for --findings-config")
@@ -461,9 +501,9 @@ export function buildProgram(run: { exitCode: number }): Command {
     .action((o) => {
       const config = configFrom(o);
       if (o.json) return void process.stdout.write(JSON.stringify(config, null, 2) + "\n");
-      const ids = ruleIds(WATCH_RULES);
+      const ids = [...ruleIds(WATCH_RULES), ...MODULE_RULES];
       const severities = (id: string) => Object.entries(config.severity).filter(([k]) => k === id || k.startsWith(`${id}.`)).map(([k, v]) => `${k.slice(id.length + 1) || "base"} ${v}`);
-      for (const id of ids) process.stdout.write(`${id.padEnd(28)} ${severities(id).join(", ")}${WATCH_RULES.includes(id) ? "  (live only: looks at the running kernel)" : ""}${config.disabledRules.includes(id) ? "  DISABLED" : ""}\n`);
+      for (const id of ids) process.stdout.write(`${id.padEnd(28)} ${severities(id).join(", ")}${WATCH_RULES.includes(id) ? "  (live only: looks at the running kernel)" : (MODULE_RULES as readonly string[]).includes(id) ? "  (modtrace scan only)" : ""}${config.disabledRules.includes(id) ? "  DISABLED" : ""}\n`);
       process.stdout.write("\nWhat each rule catches, why, and its known false positives: README.md, Findings.\n");
     });
 

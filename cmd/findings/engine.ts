@@ -7,7 +7,7 @@ import { findingsConfig, type FindingsConfig } from "./config";
 import { forEachRecord } from "./event-view";
 import * as layout from "../../decoder/assembly/generated/layout";
 import { atOrAbove, type Finding, type Severity } from "./finding";
-import { watchDisabled, type KernelWatch } from "./watch";
+import { watchDisabled, watchSeverity, type KernelWatch } from "./watch";
 import type { Report, RuleContext, TraceRule } from "./rule";
 import { TRACE_RULES } from "./rules/index";
 import type { EventView } from "./event-view";
@@ -113,7 +113,7 @@ export class FindingsEngine {
   }
 
   /** A watch's finding, at the severity lists.json (or --findings-config) gives its rule. */
-  private reportWatch: Report = (f) => this.report({ ...f, severity: this.config.severity[f.rule] ?? f.severity });
+  private reportWatch: Report = (f) => this.report({ ...f, severity: watchSeverity(this.config.severity, f) });
 
   /** A finding about the monitor itself (monitor_tampered): counted and
    * returned like the others. */

@@ -2,7 +2,7 @@
 // (its module list, its syscall dispatch), so it runs live only; a log cannot
 // answer it. Watches see every event too, to know what was loaded and when.
 import type { EventView } from "./event-view";
-import type { Finding } from "./finding";
+import type { Finding, Severity } from "./finding";
 
 export interface KernelWatch {
   readonly rule: string;
@@ -20,3 +20,12 @@ export interface KernelWatch {
 
 /** A watch runs unless every rule it reports is disabled. */
 export const watchDisabled = (w: KernelWatch, disabled: { has(rule: string): boolean }) => (w.rules ?? [w.rule]).every((r) => disabled.has(r));
+
+/** A kernel finding's severity as lists.json (or --findings-config) gives
+ * its rule; one found in place when the capture (or scan) began may have
+ * its own, "RULE.before_start" (a taint bit set before is weaker evidence
+ * than one set while watching: a module may have set it and left). */
+export function watchSeverity(severities: Record<string, Severity>, f: Finding): Severity {
+  const before = f.details?.inPlaceAtStart === true ? severities[`${f.rule}.before_start`] : undefined;
+  return before ?? severities[f.rule] ?? f.severity;
+}

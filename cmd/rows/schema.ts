@@ -191,6 +191,7 @@ export const CAPTURE_COLUMNS: Column[] = [
   v4("sealing", "string", "a sealed log: its key's fingerprint, --seal-interval and the file before it in a rotated set (header; JSON object; modtrace verify checks it)"),
   v4("seal", "string", "a sealed log's last seal (trailer; JSON object): what modtrace verify checks the file against"),
   // The findings table (schema 5).
+  v5("modulesAtStart", "string", "the modules the kernel listed when the capture began: name, size, users, state, address, taints, signature, srcversion, version (header; JSON array; null: no module support, or a log from before schema 5)"),
   v5("findingsOf", "string", "a findings log (modtrace findings -o cbor): the logs its findings were made from (header; JSON array); its host, kernel and bootTime are the machine that judged them"),
 ];
 

@@ -5,6 +5,7 @@ import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { hiddenModuleWatch } from "../../cmd/findings/watches/hidden-module";
 import { syscallDispatchWatch } from "../../cmd/findings/watches/syscall-dispatch";
+import { runModtrace } from "../lib/modtrace";
 
 test("hidden_module: available exactly when the kernel has /proc/modules, and a scan of a quiet kernel finds nothing", () => {
   const w = hiddenModuleWatch();
@@ -33,4 +34,18 @@ test("syscall_dispatch_changed: unavailable without /proc/kcore, saying so; othe
   const found: unknown[] = [];
   w.scan(1n, (f) => found.push(f));
   expect(found).toEqual([]);
+});
+
+test("modtrace scan on this kernel: each check that cannot run says why; with none at all, exit 1 and no claim of a clean kernel", () => {
+  const r = runModtrace(["scan", "--json"], { timeout: 60_000 });
+  const report = JSON.parse(r.stdout);
+  const canCheck = existsSync("/proc/modules") || existsSync("/proc/kcore");
+  expect(report.modules === null).toBe(!existsSync("/proc/modules"));
+  for (const u of report.unavailable) expect(u.why.length).toBeGreaterThan(10);
+  expect(report.unavailable.flatMap((u: any) => u.rules)).toEqual(expect.arrayContaining(existsSync("/proc/kcore") ? [] : ["syscall_hooked"]));
+  if (!canCheck) {
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain("nothing could be checked on this kernel");
+  } else expect([0, 3]).toContain(r.exitCode);
+  expect(runModtrace(["scan", "--fail-on", "sometimes"]).exitCode).toBe(2);
 });

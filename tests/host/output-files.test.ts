@@ -78,8 +78,9 @@ describe("output files", () => {
   test("capture -o: each format `read -o` knows is named in capture's --help, and works there or says to use read", () => {
     const help = runModtrace(["capture", "--help"]).stdout.replace(/\s+/g, " ");
     const described = /-o, --output <format\[:path\]> output format and destination \(([^)]*)\)/.exec(help)?.[1] ?? "";
-    // read's own list, from its help: "text, json, cbor, rows, captures or parquet:DIR".
-    const formats = /-o, --output <format\[:path\]>\s+([a-z, ]+) or parquet/.exec(runModtrace(["read", "--help"]).stdout)![1].split(/, /).concat("parquet");
+    // read's own list, from its help: "text, json, cbor, rows, captures, findings or parquet:DIR".
+    const formats = /-o, --output <format\[:path\]> ([a-z, ]+) or parquet/.exec(runModtrace(["read", "--help"]).stdout.replace(/\s+/g, " "))![1].split(/, /).concat("parquet");
+    expect(formats).toContain("findings");
     for (const format of formats) {
       expect(described).toContain(format);
       // text, json and cbor captures are every other test's.

@@ -13,6 +13,13 @@ start cap
 pause() { sleep 3; }
 step insmod-dummy /sbin/insmod "$DUMMY"; pause
 step modprobe /sbin/modprobe 8021q; pause
+# modtrace scan of a clean kernel: stock modules only, their package's
+# record (its md5sums, as dpkg installs it) in the guest's dpkg database.
+modtrace scan --json > "$OUT/scan-clean.json" 2> "$OUT/scan-clean.err"; echo $? > "$OUT/scan-clean.rc"
+cat /proc/modules > "$OUT/proc-modules-clean.txt"
+# A loaded module's file changed on disk (a rootkit making itself persist):
+# 8021q's gains a byte, which leaves its srcversion as it was.
+echo >> "$MODS/kernel/net/8021q/8021q.ko"
 step rmmod-dummy /sbin/rmmod dummy; pause
 step plain /sbin/insmod $M/mt_plain.ko; pause
 step hide-list /sbin/insmod $M/mt_hide_list.ko; pause
@@ -53,6 +60,9 @@ wait_for() { # RULE WHERE: up to 30 s for the finding
   i=0
   while [ "$(found "$1" "$2")" -lt 1 ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
 }
+# modtrace scan with the rootkit in place: every hook, every hider, and the
+# modules loaded from outside this kernel's module tree.
+modtrace scan --json > "$OUT/scan-rootkit.json" 2> "$OUT/scan-rootkit.err"; echo $? > "$OUT/scan-rootkit.rc"
 start pre --scan-interval 1
 wait_for syscall_hooked sys_call_table
 wait_for syscall_hooked x64_sys_call

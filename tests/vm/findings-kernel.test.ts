@@ -7,7 +7,8 @@
 // (modprobe_path) pointed elsewhere before and during a capture; and no
 // finding for ordinary loads. tests/vm/findings-kernel-guest.sh runs in the guest.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
@@ -26,6 +27,7 @@ function sh(cmd: string[]) {
 
 describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings in a Debian 6.1 VM", () => {
   let r: VmResult;
+  let prepared: ReturnType<typeof prepare>;
   let events: any[];
   let findings: any[];
   let steps: Record<string, number>;
@@ -37,12 +39,16 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
 
   beforeAll(async () => {
     if (cannotRun) throw new Error(`the vm tier cannot run here: ${cannotRun}`);
-    const prep = prepare();
+    const prep = (prepared = prepare());
     sh([join(REPO, "tests/vm/modules/build.sh")]);
     const dir = join(DEFAULT_CACHE, "modules", prep.kernelVersion);
     const files: Record<string, string> = {};
     for (const m of MODULES) files[`/root/mods/${m}.ko`] = join(dir, `${m}.ko`);
     files["/root/trigger"] = join(REPO, "tests/trigger");
+    // The kernel package's md5sums, where dpkg keeps it: modtrace scan's record of each module file.
+    const md5sums = join(DEFAULT_CACHE, "modules", `${prep.kernelPackage}.md5sums`);
+    writeFileSync(md5sums, execFileSync("dpkg-deb", ["-I", join(DEFAULT_CACHE, "debs", prep.kernelDeb), "md5sums"]));
+    files[`/var/lib/dpkg/info/${prep.kernelPackage}.md5sums`] = md5sums;
     r = await runInVm({
       script: guestScript("findings-kernel-guest.sh", {}),
       files,
@@ -125,7 +131,51 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
       ["syscall_hooked", "ia32_sys_call", "a 32-bit syscall", "its __ia32_sys_* handler", "critical", "mt_hook_ia32", true],
       ["syscall_hooked", "sys_call_table", "getppid", "__x64_sys_getppid", "critical", "mt_hook_table", true],
       ["syscall_hooked", "x64_sys_call", "getppid", "__x64_sys_getppid", "critical", "mt_hook_dispatch", true],
+      // mt_hide_staging's C, there at the start: the module that carries it hides from the list.
+      ["taint_unexplained", undefined, undefined, undefined, "medium", null, true],
     ]);
+  });
+
+  test("modtrace scan of the clean guest: every listed module, each file as its package installed it, signed; no finding, exit 0", () => {
+    const scan = JSON.parse(text("scan-clean.json"));
+    expect([text("scan-clean.rc").trim(), scan.findings]).toEqual(["0", []]);
+    const listed = lines("proc-modules-clean.txt").map((l) => l.split(" ")[0]).sort();
+    expect(scan.modules.map((m: any) => m.name).sort()).toEqual(listed);
+    expect(listed).toEqual(expect.arrayContaining(["8021q", "dummy", "garp", "mrp", "stp", "llc"]));
+    for (const m of scan.modules) {
+      expect([m.name, m.file.package, m.file.packageMatches, m.signature]).toEqual([m.name, prepared.kernelPackage, true, "signed"]);
+      expect(m.file.path).toStartWith(`/lib/modules/${prepared.kernelVersion}/`);
+    }
+    expect(text("scan-clean.err")).toMatch(/scanned \d+ modules and 5 of 5 kernel checks in [\d.]+ s: no findings/);
+    console.log(`vm: modtrace scan took ${scan.seconds} s on the clean guest (TCG)`);
+  });
+
+  test("modtrace scan with the rootkit in place: each hook, each hider, the unexplained taint, the modules from outside the tree and the changed file; exit 3", () => {
+    const scan = JSON.parse(text("scan-rootkit.json"));
+    expect(text("scan-rootkit.rc").trim()).toBe("3");
+    const what = (f: any) => [f.eventName, f.severity, f.moduleName ?? null, f.details.where ?? f.details.lacking ?? f.details.letter ?? f.details.function ?? null];
+    const ftrace = scan.findings.find((f: any) => f.eventName === "ftrace_hooked");
+    expect(scan.findings.map(what).sort()).toEqual(
+      [
+        ["syscall_hooked", "critical", "mt_hook_table", "sys_call_table"],
+        ["syscall_hooked", "critical", "mt_hook_dispatch", "x64_sys_call"],
+        ["syscall_hooked", "critical", "mt_hook_ia32", "ia32_sys_call"],
+        ["ftrace_hooked", "critical", "mt_ftrace_hook", ftrace?.details.function ?? "missing"],
+        ["hidden_module", "critical", "mt_hide_list", "module_list"],
+        ["hidden_module", "critical", "mt_hide_kobj", "module_kset"],
+        ["hidden_module", "critical", "mt_hide_staging", "module_list"],
+        ["taint_unexplained", "medium", null, "C"],
+        ["module_file_changed", "high", "8021q", null],
+        ...["mt_plain", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook"].map((m) => ["module_without_file", "medium", m, null]),
+      ].sort(),
+    );
+    for (const f of scan.findings.filter((f: any) => f.eventName === "syscall_hooked")) expect(f.details.inPlaceAtStart).toBe(true);
+    const changed = scan.findings.find((f: any) => f.eventName === "module_file_changed");
+    expect(changed.details.package).toBe(prepared.kernelPackage);
+    expect(changed.details.md5).not.toBe(changed.details.packageMd5);
+    // The hidden from the list are not in its inventory; the rest are, as /proc/modules has them.
+    expect(scan.modules.map((m: any) => m.name)).not.toContain("mt_hide_list");
+    expect(scan.modules.find((m: any) => m.name === "mt_plain")).toMatchObject({ taints: "OE", signature: "unsigned", file: { why: "modules.dep names no file for it" } });
   });
 
   test("no kernel finding names an ordinary module", () => {

@@ -116,6 +116,8 @@ export class VmError extends Error {
 }
 
 interface Prepared {
+  kernelPackage: string;
+  kernelDeb: string;
   kernelVersion: string;
   vmlinuz: string;
   modulesDir: string;

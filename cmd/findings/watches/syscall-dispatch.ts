@@ -116,7 +116,7 @@ export function dispatchChanges(base: Uint8Array, now: Uint8Array, fnAddr: bigin
 }
 
 function unavailable(why: string): KernelWatch {
-  return { rule: RULE, unavailable: why, observe() {}, scan() {} };
+  return { rule: RULE, rules: [HOOKED, REMOVED, RULE], unavailable: why, observe() {}, scan() {} };
 }
 
 export interface SyscallDispatchOptions {

@@ -2,8 +2,10 @@
 // (/proc/sys/kernel/tainted) gains a bit that a module load sets, yet no
 // module_load this capture saw carries it and no module /proc/modules lists
 // shows it (its "(OE)" flags). Taints are sticky, so only bits new since the
-// capture started count. What sets one unseen is a module that hid itself,
-// or one loaded past the tracepoints.
+// capture started count as high. What sets one unseen is a module that hid
+// itself, or one loaded past the tracepoints. A bit already set at the start
+// that no listed module carries is reported too (medium): the rootkit came
+// first, or a module tainted the kernel and was unloaded since.
 import { existsSync, readFileSync } from "node:fs";
 import * as layout from "../../../decoder/assembly/generated/layout";
 import type { EventView } from "../event-view";
@@ -45,6 +47,7 @@ export function unexplainedTaintWatch(opts: TaintOptions = {}): KernelWatch {
   const base = read();
   let seen = 0n; // taints of the module_loads this capture saw
   const reported = new Set<number>();
+  let scanned = false;
 
   return {
     rule: RULE,
@@ -53,6 +56,25 @@ export function unexplainedTaintWatch(opts: TaintOptions = {}): KernelWatch {
     },
     scan(nowNs: bigint, report: (f: Finding) => void) {
       const now = read();
+      const first = !scanned;
+      scanned = true;
+      // Bits already set when the capture started: explained only by a module
+      // listed now (taints are sticky, so one unloaded since boot leaves its
+      // bit too: medium, not high).
+      if (first && base & MODULE_MASK) {
+        for (const t of unexplainedBits(0n, base, listedTaints(readFileSync(procModules, "utf8")))) {
+          reported.add(t.bit);
+          report({
+            rule: RULE,
+            severity: "medium",
+            techniques: ["T1014"],
+            description: `the kernel was tainted ${t.letter} (${t.what} module) before the capture started, and no listed module carries it: a module hiding, or one unloaded since it tainted the kernel`,
+            timestamp: nowNs,
+            evidence: [],
+            details: { bit: t.bit, letter: t.letter, tainted: Number(now), atStart: Number(base), inPlaceAtStart: true },
+          });
+        }
+      }
       if (!((now & ~base) & MODULE_MASK)) return;
       for (const t of unexplainedBits(base, now, seen | listedTaints(readFileSync(procModules, "utf8")))) {
         if (reported.has(t.bit)) continue;
@@ -64,7 +86,7 @@ export function unexplainedTaintWatch(opts: TaintOptions = {}): KernelWatch {
           description: `the kernel became tainted ${t.letter} (${t.what} module) during capture, but no module load seen and no listed module carries it: a module hiding, or loaded unseen`,
           timestamp: nowNs,
           evidence: [],
-          details: { bit: t.bit, letter: t.letter, tainted: Number(now), atStart: Number(base) },
+          details: { bit: t.bit, letter: t.letter, tainted: Number(now), atStart: Number(base), inPlaceAtStart: false },
         });
       }
     },

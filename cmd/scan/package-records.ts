@@ -1,0 +1,42 @@
+// What the package manager recorded of each module file when it installed
+// it: Debian's /var/lib/dpkg/info/PACKAGE.md5sums ("md5  relative/path"),
+// written from the package itself, so a file changed on disk since (a
+// rootkit replacing a driver to come back at boot) no longer matches. Only
+// files under lib/modules are kept. Where there is no dpkg, there is no
+// record, and the scan says so rather than calling every file unknown.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface PackageRecord {
+  package: string;
+  md5: string;
+}
+
+/** "/lib/modules/…" for a recorded path, whether the package wrote it under /usr (merged /usr) or not. */
+export const canonicalModulePath = (path: string) => path.replace(/^\/?(usr\/)?/, "/");
+
+/** path -> record, from the md5sums files of a dpkg database. */
+export function packageRecords(infoDir = "/var/lib/dpkg/info"): Map<string, PackageRecord> | string {
+  let names: string[];
+  try {
+    names = readdirSync(infoDir).filter((n) => n.endsWith(".md5sums")).sort();
+  } catch (e: any) {
+    return `no package records (${infoDir}: ${e.code ?? e.message}): file hashes are not checked against a package`;
+  }
+  const records = new Map<string, PackageRecord>();
+  for (const name of names) {
+    let text: string;
+    try {
+      text = readFileSync(join(infoDir, name), "utf8");
+    } catch {
+      continue;
+    }
+    if (!text.includes("lib/modules/")) continue;
+    const pkg = name.slice(0, -".md5sums".length).replace(/:[a-z0-9]+$/, "");
+    for (const line of text.split("\n")) {
+      const m = /^([0-9a-f]{32}) {2}(.*lib\/modules\/.*)$/.exec(line);
+      if (m) records.set(canonicalModulePath(m[2]), { package: pkg, md5: m[1] });
+    }
+  }
+  return records;
+}
