@@ -288,7 +288,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const fellBack = namesBy(attached.filter((a) => a.fellBack), (a) => `${a.hook}: ${a.fellBack}`);
   for (const [line, names] of fellBack) say(`${names.join(", ")} fell back to ${line}`);
   if ("fellBack" in imageHook && imageHook.fellBack) say(`module images fell back to ${imageHook.hook}: ${imageHook.fellBack}`);
-  for (const u of findings?.unavailable() ?? []) say(`finding ${u.rule} unavailable: ${u.why}`);
+  for (const u of findings?.unavailable() ?? []) say(`finding${u.rule.includes(",") ? "s" : ""} ${u.rule} unavailable: ${u.why}`);
   const loadEvents = attached.some((a) => a.event.image);
   if ("why" in imageHook && opts.hashing && (loadEvents || store)) say(`module images will not be hashed${store ? ` nor saved to ${store.dir}` : ""}: ${imageHook.why}`);
   if (seal && opts.sealKeyFile === undefined)

@@ -111,7 +111,8 @@ function examine(attach: AttachRequest): DoctorReport {
     };
   }
   probes.done();
-  const canCapture = Boolean(privileges.ok && checks.find((c) => c.what === "raw tracepoints")?.ok && checks.find((c) => c.what === "ring buffer")?.ok);
+  // With --attach fentry or kprobe, a kernel without that hook leaves nothing to attach: capture would refuse.
+  const canCapture = Boolean(privileges.ok && checks.find((c) => c.what === "ring buffer")?.ok && (plan ? plan.planned.length > 0 : checks.find((c) => c.what === "raw tracepoints")?.ok));
   return { kernel: release(), checks, plan, canCapture };
 }
 
@@ -127,7 +128,10 @@ function print(report: DoctorReport) {
     const images = report.plan.images;
     process.stdout.write(`  ${"sha256".padEnd(15)} ${"hook" in images ? `module images through ${images.hook}` : `unavailable: ${images.why}; load events say so in sha256Error`}\n`);
   }
+  const nothingToAttach = report.plan && !report.plan.planned.length;
   process.stdout.write(report.canCapture
-    ? "\nmodtrace capture can run here.\n"
-    : "\nmodtrace capture cannot run here as things stand: see the 'no' lines above.\n");
+    ? `\nmodtrace capture can run here${report.plan && report.plan.attach !== "auto" ? ` with --attach ${report.plan.attach}` : ""}.\n`
+    : nothingToAttach
+      ? `\nmodtrace capture cannot run here with --attach ${report.plan!.attach}: none of the events can be attached (see above).\n`
+      : "\nmodtrace capture cannot run here as things stand: see the 'no' lines above.\n");
 }

@@ -85,7 +85,7 @@ export function syscallModeVerdicts(probes: HookProbes, events: EventInfo[], com
 function planImages(probes: HookProbes, events: EventInfo[], request: AttachRequest, hashing: boolean): ImagePlan {
   if (!hashing) return { why: "hashing is off (--no-hash)" };
   const loads = EVENTS.filter((e) => e.image === "handed").map((e) => e.name);
-  if (!events.some((e) => e.image === "handed")) return { why: `hashing needs ${loads.join(" or ")} among the captured events` };
+  if (!events.some((e) => e.image === "handed")) return { why: `hashing needs ${loads.join(" or ")} captured, and none of them is (left out with -e, or unavailable above)` };
   const reasons: string[] = [];
   const usable: ImageMode[] = [];
   // Like do_init_module: --attach fentry or kprobe asks for that hook, raw for the best one.

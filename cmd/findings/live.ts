@@ -57,7 +57,8 @@ export class LiveFindings {
 
   /** The watches that cannot run, and why (for stderr and the header). */
   unavailable(): { rule: string; why: string }[] {
-    return this.watches.filter((w) => w.unavailable).map((w) => ({ rule: w.rule, why: w.unavailable! }));
+    // Every rule the watch reports is off with it (syscall_hooked with the dispatch watch).
+    return this.watches.filter((w) => w.unavailable).map((w) => ({ rule: (w.rules ?? [w.rule]).join(", "), why: w.unavailable! }));
   }
 
   /** A decoded batch (span) of the decoder's input. */

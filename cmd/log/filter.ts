@@ -38,15 +38,18 @@ export function matches(e: any, f: EventFilter): boolean {
 }
 
 /** A finding item passes when one of its evidence events would, as far as
- * the evidence tells (its name and time; the caller it names). */
+ * the evidence tells (its name and time; the caller it names). A finding
+ * with no evidence (a kernel watch's, monitor_tampered) is about the host or
+ * the monitor, not about events: only the time filters apply to it, by its
+ * own timestamp, and only the caller filters when it names a caller. */
 export function findingMatches(f: any, filter: EventFilter): boolean {
   if (filter.container) return false; // a finding records no container of its own
-  if (filter.pids.length && !filter.pids.includes(Number(f.hostProcessId))) return false;
-  if (filter.comms.length && !filter.comms.includes(f.processName)) return false;
-  return f.evidence.some((e: any) => {
-    const t = BigInt(e.timestamp);
-    return (!filter.events || filter.events.has(e.eventName)) && (filter.sinceNs === undefined || t >= filter.sinceNs) && (filter.untilNs === undefined || t <= filter.untilNs);
-  });
+  const named = f.hostProcessId !== undefined;
+  if (filter.pids.length && (!named || !filter.pids.includes(Number(f.hostProcessId)))) return false;
+  if (filter.comms.length && (!named || !filter.comms.includes(f.processName))) return false;
+  const inTime = (t: bigint) => (filter.sinceNs === undefined || t >= filter.sinceNs) && (filter.untilNs === undefined || t <= filter.untilNs);
+  if (!Array.isArray(f.evidence) || !f.evidence.length) return inTime(BigInt(f.timestamp));
+  return f.evidence.some((e: any) => (!filter.events || filter.events.has(e.eventName)) && inTime(BigInt(e.timestamp)));
 }
 
 /** Prints each problem on stderr; the exit code says whether anything was skipped. */

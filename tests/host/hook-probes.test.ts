@@ -106,3 +106,13 @@ describe("hook probes and capture-time fallback", () => {
     }
   });
 });
+
+describe("doctor and capture agree", () => {
+  for (const mode of ["auto", "fentry", "kprobe", "raw"])
+    test(`--attach ${mode}: doctor says capture can run exactly when a capture with it starts`, () => {
+      const doctor = runModtrace(["doctor", "--attach", mode], { timeout: 60_000 });
+      const capture = runModtrace(["--attach", mode, "--comm", "mt-nothing", "--duration", "0.2", "--no-findings", "-o", "json"], { timeout: 60_000 });
+      expect([mode, doctor.exitCode === 0]).toEqual([mode, capture.exitCode === 0]);
+      expect(doctor.stdout).toContain(doctor.exitCode === 0 ? "modtrace capture can run here" : "modtrace capture cannot run here");
+    });
+});

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { hiddenModuleWatch } from "../../cmd/findings/watches/hidden-module";
 import { syscallDispatchWatch } from "../../cmd/findings/watches/syscall-dispatch";
 import { runModtrace } from "../lib/modtrace";
+import { Capture } from "./harness";
 
 test("hidden_module: available exactly when the kernel has /proc/modules, and a scan of a quiet kernel finds nothing", () => {
   const w = hiddenModuleWatch();
@@ -48,4 +49,12 @@ test("modtrace scan on this kernel: each check that cannot run says why; with no
     expect(r.stderr).toContain("nothing could be checked on this kernel");
   } else expect([0, 3]).toContain(r.exitCode);
   expect(runModtrace(["scan", "--fail-on", "sometimes"]).exitCode).toBe(2);
+});
+
+test("a capture names every rule a watch that cannot run takes with it (syscall_hooked with the dispatch watch)", async () => {
+  const c = await Capture.start(["--comm", "mt-trigger", "-o", "json"]);
+  const done = await c.stop();
+  expect(done.exitCode).toBe(0);
+  if (!existsSync("/proc/kcore")) expect(done.stderr).toContain("findings syscall_hooked, syscall_hook_removed, syscall_dispatch_changed unavailable: no /proc/kcore");
+  else expect(done.stderr).not.toMatch(/finding \S+ unavailable: no \/proc\/kcore/);
 });

@@ -5,7 +5,9 @@
 // descriptors (/proc/PID/fdinfo), the writer is Debian's bpftool.
 import { expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
-import { Capture, doctorReport, findingLines, jsonLines, MODTRACE, notAModule, trigger } from "./harness";
+import { join } from "node:path";
+import { Capture, doctorReport, findingLines, jsonLines, MODTRACE, notAModule, scratchDir, trigger } from "./harness";
+import { runModtrace } from "../lib/modtrace";
 
 const MODTRACE_PATH = realpathSync(MODTRACE);
 
@@ -47,8 +49,9 @@ test("a root writer cannot zero the attached-events mask: refused, and the captu
   }
 });
 
-test("SIGSTOP: once continued, monitor_tampered (critical) says how long it was blind, and what happened meanwhile is still recorded", async () => {
-  const c = await Capture.start(["--comm", "mt-trigger", "-o", "json"]);
+test("SIGSTOP: once continued, monitor_tampered (critical) says how long it was blind, and what happened meanwhile is still recorded; read gives the log's finding back", async () => {
+  const log = join(scratchDir(), "log.cbor");
+  const c = await Capture.start(["--comm", "mt-trigger", "-o", "json", "-o", `cbor:${log}`]);
   let call: any;
   try {
     process.kill(c.pid, "SIGSTOP");
@@ -67,6 +70,11 @@ test("SIGSTOP: once continued, monitor_tampered (critical) says how long it was 
     expect(found[0].details.stoppedSeconds).toBeGreaterThanOrEqual(1.5);
     expect(found[0].techniques.map((t: any) => t.id)).toEqual(["T1562.001"]);
     expect(done.stderr).toContain("warning: modtrace was stopped and continued");
+    // A finding with no evidence events is the log's like any other: read
+    // prints what was printed live, and the findings rows hold it.
+    expect(runModtrace(["read", log, "-o", "json"]).stdout).toBe(done.stdout);
+    const rows = runModtrace(["read", log, "-o", "findings"]).stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(rows.map((r) => [r.rule, r.severity, r.evidence])).toEqual([["monitor_tampered", "critical", "[]"]]);
   }
 });
 

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileOffset, parseSegments, readKernel } from "../../cmd/findings/watches/kcore";
 import { describeAddress, parseKallsyms, symbolExtent } from "../../cmd/findings/watches/kallsyms";
+import { inModuleArea, parseModuleRanges, rangeOwner } from "../../cmd/findings/watches/module-ranges";
 import { syscallDispatchWatch } from "../../cmd/findings/watches/syscall-dispatch";
 import type { Finding } from "../../cmd/findings/finding";
 import { fakeEvent } from "../lib/fake-event";
@@ -104,7 +105,7 @@ test("kallsyms: a symbol's extent up to the next core symbol; an address's symbo
   const syms = parseKallsyms(KALLSYMS);
   expect(symbolExtent(syms, "sys_call_table")).toEqual({ addr: TABLE, size: 32 });
   expect(symbolExtent(syms, "x64_sys_call")).toEqual({ addr: FN, size: 0x20 });
-  expect(describeAddress(syms, HOOK + 4n)).toEqual({ text: "mt_hook+0x4 [mt_hook_dispatch]", module: "mt_hook_dispatch" });
+  expect(describeAddress(syms, HOOK + 4n)).toEqual({ text: "mt_hook+0x4 [mt_hook_dispatch]", module: "mt_hook_dispatch", offset: 4n });
   expect(describeAddress(syms, 0x1000n)).toBeUndefined();
 });
 
@@ -280,3 +281,13 @@ describe("the watch", () => {
   });
 });
 
+
+test("module ranges: /proc/modules' base and size say whose memory an address is in; the module area outside them is no listed module's", () => {
+  const ranges = parseModuleRanges(["mt_plain 16384 0 - Live 0xffffffffc0a00000 (OE)", "hidden_by_kptr 16384 0 - Live 0x0000000000000000", "8021q 40960 0 - Live 0xffffffffc0b00000"].join("\n"));
+  expect(ranges.map((r) => r.name)).toEqual(["mt_plain", "8021q"]);
+  expect(rangeOwner(ranges, 0xffffffffc0a00010n)).toBe("mt_plain");
+  expect(rangeOwner(ranges, 0xffffffffc0a04000n)).toBeUndefined(); // one past its end
+  expect(rangeOwner(ranges, 0xffffffffc0b09fffn)).toBe("8021q");
+  expect(inModuleArea(0xffffffffc0564500n)).toBe(true);
+  expect(inModuleArea(0xffffffff81234567n)).toBe(false);
+});

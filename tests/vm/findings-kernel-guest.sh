@@ -97,6 +97,19 @@ wait_path /dev/shm/mt-helper
 echo "$MODPROBE" > /proc/sys/kernel/modprobe
 stop
 cat /proc/sys/kernel/modprobe > "$OUT/modprobe-after.txt"
+
+# Last, as it can never be unloaded: a hook whose module then hides from the
+# module list, and so from kallsyms. The capture saw it load and names it; a
+# scan, which saw no load, says its code lies in memory no listed module owns
+# (never the nearest symbol below it, another module's).
+start hidden-hook --scan-interval 1
+step hook-hidden /sbin/insmod $M/mt_hook_hidden.ko
+i=0
+while ! grep '"eventName":"syscall_hooked"' "$DIR/events.json" | grep -q getsid && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+i=0
+while ! grep '"eventName":"hidden_module"' "$DIR/events.json" | grep -q mt_hook_hidden && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+stop
+modtrace scan --json > "$OUT/scan-hidden.json" 2> "$OUT/scan-hidden.err"; echo $? > "$OUT/scan-hidden.rc"
 echo "--- getppid() after the hooks: $(cat "$OUT/ppid.txt"), after their unload: $(cat "$OUT/ppid-after.txt")"
 grep -E "^(mt_|dummy|8021q)" "$OUT/proc-modules.txt"
 exit 0

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
 const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked"];
-const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_hide_staging"];
+const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_hide_staging", "mt_hook_hidden"];
 /** The 32-bit switch's hook is named by its jump's offset, which the build decides. */
 const number = (f: any) => (f.details.where === "ia32_sys_call" ? (Number.isInteger(f.details.number) ? "offset" : f.details.number) : f.details.number);
 
@@ -176,6 +176,20 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     // The hidden from the list are not in its inventory; the rest are, as /proc/modules has them.
     expect(scan.modules.map((m: any) => m.name)).not.toContain("mt_hide_list");
     expect(scan.modules.find((m: any) => m.name === "mt_plain")).toMatchObject({ taints: "OE", signature: "unsigned", file: { why: "modules.dep names no file for it" } });
+  });
+
+  test("a hook whose module then hid: the capture that saw it load names it; a later scan says no listed module owns the code, and names no other", () => {
+    expect(text("hidden-hook/modtrace.rc").trim()).toBe("0");
+    const found = lines("hidden-hook/events.json").map((l) => JSON.parse(l)).filter((o) => o.finding === true);
+    const getsid = (fs: any[]) => fs.filter((f) => f.eventName === "syscall_hooked" && f.details.syscall === "getsid");
+    expect(getsid(found).map((f) => [f.details.where, f.moduleName, f.details.targetModules])).toEqual([["sys_call_table", "mt_hook_hidden", ["mt_hook_hidden"]]]);
+    expect(found.filter((f) => f.eventName === "hidden_module" && f.moduleName === "mt_hook_hidden").map((f) => [f.details.lacking, f.details.loadedInCapture])).toEqual([["module_list", true]]);
+    const scan = JSON.parse(text("scan-hidden.json"));
+    expect(text("scan-hidden.rc").trim()).toBe("3");
+    const [hook] = getsid(scan.findings);
+    expect([hook.moduleName ?? null, hook.details.targetModules]).toEqual([null, []]);
+    expect(hook.details.actual).toEqual([expect.stringContaining("in module memory no listed module owns (a module hidden from the module list)")]);
+    expect(scan.findings.filter((f: any) => f.eventName === "hidden_module").map((f: any) => f.moduleName)).toContain("mt_hook_hidden");
   });
 
   test("no kernel finding names an ordinary module", () => {

@@ -40,7 +40,7 @@ export function symbolExtent(syms: KernelSymbol[], name: string): { addr: bigint
 }
 
 /** "name+0xoff [module]" of the symbol an address falls in, or undefined. */
-export function describeAddress(syms: KernelSymbol[], addr: bigint): { text: string; module?: string } | undefined {
+export function describeAddress(syms: KernelSymbol[], addr: bigint): { text: string; module?: string; offset: bigint } | undefined {
   const want = hex(addr);
   let best: KernelSymbol | undefined;
   for (const s of syms) if (s.addr <= want && (best === undefined || s.addr > best.addr)) best = s;
@@ -48,5 +48,5 @@ export function describeAddress(syms: KernelSymbol[], addr: bigint): { text: str
   const off = addr - BigInt(`0x${best.addr}`);
   // Far past the nearest symbol is not inside it (the gap after a module's end).
   if (off > 0x100000n) return undefined;
-  return { text: `${best.name}${off ? `+0x${off.toString(16)}` : ""}${best.module ? ` [${best.module}]` : ""}`, module: best.module };
+  return { text: `${best.name}${off ? `+0x${off.toString(16)}` : ""}${best.module ? ` [${best.module}]` : ""}`, module: best.module, offset: off };
 }
