@@ -93,11 +93,16 @@ function examine(attach: AttachRequest): DoctorReport {
     : { ok: false, detail: "no /proc/modules: kernel built without modules; module syscalls fail with ENOSYS, and modtrace still reports those attempts" });
   add("module syscall functions", probe(syscallFn, `${finitFunction} in kernel BTF`, `no ${finitFunction} in kernel BTF`, false));
   // Not a failure either way: a kernel without the 32-bit entry has no such door to watch.
+  const int80 = compat ? lib.mt_probe_int80() : 0;
   add("32-bit entry", {
     ok: true,
-    detail: compat
-      ? `IA32_EMULATION: ${SYSCALL32_PREFIX}* are hooked beside ${SYSCALL_PREFIX}* (fentry, kprobe); raw mode tells the entries apart`
-      : "none (no IA32_EMULATION): no 32-bit door to the module syscalls on this kernel",
+    detail: !compat
+      ? "none (no IA32_EMULATION): no 32-bit door to the module syscalls on this kernel"
+      : int80 === 1
+        ? `IA32_EMULATION: ${SYSCALL32_PREFIX}* are hooked beside ${SYSCALL_PREFIX}* (fentry, kprobe); raw mode tells the entries apart`
+        : int80 === 0
+          ? `built in (${SYSCALL32_PREFIX}* exist, and are hooked all the same), but int 0x80 does not answer here (ia32_emulation=0 at boot, or refused by the hypervisor): the 32-bit door is shut`
+          : `IA32_EMULATION: ${SYSCALL32_PREFIX}* are hooked beside ${SYSCALL_PREFIX}*; whether int 0x80 answers could not be tried (${int80})`,
   });
 
   let plan: DoctorReport["plan"];

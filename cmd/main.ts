@@ -280,7 +280,8 @@ Examples:
   sudo modtrace --comm insmod --count 1           stop after the first event
   sudo modtrace --attach raw                      force the raw_syscalls hook
 
-Attach modes (--attach) for init_module, finit_module, delete_module:
+Attach modes (--attach) for the syscall events (init_module, finit_module,
+delete_module, kexec_load, kexec_file_load):
   fentry  fentry/fexit on the syscall functions: costs nothing to other syscalls
   kprobe  ksyscall kprobes on the same functions
   raw     raw_syscalls: every kernel has it, every syscall on the host pays
@@ -314,8 +315,10 @@ at PATH is refused (and left intact) unless --overwrite is given; there is
 no --append. FIFOs, sockets and directories at PATH are refused, and so is a
 directory others can write into (owned by neither root nor you, or group- or
 world-writable).
-Rotation (cbor files): --rotate-size 100M starts a new file at that size; a
-directory as PATH (-o cbor:/var/log/modtrace/) names files by time there;
+Rotation (cbor files): --rotate-size 100M starts a new file at that size,
+named by time and part (-o cbor:/var/log/mod.cbor writes mod-<time>-0001.cbor,
+mod-<time>-0002.cbor, … beside it; a directory as PATH names them
+modtrace-<time>-0001.cbor, … there);
 --rotate-count 10 keeps the newest 10, and every older file that holds
 evidence (a successful load or unload, or a finding of medium or above,
 which no unprivileged caller can raise), saying so on stderr: a flood of
@@ -510,7 +513,7 @@ export function buildProgram(run: { exitCode: number }): Command {
   addLogFilters(wideOption(colourOption(
     program
       .command("read")
-      .description("print the events of cbor logs (a rotated set in order) as capture printed them; needs no privileges")
+      .description("print the events of cbor logs as capture printed them, in the order the files are given (a rotated set's names sort by time: logs/mod-*.cbor); needs no privileges")
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
       .addOption(new Option("-o, --output <format[:path]>", "text, json, cbor, rows, captures, findings or parquet:DIR").default({ format: "text" }, "text").argParser(outputSpec))
       .addOption(overwriteOption()),

@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -27,6 +30,44 @@ EXPORT int mt_probe_map_ringbuf(void)
 EXPORT int mt_probe_helper_loop(void)
 {
 	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_loop, NULL);
+}
+
+/* Whether the 32-bit entry answers here: a child calls getpid through
+ * int 0x80 (i386 number 20). A kernel built with IA32_EMULATION can still
+ * refuse it (ia32_emulation=0 at boot, or a hypervisor that does not pass
+ * the gate: the child dies of SIGSEGV), and doctor must not call a door
+ * open that is shut. 1 yes, 0 no, -errno when the probe could not run. */
+EXPORT int mt_probe_int80(void)
+{
+#if defined(__x86_64__)
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* Only async-signal-safe calls here: the parent has threads. */
+		struct rlimit none = { 0, 0 };
+		long ret;
+
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+		/* The runtime's crash handlers are inherited: a refused gate must
+		 * kill the child quietly, and leave no core file. */
+		sigaction(SIGSEGV, &dfl, NULL);
+		sigaction(SIGBUS, &dfl, NULL);
+		sigaction(SIGILL, &dfl, NULL);
+		setrlimit(RLIMIT_CORE, &none);
+		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
+		_exit(ret == (long)getpid() ? 0 : 1);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+#else
+	return 0;
+#endif
 }
 
 /* The kernel's BTF, parsed once for all the name probes (each parse reads

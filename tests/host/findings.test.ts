@@ -36,7 +36,7 @@ describe("findings", () => {
     // delete_module with O_TRUNC, all by the trigger; then five failed unloads by nobody.
     expect(byRule(live)).toEqual([
       "forced_unload medium", "image_from_memory high", "loader_not_module_tool medium", "loader_not_module_tool medium",
-      "probing medium", "unusual_load_path high",
+      "probing low", "unusual_load_path high",
     ]);
     const image = live.find((f) => f.eventName === "image_from_memory");
     expect(image.hostProcessId).toBe(initTruth.pid);

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Capture, doctorReport, jsonLines, scratchDir, trigger } from "./harness";
+import { Capture, doctorReport, jsonLines, scratchDir, trigger, TRIGGER } from "./harness";
 import { cborItems } from "../lib/cbor";
 import { runModtrace } from "../lib/modtrace";
 
@@ -115,4 +115,14 @@ describe("doctor and capture agree", () => {
       expect([mode, doctor.exitCode === 0]).toEqual([mode, capture.exitCode === 0]);
       expect(doctor.stdout).toContain(doctor.exitCode === 0 ? "modtrace capture can run here" : "modtrace capture cannot run here");
     });
+});
+
+test("doctor's 32-bit entry: open exactly when an int 0x80 call answers on this machine", () => {
+  const entry = doctorReport().checks.find((c: any) => c.what === "32-bit entry").detail as string;
+  const call = Bun.spawnSync([TRIGGER, "int80", "getppid"], { stdout: "pipe", stderr: "pipe" });
+  if (entry.startsWith("none")) return; // no IA32_EMULATION: nothing to try
+  // The trigger dies of a signal where the gate is refused, and answers where it is open.
+  const refused = call.exitCode !== 0;
+  expect(entry.includes("the 32-bit door is shut")).toBe(refused);
+  if (!refused) expect(entry).toContain("IA32_EMULATION:");
 });

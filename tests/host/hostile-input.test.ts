@@ -102,7 +102,9 @@ describe("hostile input", () => {
     const live = readFileSync(json, "utf8");
     expect(jsonLines(live).length).toBe(1000);
     const findings = findingLines(live);
-    expect(findings.filter((f) => f.severity === "high" || f.severity === "critical")).toEqual([]);
+    // Nothing of medium or above: an unprivileged caller can neither trip
+    // --fail-on nor pin log files past --rotate-count (which keeps those).
+    expect(findings.filter((f) => f.severity !== "info" && f.severity !== "low")).toEqual([]);
     // What would be high for root is there, lowered, and says what it would be.
     for (const rule of ["security_module_unloaded", "image_from_memory", "unusual_load_path"]) {
       const of = findings.filter((f) => f.eventName === rule);

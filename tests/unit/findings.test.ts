@@ -98,7 +98,7 @@ describe("findings rules", () => {
     const fail = (errno: number, who: object, seconds: number) => at(real("delete_module", { returnValue: -errno, moduleName: undefined, ...who }, { name: "x" }), seconds);
     const five = [0, 1, 2, 3, 4].map((s) => fail(1, unprivileged, s));
     const found = judge(five);
-    expect(rules(found)).toEqual(["probing medium"]);
+    expect(rules(found)).toEqual(["probing low"]);
     expect(found[0].details!.failures).toBe(5);
     expect(found[0].evidence.length).toBe(5);
     expect(judge(five.slice(0, 4))).toEqual([]);

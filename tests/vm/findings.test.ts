@@ -90,7 +90,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("findings of the trace
 
   test("five EPERM unloads by nobody: one probing finding with their counts", () => {
     const probing = findings.filter((f) => f.eventName === "probing");
-    expect(rules(probing)).toEqual(["probing medium"]);
+    expect(rules(probing)).toEqual(["probing low"]);
     expect(probing[0].details).toMatchObject({ userId: 65534, failures: 5, errnos: { EPERM: 5 }, processes: 5 });
     const pids = new Set([1, 2, 3, 4, 5].map((i) => steps[`probe${i}`].pid));
     for (const e of probing[0].evidence) expect(pids.has(events.find((x) => String(x.callId) === String(e.callId)).hostProcessId)).toBe(true);
