@@ -41,14 +41,19 @@ build/decoder.typechecked: build/decoder.d.ts $(wildcard decoder/*.ts) $(GENERAT
 	$(BUN) run typecheck
 	touch $@
 
-build/libmodtrace.so: loader/shim.c loader/probe.c loader/ring.c loader/heartbeat.c loader/ring.h bpf/events.h bpf/generated/catalogue.h \
+build/libmodtrace.so: loader/shim.c loader/probe.c loader/ring.c loader/heartbeat.c loader/bpf-programs.c loader/ring.h bpf/events.h bpf/generated/catalogue.h \
                       loader/generated/programs.h $(SHIM_LIBS) | build
 	gcc -shared -fPIC -O2 -Wall -Werror -fvisibility=hidden -I$(DEPS)/include \
-	    -o $@ loader/shim.c loader/probe.c loader/ring.c loader/heartbeat.c $(SHIM_LIBS) \
+	    -o $@ loader/shim.c loader/probe.c loader/ring.c loader/heartbeat.c loader/bpf-programs.c $(SHIM_LIBS) \
 	    -Wl,--no-undefined -Wl,--exclude-libs,ALL -Wl,-z,now
 
 tests/trigger: tests/trigger.c
 	gcc -O2 -Wall -Werror -pthread -o $@ $<
+
+# BPF programs that call the helpers an eBPF rootkit uses, loaded (never
+# attached) by the host tests: tests/mt_*.bpf.c.
+tests/%.bpf.o: tests/%.bpf.c
+	clang $(BPF_CFLAGS) -c $< -o $@
 
 dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o $(DECODER) build/decoder.typechecked \
                $(wildcard cmd/*.ts cmd/*/*.ts cmd/*/*/*.ts cmd/*/*.json loader/*.ts decoder/*.ts) $(CATALOGUE) \

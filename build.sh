@@ -41,7 +41,7 @@ build() {
   install_debian_packages
   install_npm_packages
   loader/build-deps.sh
-  make --no-print-directory -j"$(nproc)" all tests/trigger
+  make --no-print-directory -j"$(nproc)" all tests/trigger tests/mt_write_user.bpf.o tests/mt_send_signal.bpf.o
 }
 
 case "${1:-build}" in

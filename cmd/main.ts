@@ -253,7 +253,9 @@ What it checks, in about three seconds (root; reads /proc/kallsyms,
   hooks      every sys_call_table entry and every jump of x64_sys_call and
              ia32_sys_call against the handler the kernel recorded at boot
              (syscall_hooked), ftrace callbacks in modules (ftrace_hooked),
-             the autoload helper (modprobe_path_changed)
+             the autoload helper (modprobe_path_changed), BPF programs that
+             write user memory, override returns or send signals
+             (bpf_dangerous_helper)
   hiding     a module in the module list and not in /sys/module, or the
              reverse (hidden_module, seen by scans 2 s apart), taint bits no
              listed module carries (taint_unexplained)

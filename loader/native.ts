@@ -31,6 +31,7 @@ const symbols = {
   mt_probe_map_ringbuf: { args: [], returns: FFIType.i32 },
   mt_probe_helper_loop: { args: [], returns: FFIType.i32 },
   mt_probe_int80: { args: [], returns: FFIType.i32 },
+  mt_bpf_program_after: { args: [FFIType.u32, FFIType.ptr, FFIType.u32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   mt_probe_kernel_function: { args: [FFIType.cstring], returns: FFIType.i32 },
   mt_probe_hook: { args: [FFIType.i32, FFIType.cstring, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_probe_done: { args: [], returns: FFIType.void },

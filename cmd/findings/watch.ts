@@ -22,10 +22,12 @@ export interface KernelWatch {
 export const watchDisabled = (w: KernelWatch, disabled: { has(rule: string): boolean }) => (w.rules ?? [w.rule]).every((r) => disabled.has(r));
 
 /** A kernel finding's severity as lists.json (or --findings-config) gives
- * its rule; one found in place when the capture (or scan) began may have
- * its own, "RULE.before_start" (a taint bit set before is weaker evidence
+ * its rule, or its case (details.case: "RULE.CASE"); one found in place when
+ * the capture (or scan) began may have its own, "RULE.before_start" (a taint bit set before is weaker evidence
  * than one set while watching: a module may have set it and left). */
 export function watchSeverity(severities: Record<string, Severity>, f: Finding): Severity {
   const before = f.details?.inPlaceAtStart === true ? severities[`${f.rule}.before_start`] : undefined;
-  return before ?? severities[f.rule] ?? f.severity;
+  // A watch that tells cases apart names its case (bpf_dangerous_helper.signal).
+  const own = typeof f.details?.case === "string" ? severities[`${f.rule}.${f.details.case}`] : undefined;
+  return before ?? own ?? severities[f.rule] ?? f.severity;
 }

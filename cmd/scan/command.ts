@@ -55,7 +55,7 @@ async function watchFindings(config: FindingsConfig) {
     await sleep(EVERY_MS);
   }
   const unavailable = watches.filter((w) => w.unavailable).map((w) => ({ rules: w.rules ?? [w.rule], why: w.unavailable! }));
-  return { findings: findings.filter((f) => !disabled.has(f.rule)), ran: running.length, unavailable, errors: [...errors].map(([rule, why]) => ({ rule, why })) };
+  return { findings: findings.filter((f) => !disabled.has(f.rule)), ran: running.map((w) => w.rules ?? [w.rule]), unavailable, errors: [...errors].map(([rule, why]) => ({ rule, why })) };
 }
 
 function checkModules(modules: LoadedModule[], config: FindingsConfig) {
@@ -117,6 +117,7 @@ export async function scanCommand(o: ScanOptions): Promise<number> {
           seconds: Number(seconds.toFixed(3)),
           modules: checked?.scanned ?? null,
           findings: findings.map(findingMap),
+          checked: watched.ran,
           unavailable: watched.unavailable,
           errors: watched.errors,
           notes,
@@ -129,14 +130,14 @@ export async function scanCommand(o: ScanOptions): Promise<number> {
     for (const u of watched.unavailable) process.stderr.write(`modtrace: ${u.rules.join(", ")} not checked: ${u.why}\n`);
   }
   for (const e of watched.errors) process.stderr.write(`modtrace: ${e.rule}: the scan failed: ${e.why}\n`);
-  if (!modules && !watched.ran) {
+  if (!modules && !watched.ran.length) {
     process.stderr.write("modtrace: nothing could be checked on this kernel (see the reasons above): no findings is no evidence here\n");
     return 1;
   }
   const bySeverity = new Map<string, number>();
   for (const f of findings) bySeverity.set(f.severity, (bySeverity.get(f.severity) ?? 0) + 1);
   process.stderr.write(
-    `modtrace: scanned ${modules ? `${modules.length} modules` : "no modules"} and ${watched.ran} of ${watched.ran + watched.unavailable.length} kernel checks in ${seconds.toFixed(1)} s: ${findings.length ? `${findings.length} findings (${[...bySeverity].map(([s, n]) => `${s} ${n}`).join(", ")})` : "no findings"}\n`,
+    `modtrace: scanned ${modules ? `${modules.length} modules` : "no modules"} and ${watched.ran.length} of ${watched.ran.length + watched.unavailable.length} kernel checks in ${seconds.toFixed(1)} s: ${findings.length ? `${findings.length} finding${findings.length === 1 ? "" : "s"} (${[...bySeverity].map(([s, n]) => `${s} ${n}`).join(", ")})` : "no findings"}\n`,
   );
   const failing = findings.filter((f) => atOrAbove(f.severity, o.failOn)).length;
   if (failing) {

@@ -24,7 +24,7 @@ function repoFiles(): Record<string, string> {
     if (statSync(path).isDirectory()) for (const e of readdirSync(path)) add(join(rel, e));
     else files[join("/root/repo", rel)] = path;
   };
-  for (const rel of ["package.json", "bunfig.toml", "tsconfig.json", "tests/host", "tests/lib", "tests/trigger", "tests/fixtures/kernel-6.18.cbor",
+  for (const rel of ["package.json", "bunfig.toml", "tsconfig.json", "tests/host", "tests/lib", "tests/trigger", "tests/mt_write_user.bpf.o", "tests/mt_send_signal.bpf.o", "tests/fixtures/kernel-6.18.cbor",
     "catalogue", "cmd", "loader", "decoder/assembly", "node_modules/cbor-x"]) add(rel);
   return files;
 }
