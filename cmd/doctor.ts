@@ -101,7 +101,7 @@ function examine(attach: AttachRequest): DoctorReport {
       : int80 === 1
         ? `IA32_EMULATION: ${SYSCALL32_PREFIX}* are hooked beside ${SYSCALL_PREFIX}* (fentry, kprobe); raw mode tells the entries apart`
         : int80 === 0
-          ? `built in (${SYSCALL32_PREFIX}* exist, and are hooked all the same), but int 0x80 does not answer here (ia32_emulation=0 at boot, or refused by the hypervisor): the 32-bit door is shut`
+          ? `built in (${SYSCALL32_PREFIX}* exist, and fentry and kprobe modes hook them too), but int 0x80 does not answer here (ia32_emulation=0 at boot, or refused by the hypervisor): the 32-bit door is shut`
           : `IA32_EMULATION: ${SYSCALL32_PREFIX}* are hooked beside ${SYSCALL_PREFIX}*; whether int 0x80 answers could not be tried (${int80})`,
   });
 

@@ -124,11 +124,19 @@ function byteSize(v: string): number {
   return Number(m[1]) * scale[m[2].toUpperCase()];
 }
 
+/** --since/--until to the nanosecond: events carry ns, and a bound given
+ * to the microsecond (as text rows show times) must cut exactly there. */
 function instant(what: string) {
+  const digits = (frac = "") => BigInt(frac.slice(0, 9).padEnd(9, "0"));
   return (v: string): bigint => {
-    const ms = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v);
-    if (!Number.isFinite(ms)) throw new InvalidArgumentError(`${what} takes a date and time (2026-11-22T14:05:00Z) or seconds since the epoch, got '${v}'`);
-    return BigInt(Math.round(ms)) * 1_000_000n;
+    const bad = () => new InvalidArgumentError(`${what} takes a date and time (2026-11-22T14:05:00Z, fractions of a second to the ns) or seconds since the epoch, got '${v}'`);
+    const epoch = /^(\d+)(?:\.(\d+))?$/.exec(v);
+    if (epoch) return BigInt(epoch[1]) * 1_000_000_000n + digits(epoch[2]);
+    // Date.parse keeps milliseconds only: the whole seconds from it, the fraction from the text.
+    const frac = /T\d{2}:\d{2}:\d{2}\.(\d+)/.exec(v)?.[1];
+    const ms = Date.parse(frac === undefined ? v : v.replace(`.${frac}`, ""));
+    if (!Number.isFinite(ms)) throw bad();
+    return BigInt(ms) * 1_000_000n + digits(frac);
   };
 }
 
@@ -238,8 +246,9 @@ rule's id, with severity, MITRE ATT&CK techniques, a description and the
 evidence: the events' names, timestamps and callIds). A capture judges live;
 \`modtrace findings LOGS\` replays logs through the same rules and gives the
 same findings, except those of the rules that look at the running kernel
+or at the capture itself
 (${WATCH_RULES.join(", ").replace(/(.{1,70})(, |$)/g, (_, line, sep) => (sep ? `${line},\n` : line))}),
-which it passes on as recorded.
+which it passes on as recorded (all of a --findings-only log's findings).
 modtrace rules lists the rules; README.md explains each one.
 
 Examples:
@@ -253,7 +262,9 @@ What it checks, in about three seconds (root; reads /proc/kallsyms,
   hooks      every sys_call_table entry and every jump of x64_sys_call and
              ia32_sys_call against the handler the kernel recorded at boot
              (syscall_hooked), ftrace callbacks in modules (ftrace_hooked),
-             the autoload helper (modprobe_path_changed), BPF programs that
+             the autoload helper (modprobe_path_changed), kprobes on syscall
+             handlers and listing functions (kprobe_on_sensitive; debugfs),
+             BPF programs that
              write user memory, override returns or send signals
              (bpf_dangerous_helper)
   hiding     a module in the module list and not in /sys/module, or the
@@ -508,7 +519,7 @@ export function buildProgram(run: { exitCode: number }): Command {
       if (o.json) return void process.stdout.write(JSON.stringify(config, null, 2) + "\n");
       const ids = [...ruleIds(WATCH_RULES), ...MODULE_RULES];
       const severities = (id: string) => Object.entries(config.severity).filter(([k]) => k === id || k.startsWith(`${id}.`)).map(([k, v]) => `${k.slice(id.length + 1) || "base"} ${v}`);
-      for (const id of ids) process.stdout.write(`${id.padEnd(28)} ${severities(id).join(", ")}${WATCH_RULES.includes(id) ? "  (live only: looks at the running kernel)" : (MODULE_RULES as readonly string[]).includes(id) ? "  (modtrace scan only)" : ""}${config.disabledRules.includes(id) ? "  DISABLED" : ""}\n`);
+      for (const id of ids) process.stdout.write(`${id.padEnd(28)} ${severities(id).join(", ")}${id === "monitor_tampered" ? "  (live only: looks at the capture itself)" : WATCH_RULES.includes(id) ? "  (live only: looks at the running kernel)" : (MODULE_RULES as readonly string[]).includes(id) ? "  (modtrace scan only)" : ""}${config.disabledRules.includes(id) ? "  DISABLED" : ""}\n`);
       process.stdout.write("\nWhat each rule catches, why, and its known false positives: README.md, Findings.\n");
     });
 

@@ -3,7 +3,6 @@
 // ones capture made live. Findings of the kernel watches, which need the
 // running kernel, are passed on as the capture recorded them.
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { basename } from "node:path";
 import { findingsHeaderItem, trailerItem, type Origin } from "../log-items";
 import wasmPath from "../../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../../decoder/host";
@@ -56,8 +55,11 @@ function sharedOrigin(files: string[]): Origin | undefined {
     const first = readLogBytes(head.subarray(0, n), file, []).next().value;
     if (first?.kind !== "header" || typeof first.value.host !== "string") return undefined;
     const { host, kernel, bootTime } = first.value;
-    if (shared && (shared.host !== host || shared.kernel !== kernel || BigInt(shared.bootTime) !== BigInt(bootTime ?? 0))) return undefined;
-    shared = { host, kernel: String(kernel ?? ""), bootTime: bootTime ?? 0 };
+    // Each capture measures its boot's wall-clock time anew: the same boot
+    // reads some microseconds apart, another boot seconds or more.
+    const sameBoot = (a: bigint | number, b: bigint | number) => { const d = BigInt(a) - BigInt(b); return (d < 0n ? -d : d) < 1_000_000_000n; };
+    if (shared && (shared.host !== host || shared.kernel !== kernel || !sameBoot(shared.bootTime, bootTime ?? 0))) return undefined;
+    shared ??= { host, kernel: String(kernel ?? ""), bootTime: bootTime ?? 0 };
   }
   return shared;
 }
@@ -70,7 +72,7 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   const traceRules = new Set(ruleIds());
   const sink = Sink.open(opts.output);
   // As CBOR, a log of findings that modtrace reads back (findingsHeaderItem).
-  if (opts.output.format === "cbor") sink.write(findingsHeaderItem(BigInt(Date.now()) * 1_000_000n, opts.files.map((f) => basename(f)), process.argv.slice(2), sharedOrigin(opts.files)));
+  if (opts.output.format === "cbor") sink.write(findingsHeaderItem(BigInt(Date.now()) * 1_000_000n, opts.files, process.argv.slice(2), sharedOrigin(opts.files)));
   const colour = colourWanted(opts.output, opts.colour);
   const format = opts.output.format as DecodedFormat;
   // Findings are few and far between in a big log: progress shows until
@@ -97,7 +99,9 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
       let findingsLog = false;
       for (const item of readLog(file, problems)) {
         progress?.item(file, item.offset, item.kind === "event");
-        if (item.kind === "header") findingsLog = Array.isArray(item.value.findingsOf);
+        // A findings log, or a capture's with --findings-only (findings, no
+        // events to judge anew): every finding in it is passed on.
+        if (item.kind === "header") findingsLog = Array.isArray(item.value.findingsOf) || (Array.isArray(item.value.commandLine) && item.value.commandLine.includes("--findings-only"));
         if (item.kind === "event") {
           pending.push(item.value);
           if (pending.length === BATCH) flush();

@@ -14,6 +14,8 @@ export interface FindingsConfig {
   disabledRules: string[];
   severity: Record<string, Severity>;
   moduleTools: string[];
+  /** Kernel functions rootkits hook to hide files, processes, modules or sockets (kprobe_on_sensitive). */
+  hookedFunctions: string[];
   /** Helper paths besides moduleTools that modprobe_path may hold (a distribution's own). */
   modprobePaths: string[];
   moduleDirs: string[];
@@ -32,7 +34,7 @@ export interface FindingsConfig {
 
 export class ConfigError extends Error {}
 
-const LISTS = ["disabledRules", "moduleTools", "modprobePaths", "moduleDirs", "writableDirs", "kexecTools", "kernelDirs", "securityModules", "rareAutoload"] as const;
+const LISTS = ["disabledRules", "moduleTools", "hookedFunctions", "modprobePaths", "moduleDirs", "writableDirs", "kexecTools", "kernelDirs", "securityModules", "rareAutoload"] as const;
 
 function checkSeverities(s: Record<string, unknown>, where: string) {
   for (const [k, v] of Object.entries(s))

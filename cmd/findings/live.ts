@@ -11,6 +11,7 @@ import { ftraceHooksWatch } from "./watches/ftrace-hooks";
 import { syscallDispatchWatch } from "./watches/syscall-dispatch";
 import { unexplainedTaintWatch } from "./watches/unexplained-taint";
 import { bpfProgramsWatch } from "./watches/bpf-programs";
+import { kprobesWatch } from "./watches/kprobes";
 
 // Records reach user space within a poll or two (100 ms each); windows are
 // closed this long after their end, so a late record still counts in its
@@ -36,12 +37,12 @@ export interface CaptureScope {
 
 /** The live-only rules: the monitor's own (monitor_tampered) and the kernel
  * watches (watches/), known before any is made. */
-export const WATCH_RULES = ["monitor_tampered", "hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked", "bpf_dangerous_helper"];
+export const WATCH_RULES = ["monitor_tampered", "hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked", "kprobe_on_sensitive", "bpf_dangerous_helper"];
 
 /** The watches, each able to run here or saying why not. The dispatch
  * watch takes its baseline now: before anything can load during capture. */
 export function kernelWatches(scope: CaptureScope, config: FindingsConfig): KernelWatch[] {
-  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch(), modprobePathWatch(config), ftraceHooksWatch(), bpfProgramsWatch()];
+  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch(), modprobePathWatch(config), ftraceHooksWatch(), kprobesWatch(config.hookedFunctions), bpfProgramsWatch()];
 }
 
 export class LiveFindings {

@@ -192,7 +192,7 @@ export const CAPTURE_COLUMNS: Column[] = [
   v4("seal", "string", "a sealed log's last seal (trailer; JSON object): what modtrace verify checks the file against"),
   // The findings table (schema 5).
   v5("modulesAtStart", "string", "the modules the kernel listed when the capture began: name, size, users, state, address, taints, signature, srcversion, version (header; JSON array; null: no module support, or a log from before schema 5)"),
-  v5("findingsOf", "string", "a findings log (modtrace findings -o cbor): the logs its findings were made from (header; JSON array); its host, kernel and bootTime are the machine that judged them"),
+  v5("findingsOf", "string", "a findings log (modtrace findings -o cbor): the logs its findings were made from, as given on the command line (header; JSON array); its host, kernel and bootTime are theirs when they name one machine and boot, else host and kernel are the judging machine's and bootTime 0"),
 ];
 
 /** Columns of the findings table (schema 5): one row per finding a log holds,

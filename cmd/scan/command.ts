@@ -55,7 +55,9 @@ async function watchFindings(config: FindingsConfig) {
     await sleep(EVERY_MS);
   }
   const unavailable = watches.filter((w) => w.unavailable).map((w) => ({ rules: w.rules ?? [w.rule], why: w.unavailable! }));
-  return { findings: findings.filter((f) => !disabled.has(f.rule)), ran: running.map((w) => w.rules ?? [w.rule]), unavailable, errors: [...errors].map(([rule, why]) => ({ rule, why })) };
+  // A check whose scan failed did not check anything: it is not counted as run.
+  const ran = running.filter((w) => !errors.has(w.rule)).map((w) => w.rules ?? [w.rule]);
+  return { findings: findings.filter((f) => !disabled.has(f.rule)), ran, unavailable, errors: [...errors].map(([rule, why]) => ({ rule, why })) };
 }
 
 function checkModules(modules: LoadedModule[], config: FindingsConfig) {
@@ -137,7 +139,7 @@ export async function scanCommand(o: ScanOptions): Promise<number> {
   const bySeverity = new Map<string, number>();
   for (const f of findings) bySeverity.set(f.severity, (bySeverity.get(f.severity) ?? 0) + 1);
   process.stderr.write(
-    `modtrace: scanned ${modules ? `${modules.length} modules` : "no modules"} and ${watched.ran.length} of ${watched.ran.length + watched.unavailable.length} kernel checks in ${seconds.toFixed(1)} s: ${findings.length ? `${findings.length} finding${findings.length === 1 ? "" : "s"} (${[...bySeverity].map(([s, n]) => `${s} ${n}`).join(", ")})` : "no findings"}\n`,
+    `modtrace: scanned ${modules ? `${modules.length} modules` : "no modules"} and ${watched.ran.length} of ${watched.ran.length + watched.unavailable.length + watched.errors.length} kernel checks in ${seconds.toFixed(1)} s: ${findings.length ? `${findings.length} finding${findings.length === 1 ? "" : "s"} (${[...bySeverity].map(([s, n]) => `${s} ${n}`).join(", ")})` : "no findings"}\n`,
   );
   const failing = findings.filter((f) => atOrAbove(f.severity, o.failOn)).length;
   if (failing) {

@@ -111,6 +111,29 @@ describe("findings", () => {
     expect(runModtrace(["findings", cbor, "--fail-on", "medium"]).exitCode).toBe(3);
   });
 
+  test("a --findings-only log: findings passes its findings on, as live; two captures of this boot judged together keep this host and boot", async () => {
+    const dir = scratchDir();
+    const [only, second, judged] = ["only.cbor", "second.cbor", "judged.cbor"].map((f) => join(dir, f));
+    const capture = await Capture.start([...ONLY_TRIGGER, "--findings-only", "-o", `cbor:${only}`]);
+    trigger("basic", notAModule());
+    await capture.stop();
+    const live = cborItems(only).filter((i) => i.finding === true);
+    expect(live.length).toBeGreaterThan(1);
+    const replayed = runModtrace(["findings", only, "-o", "json"]);
+    expect(replayed.exitCode).toBe(0);
+    expect(byRule(replayed.stdout.trim().split("\n").map((l) => JSON.parse(l)))).toEqual(byRule(live));
+
+    const other = await Capture.start([...ONLY_TRIGGER, "-o", `cbor:${second}`]);
+    trigger("basic", notAModule());
+    await other.stop();
+    expect(runModtrace(["findings", only, second, "-o", `cbor:${judged}`]).exitCode).toBe(0);
+    const [header] = cborItems(judged);
+    const firstHeader = cborItems(only)[0];
+    // Each capture measures the boot time anew (microseconds apart): one machine, one boot.
+    expect([header.host, header.kernel, BigInt(header.bootTime)]).toEqual([hostname(), firstHeader.kernel, BigInt(firstHeader.bootTime)]);
+    expect(header.findingsOf).toEqual([only, second]);
+  });
+
   test("bad rule names, formats and config files are usage errors that say what is wrong", () => {
     const r1 = runModtrace(["findings", "x.cbor", "--disable-rule", "nosuch"]);
     expect(r1.exitCode).toBe(2);

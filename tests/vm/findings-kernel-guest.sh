@@ -28,6 +28,7 @@ step hook-table /sbin/insmod $M/mt_hook_table.ko; pause
 step hook-dispatch /sbin/insmod $M/mt_hook_dispatch.ko; pause
 step hook-ia32 /sbin/insmod $M/mt_hook_ia32.ko; pause
 step hook-ftrace /sbin/insmod $M/mt_ftrace_hook.ko; pause
+step kprobe-hook /sbin/insmod $M/mt_kprobe_hook.ko; pause
 
 sh -c 'echo $PPID' > "$OUT/ppid.txt"
 /root/trigger int80 getppid > "$OUT/ppid32.txt"

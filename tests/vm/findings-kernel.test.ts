@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
 const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked"];
-const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_hide_staging", "mt_hook_hidden"];
+const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_hide_staging", "mt_hook_hidden", "mt_kprobe_hook"];
 /** The 32-bit switch's hook is named by its jump's offset, which the build decides. */
 const number = (f: any) => (f.details.where === "ia32_sys_call" ? (Number.isInteger(f.details.number) ? "offset" : f.details.number) : f.details.number);
 
@@ -64,7 +64,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   }, 960_000);
 
   test("every module loaded, and each does what it claims in the kernel", () => {
-    expect(steps).toEqual({ "insmod-dummy": 0, modprobe: 0, "rmmod-dummy": 0, plain: 0, "hide-list": 0, "hide-kobj": 0, "hook-table": 0, "hook-dispatch": 0, "hook-ia32": 0, "hook-ftrace": 0 });
+    expect(steps).toEqual({ "insmod-dummy": 0, modprobe: 0, "rmmod-dummy": 0, plain: 0, "hide-list": 0, "hide-kobj": 0, "hook-table": 0, "hook-dispatch": 0, "hook-ia32": 0, "hook-ftrace": 0, "kprobe-hook": 0 });
     const listed = lines("proc-modules.txt").map((l) => l.split(" ")[0]);
     const kset = lines("sys-module.txt");
     expect(listed).not.toContain("mt_hide_list");
@@ -146,7 +146,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
       expect([m.name, m.file.package, m.file.packageMatches, m.signature]).toEqual([m.name, prepared.kernelPackage, true, "signed"]);
       expect(m.file.path).toStartWith(`/lib/modules/${prepared.kernelVersion}/`);
     }
-    expect(text("scan-clean.err")).toMatch(/scanned \d+ modules and 6 of 6 kernel checks in [\d.]+ s: no findings/);
+    expect(text("scan-clean.err")).toMatch(/scanned \d+ modules and 7 of 7 kernel checks in [\d.]+ s: no findings/);
     console.log(`vm: modtrace scan took ${scan.seconds} s on the clean guest (TCG)`);
   });
 
@@ -166,7 +166,8 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
         ["hidden_module", "critical", "mt_hide_staging", "module_list"],
         ["taint_unexplained", "medium", null, "C"],
         ["module_file_changed", "high", "8021q", null],
-        ...["mt_plain", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook"].map((m) => ["module_without_file", "medium", m, null]),
+        ["kprobe_on_sensitive", "medium", null, "__x64_sys_getdents64"],
+        ...["mt_plain", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_kprobe_hook"].map((m) => ["module_without_file", "medium", m, null]),
       ].sort(),
     );
     for (const f of scan.findings.filter((f: any) => f.eventName === "syscall_hooked")) expect(f.details.inPlaceAtStart).toBe(true);
