@@ -9,8 +9,8 @@
 import { readFileSync } from "node:fs";
 import { ptr } from "bun:ffi";
 import { native } from "../../../loader/native";
-import type { Finding } from "../finding";
 import type { KernelWatch } from "../watch";
+import { listWatch } from "./list-watch";
 import { parseKallsyms, showsAddresses } from "./kallsyms";
 
 export const RULE = "bpf_dangerous_helper";
@@ -85,30 +85,23 @@ export function bpfProgramsWatch(opts: { kallsyms?: string } = {}): KernelWatch 
   // A helper the kernel was built without (bpf_override_return needs
   // CONFIG_BPF_KPROBE_OVERRIDE) has address 0, which no call reaches.
   const targets = HELPERS.map((h) => addr(h.name));
-  const reported = new Set<number>();
-  let first = true;
-
-  return {
+  return listWatch({
     rule: RULE,
-    observe() {},
-    scan(nowNs: bigint, report: (f: Finding) => void) {
-      const atStart = first;
-      first = false;
-      for (const p of listPrograms(callBase, targets)) {
-        if (!p.helpers.length || reported.has(p.id)) continue;
-        reported.add(p.id);
-        const worst = HELPERS.find((h) => p.helpers.includes(h.name) && h.case === undefined) ?? HELPERS.find((h) => p.helpers.includes(h.name))!;
-        const type = PROG_TYPES[p.type] ?? `type ${p.type}`;
-        report({
-          rule: RULE,
-          severity: "high",
-          techniques: ["T1014", "T1562.001"],
-          description: `BPF program ${p.id} (${p.name || "unnamed"}, ${type}, loaded by uid ${p.uid}) calls ${p.helpers.join(", ")}: it ${worst.does}${atStart ? "; loaded before the capture started" : ""}`,
-          timestamp: nowNs,
-          evidence: [],
-          details: { id: p.id, name: p.name, type, uid: p.uid, helpers: p.helpers, loadedSecondsAfterBoot: Number(p.loadTimeNs / 1_000_000n) / 1000, inPlaceAtStart: atStart, ...(worst.case && { case: worst.case }) },
-        });
-      }
+    read: () => listPrograms(callBase, targets),
+    key: (p) => String(p.id),
+    finding(p, atStart, nowNs) {
+      if (!p.helpers.length) return undefined;
+      const worst = HELPERS.find((h) => p.helpers.includes(h.name) && h.case === undefined) ?? HELPERS.find((h) => p.helpers.includes(h.name))!;
+      const type = PROG_TYPES[p.type] ?? `type ${p.type}`;
+      return {
+        rule: RULE,
+        severity: "high",
+        techniques: ["T1014", "T1562.001"],
+        description: `BPF program ${p.id} (${p.name || "unnamed"}, ${type}, loaded by uid ${p.uid}) calls ${p.helpers.join(", ")}: it ${worst.does}${atStart ? "; loaded before the capture started" : ""}`,
+        timestamp: nowNs,
+        evidence: [],
+        details: { id: p.id, name: p.name, type, uid: p.uid, helpers: p.helpers, loadedSecondsAfterBoot: Number(p.loadTimeNs / 1_000_000n) / 1000, inPlaceAtStart: atStart, ...(worst.case && { case: worst.case }) },
+      };
     },
-  };
+  });
 }

@@ -14,8 +14,8 @@
 // record from enabled_functions; it needs tracefs mounted.
 import { existsSync, readFileSync } from "node:fs";
 import type { EventView } from "../event-view";
-import type { Finding } from "../finding";
 import type { KernelWatch } from "../watch";
+import { listWatch } from "./list-watch";
 import { ModuleLoads } from "./module-loads";
 
 export const RULE = "ftrace_hooked";
@@ -51,29 +51,23 @@ export function ftraceHooksWatch(opts: { enabledFunctions?: string } = {}): Kern
   if (!file || !existsSync(file))
     return { rule: RULE, unavailable: "no enabled_functions in tracefs (not mounted, or no CONFIG_DYNAMIC_FTRACE): mount -t tracefs nodev /sys/kernel/tracing", observe() {}, scan() {} };
   const loads = new ModuleLoads();
-  const reported = new Set<string>();
-  let scans = 0;
-  return {
+  return listWatch({
     rule: RULE,
     observe: (e: EventView) => loads.observe(e),
-    scan(nowNs: bigint, report: (f: Finding) => void) {
-      const first = scans++ === 0;
-      for (const h of moduleCallbacks(readFileSync(file, "utf8"))) {
-        const key = `${h.function}\0${h.callback}`;
-        if (reported.has(key)) continue;
-        reported.add(key);
-        const seen = loads.named(h.module);
-        report({
-          rule: RULE,
-          severity: "critical",
-          techniques: ["T1014"],
-          description: `${h.function} is hooked through ftrace by module ${h.module} (callback ${h.callback})${first ? "; in place when the capture started" : ""}`,
-          timestamp: nowNs,
-          evidence: seen?.evidence ?? [],
-          moduleName: h.module,
-          details: { function: h.function, callback: h.callback, inPlaceAtStart: first },
-        });
-      }
+    read: () => moduleCallbacks(readFileSync(file, "utf8")),
+    key: (h) => `${h.function}\0${h.callback}`,
+    finding(h, first, nowNs) {
+      const seen = loads.named(h.module);
+      return {
+        rule: RULE,
+        severity: "critical",
+        techniques: ["T1014"],
+        description: `${h.function} is hooked through ftrace by module ${h.module} (callback ${h.callback})${first ? "; in place when the capture started" : ""}`,
+        timestamp: nowNs,
+        evidence: seen?.evidence ?? [],
+        moduleName: h.module,
+        details: { function: h.function, callback: h.callback, inPlaceAtStart: first },
+      };
     },
-  };
+  });
 }

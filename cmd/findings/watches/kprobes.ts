@@ -11,8 +11,8 @@
 // says so. The module syscalls' own handlers are left out: monitors
 // (modtrace's kprobe mode among them) probe them as a matter of course.
 import { existsSync, readFileSync } from "node:fs";
-import type { Finding } from "../finding";
 import type { KernelWatch } from "../watch";
+import { listWatch } from "./list-watch";
 
 export const RULE = "kprobe_on_sensitive";
 
@@ -47,38 +47,39 @@ export function sensitive(symbol: string, functions: string[]): string | undefin
   return undefined;
 }
 
+function debugfsMounted(): boolean {
+  try {
+    return readFileSync("/proc/mounts", "utf8").split("\n").some((l) => l.split(" ")[2] === "debugfs");
+  } catch {
+    return false;
+  }
+}
+
 export function kprobesWatch(functions: string[], opts: { list?: string } = {}): KernelWatch {
   const list = opts.list ?? LIST;
   if (!existsSync(list))
     return {
       rule: RULE,
-      unavailable: existsSync("/sys/kernel/debug/kprobes") || !existsSync("/sys/kernel/debug") ? `no ${list} (debugfs not mounted, or no CONFIG_KPROBES): mount -t debugfs none /sys/kernel/debug` : `no ${list}: this kernel has no kprobes`,
+      unavailable: debugfsMounted() ? `no ${list}: this kernel has no kprobes (CONFIG_KPROBES=n)` : `no ${list}: debugfs is not mounted (mount -t debugfs none /sys/kernel/debug)`,
       observe() {},
       scan() {},
     };
-  const reported = new Set<string>();
-  let first = true;
-  return {
+  return listWatch({
     rule: RULE,
-    observe() {},
-    scan(nowNs: bigint, report: (f: Finding) => void) {
-      const atStart = first;
-      first = false;
-      for (const p of parseKprobes(readFileSync(list, "utf8"))) {
-        const why = sensitive(p.symbol, functions);
-        const key = `${p.kind}\0${p.symbol}\0${p.offset}`;
-        if (!why || reported.has(key) || p.flags.includes("GONE")) continue;
-        reported.add(key);
-        report({
-          rule: RULE,
-          severity: "medium",
-          techniques: ["T1014"],
-          description: `a ${p.kind} is registered on ${p.symbol}+0x${p.offset.toString(16)}, ${why}: its handler can change what the function is given or returns (the kprobes list does not say whose it is: a module's, or a tracer's)${atStart ? "; in place when the capture started" : ""}`,
-          timestamp: nowNs,
-          evidence: [],
-          details: { kind: p.kind, function: p.symbol, offset: p.offset, flags: p.flags, why, inPlaceAtStart: atStart },
-        });
-      }
+    read: () => parseKprobes(readFileSync(list, "utf8")).filter((p) => !p.flags.includes("GONE")),
+    key: (p) => `${p.kind}\0${p.symbol}\0${p.offset}`,
+    finding(p, atStart, nowNs) {
+      const why = sensitive(p.symbol, functions);
+      if (!why) return undefined;
+      return {
+        rule: RULE,
+        severity: "medium",
+        techniques: ["T1014"],
+        description: `a ${p.kind} is registered on ${p.symbol}+0x${p.offset.toString(16)}, ${why}: its handler can change what the function is given or returns (the kprobes list does not say whose it is: a module's, or a tracer's)${atStart ? "; in place when the capture started" : ""}`,
+        timestamp: nowNs,
+        evidence: [],
+        details: { kind: p.kind, function: p.symbol, offset: p.offset, flags: p.flags, why, inPlaceAtStart: atStart },
+      };
     },
-  };
+  });
 }
