@@ -2,11 +2,13 @@
 // left in the 6.1 guest (tests/vm/modules/mt_ftrace_hook.c), BPF's own
 // trampolines, and the kernel's own callbacks.
 import { expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Finding } from "../../cmd/findings/finding";
 import { ftraceHooksWatch, moduleCallbacks } from "../../cmd/findings/watches/ftrace-hooks";
+import { isLivepatch } from "../../cmd/findings/watches/livepatch";
+import { watchSeverity } from "../../cmd/findings/watch";
 import { fakeEvent } from "../lib/fake-event";
 
 const HOOKED = "__do_sys_getpgrp (1) R I  \ttramp: 0xffffffffc0418000 (mt_ftrace_handler+0x0/0x58 [mt_ftrace_hook]) ->ftrace_ops_assist_func+0x0/0x100";
@@ -39,4 +41,16 @@ test("the watch: in place at the start, named once, with the module's load as ev
 
 test("no tracefs: unavailable, and says how to mount it", () => {
   expect(ftraceHooksWatch({ enabledFunctions: "/nonexistent/enabled_functions" }).unavailable).toContain("mount -t tracefs");
+});
+
+test("a live patch the kernel enabled is told apart: its own severity case, not a rootkit's hook", () => {
+  const dir = mkdtempSync(join(tmpdir(), "klp-"));
+  const modules = join(dir, "modules");
+  writeFileSync(modules, "kpatch_fix 16384 1 - Live 0xffffffffc0a00000 (OEK)\nrootkit 16384 0 - Live 0xffffffffc0b00000 (OE)\n");
+  mkdirSync(join(dir, "livepatch", "kpatch_fix"), { recursive: true });
+  mkdirSync(join(dir, "livepatch", "rootkit"), { recursive: true }); // a directory alone: no K taint
+  expect(isLivepatch("kpatch_fix", { livepatchDir: join(dir, "livepatch"), procModules: modules })).toBe(true);
+  expect(isLivepatch("rootkit", { livepatchDir: join(dir, "livepatch"), procModules: modules })).toBe(false);
+  expect(isLivepatch("absent", { livepatchDir: join(dir, "livepatch"), procModules: modules })).toBe(false);
+  expect(watchSeverity({ ftrace_hooked: "critical", "ftrace_hooked.livepatch": "info" }, { rule: "ftrace_hooked", severity: "critical", techniques: [], description: "", timestamp: 0n, evidence: [], details: { case: "livepatch" } })).toBe("info");
 });

@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from "node:fs";
 import type { EventView } from "../event-view";
 import type { KernelWatch } from "../watch";
 import { listWatch } from "./list-watch";
+import { isLivepatch } from "./livepatch";
 import { ModuleLoads } from "./module-loads";
 
 export const RULE = "ftrace_hooked";
@@ -58,15 +59,16 @@ export function ftraceHooksWatch(opts: { enabledFunctions?: string } = {}): Kern
     key: (h) => `${h.function}\0${h.callback}`,
     finding(h, first, nowNs) {
       const seen = loads.named(h.module);
+      const patch = isLivepatch(h.module);
       return {
         rule: RULE,
         severity: "critical",
         techniques: ["T1014"],
-        description: `${h.function} is hooked through ftrace by module ${h.module} (callback ${h.callback})${first ? "; in place when the capture started" : ""}`,
+        description: `${h.function} is ${patch ? "live-patched" : "hooked through ftrace"} by module ${h.module} (callback ${h.callback})${patch ? ", a live patch the kernel enabled (/sys/kernel/livepatch)" : ""}${first ? "; in place when the capture started" : ""}`,
         timestamp: nowNs,
         evidence: seen?.evidence ?? [],
         moduleName: h.module,
-        details: { function: h.function, callback: h.callback, inPlaceAtStart: first },
+        details: { function: h.function, callback: h.callback, inPlaceAtStart: first, ...(patch && { case: "livepatch" }) },
       };
     },
   });
