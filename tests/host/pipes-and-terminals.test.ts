@@ -52,10 +52,11 @@ describe("pipes and terminals", () => {
     const dir = scratchDir();
     const big = join(dir, "big.cbor");
     const capture = await Capture.start(["--comm", "mt-trigger", "--no-findings", "-o", `cbor:${big}`]);
-    const [burst] = trigger("burst", "20000");
+    const [burst] = trigger("burst", "5000");
     expect((await capture.stop()).exitCode).toBe(0);
-    expect(burst.calls).toBe(20000);
-    // Progress is drawn every 4,096 items read: a 20,000-event log shows it whatever the speed.
+    expect(burst.calls).toBe(5000);
+    // Progress is drawn every 4,096 items read: a 5,000-event log shows it
+    // whatever the speed (and stays small: the VM tier runs this under emulation).
     const progress = (what: string) => new RegExp(`modtrace ${what}: \\d+% of [\\d.]+ MB, [\\d,]+ events, [\\d.]+ MB/s, .* left`);
     const runs: [string[], string][] = [
       [["stats", big], "stats"],
@@ -69,10 +70,10 @@ describe("pipes and terminals", () => {
       expect(r.screen).toMatch(progress(what));
       // Erased when done: after the last one, the line is cleared.
       expect(r.screen.slice(r.screen.lastIndexOf(" left"))).toContain("\r\x1b[K");
+      if (what === "read -o parquet") expect(r.screen).toContain("writing 5,000 rows to");
       const piped = runModtrace([...args.slice(0, -1), args.at(-1)!.replace("pq", "pq2").replace("big.json", "big2.json")]);
       expect([args, piped.exitCode, piped.stderr]).toEqual([args, 0, expect.not.stringContaining(`modtrace ${what}:`)]);
     }
-    expect(onTerminal(["read", big, "-o", `parquet:${join(dir, "pq3")}`]).screen).toContain("writing 20,000 rows to");
     // Rows streaming to the terminal are their own sign of life.
     expect(onTerminal(["read", big]).screen).not.toMatch(progress("read"));
   });
