@@ -38,21 +38,28 @@ function findingsTrailer(passed: Finding[], counts: Map<string, number>): Uint8A
   });
 }
 
+/** A log's first item, read from as few of its first bytes as hold it
+ * (a header with modulesAtStart can pass 64 KiB; the log may be GBs). */
+function firstItem(file: string) {
+  const fd = openSync(file, "r");
+  try {
+    for (let size = 1 << 16; ; size *= 4) {
+      const head = new Uint8Array(size);
+      const n = readSync(fd, head, 0, size, 0);
+      const first = readLogBytes(head.subarray(0, n), file, []).next().value;
+      if (first?.kind === "header" || n < size) return first;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The machine every one of the logs names in its header, when they agree
- * (a capture's rotated set, one host's logs); headers are small, so only
- * each file's first 64 KiB is read. */
+ * (a capture's rotated set, one host's logs). */
 function sharedOrigin(files: string[]): Origin | undefined {
   let shared: Origin | undefined;
   for (const file of files) {
-    const head = new Uint8Array(1 << 16);
-    const fd = openSync(file, "r");
-    let n: number;
-    try {
-      n = readSync(fd, head, 0, head.length, 0);
-    } finally {
-      closeSync(fd);
-    }
-    const first = readLogBytes(head.subarray(0, n), file, []).next().value;
+    const first = firstItem(file);
     if (first?.kind !== "header" || typeof first.value.host !== "string") return undefined;
     const { host, kernel, bootTime } = first.value;
     // Each capture measures its boot's wall-clock time anew: the same boot

@@ -7,6 +7,7 @@
 // record of patches it enabled through klp_enable_patch.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseModuleLine } from "../../scan/loaded-modules";
 
 export interface LivepatchViews {
   livepatchDir?: string;
@@ -17,8 +18,8 @@ export interface LivepatchViews {
 export function isLivepatch(module: string, v: LivepatchViews = {}): boolean {
   if (!existsSync(join(v.livepatchDir ?? "/sys/kernel/livepatch", module))) return false;
   try {
-    const line = readFileSync(v.procModules ?? "/proc/modules", "utf8").split("\n").find((l) => l.startsWith(`${module} `));
-    return line !== undefined && /\([A-Z]*K[A-Z]*\)\s*$/.test(line);
+    const listed = readFileSync(v.procModules ?? "/proc/modules", "utf8").split("\n").map(parseModuleLine).find((m) => m?.name === module);
+    return listed !== undefined && listed.taints.includes("K");
   } catch {
     return false;
   }

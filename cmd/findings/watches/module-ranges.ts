@@ -6,6 +6,7 @@
 // in the module area that no listed module's memory holds is unowned: a
 // hidden module's (or freed memory's).
 import { readFileSync } from "node:fs";
+import { parseModuleLine } from "../../scan/loaded-modules";
 
 export interface ModuleRange {
   name: string;
@@ -23,11 +24,9 @@ export const MODULE_AREA = { start: 0xffffffffc0000000n, end: 0xffffffffff000000
 export function parseModuleRanges(text: string): ModuleRange[] {
   const ranges: ModuleRange[] = [];
   for (const line of text.split("\n")) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 6 || !/^0x[0-9a-f]+$/i.test(f[5])) continue;
-    const start = BigInt(f[5]);
-    if (start === 0n) continue; // kptr_restrict hides it
-    ranges.push({ name: f[0], start, end: start + BigInt(f[1]) });
+    const m = parseModuleLine(line);
+    // No address: kptr_restrict hides it.
+    if (m?.address) ranges.push({ name: m.name, start: BigInt(m.address), end: BigInt(m.address) + BigInt(m.size) });
   }
   return ranges;
 }
