@@ -152,8 +152,13 @@ test("kprobes switched off in debugfs: the heartbeat says so (monitor_tampered),
   } finally {
     done = await c.stop();
   }
-  const [tampered] = findingLines(done.stdout).filter((f) => f.eventName === "monitor_tampered");
-  expect(tampered.severity).toBe("critical");
-  expect(tampered.details.cause).toBe("heartbeat");
-  expect(tampered.details.silent).toEqual(expect.arrayContaining(["init_module", "finit_module", "delete_module"]));
+  // kprobes can go off between two calls of one round: that round names the
+  // hooks it missed, the next the rest, so the hooks are those of them all.
+  const tampered = findingLines(done.stdout).filter((f) => f.eventName === "monitor_tampered");
+  expect(tampered.length).toBeGreaterThan(0);
+  for (const f of tampered) {
+    expect(f.severity).toBe("critical");
+    expect(f.details.cause).toBe("heartbeat");
+  }
+  expect(tampered.flatMap((f) => f.details.silent)).toEqual(expect.arrayContaining(["init_module", "finit_module", "delete_module"]));
 });
