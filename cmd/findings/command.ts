@@ -2,11 +2,12 @@
 // through the same engine as a live capture, so the findings are exactly the
 // ones capture made live. Findings of the kernel watches, which need the
 // running kernel, are passed on as the capture recorded them.
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { findingsHeaderItem, trailerItem, type Origin } from "../log-items";
+import { readFileSync } from "node:fs";
+import { findingsHeaderItem, trailerItem } from "../log-items";
+import { sharedOrigin } from "../log/origin";
 import wasmPath from "../../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../../decoder/host";
-import { checkReadable, readLog, readLogBytes, type Problem } from "../log/reader";
+import { checkReadable, readLog, type Problem } from "../log/reader";
 import { writeRecords } from "../log/records";
 import { reportProblems } from "../log/filter";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../outputs";
@@ -36,39 +37,6 @@ function findingsTrailer(passed: Finding[], counts: Map<string, number>): Uint8A
     endNs: BigInt(Date.now()) * 1_000_000n, eventsInFile: 0, counts: {}, written: 0,
     lostRingbuf: 0, lostPriority: 0, lostInflight: 0, filtered: 0, findings: perRule,
   });
-}
-
-/** A log's first item, read from as few of its first bytes as hold it
- * (a header with modulesAtStart can pass 64 KiB; the log may be GBs). */
-function firstItem(file: string) {
-  const fd = openSync(file, "r");
-  try {
-    for (let size = 1 << 16; ; size *= 4) {
-      const head = new Uint8Array(size);
-      const n = readSync(fd, head, 0, size, 0);
-      const first = readLogBytes(head.subarray(0, n), file, []).next().value;
-      if (first?.kind === "header" || n < size) return first;
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The machine every one of the logs names in its header, when they agree
- * (a capture's rotated set, one host's logs). */
-function sharedOrigin(files: string[]): Origin | undefined {
-  let shared: Origin | undefined;
-  for (const file of files) {
-    const first = firstItem(file);
-    if (first?.kind !== "header" || typeof first.value.host !== "string") return undefined;
-    const { host, kernel, bootTime } = first.value;
-    // Each capture measures its boot's wall-clock time anew: the same boot
-    // reads some microseconds apart, another boot seconds or more.
-    const sameBoot = (a: bigint | number, b: bigint | number) => { const d = BigInt(a) - BigInt(b); return (d < 0n ? -d : d) < 1_000_000_000n; };
-    if (shared && (shared.host !== host || shared.kernel !== kernel || !sameBoot(shared.bootTime, bootTime ?? 0))) return undefined;
-    shared ??= { host, kernel: String(kernel ?? ""), bootTime: bootTime ?? 0 };
-  }
-  return shared;
 }
 
 export async function findingsCommand(opts: FindingsCommandOptions): Promise<number> {
