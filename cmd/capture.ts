@@ -26,7 +26,7 @@ import { SealKey } from "./log/seal";
 import { openOutputFile, OutputFileError } from "./output-file";
 import { fsReason } from "./outputs";
 import { CaptureStatus } from "./capture-status";
-import { loadedModules } from "./scan/loaded-modules";
+import { loadedModules } from "./findings/watches/loaded-modules";
 
 export interface CaptureOptions {
   outputs: OutputSpec[];
@@ -70,6 +70,8 @@ export interface CaptureOptions {
 // Some hundreds of records per drain (they are about 600 bytes): big enough
 // to amortise the FFI call and the write, small enough to keep latency low.
 const BATCH_BYTES = 256 << 10;
+// Drains at most before a kernel scan, to read what was recorded before it.
+const SCAN_DRAINS = 64;
 // Image chunks per drain of the image ring (32 KiB each).
 const IMAGE_BATCH_CHUNKS = 32;
 const POLL_MS = 100;
@@ -162,6 +164,9 @@ async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureO
       if (performance.now() >= deadline) stopping = true;
       for (const finding of [stops.tick(), ...moves.tick(), heartbeat.tick(() => session.losses())]) tampered(finding);
       if (findings) {
+        // What the kernel recorded before the scan looks at it (bounded: a
+        // flood must not hold the loop here).
+        if (findings.scanDue()) for (let i = 0; i < SCAN_DRAINS && pump(0) > 0 && !stopping; i++);
         const polled = findings.poll();
         if (polled.length && rowsToTerminal) status?.clear();
         outputs.writeFindings(polled);
@@ -289,6 +294,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   for (const [line, names] of fellBack) say(`${names.join(", ")} fell back to ${line}`);
   if ("fellBack" in imageHook && imageHook.fellBack) say(`module images fell back to ${imageHook.hook}: ${imageHook.fellBack}`);
   for (const u of findings?.unavailable() ?? []) say(`finding${u.rule.includes(",") ? "s" : ""} ${u.rule} unavailable: ${u.why}`);
+  for (const p of findings?.partly() ?? []) say(`finding ${p.rule} in part: ${p.why}`);
   const loadEvents = attached.some((a) => a.event.image);
   if ("why" in imageHook && opts.hashing && (loadEvents || store)) say(`module images will not be hashed${store ? ` nor saved to ${store.dir}` : ""}: ${imageHook.why}`);
   if (seal && opts.sealKeyFile === undefined)

@@ -57,6 +57,11 @@ export class LiveFindings {
     this.engine = new FindingsEngine(opts.config, this.watches.filter((w) => !w.unavailable));
   }
 
+  /** What running watches cannot check here (for stderr). */
+  partly(): { rule: string; why: string }[] {
+    return this.watches.filter((w) => !w.unavailable && w.partly).map((w) => ({ rule: w.rule, why: w.partly! }));
+  }
+
   /** The watches that cannot run, and why (for stderr and the header). */
   unavailable(): { rule: string; why: string }[] {
     // Every rule the watch reports is off with it (syscall_hooked with the dispatch watch).
@@ -66,6 +71,13 @@ export class LiveFindings {
   /** A decoded batch (span) of the decoder's input. */
   batch(decoder: Decoder, len: number): Finding[] {
     return this.engine.feed(decoder, len, this.clockOffsetNs);
+  }
+
+  /** Will the next poll scan the kernel? The caller drains the rings first:
+   * a hook a scan finds was made after its module's load was recorded, and
+   * the finding must have that load to name it and cite it. */
+  scanDue(): boolean {
+    return this.engine.loadSinceScan || BigInt(Date.now()) * 1_000_000n >= this.nextScanNs;
   }
 
   /** Every poll: close time windows, and scan the kernel when due or when a
