@@ -23,6 +23,7 @@ export const TECHNIQUES = {
   T1068: "Exploitation for Privilege Escalation",
   "T1562.001": "Impair Defenses: Disable or Modify Tools",
   T1542: "Pre-OS Boot",
+  "T1036.005": "Masquerading: Match Legitimate Resource Name or Location",
 } as const;
 export type TechniqueId = keyof typeof TECHNIQUES;
 

@@ -11,6 +11,8 @@ export interface KernelWatch {
   readonly rules?: string[];
   /** Why this watch cannot run here (no /proc/kcore, say), or undefined when it can. */
   readonly unavailable?: string;
+  /** What a watch that runs cannot check here, and why (one of its views missing). */
+  readonly partly?: string;
   /** Every event of the capture, in order. */
   observe(e: EventView): void;
   /** Looks at the kernel now and reports what it finds. Called every

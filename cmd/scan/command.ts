@@ -10,7 +10,7 @@ import { findingMap, findingText } from "../findings/format";
 import { atOrAbove, severityRank, type Finding, type Severity } from "../findings/finding";
 import type { FindingsConfig } from "../findings/config";
 import { escapeText } from "../text-escape";
-import { loadedModules, type LoadedModule } from "./loaded-modules";
+import { loadedModules, type LoadedModule } from "../findings/watches/loaded-modules";
 import { fileFacts, moduleIndex } from "./module-files";
 import { moduleFindings, recordFor, type ModuleFile } from "./module-checks";
 import { packageRecords } from "./package-records";
@@ -55,9 +55,10 @@ async function watchFindings(config: FindingsConfig) {
     await sleep(EVERY_MS);
   }
   const unavailable = watches.filter((w) => w.unavailable).map((w) => ({ rules: w.rules ?? [w.rule], why: w.unavailable! }));
+  const partly = running.filter((w) => w.partly).map((w) => ({ rule: w.rule, why: w.partly! }));
   // A check whose scan failed did not check anything: it is not counted as run.
   const ran = running.filter((w) => !errors.has(w.rule)).map((w) => w.rules ?? [w.rule]);
-  return { findings: findings.filter((f) => !disabled.has(f.rule)), ran, unavailable, errors: [...errors].map(([rule, why]) => ({ rule, why })) };
+  return { findings: findings.filter((f) => !disabled.has(f.rule)), ran, unavailable, partly, errors: [...errors].map(([rule, why]) => ({ rule, why })) };
 }
 
 function checkModules(modules: LoadedModule[], config: FindingsConfig) {
@@ -121,6 +122,7 @@ export async function scanCommand(o: ScanOptions): Promise<number> {
           findings: findings.map(findingMap),
           checked: watched.ran,
           unavailable: watched.unavailable,
+          partly: watched.partly,
           errors: watched.errors,
           notes,
         },
@@ -130,6 +132,7 @@ export async function scanCommand(o: ScanOptions): Promise<number> {
     printText({ modules: checked?.scanned, findings, seconds });
     for (const n of notes) process.stderr.write(`modtrace: ${n}\n`);
     for (const u of watched.unavailable) process.stderr.write(`modtrace: ${u.rules.join(", ")} not checked: ${u.why}\n`);
+    for (const p of watched.partly) process.stderr.write(`modtrace: ${p.rule} checked in part: ${p.why}\n`);
   }
   for (const e of watched.errors) process.stderr.write(`modtrace: ${e.rule}: the scan failed: ${e.why}\n`);
   if (!modules && !watched.ran.length) {

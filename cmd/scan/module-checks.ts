@@ -3,7 +3,7 @@
 // modules may have loaded long before), and what a responder asks first of
 // a module list: did each of these come from the distribution, unchanged?
 import type { Finding } from "../findings/finding";
-import type { LoadedModule } from "./loaded-modules";
+import type { LoadedModule } from "../findings/watches/loaded-modules";
 import type { FileFacts } from "./module-files";
 import { canonicalModulePath, type PackageRecord } from "./package-records";
 

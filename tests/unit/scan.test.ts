@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadedModules, parseModuleLine } from "../../cmd/scan/loaded-modules";
+import { loadedModules, parseModuleLine } from "../../cmd/findings/watches/loaded-modules";
 import { fileFacts, fileSrcversion, moduleNameOf, parseModulesDep } from "../../cmd/scan/module-files";
 import { canonicalModulePath, packageRecords } from "../../cmd/scan/package-records";
 import { moduleFindings } from "../../cmd/scan/module-checks";

@@ -24,6 +24,7 @@ step rmmod-dummy /sbin/rmmod dummy; pause
 step plain /sbin/insmod $M/mt_plain.ko; pause
 step hide-list /sbin/insmod $M/mt_hide_list.ko; pause
 step hide-kobj /sbin/insmod $M/mt_hide_kobj.ko; pause
+step hide-both /sbin/insmod $M/mt_hide_both.ko; pause
 step hook-table /sbin/insmod $M/mt_hook_table.ko; pause
 step hook-dispatch /sbin/insmod $M/mt_hook_dispatch.ko; pause
 step hook-ia32 /sbin/insmod $M/mt_hook_ia32.ko; pause
@@ -70,6 +71,11 @@ wait_for syscall_hooked x64_sys_call
 wait_for syscall_hooked ia32_sys_call
 i=0
 while ! grep -q '"eventName":"ftrace_hooked"' "$DIR/events.json" && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+# mt_hide_both, in no view by name since before the capture: found by its
+# memory once two scans 2 s apart agree (the same scan confirms the other
+# hiders); the unloads below would make that view wait.
+i=0
+while ! grep -q '"view":"module_memory"' "$DIR/events.json" && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
 step unhook-ftrace /sbin/rmmod mt_ftrace_hook
 step unhook-ia32 /sbin/rmmod mt_hook_ia32
 step unhook-dispatch /sbin/rmmod mt_hook_dispatch

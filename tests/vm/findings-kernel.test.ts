@@ -1,7 +1,8 @@
 // The vm tier, kernel-state findings: the hidden_module and
 // syscall_dispatch_changed watches against real rootkit techniques, from the
 // out-of-tree modules in tests/vm/modules (built here for the VM's kernel):
-// one hiding from the module list, one from /sys/module, one writing
+// one hiding from the module list, one from /sys/module, one from both (found
+// by its memory once no capture saw it load), one writing
 // sys_call_table, one patching the x64_sys_call switch, one the 32-bit
 // (ia32_sys_call) switch; the autoload helper
 // (modprobe_path) pointed elsewhere before and during a capture; and no
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
 const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked"];
-const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_hide_staging", "mt_hook_hidden", "mt_kprobe_hook"];
+const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_hide_staging", "mt_hook_hidden", "mt_kprobe_hook", "mt_hide_both"];
 /** The 32-bit switch's hook is named by its jump's offset, which the build decides. */
 const number = (f: any) => (f.details.where === "ia32_sys_call" ? (Number.isInteger(f.details.number) ? "offset" : f.details.number) : f.details.number);
 
@@ -64,13 +65,15 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   }, 960_000);
 
   test("every module loaded, and each does what it claims in the kernel", () => {
-    expect(steps).toEqual({ "insmod-dummy": 0, modprobe: 0, "rmmod-dummy": 0, plain: 0, "hide-list": 0, "hide-kobj": 0, "hook-table": 0, "hook-dispatch": 0, "hook-ia32": 0, "hook-ftrace": 0, "kprobe-hook": 0 });
+    expect(steps).toEqual({ "insmod-dummy": 0, modprobe: 0, "rmmod-dummy": 0, plain: 0, "hide-list": 0, "hide-kobj": 0, "hide-both": 0, "hook-table": 0, "hook-dispatch": 0, "hook-ia32": 0, "hook-ftrace": 0, "kprobe-hook": 0 });
     const listed = lines("proc-modules.txt").map((l) => l.split(" ")[0]);
     const kset = lines("sys-module.txt");
     expect(listed).not.toContain("mt_hide_list");
     expect(kset).toContain("mt_hide_list");
     expect(listed).toContain("mt_hide_kobj");
     expect(kset).not.toContain("mt_hide_kobj");
+    expect(listed).not.toContain("mt_hide_both");
+    expect(kset).not.toContain("mt_hide_both");
     // The switch, not the table, dispatches on 6.1.192: only the patch shows.
     expect(text("ppid.txt").trim()).toBe("4242");
     // The 32-bit switch's hook answers int 0x80's getppid only.
@@ -90,9 +93,11 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     expect(of("syscall_hooked").filter((f) => f.moduleName === "mt_ftrace_hook")).toEqual([]);
   });
 
-  test("hidden_module: once for mt_hide_list (not in the module list), once for mt_hide_kobj (not in /sys/module)", () => {
+  test("hidden_module: once for mt_hide_list (not in the module list), once for mt_hide_kobj (not in /sys/module), once for mt_hide_both (in neither), by name: the capture saw it load, so its memory is not reported again", () => {
     const hidden = of("hidden_module");
-    expect(hidden.map((f) => [f.moduleName, f.details.lacking]).sort()).toEqual([["mt_hide_kobj", "module_kset"], ["mt_hide_list", "module_list"]]);
+    expect(hidden.map((f) => [f.moduleName, f.details.lacking, f.details.view ?? null]).sort()).toEqual([
+      ["mt_hide_both", "both", null], ["mt_hide_kobj", "module_kset", null], ["mt_hide_list", "module_list", null],
+    ]);
     for (const f of hidden) {
       expect(f.severity).toBe("critical");
       expect(f.evidence).toContainEqual(expect.objectContaining({ eventName: "module_load", callId: loadOf(f.moduleName).callId }));
@@ -124,6 +129,10 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     const found = lines("pre/events.json").map((l) => JSON.parse(l)).filter((o) => o.finding === true && RULES.includes(o.eventName));
     const view = (f: any) => [f.eventName, f.details.where, f.details.syscall, f.details.expected, f.severity, f.moduleName ?? null, f.details.inPlaceAtStart ?? null];
     expect(found.filter((f) => f.eventName === "ftrace_hooked").map((f) => [f.moduleName, f.details.inPlaceAtStart])).toEqual([["mt_ftrace_hook", true]]);
+    // The hiders in place before it began; mt_hide_both, in no view by name, by its memory.
+    expect(found.filter((f) => f.eventName === "hidden_module").map((f) => [f.moduleName ?? null, f.details.lacking, f.details.view ?? null]).sort()).toEqual([
+      [null, "both", "module_memory"], ["mt_hide_kobj", "module_kset", null], ["mt_hide_list", "module_list", null], ["mt_hide_staging", "module_list", null],
+    ]);
     expect(found.filter((f) => f.eventName !== "hidden_module" && f.eventName !== "ftrace_hooked").map(view).sort()).toEqual([
       ["syscall_hook_removed", "ia32_sys_call", "a 32-bit syscall", "its __ia32_sys_* handler", "high", null, null],
       ["syscall_hook_removed", "sys_call_table", "getppid", "__x64_sys_getppid", "high", null, null],
@@ -164,6 +173,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
         ["hidden_module", "critical", "mt_hide_list", "module_list"],
         ["hidden_module", "critical", "mt_hide_kobj", "module_kset"],
         ["hidden_module", "critical", "mt_hide_staging", "module_list"],
+        ["hidden_module", "critical", null, "both"],
         ["taint_unexplained", "medium", null, "C"],
         ["module_file_changed", "high", "8021q", null],
         ["kprobe_on_sensitive", "medium", null, "__x64_sys_getdents64"],
@@ -174,6 +184,11 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     const changed = scan.findings.find((f: any) => f.eventName === "module_file_changed");
     expect(changed.details.package).toBe(prepared.kernelPackage);
     expect(changed.details.md5).not.toBe(changed.details.packageMd5);
+    // mt_hide_both, found by its memory: the module loader's area, of its core's size.
+    const memory = scan.findings.find((f: any) => f.eventName === "hidden_module" && f.details.view === "module_memory");
+    expect(memory.details.allocator).toMatch(/^(load_module|move_module)\+/);
+    expect(memory.details.areaBytes % 4096).toBe(0);
+    expect(memory.details.areaBytes).toBeGreaterThan(0);
     // The hidden from the list are not in its inventory; the rest are, as /proc/modules has them.
     expect(scan.modules.map((m: any) => m.name)).not.toContain("mt_hide_list");
     expect(scan.modules.find((m: any) => m.name === "mt_plain")).toMatchObject({ taints: "OE", signature: "unsigned", file: { why: "modules.dep names no file for it" } });
@@ -196,7 +211,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   test("no kernel finding names an ordinary module", () => {
     const ordinary = ["dummy", "8021q", "garp", "mrp", "stp", "llc", "mt_plain"];
     expect(findings.filter((f) => ordinary.includes(f.moduleName))).toEqual([]);
-    expect(findings.length).toBe(6);
+    expect(findings.length).toBe(7);
   });
 
   test("modprobe_path_changed: a helper in place before the capture, then another set during it; both critical, each once, read through both views", () => {
@@ -217,9 +232,10 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     const taint = found.filter((f) => f.eventName === "taint_unexplained");
     expect(taint.map((f) => [f.severity, f.details.letter, f.details.bit])).toEqual([["high", "C", 10]]);
     const hidden = found.filter((f) => f.eventName === "hidden_module");
-    // The views alone: the first capture's hidden modules are still hidden, and the new one.
-    expect(hidden.map((f) => [f.moduleName, f.details.lacking, f.details.loadedInCapture]).sort()).toEqual([
-      ["mt_hide_kobj", "module_kset", false], ["mt_hide_list", "module_list", false], ["mt_hide_staging", "module_list", false],
+    // The views alone: the first capture's hidden modules are still hidden,
+    // and the new one; mt_hide_both, in neither view, by its memory.
+    expect(hidden.map((f) => [f.moduleName ?? null, f.details.lacking, f.details.loadedInCapture ?? null, f.details.view ?? null]).sort()).toEqual([
+      [null, "both", null, "module_memory"], ["mt_hide_kobj", "module_kset", false, null], ["mt_hide_list", "module_list", false, null], ["mt_hide_staging", "module_list", false, null],
     ]);
     // The first capture saw every module_load its modules carried: no unexplained taint there.
     expect(of("taint_unexplained")).toEqual([]);

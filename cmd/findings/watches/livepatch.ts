@@ -7,7 +7,7 @@
 // record of patches it enabled through klp_enable_patch.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseModuleLine } from "../../scan/loaded-modules";
+import { parseModuleLine } from "./loaded-modules";
 
 export interface LivepatchViews {
   livepatchDir?: string;

@@ -6,7 +6,7 @@
 // in the module area that no listed module's memory holds is unowned: a
 // hidden module's (or freed memory's).
 import { readFileSync } from "node:fs";
-import { parseModuleLine } from "../../scan/loaded-modules";
+import { parseModuleLine } from "./loaded-modules";
 
 export interface ModuleRange {
   name: string;

@@ -6,6 +6,7 @@
 // itself, or one loaded past the tracepoints. A bit already set at the start
 // that no listed module carries is reported too (medium): the rootkit came
 // first, or a module tainted the kernel and was unloaded since.
+import { parseModuleLine } from "./loaded-modules";
 import { existsSync, readFileSync } from "node:fs";
 import * as layout from "../../../decoder/assembly/generated/layout";
 import type { EventView } from "../event-view";
@@ -21,7 +22,7 @@ const MODULE_MASK = MODULE_TAINTS.reduce((m, t) => m | (1n << BigInt(t.bit)), 0n
 export function listedTaints(procModules: string): bigint {
   let mask = 0n;
   for (const line of procModules.split("\n")) {
-    const flags = /\(([A-Z+-]+)\)\s*$/.exec(line)?.[1] ?? "";
+    const flags = parseModuleLine(line)?.taints ?? "";
     for (const t of MODULE_TAINTS) if (flags.includes(t.letter)) mask |= 1n << BigInt(t.bit);
   }
   return mask;

@@ -12,7 +12,7 @@ REPO="$(cd "$HERE/../../.." && pwd)"
 . "$REPO/tools/apt.sh"
 CACHE="${1:-$REPO/.cache/vm}"
 STAMP="$CACHE/prepared.stamp"
-MODULES=(mt_plain mt_hide_list mt_hide_kobj mt_hook_table mt_hook_dispatch mt_hook_ia32 mt_ftrace_hook mt_hide_staging mt_slow_init mt_init_fails mt_hook_hidden mt_kprobe_hook)
+MODULES=(mt_plain mt_hide_list mt_hide_kobj mt_hook_table mt_hook_dispatch mt_hook_ia32 mt_ftrace_hook mt_hide_staging mt_slow_init mt_init_fails mt_hook_hidden mt_kprobe_hook mt_hide_both)
 
 say() { printf 'modules/build.sh: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
