@@ -52,5 +52,5 @@ export interface Finding {
   moduleName?: string;
   actor?: Actor;
   /** Rule-specific facts (counts, paths, syscalls), plain JSON values. */
-  details?: Record<string, string | number | boolean | string[] | Record<string, number>>;
+  details?: Record<string, string | number | boolean | string[] | Record<string, number> | Record<string, string | number>[]>;
 }

@@ -14,6 +14,7 @@ import { loadedModules, type LoadedModule } from "../findings/watches/loaded-mod
 import { fileFacts, moduleIndex } from "./module-files";
 import { moduleFindings, recordFor, type ModuleFile } from "./module-checks";
 import { packageRecords } from "./package-records";
+import { programInventory, programReader } from "../findings/watches/bpf-programs";
 
 export interface ScanOptions {
   json: boolean;
@@ -89,12 +90,20 @@ function fileCheck(m: ScannedModule): string {
   return m.file.packageMatches ? `ok (${m.file.package})` : `CHANGED (${m.file.package})`;
 }
 
-function printText(r: { modules: ScannedModule[] | undefined; findings: Finding[]; seconds: number }) {
+type Program = ReturnType<typeof programInventory>[number];
+
+function printText(r: { modules: ScannedModule[] | undefined; programs: Program[] | undefined; findings: Finding[]; seconds: number }) {
   const out: string[] = [];
   if (r.modules) {
     out.push(`${"MODULE".padEnd(24)} ${"SIZE".padStart(8)}  ${"ADDRESS".padEnd(18)}  ${"TAINTS".padEnd(6)}  ${"SIGNATURE".padEnd(9)}  FILE`);
     for (const m of r.modules)
       out.push(escapeText(`${m.name.padEnd(24)} ${String(m.size).padStart(8)}  ${(m.address ?? "-").padEnd(18)}  ${(m.taints || "-").padEnd(6)}  ${m.signature.padEnd(9)}  ${fileCheck(m)}`));
+    out.push("");
+  }
+  if (r.programs?.length) {
+    out.push(`${"BPF PROGRAM".padEnd(11)} ${"TYPE".padEnd(15)} ${"NAME".padEnd(16)} ${"UID".padStart(5)}  HELD BY`);
+    for (const p of r.programs)
+      out.push(escapeText(`${String(p.id).padEnd(11)} ${p.type.padEnd(15)} ${(p.name || "-").padEnd(16)} ${String(p.uid).padStart(5)}  ${p.heldBy.map((h) => `${h.pid} ${h.comm}`).join(", ") || "no process"}${p.helpers.length ? `  calls ${p.helpers.join(", ")}` : ""}`));
     out.push("");
   }
   for (const f of [...r.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity))) out.push(findingText(f).trimEnd());
@@ -106,10 +115,16 @@ export async function scanCommand(o: ScanOptions): Promise<number> {
   const modules = loadedModules();
   const watched = await watchFindings(o.config);
   const checked = modules ? checkModules(modules, o.config) : undefined;
+  const read = programReader();
+  const programs = typeof read === "string" ? { why: read } : programInventory(read);
   // The severities lists.json (or --findings-config) gives, as a capture's.
   const findings = [...watched.findings, ...(checked?.findings ?? [])].map((f) => ({ ...f, severity: watchSeverity(o.config.severity, f) }));
   const seconds = (performance.now() - started) / 1000;
-  const notes = [...(modules ? [] : ["no /proc/modules: this kernel cannot load modules (CONFIG_MODULES=n), so there are none to check"]), ...(checked?.notes ?? [])];
+  const notes = [
+    ...(modules ? [] : ["no /proc/modules: this kernel cannot load modules (CONFIG_MODULES=n), so there are none to check"]),
+    ...(checked?.notes ?? []),
+    ...(Array.isArray(programs) ? [] : [`BPF programs not listed: ${programs.why}`]),
+  ];
   if (o.json) {
     process.stdout.write(
       exactJson(
@@ -119,6 +134,8 @@ export async function scanCommand(o: ScanOptions): Promise<number> {
           time: new Date().toISOString(),
           seconds: Number(seconds.toFixed(3)),
           modules: checked?.scanned ?? null,
+          // Every loaded BPF program: an eBPF rootkit is no module.
+          bpfPrograms: Array.isArray(programs) ? programs : null,
           findings: findings.map(findingMap),
           checked: watched.ran,
           unavailable: watched.unavailable,
@@ -129,7 +146,7 @@ export async function scanCommand(o: ScanOptions): Promise<number> {
       ) + "\n",
     );
   } else {
-    printText({ modules: checked?.scanned, findings, seconds });
+    printText({ modules: checked?.scanned, programs: Array.isArray(programs) ? programs : undefined, findings, seconds });
     for (const n of notes) process.stderr.write(`modtrace: ${n}\n`);
     for (const u of watched.unavailable) process.stderr.write(`modtrace: ${u.rules.join(", ")} not checked: ${u.why}\n`);
     for (const p of watched.partly) process.stderr.write(`modtrace: ${p.rule} checked in part: ${p.why}\n`);

@@ -4,7 +4,7 @@
 // bpftool gives them. Lockdown decides whether bpf_probe_write_user can be
 // loaded at all; where it refuses, that refusal is the fact checked.
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, realpathSync, rmSync } from "node:fs";
 import { Capture, findingLines } from "./harness";
 import { runModtrace } from "../lib/modtrace";
 
@@ -20,7 +20,7 @@ function bpffs() {
 /** Loads (never attaches) a test program; its id, or bpftool's refusal. */
 function load(object: string): { id: number } | { refused: string } {
   bpffs();
-  const pin = `${BPFFS}/mt_test_${object}_${process.pid}`;
+  const pin = `${BPFFS}/mt_test_${object}_${process.pid}_${pins.length}`;
   const r = Bun.spawnSync(["bpftool", "prog", "load", `tests/${object}.bpf.o`, pin], { stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) return { refused: r.stderr.toString() + r.stdout.toString() };
   pins.push(pin);
@@ -38,6 +38,9 @@ test("modtrace scan and a capture name a loaded program that signals processes (
   expect(scan.exitCode).toBe(0);
   const found = ofRule(JSON.parse(scan.stdout).findings).filter((f: any) => f.details.id === signal.id);
   expect(found.map((f: any) => [f.severity, f.details.helpers, f.details.name, f.details.type])).toEqual([["medium", ["bpf_send_signal"], "mt_send_signal", "raw_tracepoint"]]);
+  // Pinned, never attached, bpftool long gone: no process holds it.
+  expect(found[0].details.heldBy).toEqual([]);
+  expect(found[0].description).toContain("held by no process");
 
   const c = await Capture.start(["--comm", "mt-nothing", "--scan-interval", "0.5", "-o", "json"]);
   await c.stdoutHas(`"id":${signal.id},`);
@@ -53,5 +56,30 @@ test("modtrace scan and a capture name a loaded program that signals processes (
   } else {
     // Kernel lockdown (integrity) refuses the helper to everyone, rootkits included.
     expect(writer.refused).toContain("cannot use helper bpf_probe_write_user");
+  }
+});
+
+test("modtrace scan lists every BPF program with the processes holding it: a capture's own, held by its pid and executable; a pinned one by none", async () => {
+  const signal = load("mt_send_signal");
+  if ("refused" in signal) throw new Error(`bpftool could not load the bpf_send_signal program: ${signal.refused}`);
+  const c = await Capture.start(["--comm", "mt-nothing", "-o", "json"]);
+  let scan, listed: number[];
+  try {
+    scan = runModtrace(["scan", "--json", "--fail-on", "critical"], { timeout: 60_000 });
+    // bpftool's own account of the programs, independent of modtrace.
+    listed = JSON.parse(Bun.spawnSync(["bpftool", "-j", "prog", "show"]).stdout.toString()).map((p: any) => p.id);
+  } finally {
+    await c.stop();
+  }
+  expect(scan.exitCode).toBe(0);
+  const programs = JSON.parse(scan.stdout).bpfPrograms;
+  expect(programs.map((p: any) => p.id).sort()).toEqual(listed.sort());
+  const pinned = programs.find((p: any) => p.id === signal.id);
+  expect([pinned.name, pinned.helpers, pinned.heldBy]).toEqual(["mt_send_signal", ["bpf_send_signal"], []]);
+  const captures = programs.filter((p: any) => p.heldBy.some((h: any) => h.pid === c.pid));
+  expect(captures.length).toBeGreaterThan(0);
+  for (const p of captures) {
+    expect(p.helpers).toEqual([]);
+    expect(p.heldBy.find((h: any) => h.pid === c.pid).exe).toBe(realpathSync("dist/modtrace"));
   }
 });

@@ -5,13 +5,16 @@
 // change what a kernel function returns (bpf_override_return: make a call
 // fail or succeed), or kill what looks at them (bpf_send_signal). The
 // programs are listed with the kernel's own program info
-// (loader/bpf-programs.c); modtrace's own programs call none of these.
+// (loader/bpf-programs.c); modtrace's own programs call none of these. Who
+// holds a program (its loader, while it runs) comes from /proc
+// (bpf-holders.ts); `modtrace scan --json` lists every program so.
 import { readFileSync } from "node:fs";
 import { ptr } from "bun:ffi";
 import { native } from "../../../loader/native";
 import type { KernelWatch } from "../watch";
 import { listWatch } from "./list-watch";
 import { parseKallsyms, showsAddresses } from "./kallsyms";
+import { bpfHolders, describeHolders, type Holder } from "./bpf-holders";
 
 export const RULE = "bpf_dangerous_helper";
 
@@ -66,41 +69,64 @@ export function listPrograms(callBase: bigint, targets: bigint[]): BpfProgram[] 
   }
 }
 
-export function bpfProgramsWatch(opts: { kallsyms?: string } = {}): KernelWatch {
-  const kallsyms = opts.kallsyms ?? "/proc/kallsyms";
-  const unavailable = (why: string): KernelWatch => ({ rule: RULE, unavailable: why, observe() {}, scan() {} });
+/** A reader of the loaded programs, or why this kernel gives none. */
+export function programReader(kallsyms = "/proc/kallsyms"): (() => BpfProgram[]) | string {
   let syms;
   try {
     syms = parseKallsyms(readFileSync(kallsyms, "utf8"));
   } catch (e) {
-    return unavailable(`cannot read ${kallsyms}: ${(e as Error).message}`);
+    return `cannot read ${kallsyms}: ${(e as Error).message}`;
   }
-  if (!showsAddresses(syms)) return unavailable(`${kallsyms} shows no addresses: run as root, with kernel.kptr_restrict below 2`);
+  if (!showsAddresses(syms)) return `${kallsyms} shows no addresses: run as root, with kernel.kptr_restrict below 2`;
   const addr = (name: string) => {
     const s = syms.find((x) => x.name === name && x.module === undefined);
     return s ? BigInt(`0x${s.addr}`) : 0n;
   };
   const callBase = addr("__bpf_call_base");
-  if (!callBase) return unavailable(`no __bpf_call_base in ${kallsyms}: this kernel has no BPF syscall`);
+  if (!callBase) return `no __bpf_call_base in ${kallsyms}: this kernel has no BPF syscall`;
   // A helper the kernel was built without (bpf_override_return needs
   // CONFIG_BPF_KPROBE_OVERRIDE) has address 0, which no call reaches.
   const targets = HELPERS.map((h) => addr(h.name));
+  return () => listPrograms(callBase, targets);
+}
+
+const typeName = (type: number) => PROG_TYPES[type] ?? `type ${type}`;
+
+/** Every loaded program as `modtrace scan --json` lists it, with its holders. */
+export function programInventory(read: () => BpfProgram[]) {
+  const holders = bpfHolders();
+  return read().map((p) => ({
+    id: p.id, name: p.name, type: typeName(p.type), uid: p.uid, loadedSecondsAfterBoot: Number(p.loadTimeNs / 1_000_000n) / 1000,
+    helpers: p.helpers, ...(p.callsKnown ? {} : { callsUnknown: true }), heldBy: holders.get(p.id) ?? [],
+  }));
+}
+
+export function bpfProgramsWatch(opts: { kallsyms?: string } = {}): KernelWatch {
+  const read = programReader(opts.kallsyms);
+  if (typeof read === "string") return { rule: RULE, unavailable: read, observe() {}, scan() {} };
+  // One walk of /proc per scan that has something to report.
+  let holders: { at: bigint; map: Map<number, Holder[]> } | undefined;
+  const heldBy = (id: number, nowNs: bigint) => {
+    if (holders?.at !== nowNs) holders = { at: nowNs, map: bpfHolders() };
+    return holders.map.get(id) ?? [];
+  };
   return listWatch({
     rule: RULE,
-    read: () => listPrograms(callBase, targets),
+    read,
     key: (p) => String(p.id),
     finding(p, atStart, nowNs) {
       if (!p.helpers.length) return undefined;
       const worst = HELPERS.find((h) => p.helpers.includes(h.name) && h.case === undefined) ?? HELPERS.find((h) => p.helpers.includes(h.name))!;
-      const type = PROG_TYPES[p.type] ?? `type ${p.type}`;
+      const type = typeName(p.type);
+      const held = heldBy(p.id, nowNs);
       return {
         rule: RULE,
         severity: "high",
         techniques: ["T1014", "T1562.001"],
-        description: `BPF program ${p.id} (${p.name || "unnamed"}, ${type}, loaded by uid ${p.uid}) calls ${p.helpers.join(", ")}: it ${worst.does}${atStart ? "; loaded before the capture started" : ""}`,
+        description: `BPF program ${p.id} (${p.name || "unnamed"}, ${type}, loaded by uid ${p.uid}, ${describeHolders(held)}) calls ${p.helpers.join(", ")}: it ${worst.does}${atStart ? "; loaded before the capture started" : ""}`,
         timestamp: nowNs,
         evidence: [],
-        details: { id: p.id, name: p.name, type, uid: p.uid, helpers: p.helpers, loadedSecondsAfterBoot: Number(p.loadTimeNs / 1_000_000n) / 1000, inPlaceAtStart: atStart, ...(worst.case && { case: worst.case }) },
+        details: { id: p.id, name: p.name, type, uid: p.uid, helpers: p.helpers, heldBy: held, loadedSecondsAfterBoot: Number(p.loadTimeNs / 1_000_000n) / 1000, inPlaceAtStart: atStart, ...(worst.case && { case: worst.case }) },
       };
     },
   });

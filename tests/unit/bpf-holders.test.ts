@@ -1,0 +1,41 @@
+// Who holds a BPF program, from a /proc tree built as the kernel lays it out:
+// fd symlinks to the anon inodes of programs and links, and their fdinfo.
+import { expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bpfHolders, describeHolders } from "../../cmd/findings/watches/bpf-holders";
+
+function proc(processes: Record<string, { comm: string; exe?: string; fds: Record<string, [string, string]> }>): string {
+  const root = mkdtempSync(join(tmpdir(), "modtrace-proc-"));
+  for (const [pid, p] of Object.entries(processes)) {
+    mkdirSync(join(root, pid, "fd"), { recursive: true });
+    mkdirSync(join(root, pid, "fdinfo"));
+    writeFileSync(join(root, pid, "comm"), `${p.comm}\n`);
+    if (p.exe) symlinkSync(p.exe, join(root, pid, "exe"));
+    for (const [fd, [target, info]] of Object.entries(p.fds)) {
+      symlinkSync(target, join(root, pid, "fd", fd));
+      writeFileSync(join(root, pid, "fdinfo", fd), info);
+    }
+  }
+  mkdirSync(join(root, "self"));
+  return root;
+}
+
+test("programs held through their own fd or a link's; other fds and processes without any are passed over", () => {
+  const root = proc({
+    "100": { comm: "loader", exe: "/usr/bin/loader", fds: { "3": ["anon_inode:bpf-prog", "pos:\t0\nflags:\t02000002\nprog_type:\t5\nprog_id:\t41\n"], "4": ["anon_inode:bpf_link", "link_type:\ttracing\nlink_id:\t7\nprog_tag:\tx\nprog_id:\t42\n"] } },
+    "200": { comm: "agent", fds: { "5": ["anon_inode:bpf-prog", "prog_type:\t2\nprog_id:\t41\n"], "6": ["anon_inode:bpf-map", "map_id:\t9\n"], "7": ["/etc/passwd", "pos:\t0\n"] } },
+    "300": { comm: "idle", exe: "/bin/sleep", fds: { "0": ["/dev/null", "pos:\t0\n"] } },
+  });
+  const held = bpfHolders(root);
+  expect([...held.keys()].sort()).toEqual([41, 42]);
+  expect(held.get(41)).toEqual([{ pid: 100, comm: "loader", exe: "/usr/bin/loader" }, { pid: 200, comm: "agent" }]);
+  expect(held.get(42)).toEqual([{ pid: 100, comm: "loader", exe: "/usr/bin/loader" }]);
+  expect(describeHolders(held.get(42)!)).toBe("held by pid 100 (loader, /usr/bin/loader)");
+  expect(describeHolders([])).toContain("held by no process");
+});
+
+test("no /proc: nobody is said to hold anything", () => {
+  expect(bpfHolders("/nonexistent/proc").size).toBe(0);
+});
