@@ -9,6 +9,7 @@ import { benchDecoder } from "./decoder";
 import { benchFindings } from "./findings";
 import { benchKernelCost } from "./kernel-cost";
 import { benchImageHash } from "./image-hash";
+import { benchOffline } from "./offline";
 
 console.log(`modtrace benchmarks on ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${new Date().toISOString()}`);
 console.log();
@@ -23,3 +24,5 @@ console.log();
 for (const l of await benchAnalysis()) console.log(l);
 console.log();
 for (const l of await benchImageHash()) console.log(l);
+console.log();
+for (const l of await benchOffline()) console.log(l);

@@ -1,23 +1,16 @@
 // Which machine and boot a set of logs came from, read from their headers
 // alone: a findings log made of several captures names the judged host only
 // when every one of them agrees.
-import { closeSync, openSync, readSync } from "node:fs";
 import type { Origin } from "../log-items";
-import { readLogBytes } from "./reader";
+import { readLog } from "./reader";
 
-/** A log's first item, read from as few of its first bytes as hold it
- * (a header with modulesAtStart can pass 64 KiB; the log may be GBs). */
+/** A log's first item; the reader reads no more of the file than holds it. */
 function firstItem(file: string) {
-  const fd = openSync(file, "r");
+  const items = readLog(file, []);
   try {
-    for (let size = 1 << 16; ; size *= 4) {
-      const head = new Uint8Array(size);
-      const n = readSync(fd, head, 0, size, 0);
-      const first = readLogBytes(head.subarray(0, n), file, []).next().value;
-      if (first?.kind === "header" || n < size) return first;
-    }
+    return items.next().value;
   } finally {
-    closeSync(fd);
+    items.return(undefined);
   }
 }
 

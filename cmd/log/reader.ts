@@ -1,8 +1,9 @@
-// Reads modtrace CBOR logs item by item. Damage never stops the reader: a
-// cut-off tail is reported with its offset, a corrupt item is reported and
-// reading resumes at the next item that decodes as a log item.
+// Reads modtrace CBOR logs item by item, through a window of the file (the
+// same memory whatever its size). Damage never stops the reader: a cut-off
+// tail is reported with its offset, a corrupt item is reported and reading
+// resumes at the next item that decodes as a log item.
 import { Decoder } from "cbor-x/decode";
-import { closeSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { isSealItem, LOG_FORMAT } from "../log-items";
 import * as layout from "../../decoder/assembly/generated/layout";
 import { Incomplete, itemEnd } from "./item-bounds";
@@ -24,7 +25,9 @@ export interface Problem {
   skipped: boolean; // false for a warning that lost no data
 }
 
-const cbor = new Decoder({ mapsAsObjects: true, useRecords: false });
+// copyBuffers: byte strings (raw argument bytes) are copies, not views of
+// the window, whose bytes the next read moves.
+const cbor = new Decoder({ mapsAsObjects: true, useRecords: false, copyBuffers: true });
 
 const scratch = new Uint8Array(layout.RECORD_MAX);
 const scratchView = new DataView(scratch.buffer);
@@ -48,32 +51,94 @@ function classify(value: any): LogItem["kind"] | undefined {
   return isEvent(value) ? "event" : undefined;
 }
 
-/** The item at pos, if it is a whole, decodable log item. */
-function itemAt(bytes: Uint8Array, pos: number): { end: number; value: any; kind: LogItem["kind"] } | undefined {
-  try {
-    const end = itemEnd(bytes, pos);
-    const value = cbor.decode(bytes.subarray(pos, end));
-    const kind = classify(value);
-    return kind ? { end, value, kind } : undefined;
-  } catch {
-    return undefined;
+// Logs are read through a window of the file, not whole: memory stays the
+// same whatever the log's size (a day's capture can be gigabytes).
+const CHUNK = 4 << 20;
+// The most of the file one item may need in the window at once: a header
+// with a host's every module is some MiB. A length past this is damage.
+const MAX_ITEM = 64 << 20;
+
+/** A window onto a log: the bytes from `base` on, `bytes.length` of them. */
+class LogWindow {
+  private buf: Uint8Array;
+  private len: number;
+  base = 0;
+  eof: boolean;
+
+  constructor(private fd?: number, whole?: Uint8Array, private chunk = CHUNK) {
+    this.buf = whole ?? new Uint8Array(chunk);
+    this.len = whole?.length ?? 0;
+    this.eof = whole !== undefined;
+  }
+
+  get bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  get end(): number {
+    return this.base + this.len;
+  }
+
+  /** Drops what lies before `from` and reads on; false when there is no more
+   * to read (the end of the file), or the window holds MAX_ITEM from `from`. */
+  more(from: number): boolean {
+    if (this.eof || this.fd === undefined) return false;
+    const keep = this.end - from;
+    if (keep >= MAX_ITEM) return false;
+    this.buf.copyWithin(0, from - this.base, this.len);
+    this.base = from;
+    this.len = keep;
+    if (this.buf.length - this.len < this.chunk) {
+      const grown = new Uint8Array(Math.min(MAX_ITEM + this.chunk, Math.max(this.buf.length * 2, this.len + this.chunk)));
+      grown.set(this.bytes);
+      this.buf = grown;
+    }
+    const n = readSync(this.fd, this.buf, this.len, Math.min(this.chunk, this.buf.length - this.len), this.end);
+    if (n === 0) this.eof = true;
+    this.len += n;
+    return n > 0;
+  }
+}
+
+/** The item at file offset pos, if it is a whole, decodable log item; else
+ * whether it is cut short by the end of what can be read. */
+function itemAt(w: LogWindow, pos: number): { end: number; value: any; kind: LogItem["kind"] } | { incomplete: boolean } {
+  for (;;) {
+    try {
+      const end = w.base + itemEnd(w.bytes, pos - w.base);
+      const value = cbor.decode(w.bytes.subarray(pos - w.base, end - w.base));
+      const kind = classify(value);
+      return kind ? { end, value, kind } : { incomplete: false };
+    } catch (e) {
+      if (!(e instanceof Incomplete)) return { incomplete: false };
+      if (!w.more(pos)) return { incomplete: true };
+    }
   }
 }
 
 // Every item modtrace writes is a map whose first key is "timestamp" (events,
 // findings) or "format" (header, trailer, seal): cheap markers to try before a full decode.
 const MARKERS = [Buffer.from([0x69, ...Buffer.from("timestamp")]), Buffer.from([0x66, ...Buffer.from("format")])];
+const LOOKAHEAD = 2 + Math.max(...MARKERS.map((m) => m.length));
 
-function nextItem(bytes: Uint8Array, from: number): number {
-  for (let i = from; i < bytes.length; i++) {
-    const head = bytes[i];
-    const mapHead = (head >= 0xa1 && head <= 0xb7) || head === 0xb8;
-    if (!mapHead) continue;
-    const keyAt = i + (head === 0xb8 ? 2 : 1);
-    if (!MARKERS.some((m) => m.every((b, k) => bytes[keyAt + k] === b))) continue;
-    if (itemAt(bytes, i)) return i;
+/** Whether the bytes at file offset i start a map whose first key is a marker. */
+function startsLikeItem(w: LogWindow, i: number): boolean {
+  const bytes = w.bytes;
+  const at = i - w.base;
+  const head = bytes[at];
+  if (!((head >= 0xa1 && head <= 0xb7) || head === 0xb8)) return false;
+  const keyAt = at + (head === 0xb8 ? 2 : 1);
+  return MARKERS.some((m) => m.every((b, k) => bytes[keyAt + k] === b));
+}
+
+/** The file offset of the next whole log item at or after `from`, or -1. */
+function nextItem(w: LogWindow, from: number): number {
+  for (let i = from; ; i++) {
+    // Near the window's end a marker could be cut off by it: read on first.
+    while (!w.eof && i + LOOKAHEAD > w.end && w.more(i));
+    if (i >= w.end) return -1;
+    if (startsLikeItem(w, i) && "kind" in itemAt(w, i)) return i;
   }
-  return -1;
 }
 
 export class InputError extends Error {}
@@ -99,30 +164,42 @@ export function unreadable(files: string[]): { file: string; why: string }[] {
   return bad;
 }
 
-export function* readLog(file: string, problems: Problem[]): Generator<LogItem> {
-  let bytes: Uint8Array;
+/** `chunkBytes`: how much each read takes (the tests make it small, so
+ * items and damage fall across every window boundary). */
+export function* readLog(file: string, problems: Problem[], chunkBytes = CHUNK): Generator<LogItem> {
+  let fd: number;
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, "r");
   } catch (e: any) {
     problems.push({ file, offset: 0, message: `cannot read it: ${e.message}`, skipped: true });
     return;
   }
-  yield* readLogBytes(bytes, file, problems);
+  try {
+    yield* readWindow(new LogWindow(fd, undefined, chunkBytes), file, problems);
+  } finally {
+    closeSync(fd);
+  }
 }
 
+/** A log already in memory, read as readLog reads a file. */
 export function* readLogBytes(bytes: Uint8Array, file: string, problems: Problem[]): Generator<LogItem> {
+  yield* readWindow(new LogWindow(undefined, bytes), file, problems);
+}
+
+function* readWindow(w: LogWindow, file: string, problems: Problem[]): Generator<LogItem> {
   const problem = (offset: number, message: string, skipped = true) => problems.push({ file, offset, message, skipped });
   let lastKind: LogItem["kind"] | undefined;
   let eventsRead = 0;
-  if (bytes.length === 0) {
+  w.more(0);
+  if (w.end === 0) {
     problem(0, "empty file: not a modtrace log");
     return;
   }
   let pos = 0;
-  while (pos < bytes.length) {
-    const item = itemAt(bytes, pos);
-    if (pos === 0 && item?.kind !== "header") {
-      const next = nextItem(bytes, 1);
+  while (pos < w.end || w.more(pos)) {
+    const item = itemAt(w, pos);
+    if (pos === 0 && (!("kind" in item) || item.kind !== "header")) {
+      const next = nextItem(w, 1);
       if (next < 0) {
         problem(0, "not a modtrace log: it does not start with a modtrace header item, and holds no modtrace event");
         return;
@@ -131,20 +208,14 @@ export function* readLogBytes(bytes: Uint8Array, file: string, problems: Problem
       pos = next;
       continue;
     }
-    if (!item) {
-      const next = nextItem(bytes, pos + 1);
-      let cut = false;
-      try {
-        itemEnd(bytes, pos);
-      } catch (e) {
-        cut = e instanceof Incomplete;
-      }
+    if (!("kind" in item)) {
+      const next = nextItem(w, pos + 1);
       if (next < 0) {
         problem(
           pos,
-          cut
-            ? `cut short: the last ${bytes.length - pos} bytes, from offset ${pos}, are an incomplete item (the capture was killed or the disk filled)`
-            : `corrupt item at offset ${pos}; nothing readable after it (${bytes.length - pos} bytes skipped)`,
+          item.incomplete
+            ? `cut short: the last ${w.end - pos} bytes, from offset ${pos}, are an incomplete item (the capture was killed or the disk filled)`
+            : `corrupt item at offset ${pos}; nothing readable after it (${w.end - pos} bytes skipped)`,
         );
         return;
       }
@@ -163,5 +234,5 @@ export function* readLogBytes(bytes: Uint8Array, file: string, problems: Problem
     pos = item.end;
   }
   if (lastKind !== "trailer")
-    problem(bytes.length, "no trailer: the capture did not stop cleanly (killed, crashed, or still running), so its loss counts are unknown", false);
+    problem(w.end, "no trailer: the capture did not stop cleanly (killed, crashed, or still running), so its loss counts are unknown", false);
 }

@@ -1,8 +1,10 @@
 // The log reader on a CBOR log captured from a real kernel
 // (tests/fixtures/record.sh), whole, cut at every byte, and corrupted.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { readLogBytes, type Problem } from "../../cmd/log/reader";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readLog, readLogBytes, type Problem } from "../../cmd/log/reader";
 import { writeRecord } from "../../cmd/log/records";
 import * as layout from "../../decoder/assembly/generated/layout";
 import { strictItemCount } from "../lib/cbor";
@@ -70,4 +72,29 @@ describe("log reader", () => {
       expect(r.skipped[0].message).toContain("not a modtrace log");
     }
   });
+
+  test("a file read in windows gives what the whole of it gives: items, offsets and problems, however the reads cut it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "modtrace-reader-"));
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const cases: Uint8Array[] = [log, log.subarray(0, Math.floor(log.length / 2)), Buffer.from("not a log at all")];
+    for (let round = 0; round < 24; round++) {
+      const damaged = Buffer.from(log);
+      for (let i = 0; i < 1 + Math.floor(random() * 4); i++) damaged[Math.floor(random() * damaged.length)] = Math.floor(random() * 256);
+      cases.push(round % 2 ? damaged : damaged.subarray(0, Math.floor(random() * damaged.length)));
+    }
+    const shape = (items: any[], problems: Problem[]) => ({ items: items.map((i) => [i.kind, i.offset, JSON.stringify(i.value, (_, v) => (typeof v === "bigint" ? String(v) : v instanceof Uint8Array ? [...v] : v?.type === "Buffer" ? v.data : v))]), problems });
+    cases.forEach((bytes, n) => {
+      const file = join(dir, `case-${n}.cbor`);
+      writeFileSync(file, bytes);
+      const inMemory: Problem[] = [];
+      const expected = shape([...readLogBytes(bytes, file, inMemory)], inMemory);
+      // Reads of 3 bytes up to more than the file: every boundary falls inside items and damage.
+      for (const chunk of [3, 64, 1000, 1 << 20]) {
+        const windowed: Problem[] = [];
+        expect(shape([...readLog(file, windowed, chunk)], windowed)).toEqual(expected);
+      }
+    });
+  });
 });
+

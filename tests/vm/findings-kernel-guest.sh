@@ -34,6 +34,8 @@ step kprobe-hook /sbin/insmod $M/mt_kprobe_hook.ko; pause
 sh -c 'echo $PPID' > "$OUT/ppid.txt"
 /root/trigger int80 getppid > "$OUT/ppid32.txt"
 /root/trigger getpgrp > "$OUT/pgrp.txt"
+# getdents64 and the /proc iterator go through mt_ftrace_hook's wrappers.
+ls /proc > "$OUT/ls-proc.txt"
 cat /proc/modules > "$OUT/proc-modules.txt"
 ls /sys/module > "$OUT/sys-module.txt"
 

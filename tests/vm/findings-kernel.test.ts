@@ -4,7 +4,8 @@
 // one hiding from the module list, one from /sys/module, one from both (found
 // by its memory once no capture saw it load), one writing
 // sys_call_table, one patching the x64_sys_call switch, one the 32-bit
-// (ia32_sys_call) switch; the autoload helper
+// (ia32_sys_call) switch, one hooking getpgrp, getdents64 and the /proc
+// iterator through ftrace; the autoload helper
 // (modprobe_path) pointed elsewhere before and during a capture; and no
 // finding for ordinary loads. tests/vm/findings-kernel-guest.sh runs in the guest.
 import { beforeAll, describe, expect, test } from "bun:test";
@@ -15,6 +16,8 @@ import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCanno
 
 const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked"];
 const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_hide_staging", "mt_hook_hidden", "mt_kprobe_hook", "mt_hide_both"];
+/** The hooked function an ftrace finding names, short: __do_sys_getpgrp or __x64_sys_getpgrp is getpgrp. */
+const hookedFunction = (f: any) => String(f.details.function).replace(/^__(do|x64)_sys_/, "");
 /** The 32-bit switch's hook is named by its jump's offset, which the build decides. */
 const number = (f: any) => (f.details.where === "ia32_sys_call" ? (Number.isInteger(f.details.number) ? "offset" : f.details.number) : f.details.number);
 
@@ -82,14 +85,19 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     // The ftrace hook answers getpgrp; /proc still knows the real group.
     const pgrp = JSON.parse(text("pgrp.txt"));
     expect([pgrp.ret, pgrp.pgid === 4242]).toEqual([4242, false]);
+    // Its getdents64 and /proc iterator wrappers pass every call on: ls /proc lists init and itself.
+    expect(lines("ls-proc.txt")).toEqual(expect.arrayContaining(["1", "self", "modules"]));
   });
 
-  test("ftrace_hooked: getpgrp's ftrace callback is mt_ftrace_hook's, named with its load as evidence; the dispatch checks see nothing of it", () => {
+  test("ftrace_hooked: the ftrace callbacks on getpgrp, getdents64 and the /proc iterator are mt_ftrace_hook's, each named with its load as evidence; the dispatch checks see nothing of them", () => {
     const hooked = of("ftrace_hooked");
-    expect(hooked.map((f) => [f.moduleName, f.severity, f.details.inPlaceAtStart])).toEqual([["mt_ftrace_hook", "critical", false]]);
-    expect(hooked[0].details.function).toContain("getpgrp");
-    expect(hooked[0].details.callback).toContain("[mt_ftrace_hook]");
-    expect(hooked[0].evidence).toContainEqual(expect.objectContaining({ eventName: "module_load", callId: loadOf("mt_ftrace_hook").callId }));
+    expect(hooked.map((f) => [hookedFunction(f), f.moduleName, f.severity, f.details.inPlaceAtStart]).sort()).toEqual([
+      ["getdents64", "mt_ftrace_hook", "critical", false], ["getpgrp", "mt_ftrace_hook", "critical", false], ["proc_pid_readdir", "mt_ftrace_hook", "critical", false],
+    ]);
+    for (const f of hooked) {
+      expect(f.details.callback).toContain("[mt_ftrace_hook]");
+      expect(f.evidence).toContainEqual(expect.objectContaining({ eventName: "module_load", callId: loadOf("mt_ftrace_hook").callId }));
+    }
     expect(of("syscall_hooked").filter((f) => f.moduleName === "mt_ftrace_hook")).toEqual([]);
   });
 
@@ -128,7 +136,9 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     expect(Number(text("ppid-after.txt").trim())).not.toBe(4242);
     const found = lines("pre/events.json").map((l) => JSON.parse(l)).filter((o) => o.finding === true && RULES.includes(o.eventName));
     const view = (f: any) => [f.eventName, f.details.where, f.details.syscall, f.details.expected, f.severity, f.moduleName ?? null, f.details.inPlaceAtStart ?? null];
-    expect(found.filter((f) => f.eventName === "ftrace_hooked").map((f) => [f.moduleName, f.details.inPlaceAtStart])).toEqual([["mt_ftrace_hook", true]]);
+    expect(found.filter((f) => f.eventName === "ftrace_hooked").map((f) => [hookedFunction(f), f.moduleName, f.details.inPlaceAtStart]).sort()).toEqual([
+      ["getdents64", "mt_ftrace_hook", true], ["getpgrp", "mt_ftrace_hook", true], ["proc_pid_readdir", "mt_ftrace_hook", true],
+    ]);
     // The hiders in place before it began; mt_hide_both, in no view by name, by its memory.
     expect(found.filter((f) => f.eventName === "hidden_module").map((f) => [f.moduleName ?? null, f.details.lacking, f.details.view ?? null]).sort()).toEqual([
       [null, "both", "module_memory"], ["mt_hide_kobj", "module_kset", null], ["mt_hide_list", "module_list", null], ["mt_hide_staging", "module_list", null],
@@ -162,21 +172,22 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   test("modtrace scan with the rootkit in place: each hook, each hider, the unexplained taint, the modules from outside the tree and the changed file; exit 3", () => {
     const scan = JSON.parse(text("scan-rootkit.json"));
     expect(text("scan-rootkit.rc").trim()).toBe("3");
-    const what = (f: any) => [f.eventName, f.severity, f.moduleName ?? null, f.details.where ?? f.details.lacking ?? f.details.letter ?? f.details.function ?? null];
-    const ftrace = scan.findings.find((f: any) => f.eventName === "ftrace_hooked");
+    const what = (f: any) => [f.eventName, f.severity, f.moduleName ?? null, f.details.where ?? f.details.lacking ?? f.details.letter ?? (f.details.function ? hookedFunction(f) : null)];
     expect(scan.findings.map(what).sort()).toEqual(
       [
         ["syscall_hooked", "critical", "mt_hook_table", "sys_call_table"],
         ["syscall_hooked", "critical", "mt_hook_dispatch", "x64_sys_call"],
         ["syscall_hooked", "critical", "mt_hook_ia32", "ia32_sys_call"],
-        ["ftrace_hooked", "critical", "mt_ftrace_hook", ftrace?.details.function ?? "missing"],
+        ["ftrace_hooked", "critical", "mt_ftrace_hook", "getdents64"],
+        ["ftrace_hooked", "critical", "mt_ftrace_hook", "getpgrp"],
+        ["ftrace_hooked", "critical", "mt_ftrace_hook", "proc_pid_readdir"],
         ["hidden_module", "critical", "mt_hide_list", "module_list"],
         ["hidden_module", "critical", "mt_hide_kobj", "module_kset"],
         ["hidden_module", "critical", "mt_hide_staging", "module_list"],
         ["hidden_module", "critical", null, "both"],
         ["taint_unexplained", "medium", null, "C"],
         ["module_file_changed", "high", "8021q", null],
-        ["kprobe_on_sensitive", "medium", null, "__x64_sys_getdents64"],
+        ["kprobe_on_sensitive", "medium", null, "getdents64"],
         ...["mt_plain", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_kprobe_hook"].map((m) => ["module_without_file", "medium", m, null]),
       ].sort(),
     );
@@ -211,7 +222,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
   test("no kernel finding names an ordinary module", () => {
     const ordinary = ["dummy", "8021q", "garp", "mrp", "stp", "llc", "mt_plain"];
     expect(findings.filter((f) => ordinary.includes(f.moduleName))).toEqual([]);
-    expect(findings.length).toBe(7);
+    expect(findings.length).toBe(9);
   });
 
   test("modprobe_path_changed: a helper in place before the capture, then another set during it; both critical, each once, read through both views", () => {
