@@ -1,8 +1,10 @@
 // Rows as a Parquet file, written by hyparquet-writer (pure JavaScript, so it
 // compiles into the single binary as is; see docs/ANALYSIS.md for why not
 // parquet-wasm). 64-bit columns are INT64 (UINT_64 when unsigned), 32-bit
-// ones INT32 (UINT_32), bool BOOLEAN, text and hex UTF-8 byte arrays.
-import { ByteWriter, parquetWrite } from "hyparquet-writer";
+// ones INT32 (UINT_32), bool BOOLEAN, text and hex UTF-8 byte arrays. A
+// log's events are written a row group at a time (ParquetStream), so memory
+// holds one group whatever the log's size.
+import { ByteWriter, ParquetWriter, parquetWrite } from "hyparquet-writer";
 import type { Column, ColumnType } from "./schema";
 import type { Row } from "./flatten";
 
@@ -25,21 +27,87 @@ export function parquetSchema(columns: Column[]) {
   ];
 }
 
-/** The Parquet file's bytes; metadata goes into the footer's key-value metadata. */
-export function parquetBytes(columns: Column[], rows: Row[], metadata: Record<string, string>): Uint8Array {
-  const columnData = columns.map((c, i) => {
+// Rows per group: each group's values and their encoding are held at once
+// (some 20 KiB a row while hyparquet-writer encodes it), so 10,000 keeps a
+// read under 256 MiB; 100,000 took 1.3 GiB. Readers take small groups well.
+const ROW_GROUP = 10_000;
+
+/** The rows as hyparquet-writer's columns. */
+function columnData(columns: Column[], rows: Row[]) {
+  return columns.map((c, i) => {
     const data = new Array(rows.length);
     // hyparquet-writer takes INT64 values as bigint only.
     if (is64(c.type)) for (let r = 0; r < rows.length; r++) data[r] = rows[r][i] === null ? null : BigInt(rows[r][i] as number | bigint);
     else for (let r = 0; r < rows.length; r++) data[r] = rows[r][i];
     return { name: c.name, data };
   });
+}
+
+/** A ByteWriter that hands its bytes on after each row group. */
+class PassingWriter extends ByteWriter {
+  constructor(private readonly out: (bytes: Uint8Array) => void) {
+    super(1 << 20);
+  }
+
+  flush() {
+    this.out(this.getBytes().slice());
+    this.index = 0;
+  }
+
+  finish() {
+    this.flush();
+  }
+}
+
+/** One Parquet file written as rows come: a row group each ROW_GROUP rows,
+ * gathered straight into columns (the rows themselves are not kept). */
+export class ParquetStream {
+  private readonly writer: ParquetWriter;
+  private data: unknown[][];
+  private readonly wide: boolean[];
+  count = 0;
+
+  constructor(private readonly columns: Column[], out: (bytes: Uint8Array) => void) {
+    this.writer = new ParquetWriter({ writer: new PassingWriter(out), schema: parquetSchema(columns) as any, createdBy: "modtrace" });
+    this.wide = columns.map((c) => is64(c.type));
+    this.data = columns.map(() => []);
+  }
+
+  push(row: Row) {
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i];
+      // hyparquet-writer takes INT64 values as bigint only.
+      this.data[i].push(this.wide[i] && v !== null ? BigInt(v as number | bigint) : v);
+    }
+    this.count++;
+    if (this.data[0].length >= ROW_GROUP) this.group();
+  }
+
+  /** The last group, then the footer with `metadata` (known only at the end: the log's trailer). */
+  finish(metadata: Record<string, string>) {
+    this.group();
+    this.writer.kvMetadata = Object.entries(metadata).map(([key, value]) => ({ key, value }));
+    this.writer.finish();
+  }
+
+  private group() {
+    if (!this.data[0]?.length) return;
+    this.writer.write({ columnData: this.columns.map((c, i) => ({ name: c.name, data: this.data[i] })), rowGroupSize: ROW_GROUP });
+    this.data = this.columns.map(() => []);
+    // A group's values and its encoding are garbage now: collected before the
+    // next group grows, so memory holds one group, not several.
+    Bun.gc(true);
+  }
+}
+
+/** The Parquet file's bytes; metadata goes into the footer's key-value metadata. */
+export function parquetBytes(columns: Column[], rows: Row[], metadata: Record<string, string>): Uint8Array {
   const writer = new ByteWriter();
   parquetWrite({
     writer,
-    columnData,
+    columnData: columnData(columns, rows),
     schema: parquetSchema(columns) as any,
-    rowGroupSize: 100_000,
+    rowGroupSize: ROW_GROUP,
     kvMetadata: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     createdBy: "modtrace",
   });

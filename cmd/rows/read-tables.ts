@@ -1,7 +1,7 @@
 // `modtrace read -o rows|captures|findings|parquet`: logs to the flat tables
 // of cmd/rows/schema.ts, straight from the log's event and finding maps (no
 // decoder pass: the maps are already the JSON output's).
-import { existsSync, statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { checkReadable, readLog, type Problem } from "../log/reader";
 import { findingMatches, matches, reportProblems, type EventFilter } from "../log/filter";
@@ -9,7 +9,7 @@ import { makeDirectory, Sink, UsageError, type OutputSpec } from "../outputs";
 import { CaptureRows, type LogFileSummary } from "./captures";
 import { contextOf, Reporter, RowBuilder, type Row } from "./flatten";
 import { jsonLineWriter } from "./json-rows";
-import { parquetBytes } from "./parquet";
+import { ParquetStream } from "./parquet";
 import { FindingRows } from "./finding-rows";
 import { OfflineProgress } from "../log/progress";
 import { grouped } from "../status-line";
@@ -44,12 +44,45 @@ function openDirectory(dir: string) {
   makeDirectory(dir, `parquet output ${dir}`);
 }
 
-function writeFile(path: string, bytes: Uint8Array, overwrite?: boolean) {
-  const sink = Sink.open({ format: "parquet", path, overwrite });
-  try {
-    sink.write(bytes);
-  } finally {
-    sink.close();
+/** One log's events as a Parquet file, opened at its first row (or at the
+ * end, for a log without any): its name needs the header's host. */
+class EventFile {
+  private sink?: Sink;
+  private stream?: ParquetStream;
+  name?: string;
+
+  constructor(private readonly open: () => string, private readonly overwrite?: boolean) {}
+
+  push(row: Row) {
+    this.opened().push(row);
+  }
+
+  get rows(): number {
+    return this.stream?.count ?? 0;
+  }
+
+  finish(metadata: Record<string, string>) {
+    try {
+      this.opened().finish(metadata);
+    } finally {
+      this.sink?.close();
+    }
+  }
+
+  /** A file left without its footer (the read failed) is no Parquet file: removed. */
+  abandon() {
+    if (!this.sink) return;
+    this.sink.close();
+    rmSync(this.name!, { force: true });
+  }
+
+  private opened(): ParquetStream {
+    if (!this.stream) {
+      this.name = this.open();
+      const sink = (this.sink = Sink.open({ format: "parquet", path: this.name, overwrite: this.overwrite }));
+      this.stream = new ParquetStream(EVENT_COLUMNS, (bytes) => sink.write(bytes));
+    }
+    return this.stream;
   }
 }
 
@@ -78,9 +111,10 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
     for (const file of opts.files) {
       const before = problems.length;
       const summary: LogFileSummary = { file, rowsRead: 0, problems: [] };
-      const rows: Row[] = [];
       let ctx = contextOf(undefined);
+      const parquet = format === "parquet" ? new EventFile(() => parquetNames.next(file, ctx.host), opts.output.overwrite) : undefined;
       let pending = "";
+      try {
       for (const item of readLog(file, problems)) {
         progress?.item(file, item.offset, item.kind === "event");
         if (item.kind === "header") {
@@ -94,7 +128,7 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
           summary.rowsRead++;
           if (format === "captures" || format === "findings") continue;
           const row = events.row(item.value, ctx);
-          if (format === "parquet") rows.push(row);
+          if (parquet) parquet.push(row);
           else {
             pending += eventLine(row);
             if (pending.length > 1 << 20) {
@@ -104,16 +138,19 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
           }
         }
       }
+      } catch (e) {
+        parquet?.abandon();
+        throw e;
+      }
       if (pending) sink!.write(text.encode(pending));
       summary.problems = problems.slice(before);
       const capture = captures.row(summary);
       captureRows.push(capture);
       converted.add(logKey(ctx.host, basename(file)));
       if (format === "captures") sink!.write(text.encode(captureLine(capture)));
-      if (format === "parquet") {
-        const name = parquetNames.next(file, ctx.host);
-        progress?.step(`writing ${grouped(rows.length)} rows to ${name}`);
-        writeFile(name, parquetBytes(EVENT_COLUMNS, rows, fileMetadata(summary)), opts.output.overwrite);
+      if (parquet) {
+        parquet.finish(fileMetadata(summary));
+        progress?.step(`wrote ${grouped(parquet.rows)} rows to ${parquet.name}`);
       }
     }
     if (format === "parquet") {

@@ -70,7 +70,7 @@ describe("pipes and terminals", () => {
       expect(r.screen).toMatch(progress(what));
       // Erased when done: after the last one, the line is cleared.
       expect(r.screen.slice(r.screen.lastIndexOf(" left"))).toContain("\r\x1b[K");
-      if (what === "read -o parquet") expect(r.screen).toContain("writing 5,000 rows to");
+      if (what === "read -o parquet") expect(r.screen).toContain("wrote 5,000 rows to");
       const piped = runModtrace([...args.slice(0, -1), args.at(-1)!.replace("pq", "pq2").replace("big.json", "big2.json")]);
       expect([args, piped.exitCode, piped.stderr]).toEqual([args, 0, expect.not.stringContaining(`modtrace ${what}:`)]);
     }
