@@ -42,7 +42,7 @@ export const WATCH_RULES = ["monitor_tampered", "hidden_module", "syscall_hooked
 /** The watches, each able to run here or saying why not. The dispatch
  * watch takes its baseline now: before anything can load during capture. */
 export function kernelWatches(scope: CaptureScope, config: FindingsConfig): KernelWatch[] {
-  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch(), modprobePathWatch(config), ftraceHooksWatch(), kprobesWatch(config.hookedFunctions), bpfProgramsWatch()];
+  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch(), modprobePathWatch(config), ftraceHooksWatch({ hookedFunctions: config.hookedFunctions }), kprobesWatch(config.hookedFunctions), bpfProgramsWatch()];
 }
 
 export class LiveFindings {

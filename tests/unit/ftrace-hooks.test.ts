@@ -39,6 +39,35 @@ test("the watch: in place at the start, named once, with the module's load as ev
   expect(found.slice(1).map((f) => [f.moduleName, f.details?.function, f.details?.inPlaceAtStart, f.evidence.map((e) => e.callId)])).toEqual([["other", "__x64_sys_kill", false, [7n]]]);
 });
 
+// As the 6.1 guest showed it with mt_ftrace_hook and mt_kprobe_hook both on getdents64.
+const SHARED = "__x64_sys_getdents64 (2) R I   ->arch_ftrace_ops_list_func+0x0/0x1d0";
+
+test("several ops on a function rootkits hook, one IP-modifying: its owner hidden, reported (high); elsewhere, or once named, not", () => {
+  const isSensitive = (fn: string) => fn.startsWith("__x64_sys_");
+  expect(moduleCallbacks(SHARED, isSensitive)).toEqual([{ function: "__x64_sys_getdents64", callback: "not shown: 2 ftrace ops share the function, one of them IP-modifying" }]);
+  expect(moduleCallbacks(SHARED)).toEqual([]);
+  expect(moduleCallbacks(SHARED.replace(" R I ", " R   "), isSensitive)).toEqual([]);
+  expect(moduleCallbacks("vfs_read (2) R I   ->arch_ftrace_ops_list_func+0x0/0x1d0", isSensitive)).toEqual([]);
+
+  const file = join(mkdtempSync(join(tmpdir(), "modtrace-ftrace-")), "enabled_functions");
+  writeFileSync(file, `${SHARED}\n`);
+  const w = ftraceHooksWatch({ enabledFunctions: file, hookedFunctions: [] });
+  const found: Finding[] = [];
+  w.scan(1n, (f) => found.push(f));
+  expect(found.map((f) => [f.severity, f.moduleName, f.details?.function, f.details?.case, f.details?.inPlaceAtStart])).toEqual([["high", undefined, "__x64_sys_getdents64", "owner_hidden", true]]);
+  expect(watchSeverity({ ftrace_hooked: "critical", "ftrace_hooked.owner_hidden": "high" }, found[0])).toBe("high");
+
+  // Named first, then a kprobe joins it: the owner is known already.
+  const named = join(mkdtempSync(join(tmpdir(), "modtrace-ftrace-")), "enabled_functions");
+  writeFileSync(named, `${HOOKED.replace("__do_sys_getpgrp", "__x64_sys_getdents64")}\n`);
+  const w2 = ftraceHooksWatch({ enabledFunctions: named });
+  const found2: Finding[] = [];
+  w2.scan(1n, (f) => found2.push(f));
+  writeFileSync(named, `${SHARED}\n`);
+  w2.scan(2n, (f) => found2.push(f));
+  expect(found2.map((f) => [f.moduleName, f.details?.case])).toEqual([["mt_ftrace_hook", undefined]]);
+});
+
 test("no tracefs: unavailable, and says how to mount it", () => {
   expect(ftraceHooksWatch({ enabledFunctions: "/nonexistent/enabled_functions" }).unavailable).toContain("mount -t tracefs");
 });

@@ -136,8 +136,10 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     expect(Number(text("ppid-after.txt").trim())).not.toBe(4242);
     const found = lines("pre/events.json").map((l) => JSON.parse(l)).filter((o) => o.finding === true && RULES.includes(o.eventName));
     const view = (f: any) => [f.eventName, f.details.where, f.details.syscall, f.details.expected, f.severity, f.moduleName ?? null, f.details.inPlaceAtStart ?? null];
-    expect(found.filter((f) => f.eventName === "ftrace_hooked").map((f) => [hookedFunction(f), f.moduleName, f.details.inPlaceAtStart]).sort()).toEqual([
-      ["getdents64", "mt_ftrace_hook", true], ["getpgrp", "mt_ftrace_hook", true], ["proc_pid_readdir", "mt_ftrace_hook", true],
+    for (const f of found.filter((f) => f.eventName === "syscall_dispatch_changed")) console.log(`unexpected: ${f.description}`);
+    // getdents64 also has mt_kprobe_hook's kprobe: with two ops on it the kernel shows no callback, so no owner.
+    expect(found.filter((f) => f.eventName === "ftrace_hooked").map((f) => [hookedFunction(f), f.moduleName ?? null, f.severity, f.details.case ?? null, f.details.inPlaceAtStart]).sort()).toEqual([
+      ["getdents64", null, "high", "owner_hidden", true], ["getpgrp", "mt_ftrace_hook", "critical", null, true], ["proc_pid_readdir", "mt_ftrace_hook", "critical", null, true],
     ]);
     // The hiders in place before it began; mt_hide_both, in no view by name, by its memory.
     expect(found.filter((f) => f.eventName === "hidden_module").map((f) => [f.moduleName ?? null, f.details.lacking, f.details.view ?? null]).sort()).toEqual([
@@ -178,7 +180,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
         ["syscall_hooked", "critical", "mt_hook_table", "sys_call_table"],
         ["syscall_hooked", "critical", "mt_hook_dispatch", "x64_sys_call"],
         ["syscall_hooked", "critical", "mt_hook_ia32", "ia32_sys_call"],
-        ["ftrace_hooked", "critical", "mt_ftrace_hook", "getdents64"],
+        ["ftrace_hooked", "high", null, "getdents64"],
         ["ftrace_hooked", "critical", "mt_ftrace_hook", "getpgrp"],
         ["ftrace_hooked", "critical", "mt_ftrace_hook", "proc_pid_readdir"],
         ["hidden_module", "critical", "mt_hide_list", "module_list"],
