@@ -206,6 +206,27 @@ describe("the watch", () => {
     expect(found[0].details!.changes).toEqual(["?: x64_sys_call+0x0 -> 1 byte(s) changed, not a known jump"]);
   });
 
+  test("a jump being patched (text_poke_bp's int3 on its opcode) is judged once the patch is done", () => {
+    const w = watch();
+    const bytes = jmp(FN + 9n, HOOK);
+    k.poke(FN + 9n, new Uint8Array([0xcc, ...bytes.slice(1)]));
+    w.scan(100n, report);
+    expect(found).toEqual([]);
+    k.poke(FN + 9n, new Uint8Array(bytes));
+    w.scan(200n, report);
+    expect(found.map((f) => [f.rule, f.details!.where, f.details!.syscall])).toEqual([["syscall_hooked", "x64_sys_call", "getppid"]]);
+  });
+
+  test("an int3 that stays on a jump (a kprobe's) is judged after three scans", () => {
+    const w = watch();
+    k.poke(FN + 9n, new Uint8Array([0xcc]));
+    for (const t of [1n, 2n, 3n]) w.scan(t, report);
+    expect(found).toEqual([]);
+    // Judged at the fourth; a hook with no target to name waits one scan more.
+    for (const t of [4n, 5n]) w.scan(t, report);
+    expect(found.map((f) => f.description)).toEqual(["x64_sys_call: getppid (3) no longer reaches it by a direct jump, not its own handler __x64_sys_getppid"]);
+  });
+
   test("no kcore, or kallsyms without addresses: unavailable, and says why", () => {
     expect(syscallDispatchWatch({ kcore: join(k.dir, "none"), kallsyms: k.kallsyms }).unavailable).toContain("CONFIG_PROC_KCORE=n");
     const hidden = join(k.dir, "hidden");

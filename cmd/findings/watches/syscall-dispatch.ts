@@ -194,6 +194,7 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   /** New hooks whose targets kallsyms did not name yet, judged again at the next scan. */
   let deferred = new Map<string, Hook>();
   let last: Uint8Array[] | undefined;
+  let waitedForPatch = 0;
 
   const changesIn = (now: Uint8Array[]): Record<string, Change[]> => ({
     sys_call_table: tableChanges(table, tableEntries(now[0]), names),
@@ -215,11 +216,18 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
         last = base;
       }
       const first = readKernel(kcore, ranges);
-      if (!deferred.size && first.every((b, i) => Buffer.compare(b, last![i]) === 0)) return;
+      const unchanged = first.every((b, i) => Buffer.compare(b, last![i]) === 0);
+      if (!deferred.size && unchanged) return;
       // A patch in progress (text_poke's int3 first) must not be reported as
       // the change: only what two reads in a row agree on.
       const now = readKernel(kcore, ranges);
       if (!first.every((b, i) => Buffer.compare(b, now[i]) === 0)) return;
+      // text_poke_bp holds a patched instruction's first byte as int3 while
+      // every CPU syncs (under emulation, long enough for two reads): a call
+      // or jump whose opcode is int3 now is a patch under way, judged next
+      // scan. Not for ever: a kprobe's int3 stays (and is judged).
+      if (!unchanged && [at.fn, at.ia32].some((i) => i >= 0 && patchUnderWay(base[i], now[i])) && waitedForPatch++ < PATCH_WAITS) return;
+      waitedForPatch = 0;
       last = now;
 
       // The absolute check: hooks new since the last scan, and hooks gone.
@@ -358,6 +366,15 @@ function describeTarget(syms: KernelSymbol[], addr: bigint, owners: Set<string>,
   }
   if (d?.module) owners.add(d.module);
   return `0x${hex(addr)}${d ? ` ${d.text}` : " (no symbol: a hidden module's?)"}`;
+}
+
+/** Scans a patch under way is waited for, at most. */
+const PATCH_WAITS = 3;
+
+/** Is an int3 (0xcc) where the baseline had a call or jump (e8, e9)? */
+function patchUnderWay(base: Uint8Array, now: Uint8Array): boolean {
+  for (let i = 0; i < Math.min(base.length, now.length); i++) if (now[i] === 0xcc && (base[i] === 0xe8 || base[i] === 0xe9)) return true;
+  return false;
 }
 
 const sameTargets = (a: Hook, b: Hook) => a.actual.length === b.actual.length && a.actual.every((t, i) => t === b.actual[i]);
