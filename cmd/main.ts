@@ -258,24 +258,26 @@ Examples:
 
 const SCAN_HELP = `
 What it checks, in about three seconds (root; reads /proc/kallsyms,
-/proc/kcore, tracefs, /sys/module and /var/lib/dpkg):
+/proc/kcore, /proc/vmallocinfo, tracefs, /sys/module and /var/lib/dpkg):
   hooks      every sys_call_table entry and every jump of x64_sys_call and
              ia32_sys_call against the handler the kernel recorded at boot
              (syscall_hooked), ftrace callbacks in modules (ftrace_hooked),
              the autoload helper (modprobe_path_changed), kprobes on syscall
              handlers and listing functions (kprobe_on_sensitive; debugfs),
-             BPF programs that
-             write user memory, override returns or send signals
-             (bpf_dangerous_helper)
+             BPF programs that write user memory, override returns or send
+             signals, with the processes holding them (bpf_dangerous_helper)
   hiding     a module in the module list and not in /sys/module, or the
-             reverse (hidden_module, seen by scans 2 s apart), taint bits no
-             listed module carries (taint_unexplained)
+             reverse; module memory neither accounts for (a module hidden
+             from both; kernels up to 6.3); one name listed twice
+             (hidden_module, seen by scans 2 s apart); taint bits no listed
+             module carries (taint_unexplained)
   modules    each loaded module's file (modules.dep) hashed and compared with
              its package's record (module_file_changed), its srcversion with
              the file's (module_differs_from_file), no file at all
              (module_without_file), no package (module_without_package)
-The text lists every module (size, address, taints, signature, file check),
-then the findings; --json gives the same for tools. Exit 0 when nothing at or
+The text lists every module (size, address, taints, signature, file check)
+and every BPF program (type, name, uid, holders), then the findings; --json
+gives the same for tools (modules, bpfPrograms, findings). Exit 0 when nothing at or
 above --fail-on (high) was found, 3 when something was, 1 when a check failed.
 A capture's first scan makes the same hook and hiding checks, and goes on
 watching. README.md, "Responding to a host", says what it cannot see.
@@ -498,7 +500,7 @@ export function buildProgram(run: { exitCode: number }): Command {
   program
     .command("scan")
     .description("check the kernel once, with no capture: every loaded module against its file and package, every syscall, ftrace and hiding check the capture runs")
-    .option("--json", "one JSON object: modules (with their files' hashes and packages), findings, checks that could not run")
+    .option("--json", "one JSON object: modules (with their files' hashes and packages), BPF programs (with their holders), findings, checks that could not run")
     .addOption(new Option("--fail-on <severity>", "exit 3 when a finding at or above this severity was made").choices(SEVERITIES).default("high"))
     .addOption(new Option("--disable-rule <ids>", "leave these checks out (comma-separated, repeatable; see modtrace rules)").argParser(collect(ruleList)))
     .addOption(new Option("--module-tool <path>", "one more executable that loads modules as a matter of course (repeatable)").argParser(collect(String)))
