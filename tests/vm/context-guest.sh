@@ -103,7 +103,7 @@ contained namespaces ""
 mkdir -p "$OUT/autoload"
 sh -c 'echo $$ > "$1"; exec mount -t iso9660 none /mnt' autoload "$OUT/autoload/mount.pid" 2>/dev/null
 
-sleep 0.3
+# Each capture reads its rings to the end after the Ctrl-C.
 for name in modtrace docker-only host-only; do
   pid=$(cat /tmp/$name.pid)
   kill -INT "$pid"

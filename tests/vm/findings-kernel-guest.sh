@@ -1,18 +1,17 @@
 # Runs inside the VM (tests/vm/findings-kernel.test.ts): the kernel watches
 # against the rootkit-like test modules (tests/vm/modules). One capture under
 # $OUT/cap/: normal loads first (dummy, the 8021q chain, mt_plain), then the
-# hiders, then the hooks, each in its own step with a pause so a scan sees it
-# (and so each hook's finding names its own module as the last one
-# initialised). Also sent back:
+# hiders, then the hooks, each in its own step, and each hider and hook then
+# waited for until a scan has reported it (so each hook's finding names its
+# own module as the last one initialised). Also sent back:
 # ppid.txt (getppid() after the hooks), proc-modules.txt, sys-module.txt;
 # and a capture with the autoload helper pointed elsewhere ($OUT/helper/).
 # guest-lib.sh comes first.
 M=/root/mods
 start cap
 
-pause() { sleep 3; }
-step insmod-dummy /sbin/insmod "$DUMMY"; pause
-step modprobe /sbin/modprobe 8021q; pause
+step insmod-dummy /sbin/insmod "$DUMMY"
+step modprobe /sbin/modprobe 8021q
 # modtrace scan of a clean kernel: stock modules only, their package's
 # record (its md5sums, as dpkg installs it) in the guest's dpkg database.
 modtrace scan --json > "$OUT/scan-clean.json" 2> "$OUT/scan-clean.err"; echo $? > "$OUT/scan-clean.rc"
@@ -20,16 +19,16 @@ cat /proc/modules > "$OUT/proc-modules-clean.txt"
 # A loaded module's file changed on disk (a rootkit making itself persist):
 # 8021q's gains a byte, which leaves its srcversion as it was.
 echo >> "$MODS/kernel/net/8021q/8021q.ko"
-step rmmod-dummy /sbin/rmmod dummy; pause
-step plain /sbin/insmod $M/mt_plain.ko; pause
-step hide-list /sbin/insmod $M/mt_hide_list.ko; pause
-step hide-kobj /sbin/insmod $M/mt_hide_kobj.ko; pause
-step hide-both /sbin/insmod $M/mt_hide_both.ko; pause
-step hook-table /sbin/insmod $M/mt_hook_table.ko; pause
-step hook-dispatch /sbin/insmod $M/mt_hook_dispatch.ko; pause
-step hook-ia32 /sbin/insmod $M/mt_hook_ia32.ko; pause
-step hook-ftrace /sbin/insmod $M/mt_ftrace_hook.ko; pause
-step kprobe-hook /sbin/insmod $M/mt_kprobe_hook.ko; pause
+step rmmod-dummy /sbin/rmmod dummy
+step plain /sbin/insmod $M/mt_plain.ko
+step hide-list /sbin/insmod $M/mt_hide_list.ko; wait_finding hidden_module '"moduleName":"mt_hide_list"'
+step hide-kobj /sbin/insmod $M/mt_hide_kobj.ko; wait_finding hidden_module '"moduleName":"mt_hide_kobj"'
+step hide-both /sbin/insmod $M/mt_hide_both.ko; wait_finding hidden_module '"moduleName":"mt_hide_both"'
+step hook-table /sbin/insmod $M/mt_hook_table.ko; wait_finding syscall_hooked '"moduleName":"mt_hook_table"'
+step hook-dispatch /sbin/insmod $M/mt_hook_dispatch.ko; wait_finding syscall_hooked '"moduleName":"mt_hook_dispatch"'
+step hook-ia32 /sbin/insmod $M/mt_hook_ia32.ko; wait_finding syscall_hooked '"moduleName":"mt_hook_ia32"'
+step hook-ftrace /sbin/insmod $M/mt_ftrace_hook.ko; wait_finding ftrace_hooked '"moduleName":"mt_ftrace_hook"'
+step kprobe-hook /sbin/insmod $M/mt_kprobe_hook.ko
 
 sh -c 'echo $PPID' > "$OUT/ppid.txt"
 /root/trigger int80 getppid > "$OUT/ppid32.txt"
@@ -48,43 +47,32 @@ start taint -e finit_module,delete_module
 step hide-staging /sbin/insmod $M/mt_hide_staging.ko
 # hidden_module reports once two scans 2 s apart saw the views disagree, and
 # with module_load left out nothing triggers a scan sooner than the next
-# periodic one (--scan-interval): wait for the finding (up to 30 s) rather
-# than guess a pause long enough under emulation.
-i=0
-while ! grep '"eventName":"hidden_module"' "$DIR/events.json" | grep -q mt_hide_staging && [ $i -lt 300 ]; do
-  i=$((i + 1)); sleep 0.1
-done
+# periodic one (--scan-interval): wait for the finding.
+wait_finding hidden_module mt_hide_staging
 stop
 
 # A capture that starts with both hooks already in place (a rootkit that came
 # first): the first scan must find them with no baseline to compare against.
 # Then both modules unload and put the original bytes back: a restoration.
-found() { grep "\"eventName\":\"$1\"" "$DIR/events.json" | grep -c "\"where\":\"$2\""; }
-wait_for() { # RULE WHERE: up to 30 s for the finding
-  i=0
-  while [ "$(found "$1" "$2")" -lt 1 ] && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
-}
 # modtrace scan with the rootkit in place: every hook, every hider, and the
 # modules loaded from outside this kernel's module tree.
 modtrace scan --json > "$OUT/scan-rootkit.json" 2> "$OUT/scan-rootkit.err"; echo $? > "$OUT/scan-rootkit.rc"
 start pre --scan-interval 1
-wait_for syscall_hooked sys_call_table
-wait_for syscall_hooked x64_sys_call
-wait_for syscall_hooked ia32_sys_call
-i=0
-while ! grep -q '"eventName":"ftrace_hooked"' "$DIR/events.json" && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+wait_finding syscall_hooked '"where":"sys_call_table"'
+wait_finding syscall_hooked '"where":"x64_sys_call"'
+wait_finding syscall_hooked '"where":"ia32_sys_call"'
+wait_finding ftrace_hooked
 # mt_hide_both, in no view by name since before the capture: found by its
 # memory once two scans 2 s apart agree (the same scan confirms the other
 # hiders); the unloads below would make that view wait.
-i=0
-while ! grep -q '"view":"module_memory"' "$DIR/events.json" && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+wait_finding hidden_module '"view":"module_memory"'
 step unhook-ftrace /sbin/rmmod mt_ftrace_hook
 step unhook-ia32 /sbin/rmmod mt_hook_ia32
 step unhook-dispatch /sbin/rmmod mt_hook_dispatch
 step unhook-table /sbin/rmmod mt_hook_table
-wait_for syscall_hook_removed sys_call_table
-wait_for syscall_hook_removed x64_sys_call
-wait_for syscall_hook_removed ia32_sys_call
+wait_finding syscall_hook_removed '"where":"sys_call_table"'
+wait_finding syscall_hook_removed '"where":"x64_sys_call"'
+wait_finding syscall_hook_removed '"where":"ia32_sys_call"'
 stop
 sh -c 'echo $PPID' > "$OUT/ppid-after.txt"
 
@@ -94,15 +82,9 @@ sh -c 'echo $PPID' > "$OUT/ppid-after.txt"
 MODPROBE=$(cat /proc/sys/kernel/modprobe)
 echo /tmp/mt-helper > /proc/sys/kernel/modprobe
 start helper --scan-interval 1
-wait_path() { # PATH: up to 30 s for its finding
-  i=0
-  while ! grep '"eventName":"modprobe_path_changed"' "$DIR/events.json" | grep -q "\"path\":\"$1\"" && [ $i -lt 300 ]; do
-    i=$((i + 1)); sleep 0.1
-  done
-}
-wait_path /tmp/mt-helper
+wait_finding modprobe_path_changed '"path":"/tmp/mt-helper"'
 echo /dev/shm/mt-helper > /proc/sys/kernel/modprobe
-wait_path /dev/shm/mt-helper
+wait_finding modprobe_path_changed '"path":"/dev/shm/mt-helper"'
 echo "$MODPROBE" > /proc/sys/kernel/modprobe
 stop
 cat /proc/sys/kernel/modprobe > "$OUT/modprobe-after.txt"
@@ -113,10 +95,8 @@ cat /proc/sys/kernel/modprobe > "$OUT/modprobe-after.txt"
 # (never the nearest symbol below it, another module's).
 start hidden-hook --scan-interval 1
 step hook-hidden /sbin/insmod $M/mt_hook_hidden.ko
-i=0
-while ! grep '"eventName":"syscall_hooked"' "$DIR/events.json" | grep -q getsid && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
-i=0
-while ! grep '"eventName":"hidden_module"' "$DIR/events.json" | grep -q mt_hook_hidden && [ $i -lt 300 ]; do i=$((i + 1)); sleep 0.1; done
+wait_finding syscall_hooked getsid
+wait_finding hidden_module mt_hook_hidden
 stop
 modtrace scan --json > "$OUT/scan-hidden.json" 2> "$OUT/scan-hidden.err"; echo $? > "$OUT/scan-hidden.rc"
 echo "--- getppid() after the hooks: $(cat "$OUT/ppid.txt"), after their unload: $(cat "$OUT/ppid-after.txt")"

@@ -31,10 +31,21 @@ start() {
   done
 }
 
+# wait_finding RULE [TEXT]: up to 60 s for a finding of RULE, with TEXT (a
+# fixed string) on its line, in the capture's events.json: a fact to wait on,
+# where a pause would guess how long a scan takes under emulation.
+wait_finding() {
+  i=0
+  while ! grep -F "\"eventName\":\"$1\"" "$DIR/events.json" | grep -qF -- "${2:-\"finding\":true}"; do
+    if [ $i -ge 600 ]; then echo "no $1 finding ${2:-} within 60 s"; return; fi
+    i=$((i + 1)); sleep 0.1
+  done
+}
+
 # stop: Ctrl-C to the capture start began, its exit status to modtrace.rc,
-# then the script's cleanup function, if it has one.
+# then the script's cleanup function, if it has one. The capture reads its
+# rings to the end after the Ctrl-C: every step's records are in by then.
 stop() {
-  sleep 0.3
   kill -INT $MT
   wait $MT
   echo $? > "$DIR/modtrace.rc"

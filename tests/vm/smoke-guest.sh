@@ -36,6 +36,7 @@ for MODE in $MODES; do
   echo "--- $MODE: modtrace started after ~$((i / 10)) s:"; cat "$DIR/modtrace.err"
 
   step insmod /sbin/insmod "$DUMMY" numdummies=2
+  grep '^dummy ' /proc/modules > "$DIR/dummy-proc-modules.txt" # the kernel's word on where its code lies
   step insmod-again /sbin/insmod "$DUMMY"               # EEXIST: a failed load
   step rmmod /sbin/rmmod dummy
   step modprobe /sbin/modprobe 8021q                    # llc, stp, garp, mrp, then 8021q
@@ -53,7 +54,7 @@ for MODE in $MODES; do
   $TRIGGER burst 20000 > "$DIR/burst.json"
   for i in 1 2 3; do $TRIGGER getppid 200000; done > "$DIR/getppid.json"
 
-  sleep 0.3
+  # The capture reads its rings to the end after the Ctrl-C.
   kill -INT $MT
   wait $MT
   echo $? > "$DIR/modtrace.rc"
@@ -76,14 +77,18 @@ $TRIGGER flood 65534 120 > "$DIR/flood1.json" &
 F1=$!
 $TRIGGER flood 65534 120 > "$DIR/flood2.json" &
 F2=$!
-sleep 1
+# Both floods under way (their failed calls in the log) before the loads begin.
+i=0
+until grep -q "\"hostProcessId\":$F1," /tmp/flood/events.json && grep -q "\"hostProcessId\":$F2," /tmp/flood/events.json; do
+  if [ $i -ge 600 ]; then echo "the floods' calls did not reach the log within 60 s"; break; fi
+  i=$((i + 1)); sleep 0.1
+done
 for i in 1 2 3 4 5; do
   step "load$i" /sbin/insmod "$DUMMY"
   step "unload$i" /sbin/rmmod dummy
 done
 kill -TERM $F1 $F2
 wait $F1 $F2
-sleep 0.3
 kill -INT $MT
 wait $MT
 echo $? > "$DIR/modtrace.rc"
