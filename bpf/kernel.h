@@ -140,6 +140,29 @@ struct module {
 	bool sig_ok; /* only with CONFIG_MODULE_SIG: check bpf_core_field_exists() */
 };
 
+/* Where a module's code lies. Up to 6.3 its core is one allocation, code
+ * first (core_layout); from 6.4 each kind of memory is its own allocation,
+ * mem[MOD_TEXT] (index 0) the core's code. Flavours of struct module: CO-RE
+ * drops the ___suffix and keeps whichever the running kernel has. */
+struct module_layout {
+	void *base;
+	unsigned int size;
+	unsigned int text_size;
+};
+
+struct module___core_layout {
+	struct module_layout core_layout;
+};
+
+struct module_memory {
+	void *base;
+	unsigned int size;
+};
+
+struct module___mem {
+	struct module_memory mem[1];
+};
+
 typedef struct {
 	u32 val;
 } kuid_t;

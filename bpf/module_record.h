@@ -16,6 +16,23 @@ static __always_inline void read_module(struct mt_record *rec, struct module *mo
 	}
 }
 
+/* module_load's code range, into args[0] (base) and args[1] (size): what
+ * ties a hook's target to the module that owns it even after the module has
+ * left the module list and kallsyms (cmd/findings/watches/module-ranges.ts). */
+static __always_inline void read_module_code(struct mt_record *rec, struct module *mod)
+{
+	struct module___mem *mem = (void *)mod;
+	struct module___core_layout *core = (void *)mod;
+
+	if (bpf_core_field_exists(mem->mem)) {
+		rec->args[0] = (u64)BPF_CORE_READ(mem, mem[0].base);
+		rec->args[1] = BPF_CORE_READ(mem, mem[0].size);
+	} else if (bpf_core_field_exists(core->core_layout)) {
+		rec->args[0] = (u64)BPF_CORE_READ(core, core_layout.base);
+		rec->args[1] = BPF_CORE_READ(core, core_layout.text_size);
+	}
+}
+
 /* The captured module syscall this thread is in, if any. Its entry hook
  * made the entry; when only its exit is hooked, the first kernel event (or
  * image) of the call makes it, from the syscall number the thread entered
@@ -68,8 +85,10 @@ static __always_inline struct mt_record *begin_module_event(int event, int hook,
 	if (mod)
 		read_module(rec, mod);
 	call = current_call(rec->host_tid, rec->boot_ns);
-	if (event == MT_EVENT_MODULE_LOAD)
+	if (event == MT_EVENT_MODULE_LOAD) {
 		add_image(rec, call);
+		read_module_code(rec, mod);
+	}
 	if (!call) {
 		if (event == MT_EVENT_MODULE_LOAD && !in_load_syscall())
 			rec->flags |= MT_FLAG_NO_LOAD_CALL;

@@ -78,6 +78,9 @@ export interface ArgInfo {
   type: string; // Tracee's type string
   from: ArgSource;
   format: ArgFormat;
+  /** Logs of an older modtrace lack it: read rebuilds it as 0 (the kernel's
+   * "not known" for an address or a size). */
+  addedLater?: true;
 }
 
 export interface EventInfo {
@@ -178,6 +181,11 @@ export const EVENTS: EventInfo[] = [
       { name: "taints", type: "unsigned long", from: "taints", format: "taints" },
       { name: "sig_ok", type: "bool", from: "sigOk", format: "sigOk" },
       ...FILE_ARGS,
+      // Where its code lies (the core's code: core_layout up to 6.3,
+      // mem[MOD_TEXT] from 6.4), read in the kernel: the owner of a hook's
+      // target even after the module leaves the module list and kallsyms.
+      { name: "code_base", type: "void*", from: "args0", format: "pointer", addedLater: true },
+      { name: "code_size", type: "unsigned int", from: "args1", format: "uint", addedLater: true },
     ],
   },
   {

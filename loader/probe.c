@@ -81,6 +81,15 @@ static int find_in_vmlinux(const char *name, int kind)
 	return btf__find_by_name_kind(vmlinux_btf, name, kind) > 0 ? 1 : 0;
 }
 
+/* The running kernel's BTF, parsed once (bpf-links.c names link targets
+ * from it), or NULL. */
+struct btf *mt_vmlinux_btf(void)
+{
+	if (!vmlinux_btf)
+		vmlinux_btf = btf__load_vmlinux_btf();
+	return vmlinux_btf;
+}
+
 /* Frees what the probes cached; a later probe parses the BTF again. */
 EXPORT void mt_probe_done(void)
 {
@@ -92,6 +101,35 @@ EXPORT void mt_probe_done(void)
 EXPORT int mt_probe_kernel_function(const char *name)
 {
 	return find_in_vmlinux(name, BTF_KIND_FUNC);
+}
+
+/* Where a member of a kernel struct lies in the running kernel: its byte
+ * offset from the kernel's BTF, -ENOENT when the struct or the member is not
+ * there, -EINVAL for a bitfield. Lets user space walk kernel memory (read
+ * through /proc/kcore) without hard-coding a layout that changes. */
+EXPORT int mt_kernel_member_offset(const char *type, const char *member)
+{
+	const struct btf_type *t;
+	const struct btf_member *m;
+	int id;
+
+	if (!vmlinux_btf && !(vmlinux_btf = btf__load_vmlinux_btf()))
+		return -errno;
+	id = btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_STRUCT);
+	if (id <= 0)
+		return -ENOENT;
+	t = btf__type_by_id(vmlinux_btf, id);
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *name = btf__name_by_offset(vmlinux_btf, m->name_off);
+
+		if (!name || strcmp(name, member))
+			continue;
+		if (btf_member_bitfield_size(t, i) || btf_member_bit_offset(t, i) % 8)
+			return -EINVAL;
+		return btf_member_bit_offset(t, i) / 8;
+	}
+	return -ENOENT;
 }
 
 /* ---- Hook stubs: does a hook of this kind really load and attach here? ----

@@ -133,6 +133,7 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
   };
   for (const spec of info.args) {
     const a = e.args.find((x: any) => x?.name === spec.name);
+    if (!a && spec.addedLater) continue; // an older modtrace's log: left 0
     if (!a) throw new RecordError(`${e.eventName} has no argument ${spec.name}`);
     put(spec, a);
   }

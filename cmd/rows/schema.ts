@@ -16,7 +16,7 @@
 // so a field added to events later lands in the column of that name once the
 // column is appended here, and until then is reported (once) and left out.
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Value domains. bool/int/uint are exact (64-bit ones never go through a
  * double); hex is a byte string written as lowercase hex text. Future list
@@ -38,6 +38,7 @@ const v2 = (name: string, type: ColumnType, about: string): Column => ({ name, t
 const v3 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 3, about });
 const v4 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 4, about });
 const v5 = (name: string, type: ColumnType, about: string, required?: true): Column => ({ name, type, since: 5, about, ...(required && { required }) });
+const v6 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 6, about });
 
 /** A string argument's value and the entries the decoder adds when it must. */
 function stringArg(name: string, about: string, v = v1): Column[] {
@@ -141,6 +142,9 @@ export const EVENT_COLUMNS: Column[] = [
   v4("kernel_fd", "int32", "kexec_file_load: the file descriptor of the kernel to stage"),
   v4("initrd_fd", "int32", "kexec_file_load: the file descriptor of its initramfs (-1 with KEXEC_FILE_NO_INITRAMFS)"),
   ...stringArg("cmdline", "kexec_file_load: the staged kernel's command line", v4),
+  // Where a loaded module's code lies (schema 6).
+  v6("code_base", "uint64", "module_load: address of the module's code (the core's text), read in the kernel"),
+  v6("code_size", "uint64", "module_load: bytes of that code"),
 ];
 
 /** Columns of the captures table: one row per log file, its header and

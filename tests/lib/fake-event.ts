@@ -8,6 +8,8 @@ export interface FakeEvent {
   strArg?: string;
   callId?: bigint;
   ret?: number;
+  /** args[i] of the record (module_load: its code base and size). */
+  args?: bigint[];
 }
 
-export const fakeEvent = (e: FakeEvent): EventView => ({ ret: 0, ...e }) as unknown as EventView;
+export const fakeEvent = (e: FakeEvent): EventView => ({ ret: 0, arg: (i: number) => e.args?.[i] ?? 0n, ...e }) as unknown as EventView;

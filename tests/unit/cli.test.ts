@@ -55,7 +55,7 @@ describe("command line", () => {
     expect(r.exitCode).toBe(0);
     for (const name of ["init_module", "finit_module", "delete_module", "module_load", "module_free", "do_init_module", "module_request"])
       expect(r.stdout).toContain(`${name} `);
-    expect(r.stdout).toContain("args: name, version, src_version, taints, sig_ok, pathname, dev, inode");
+    expect(r.stdout).toContain("args: name, version, src_version, taints, sig_ok, pathname, dev, inode, code_base, code_size\n");
     expect(r.stdout).toContain("hooks, preferred first: fentry/fexit → ksyscall kprobe/kretprobe → raw_syscalls sys_exit");
     expect(r.stdout).toContain("args: fd, param_values, flags, pathname, dev, inode");
     expect(r.stdout).toContain("args: name, flags");

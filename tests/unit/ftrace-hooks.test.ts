@@ -83,3 +83,26 @@ test("a live patch the kernel enabled is told apart: its own severity case, not 
   expect(isLivepatch("absent", { livepatchDir: join(dir, "livepatch"), procModules: modules })).toBe(false);
   expect(watchSeverity({ ftrace_hooked: "critical", "ftrace_hooked.livepatch": "info" }, { rule: "ftrace_hooked", severity: "critical", techniques: [], description: "", timestamp: 0n, evidence: [], details: { case: "livepatch" } })).toBe("info");
 });
+
+test("a callback no symbol names (its module gone from the kernel's lookup too): named by the code range its load recorded, else unowned module memory", () => {
+  const RAW = "__x64_sys_getdents64 (1) R I  \ttramp: 0xffffffffc0418000 (0xffffffffc0c00010) ->ftrace_ops_assist_func+0x0/0x100";
+  const DIRECT = "__x64_sys_kill (1)      D \n\tdirect-->0xffffffffc0d00000";
+  expect(moduleCallbacks(`${RAW}\n${DIRECT}\n`)).toEqual([
+    { function: "__x64_sys_getdents64", address: 0xffffffffc0c00010n, callback: "0xffffffffc0c00010" },
+    { function: "__x64_sys_kill", address: 0xffffffffc0d00000n, callback: "0xffffffffc0d00000" },
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), "modtrace-ftrace-"));
+  writeFileSync(join(dir, "enabled_functions"), `${RAW}\n${DIRECT}\n`);
+  writeFileSync(join(dir, "modules"), "mt_plain 16384 0 - Live 0xffffffffc0a00000 (OE)\n");
+  const w = ftraceHooksWatch({ enabledFunctions: join(dir, "enabled_functions"), procModules: join(dir, "modules") });
+  w.observe(fakeEvent({ eventName: "module_load", module: "rk", callId: 9n, timestamp: 90n, args: [0xffffffffc0c00000n, 0x1000n] }));
+  w.observe(fakeEvent({ eventName: "do_init_module", module: "rk", callId: 9n, timestamp: 91n }));
+  const found: Finding[] = [];
+  w.scan(1n, (f) => found.push(f));
+  expect(found.map((f) => [f.severity, f.moduleName, f.details?.function, f.details?.case, f.details?.owner, f.evidence.map((e) => e.callId)])).toEqual([
+    ["critical", "rk", "__x64_sys_getdents64", "unnamed_callback", "seen", [9n, 9n]],
+    ["critical", undefined, "__x64_sys_kill", "unnamed_callback", "unowned", []],
+  ]);
+  expect(found[0].description).toContain("in the code of module rk, which this capture saw load");
+  expect(found[1].description).toContain("in module memory no listed module owns");
+});

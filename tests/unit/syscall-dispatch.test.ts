@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileOffset, parseSegments, readKernel } from "../../cmd/findings/watches/kcore";
 import { describeAddress, parseKallsyms, symbolExtent } from "../../cmd/findings/watches/kallsyms";
-import { inModuleArea, parseModuleRanges, rangeOwner } from "../../cmd/findings/watches/module-ranges";
+import { codeOwner, inModuleArea, ownersNow, ownerWords, parseModuleRanges, rangeOwner } from "../../cmd/findings/watches/module-ranges";
+import { ModuleLoads } from "../../cmd/findings/watches/module-loads";
 import { syscallDispatchWatch } from "../../cmd/findings/watches/syscall-dispatch";
 import type { Finding } from "../../cmd/findings/finding";
 import { fakeEvent } from "../lib/fake-event";
@@ -311,4 +312,35 @@ test("module ranges: /proc/modules' base and size say whose memory an address is
   expect(rangeOwner(ranges, 0xffffffffc0b09fffn)).toBe("8021q");
   expect(inModuleArea(0xffffffffc0564500n)).toBe(true);
   expect(inModuleArea(0xffffffff81234567n)).toBe(false);
+});
+
+test("code owners: a listed module by its range, an unlisted one by the code range its module_load recorded, else module memory no listed module owns", () => {
+  const loads = new ModuleLoads();
+  const load = (module: string, callId: bigint, args?: bigint[]) => {
+    loads.observe(fakeEvent({ eventName: "module_load", module, callId, timestamp: callId, args }));
+    loads.observe(fakeEvent({ eventName: "do_init_module", module, callId, timestamp: callId }));
+  };
+  load("mt_plain", 1n, [0xffffffffc0a00000n, 0x2000n]);
+  load("rk", 2n, [0xffffffffc0c00000n, 0x3000n]);
+  load("old_log", 3n); // no range recorded
+  const file = join(mkdtempSync(join(tmpdir(), "modtrace-owners-")), "modules");
+  writeFileSync(file, "mt_plain 16384 0 - Live 0xffffffffc0a00000 (OE)\n8021q 40960 0 - Live 0xffffffffc0b00000\n");
+  const who = ownersNow(loads, file);
+  expect(who.unlisted.map((l) => l.name)).toEqual(["rk", "old_log"]);
+  expect(codeOwner(0xffffffffc0a00010n, who)).toEqual({ module: "mt_plain", by: "listed" });
+  expect(codeOwner(0xffffffffc0c02ff0n, who)).toEqual({ module: "rk", by: "seen" });
+  // Past rk's code: it could be old_log's, or another hidden module's; no guess.
+  expect(codeOwner(0xffffffffc0c03000n, who)).toEqual({ unowned: ["old_log"] });
+  expect(ownerWords(codeOwner(0xffffffffc0c02ff0n, who)!)).toBe("in the code of module rk, which this capture saw load and which has left the module list");
+  expect(codeOwner(0xffffffff81234567n, who)).toBeUndefined(); // core kernel text: kallsyms' to name
+  // The one module gone from the list, with no range recorded: it, said as a deduction.
+  const one = new ModuleLoads();
+  one.observe(fakeEvent({ eventName: "do_init_module", module: "old_log", timestamp: 1n }));
+  expect(codeOwner(0xffffffffc0d00000n, ownersNow(one, file))).toEqual({ module: "old_log", by: "only_unlisted" });
+  // kptr_restrict hides the addresses, not the names: a listed module is not "gone", and its recorded range still names it.
+  writeFileSync(file, "mt_plain 16384 0 - Live 0x0000000000000000 (OE)\n");
+  const hidden = ownersNow(loads, file);
+  expect(hidden.unlisted.map((l) => l.name)).toEqual(["rk", "old_log"]);
+  expect(codeOwner(0xffffffffc0a00010n, hidden)).toBeUndefined();
+  expect(codeOwner(0xffffffffc0c00010n, hidden)).toEqual({ module: "rk", by: "seen" });
 });

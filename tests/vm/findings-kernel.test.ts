@@ -189,11 +189,14 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
         ["hidden_module", "critical", null, "both"],
         ["taint_unexplained", "medium", null, "C"],
         ["module_file_changed", "high", "8021q", null],
-        ["kprobe_on_sensitive", "medium", null, "getdents64"],
+        ["kprobe_on_sensitive", "high", "mt_kprobe_hook", "getdents64"],
         ...["mt_plain", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_kprobe_hook"].map((m) => ["module_without_file", "medium", m, null]),
       ].sort(),
     );
     for (const f of scan.findings.filter((f: any) => f.eventName === "syscall_hooked")) expect(f.details.inPlaceAtStart).toBe(true);
+    // The kprobe's owner, from the kernel's table of probes: the module's own pre-handler.
+    const probe = scan.findings.find((f: any) => f.eventName === "kprobe_on_sensitive");
+    expect([probe.details.case, probe.details.owners]).toEqual(["module", [{ owner: "mt_kprobe_hook", handler: expect.stringMatching(/^mt_kprobe_hook_pre(\+0x0)?.* \[mt_kprobe_hook\]$/) }]]);
     const changed = scan.findings.find((f: any) => f.eventName === "module_file_changed");
     expect(changed.details.package).toBe(prepared.kernelPackage);
     expect(changed.details.md5).not.toBe(changed.details.packageMd5);
@@ -212,6 +215,8 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     const found = lines("hidden-hook/events.json").map((l) => JSON.parse(l)).filter((o) => o.finding === true);
     const getsid = (fs: any[]) => fs.filter((f) => f.eventName === "syscall_hooked" && f.details.syscall === "getsid");
     expect(getsid(found).map((f) => [f.details.where, f.moduleName, f.details.targetModules])).toEqual([["sys_call_table", "mt_hook_hidden", ["mt_hook_hidden"]]]);
+    // Told by the code range its module_load recorded, not by it being the one module gone from the list.
+    expect(getsid(found)[0].details.actual).toEqual([expect.stringContaining("in the code of module mt_hook_hidden, which this capture saw load")]);
     expect(found.filter((f) => f.eventName === "hidden_module" && f.moduleName === "mt_hook_hidden").map((f) => [f.details.lacking, f.details.loadedInCapture])).toEqual([["module_list", true]]);
     const scan = JSON.parse(text("scan-hidden.json"));
     expect(text("scan-hidden.rc").trim()).toBe("3");

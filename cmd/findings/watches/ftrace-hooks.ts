@@ -15,10 +15,16 @@
 // hidden, is reported too (case owner_hidden), unless its owner was named
 // before; a rootkit can hide its name this way on purpose.
 //
+// A callback no symbol names is printed as a bare address, "(0xffffffffc09f1010)"
+// or "direct-->0x…": code of a module gone from the kernel's own lookup tree
+// too, not only from the module list. Memory names its owner then
+// (module-ranges.ts): a module this capture saw load, by the code range its
+// module_load recorded, or module memory no listed module owns.
+//
 // What it cannot see: a hook through kprobes (their callbacks run behind the
 // kernel's kprobe_ftrace_handler), inline patches, a callback in core kernel
-// text or in a module kallsyms does not list, and a rootkit that hides its
-// record from enabled_functions; it needs tracefs mounted.
+// text, and a rootkit that hides its record from enabled_functions; it needs
+// tracefs mounted.
 import { existsSync, readFileSync } from "node:fs";
 import type { EventView } from "../event-view";
 import type { Finding } from "../finding";
@@ -27,6 +33,7 @@ import { listWatch } from "./list-watch";
 import { isLivepatch } from "./livepatch";
 import { sensitive } from "./kprobes";
 import { ModuleLoads } from "./module-loads";
+import { codeOwner, ownersNow, ownerWords, type CodeOwner } from "./module-ranges";
 
 export const RULE = "ftrace_hooked";
 
@@ -37,8 +44,11 @@ const OWN = new Set(["bpf"]);
 
 export interface FtraceHook {
   function: string;
-  /** The callback's module; undefined where the kernel shows no callback. */
+  /** The callback's module; undefined where the kernel shows no callback,
+   * or shows it by address only. */
   module?: string;
+  /** The callback's address, where no symbol names it. */
+  address?: bigint;
   callback: string; // "handler+0x0/0x58 [rootkit]"
 }
 
@@ -62,11 +72,14 @@ export function moduleCallbacks(text: string, isSensitive: (fn: string) => boole
     const rest = /^\s/.test(line) ? line : line.slice(fn.length);
     for (const m of rest.matchAll(/([\w.$]+\+0x[0-9a-f]+\/0x[0-9a-f]+) \[([\w-]+)\]/g))
       if (!OWN.has(m[2]) && !hooks.some((h) => h.function === fn && h.module === m[2])) hooks.push({ function: fn, module: m[2], callback: `${m[1]} [${m[2]}]` });
+    // A callback (in parentheses after its trampoline) or direct call by address only.
+    for (const m of rest.matchAll(/(?:\(|direct-->)(0x[0-9a-f]+)\b/g))
+      if (!hooks.some((h) => h.function === fn && h.callback === m[1])) hooks.push({ function: fn, address: BigInt(m[1]), callback: m[1] });
   }
   return [...hooks, ...hidden.filter((h) => !hooks.some((k) => k.function === h.function))];
 }
 
-export function ftraceHooksWatch(opts: { enabledFunctions?: string; hookedFunctions?: string[] } = {}): KernelWatch {
+export function ftraceHooksWatch(opts: { enabledFunctions?: string; hookedFunctions?: string[]; procModules?: string } = {}): KernelWatch {
   const file = opts.enabledFunctions ?? PLACES.find((p) => existsSync(p));
   if (!file || !existsSync(file))
     return { rule: RULE, unavailable: "no enabled_functions in tracefs (not mounted, or no CONFIG_DYNAMIC_FTRACE): mount -t tracefs nodev /sys/kernel/tracing", observe() {}, scan() {} };
@@ -80,6 +93,7 @@ export function ftraceHooksWatch(opts: { enabledFunctions?: string; hookedFuncti
     read: () => moduleCallbacks(readFileSync(file, "utf8"), isSensitive),
     key: (h) => (h.module === undefined ? `${h.function}\0hidden` : `${h.function}\0${h.callback}`),
     finding(h, first, nowNs) {
+      if (h.address !== undefined) return unnamedCallback(h, h.address, codeOwner(h.address, ownersNow(loads, opts.procModules)), loads, first, nowNs);
       if (h.module === undefined) return named.has(h.function) ? undefined : ownerHidden(h, first, nowNs);
       named.add(h.function);
       const seen = loads.named(h.module);
@@ -107,5 +121,21 @@ function ownerHidden(h: FtraceHook, first: boolean, nowNs: bigint): Finding {
     timestamp: nowNs,
     evidence: [],
     details: { function: h.function, callback: h.callback, inPlaceAtStart: first, case: "owner_hidden" },
+  };
+}
+
+/** A callback by address only: its owner by memory, or none known. */
+function unnamedCallback(h: FtraceHook, addr: bigint, owner: CodeOwner | undefined, loads: ModuleLoads, first: boolean, nowNs: bigint): Finding {
+  const module = owner && "module" in owner ? owner.module : undefined;
+  const where = owner ? ownerWords(owner) : "outside module memory";
+  return {
+    rule: RULE,
+    severity: "critical",
+    techniques: ["T1014"],
+    description: `${h.function} is hooked through ftrace by a callback no symbol names (${h.callback}, ${where}: a module hidden from the kernel's own lookup)${first ? "; in place when the capture started" : ""}`,
+    timestamp: nowNs,
+    evidence: (module && loads.named(module)?.evidence) || [],
+    ...(module && { moduleName: module }),
+    details: { function: h.function, callback: h.callback, inPlaceAtStart: first, case: "unnamed_callback", owner: owner ? ("module" in owner ? owner.by : "unowned") : "none" },
   };
 }

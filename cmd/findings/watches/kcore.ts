@@ -37,8 +37,13 @@ export function fileOffset(segments: Segment[], addr: bigint, len: number): bigi
   return s ? s.offset + (addr - s.vaddr) : undefined;
 }
 
-/** Reads kernel memory ranges from one open of a kcore file. */
-export function readKernel(path: string, ranges: Array<{ addr: bigint; len: number }>): Uint8Array[] {
+/** A kcore file held open: reads kernel memory at will (a list walk), until closed. */
+export interface KernelMemory {
+  read(addr: bigint, len: number): Uint8Array;
+  close(): void;
+}
+
+export function openKernel(path: string): KernelMemory {
   const fd = openSync(path, "r");
   try {
     const head = new Uint8Array(64);
@@ -48,16 +53,30 @@ export function readKernel(path: string, ranges: Array<{ addr: bigint; len: numb
     const all = new Uint8Array(Math.max(64, need));
     readSync(fd, all, 0, all.length, 0);
     const segments = parseSegments(all);
-    return ranges.map(({ addr, len }) => {
-      const off = fileOffset(segments, addr, len);
-      if (off === undefined) throw new Error(`${path} maps no ${len} bytes at 0x${addr.toString(16)}`);
-      const buf = new Uint8Array(len);
-      // A bigint: with 5-level paging kcore offsets pass 2^53.
-      const got = readSync(fd, buf, 0, len, off);
-      if (got !== len) throw new Error(`${path}: read ${got} of ${len} bytes at 0x${addr.toString(16)}`);
-      return buf;
-    });
-  } finally {
+    return {
+      read(addr, len) {
+        const off = fileOffset(segments, addr, len);
+        if (off === undefined) throw new Error(`${path} maps no ${len} bytes at 0x${addr.toString(16)}`);
+        const buf = new Uint8Array(len);
+        // A bigint: with 5-level paging kcore offsets pass 2^53.
+        const got = readSync(fd, buf, 0, len, off);
+        if (got !== len) throw new Error(`${path}: read ${got} of ${len} bytes at 0x${addr.toString(16)}`);
+        return buf;
+      },
+      close: () => closeSync(fd),
+    };
+  } catch (e) {
     closeSync(fd);
+    throw e;
+  }
+}
+
+/** Reads kernel memory ranges from one open of a kcore file. */
+export function readKernel(path: string, ranges: Array<{ addr: bigint; len: number }>): Uint8Array[] {
+  const kernel = openKernel(path);
+  try {
+    return ranges.map(({ addr, len }) => kernel.read(addr, len));
+  } finally {
+    kernel.close();
   }
 }

@@ -7,18 +7,29 @@
 // kprobe_ftrace_handler). The kernel lists every registered kprobe in
 // debugfs (kprobes/list):
 //   ffffffffa1b2c3d0  k  __x64_sys_getdents64+0x0    [FTRACE]
-// It names the probed function, not who registered the probe: the finding
-// says so. The module syscalls' own handlers are left out: monitors
-// (modtrace's kprobe mode among them) probe them as a matter of course.
+// It names the probed function, not who registered the probe: the kernel's
+// table of probes, read through /proc/kcore, says whose handler each one runs
+// (kprobe-owners.ts). A module's probe is high, one in module memory no
+// listed module owns critical, a tracer's (kprobe events) medium; where the
+// table cannot be read the finding says the owner is unknown (medium). The
+// module syscalls' own handlers are left out: monitors (modtrace's kprobe
+// mode among them) probe them as a matter of course.
 import { existsSync, readFileSync } from "node:fs";
+import type { Finding, Severity } from "../finding";
 import type { KernelWatch } from "../watch";
 import { listWatch } from "./list-watch";
+import { parseKallsyms, showsAddresses } from "./kallsyms";
+import { kernelKprobeLayout, kprobeOwners, type KprobeLayout, type KprobeOwner } from "./kprobe-owners";
+import { ModuleLoads } from "./module-loads";
+import { ownersNow } from "./module-ranges";
 
 export const RULE = "kprobe_on_sensitive";
 
 const LIST = "/sys/kernel/debug/kprobes/list";
 
 export interface Kprobe {
+  /** The probed address (0 where kptr_restrict hides it). */
+  addr: bigint;
   kind: "kprobe" | "kretprobe";
   symbol: string;
   offset: number;
@@ -29,9 +40,9 @@ export interface Kprobe {
 export function parseKprobes(text: string): Kprobe[] {
   const probes: Kprobe[] = [];
   for (const line of text.split("\n")) {
-    const m = /^[0-9a-f]+\s+([kr])\s+([\w.$]+)\+0x([0-9a-f]+)\s*(.*)$/.exec(line.trim());
+    const m = /^([0-9a-f]+)\s+([kr])\s+([\w.$]+)\+0x([0-9a-f]+)\s*(.*)$/.exec(line.trim());
     if (!m) continue;
-    probes.push({ kind: m[1] === "r" ? "kretprobe" : "kprobe", symbol: m[2], offset: parseInt(m[3], 16), flags: [...m[4].matchAll(/\[(\w+)\]/g)].map((f) => f[1]) });
+    probes.push({ addr: BigInt(`0x${m[1]}`), kind: m[2] === "r" ? "kretprobe" : "kprobe", symbol: m[3], offset: parseInt(m[4], 16), flags: [...m[5].matchAll(/\[(\w+)\]/g)].map((f) => f[1]) });
   }
   return probes;
 }
@@ -55,7 +66,16 @@ function debugfsMounted(): boolean {
   }
 }
 
-export function kprobesWatch(functions: string[], opts: { list?: string } = {}): KernelWatch {
+export interface KprobesWatchOptions {
+  list?: string;
+  kcore?: string;
+  kallsyms?: string;
+  procModules?: string;
+  /** struct kprobe's layout (default: the running kernel's BTF), or why there is none. */
+  layout?: KprobeLayout | string;
+}
+
+export function kprobesWatch(functions: string[], opts: KprobesWatchOptions = {}): KernelWatch {
   const list = opts.list ?? LIST;
   if (!existsSync(list))
     return {
@@ -64,22 +84,71 @@ export function kprobesWatch(functions: string[], opts: { list?: string } = {}):
       observe() {},
       scan() {},
     };
+  const loads = new ModuleLoads();
+  let layout: KprobeLayout | string | undefined = opts.layout;
+  // The owners of this scan's probes, read once per scan and only when a probe needs them.
+  let owners: KprobeOwner[] | string | undefined;
+  const ownersOf = (p: Kprobe): KprobeOwner[] | string => {
+    if (owners === undefined) owners = readOwners();
+    return typeof owners === "string" ? owners : owners.filter((o) => o.addr === p.addr && o.kind === p.kind);
+  };
+  const readOwners = (): KprobeOwner[] | string => {
+    try {
+      layout ??= kernelKprobeLayout();
+      if (typeof layout === "string") return layout;
+      const syms = parseKallsyms(readFileSync(opts.kallsyms ?? "/proc/kallsyms", "utf8"));
+      if (!showsAddresses(syms)) return "kallsyms shows no addresses (kptr_restrict)";
+      return kprobeOwners(opts.kcore ?? "/proc/kcore", syms, layout, ownersNow(loads, opts.procModules));
+    } catch (e) {
+      return `the kernel's table of probes could not be read: ${(e as Error).message}`;
+    }
+  };
   return listWatch({
     rule: RULE,
-    read: () => parseKprobes(readFileSync(list, "utf8")).filter((p) => !p.flags.includes("GONE")),
+    observe: (e) => loads.observe(e),
+    read: () => {
+      owners = undefined;
+      return parseKprobes(readFileSync(list, "utf8")).filter((p) => !p.flags.includes("GONE"));
+    },
     key: (p) => `${p.kind}\0${p.symbol}\0${p.offset}`,
     finding(p, atStart, nowNs) {
       const why = sensitive(p.symbol, functions);
       if (!why) return undefined;
-      return {
-        rule: RULE,
-        severity: "medium",
-        techniques: ["T1014"],
-        description: `a ${p.kind} is registered on ${p.symbol}+0x${p.offset.toString(16)}, ${why}: its handler can change what the function is given or returns (the kprobes list does not say whose it is: a module's, or a tracer's)${atStart ? "; in place when the capture started" : ""}`,
-        timestamp: nowNs,
-        evidence: [],
-        details: { kind: p.kind, function: p.symbol, offset: p.offset, flags: p.flags, why, inPlaceAtStart: atStart },
-      };
+      return probeFinding(p, why, ownersOf(p), loads, atStart, nowNs);
     },
   });
+}
+
+function probeFinding(p: Kprobe, why: string, owners: KprobeOwner[] | string, loads: ModuleLoads, atStart: boolean, nowNs: bigint): Finding {
+  const known = typeof owners === "string" ? [] : owners;
+  const module = known.find((o) => o.module)?.module;
+  const unowned = known.some((o) => o.owner === "unowned module memory");
+  const severity: Severity = unowned ? "critical" : module ? "high" : "medium";
+  const whose =
+    typeof owners === "string"
+      ? `whose it is, the kprobes list does not say, and ${owners}`
+      : known.length
+        ? `registered by ${known.map((o) => `${o.owner} (handler ${o.where})`).join(", ")}`
+        : "whose it is, the kernel's table of probes no longer showed";
+  return {
+    rule: RULE,
+    severity,
+    techniques: ["T1014"],
+    description: `a ${p.kind} is registered on ${p.symbol}+0x${p.offset.toString(16)}, ${why}: its handler can change what the function is given or returns; ${whose}${atStart ? "; in place when the capture started" : ""}`,
+    timestamp: nowNs,
+    evidence: (module && loads.named(module)?.evidence) || [],
+    ...(module && { moduleName: module }),
+    details: {
+      kind: p.kind,
+      function: p.symbol,
+      offset: p.offset,
+      flags: p.flags,
+      why,
+      inPlaceAtStart: atStart,
+      owners: known.map((o) => ({ owner: o.owner, handler: o.where })),
+      // Severity by case (lists.json): a module's probe, or one in memory no listed module owns.
+      ...(unowned ? { case: "unowned_memory" } : module ? { case: "module" } : {}),
+      ...(typeof owners === "string" && { ownerUnknown: owners }),
+    },
+  };
 }

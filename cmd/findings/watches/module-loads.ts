@@ -12,6 +12,9 @@ export interface ModuleLoad {
   evidence: Evidence[];
   /** Its init returned 0. */
   initialised: boolean;
+  /** Where its code lies, as its module_load read it in the kernel (none
+   * from a kernel or log that did not record it). */
+  code?: { start: bigint; end: bigint };
 }
 
 
@@ -26,7 +29,9 @@ export class ModuleLoads {
       case "module_load": {
         const name = e.module;
         if (!name) return;
-        const load: ModuleLoad = { name, evidence: [evidence(e)], initialised: false };
+        // module_load's code_base and code_size (catalogue/events.ts).
+        const base = e.arg(0), size = e.arg(1);
+        const load: ModuleLoad = { name, evidence: [evidence(e)], initialised: false, ...(base && size && { code: { start: base, end: base + size } }) };
         this.byName.set(name, load);
         if (e.callId !== undefined) this.byCall.set(e.callId, load);
         this.last = load;

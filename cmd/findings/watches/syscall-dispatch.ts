@@ -28,7 +28,7 @@ import type { EventView } from "../event-view";
 import type { Finding } from "../finding";
 import type { KernelWatch } from "../watch";
 import { describeAddress, hex, parseKallsyms, showsAddresses, symbolExtent, type KernelSymbol } from "./kallsyms";
-import { inModuleArea, rangeOwner, readModuleRanges, type ModuleRange } from "./module-ranges";
+import { codeOwner, ownersNow, ownerWords, type Owners } from "./module-ranges";
 import { readKernel } from "./kcore";
 import { ModuleLoads } from "./module-loads";
 import { coreHandlers, dispatchHooks, hookedCall, ia32Hooks, rel32Target, transferTargets, handlersByNumber, hookKey, META_BYTES, metadataSymbols, tableHooks, type Hook } from "./syscall-handlers";
@@ -329,40 +329,18 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   };
 }
 
-/** Who a target address belongs to, for naming it: kallsyms, held against
- * the listed modules' memory (module-ranges.ts); for memory no listed module
- * owns, the module this capture saw load that is no longer listed, when
- * there is exactly one (a rootkit that hid itself after its hook). */
-interface Owners {
-  ranges: ModuleRange[];
-  /** Modules seen loaded and not freed that the module list lacks. */
-  unlisted: string[];
-}
-
-function ownersNow(loads: ModuleLoads): Owners {
-  const ranges = readModuleRanges();
-  const listed = new Set(ranges.map((r) => r.name));
-  return { ranges, unlisted: ranges.length ? loads.live().map((l) => l.name).filter((n) => !listed.has(n)) : [] };
-}
-
-/** "0xADDR what" of where a syscall now goes; its module joins owners. */
+/** "0xADDR what" of where a syscall now goes; its module joins owners.
+ * Memory names the owner first (module-ranges.ts): kallsyms' nearest symbol
+ * in module memory no listed module owns is someone else's. */
 function describeTarget(syms: KernelSymbol[], addr: bigint, owners: Set<string>, who: Owners): string {
   const d = describeAddress(syms, addr);
-  const inRange = rangeOwner(who.ranges, addr);
-  if (inRange) {
-    owners.add(inRange);
-    return `0x${hex(addr)} ${d?.module === inRange ? d.text : `in the memory of module ${inRange}`}`;
-  }
   // A BPF trampoline or program is named by kallsyms only within its first
   // page: past it, the nearest [bpf] symbol is a neighbour, not the owner.
   const bpf = d?.module === "bpf" && d.offset < 0x1000n;
-  if (inModuleArea(addr) && who.ranges.length && !bpf) {
-    // kallsyms' nearest symbol here is someone else's: the code's own module is not listed.
-    if (who.unlisted.length === 1) {
-      owners.add(who.unlisted[0]);
-      return `0x${hex(addr)} in module memory no listed module owns: ${who.unlisted[0]}'s, which this capture saw load and which has left the module list`;
-    }
-    return `0x${hex(addr)} in module memory no listed module owns (a module hidden from the module list${who.unlisted.length ? `: one of ${who.unlisted.join(", ")}` : ""})`;
+  const owner = bpf ? undefined : codeOwner(addr, who);
+  if (owner) {
+    if ("module" in owner) owners.add(owner.module);
+    return `0x${hex(addr)} ${"module" in owner && owner.by === "listed" && d?.module === owner.module ? d.text : ownerWords(owner)}`;
   }
   if (d?.module) owners.add(d.module);
   return `0x${hex(addr)}${d ? ` ${d.text}` : " (no symbol: a hidden module's?)"}`;
