@@ -263,9 +263,11 @@ What it checks, in about three seconds (root; reads /proc/kallsyms,
              ia32_sys_call against the handler the kernel recorded at boot
              (syscall_hooked), ftrace callbacks in modules (ftrace_hooked),
              the autoload helper (modprobe_path_changed), kprobes on syscall
-             handlers and listing functions (kprobe_on_sensitive; debugfs),
-             BPF programs that write user memory, override returns or send
-             signals, with the processes holding them (bpf_dangerous_helper)
+             handlers and listing functions, with whose handler each runs
+             (kprobe_on_sensitive; debugfs, kcore), BPF programs that write
+             user memory, override returns or send signals, with the
+             processes holding them and where they are attached
+             (bpf_dangerous_helper)
   hiding     a module in the module list and not in /sys/module, or the
              reverse; module memory neither accounts for (a module hidden
              from both; kernels up to 6.3); one name listed twice
@@ -276,7 +278,8 @@ What it checks, in about three seconds (root; reads /proc/kallsyms,
              the file's (module_differs_from_file), no file at all
              (module_without_file), no package (module_without_package)
 The text lists every module (size, address, taints, signature, file check)
-and every BPF program (type, name, uid, holders), then the findings; --json
+and every BPF program (type, name, uid, holders, attachments), then the
+findings; --json
 gives the same for tools (modules, bpfPrograms, findings). Exit 0 when nothing at or
 above --fail-on (high) was found, 3 when something was, 1 when a check failed.
 A capture's first scan makes the same hook and hiding checks, and goes on

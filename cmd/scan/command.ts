@@ -15,6 +15,7 @@ import { fileFacts, moduleIndex } from "./module-files";
 import { moduleFindings, recordFor, type ModuleFile } from "./module-checks";
 import { packageRecords } from "./package-records";
 import { programInventory, programReader } from "../findings/watches/bpf-programs";
+import { describeAttachments } from "../findings/watches/bpf-attachments";
 
 export interface ScanOptions {
   json: boolean;
@@ -107,7 +108,7 @@ function printText(r: { modules: ScannedModule[] | undefined; programs: Program[
   if (r.programs?.length) {
     out.push(`${"BPF PROGRAM".padEnd(11)} ${"TYPE".padEnd(15)} ${"NAME".padEnd(16)} ${"UID".padStart(5)}  HELD BY`);
     for (const p of r.programs)
-      out.push(escapeText(`${String(p.id).padEnd(11)} ${p.type.padEnd(15)} ${(p.name || "-").padEnd(16)} ${String(p.uid).padStart(5)}  ${p.heldBy.map((h) => `${h.pid} ${h.comm}`).join(", ") || "no process"}${p.helpers.length ? `  calls ${p.helpers.join(", ")}` : ""}`));
+      out.push(escapeText(`${String(p.id).padEnd(11)} ${p.type.padEnd(15)} ${(p.name || "-").padEnd(16)} ${String(p.uid).padStart(5)}  ${p.heldBy.map((h) => `${h.pid} ${h.comm}`).join(", ") || "no process"}${p.attachedTo.length ? `  on ${describeAttachments(p.attachedTo)}` : ""}${p.helpers.length ? `  calls ${p.helpers.join(", ")}` : ""}`));
     out.push("");
   }
   for (const f of [...r.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity))) out.push(findingText(f).trimEnd());

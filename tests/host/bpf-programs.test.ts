@@ -63,11 +63,15 @@ test("modtrace scan lists every BPF program with the processes holding it: a cap
   const signal = load("mt_send_signal");
   if ("refused" in signal) throw new Error(`bpftool could not load the bpf_send_signal program: ${signal.refused}`);
   const c = await Capture.start(["--comm", "mt-nothing", "-o", "json"]);
-  let scan, listed: number[];
+  let scan, listed: number[], links: any[], perfs: any[];
+  const trampolined = trampolinedFunctions();
   try {
     scan = runModtrace(["scan", "--json", "--fail-on", "critical"], { timeout: 60_000 });
-    // bpftool's own account of the programs, independent of modtrace.
-    listed = JSON.parse(Bun.spawnSync(["bpftool", "-j", "prog", "show"]).stdout.toString()).map((p: any) => p.id);
+    // bpftool's own account of the programs, links and perf events, independent of modtrace.
+    const bpftool = (...args: string[]) => JSON.parse(Bun.spawnSync(["bpftool", "-j", ...args]).stdout.toString() || "[]");
+    listed = bpftool("prog", "show").map((p: any) => p.id);
+    links = bpftool("link", "show");
+    perfs = bpftool("perf", "show");
   } finally {
     await c.stop();
   }
@@ -86,4 +90,41 @@ test("modtrace scan lists every BPF program with the processes holding it: a cap
     expect(p.helpers).toEqual([]);
     expect(p.heldBy.find((h: any) => h.pid === c.pid).exe).toBe(realpathSync("dist/modtrace"));
   }
+  // Where each of the capture's programs is attached: its links as bpftool
+  // lists them, and its perf events (kprobe mode) as bpftool's perf list has them.
+  const TRACING: Record<string, string> = { trace_fentry: "fentry", trace_fexit: "fexit", modify_return: "fmod_ret", lsm_mac: "lsm", trace_raw_tp: "tp_btf" };
+  const order = (a: any[]) => a.map((x) => JSON.stringify(x)).sort();
+  for (const p of captures) {
+    const fromLinks = p.attachedTo.filter((a: any) => a.link !== undefined).map((a: any) => ({ link: a.link, kind: a.kind, ...(a.kind === "raw_tracepoint" && { target: a.target }) }));
+    const byBpftool = links.filter((l) => l.prog_id === p.id).map((l) => ({ link: l.id, kind: l.type === "tracing" ? TRACING[l.attach_type] : l.type, ...(l.type === "raw_tracepoint" && { target: l.tp_name }) }));
+    expect(order(fromLinks)).toEqual(order(byBpftool));
+    expect(byBpftool.length).toBeGreaterThan(0);
+    const fromPerf = p.attachedTo.filter((a: any) => a.link === undefined);
+    const perfByBpftool = perfs
+      .filter((e) => e.prog_id === p.id && e.pid === c.pid && e.fd_type !== "raw_tracepoint") // a raw tracepoint's is its link, above
+      .map((e) => ({ kind: e.fd_type, target: e.func !== undefined ? `${e.func}+0x${e.offset.toString(16)}` : (e.tracepoint ?? e.filename) }));
+    expect(order(fromPerf)).toEqual(order(perfByBpftool));
+  }
+  // fentry and fexit targets, named from BTF: the functions the kernel shows with
+  // a BPF trampoline in ftrace's list (only where such programs are attached).
+  const tracingTargets = programs.flatMap((p: any) => p.attachedTo.filter((a: any) => ["fentry", "fexit", "fmod_ret"].includes(a.kind)).map((a: any) => a.target));
+  if (tracingTargets.length) expect([...new Set(tracingTargets)].sort()).toEqual(trampolined);
 });
+
+/** Functions ftrace's enabled_functions shows calling a BPF trampoline. */
+function trampolinedFunctions(): string[] {
+  let text = "";
+  for (const f of ["/sys/kernel/tracing/enabled_functions", "/sys/kernel/debug/tracing/enabled_functions"]) {
+    try {
+      text = readFileSync(f, "utf8");
+      break;
+    } catch {}
+  }
+  const found = new Set<string>();
+  let fn = "";
+  for (const line of text.split("\n")) {
+    if (!/^\s/.test(line)) fn = line.split(" ")[0];
+    if (/direct-->bpf_trampoline_/.test(line)) found.add(fn);
+  }
+  return [...found].sort();
+}

@@ -14,7 +14,8 @@ import { native } from "../../../loader/native";
 import type { KernelWatch } from "../watch";
 import { listWatch } from "./list-watch";
 import { parseKallsyms, showsAddresses } from "./kallsyms";
-import { bpfHolders, describeHolders, type Holder } from "./bpf-holders";
+import { bpfHolding, describeHolders, type Holding } from "./bpf-holders";
+import { describeAttachments, linkAttachments, perfAttachment, type Attachment } from "./bpf-attachments";
 
 export const RULE = "bpf_dangerous_helper";
 
@@ -92,23 +93,36 @@ export function programReader(kallsyms = "/proc/kallsyms"): (() => BpfProgram[])
 
 const typeName = (type: number) => PROG_TYPES[type] ?? `type ${type}`;
 
-/** Every loaded program as `modtrace scan --json` lists it, with its holders. */
+/** Who holds the programs and where they are attached, read together: one
+ * walk of /proc (holders, perf events) and one of the links. */
+export interface ProgramPlaces {
+  holding: Holding;
+  links: Map<number, Attachment[]>;
+}
+
+export function programPlaces(): ProgramPlaces {
+  return { holding: bpfHolding("/proc", perfAttachment), links: linkAttachments() };
+}
+
+const attachedTo = (places: ProgramPlaces, id: number) => [...(places.links.get(id) ?? []), ...(places.holding.perf.get(id) ?? [])];
+
+/** Every loaded program as `modtrace scan --json` lists it, with its holders and attachments. */
 export function programInventory(read: () => BpfProgram[]) {
-  const holders = bpfHolders();
+  const places = programPlaces();
   return read().map((p) => ({
     id: p.id, name: p.name, type: typeName(p.type), uid: p.uid, loadedSecondsAfterBoot: Number(p.loadTimeNs / 1_000_000n) / 1000,
-    helpers: p.helpers, ...(p.callsKnown ? {} : { callsUnknown: true }), heldBy: holders.get(p.id) ?? [],
+    helpers: p.helpers, ...(p.callsKnown ? {} : { callsUnknown: true }), heldBy: places.holding.heldBy.get(p.id) ?? [], attachedTo: attachedTo(places, p.id),
   }));
 }
 
 export function bpfProgramsWatch(opts: { kallsyms?: string } = {}): KernelWatch {
   const read = programReader(opts.kallsyms);
   if (typeof read === "string") return { rule: RULE, unavailable: read, observe() {}, scan() {} };
-  // One walk of /proc per scan that has something to report.
-  let holders: { at: bigint; map: Map<number, Holder[]> } | undefined;
-  const heldBy = (id: number, nowNs: bigint) => {
-    if (holders?.at !== nowNs) holders = { at: nowNs, map: bpfHolders() };
-    return holders.map.get(id) ?? [];
+  // One walk of /proc and of the links per scan that has something to report.
+  let places: { at: bigint; places: ProgramPlaces } | undefined;
+  const placesAt = (nowNs: bigint) => {
+    if (places?.at !== nowNs) places = { at: nowNs, places: programPlaces() };
+    return places.places;
   };
   return listWatch({
     rule: RULE,
@@ -118,15 +132,17 @@ export function bpfProgramsWatch(opts: { kallsyms?: string } = {}): KernelWatch 
       if (!p.helpers.length) return undefined;
       const worst = HELPERS.find((h) => p.helpers.includes(h.name) && h.case === undefined) ?? HELPERS.find((h) => p.helpers.includes(h.name))!;
       const type = typeName(p.type);
-      const held = heldBy(p.id, nowNs);
+      const now = placesAt(nowNs);
+      const held = now.holding.heldBy.get(p.id) ?? [];
+      const attached = attachedTo(now, p.id);
       return {
         rule: RULE,
         severity: "high",
         techniques: ["T1014", "T1562.001"],
-        description: `BPF program ${p.id} (${p.name || "unnamed"}, ${type}, loaded by uid ${p.uid}, ${describeHolders(held)}) calls ${p.helpers.join(", ")}: it ${worst.does}${atStart ? "; loaded before the capture started" : ""}`,
+        description: `BPF program ${p.id} (${p.name || "unnamed"}, ${type}, loaded by uid ${p.uid}, ${describeHolders(held)}, ${attached.length ? `attached to ${describeAttachments(attached)}` : "not attached where modtrace can see"}) calls ${p.helpers.join(", ")}: it ${worst.does}${atStart ? "; loaded before the capture started" : ""}`,
         timestamp: nowNs,
         evidence: [],
-        details: { id: p.id, name: p.name, type, uid: p.uid, helpers: p.helpers, heldBy: held, loadedSecondsAfterBoot: Number(p.loadTimeNs / 1_000_000n) / 1000, inPlaceAtStart: atStart, ...(worst.case && { case: worst.case }) },
+        details: { id: p.id, name: p.name, type, uid: p.uid, helpers: p.helpers, heldBy: held, attachedTo: attached, loadedSecondsAfterBoot: Number(p.loadTimeNs / 1_000_000n) / 1000, inPlaceAtStart: atStart, ...(worst.case && { case: worst.case }) },
       };
     },
   });
