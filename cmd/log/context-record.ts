@@ -8,11 +8,19 @@ export interface RecordWriter {
   u8(off: number, v: number): void;
   u32(off: number, v: unknown, what: string): void;
   u64(off: number, v: unknown, what: string): void;
-  bytes(off: number, b: Uint8Array): void;
-  /** A string slot from a {value, truncated, error, raw} map. */
-  slot(index: number, field: any, what: string): void;
+  /** A command name: its exact bytes (raw) where given, else its text. */
+  comm(off: number, raw: unknown, name: unknown): void;
+  /** A string slot: its value, and the map beside it ({truncated, error, raw}). */
+  slot(index: number, value: unknown, extras: any, what: string): void;
   fail(message: string): never;
 }
+
+/** The names an ancestor's fields go by in errors, made once. */
+const ANCESTOR_WHAT = Array.from({ length: layout.ANCESTORS }, (_, i) => ({
+  pid: `ancestors[${i}].hostProcessId`,
+  start: `ancestors[${i}].startTime`,
+  exe: `ancestors[${i}].executable.path`,
+}));
 
 const NAMESPACE_FLAGS: [string, number][] = [
   ["user", layout.CONTEXT_INIT_USER_NS],
@@ -35,16 +43,16 @@ export function writeContextFields(e: any, w: RecordWriter): number {
   w.u32(layout.REC_OFF_LOGINUID, e.loginUserId, "loginUserId");
   w.u32(layout.REC_OFF_SESSIONID, e.sessionId, "sessionId");
   w.u64(layout.REC_OFF_CAP_EFFECTIVE, e.capabilities?.effective, "capabilities.effective");
-  w.slot(layout.SLOT_CGROUP, { value: e.cgroup?.path, ...e.cgroup }, "cgroup.path");
+  w.slot(layout.SLOT_CGROUP, e.cgroup?.path, e.cgroup, "cgroup.path");
   if (!Array.isArray(e.ancestors) || e.ancestors.length > layout.ANCESTORS) w.fail(`ancestors is not a list of at most ${layout.ANCESTORS}`);
-  e.ancestors.forEach((a: any, i: number) => {
+  for (let i = 0; i < e.ancestors.length; i++) {
+    const a = e.ancestors[i];
     const at = layout.REC_OFF_ANCESTORS + i * layout.ANCESTOR_SIZE;
-    w.u32(at + layout.ANCESTOR_OFF_HOST_PID, a?.hostProcessId, `ancestors[${i}].hostProcessId`);
-    w.u64(at + layout.ANCESTOR_OFF_START_NS, a?.startTime, `ancestors[${i}].startTime`);
-    const comm = a.processNameRaw instanceof Uint8Array ? a.processNameRaw : Buffer.from(String(a.processName ?? ""), "utf8");
-    w.bytes(at + layout.ANCESTOR_OFF_COMM, comm.subarray(0, layout.COMM_LEN - 1));
-    w.slot(layout.SLOT_ANCESTOR_EXE + i, { value: a.executable?.path, ...a.executable }, `ancestors[${i}].executable.path`);
-  });
+    w.u32(at + layout.ANCESTOR_OFF_HOST_PID, a?.hostProcessId, ANCESTOR_WHAT[i].pid);
+    w.u64(at + layout.ANCESTOR_OFF_START_NS, a?.startTime, ANCESTOR_WHAT[i].start);
+    w.comm(at + layout.ANCESTOR_OFF_COMM, a.processNameRaw, a.processName);
+    w.slot(layout.SLOT_ANCESTOR_EXE + i, a.executable?.path, a.executable, ANCESTOR_WHAT[i].exe);
+  }
   w.u8(layout.REC_OFF_ANCESTOR_COUNT, e.ancestors.length);
   return flags;
 }

@@ -7,7 +7,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { isSealItem, LOG_FORMAT } from "../log-items";
 import * as layout from "../../decoder/assembly/generated/layout";
 import { Incomplete, itemEnd } from "./item-bounds";
-import { writeRecord } from "./records";
+import { BUILT_RECORD, writeRecord } from "./records";
 import { isFindingItem } from "../findings/format";
 
 export type LogItem =
@@ -33,11 +33,13 @@ const scratch = new Uint8Array(layout.RECORD_MAX);
 const scratchView = new DataView(scratch.buffer);
 
 /** An event is valid when a record can hold it: corruption that decodes as
- * CBOR (a length that swallows the next item, say) mostly fails that. */
+ * CBOR (a length that swallows the next item, say) mostly fails that. The
+ * record built is kept with the event (BUILT_RECORD), for the decoder. */
 function isEvent(value: any): boolean {
   if (typeof value.eventName !== "string" || !Array.isArray(value.args)) return false;
   try {
-    writeRecord(value, scratchView, scratch, 0);
+    const size = writeRecord(value, scratchView, scratch, 0);
+    Object.defineProperty(value, BUILT_RECORD, { value: scratch.slice(0, size) });
     return true;
   } catch {
     return false;
