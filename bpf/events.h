@@ -76,6 +76,7 @@ enum mt_record_flag {
 	MT_FLAG_FILE_SWAPPED = 64,   /* the fd named another file at the call than the kernel read:
 	                              * dev and ino are the file the kernel read, the path is not */
 	MT_FLAG_NO_LOAD_CALL = 128,  /* module_load on a thread in no init_module or finit_module call */
+	MT_FLAG_CODE_RANGE = 256,    /* module_load: args[0] and args[1] hold where its code lies */
 };
 
 /* What became of the module image a load handed the kernel

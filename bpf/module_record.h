@@ -31,6 +31,8 @@ static __always_inline void read_module_code(struct mt_record *rec, struct modul
 		rec->args[0] = (u64)BPF_CORE_READ(core, core_layout.base);
 		rec->args[1] = BPF_CORE_READ(core, core_layout.text_size);
 	}
+	if (rec->args[0])
+		rec->flags |= MT_FLAG_CODE_RANGE;
 }
 
 /* The captured module syscall this thread is in, if any. Its entry hook

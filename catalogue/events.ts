@@ -78,9 +78,10 @@ export interface ArgInfo {
   type: string; // Tracee's type string
   from: ArgSource;
   format: ArgFormat;
-  /** Logs of an older modtrace lack it: read rebuilds it as 0 (the kernel's
-   * "not known" for an address or a size). */
-  addedLater?: true;
+  /** There only when the record has this flag (enum mt_record_flag's
+   * MT_FLAG_<name>): the kernel gave it. An event without it (a log of an
+   * older modtrace) has no such argument, in every output. */
+  presentWith?: "CODE_RANGE";
 }
 
 export interface EventInfo {
@@ -184,8 +185,8 @@ export const EVENTS: EventInfo[] = [
       // Where its code lies (the core's code: core_layout up to 6.3,
       // mem[MOD_TEXT] from 6.4), read in the kernel: the owner of a hook's
       // target even after the module leaves the module list and kallsyms.
-      { name: "code_base", type: "void*", from: "args0", format: "pointer", addedLater: true },
-      { name: "code_size", type: "unsigned int", from: "args1", format: "uint", addedLater: true },
+      { name: "code_base", type: "void*", from: "args0", format: "pointer", presentWith: "CODE_RANGE" },
+      { name: "code_size", type: "unsigned int", from: "args1", format: "uint", presentWith: "CODE_RANGE" },
     ],
   },
   {

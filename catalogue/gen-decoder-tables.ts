@@ -56,6 +56,8 @@ const lines = [
   `export const ARG_FORMATS: ${list("u8", args.map((a) => formatConst(a.format)))};`,
   "// A string slot for string arguments, else the offset of the value in the record.",
   `export const ARG_AT: ${list("i32", args.map(where))};`,
+  "// The record flag an argument needs to be there (0: always there).",
+  `export const ARG_NEEDS: ${list("u32", args.map((a) => (a.presentWith ? `L.FLAG_${a.presentWith}` : "0")))};`,
 ];
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, lines.join("\n") + "\n");

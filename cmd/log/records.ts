@@ -49,6 +49,8 @@ interface ArgPlacement {
   spec: ArgInfo;
   slot?: number;
   off: number;
+  /** The record flag that says it is there (0: always there). */
+  flag: number;
 }
 const PLACEMENTS = new Map<string, { info: EventInfo; args: ArgPlacement[] }>();
 {
@@ -58,7 +60,8 @@ const PLACEMENTS = new Map<string, { info: EventInfo; args: ArgPlacement[] }>();
       info,
       args: info.args.map((spec) => {
         const source = ARG_SOURCES[spec.from];
-        return "slot" in source ? { spec, slot: constants[`SLOT_${source.slot}`], off: 0 } : { spec, off: constants[`REC_OFF_${source.field.toUpperCase()}`] + source.at };
+        const flag = spec.presentWith ? constants[`FLAG_${spec.presentWith}`] : 0;
+        return "slot" in source ? { spec, slot: constants[`SLOT_${source.slot}`], off: 0, flag } : { spec, off: constants[`REC_OFF_${source.field.toUpperCase()}`] + source.at, flag };
       }),
     });
 }
@@ -200,14 +203,15 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
   view.setUint32(at + layout.REC_OFF_CONTEXT, context, true);
 
   let flags = 0;
-  for (const { spec, slot, off } of placed.args) {
+  for (const { spec, slot, off, flag } of placed.args) {
     let a: any;
     for (const x of e.args) if (x?.name === spec.name) {
       a = x;
       break;
     }
-    if (!a && spec.addedLater) continue; // an older modtrace's log: left 0
+    if (!a && flag) continue; // not given (a log of an older modtrace): its flag stays off
     if (!a) throw new RecordError(`${e.eventName} has no argument ${spec.name}`);
+    flags |= flag;
     if (slot !== undefined) w.slot(slot, a.value, a, a.name);
     else if (spec.format === "sigOk") {
       if (a.value !== null) flags |= layout.FLAG_SIG_OK_KNOWN | (bool(a.value, a.name) ? layout.FLAG_SIG_OK : 0);

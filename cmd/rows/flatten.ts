@@ -70,6 +70,9 @@ function fit(type: ColumnType, v: unknown): Value | undefined {
   }
 }
 
+/** A map's words in a report: given, or "a NAME event" for an event map. */
+const wordsFor = (what: string | any): string => (typeof what === "string" ? what : `a ${what.eventName} event`);
+
 /** Says each distinct problem once, on stderr, however many events have it. */
 export class Reporter {
   private seen = new Set<string>();
@@ -93,45 +96,58 @@ export class RowBuilder {
     columns.forEach((c, i) => this.index.set(c.name, i));
   }
 
-  /** The row of event map e captured under ctx; `what` names e in reports. */
-  row(e: any, ctx: LogContext, what = `a ${e.eventName} event`): Row {
+  /** The row of event map e captured under ctx; `what` names e in reports
+   * (made only when there is something to report). */
+  row(e: any, ctx: LogContext, what?: string): Row {
     const row: Row = new Array(this.columns.length).fill(null);
-    const set = (name: string, v: unknown) => this.set(row, name, v, what);
-    set("schemaVersion", SCHEMA_VERSION);
-    set("host", ctx.host);
-    set("kernel", ctx.kernel);
-    set("bootTime", ctx.bootTime);
-    for (const [key, v] of Object.entries(e)) {
+    const about = what ?? e;
+    this.set(row, "schemaVersion", SCHEMA_VERSION, about);
+    this.set(row, "host", ctx.host, about);
+    this.set(row, "kernel", ctx.kernel, about);
+    this.set(row, "bootTime", ctx.bootTime, about);
+    for (const key in e) {
+      const v = e[key];
       if (key === "args" && Array.isArray(v)) {
         for (const arg of v) {
           if (!arg || typeof arg.name !== "string") continue;
-          for (const [entry, ev] of Object.entries(arg)) {
+          for (const entry in arg) {
             // The argument's C type is a fact of the schema (its column's about), not of each row.
             if (entry === "name" || entry === "type") continue;
-            set(entry === "value" ? arg.name : `${arg.name}_${entry}`, ev);
+            this.set(row, entry === "value" ? arg.name : this.joined(arg.name, entry), arg[entry], about);
           }
         }
-      } else if (Array.isArray(v)) set(key, asJson(v));
+      } else if (Array.isArray(v)) this.set(row, key, asJson(v), about);
       else if (v && typeof v === "object" && !(v instanceof Uint8Array)) {
-        for (const [sub, sv] of Object.entries(v)) set(`${key}_${sub}`, sv);
-      } else set(key, v);
+        for (const sub in v) this.set(row, this.joined(key, sub), v[sub], about);
+      } else this.set(row, key, v, about);
     }
     return row;
   }
 
-  private set(row: Row, name: string, v: unknown, what: string) {
+  /** "key_sub", made once per pair: the same few pairs come in every row. */
+  private joinedNames = new Map<string, Map<string, string>>();
+  private joined(key: string, sub: string): string {
+    let subs = this.joinedNames.get(key);
+    if (!subs) this.joinedNames.set(key, (subs = new Map()));
+    let name = subs.get(sub);
+    if (name === undefined) subs.set(sub, (name = `${key}_${sub}`));
+    return name;
+  }
+
+  /** what: the words for the map, or the event map itself (named "a NAME event"). */
+  private set(row: Row, name: string, v: unknown, what: string | any) {
     const i = this.index.get(name);
     if (i === undefined) {
       this.reporter.once(
         `unknown ${name}`,
-        `field ${name} (first seen in ${what}) is not in row schema ${SCHEMA_VERSION}: left out of the rows, every event still written (a newer modtrace knows it)`,
+        `field ${name} (first seen in ${wordsFor(what)}) is not in row schema ${SCHEMA_VERSION}: left out of the rows, every event still written (a newer modtrace knows it)`,
       );
       return;
     }
     const col = this.columns[i];
     const value = fit(col.type, v);
     if (value === undefined) {
-      this.reporter.once(`type ${name}`, `field ${name} of ${what} holds ${typeof v} ${String(v).slice(0, 40)}, not a ${col.type}: written as null`);
+      this.reporter.once(`type ${name}`, `field ${name} of ${wordsFor(what)} holds ${typeof v} ${String(v).slice(0, 40)}, not a ${col.type}: written as null`);
       row[i] = null;
       return;
     }

@@ -206,9 +206,17 @@ function argString(rec: usize, slot: usize, a: P.Piece): void {
   s.endMap();
 }
 
-export function argCount(event: u32): i32 {
+/** Whether argument i is in this record: most always are, some only with a flag (C.ARG_NEEDS). */
+function present(rec: usize, i: i32): bool {
+  const needs = C.ARG_NEEDS[i];
+  return (u32At(rec, L.REC_OFF_FLAGS) & needs) == needs;
+}
+
+export function argCount(rec: usize, event: u32): i32 {
   const e = eventIndex(event);
-  return <i32>C.FIRST_ARG[e + 1] - <i32>C.FIRST_ARG[e];
+  let n = 0;
+  for (let i = <i32>C.FIRST_ARG[e]; i < <i32>C.FIRST_ARG[e + 1]; i++) if (present(rec, i)) n++;
+  return n;
 }
 
 function writeArg(rec: usize, i: i32): void {
@@ -259,5 +267,5 @@ function writeArg(rec: usize, i: i32): void {
 export function writeArgs(rec: usize, event: u32): void {
   const e = eventIndex(event);
   const end = <i32>C.FIRST_ARG[e + 1];
-  for (let i = <i32>C.FIRST_ARG[e]; i < end; i++) writeArg(rec, i);
+  for (let i = <i32>C.FIRST_ARG[e]; i < end; i++) if (present(rec, i)) writeArg(rec, i);
 }

@@ -110,7 +110,7 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   trueKey(flags, L.FLAG_FILE_SWAPPED, K.FILE_SWAPPED);
   trueKey(flags, L.FLAG_NO_LOAD_CALL, K.NO_LOAD_CALL);
   writeImage(rec, image);
-  const count = args.argCount(event);
+  const count = args.argCount(rec, event);
   s.key(K.ARGS_NUM);
   s.uint(count);
   s.key(K.ARGS);

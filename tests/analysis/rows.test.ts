@@ -124,6 +124,27 @@ describe("rows", () => {
     for (const field of ["futureContext_container", "future_arg"]) expect(r.stderr.split(field).length - 1).toBe(1);
   });
 
+  test("module_load's code range: where a log has it, read's JSON, text and rows give it exactly; where it does not (an older modtrace), no output invents it", () => {
+    const original = items(readFileSync(LOGS[0]));
+    const base = 0xffffffffc0a1b000n; // past 2^53: must come through exact
+    const withRange = original.map((item) =>
+      item.eventName === "module_load" ? { ...item, argsNum: item.argsNum + 2, args: [...item.args, { name: "code_base", type: "void*", value: base }, { name: "code_size", type: "unsigned int", value: 0x3000 }] } : item,
+    );
+    const log = writeLog("code-range.cbor", withRange);
+    const loads = lines(ok(["read", log, "-o", "json"])).map(parseExact).filter((e) => e.eventName === "module_load");
+    expect(loads.length).toBeGreaterThan(0);
+    for (const e of loads) {
+      expect(e.args.slice(-2)).toEqual([{ name: "code_base", type: "void*", value: base }, { name: "code_size", type: "unsigned int", value: 0x3000 }]);
+      expect(e.argsNum).toBe(e.args.length);
+    }
+    expect(ok(["read", log, "-o", "text"])).toContain(`code_base: 0x${base.toString(16)}, code_size: 12288`);
+    const rows = lines(ok(["read", log, "-o", "rows"])).map(parseExact).filter((r) => r.eventName === "module_load");
+    for (const r of rows) expect([BigInt(r.code_base), r.code_size]).toEqual([base, 0x3000]);
+    // The fixture as captured, before code ranges: no code_base anywhere.
+    const before = lines(ok(["read", LOGS[0], "-o", "json"])).map(parseExact).filter((e) => e.eventName === "module_load");
+    for (const e of before) expect([e.args.some((a: any) => a.name === "code_base"), e.argsNum]).toEqual([false, e.args.length]);
+  });
+
   test("a value that does not fit its column is reported once and written as null; the event is kept", () => {
     const original = items(readFileSync(LOGS[0]));
     const odd = original.map((item) => (item.eventName ? { ...item, nameMismatch: "yes" } : item));
