@@ -70,8 +70,18 @@ export function listPrograms(callBase: bigint, targets: bigint[]): BpfProgram[] 
   }
 }
 
-/** A reader of the loaded programs, or why this kernel gives none. */
+/** A reader of the loaded programs, or why this kernel gives none. The
+ * addresses it needs are core kernel symbols, fixed for the boot: kallsyms
+ * is parsed once per process (scan's watch and its inventory share it). */
 export function programReader(kallsyms = "/proc/kallsyms"): (() => BpfProgram[]) | string {
+  let reader = readers.get(kallsyms);
+  if (reader === undefined) readers.set(kallsyms, (reader = newProgramReader(kallsyms)));
+  return reader;
+}
+
+const readers = new Map<string, (() => BpfProgram[]) | string>();
+
+function newProgramReader(kallsyms: string): (() => BpfProgram[]) | string {
   let syms;
   try {
     syms = parseKallsyms(readFileSync(kallsyms, "utf8"));
