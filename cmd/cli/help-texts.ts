@@ -42,9 +42,10 @@ What it checks, in about three seconds (root; reads /proc/kallsyms,
              (module_without_file), no package (module_without_package)
 The text lists every module (size, address, taints, signature, file check)
 and every BPF program (type, name, uid, holders, attachments), then the
-findings; --json
-gives the same for tools (modules, bpfPrograms, findings). Exit 0 when nothing at or
-above --fail-on (high) was found, 3 when something was, 1 when a check failed.
+findings; --json gives the same for tools (modules, bpfPrograms, findings),
+with what each check cost (timings: a capture repeats the look every
+--scan-interval). Exit 0 when nothing at or above --fail-on (high) was
+found, 3 when something was, 1 when a check failed.
 A capture's first scan makes the same hook and hiding checks, and goes on
 watching. README.md, "Responding to a host", says what it cannot see.
 

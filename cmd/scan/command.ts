@@ -30,6 +30,7 @@ const LOOK_MS = 2500;
 const EVERY_MS = 500;
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+const seconds3 = (s: number) => Number(s.toFixed(3));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface ScannedModule extends LoadedModule {
@@ -39,19 +40,26 @@ interface ScannedModule extends LoadedModule {
 /** The hook and hiding watches, scanned until their confirmations are in. */
 async function watchFindings(config: FindingsConfig) {
   const disabled = new Set(config.disabledRules);
+  const setup = performance.now();
   const watches = kernelWatches({ completeEvents: false }, config).filter((w) => !watchDisabled(w, disabled));
+  const setupSeconds = (performance.now() - setup) / 1000;
   const findings: Finding[] = [];
   const errors = new Map<string, string>();
   const running = watches.filter((w) => !w.unavailable);
+  // What each check's look costs (a capture makes the same look every --scan-interval).
+  const spent = new Map<string, { ms: number; scans: number }>();
   const start = performance.now();
   for (;;) {
     const round = performance.now();
     for (const w of running) {
+      const began = performance.now();
       try {
         w.scan(nowNs(), (f) => findings.push(f));
       } catch (e: any) {
         errors.set(w.rule, e?.message ?? String(e));
       }
+      const s = spent.get(w.rule) ?? { ms: 0, scans: 0 };
+      spent.set(w.rule, { ms: s.ms + performance.now() - began, scans: s.scans + 1 });
     }
     // Only the hiding check needs a second look; the rest know at once. It
     // confirms what two of its scans two seconds apart saw: the round that
@@ -64,7 +72,11 @@ async function watchFindings(config: FindingsConfig) {
   const partly = running.filter((w) => w.partly).map((w) => ({ rule: w.rule, why: w.partly! }));
   // A check whose scan failed did not check anything: it is not counted as run.
   const ran = running.filter((w) => !errors.has(w.rule)).map((w) => w.rules ?? [w.rule]);
-  return { findings: findings.filter((f) => !disabled.has(f.rule)), ran, unavailable, partly, errors: [...errors].map(([rule, why]) => ({ rule, why })) };
+  const timings = {
+    setupSeconds: seconds3(setupSeconds),
+    checks: [...spent].map(([rule, s]) => ({ rule, scans: s.scans, secondsPerScan: seconds3(s.ms / s.scans / 1000) })),
+  };
+  return { findings: findings.filter((f) => !disabled.has(f.rule)), ran, unavailable, partly, errors: [...errors].map(([rule, why]) => ({ rule, why })), timings };
 }
 
 function checkModules(modules: LoadedModule[], config: FindingsConfig) {
@@ -146,6 +158,8 @@ export async function scanCommand(o: ScanOptions): Promise<number> {
           unavailable: watched.unavailable,
           partly: watched.partly,
           errors: watched.errors,
+          // The checks' own cost: making them ready, then each look (a capture looks every --scan-interval).
+          timings: watched.timings,
           notes,
         },
       ) + "\n",

@@ -169,6 +169,10 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     }
     expect(text("scan-clean.err")).toMatch(/scanned \d+ modules and 7 of 7 kernel checks in [\d.]+ s: no findings/);
     console.log(`vm: modtrace scan took ${scan.seconds} s on the clean guest (TCG)`);
+    // What each check's look costs: a capture repeats it every --scan-interval (printed, not asserted: TCG is noisy).
+    console.log(`vm: the checks' setup ${scan.timings.setupSeconds} s; one look each: ${scan.timings.checks.map((c: any) => `${c.rule} ${c.secondsPerScan} s`).join(", ")}`);
+    expect(scan.timings.checks.length).toBe(scan.checked.length);
+    for (const c of scan.timings.checks) expect(scan.checked.flat()).toContain(c.rule);
   });
 
   test("modtrace scan with the rootkit in place: each hook, each hider, the unexplained taint, the modules from outside the tree and the changed file; exit 3", () => {
