@@ -132,11 +132,16 @@ test("owners from the kernel's table of probes: a module's handler, a tracer's (
   const w = kprobesWatch([], { list, kcore, kallsyms: join(dir, "kallsyms"), procModules: join(dir, "modules"), layout: L });
   const found: Finding[] = [];
   w.scan(1n, (f) => found.push(f));
+  // One finding per owner: the aggregate on kill holds a tracer's probe and one in unowned memory.
   expect(found.map((f) => [f.details!.function, f.details!.kind, f.severity, f.moduleName ?? null, f.details!.case ?? null, (f.details!.owners as any[]).map((o) => o.owner)])).toEqual([
     ["__x64_sys_getdents64", "kprobe", "high", "mt_kprobe_hook", "module", ["mt_kprobe_hook"]],
-    ["__x64_sys_kill", "kprobe", "critical", null, "unowned_memory", ["kprobe events", "unowned module memory"]],
+    ["__x64_sys_kill", "kprobe", "medium", null, null, ["kprobe events"]],
+    ["__x64_sys_kill", "kprobe", "critical", null, "unowned_memory", ["unowned module memory"]],
     ["__x64_sys_getdents64", "kretprobe", "high", "mt_kprobe_hook", "module", ["mt_kprobe_hook"]],
   ]);
+  // The same probes at the next scan: nothing new.
+  w.scan(2n, (f) => found.push(f));
+  expect(found.length).toBe(4);
   expect(found[0].description).toContain("registered by mt_kprobe_hook (handler mt_kprobe_hook_pre+0x10 [mt_kprobe_hook])");
 
   // No table to read: the probe is still reported, its owner said unknown.

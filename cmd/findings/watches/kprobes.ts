@@ -106,16 +106,22 @@ export function kprobesWatch(functions: string[], opts: KprobesWatchOptions = {}
   return listWatch({
     rule: RULE,
     observe: (e) => loads.observe(e),
+    // One entry per probe on a sensitive function and owner: a second
+    // owner's probe on a function already probed (a rootkit beside a
+    // tracer) is news of its own.
     read: () => {
       owners = undefined;
-      return parseKprobes(readFileSync(list, "utf8")).filter((p) => !p.flags.includes("GONE"));
+      return parseKprobes(readFileSync(list, "utf8"))
+        .filter((p) => !p.flags.includes("GONE"))
+        .flatMap((p) => {
+          const why = sensitive(p.symbol, functions);
+          if (!why) return [];
+          const found = ownersOf(p);
+          return typeof found === "string" || !found.length ? [{ ...p, why, owners: found }] : found.map((o) => ({ ...p, why, owners: [o] }));
+        });
     },
-    key: (p) => `${p.kind}\0${p.symbol}\0${p.offset}`,
-    finding(p, atStart, nowNs) {
-      const why = sensitive(p.symbol, functions);
-      if (!why) return undefined;
-      return probeFinding(p, why, ownersOf(p), loads, atStart, nowNs);
-    },
+    key: (p) => `${p.kind}\0${p.symbol}\0${p.offset}\0${typeof p.owners === "string" ? "" : p.owners.map((o) => `${o.owner}\0${o.handler}`).join(",")}`,
+    finding: (p, atStart, nowNs) => probeFinding(p, p.why, p.owners, loads, atStart, nowNs),
   });
 }
 
