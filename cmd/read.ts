@@ -48,7 +48,7 @@ export async function read(opts: ReadOptions): Promise<number> {
   try {
     if (format === "text") sink.write(fitLines(decoder.textHeader(), rowWidth(opts.output, Boolean(opts.wide))));
     for (const file of opts.files) {
-      for (const item of readLog(file, problems)) {
+      for (const item of readLog(file, problems, undefined, true)) {
         progress?.item(file, item.offset, item.kind === "event");
         if (item.kind === "header" && format === "cbor" && !headerWritten) {
           sink.write(cbor.encode(withoutSeal(item.value)));

@@ -72,7 +72,7 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
     for (const file of opts.files) {
       // A findings log's findings have no events behind them in it: passed on whole.
       let findingsLog = false;
-      for (const item of readLog(file, problems)) {
+      for (const item of readLog(file, problems, undefined, true)) {
         progress?.item(file, item.offset, item.kind === "event");
         // A findings log, or a capture's with --findings-only (findings, no
         // events to judge anew): every finding in it is passed on.

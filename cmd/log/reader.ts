@@ -34,23 +34,24 @@ const scratchView = new DataView(scratch.buffer);
 
 /** An event is valid when a record can hold it: corruption that decodes as
  * CBOR (a length that swallows the next item, say) mostly fails that. The
- * record built is kept with the event (BUILT_RECORD), for the decoder. */
-function isEvent(value: any): boolean {
+ * record built is kept with the event (BUILT_RECORD) for a reader that
+ * decodes it (keep): the others would only make garbage of it. */
+function isEvent(value: any, keep: boolean): boolean {
   if (typeof value.eventName !== "string" || !Array.isArray(value.args)) return false;
   try {
     const size = writeRecord(value, scratchView, scratch, 0);
-    Object.defineProperty(value, BUILT_RECORD, { value: scratch.slice(0, size) });
+    if (keep) Object.defineProperty(value, BUILT_RECORD, { value: scratch.slice(0, size) });
     return true;
   } catch {
     return false;
   }
 }
 
-function classify(value: any): LogItem["kind"] | undefined {
+function classify(value: any, keep: boolean): LogItem["kind"] | undefined {
   if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
   if (value.format === LOG_FORMAT) return value.trailer === true ? "trailer" : typeof value.formatVersion === "number" ? "header" : isSealItem(value) ? "seal" : undefined;
   if (isFindingItem(value)) return "finding";
-  return isEvent(value) ? "event" : undefined;
+  return isEvent(value, keep) ? "event" : undefined;
 }
 
 // Logs are read through a window of the file, not whole: memory stays the
@@ -67,6 +68,8 @@ class LogWindow {
   private len: number;
   base = 0;
   eof: boolean;
+  /** Events keep the record built from them (readLog's keepRecords). */
+  keepRecords = false;
   private sinceGc = 0;
 
   constructor(private fd?: number, whole?: Uint8Array, private chunk = CHUNK) {
@@ -119,7 +122,7 @@ function itemAt(w: LogWindow, pos: number): { end: number; value: any; kind: Log
     try {
       const end = w.base + itemEnd(w.bytes, pos - w.base);
       const value = cbor.decode(w.bytes.subarray(pos - w.base, end - w.base));
-      const kind = classify(value);
+      const kind = classify(value, w.keepRecords);
       return kind ? { end, value, kind } : { incomplete: false };
     } catch (e) {
       if (!(e instanceof Incomplete)) return { incomplete: false };
@@ -178,7 +181,9 @@ export function unreadable(files: string[]): { file: string; why: string }[] {
 
 /** `chunkBytes`: how much each read takes (the tests make it small, so
  * items and damage fall across every window boundary). */
-export function* readLog(file: string, problems: Problem[], chunkBytes = CHUNK): Generator<LogItem> {
+/** keepRecords: each event keeps the record built from it (BUILT_RECORD),
+ * for a reader that hands events to the decoder (read, findings). */
+export function* readLog(file: string, problems: Problem[], chunkBytes = CHUNK, keepRecords = false): Generator<LogItem> {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -187,7 +192,9 @@ export function* readLog(file: string, problems: Problem[], chunkBytes = CHUNK):
     return;
   }
   try {
-    yield* readWindow(new LogWindow(fd, undefined, chunkBytes), file, problems);
+    const w = new LogWindow(fd, undefined, chunkBytes);
+    w.keepRecords = keepRecords;
+    yield* readWindow(w, file, problems);
   } finally {
     closeSync(fd);
   }
