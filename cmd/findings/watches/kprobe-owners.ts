@@ -66,16 +66,20 @@ export interface KprobeOwner {
 const CHAINS = 64; // KPROBE_TABLE_SIZE, 1 << 6 since kprobes began
 const MAX_PROBES = 65536; // a bound on the walk: freed memory read mid-change could loop
 
-const named = (syms: KernelSymbol[], addr: bigint, name: string) => {
-  const d = describeAddress(syms, addr);
-  // The compiler may have suffixed a static function: aggr_pre_handler.isra.0.
-  return d !== undefined && d.module === undefined && d.offset === 0n && new RegExp(`^${name}(\\.\\w+)*$`).test(d.text);
-};
+/** Where core function name starts, under any suffix the compiler gave a
+ * static function (aggr_pre_handler.isra.0): found once per walk, so each
+ * probe is judged by comparing addresses, not by a search of kallsyms. */
+function coreFunction(syms: KernelSymbol[], name: string): Set<bigint> {
+  const named = new RegExp(`^${name}(\\.\\w+)*$`);
+  return new Set(syms.filter((s) => s.module === undefined && named.test(s.name)).map((s) => BigInt(`0x${s.addr}`)));
+}
 
 /** Every registered probe with its owner, read from the kernel's table. */
 export function kprobeOwners(kcore: string, syms: KernelSymbol[], layout: KprobeLayout, who: Owners): KprobeOwner[] {
   const table = syms.find((s) => s.name === "kprobe_table" && s.module === undefined);
   if (!table) throw new Error("kallsyms has no kprobe_table (a kernel without CONFIG_KALLSYMS_ALL)");
+  const aggregate = coreFunction(syms, "aggr_pre_handler");
+  const kretprobe = coreFunction(syms, "pre_handler_kretprobe");
   const kernel = openKernel(kcore);
   try {
     const u64 = (addr: bigint) => new DataView(kernel.read(addr, 8).buffer).getBigUint64(0, true);
@@ -87,7 +91,7 @@ export function kprobeOwners(kcore: string, syms: KernelSymbol[], layout: Kprobe
     const one = (kp: bigint) => {
       const addr = u64(kp + BigInt(layout.addr));
       const pre = u64(kp + BigInt(layout.preHandler));
-      const ret = named(syms, pre, "pre_handler_kretprobe");
+      const ret = kretprobe.has(pre);
       const handler = ret ? u64(kp - BigInt(layout.retProbe) + BigInt(layout.retHandler)) : pre;
       found.push({ addr, kind: ret ? "kretprobe" : "kprobe", handler, ...ownerOf(syms, handler, who) });
     };
@@ -95,7 +99,7 @@ export function kprobeOwners(kcore: string, syms: KernelSymbol[], layout: Kprobe
       for (let node = u64(BigInt(`0x${table.addr}`) + BigInt(8 * i)); node !== 0n; node = u64(node)) {
         step();
         const kp = node - BigInt(layout.hlist);
-        if (!named(syms, u64(kp + BigInt(layout.preHandler)), "aggr_pre_handler")) {
+        if (!aggregate.has(u64(kp + BigInt(layout.preHandler)))) {
           one(kp);
           continue;
         }
@@ -119,7 +123,7 @@ function ownerOf(syms: KernelSymbol[], handler: bigint, who: Owners): Pick<Kprob
   const memory = codeOwner(handler, who);
   if (memory && "module" in memory) return { owner: memory.module, module: memory.module, where: d?.module === memory.module ? d.text : `0x${handler.toString(16)}` };
   if (memory) return { owner: "unowned module memory", where: `0x${handler.toString(16)} in module memory no listed module owns` };
-  if (d?.module && d.module !== "bpf") return { owner: d.module, module: d.module, where: d.text };
+  if (d?.module) return { owner: d.module, module: d.module, where: d.text };
   if (d && /^k(ret)?probe_dispatcher\b/.test(d.text)) return { owner: "kprobe events", where: d.text };
   return { owner: "kernel", where: d?.text ?? `0x${handler.toString(16)}` };
 }
