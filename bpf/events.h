@@ -80,7 +80,8 @@ enum mt_record_flag {
 };
 
 /* What became of the module image a load handed the kernel
- * (struct mt_record.image_state; init_module, finit_module, module_load). */
+ * (struct mt_record.image_state; init_module, finit_module, module_load),
+ * or of the file of a program the kernel ran (call_usermodehelper). */
 enum mt_image_state {
 	MT_IMAGE_NONE = 0,      /* not a load, or the call failed before the kernel had an image */
 	MT_IMAGE_NO_HOOK = 1,   /* nothing hooked the image: the kernel offers no hook, or --no-hash */
@@ -89,6 +90,9 @@ enum mt_image_state {
 	/* Set by user space, which fills sha256 before decoding: */
 	MT_IMAGE_HASHED = 4,    /* sha256 holds the digest of the image_size bytes */
 	MT_IMAGE_LOST = 5,      /* sent, but user space did not receive every chunk: no hash */
+	/* A program the kernel ran: user space hashes the file (file_dev, file_ino). */
+	MT_IMAGE_ON_DISK = 6,
+	MT_IMAGE_UNREAD = 7,    /* user space could not read that file as the kernel ran it */
 };
 
 /* struct mt_record.context: facts about the caller beside its ids. */

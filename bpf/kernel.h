@@ -18,6 +18,7 @@ typedef __u16 u16;
 typedef __u32 u32;
 typedef __u64 u64;
 typedef __s64 s64;
+typedef int pid_t;
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
@@ -129,6 +130,14 @@ struct files_struct {
 
 struct mm_struct {
 	struct file *exe_file;
+	unsigned long arg_start; /* the command line: NUL-separated arguments */
+	unsigned long arg_end;
+};
+
+/* include/linux/binfmts.h: an exec in progress. */
+struct linux_binprm {
+	struct file *file;    /* what runs: the program, or a script's interpreter */
+	const char *filename; /* the path the exec was given */
 };
 
 /* include/linux/module.h */
@@ -222,6 +231,7 @@ struct task_struct {
 	struct css_set *cgroups;
 	kuid_t loginuid;        /* only with CONFIG_AUDIT: check bpf_core_field_exists() */
 	unsigned int sessionid; /* likewise */
+	unsigned int flags;     /* PF_* */
 };
 
 #pragma clang attribute pop

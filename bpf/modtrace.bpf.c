@@ -17,6 +17,7 @@
 #include "record.h"
 #include "syscall_record.h"
 #include "module_record.h"
+#include "helper_record.h"
 #include "image.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -153,6 +154,13 @@ int BPF_PROG(tp_module_request, char *name, bool wait, unsigned long ip)
 	read_kernel_string(rec, MT_SLOT_ARG, name);
 	rec->args[0] = wait;
 	emit(rec);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tp_call_usermodehelper, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	record_helper(p, bprm);
 	return 0;
 }
 

@@ -106,8 +106,11 @@ export interface EventInfo {
   /** Images (sha256 of what the kernel was handed: a module, or the kernel
    * kexec_file_load stages): "handed" for the calls that hand the kernel
    * one, "carried" for an event that reports the image of the call that
-   * caused it. */
-  image?: "handed" | "carried";
+   * caused it, "executed" for a program the kernel ran, whose file user
+   * space hashes (the kernel reads no more than its first page). */
+  image?: "handed" | "carried" | "executed";
+  /** A tracepoint event's kernel tracepoint, where it is not module:NAME. */
+  tracepoint?: { group: string; name: string };
   args: ArgInfo[];
 }
 
@@ -254,6 +257,27 @@ export const EVENTS: EventInfo[] = [
       ...FILE_ARGS,
     ],
   },
+  // The program the kernel runs as root for an autoload request
+  // (modprobe_path), seen as it starts, whatever modprobe_path said then: a
+  // path overwritten and put back between two scans still shows here. Every
+  // other usermode helper too (core_pattern pipes, request-key, hotplug):
+  // the kernel starting a program of its own accord.
+  {
+    id: 10,
+    name: "call_usermodehelper",
+    kind: "tracepoint",
+    tracepoint: { group: "sched", name: "sched_process_exec" },
+    door: "module",
+    image: "executed",
+    about: "the kernel ran a program as root of its own accord (modprobe for an autoload), seen as it starts",
+    args: [
+      { name: "pathname", type: "const char*", from: "strFile", format: "string" },
+      { name: "argv", type: "const char*const*", from: "strArg", format: "string" },
+      // The file that runs: the program, or a script's interpreter.
+      { name: "dev", type: "dev_t", from: "fileDev", format: "dev" },
+      { name: "inode", type: "unsigned long", from: "fileIno", format: "uint" },
+    ],
+  },
 ];
 
 /** The function the 32-bit entry dispatches the syscall event to, or
@@ -270,6 +294,11 @@ export const TRACEE_KERNEL_EVENT_BASE = 2000;
 
 export function traceeId(e: EventInfo): number {
   return e.syscall ?? TRACEE_KERNEL_EVENT_BASE + e.id;
+}
+
+/** The kernel tracepoint behind a tracepoint event. */
+export function tracepointOf(e: EventInfo): { group: string; name: string } {
+  return e.tracepoint ?? { group: "module", name: e.name };
 }
 
 export function eventByName(name: string): EventInfo | undefined {

@@ -243,7 +243,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     if (e instanceof ImageStoreError) throw new CaptureError(e.message);
     throw e;
   }
-  const images = new ImageAssembler(store);
+  const images = new ImageAssembler(store, opts.hashing);
   const selected = new Set(opts.events.map((e) => e.name));
   const completeEvents = !opts.pids.length && !opts.uids.length && !opts.comms.length && !opts.container && selected.has("module_load") && selected.has("module_free");
   const findings = opts.findings && new LiveFindings(opts.findings, bootTimeNs, { completeEvents });

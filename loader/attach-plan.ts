@@ -2,7 +2,7 @@
 // (hook-verdicts.ts) showed to load and attach here, or the one --attach asks
 // for; the modes after it, to fall back to when capture cannot load or attach
 // it; and for every event without a hook, why.
-import { EVENTS, SYSCALL_PREFIX, syscall32Function, type EventInfo } from "../catalogue/events";
+import { EVENTS, SYSCALL_PREFIX, syscall32Function, tracepointOf, type EventInfo } from "../catalogue/events";
 import { IMAGE_FUNCTIONS, IMAGE_MODES, modesFor, type ImageMode, type Mode } from "../catalogue/programs";
 import { allOf, HookProbes, whyNotYes, type Verdict } from "./hook-verdicts";
 import { cString, native } from "./native";
@@ -63,7 +63,7 @@ function verdictFor(probes: HookProbes, e: EventInfo, mode: Mode, compat = false
     case "raw":
       return probes.every("tp_btf", ["sys_enter", "sys_exit"]);
     case "tracepoint":
-      return probes.probe("tp_btf", e.name);
+      return probes.probe("tp_btf", tracepointOf(e).name);
   }
 }
 

@@ -109,6 +109,11 @@ export class Session {
     const plan = planAttach(opts.events, opts.attach, opts.hashing);
     if (!plan.planned.length)
       throw new SessionError(`none of the events can be attached on this kernel: ${plan.unavailable.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
+    // --attach MODE is a question about the syscalls: a mode none of them
+    // can use fails, rather than capture the kernel's own events alone.
+    const syscalls = plan.unavailable.filter((u) => u.event.kind === "syscall");
+    if (opts.attach !== "auto" && syscalls.length && !plan.planned.some((p) => p.event.kind === "syscall"))
+      throw new SessionError(`--attach ${opts.attach}: none of the syscall events can use it on this kernel: ${syscalls.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
     const choices = new HookChoices(plan, opts.readAt);
     // Each pass either works or moves an event or the image hooks off a mode, so this ends.
     for (;;) {

@@ -18,6 +18,8 @@ export interface FindingsConfig {
   hookedFunctions: string[];
   /** Helper paths besides moduleTools that modprobe_path may hold (a distribution's own). */
   modprobePaths: string[];
+  /** Programs besides moduleTools a kernel runs of its own accord on a healthy host (kernel_ran_program). */
+  kernelHelpers: string[];
   moduleDirs: string[];
   writableDirs: string[];
   /** kexec-tools, which kdump's crash-kernel service and `systemctl kexec` run. */
@@ -34,7 +36,7 @@ export interface FindingsConfig {
 
 export class ConfigError extends Error {}
 
-const LISTS = ["disabledRules", "moduleTools", "hookedFunctions", "modprobePaths", "moduleDirs", "writableDirs", "kexecTools", "kernelDirs", "securityModules", "rareAutoload"] as const;
+const LISTS = ["disabledRules", "moduleTools", "hookedFunctions", "modprobePaths", "kernelHelpers", "moduleDirs", "writableDirs", "kexecTools", "kernelDirs", "securityModules", "rareAutoload"] as const;
 
 function checkSeverities(s: Record<string, unknown>, where: string) {
   for (const [k, v] of Object.entries(s))

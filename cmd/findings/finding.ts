@@ -24,6 +24,7 @@ export const TECHNIQUES = {
   "T1562.001": "Impair Defenses: Disable or Modify Tools",
   T1542: "Pre-OS Boot",
   "T1036.005": "Masquerading: Match Legitimate Resource Name or Location",
+  T1611: "Escape to Host",
 } as const;
 export type TechniqueId = keyof typeof TECHNIQUES;
 

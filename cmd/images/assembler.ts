@@ -5,6 +5,7 @@
 import { CryptoHasher } from "bun";
 import * as layout from "../../decoder/assembly/generated/layout";
 import type { ImageStore, SavingImage } from "./store";
+import { executedFile, hashExecuted } from "./executed";
 
 interface Pending {
   total: number;
@@ -33,7 +34,8 @@ export class ImageAssembler {
   private settled = new Map<bigint, Uint8Array | null>(); // image id -> digest, or null: no hash
   readonly counts: ImageCounts = { imagesHashed: 0, imagesRingFull: 0, imagesLost: 0 };
 
-  constructor(private store?: ImageStore) {}
+  /** hashing: false for --no-hash, which leaves the files of the programs the kernel runs unread too. */
+  constructor(private store?: ImageStore, private hashing = true) {}
 
   /** Takes the chunk records among the first len bytes of view (each
    * layout.CHUNK_SIZE bytes, as mt_drain_images copies them). */
@@ -107,12 +109,18 @@ export class ImageAssembler {
   }
 
   /** Settles the records at these offsets of records (the decoder's input):
-   * an IMAGE_SENT record gets its digest (IMAGE_HASHED) or IMAGE_LOST. */
+   * an IMAGE_SENT record gets its digest (IMAGE_HASHED) or IMAGE_LOST; an
+   * IMAGE_ON_DISK one the digest of its file, or IMAGE_UNREAD. */
   settle(records: Uint8Array, offsets: Uint32Array) {
     const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
     for (const at of offsets) {
       const id = dv.getBigUint64(at + layout.REC_OFF_CALL_ID, true);
-      if (dv.getUint8(at + layout.REC_OFF_IMAGE_STATE) === layout.IMAGE_RING_FULL) {
+      const state = dv.getUint8(at + layout.REC_OFF_IMAGE_STATE);
+      if (state === layout.IMAGE_ON_DISK) {
+        this.settleExecuted(records, dv, at);
+        continue;
+      }
+      if (state === layout.IMAGE_RING_FULL) {
         this.ringFull(id);
         continue;
       }
@@ -120,6 +128,19 @@ export class ImageAssembler {
       if (digest) records.set(digest, at + layout.REC_OFF_SHA256);
       dv.setUint8(at + layout.REC_OFF_IMAGE_STATE, digest ? layout.IMAGE_HASHED : layout.IMAGE_LOST);
     }
+  }
+
+  private settleExecuted(records: Uint8Array, dv: DataView, at: number) {
+    if (!this.hashing) {
+      dv.setUint8(at + layout.REC_OFF_IMAGE_STATE, layout.IMAGE_NO_HOOK);
+      return;
+    }
+    const hashed = hashExecuted(executedFile(dv, at));
+    if (hashed) {
+      records.set(hashed.digest, at + layout.REC_OFF_SHA256);
+      dv.setBigUint64(at + layout.REC_OFF_IMAGE_SIZE, BigInt(hashed.size), true);
+    }
+    dv.setUint8(at + layout.REC_OFF_IMAGE_STATE, hashed ? layout.IMAGE_HASHED : layout.IMAGE_UNREAD);
   }
 
   /** At the end: images whose load was never seen are not saved. */

@@ -15,7 +15,7 @@ export class RecordError extends Error {}
 
 const RING_FULL = new RegExp(`^${imageTexts.RING_FULL_BEFORE}(\\d+)${imageTexts.RING_FULL_BETWEEN}\\d+${imageTexts.RING_FULL_AFTER.replace(/[()-]/g, "\\$&")}$`);
 
-/** A load event's image (decoder/assembly/image.ts): state, size, bytes
+/** A load event's image, or a helper's file (decoder/assembly/image.ts): state, size, bytes
  * sent and digest, from sha256, size and sha256Error. */
 function image(e: any): { state: number; size: unknown; sent: unknown; digest?: Uint8Array } {
   if (e.sha256 !== undefined) {
@@ -26,6 +26,8 @@ function image(e: any): { state: number; size: unknown; sent: unknown; digest?: 
   if (e.sha256Error === undefined) return { state: layout.IMAGE_NONE, size: 0, sent: 0 };
   if (e.sha256Error === imageTexts.NO_HOOK) return { state: layout.IMAGE_NO_HOOK, size: 0, sent: 0 };
   if (e.sha256Error === imageTexts.LOST) return { state: layout.IMAGE_LOST, size: e.size, sent: e.size };
+  if (e.sha256Error === imageTexts.UNREAD) return { state: layout.IMAGE_UNREAD, size: 0, sent: 0 };
+  if (e.sha256Error === imageTexts.NOT_READ) return { state: layout.IMAGE_ON_DISK, size: 0, sent: 0 };
   const full = RING_FULL.exec(String(e.sha256Error));
   if (full) return { state: layout.IMAGE_RING_FULL, size: e.size, sent: BigInt(full[1]) };
   throw new RecordError(`unknown sha256Error '${e.sha256Error}'`);

@@ -16,7 +16,7 @@
 // so a field added to events later lands in the column of that name once the
 // column is appended here, and until then is reported (once) and left out.
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** Value domains. bool/int/uint are exact (64-bit ones never go through a
  * double); hex is a byte string written as lowercase hex text. Future list
@@ -39,6 +39,7 @@ const v3 = (name: string, type: ColumnType, about: string): Column => ({ name, t
 const v4 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 4, about });
 const v5 = (name: string, type: ColumnType, about: string, required?: true): Column => ({ name, type, since: 5, about, ...(required && { required }) });
 const v6 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 6, about });
+const v7 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 7, about });
 
 /** A string argument's value and the entries the decoder adds when it must. */
 function stringArg(name: string, about: string, v = v1): Column[] {
@@ -77,7 +78,7 @@ export const EVENT_COLUMNS: Column[] = [
   v1("mountNamespace", "uint32", "mount namespace inode number", true),
   v1("pidNamespace", "uint32", "pid namespace inode number", true),
   v1("eventId", "uint32", "Tracee's event id (syscall number for syscalls; 2000 + n for kernel events)", true),
-  v1("eventName", "string", "init_module, finit_module, delete_module, module_load, module_free, do_init_module, module_request, kexec_load or kexec_file_load", true),
+  v1("eventName", "string", "init_module, finit_module, delete_module, module_load, module_free, do_init_module, module_request, kexec_load, kexec_file_load or call_usermodehelper", true),
   v1("syscall", "string", "the syscall's name for syscall events, empty for kernel events", true),
   v1("hook", "string", "how it was captured: fentry, kprobe, raw_syscalls or tracepoint", true),
   v1("returnValue", "int64", "what the syscall returned (negative errno on failure); do_init_module: what the module's init returned", true),
@@ -145,6 +146,10 @@ export const EVENT_COLUMNS: Column[] = [
   // Where a loaded module's code lies (schema 6).
   v6("code_base", "uint64", "module_load: address of the module's code (the core's text), read in the kernel"),
   v6("code_size", "uint64", "module_load: bytes of that code"),
+  // Programs the kernel runs (schema 7): call_usermodehelper uses pathname
+  // (the path the kernel was given), dev and inode (the file that runs: a
+  // script's interpreter), sha256 and size (of the program, or the script).
+  ...stringArg("argv", "call_usermodehelper: the program's command line, its arguments joined by spaces", v7),
 ];
 
 /** Columns of the captures table: one row per log file, its header and

@@ -13,7 +13,7 @@ import { escapeText } from "../text-escape";
 import { loadedModules, type LoadedModule } from "../findings/watches/loaded-modules";
 import { fileFacts, moduleIndex } from "./module-files";
 import { moduleFindings, recordFor, type ModuleFile } from "./module-checks";
-import { packageRecords } from "./package-records";
+import { packageRecords } from "../findings/package-records";
 import { programInventory, programReader } from "../findings/watches/bpf-programs";
 import { describeAttachments } from "../findings/watches/bpf-attachments";
 

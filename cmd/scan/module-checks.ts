@@ -5,7 +5,7 @@
 import type { Finding } from "../findings/finding";
 import type { LoadedModule } from "../findings/watches/loaded-modules";
 import type { FileFacts } from "./module-files";
-import { canonicalModulePath, type PackageRecord } from "./package-records";
+import { canonicalModulePath, type PackageRecord } from "../findings/package-records";
 
 export const MODULE_RULES = ["module_file_changed", "module_differs_from_file", "module_without_file", "module_without_package"] as const;
 

@@ -15,6 +15,8 @@ const SIZE = P.key("size");
 const SHA256_ERROR = P.key("sha256Error");
 const NO_HOOK = P.text(T.NO_HOOK);
 const LOST = P.text(T.LOST);
+const UNREAD = P.text(T.UNREAD);
+const NOT_READ = P.text(T.NOT_READ);
 
 /** The record's enum mt_image_state; IMAGE_NONE for events without an image. */
 export function imageState(rec: usize, event: u32): u32 {
@@ -44,7 +46,7 @@ export function writeImage(rec: usize, state: u32): void {
     s.key(SHA256);
     s.rawBytes(rec + L.REC_OFF_SHA256, L.REC_LEN_SHA256);
   }
-  if (state != L.IMAGE_NO_HOOK) {
+  if (state != L.IMAGE_NO_HOOK && state != L.IMAGE_ON_DISK && state != L.IMAGE_UNREAD) {
     s.key(SIZE);
     s.uint(u64At(rec, L.REC_OFF_IMAGE_SIZE));
   }
@@ -55,7 +57,9 @@ export function writeImage(rec: usize, state: u32): void {
     s.beginText(ringFullLength(rec));
     ringFullText(rec);
     s.endText();
-  } else s.textPiece(LOST);
+  } else if (state == L.IMAGE_UNREAD) s.textPiece(UNREAD);
+  else if (state == L.IMAGE_ON_DISK) s.textPiece(NOT_READ);
+  else s.textPiece(LOST);
 }
 
 /** The same for a terminal, after the arguments: ", sha256: HEX, size: N". */
@@ -70,9 +74,11 @@ export function writeImageText(rec: usize, state: u32): void {
       out.ascii("<image ring full after ");
       out.decimal(u64At(rec, L.REC_OFF_IMAGE_SENT));
       out.ascii(" bytes>");
-    } else out.ascii("<chunks lost>");
+    } else if (state == L.IMAGE_UNREAD) out.ascii("<file unreadable>");
+    else if (state == L.IMAGE_ON_DISK) out.ascii("<file not read>");
+    else out.ascii("<chunks lost>");
   }
-  if (state != L.IMAGE_NO_HOOK) {
+  if (state != L.IMAGE_NO_HOOK && state != L.IMAGE_ON_DISK && state != L.IMAGE_UNREAD) {
     out.ascii(", size: ");
     out.decimal(u64At(rec, L.REC_OFF_IMAGE_SIZE));
   }

@@ -55,7 +55,8 @@ export function setClock(hi: u32, lo: u32): void {
 
 // What span() found: how many records its bytes hold, and which of them
 // (offsets from the input's start) wait for user space to settle their
-// image: hash it (IMAGE_SENT) or drop its chunks (IMAGE_RING_FULL).
+// image: hash it (IMAGE_SENT) or drop its chunks (IMAGE_RING_FULL), or
+// hash the file of a program the kernel ran (IMAGE_ON_DISK).
 let spanRecords: u32 = 0;
 let imageRecords: usize = 0;
 let imageRecordCount: u32 = 0;
@@ -110,7 +111,7 @@ export function span(len: u32, maxRecords: u32): i32 {
     else {
       if (kept != rec) memory.copy(kept, rec, size);
       const image = imageState(kept, load<u8>(kept + L.REC_OFF_EVENT));
-      if (image == L.IMAGE_SENT || image == L.IMAGE_RING_FULL) {
+      if (image == L.IMAGE_SENT || image == L.IMAGE_RING_FULL || image == L.IMAGE_ON_DISK) {
         store<u32>(imageRecords + (imageRecordCount << 2), <u32>(kept - input));
         imageRecordCount++;
       }

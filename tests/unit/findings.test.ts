@@ -151,6 +151,43 @@ describe("findings rules", () => {
     expect(rules(twice)).toEqual(["rare_autoload high"]);
   });
 
+  test("a program the kernel ran: the autoload helper judged as a module tool, other helpers by kernelHelpers; the request it answered named", () => {
+    // A kernel-run program's event, built on a real module_request (its process context).
+    const ran = (exe: string, pathname: string, argv: string) =>
+      real("module_request", {
+        eventName: "call_usermodehelper", eventId: 2010, argsNum: 4, executable: { path: exe },
+        sha256: "ab".repeat(32), size: 1234,
+        args: [
+          { name: "pathname", type: "const char*", value: pathname },
+          { name: "argv", type: "const char*const*", value: argv },
+          { name: "dev", type: "dev_t", value: 8 << 20 },
+          { name: "inode", type: "unsigned long", value: 12 },
+        ],
+      });
+    const ask = real("module_request", unprivileged, { name: "net-pf-38" });
+    // The stock helper for an autoload: kmod, through /sbin/modprobe's link.
+    expect(judge([ask, ran("/usr/bin/kmod", "/sbin/modprobe", "/sbin/modprobe -q -- net-pf-38")])).toEqual([]);
+    // modprobe_path pointed at a script: it runs through its interpreter, and is no module tool.
+    const script = judge([ask, ran("/usr/bin/dash", "/tmp/x", "/bin/sh /tmp/x -q -- net-pf-38")]);
+    expect(rules(script)).toEqual(["kernel_ran_program critical"]);
+    expect(script[0].details).toEqual({ pathname: "/tmp/x", argv: "/bin/sh /tmp/x -q -- net-pf-38", executable: "/usr/bin/dash", sha256: "ab".repeat(32), request: "net-pf-38" });
+    expect(script[0].actor!.userId).toBe(1000); // the requester, not the helper
+    expect(script[0].evidence.map((e) => e.eventName)).toEqual(["module_request", "call_usermodehelper"]);
+    expect(script[0].description).toContain("/tmp/x (run by /usr/bin/dash)");
+    // The helper's exec may come in before the request (another ring): it waits for it.
+    const early = judge([ran("/usr/bin/dash", "/tmp/x", "/bin/sh /tmp/x -q -- net-pf-38"), ask]);
+    expect(early.map((f) => [f.rule, f.details!.request, f.evidence.map((e) => e.eventName)])).toEqual([["kernel_ran_program", "net-pf-38", ["module_request", "call_usermodehelper"]]]);
+    // A script run by busybox's sh: busybox is a module tool, the script is not.
+    expect(rules(judge([ran("/bin/busybox", "/dev/shm/h", "/bin/sh /dev/shm/h -q -- net-pf-38")]))).toEqual(["kernel_ran_program critical"]);
+    // A stock path replaced by a link to another program: judged by the program that runs.
+    expect(rules(judge([ran("/tmp/rk", "/sbin/modprobe", "/sbin/modprobe -q -- fs-iso9660")]))).toEqual(["kernel_ran_program critical"]);
+    // Other helpers: systemd-coredump for core_pattern is normal; a release_agent of one's own is not.
+    expect(judge([ran("/usr/lib/systemd/systemd-coredump", "/usr/lib/systemd/systemd-coredump", "/usr/lib/systemd/systemd-coredump 123 0 0 11")])).toEqual([]);
+    expect(rules(judge([ran("/tmp/escape", "/tmp/escape", "/tmp/escape /docker/abc")]))).toEqual(["kernel_ran_program high"]);
+    // A module tool is no autoload helper's case unless asked as one, and still fine.
+    expect(judge([ran("/usr/bin/kmod", "/sbin/modprobe", "/sbin/modprobe -r dummy")])).toEqual([]);
+  });
+
   test("a call that failed for lack of privilege is at most low; root's failures and successes keep their severity", () => {
     const unload = (who: object, returnValue: number) => real("delete_module", { returnValue, moduleName: undefined, ...who }, { name: "lkrg" });
     const byNobody = judge([unload(unprivileged, -38)]);

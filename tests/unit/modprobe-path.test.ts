@@ -2,7 +2,8 @@
 // kcore-like file whose one segment holds the kernel's modprobe_path (the
 // second view), named by a kallsyms text.
 import { expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findingsConfig } from "../../cmd/findings/config";
@@ -91,4 +92,31 @@ test("no kcore: the sysctl alone, and the finding says there was no second view"
 test("no sysctl: the kernel has no autoloading, and the watch says so", () => {
   const w = modprobePathWatch(config, { sysctl: "/nonexistent/modprobe" });
   expect(w.unavailable).toContain("no module autoloading");
+});
+
+test("a module tool whose file is not what its package installed (dpkg's md5sums, the file behind every symlink): critical, once per content", () => {
+  const dir = mkdtempSync(join(tmpdir(), "modtrace-helper-file-"));
+  const tool = join(dir, "kmod");
+  const link = join(dir, "modprobe");
+  writeFileSync(tool, "the package's kmod");
+  symlinkSync(tool, link);
+  const info = join(dir, "info");
+  mkdirSync(info);
+  const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+  // As dpkg writes it: relative, and before the /usr merge (usr/ left out here).
+  writeFileSync(join(info, "kmod:amd64.md5sums"), `${md5("a doc")}  usr/share/doc/kmod/README\n${md5("the package's kmod")}  ${tool.replace(/^\/(usr\/)?/, "")}\n`);
+  const k = kernel(link);
+  const w = modprobePathWatch(findingsConfig({ moduleTools: [link] }), { ...k, dpkgInfo: info });
+  expect(scan(w)).toEqual([]);
+  writeFileSync(tool, "a kmod with something added");
+  const [f, ...rest] = scan(w);
+  expect(rest).toEqual([]);
+  expect([f.rule, f.severity, f.details!.path, f.details!.file, f.details!.fileChanged, f.details!.package, f.details!.md5, f.details!.packageMd5]).toEqual([
+    "modprobe_path_changed", "critical", link, tool, true, "kmod", md5("a kmod with something added"), md5("the package's kmod"),
+  ]);
+  expect(scan(w)).toEqual([]); // said once
+  writeFileSync(tool, "the package's kmod");
+  expect(scan(w)).toEqual([]); // put back
+  // No record of the file (no dpkg, or no package lists it): nothing to hold it against.
+  expect(scan(modprobePathWatch(findingsConfig({ moduleTools: [link] }), { ...k, dpkgInfo: join(dir, "none") }))).toEqual([]);
 });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadedModules, parseModuleLine } from "../../cmd/findings/watches/loaded-modules";
 import { fileFacts, fileSrcversion, moduleNameOf, parseModulesDep } from "../../cmd/scan/module-files";
-import { canonicalModulePath, packageRecords } from "../../cmd/scan/package-records";
+import { canonicalModulePath, packageRecords } from "../../cmd/findings/package-records";
 import { moduleFindings } from "../../cmd/scan/module-checks";
 
 test("a /proc/modules line: size, users, state, address (none when hidden by kptr_restrict), taint letters", () => {

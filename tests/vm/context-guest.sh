@@ -15,7 +15,8 @@
 #                outer.pid (the shell that execs unshare), cgroup.txt
 #                (/proc/PID/cgroup's v2 path), userns.txt, pidns.txt, mntns.txt
 #                (the namespaces' links as seen inside), insmod.rc
-#   autoload/    mount.pid: the kernel's own modprobe, started by a kworker
+#   autoload/    mount.pid: the kernel's own modprobe, started by a kworker;
+#                modprobe.path, modprobe.sha256: the file it runs
 # guest-lib.sh comes first (DUMMY and the rest).
 CGROUP=/sys/fs/cgroup
 echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >> /etc/passwd
@@ -102,6 +103,9 @@ contained namespaces ""
 # The kernel's own load: a kworker runs /sbin/modprobe for the mount's fs-iso9660.
 mkdir -p "$OUT/autoload"
 sh -c 'echo $$ > "$1"; exec mount -t iso9660 none /mnt' autoload "$OUT/autoload/mount.pid" 2>/dev/null
+# The program the kernel ran for it (call_usermodehelper), by the guest's own tools.
+readlink -f /sbin/modprobe > "$OUT/autoload/modprobe.path"
+sha256sum "$(readlink -f /sbin/modprobe)" | cut -d' ' -f1 > "$OUT/autoload/modprobe.sha256"
 
 # Each capture reads its rings to the end after the Ctrl-C.
 for name in modtrace docker-only host-only; do

@@ -162,6 +162,17 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
       expect(e.ancestors[0].executable).toEqual({ path: null });
       expect(e.loginUserId).toBe(4294967295);
     }
+    // call_usermodehelper: the kernel running modprobe for it, seen as it
+    // starts: the process that then loads, the file the guest's sha256sum hashed.
+    const helpers = events.filter((e) => e.eventName === "call_usermodehelper" && e.args.find((a: any) => a.name === "argv")?.value === "/sbin/modprobe -q -- fs-iso9660");
+    expect(helpers.length).toBe(1);
+    const [helper] = helpers;
+    expect(helper.args.find((a: any) => a.name === "pathname")?.value).toBe("/sbin/modprobe");
+    expect(helper.executable.path).toBe(text("autoload/modprobe.path").trim());
+    expect(helper.sha256).toBe(text("autoload/modprobe.sha256").trim());
+    expect(helper.ancestors[0].processName).toStartWith("kworker");
+    expect(loads.map((e) => e.hostProcessId)).toContain(helper.hostProcessId);
+    expect(helper.timestamp).toBeGreaterThan(request.timestamp);
   });
 
   test("text: the chain a→b→c, the login, the capability and the short container id", () => {

@@ -5,7 +5,8 @@
 # waited for until a scan has reported it (so each hook's finding names its
 # own module as the last one initialised). Also sent back:
 # ppid.txt (getppid() after the hooks), proc-modules.txt, sys-module.txt;
-# and a capture with the autoload helper pointed elsewhere ($OUT/helper/).
+# and a capture with the autoload helper pointed elsewhere ($OUT/helper/),
+# and an autoload run through it (helper.ran, helper.sha256).
 # guest-lib.sh comes first.
 M=/root/mods
 start cap
@@ -85,7 +86,23 @@ start helper --scan-interval 1
 wait_finding modprobe_path_changed '"path":"/tmp/mt-helper"'
 echo /dev/shm/mt-helper > /proc/sys/kernel/modprobe
 wait_finding modprobe_path_changed '"path":"/dev/shm/mt-helper"'
+# While it is set, an autoload (a DCCP socket as nobody): the kernel runs the
+# helper as root, for each of the two names it asks under; then it is put
+# back. The helper, a script, says it ran; the guest's sha256sum hashes it.
+printf '#!/bin/sh\necho "$*" >> /tmp/mt-helper.ran\n' > /dev/shm/mt-helper
+chmod 755 /dev/shm/mt-helper
+"$TRIGGER" autoload 65534 > /dev/null
+wait_finding kernel_ran_program '"request":"net-pf-2-proto-33"'
 echo "$MODPROBE" > /proc/sys/kernel/modprobe
+cp /tmp/mt-helper.ran "$DIR/helper.ran"
+sha256sum /dev/shm/mt-helper | cut -d' ' -f1 > "$DIR/helper.sha256"
+# The stock helper again, its file (kmod, behind /sbin/modprobe) then changed
+# on disk: it is no longer what its package installed. Put back after.
+cp /bin/kmod /tmp/kmod.orig
+echo >> /bin/kmod
+md5sum /bin/kmod | cut -d' ' -f1 > "$DIR/kmod-changed.md5"
+wait_finding modprobe_path_changed '"fileChanged":true'
+cp /tmp/kmod.orig /bin/kmod
 stop
 cat /proc/sys/kernel/modprobe > "$OUT/modprobe-after.txt"
 

@@ -10,11 +10,11 @@
 // finding for ordinary loads. tests/vm/findings-kernel-guest.sh runs in the guest.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_CACHE, guestScript, outputText, prepare, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
-const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked"];
+const RULES = ["hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked", "kernel_ran_program"];
 const MODULES = ["mt_plain", "mt_hide_list", "mt_hide_kobj", "mt_hook_table", "mt_hook_dispatch", "mt_hook_ia32", "mt_ftrace_hook", "mt_hide_staging", "mt_hook_hidden", "mt_kprobe_hook", "mt_hide_both"];
 /** The hooked function an ftrace finding names, short: __do_sys_getpgrp or __x64_sys_getpgrp is getpgrp. */
 const hookedFunction = (f: any) => String(f.details.function).replace(/^__(do|x64)_sys_/, "");
@@ -53,6 +53,8 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     const md5sums = join(DEFAULT_CACHE, "modules", `${prep.kernelPackage}.md5sums`);
     writeFileSync(md5sums, execFileSync("dpkg-deb", ["-I", join(DEFAULT_CACHE, "debs", prep.kernelDeb), "md5sums"]));
     files[`/var/lib/dpkg/info/${prep.kernelPackage}.md5sums`] = md5sums;
+    // kmod's record, for the guest's kmod (this machine's, copied in): the autoload helper's package.
+    files["/var/lib/dpkg/info/kmod.md5sums"] = "/var/lib/dpkg/info/kmod.md5sums";
     r = await runInVm({
       script: guestScript("findings-kernel-guest.sh", {}),
       files,
@@ -243,8 +245,31 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     expect(helper.map((f) => [f.details.path, f.details.inPlaceAtStart, f.details.atStart, f.details.view, f.details.secondView, f.severity])).toEqual([
       ["/tmp/mt-helper", true, "/tmp/mt-helper", "sysctl and kcore", "kcore", "critical"],
       ["/dev/shm/mt-helper", false, "/tmp/mt-helper", "sysctl and kcore", "kcore", "critical"],
+      ["/sbin/modprobe", false, "/tmp/mt-helper", "package", "kcore", "critical"],
     ]);
+    // The stock helper's file changed on disk: held against kmod's record (this machine's md5sums).
+    const record = readFileSync("/var/lib/dpkg/info/kmod.md5sums", "utf8").split("\n").find((l) => l.endsWith("  bin/kmod"))!.split(" ")[0];
+    expect([helper[2].details.file, helper[2].details.package, helper[2].details.md5, helper[2].details.packageMd5]).toEqual(["/bin/kmod", "kmod", text("helper/kmod-changed.md5").trim(), record]);
     expect(text("modprobe-after.txt").trim()).toBe("/sbin/modprobe"); // put back for what follows
+  });
+
+  test("kernel_ran_program: an autoload while the helper is pointed elsewhere; the kernel runs it as root once per name it asks under, each critical, tied to its request, the script's sha256 the guest's", () => {
+    const all = lines("helper/events.json").map((l) => JSON.parse(l));
+    const ran = all.filter((o) => o.finding === true && o.eventName === "kernel_ran_program");
+    const asked = ["net-pf-2-proto-33-type-6", "net-pf-2-proto-33"];
+    // What the helper itself saw as its arguments, each time it ran.
+    expect(text("helper/helper.ran").trim().split("\n")).toEqual(asked.map((name) => `-q -- ${name}`));
+    expect(ran.map((f) => [f.severity, f.details.request, f.details.pathname, f.details.argv, f.details.sha256])).toEqual(
+      asked.map((name) => ["critical", name, "/dev/shm/mt-helper", `/bin/sh /dev/shm/mt-helper -q -- ${name}`, text("helper/helper.sha256").trim()]),
+    );
+    // The caller that made the kernel ask, not the helper, is the actor; the request is the first evidence.
+    for (const f of ran) {
+      expect([f.userId, f.processName]).toEqual([65534, "mt-trigger"]);
+      expect(f.evidence.map((e: any) => e.eventName)).toEqual(["module_request", "call_usermodehelper"]);
+    }
+    const helpers = all.filter((o) => o.finding !== true && o.eventName === "call_usermodehelper");
+    expect(helpers.length).toBe(2);
+    for (const e of helpers) expect(e.ancestors[0].processName).toStartWith("kworker");
   });
 
   test("taint_unexplained: a staging module loaded unseen (no module_load captured) that hides: the new C bit, and the views alone show it hidden", () => {

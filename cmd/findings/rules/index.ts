@@ -15,9 +15,10 @@ import { loadWithoutCall } from "./load-without-call";
 import { untrustedInitFailed } from "./untrusted-init-failed";
 import { loadUnhashed } from "./load-unhashed";
 import { kernelStaged } from "./kernel-staged";
+import { kernelRanProgram } from "./kernel-ran-program";
 
 export const TRACE_RULES: RuleFactory[] = [
   unusualLoadPath, imageFromMemory, loaderNotModuleTool, untrustedModule, containerCall,
   unloadChecks, probing, hitAndRun, nameFileMismatch, rareAutoload, fileSwapped,
-  loadWithoutCall, untrustedInitFailed, loadUnhashed, kernelStaged,
+  loadWithoutCall, untrustedInitFailed, loadUnhashed, kernelStaged, kernelRanProgram,
 ];

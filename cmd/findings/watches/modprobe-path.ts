@@ -9,11 +9,15 @@
 //
 // It reports a helper that is none of the known module tools (moduleTools,
 // modprobePaths in lists.json), at the first scan (in place when the capture
-// started) or later, and the two views disagreeing. It cannot see a value set
-// and put back between two scans (--scan-interval), the kernel's other
-// usermode helpers (core_pattern, uevent_helper, poweroff_cmd), or a kernel
-// that lies to kcore as well.
-import { existsSync, readFileSync } from "node:fs";
+// started) or later, the two views disagreeing, and a module tool whose file
+// (after every symlink) is not what its package installed (dpkg's md5sums).
+// It cannot see a value set and put back between two scans (--scan-interval:
+// the kernel running it is call_usermodehelper's, kernel_ran_program), a
+// tool's file changed and put back between two scans, or a kernel that lies
+// to kcore as well.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { packageRecordOf, type PackageRecord } from "../package-records";
 import type { FindingsConfig } from "../config";
 import type { EventView } from "../event-view";
 import type { Finding } from "../finding";
@@ -30,6 +34,37 @@ export interface ModprobePathOptions {
   sysctl?: string;
   kcore?: string;
   kallsyms?: string;
+  /** dpkg's database (package records of the helper's file). */
+  dpkgInfo?: string;
+}
+
+/** The helper's file against its package's record: hashed again only when
+ * its identity or size or time changes, the package looked up once per file. */
+function helperFileCheck(infoDir: string) {
+  const records = new Map<string, PackageRecord | undefined>();
+  let seen: { key: string; md5: string } | undefined;
+  return (helper: string): { file: string; md5: string; record: PackageRecord } | undefined => {
+    let file: string;
+    let key: string;
+    try {
+      file = realpathSync(helper);
+      const st = statSync(file, { bigint: true });
+      key = `${file}\0${st.dev}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`;
+    } catch {
+      return undefined; // no such file: the kernel's request fails, and runs nothing
+    }
+    if (!records.has(file)) records.set(file, packageRecordOf(file, infoDir));
+    const record = records.get(file);
+    if (!record) return undefined;
+    if (seen?.key !== key) {
+      try {
+        seen = { key, md5: createHash("md5").update(readFileSync(file)).digest("hex") };
+      } catch {
+        return undefined;
+      }
+    }
+    return { file, md5: seen.md5, record };
+  };
 }
 
 /** The string up to its first NUL. */
@@ -64,6 +99,7 @@ export function modprobePathWatch(config: Pick<FindingsConfig, "moduleTools" | "
   }
   const readVariable = variable && (() => cString(readKernel(kcore, [{ addr: variable!.addr, len: KMOD_PATH_LEN }])[0]));
   const atStart = readSysctl();
+  const checkFile = helperFileCheck(opts.dpkgInfo ?? "/var/lib/dpkg/info");
   const reported = new Set<string>();
   let scans = 0;
 
@@ -99,7 +135,23 @@ export function modprobePathWatch(config: Pick<FindingsConfig, "moduleTools" | "
         );
         return;
       }
-      if (knownHelper(shown, config)) return;
+      if (knownHelper(shown, config)) {
+        const file = shown === "" ? undefined : checkFile(shown);
+        if (file && file.md5 !== file.record.md5)
+          once(`file ${file.file}\0${file.md5}`, () =>
+            finding(nowNs, `the kernel's autoload helper ${JSON.stringify(shown)} is ${file.file}, and that is not the file package ${file.record.package} installed (md5 ${file.md5}, its record ${file.record.md5}); any user can make the kernel run it as root`, {
+              path: shown,
+              file: file.file,
+              fileChanged: true,
+              package: file.record.package,
+              md5: file.md5,
+              packageMd5: file.record.md5,
+              inPlaceAtStart: first,
+              view: "package",
+            }),
+          );
+        return;
+      }
       const inPlaceAtStart = first && shown === atStart;
       const when = inPlaceAtStart ? "in place when the capture started" : `changed during the capture (it was ${JSON.stringify(atStart)})`;
       once(`path ${shown}`, () =>

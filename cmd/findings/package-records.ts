@@ -40,3 +40,33 @@ export function packageRecords(infoDir = "/var/lib/dpkg/info"): Map<string, Pack
   }
   return records;
 }
+
+/** "bin/kmod" for "/usr/bin/kmod" and "/bin/kmod": a path as a package's
+ * md5sums may list it, before or after the /usr merge. */
+const unmerged = (path: string) => path.replace(/^\/?(usr\/)?/, "");
+
+/** The record of one file (the autoload helper's), from every package's
+ * md5sums; undefined where no package lists it, or there is no dpkg. */
+export function packageRecordOf(path: string, infoDir = "/var/lib/dpkg/info"): PackageRecord | undefined {
+  const want = unmerged(path);
+  let names: string[];
+  try {
+    names = readdirSync(infoDir).filter((n) => n.endsWith(".md5sums"));
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    let text: string;
+    try {
+      text = readFileSync(join(infoDir, name), "utf8");
+    } catch {
+      continue;
+    }
+    if (!text.includes(want)) continue;
+    for (const line of text.split("\n")) {
+      const m = /^([0-9a-f]{32}) {2}(.*)$/.exec(line);
+      if (m && unmerged(m[2]) === want) return { package: name.slice(0, -".md5sums".length).replace(/:[a-z0-9]+$/, ""), md5: m[1] };
+    }
+  }
+  return undefined;
+}
