@@ -41,10 +41,10 @@ build/decoder.typechecked: build/decoder.d.ts $(wildcard decoder/*.ts) $(GENERAT
 	$(BUN) run typecheck
 	touch $@
 
-build/libmodtrace.so: loader/shim.c loader/probe.c loader/ring.c loader/heartbeat.c loader/bpf-programs.c loader/bpf-links.c loader/ring.h bpf/events.h bpf/generated/catalogue.h \
+build/libmodtrace.so: loader/shim.c loader/libbpf-log.c loader/session-read.c loader/probe.c loader/kernel-btf.c loader/ring.c loader/heartbeat.c loader/bpf-programs.c loader/bpf-links.c loader/ring.h loader/session.h loader/libbpf-log.h loader/kernel-btf.h bpf/events.h bpf/generated/catalogue.h \
                       loader/generated/programs.h $(SHIM_LIBS) | build
 	gcc -shared -fPIC -O2 -Wall -Werror -fvisibility=hidden -I$(DEPS)/include \
-	    -o $@ loader/shim.c loader/probe.c loader/ring.c loader/heartbeat.c loader/bpf-programs.c loader/bpf-links.c $(SHIM_LIBS) \
+	    -o $@ loader/shim.c loader/libbpf-log.c loader/session-read.c loader/probe.c loader/kernel-btf.c loader/ring.c loader/heartbeat.c loader/bpf-programs.c loader/bpf-links.c $(SHIM_LIBS) \
 	    -Wl,--no-undefined -Wl,--exclude-libs,ALL -Wl,-z,now
 
 tests/trigger: tests/trigger.c
@@ -55,8 +55,11 @@ tests/trigger: tests/trigger.c
 tests/%.bpf.o: tests/%.bpf.c
 	clang $(BPF_CFLAGS) -c $< -o $@
 
+# The TypeScript rooms the binary is built from (besides loader/, decoder/, catalogue/).
+TS_ROOMS := cmd capture findings log record rows images scan output
+
 dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o $(DECODER) build/decoder.typechecked \
-               $(wildcard cmd/*.ts cmd/*/*.ts cmd/*/*/*.ts cmd/*/*.json loader/*.ts decoder/*.ts) $(CATALOGUE) \
+               $(wildcard $(addsuffix /*.ts,$(TS_ROOMS)) $(addsuffix /*/*.ts,$(TS_ROOMS)) findings/*.json loader/*.ts decoder/*.ts) $(CATALOGUE) \
                $(GENERATED)/layout.ts loader/generated/programs.ts package.json | dist
 	$(BUN) build --compile --minify --sourcemap cmd/entry.ts --outfile $@
 

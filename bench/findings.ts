@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { spawn, spawnSync } from "node:child_process";
 import { Decoder } from "../decoder/host";
-import { findingsConfig } from "../cmd/findings/config";
-import { FindingsEngine } from "../cmd/findings/engine";
+import { findingsConfig } from "../findings/config";
+import { FindingsEngine } from "../findings/engine";
 import { BATCH_RECORDS, batch, median, medianRatio, timeInterleaved } from "./decoder";
 
 const FLOOD = 100_000;

@@ -11,9 +11,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { eventByName } from "../catalogue/events";
-import { Heartbeat } from "../cmd/heartbeat";
-import { readLog } from "../cmd/log/reader";
-import { writeRecords } from "../cmd/log/records";
+import { Heartbeat } from "../findings/heartbeat";
+import { readLog } from "../log/reader";
+import { writeRecords } from "../record/records";
 import { Decoder } from "../decoder/host";
 
 const seconds = Number(process.argv[2] ?? 5);

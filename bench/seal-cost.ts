@@ -4,10 +4,10 @@
 // than --seal-interval's 10 s would). Usage: bun bench/seal-cost.ts [DIR] [MiB]
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CborLog } from "../cmd/log/cbor-log";
-import { itemEnd } from "../cmd/log/item-bounds";
-import { SealKey } from "../cmd/log/seal";
-import type { HeaderFields } from "../cmd/log-items";
+import { CborLog } from "../log/cbor-log";
+import { itemEnd } from "../log/item-bounds";
+import { SealKey } from "../log/seal";
+import type { HeaderFields } from "../log/log-items";
 
 const dir = process.argv[2] ?? "/tmp";
 const mib = Number(process.argv[3] ?? 256);

@@ -4,6 +4,9 @@
 #ifndef MODTRACE_ANCESTRY_H
 #define MODTRACE_ANCESTRY_H
 
+#include "config.h"
+#include "strings.h"
+
 #define MT_SEEN (MT_ANCESTORS + 1) /* executables seen: the caller's, then each ancestor's */
 #define MT_SEEN_MASK 15                /* a power of two above MT_SEEN, for the verifier */
 

@@ -4,6 +4,8 @@
 #ifndef MODTRACE_CGROUP_H
 #define MODTRACE_CGROUP_H
 
+#include "strings.h"
+
 static __always_inline struct kernfs_node *kernfs_parent(struct kernfs_node *kn)
 {
 	struct kernfs_node___v615 *renamed = (void *)kn;

@@ -5,6 +5,10 @@
 #ifndef MODTRACE_CONFIG_H
 #define MODTRACE_CONFIG_H
 
+#include "kernel.h"
+#include <bpf/bpf_helpers.h>
+#include "events.h"
+
 /* Set before load (mt_set_config()) and frozen: the verifier takes its
  * fields as constants, so a filter not asked for is a branch never taken and
  * its code is not verified nor run. Every load pass of a capture (the

@@ -2,6 +2,10 @@
 #ifndef MODTRACE_CONTEXT_H
 #define MODTRACE_CONTEXT_H
 
+#include <bpf/bpf_core_read.h>
+#include "maps.h"
+#include "config.h"
+
 /* The context is read through typed pointers (bpf_get_current_task_btf()):
  * plain loads, where a bpf_probe_read_kernel() call per field cost ~50 ns
  * and made the context most of a record's price. Only an index the verifier
@@ -93,7 +97,7 @@ static __always_inline bool passes_filters(void)
 
 	if (!config.filters)
 		return true;
-	/* modtrace's own heartbeat calls (cmd/heartbeat.ts) pass whatever the filters. */
+	/* modtrace's own heartbeat calls (findings/heartbeat.ts) pass whatever the filters. */
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (config.self_tgid && tgid == config.self_tgid)
 		return true;

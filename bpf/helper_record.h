@@ -6,6 +6,8 @@
 #ifndef MODTRACE_HELPER_RECORD_H
 #define MODTRACE_HELPER_RECORD_H
 
+#include "syscall_record.h"
+
 /* include/linux/sched.h: a kernel thread (kworker, kthreadd), the only
  * parent a usermode helper has; unchanged since 2.6. */
 #define MT_PF_KTHREAD 0x00200000

@@ -6,6 +6,8 @@
 #ifndef MODTRACE_IMAGE_H
 #define MODTRACE_IMAGE_H
 
+#include "module_record.h"
+
 struct image_walk {
 	const char *image;
 	u64 size;

@@ -2,6 +2,10 @@
 #ifndef MODTRACE_MAPS_H
 #define MODTRACE_MAPS_H
 
+#include "kernel.h"
+#include <bpf/bpf_helpers.h>
+#include "events.h"
+
 /* Two rings, so that a flood cannot blind modtrace. Failed syscall attempts
  * and autoload requests (module_request), which anyone can make as fast as
  * they like, go to the bulk ring (resized by --buffer-size). What changes the

@@ -3,6 +3,8 @@
 #ifndef MODTRACE_MODULE_RECORD_H
 #define MODTRACE_MODULE_RECORD_H
 
+#include "syscall_record.h"
+
 static __always_inline void read_module(struct mt_record *rec, struct module *mod)
 {
 	read_kernel_string(rec, MT_SLOT_MODULE, mod->name);
@@ -18,7 +20,7 @@ static __always_inline void read_module(struct mt_record *rec, struct module *mo
 
 /* module_load's code range, into args[0] (base) and args[1] (size): what
  * ties a hook's target to the module that owns it even after the module has
- * left the module list and kallsyms (cmd/findings/watches/module-ranges.ts). */
+ * left the module list and kallsyms (findings/watches/module-ranges.ts). */
 static __always_inline void read_module_code(struct mt_record *rec, struct module *mod)
 {
 	struct module___mem *mem = (void *)mod;
@@ -50,7 +52,7 @@ static __always_inline struct mt_call *current_call(u32 tid, u64 now)
 		return call;
 	if (!bpf_get_current_task_btf()->mm)
 		return NULL; /* a kernel thread has no syscall */
-	event = event_of_current_syscall(user_regs()->orig_ax, &compat);
+	event = event_of_current_syscall(MT_SYSCALL_NR(user_regs()), &compat);
 	/* Only a captured syscall's exit hook removes the entry again. */
 	if (!event || !(attached.event_mask & (1u << event)))
 		return NULL;
@@ -71,7 +73,7 @@ static __always_inline bool in_load_syscall(void)
 
 	if (!bpf_get_current_task_btf()->mm)
 		return false; /* a kernel thread is in no syscall */
-	event = event_of_current_syscall(user_regs()->orig_ax, &compat);
+	event = event_of_current_syscall(MT_SYSCALL_NR(user_regs()), &compat);
 	return event == MT_EVENT_INIT_MODULE || event == MT_EVENT_FINIT_MODULE;
 }
 
@@ -102,7 +104,7 @@ static __always_inline struct mt_record *begin_module_event(int event, int hook,
 		struct pt_regs *regs = user_regs();
 
 		read_fd_file(rec, (struct task_struct *)bpf_get_current_task(),
-			     (int)(in_compat_syscall_now() ? MT_SYSCALL32_ARG0(regs) : regs->di));
+			     (int)(in_compat_syscall_now() ? MT_SYSCALL32_ARG0(regs) : MT_SYSCALL_ARG0(regs)));
 		if (call->read_seen)
 			check_read_file(rec, call);
 	}

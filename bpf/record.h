@@ -2,6 +2,10 @@
 #ifndef MODTRACE_RECORD_H
 #define MODTRACE_RECORD_H
 
+#include "context.h"
+#include "cgroup.h"
+#include "ancestry.h"
+
 /* Where a record is built, and sent from: per-CPU scratch when the same
  * program sends it, or the thread's own slot in `parking` (a task storage
  * map) when it waits there for the thread's exit hook. Either way it reaches

@@ -3,6 +3,9 @@
 #ifndef MODTRACE_STRINGS_H
 #define MODTRACE_STRINGS_H
 
+#include <bpf/bpf_core_read.h>
+#include "maps.h"
+
 #define MT_SLOT_MASK (MT_STR_LEN - 1)
 #define MT_SPACE_MASK (MT_STR_SPACE - 1)
 _Static_assert((MT_STR_LEN & MT_SLOT_MASK) == 0, "MT_STR_LEN must be a power of two");

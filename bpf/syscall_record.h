@@ -7,6 +7,9 @@
 #ifndef MODTRACE_SYSCALL_RECORD_H
 #define MODTRACE_SYSCALL_RECORD_H
 
+#include "syscalls.h"
+#include "record.h"
+
 /* The syscall event of a number in the x86_64 table (compat false)
  * or the i386 one (compat true), 0 for any other syscall. */
 static __always_inline int event_of_syscall(long nr, bool compat)

@@ -4,7 +4,7 @@
 import { builtWith } from "../loader/native";
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
-import { hasCompatEntry, planAttach, syscallModeVerdicts, type AttachRequest } from "../loader/attach-plan";
+import { hasCompatEntry, planAttach, planRefusal, syscallModeVerdicts, type AttachRequest } from "../loader/attach-plan";
 import { bpfPrivileges } from "../loader/capabilities";
 import { EVENTS, SYSCALL_PREFIX, SYSCALL32_PREFIX } from "../catalogue/events";
 import { hookLabel, imageHookLabel } from "../loader/hooks";
@@ -46,6 +46,8 @@ export interface DoctorReport {
   /** What capture would attach with the --attach asked (only with privileges: the probes need them). */
   plan?: {
     attach: AttachRequest;
+    /** Why capture would refuse this plan (planRefusal), if it would. */
+    refusal?: string;
     planned: { event: string; mode: string; hook: string; fallbacks: string[] }[];
     unavailable: { event: string; why: string }[];
     /** What streams module images to be hashed, or why nothing can. */
@@ -110,14 +112,15 @@ function examine(attach: AttachRequest): DoctorReport {
     const p = planAttach(EVENTS, attach, true, probes);
     plan = {
       attach,
+      refusal: planRefusal(p, attach),
       planned: p.planned.map((x) => ({ event: x.event.name, mode: x.mode, hook: hookLabel(x.event, x.mode), fallbacks: x.fallbacks })),
       unavailable: p.unavailable.map((u) => ({ event: u.event.name, why: u.why })),
       images: "mode" in p.images ? { mode: p.images.mode, hook: imageHookLabel(p.images.mode) } : p.images,
     };
   }
   probes.done();
-  // With --attach fentry or kprobe, a kernel without that hook leaves nothing to attach: capture would refuse.
-  const canCapture = Boolean(privileges.ok && checks.find((c) => c.what === "ring buffer")?.ok && (plan ? plan.planned.length > 0 : checks.find((c) => c.what === "raw tracepoints")?.ok));
+  // With --attach fentry or kprobe, a kernel without that hook for the syscalls: capture would refuse.
+  const canCapture = Boolean(privileges.ok && checks.find((c) => c.what === "ring buffer")?.ok && (plan ? !plan.refusal : checks.find((c) => c.what === "raw tracepoints")?.ok));
   return { kernel: release(), checks, plan, canCapture };
 }
 
@@ -133,10 +136,10 @@ function print(report: DoctorReport) {
     const images = report.plan.images;
     process.stdout.write(`  ${"sha256".padEnd(15)} ${"hook" in images ? `module images through ${images.hook}` : `unavailable: ${images.why}; load events say so in sha256Error`}\n`);
   }
-  const nothingToAttach = report.plan && !report.plan.planned.length;
+  const refused = report.plan?.refusal !== undefined;
   process.stdout.write(report.canCapture
     ? `\nmodtrace capture can run here${report.plan && report.plan.attach !== "auto" ? ` with --attach ${report.plan.attach}` : ""}.\n`
-    : nothingToAttach
-      ? `\nmodtrace capture cannot run here with --attach ${report.plan!.attach}: none of the events can be attached (see above).\n`
+    : refused
+      ? `\nmodtrace capture cannot run here with --attach ${report.plan!.attach}: ${report.plan!.attach !== "auto" && report.plan!.planned.length ? "none of the syscall events can use it" : "none of the events can be attached"} (see above).\n`
       : "\nmodtrace capture cannot run here as things stand: see the 'no' lines above.\n");
 }

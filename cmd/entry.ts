@@ -32,7 +32,7 @@
 //
 // A variable the user set already is left as it is (crash-hunt.ts sets
 // BUN_JSC_useWasmOSR=1 to show the crash still happens without the fix).
-import { CLOSED_STDOUT_ENV, standardOutputClosed } from "./closed-stdout";
+import { CLOSED_STDOUT_ENV, standardOutputClosed } from "../output/closed-stdout";
 
 const RUNTIME_OPTIONS: Record<string, string> = {
   BUN_JSC_useWasmOSR: "0",

@@ -4,9 +4,9 @@
 // in cmd/cli/: capture, the log commands, the kernel commands.
 import { Command } from "commander";
 import { CaptureError } from "./capture";
-import { InputError } from "./log/reader";
-import { OutputError, UsageError } from "./outputs";
-import { versionText } from "./version";
+import { InputError } from "../log/reader";
+import { OutputError, UsageError } from "../output/outputs";
+import { versionText } from "../log/version";
 import { addCaptureCommand } from "./cli/capture-command";
 import { addLogCommands } from "./cli/log-commands";
 import { addKernelCommands } from "./cli/kernel-commands";

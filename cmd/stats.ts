@@ -1,10 +1,10 @@
 // `modtrace stats`: a summary of one log or a rotated set.
 import { basename } from "node:path";
-import { checkReadable, readLog, unreadable, type Problem } from "./log/reader";
-import { OfflineProgress } from "./log/progress";
-import { matches, reportProblems, type EventFilter } from "./log/filter";
+import { checkReadable, readLog, unreadable, type Problem } from "../log/reader";
+import { OfflineProgress } from "../log/progress";
+import { matches, reportProblems, type EventFilter } from "../log/filter";
 import { EVENTS } from "../catalogue/events";
-import { escapeText } from "./text-escape";
+import { escapeText } from "../output/text-escape";
 
 export interface StatsOptions {
   files: string[];

@@ -129,3 +129,15 @@ export function planAttach(events: EventInfo[], request: AttachRequest, hashing 
   if (!given) probes.done(); // the kernel BTF the probes parsed is not needed after this
   return plan;
 }
+
+/** Why capture refuses this plan, or undefined when it can run: nothing can
+ * be attached, or --attach MODE (a question about the syscalls) that none of
+ * the syscall events can use, rather than capture the kernel's own events alone. */
+export function planRefusal(plan: Plan, request: AttachRequest): string | undefined {
+  const list = (us: Unavailable[]) => us.map((u) => `${u.event.name} (${u.why})`).join(", ");
+  if (!plan.planned.length) return `none of the events can be attached on this kernel: ${list(plan.unavailable)}`;
+  const syscalls = plan.unavailable.filter((u) => u.event.kind === "syscall");
+  if (request !== "auto" && syscalls.length && !plan.planned.some((p) => p.event.kind === "syscall"))
+    return `--attach ${request}: none of the syscall events can use it on this kernel: ${list(syscalls)}`;
+  return undefined;
+}

@@ -19,7 +19,7 @@
 #define EXPORT __attribute__((visibility("default")))
 #define KERNEL_ENOTSUPP 524 /* the kernel's own errno for a descriptor that is no perf event: not in uapi */
 
-struct btf *mt_vmlinux_btf(void); /* probe.c: parsed once, freed by mt_probe_done() */
+#include "kernel-btf.h"
 
 /* One link, as the TypeScript side reads it (152 bytes). */
 struct mt_bpf_link {

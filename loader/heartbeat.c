@@ -1,4 +1,4 @@
-/* The heartbeat's calls (cmd/heartbeat.ts): one module syscall per event
+/* The heartbeat's calls (findings/heartbeat.ts): one module syscall per event
  * asked for, each made so that the kernel refuses it at once, before it
  * reads a file, takes a module or stages a kernel, and each carrying the
  * round's nonce in a string its record keeps (the name, the parameters, the

@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "kernel-btf.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -68,68 +69,6 @@ EXPORT int mt_probe_int80(void)
 #else
 	return 0;
 #endif
-}
-
-/* The kernel's BTF, parsed once for all the name probes (each parse reads
- * several MB) and kept until mt_probe_done(). */
-static struct btf *vmlinux_btf;
-
-static int find_in_vmlinux(const char *name, int kind)
-{
-	if (!vmlinux_btf && !(vmlinux_btf = btf__load_vmlinux_btf()))
-		return -errno;
-	return btf__find_by_name_kind(vmlinux_btf, name, kind) > 0 ? 1 : 0;
-}
-
-/* The running kernel's BTF, parsed once (bpf-links.c names link targets
- * from it), or NULL. */
-struct btf *mt_vmlinux_btf(void)
-{
-	if (!vmlinux_btf)
-		vmlinux_btf = btf__load_vmlinux_btf();
-	return vmlinux_btf;
-}
-
-/* Frees what the probes cached; a later probe parses the BTF again. */
-EXPORT void mt_probe_done(void)
-{
-	btf__free(vmlinux_btf);
-	vmlinux_btf = NULL;
-}
-
-/* 1 when the running kernel's BTF has a function of this name. */
-EXPORT int mt_probe_kernel_function(const char *name)
-{
-	return find_in_vmlinux(name, BTF_KIND_FUNC);
-}
-
-/* Where a member of a kernel struct lies in the running kernel: its byte
- * offset from the kernel's BTF, -ENOENT when the struct or the member is not
- * there, -EINVAL for a bitfield. Lets user space walk kernel memory (read
- * through /proc/kcore) without hard-coding a layout that changes. */
-EXPORT int mt_kernel_member_offset(const char *type, const char *member)
-{
-	const struct btf_type *t;
-	const struct btf_member *m;
-	int id;
-
-	if (!vmlinux_btf && !(vmlinux_btf = btf__load_vmlinux_btf()))
-		return -errno;
-	id = btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_STRUCT);
-	if (id <= 0)
-		return -ENOENT;
-	t = btf__type_by_id(vmlinux_btf, id);
-	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++, m++) {
-		const char *name = btf__name_by_offset(vmlinux_btf, m->name_off);
-
-		if (!name || strcmp(name, member))
-			continue;
-		if (btf_member_bitfield_size(t, i) || btf_member_bit_offset(t, i) % 8)
-			return -EINVAL;
-		return btf_member_bit_offset(t, i) / 8;
-	}
-	return -ENOENT;
 }
 
 /* ---- Hook stubs: does a hook of this kind really load and attach here? ----
@@ -243,12 +182,13 @@ static int probe_tracing(enum bpf_attach_type attach, const char *target, char *
 	const int kind = attach == BPF_TRACE_RAW_TP ? BTF_KIND_TYPEDEF : BTF_KIND_FUNC;
 	const char *what = attach == BPF_TRACE_RAW_TP ? "tracepoint" : "function";
 	char name[128], log[512];
+	struct btf *vmlinux;
 	int id, prog, link, err;
 
-	if (!vmlinux_btf && !(vmlinux_btf = btf__load_vmlinux_btf()))
+	if (!(vmlinux = mt_vmlinux_btf()))
 		return failed(errno, why, why_len, "reading the kernel's BTF for %s", target, "");
 	snprintf(name, sizeof(name), "%s%s", attach == BPF_TRACE_RAW_TP ? "btf_trace_" : "", target);
-	id = btf__find_by_name_kind(vmlinux_btf, name, kind);
+	id = btf__find_by_name_kind(vmlinux, name, kind);
 	if (id <= 0) {
 		snprintf(why, why_len, "the kernel's BTF has no %s %s", what, target);
 		return 0;

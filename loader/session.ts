@@ -2,64 +2,16 @@
 import { ptr, type Pointer } from "bun:ffi";
 import { readFileSync } from "node:fs";
 import objectPath from "../build/modtrace.bpf.o" with { type: "file" };
-import * as layout from "../decoder/assembly/generated/layout";
+import * as layout from "../record/layout";
 import { native, cString, cText } from "./native";
-import type { EventInfo } from "../catalogue/events";
-import { hookLabel, imageHookLabel, type ReadAtRequest } from "./hooks";
+import { hookLabel, imageHookLabel } from "./hooks";
 import { PROGRAM_NAMES } from "./generated/programs";
 import { programId, UnknownProgramError } from "./program-ids";
-import { planAttach, type AttachRequest, type Unavailable } from "./attach-plan";
+import { planAttach, planRefusal } from "./attach-plan";
+import { RING_NAMES, type Attached, type LossCounters, type RingMoved, type SessionOptions } from "./session-types";
 import { HookChoices } from "./hook-choices";
 
-export interface SessionOptions {
-  events: EventInfo[];
-  attach: AttachRequest;
-  readAt: ReadAtRequest;
-  pids: number[];
-  uids: number[];
-  comms: string[];
-  ringBytes: number;
-  /** Size of the image ring (module images in chunks). */
-  imageRingBytes: number;
-  /** Stream module images for hashing (off: --no-hash). */
-  hashing: boolean;
-  /** Ancestors each event records (--ancestors), at most layout.ANCESTORS. */
-  ancestors?: number;
-}
-
-export interface AttachedEvent {
-  event: EventInfo;
-  hook: string; // e.g. "fentry/fexit", "tracepoint module:module_load"
-  /** Why the modes tried before this hook failed at capture, when any did. */
-  fellBack?: string;
-}
-
-export interface Attached {
-  events: AttachedEvent[];
-  unavailable: Unavailable[];
-  /** The hook that streams module images (and why better ones failed), or why there is none. */
-  images: { hook: string; fellBack?: string } | { why: string };
-  /** The kernel-side settings (attached mask, filter sets) are frozen against any writer. */
-  frozen?: boolean;
-}
-
-/** The rings by the shim's numbering (mt_ring_moved): priority, bulk, images. */
-export const RING_NAMES = ["priority", "bulk", "images"] as const;
-
-export interface RingMoved {
-  ring: (typeof RING_NAMES)[number];
-  bytes: number;
-  moves: number;
-}
-
-export interface LossCounters {
-  lostRingbuf: number; // the bulk ring (failed attempts) was full
-  lostPriority: number; // the priority ring was full
-  lostInflight: number;
-  filtered: number;
-  /** Calls whose tie to their kernel-side events was lost: the `calls` map was full. */
-  callsUntracked: number;
-}
+export * from "./session-types";
 
 const ERR_LEN = 8192;
 // The image ring when nothing will stream images: the smallest the kernel takes (a page).
@@ -75,7 +27,7 @@ export class SessionError extends Error {}
 /** This process as the kernel's bpf_get_current_pid_tgid() names it (the
  * initial pid namespace's tgid): the first NSpid of /proc/self/status, which
  * is that one where /proc is the host's. 0 when it cannot be told, and then
- * the heartbeat's calls get no special path (cmd/heartbeat.ts says so). */
+ * the heartbeat's calls get no special path (findings/heartbeat.ts says so). */
 export function hostTgid(): number {
   try {
     const nspid = /^NSpid:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"));
@@ -107,13 +59,8 @@ export class Session {
    * loads an object once), keeping every other program. */
   static open(opts: SessionOptions): Session {
     const plan = planAttach(opts.events, opts.attach, opts.hashing);
-    if (!plan.planned.length)
-      throw new SessionError(`none of the events can be attached on this kernel: ${plan.unavailable.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
-    // --attach MODE is a question about the syscalls: a mode none of them
-    // can use fails, rather than capture the kernel's own events alone.
-    const syscalls = plan.unavailable.filter((u) => u.event.kind === "syscall");
-    if (opts.attach !== "auto" && syscalls.length && !plan.planned.some((p) => p.event.kind === "syscall"))
-      throw new SessionError(`--attach ${opts.attach}: none of the syscall events can use it on this kernel: ${syscalls.map((u) => `${u.event.name} (${u.why})`).join(", ")}`);
+    const refusal = planRefusal(plan, opts.attach);
+    if (refusal) throw new SessionError(refusal);
     const choices = new HookChoices(plan, opts.readAt);
     // Each pass either works or moves an event or the image hooks off a mode, so this ends.
     for (;;) {

@@ -2,8 +2,8 @@
 // modtrace's own code, repeated with host and time varied.
 import { readFileSync, readdirSync } from "node:fs";
 import { decodeMultiple } from "cbor-x/decode";
-import { RowBuilder, contextOf, type Row } from "../../cmd/rows/flatten";
-import { EVENT_COLUMNS } from "../../cmd/rows/schema";
+import { RowBuilder, contextOf, type Row } from "../../rows/flatten";
+import { EVENT_COLUMNS } from "../../rows/schema";
 
 export { EVENT_COLUMNS };
 

@@ -3,7 +3,7 @@
 import { Command, Option } from "commander";
 import { EVENTS, type EventInfo } from "../../catalogue/events";
 import { capture } from "../capture";
-import { checkOutputs, UsageError, type OutputSpec } from "../outputs";
+import { checkOutputs, UsageError, type OutputSpec } from "../../output/outputs";
 import { EXAMPLES } from "./help-texts";
 import { attachOption, commandLine, configFrom, containerFilter, overwriteOption, ruleOptions, wideOption, withOverwrite } from "./options";
 import { ancestorCount, byteSize, collect, eventList, MAX_ANCESTORS, nonNegativeInt, nonNegativeSeconds, outputSpec, positiveInt, positiveNumber, ringMiB, userId } from "./values";

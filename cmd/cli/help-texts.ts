@@ -1,6 +1,6 @@
 // The longer --help texts: what each command does beyond its options, with
 // examples. Kept apart from the commands so each file reads as one thing.
-import { WATCH_RULES } from "../findings/live";
+import { WATCH_RULES } from "../../findings/live";
 
 export const FINDINGS_HELP = `
 Findings are verdicts on module activity, written among the events in every

@@ -5,10 +5,10 @@ import { EVENTS } from "../../catalogue/events";
 import { modesFor } from "../../catalogue/programs";
 import { hookLabel } from "../../loader/hooks";
 import { doctor } from "../doctor";
-import { SEVERITIES } from "../findings/finding";
-import { ruleIds } from "../findings/engine";
-import { WATCH_RULES } from "../findings/live";
-import { MODULE_RULES } from "../scan/module-checks";
+import { SEVERITIES } from "../../findings/finding";
+import { ruleIds } from "../../findings/engine";
+import { WATCH_RULES } from "../../findings/live";
+import { MODULE_RULES } from "../../scan/module-checks";
 import { SCAN_HELP, SCHEMA_HELP } from "./help-texts";
 import { attachOption, configFrom } from "./options";
 import { collect, ruleList } from "./values";
@@ -25,7 +25,7 @@ export function addKernelCommands(program: Command, run: { exitCode: number }) {
     .addOption(new Option("--findings-config <file>", "JSON that adds to the rules' lists (the shape modtrace rules --json prints)"))
     .addHelpText("after", SCAN_HELP)
     .action(async (o) => {
-      const { scanCommand } = await import("../scan/command");
+      const { scanCommand } = await import("../scan");
       run.exitCode = await scanCommand({ json: Boolean(o.json), failOn: o.failOn, config: configFrom(o) });
     });
 

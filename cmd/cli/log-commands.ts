@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { read } from "../read";
 import { stats } from "../stats";
-import { checkBinaryToTerminal, quietWhenReaderGoes, UsageError } from "../outputs";
+import { checkBinaryToTerminal, quietWhenReaderGoes, UsageError } from "../../output/outputs";
 import { FINDINGS_HELP, READ_HELP, VERIFY_HELP } from "./help-texts";
 import { addLogFilters, colourOption, configFrom, filterFrom, overwriteOption, ruleOptions, wideOption, withOverwrite } from "./options";
 import { outputSpec } from "./values";
@@ -22,7 +22,7 @@ export function addLogCommands(program: Command, run: { exitCode: number }) {
     .action(async (files: string[], o) => {
       if (!["text", "json", "cbor"].includes(o.output.format)) program.error("error: findings writes text, json or cbor", { exitCode: 2 });
       checkBinaryToTerminal([o.output], Boolean(process.stdout.isTTY));
-      const { findingsCommand } = await import("../findings/command");
+      const { findingsCommand } = await import("../findings");
       run.exitCode = await quietWhenReaderGoes(() => findingsCommand({ files, output: withOverwrite(o.output, o), config: configFrom(o), failOn: o.failOn, colour: o.color }));
     });
 
@@ -42,7 +42,7 @@ export function addLogCommands(program: Command, run: { exitCode: number }) {
       checkBinaryToTerminal([o.output], Boolean(process.stdout.isTTY));
       if (format === "parquet" || format === "captures" || format === "findings" || format === "rows") {
         // Loaded only here: capture's start-up and memory need none of it.
-        const { readTables } = await import("../rows/read-tables");
+        const { readTables } = await import("../../rows/read-tables");
         try {
           run.exitCode = await quietWhenReaderGoes(() => readTables({ files, output: withOverwrite(o.output, o), filter: filterFrom(o) }));
         } catch (e) {
@@ -73,7 +73,7 @@ export function addLogCommands(program: Command, run: { exitCode: number }) {
     .action(async (files: string[], o) => {
       if (!["text", "json"].includes(o.output.format)) program.error("error: verify writes text or json", { exitCode: 2 });
       if (o.key !== undefined && o.keyFile !== undefined) program.error("error: give the key once: --key or --key-file", { exitCode: 2 });
-      const { parseKey } = await import("../log/seal");
+      const { parseKey } = await import("../../log/seal");
       let key: Uint8Array | undefined;
       if (o.key !== undefined) {
         key = parseKey(o.key);

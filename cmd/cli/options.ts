@@ -3,10 +3,10 @@
 import { Command, Option } from "commander";
 import { readFileSync } from "node:fs";
 import type { EventInfo } from "../../catalogue/events";
-import type { ContainerFilter, EventFilter } from "../log/filter";
-import { COLOUR_CHOICES, UsageError, type OutputSpec } from "../outputs";
-import { ConfigError, findingsConfig, type FindingsConfig } from "../findings/config";
-import { SEVERITIES } from "../findings/finding";
+import type { ContainerFilter, EventFilter } from "../../log/filter";
+import { COLOUR_CHOICES, UsageError, type OutputSpec } from "../../output/outputs";
+import { ConfigError, findingsConfig, type FindingsConfig } from "../../findings/config";
+import { SEVERITIES } from "../../findings/finding";
 import { collect, eventList, instant, nonNegativeInt, ruleList } from "./values";
 
 /** --overwrite, for every command that writes files. There is no --append:

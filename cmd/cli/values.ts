@@ -3,12 +3,12 @@
 // a usage error, exit 2).
 import { InvalidArgumentError } from "commander";
 import { EVENTS, eventByName, type EventInfo } from "../../catalogue/events";
-import * as layout from "../../decoder/assembly/generated/layout";
-import { parseOutput, type OutputSpec } from "../outputs";
-import { uidOf } from "../user-ids";
-import { ruleIds } from "../findings/engine";
-import { WATCH_RULES } from "../findings/live";
-import { MODULE_RULES } from "../scan/module-checks";
+import * as layout from "../../record/layout";
+import { parseOutput, type OutputSpec } from "../../output/outputs";
+import { uidOf } from "./user-ids";
+import { ruleIds } from "../../findings/engine";
+import { WATCH_RULES } from "../../findings/live";
+import { MODULE_RULES } from "../../scan/module-checks";
 
 export function collect<T>(parse: (v: string) => T) {
   return (value: string, previous: T[] = []) => [...previous, parse(value)];

@@ -1,6 +1,6 @@
 // Why a load event has no sha256: the texts of its sha256Error, written by
 // the decoder and read back by `modtrace read` when it rebuilds records from
-// a log (cmd/log/records.ts). Plain string constants, so that AssemblyScript
+// a log (record/records.ts). Plain string constants, so that AssemblyScript
 // and TypeScript both import this one file.
 export const NO_HOOK = "no hook saw the image (--no-hash, or none on this kernel: see modtrace doctor)";
 export const LOST = "image chunks went missing on their way to modtrace";

@@ -144,7 +144,7 @@ export function writeJson(p: usize, n: i32): void {
  * breaks a terminal's line: a bidi control (U+061C, U+200E/F, U+202A-E,
  * U+2066-9) or a line or paragraph separator (U+2028/9)? Text that shows
  * a caller's strings must not let them reverse or split what follows. The
- * TypeScript side's escapeText (cmd/text-escape.ts) escapes the same set. */
+ * TypeScript side's escapeText (output/text-escape.ts) escapes the same set. */
 function isLayoutControl(p: usize, len: i32): bool {
   const b0 = <u32>load<u8>(p);
   if (len == 2) return b0 == 0xd8 && <u32>load<u8>(p + 1) == 0x9c;

@@ -3,8 +3,8 @@
 // kernel itself (does it have /proc/modules, /proc/kcore), not from a machine name.
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { hiddenModuleWatch } from "../../cmd/findings/watches/hidden-module";
-import { syscallDispatchWatch } from "../../cmd/findings/watches/syscall-dispatch";
+import { hiddenModuleWatch } from "../../findings/watches/hidden-module";
+import { syscallDispatchWatch } from "../../findings/watches/syscall-dispatch";
 import { runModtrace } from "../lib/modtrace";
 import { Capture } from "./harness";
 

@@ -20,7 +20,7 @@ export function cborItems(bytes: Uint8Array): any[] {
   return items;
 }
 
-/** A log's items without its seal items (cmd/log/seal.ts): one comes every
+/** A log's items without its seal items (log/seal.ts): one comes every
  * --seal-interval, so how many a log holds depends on how long it ran. A
  * trailer carries a seal too, and stays. */
 export function withoutSeals(items: any[]): any[] {

@@ -1,5 +1,5 @@
 // An event with just the fields the kernel watches read, for their unit tests.
-import type { EventView } from "../../cmd/findings/event-view";
+import type { EventView } from "../../record/event-view";
 
 export interface FakeEvent {
   eventName: string;

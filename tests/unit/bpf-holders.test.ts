@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bpfHolding, describeHolders } from "../../cmd/findings/watches/bpf-holders";
+import { bpfHolding, describeHolders } from "../../findings/watches/bpf-holders";
 
 function proc(processes: Record<string, { comm: string; exe?: string; fds: Record<string, [string, string]> }>): string {
   const root = mkdtempSync(join(tmpdir(), "modtrace-proc-"));

@@ -6,7 +6,7 @@ import { expect, test } from "bun:test";
 import { EVENTS, SYSCALL_PREFIX, constantName } from "../../catalogue/events";
 import { readFileSync } from "node:fs";
 import { ALL_PROGRAMS } from "../../catalogue/programs";
-import * as layout from "../../decoder/assembly/generated/layout";
+import * as layout from "../../record/layout";
 import { PROGRAM_NAMES } from "../../loader/generated/programs";
 import { cText, native } from "../../loader/native";
 import { programId } from "../../loader/program-ids";

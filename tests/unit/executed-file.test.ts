@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn, spawnSync } from "node:child_process";
-import { hashExecuted, MAX_BYTES } from "../../cmd/images/executed";
+import { hashExecuted, MAX_BYTES } from "../../images/executed";
 import { kernelDev } from "../lib/devices";
 
 const dir = mkdtempSync(join(tmpdir(), "mt-executed-"));

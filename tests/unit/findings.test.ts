@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import wasmPath from "../../build/decoder.wasm" with { type: "file" };
 import { Decoder } from "../../decoder/host";
-import { readLog } from "../../cmd/log/reader";
-import { writeRecords } from "../../cmd/log/records";
-import { ConfigError, findingsConfig } from "../../cmd/findings/config";
-import { FindingsEngine } from "../../cmd/findings/engine";
-import { severityRank, type Finding } from "../../cmd/findings/finding";
+import { readLog } from "../../log/reader";
+import { writeRecords } from "../../record/records";
+import { ConfigError, findingsConfig } from "../../findings/config";
+import { FindingsEngine } from "../../findings/engine";
+import { severityRank, type Finding } from "../../findings/finding";
 
 const FLEET = "tests/fixtures/vm";
 const fleetFiles = readdirSync(FLEET).flatMap((host) => readdirSync(join(FLEET, host)).sort().map((f) => join(FLEET, host, f)));

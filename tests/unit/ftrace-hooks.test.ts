@@ -5,10 +5,10 @@ import { expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Finding } from "../../cmd/findings/finding";
-import { ftraceHooksWatch, moduleCallbacks } from "../../cmd/findings/watches/ftrace-hooks";
-import { isLivepatch } from "../../cmd/findings/watches/livepatch";
-import { watchSeverity } from "../../cmd/findings/watch";
+import type { Finding } from "../../findings/finding";
+import { ftraceHooksWatch, moduleCallbacks } from "../../findings/watches/ftrace-hooks";
+import { isLivepatch } from "../../findings/watches/livepatch";
+import { watchSeverity } from "../../findings/watch";
 import { fakeEvent } from "../lib/fake-event";
 
 const HOOKED = "__do_sys_getpgrp (1) R I  \ttramp: 0xffffffffc0418000 (mt_ftrace_handler+0x0/0x58 [mt_ftrace_hook]) ->ftrace_ops_assist_func+0x0/0x100";

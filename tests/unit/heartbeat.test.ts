@@ -1,4 +1,4 @@
-// The heartbeat's bookkeeping (cmd/heartbeat.ts), with its calls and clock
+// The heartbeat's bookkeeping (findings/heartbeat.ts), with its calls and clock
 // given by the test: which records are its own (this process, by pid and pid
 // namespace) and leave the batch, which round a record answers, and when a
 // silent hook is a finding. The kernel side is the host and VM tiers'.
@@ -8,10 +8,10 @@ import { join } from "node:path";
 import wasmPath from "../../build/decoder.wasm" with { type: "file" };
 import { eventByName } from "../../catalogue/events";
 import { Decoder } from "../../decoder/host";
-import { Heartbeat } from "../../cmd/heartbeat";
-import { readLog } from "../../cmd/log/reader";
-import { writeRecords } from "../../cmd/log/records";
-import { forEachRecord } from "../../cmd/findings/event-view";
+import { Heartbeat } from "../../findings/heartbeat";
+import { readLog } from "../../log/reader";
+import { writeRecords } from "../../record/records";
+import { forEachRecord } from "../../record/event-view";
 
 const FLEET = "tests/fixtures/vm";
 const fleet: any[] = readdirSync(FLEET).flatMap((host) =>

@@ -4,9 +4,9 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hiddenModuleWatch, hiddenNow, parseProcModules, readKset } from "../../cmd/findings/watches/hidden-module";
-import { moduleMemoryUnavailable, parseModuleAreas, unaccountedAreas } from "../../cmd/findings/watches/module-memory";
-import type { Finding } from "../../cmd/findings/finding";
+import { hiddenModuleWatch, hiddenNow, parseProcModules, readKset } from "../../findings/watches/hidden-module";
+import { moduleMemoryUnavailable, parseModuleAreas, unaccountedAreas } from "../../findings/watches/module-memory";
+import type { Finding } from "../../findings/finding";
 import { fakeEvent } from "../lib/fake-event";
 
 const PROC = `dummy 16384 0 - Live 0xffffffffc0386000

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ImageStore, ImageStoreError } from "../../cmd/images/store";
+import { ImageStore, ImageStoreError } from "../../images/store";
 
 const image = Buffer.from("\x7fELF an image the kernel was handed");
 const digest = createHash("sha256").update(image).digest();

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { Decoder, layout } from "../../decoder/host";
-import { ImageAssembler } from "../../cmd/images/assembler";
+import { ImageAssembler } from "../../images/assembler";
 import { cborItems, strictItemCount } from "../lib/cbor";
 import { splitRaw } from "../lib/records";
 

@@ -5,12 +5,12 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kprobesWatch, parseKprobes, sensitive } from "../../cmd/findings/watches/kprobes";
-import type { Finding } from "../../cmd/findings/finding";
-import { kprobeOwners, type KprobeLayout } from "../../cmd/findings/watches/kprobe-owners";
-import { parseKallsyms } from "../../cmd/findings/watches/kallsyms";
-import { ModuleLoads } from "../../cmd/findings/watches/module-loads";
-import { ownersNow } from "../../cmd/findings/watches/module-ranges";
+import { kprobesWatch, parseKprobes, sensitive } from "../../findings/watches/kprobes";
+import type { Finding } from "../../findings/finding";
+import { kprobeOwners, type KprobeLayout } from "../../findings/watches/kprobe-owners";
+import { parseKallsyms } from "../../findings/watches/kallsyms";
+import { ModuleLoads } from "../../findings/watches/module-loads";
+import { ownersNow } from "../../findings/watches/module-ranges";
 import { elfHeader } from "../lib/fake-kcore";
 
 const LIST = [

@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as layout from "../../decoder/assembly/generated/layout";
+import * as layout from "../../record/layout";
 
 test("generated offsets, sizes and enum values match the header", () => {
   const entries = Object.entries(layout) as [string, number][];

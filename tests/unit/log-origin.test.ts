@@ -1,4 +1,4 @@
-// Which host a set of logs came from (cmd/log/origin.ts): read from each
+// Which host a set of logs came from (log/origin.ts): read from each
 // log's header alone, however large that header grew (modulesAtStart on a
 // host with many modules passes the first read's 64 KiB).
 import { expect, test } from "bun:test";
@@ -6,8 +6,8 @@ import { decode, Encoder } from "cbor-x";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sharedOrigin } from "../../cmd/log/origin";
-import { itemEnd } from "../../cmd/log/item-bounds";
+import { sharedOrigin } from "../../log/origin";
+import { itemEnd } from "../../log/item-bounds";
 
 const FIXTURE = readFileSync(join(import.meta.dir, "../fixtures/kernel-6.18.cbor"));
 const headerEnd = itemEnd(FIXTURE, 0);

@@ -4,9 +4,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readLog, readLogBytes, type Problem } from "../../cmd/log/reader";
-import { writeRecord } from "../../cmd/log/records";
-import * as layout from "../../decoder/assembly/generated/layout";
+import { readLog, readLogBytes, type Problem } from "../../log/reader";
+import { writeRecord } from "../../record/records";
+import * as layout from "../../record/layout";
 import { strictItemCount } from "../lib/cbor";
 
 const log = readFileSync("tests/fixtures/kernel-6.18.cbor");

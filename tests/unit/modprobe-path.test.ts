@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findingsConfig } from "../../cmd/findings/config";
-import type { Finding } from "../../cmd/findings/finding";
-import { modprobePathWatch } from "../../cmd/findings/watches/modprobe-path";
+import { findingsConfig } from "../../findings/config";
+import type { Finding } from "../../findings/finding";
+import { modprobePathWatch } from "../../findings/watches/modprobe-path";
 import { elfHeader } from "../lib/fake-kcore";
 
 const BASE = 0xffffffff82000000n;

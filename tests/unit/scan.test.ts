@@ -7,10 +7,10 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadedModules, parseModuleLine } from "../../cmd/findings/watches/loaded-modules";
-import { fileFacts, fileSrcversion, moduleNameOf, parseModulesDep } from "../../cmd/scan/module-files";
-import { canonicalModulePath, packageRecords } from "../../cmd/findings/package-records";
-import { moduleFindings } from "../../cmd/scan/module-checks";
+import { loadedModules, parseModuleLine } from "../../findings/watches/loaded-modules";
+import { fileFacts, fileSrcversion, moduleNameOf, parseModulesDep } from "../../scan/module-files";
+import { canonicalModulePath, packageRecords } from "../../findings/package-records";
+import { moduleFindings } from "../../scan/module-checks";
 
 test("a /proc/modules line: size, users, state, address (none when hidden by kptr_restrict), taint letters", () => {
   expect(parseModuleLine("mt_plain 16384 0 - Live 0xffffffffc0a00000 (OE)")).toEqual({ name: "mt_plain", size: 16384, users: 0, state: "Live", address: "0xffffffffc0a00000", taints: "OE" });

@@ -11,12 +11,12 @@ import { createHash, createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CborLog } from "../../cmd/log/cbor-log";
-import { itemEnd } from "../../cmd/log/item-bounds";
-import { readLogBytes, type Problem } from "../../cmd/log/reader";
-import { SealKey } from "../../cmd/log/seal";
-import { checkFile } from "../../cmd/verify";
-import type { HeaderFields } from "../../cmd/log-items";
+import { CborLog } from "../../log/cbor-log";
+import { itemEnd } from "../../log/item-bounds";
+import { readLogBytes, type Problem } from "../../log/reader";
+import { SealKey } from "../../log/seal";
+import { checkFile } from "../../log/seal-check";
+import type { HeaderFields } from "../../log/log-items";
 import { runModtrace } from "../lib/modtrace";
 
 const cbor = new Decoder({ mapsAsObjects: true, useRecords: false });

@@ -3,7 +3,7 @@
 import { expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
-import { readLog } from "../../cmd/log/reader";
+import { readLog } from "../../log/reader";
 import { describeEnd, runModtrace } from "../lib/modtrace";
 
 const DIR = "tests/fixtures/vm/web-2";

@@ -5,12 +5,12 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, openSync, readFileSync, writeSync, closeSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileOffset, parseSegments, readKernel } from "../../cmd/findings/watches/kcore";
-import { describeAddress, parseKallsyms, symbolExtent } from "../../cmd/findings/watches/kallsyms";
-import { codeOwner, inModuleArea, ownersNow, ownerWords, parseModuleRanges, rangeOwner } from "../../cmd/findings/watches/module-ranges";
-import { ModuleLoads } from "../../cmd/findings/watches/module-loads";
-import { syscallDispatchWatch } from "../../cmd/findings/watches/syscall-dispatch";
-import type { Finding } from "../../cmd/findings/finding";
+import { fileOffset, parseSegments, readKernel } from "../../findings/watches/kcore";
+import { describeAddress, parseKallsyms, symbolExtent } from "../../findings/watches/kallsyms";
+import { codeOwner, inModuleArea, ownersNow, ownerWords, parseModuleRanges, rangeOwner } from "../../findings/watches/module-ranges";
+import { ModuleLoads } from "../../findings/watches/module-loads";
+import { syscallDispatchWatch } from "../../findings/watches/syscall-dispatch";
+import type { Finding } from "../../findings/finding";
 import { fakeEvent } from "../lib/fake-event";
 import { elfHeader } from "../lib/fake-kcore";
 

@@ -5,10 +5,10 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { listedTaints, unexplainedBits, unexplainedTaintWatch } from "../../cmd/findings/watches/unexplained-taint";
-import type { Finding } from "../../cmd/findings/finding";
+import { listedTaints, unexplainedBits, unexplainedTaintWatch } from "../../findings/watches/unexplained-taint";
+import type { Finding } from "../../findings/finding";
 import { fakeEvent } from "../lib/fake-event";
-import * as layout from "../../decoder/assembly/generated/layout";
+import * as layout from "../../record/layout";
 
 const O = 1n << 12n, E = 1n << 13n, C = 1n << 10n, W = 1n << 9n;
 

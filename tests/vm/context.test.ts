@@ -141,7 +141,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
 
   // Every attempt there is made from a new user namespace (unshare -U), where
   // CAP_SYS_MODULE is no power over the host's kernel: refused for lack of
-  // privilege, so at most low (cmd/findings/privilege.ts).
+  // privilege, so at most low (findings/privilege.ts).
   test("findings: each load attempt from a container or a user namespace is module_call_from_container, low (refused, unprivileged)", () => {
     const contained = events.filter((e) => e.inContainer === true && e.eventName === "finit_module");
     const found = findings.filter((f) => f.eventName === "module_call_from_container");

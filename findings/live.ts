@@ -1,0 +1,103 @@
+// The findings of a live capture: the trace rules, the kernel watches, and
+// when to scan. capture.ts calls it once per batch and once per poll.
+import type { Decoder } from "../decoder/host";
+import type { FindingsConfig } from "./config";
+import { FindingsEngine } from "./engine";
+import type { Finding, Severity } from "./finding";
+import { watchDisabled, type KernelWatch } from "./watch";
+import { hiddenModuleWatch } from "./watches/hidden-module";
+import { modprobePathWatch } from "./watches/modprobe-path";
+import { ftraceHooksWatch } from "./watches/ftrace-hooks";
+import { syscallDispatchWatch } from "./watches/syscall-dispatch";
+import { unexplainedTaintWatch } from "./watches/unexplained-taint";
+import { bpfProgramsWatch } from "./watches/bpf-programs";
+import { kprobesWatch } from "./watches/kprobes";
+
+// Records reach user space within a poll or two (100 ms each); windows are
+// closed this long after their end, so a late record still counts in its
+// window, as it would when the log is replayed.
+const DELIVERY_NS = 2_000_000_000n;
+
+export interface FindingsOptions {
+  config: FindingsConfig;
+  /** --findings-only: write findings, not the events. */
+  only: boolean;
+  /** --fail-on: exit 3 when a finding at or above this severity was made. */
+  failOn?: Severity;
+  /** --scan-interval: seconds between looks at the kernel's own state. */
+  scanIntervalSec: number;
+}
+
+/** What the watches need to know of the capture. */
+export interface CaptureScope {
+  /** Every load and unload reaches the watches: no --pid/--uid/--comm or
+   * container filter, and module_load and module_free are captured. */
+  completeEvents: boolean;
+}
+
+/** The live-only rules: the monitor's own (monitor_tampered) and the kernel
+ * watches (watches/), known before any is made. */
+export const WATCH_RULES = ["monitor_tampered", "hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked", "kprobe_on_sensitive", "bpf_dangerous_helper"];
+
+/** The watches, each able to run here or saying why not. The dispatch
+ * watch takes its baseline now: before anything can load during capture. */
+export function kernelWatches(scope: CaptureScope, config: FindingsConfig): KernelWatch[] {
+  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch(), modprobePathWatch(config), ftraceHooksWatch({ hookedFunctions: config.hookedFunctions }), kprobesWatch(config.hookedFunctions), bpfProgramsWatch()];
+}
+
+export class LiveFindings {
+  readonly engine: FindingsEngine;
+  readonly watches: KernelWatch[];
+  private nextScanNs = 0n;
+
+  private said = new Set<string>();
+
+  constructor(private opts: FindingsOptions, private clockOffsetNs: bigint, scope: CaptureScope) {
+    this.watches = kernelWatches(scope, opts.config).filter((w) => !watchDisabled(w, new Set(opts.config.disabledRules)));
+    this.engine = new FindingsEngine(opts.config, this.watches.filter((w) => !w.unavailable));
+  }
+
+  /** What running watches cannot check here (for stderr). */
+  partly(): { rule: string; why: string }[] {
+    return this.watches.filter((w) => !w.unavailable && w.partly).map((w) => ({ rule: w.rule, why: w.partly! }));
+  }
+
+  /** The watches that cannot run, and why (for stderr and the header). */
+  unavailable(): { rule: string; why: string }[] {
+    // Every rule the watch reports is off with it (syscall_hooked with the dispatch watch).
+    return this.watches.filter((w) => w.unavailable).map((w) => ({ rule: (w.rules ?? [w.rule]).join(", "), why: w.unavailable! }));
+  }
+
+  /** A decoded batch (span) of the decoder's input. */
+  batch(decoder: Decoder, len: number): Finding[] {
+    return this.engine.feed(decoder, len, this.clockOffsetNs);
+  }
+
+  /** Will the next poll scan the kernel? The caller drains the rings first:
+   * a hook a scan finds was made after its module's load was recorded, and
+   * the finding must have that load to name it and cite it. */
+  scanDue(): boolean {
+    return this.engine.loadSinceScan || BigInt(Date.now()) * 1_000_000n >= this.nextScanNs;
+  }
+
+  /** Every poll: close time windows, and scan the kernel when due or when a
+   * module has loaded since the last scan. */
+  poll(final = false): Finding[] {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const scan = final || this.engine.loadSinceScan || now >= this.nextScanNs;
+    if (scan) {
+      this.nextScanNs = now + BigInt(Math.round(this.opts.scanIntervalSec * 1e9));
+    }
+    const found = this.engine.tick(now - DELIVERY_NS, scan ? now : undefined);
+    for (const [rule, why] of this.engine.scanErrors) {
+      if (this.said.has(`${rule}${why}`)) continue;
+      this.said.add(`${rule}${why}`);
+      process.stderr.write(`modtrace: finding ${rule}: a scan failed (the next one tries again): ${why}\n`);
+    }
+    return found;
+  }
+
+  end(): Finding[] {
+    return [...this.poll(true), ...this.engine.end()];
+  }
+}

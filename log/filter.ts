@@ -1,0 +1,62 @@
+// The selection `read` and `stats` apply to a log's events, and how they
+// report what they had to skip.
+import type { Problem } from "./reader";
+import { escapeText } from "../output/text-escape";
+
+export interface EventFilter {
+  events?: Set<string>;
+  pids: number[];
+  comms: string[];
+  sinceNs?: bigint;
+  untilNs?: bigint;
+  container?: ContainerFilter;
+}
+
+/** --container (any container), --container ID (a container id, or its
+ * first characters, as docker's short ids), --not-container. */
+export type ContainerFilter = { inside: true; id?: string } | { inside: false };
+
+/** The same test as the decoder's (decoder/assembly/index.ts) on an event map:
+ * its inContainer verdict, its container id. An event from a log older than
+ * the caller context has neither, and is in no container. */
+export function inContainerFilter(e: any, f: ContainerFilter): boolean {
+  const inside = e.inContainer === true;
+  if (!f.inside) return !inside;
+  if (!inside) return false;
+  return f.id === undefined || (typeof e.container?.id === "string" && e.container.id.startsWith(f.id));
+}
+
+export function matches(e: any, f: EventFilter): boolean {
+  if (f.events && !f.events.has(e.eventName)) return false;
+  if (f.pids.length && !f.pids.includes(Number(e.hostProcessId))) return false;
+  if (f.comms.length && !f.comms.includes(e.processName)) return false;
+  if (f.container && !inContainerFilter(e, f.container)) return false;
+  const t = BigInt(e.timestamp);
+  if (f.sinceNs !== undefined && t < f.sinceNs) return false;
+  if (f.untilNs !== undefined && t > f.untilNs) return false;
+  return true;
+}
+
+/** A finding item passes when one of its evidence events would, as far as
+ * the evidence tells (its name and time; the caller it names). A finding
+ * with no evidence (a kernel watch's, monitor_tampered) is about the host or
+ * the monitor, not about events: only the time filters apply to it, by its
+ * own timestamp, and only the caller filters when it names a caller. */
+export function findingMatches(f: any, filter: EventFilter): boolean {
+  if (filter.container) return false; // a finding records no container of its own
+  const named = f.hostProcessId !== undefined;
+  if (filter.pids.length && (!named || !filter.pids.includes(Number(f.hostProcessId)))) return false;
+  if (filter.comms.length && (!named || !filter.comms.includes(f.processName))) return false;
+  const inTime = (t: bigint) => (filter.sinceNs === undefined || t >= filter.sinceNs) && (filter.untilNs === undefined || t <= filter.untilNs);
+  if (!Array.isArray(f.evidence) || !f.evidence.length) return inTime(BigInt(f.timestamp));
+  return f.evidence.some((e: any) => (!filter.events || filter.events.has(e.eventName)) && inTime(BigInt(e.timestamp)));
+}
+
+/** Prints each problem on stderr; the exit code says whether anything was skipped. */
+export function reportProblems(problems: Problem[]): number {
+  // A message may quote the log's own bytes (an unknown severity, a name).
+  for (const p of problems) process.stderr.write(`modtrace: ${p.file}: ${p.skipped ? "" : "warning: "}offset ${p.offset}: ${escapeText(p.message)}\n`);
+  const skipped = problems.filter((p) => p.skipped).length;
+  if (skipped) process.stderr.write(`modtrace: ${skipped} problem(s): some input was skipped (exit status 1)\n`);
+  return skipped ? 1 : 0;
+}

@@ -1,0 +1,257 @@
+// Reads modtrace CBOR logs item by item, through a window of the file (the
+// same memory whatever its size). Damage never stops the reader: a cut-off
+// tail is reported with its offset, a corrupt item is reported and reading
+// resumes at the next item that decodes as a log item.
+import { Decoder } from "cbor-x/decode";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { isSealItem, LOG_FORMAT } from "./log-items";
+import * as layout from "../record/layout";
+import { Incomplete, itemEnd } from "./item-bounds";
+import { BUILT_RECORD, writeRecord } from "../record/records";
+import { isFindingItem } from "../findings/format";
+
+export type LogItem =
+  | { kind: "header"; value: any; file: string; offset: number }
+  | { kind: "event"; value: any; file: string; offset: number }
+  | { kind: "trailer"; value: any; file: string; offset: number }
+  | { kind: "finding"; value: any; file: string; offset: number }
+  // A seal (log/seal.ts): for `modtrace verify`; every other reader passes it by.
+  | { kind: "seal"; value: any; file: string; offset: number };
+
+export interface Problem {
+  file: string;
+  offset: number;
+  message: string;
+  skipped: boolean; // false for a warning that lost no data
+}
+
+// copyBuffers: byte strings (raw argument bytes) are copies, not views of
+// the window, whose bytes the next read moves.
+const cbor = new Decoder({ mapsAsObjects: true, useRecords: false, copyBuffers: true });
+
+const scratch = new Uint8Array(layout.RECORD_MAX);
+const scratchView = new DataView(scratch.buffer);
+
+/** An event is valid when a record can hold it: corruption that decodes as
+ * CBOR (a length that swallows the next item, say) mostly fails that. The
+ * record built is kept with the event (BUILT_RECORD) for a reader that
+ * decodes it (keep): the others would only make garbage of it. */
+function isEvent(value: any, keep: boolean): boolean {
+  if (typeof value.eventName !== "string" || !Array.isArray(value.args)) return false;
+  try {
+    const size = writeRecord(value, scratchView, scratch, 0);
+    if (keep) Object.defineProperty(value, BUILT_RECORD, { value: scratch.slice(0, size) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function classify(value: any, keep: boolean): LogItem["kind"] | undefined {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
+  if (value.format === LOG_FORMAT) return value.trailer === true ? "trailer" : typeof value.formatVersion === "number" ? "header" : isSealItem(value) ? "seal" : undefined;
+  if (isFindingItem(value)) return "finding";
+  return isEvent(value, keep) ? "event" : undefined;
+}
+
+// Logs are read through a window of the file, not whole: memory stays the
+// same whatever the log's size (a day's capture can be gigabytes).
+const CHUNK = 4 << 20;
+// The most of the file one item may need in the window at once: a header
+// with a host's every module is some MiB. A length past this is damage.
+const MAX_ITEM = 64 << 20;
+const GC_BYTES = 16 << 20;
+
+/** A window onto a log: the bytes from `base` on, `bytes.length` of them. */
+class LogWindow {
+  private buf: Uint8Array;
+  private len: number;
+  base = 0;
+  eof: boolean;
+  /** Events keep the record built from them (readLog's keepRecords). */
+  keepRecords = false;
+  private sinceGc = 0;
+
+  constructor(private fd?: number, whole?: Uint8Array, private chunk = CHUNK) {
+    this.buf = whole ?? new Uint8Array(chunk);
+    this.len = whole?.length ?? 0;
+    this.eof = whole !== undefined;
+  }
+
+  get bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  get end(): number {
+    return this.base + this.len;
+  }
+
+  /** Drops what lies before `from` and reads on; false when there is no more
+   * to read (the end of the file), or the window holds MAX_ITEM from `from`. */
+  more(from: number): boolean {
+    if (this.eof || this.fd === undefined) return false;
+    const keep = this.end - from;
+    if (keep >= MAX_ITEM) return false;
+    this.buf.copyWithin(0, from - this.base, this.len);
+    this.base = from;
+    this.len = keep;
+    if (this.buf.length - this.len < this.chunk) {
+      const grown = new Uint8Array(Math.min(MAX_ITEM + this.chunk, Math.max(this.buf.length * 2, this.len + this.chunk)));
+      grown.set(this.bytes);
+      this.buf = grown;
+    }
+    const n = readSync(this.fd, this.buf, this.len, Math.min(this.chunk, this.buf.length - this.len), this.end);
+    // The items read since are garbage by now (a reader keeps what it
+    // needs): collected every GC_BYTES, memory stays flat (some 160 MiB for
+    // read, whatever the log's size) instead of growing until the runtime's
+    // own heuristics collect (270-290 MiB on a 224 MB log).
+    if ((this.sinceGc += n) >= GC_BYTES) {
+      this.sinceGc = 0;
+      Bun.gc(true);
+    }
+    if (n === 0) this.eof = true;
+    this.len += n;
+    return n > 0;
+  }
+}
+
+/** The item at file offset pos, if it is a whole, decodable log item; else
+ * whether it is cut short by the end of what can be read. */
+function itemAt(w: LogWindow, pos: number): { end: number; value: any; kind: LogItem["kind"] } | { incomplete: boolean } {
+  for (;;) {
+    try {
+      const end = w.base + itemEnd(w.bytes, pos - w.base);
+      const value = cbor.decode(w.bytes.subarray(pos - w.base, end - w.base));
+      const kind = classify(value, w.keepRecords);
+      return kind ? { end, value, kind } : { incomplete: false };
+    } catch (e) {
+      if (!(e instanceof Incomplete)) return { incomplete: false };
+      if (!w.more(pos)) return { incomplete: true };
+    }
+  }
+}
+
+// Every item modtrace writes is a map whose first key is "timestamp" (events,
+// findings) or "format" (header, trailer, seal): cheap markers to try before a full decode.
+const MARKERS = [Buffer.from([0x69, ...Buffer.from("timestamp")]), Buffer.from([0x66, ...Buffer.from("format")])];
+const LOOKAHEAD = 2 + Math.max(...MARKERS.map((m) => m.length));
+
+/** Whether the bytes at file offset i start a map whose first key is a marker. */
+function startsLikeItem(w: LogWindow, i: number): boolean {
+  const bytes = w.bytes;
+  const at = i - w.base;
+  const head = bytes[at];
+  if (!((head >= 0xa1 && head <= 0xb7) || head === 0xb8)) return false;
+  const keyAt = at + (head === 0xb8 ? 2 : 1);
+  return MARKERS.some((m) => m.every((b, k) => bytes[keyAt + k] === b));
+}
+
+/** The file offset of the next whole log item at or after `from`, or -1. */
+function nextItem(w: LogWindow, from: number): number {
+  for (let i = from; ; i++) {
+    // Near the window's end a marker could be cut off by it: read on first.
+    while (!w.eof && i + LOOKAHEAD > w.end && w.more(i));
+    if (i >= w.end) return -1;
+    if (startsLikeItem(w, i) && "kind" in itemAt(w, i)) return i;
+  }
+}
+
+export class InputError extends Error {}
+
+/** Throws InputError naming every input that cannot be read, so that a
+ * command prints nothing (not even a header) before its input is known good. */
+export function checkReadable(files: string[]) {
+  const bad = unreadable(files).map((u) => `${u.file}: ${u.why}`);
+  if (bad.length) throw new InputError(`cannot read ${bad.length === 1 ? "the input" : `${bad.length} inputs`}, so nothing was read: ${bad.join("; ")}`);
+}
+
+/** The inputs that cannot be opened, and why. */
+export function unreadable(files: string[]): { file: string; why: string }[] {
+  const bad: { file: string; why: string }[] = [];
+  for (const file of files) {
+    try {
+      if (statSync(file).isDirectory()) bad.push({ file, why: `is a directory (give the log files in it, e.g. ${file.replace(/\/$/, "")}/*.cbor)` });
+      else closeSync(openSync(file, "r"));
+    } catch (e: any) {
+      bad.push({ file, why: e.code === "ENOENT" ? "no such file" : e.code === "EACCES" ? "permission denied" : e.message });
+    }
+  }
+  return bad;
+}
+
+/** `chunkBytes`: how much each read takes (the tests make it small, so
+ * items and damage fall across every window boundary). */
+/** keepRecords: each event keeps the record built from it (BUILT_RECORD),
+ * for a reader that hands events to the decoder (read, findings). */
+export function* readLog(file: string, problems: Problem[], chunkBytes = CHUNK, keepRecords = false): Generator<LogItem> {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (e: any) {
+    problems.push({ file, offset: 0, message: `cannot read it: ${e.message}`, skipped: true });
+    return;
+  }
+  try {
+    const w = new LogWindow(fd, undefined, chunkBytes);
+    w.keepRecords = keepRecords;
+    yield* readWindow(w, file, problems);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A log already in memory, read as readLog reads a file. */
+export function* readLogBytes(bytes: Uint8Array, file: string, problems: Problem[]): Generator<LogItem> {
+  yield* readWindow(new LogWindow(undefined, bytes), file, problems);
+}
+
+function* readWindow(w: LogWindow, file: string, problems: Problem[]): Generator<LogItem> {
+  const problem = (offset: number, message: string, skipped = true) => problems.push({ file, offset, message, skipped });
+  let lastKind: LogItem["kind"] | undefined;
+  let eventsRead = 0;
+  w.more(0);
+  if (w.end === 0) {
+    problem(0, "empty file: not a modtrace log");
+    return;
+  }
+  let pos = 0;
+  while (pos < w.end || w.more(pos)) {
+    const item = itemAt(w, pos);
+    if (pos === 0 && (!("kind" in item) || item.kind !== "header")) {
+      const next = nextItem(w, 1);
+      if (next < 0) {
+        problem(0, "not a modtrace log: it does not start with a modtrace header item, and holds no modtrace event");
+        return;
+      }
+      problem(0, `no modtrace header at the start; bytes 0-${next - 1} skipped, reading resumes at offset ${next}`);
+      pos = next;
+      continue;
+    }
+    if (!("kind" in item)) {
+      const next = nextItem(w, pos + 1);
+      if (next < 0) {
+        problem(
+          pos,
+          item.incomplete
+            ? `cut short: the last ${w.end - pos} bytes, from offset ${pos}, are an incomplete item (the capture was killed or the disk filled)`
+            : `corrupt item at offset ${pos}; nothing readable after it (${w.end - pos} bytes skipped)`,
+        );
+        return;
+      }
+      problem(pos, `corrupt item at offset ${pos}; bytes ${pos}-${next - 1} skipped, reading resumes at offset ${next}`);
+      pos = next;
+      continue;
+    }
+    if (item.kind === "event") eventsRead++;
+    // Damage can also make an event swallow the next one whole, which leaves
+    // valid CBOR: only the trailer's count tells.
+    const counted = item.kind === "trailer" ? item.value.eventsInFile : undefined;
+    if (typeof counted === "number" && counted > eventsRead)
+      problem(pos, `the trailer counts ${counted} events in this file but ${eventsRead} were read: ${counted - eventsRead} lost to damage`);
+    yield { kind: item.kind, value: item.value, file, offset: pos } as LogItem;
+    lastKind = item.kind;
+    pos = item.end;
+  }
+  if (lastKind !== "trailer")
+    problem(w.end, "no trailer: the capture did not stop cleanly (killed, crashed, or still running), so its loss counts are unknown", false);
+}
