@@ -5,7 +5,7 @@
 // what it was a minute ago).
 import { hostname, release } from "node:os";
 import { kernelWatches } from "../findings/live";
-import { watchDisabled, watchSeverity } from "../findings/watch";
+import { watchSeverity } from "../findings/watch";
 import { findingMap, findingText } from "../findings/format";
 import { atOrAbove, severityRank, type Finding, type Severity } from "../findings/finding";
 import type { FindingsConfig } from "../findings/config";
@@ -41,7 +41,7 @@ interface ScannedModule extends LoadedModule {
 async function watchFindings(config: FindingsConfig) {
   const disabled = new Set(config.disabledRules);
   const setup = performance.now();
-  const watches = kernelWatches({ completeEvents: false }, config).filter((w) => !watchDisabled(w, disabled));
+  const watches = kernelWatches({ completeEvents: false }, config);
   const setupSeconds = (performance.now() - setup) / 1000;
   const findings: Finding[] = [];
   const errors = new Map<string, string>();

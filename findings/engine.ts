@@ -3,7 +3,7 @@
 // exactly the findings the capture gave live; the kernel watches (watches/)
 // also look at the running kernel, so they run live only.
 import type { Decoder } from "../decoder/host";
-import { findingsConfig, type FindingsConfig } from "./config";
+import type { FindingsConfig } from "./config";
 import { forEachRecord } from "../record/event-view";
 import * as layout from "../record/layout";
 import { atOrAbove, type Finding, type Severity } from "./finding";
@@ -17,8 +17,7 @@ import { failedUnprivileged } from "./rules/common";
 
 /** Every finding id there is, for --disable-rule's check. */
 export function ruleIds(watches: readonly string[] = []): string[] {
-  const ctx: RuleContext = { config: findingsConfig(), severity: () => "info", isModuleTool: () => false, container: () => undefined };
-  return [...TRACE_RULES.flatMap((f) => f(ctx).ids), ...watches];
+  return [...TRACE_RULES.flatMap((u) => u.ids), ...watches];
 }
 
 // Findings kept for the summary at stop (the outputs have every one).
@@ -26,6 +25,8 @@ const KEPT = 1000;
 
 export class FindingsEngine {
   private rules: TraceRule[];
+  /** The rules by the events they judge (their units' events). */
+  private byEvent = new Map<number, TraceRule[]>();
   private disabled: Set<string>;
   private limit: FindingRateLimit;
   /** The event the rules are judging, for what they report of it (reportEvent). */
@@ -52,7 +53,12 @@ export class FindingsEngine {
       isModuleTool: (exe) => exe !== undefined && tools.has(exe),
       container: (e) => this.decoder?.recordContainer(e.offset),
     };
-    this.rules = TRACE_RULES.map((f) => f(ctx)).filter((r) => r.ids.some((id) => !this.disabled.has(id)));
+    const units = TRACE_RULES.filter((u) => u.ids.some((id) => !this.disabled.has(id)));
+    this.rules = units.map((u) => {
+      const rule = u.make(ctx);
+      for (const id of u.events) this.byEvent.set(id, [...(this.byEvent.get(id) ?? []), rule]);
+      return rule;
+    });
     this.watches = watches.filter((w) => !watchDisabled(w, this.disabled));
     this.limit = new FindingRateLimit(config.rateLimit.findingsPerCaller, config.rateLimit.windowSeconds);
   }
@@ -86,7 +92,7 @@ export class FindingsEngine {
       for (const r of closing) r.close!(now, this.report);
       this.limit.close(now, this.report);
       this.current = e;
-      for (const r of this.rules) r.event(e, this.reportEvent);
+      for (const r of this.byEvent.get(e.id) ?? []) r.event(e, this.reportEvent);
       for (const w of this.watches) w.observe(e);
       if (e.id === layout.EVENT_MODULE_LOAD || e.id === layout.EVENT_DO_INIT_MODULE) this.loadSinceScan = true;
     });

@@ -4,14 +4,16 @@ import type { Decoder } from "../decoder/host";
 import type { FindingsConfig } from "./config";
 import { FindingsEngine } from "./engine";
 import type { Finding, Severity } from "./finding";
-import { watchDisabled, type KernelWatch } from "./watch";
-import { hiddenModuleWatch } from "./watches/hidden-module";
-import { modprobePathWatch } from "./watches/modprobe-path";
-import { ftraceHooksWatch } from "./watches/ftrace-hooks";
-import { syscallDispatchWatch } from "./watches/syscall-dispatch";
-import { unexplainedTaintWatch } from "./watches/unexplained-taint";
-import { bpfProgramsWatch } from "./watches/bpf-programs";
-import { kprobesWatch } from "./watches/kprobes";
+import type { KernelWatch } from "./watch";
+import { RULE as MONITOR } from "./monitor-stopped";
+import * as hidden from "./watches/hidden-module";
+import * as modprobe from "./watches/modprobe-path";
+import * as ftrace from "./watches/ftrace-hooks";
+import * as dispatch from "./watches/syscall-dispatch";
+import { HOOKED, REMOVED } from "./watches/syscall-hook-findings";
+import * as taint from "./watches/unexplained-taint";
+import * as bpf from "./watches/bpf-programs";
+import * as kprobes from "./watches/kprobes";
 
 // Records reach user space within a poll or two (100 ms each); windows are
 // closed this long after their end, so a late record still counts in its
@@ -35,14 +37,32 @@ export interface CaptureScope {
   completeEvents: boolean;
 }
 
-/** The live-only rules: the monitor's own (monitor_tampered) and the kernel
- * watches (watches/), known before any is made. */
-export const WATCH_RULES = ["monitor_tampered", "hidden_module", "syscall_hooked", "syscall_hook_removed", "syscall_dispatch_changed", "taint_unexplained", "modprobe_path_changed", "ftrace_hooked", "kprobe_on_sensitive", "bpf_dangerous_helper"];
+/** A kernel watch as --disable-rule, `modtrace rules` and the help know it
+ * before any is made: the ids it reports, and how to make it. */
+interface WatchUnit {
+  ids: readonly string[];
+  make(scope: CaptureScope, config: FindingsConfig): KernelWatch;
+}
 
-/** The watches, each able to run here or saying why not. The dispatch
- * watch takes its baseline now: before anything can load during capture. */
+/** The kernel watches (watches/), in the order they scan. The dispatch
+ * watch takes its baseline when made: before anything can load during capture. */
+const WATCH_UNITS: WatchUnit[] = [
+  { ids: [hidden.RULE], make: (scope) => hidden.hiddenModuleWatch({ completeEvents: scope.completeEvents }) },
+  { ids: [HOOKED, REMOVED, dispatch.RULE], make: () => dispatch.syscallDispatchWatch() },
+  { ids: [taint.RULE], make: () => taint.unexplainedTaintWatch() },
+  { ids: [modprobe.RULE], make: (_, config) => modprobe.modprobePathWatch(config) },
+  { ids: [ftrace.RULE], make: (_, config) => ftrace.ftraceHooksWatch({ hookedFunctions: config.hookedFunctions }) },
+  { ids: [kprobes.RULE], make: (_, config) => kprobes.kprobesWatch(config.hookedFunctions) },
+  { ids: [bpf.RULE], make: () => bpf.bpfProgramsWatch() },
+];
+
+/** The live-only rules: the monitor's own (monitor_tampered) and the kernel watches'. */
+export const WATCH_RULES = [MONITOR, ...WATCH_UNITS.flatMap((u) => u.ids)];
+
+/** The watches not every id of which is disabled, each able to run here or saying why not. */
 export function kernelWatches(scope: CaptureScope, config: FindingsConfig): KernelWatch[] {
-  return [hiddenModuleWatch({ completeEvents: scope.completeEvents }), syscallDispatchWatch(), unexplainedTaintWatch(), modprobePathWatch(config), ftraceHooksWatch({ hookedFunctions: config.hookedFunctions }), kprobesWatch(config.hookedFunctions), bpfProgramsWatch()];
+  const disabled = new Set(config.disabledRules);
+  return WATCH_UNITS.filter((u) => !u.ids.every((id) => disabled.has(id))).map((u) => u.make(scope, config));
 }
 
 export class LiveFindings {
@@ -53,7 +73,7 @@ export class LiveFindings {
   private said = new Set<string>();
 
   constructor(private opts: FindingsOptions, private clockOffsetNs: bigint, scope: CaptureScope) {
-    this.watches = kernelWatches(scope, opts.config).filter((w) => !watchDisabled(w, new Set(opts.config.disabledRules)));
+    this.watches = kernelWatches(scope, opts.config);
     this.engine = new FindingsEngine(opts.config, this.watches.filter((w) => !w.unavailable));
   }
 

@@ -17,15 +17,22 @@ export interface RuleContext {
 }
 
 export interface TraceRule {
-  /** Every id its findings can carry (each can be turned off). */
-  readonly ids: readonly string[];
   event(e: EventView, report: Report): void;
   /** Time has reached nowNs (undefined: the input has ended): windows that
    * closed report now. */
   close?(nowNs: bigint | undefined, report: Report): void;
 }
 
-export type RuleFactory = (ctx: RuleContext) => TraceRule;
+/** A rule as the engine, --disable-rule, `modtrace rules` and the config
+ * template know it before any is made: what it can report and what it reads. */
+export interface RuleUnit {
+  /** Every id its findings can carry (each can be turned off); its cases,
+   * "id.case", are the severities lists.json gives beside them. */
+  readonly ids: readonly string[];
+  /** The events it judges (layout.EVENT_*): the engine hands it no other. */
+  readonly events: readonly number[];
+  make(ctx: RuleContext): TraceRule;
+}
 
 export function evidence(e: EventView): Evidence {
   return { eventName: e.eventName, timestamp: e.timestamp, ...(e.callId !== undefined && { callId: e.callId }) };

@@ -7,6 +7,7 @@ import { hookLabel } from "../../loader/hooks";
 import { doctor } from "../doctor";
 import { SEVERITIES } from "../../findings/finding";
 import { ruleIds } from "../../findings/engine";
+import { TRACE_RULES } from "../../findings/rules/index";
 import { WATCH_RULES } from "../../findings/live";
 import { MODULE_RULES } from "../../scan/module-checks";
 import { SCAN_HELP, SCHEMA_HELP } from "./help-texts";
@@ -39,7 +40,12 @@ export function addKernelCommands(program: Command, run: { exitCode: number }) {
       if (o.json) return void process.stdout.write(JSON.stringify(config, null, 2) + "\n");
       const ids = [...ruleIds(WATCH_RULES), ...MODULE_RULES];
       const severities = (id: string) => Object.entries(config.severity).filter(([k]) => k === id || k.startsWith(`${id}.`)).map(([k, v]) => `${k.slice(id.length + 1) || "base"} ${v}`);
-      for (const id of ids) process.stdout.write(`${id.padEnd(28)} ${severities(id).join(", ")}${id === "monitor_tampered" ? "  (live only: looks at the capture itself)" : WATCH_RULES.includes(id) ? "  (live only: looks at the running kernel)" : (MODULE_RULES as readonly string[]).includes(id) ? "  (modtrace scan only)" : ""}${config.disabledRules.includes(id) ? "  DISABLED" : ""}\n`);
+      // A trace rule's events, as its unit declares them.
+      const reads = (id: string) => {
+        const unit = TRACE_RULES.find((u) => u.ids.includes(id));
+        return unit ? `  (reads ${unit.events.map((n) => EVENTS.find((e) => e.id === n)?.name ?? n).join(", ")})` : "";
+      };
+      for (const id of ids) process.stdout.write(`${id.padEnd(28)} ${severities(id).join(", ")}${id === "monitor_tampered" ? "  (live only: looks at the capture itself)" : WATCH_RULES.includes(id) ? "  (live only: looks at the running kernel)" : (MODULE_RULES as readonly string[]).includes(id) ? "  (modtrace scan only)" : reads(id)}${config.disabledRules.includes(id) ? "  DISABLED" : ""}\n`);
       process.stdout.write("\nWhat each rule catches, why, and its known false positives: README.md, Findings.\n");
     });
 

@@ -4,25 +4,28 @@
 // path a monitor reads is a decoy. Needs the image hook (the kernel's read is
 // seen there); the record's dev and inode are then the file really read.
 import * as layout from "../../record/layout";
-import { actor, evidence, type RuleFactory } from "../rule";
+import { actor, evidence, type RuleUnit } from "../rule";
 import { outcome } from "./common";
 
-export const fileSwapped: RuleFactory = (ctx) => ({
+export const fileSwapped: RuleUnit = {
   ids: ["file_swapped"],
-  event(e, report) {
-    if ((e.id !== layout.EVENT_FINIT_MODULE && e.id !== layout.EVENT_KEXEC_FILE_LOAD) || !(e.flags & layout.FLAG_FILE_SWAPPED)) return;
-    const dev = e.fileDev;
-    const device = `${dev >>> 20}:${dev & 0xfffff}`;
-    report({
-      rule: "file_swapped",
-      severity: ctx.severity("file_swapped"),
-      techniques: ["T1547.006", "T1014"],
-      description: `${e.comm}'s ${e.eventName} fd named ${e.file ?? "?"}, but the kernel read another file (device ${device}, inode ${e.fileIno})${outcome(e)}`,
-      timestamp: e.timestamp,
-      evidence: [evidence(e)],
-      moduleName: e.module,
-      actor: actor(e),
-      details: { pathAtCall: e.file ?? "", readDevice: device, readInode: String(e.fileIno) },
-    });
-  },
-});
+  events: [layout.EVENT_FINIT_MODULE, layout.EVENT_KEXEC_FILE_LOAD],
+  make: (ctx) => ({
+    event(e, report) {
+      if ((e.id !== layout.EVENT_FINIT_MODULE && e.id !== layout.EVENT_KEXEC_FILE_LOAD) || !(e.flags & layout.FLAG_FILE_SWAPPED)) return;
+      const dev = e.fileDev;
+      const device = `${dev >>> 20}:${dev & 0xfffff}`;
+      report({
+        rule: "file_swapped",
+        severity: ctx.severity("file_swapped"),
+        techniques: ["T1547.006", "T1014"],
+        description: `${e.comm}'s ${e.eventName} fd named ${e.file ?? "?"}, but the kernel read another file (device ${device}, inode ${e.fileIno})${outcome(e)}`,
+        timestamp: e.timestamp,
+        evidence: [evidence(e)],
+        moduleName: e.module,
+        actor: actor(e),
+        details: { pathAtCall: e.file ?? "", readDevice: device, readInode: String(e.fileIno) },
+      });
+    },
+  }),
+};

@@ -1,5 +1,5 @@
 // The trace rules, in the order they run on each event.
-import type { RuleFactory } from "../rule";
+import type { RuleUnit } from "../rule";
 import { unusualLoadPath } from "./unusual-load-path";
 import { imageFromMemory } from "./image-from-memory";
 import { loaderNotModuleTool } from "./loader-not-module-tool";
@@ -17,7 +17,7 @@ import { loadUnhashed } from "./load-unhashed";
 import { kernelStaged } from "./kernel-staged";
 import { kernelRanProgram } from "./kernel-ran-program";
 
-export const TRACE_RULES: RuleFactory[] = [
+export const TRACE_RULES: RuleUnit[] = [
   unusualLoadPath, imageFromMemory, loaderNotModuleTool, untrustedModule, containerCall,
   unloadChecks, probing, hitAndRun, nameFileMismatch, rareAutoload, fileSwapped,
   loadWithoutCall, untrustedInitFailed, loadUnhashed, kernelStaged, kernelRanProgram,

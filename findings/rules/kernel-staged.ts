@@ -8,7 +8,7 @@
 // anyone's to make, are not findings.
 import * as layout from "../../record/layout";
 import type { EventView } from "../../record/event-view";
-import { actor, evidence, type RuleFactory } from "../rule";
+import { actor, evidence, type RuleContext, type RuleUnit } from "../rule";
 
 // include/uapi/linux/kexec.h
 const KEXEC_ON_CRASH = 1n;
@@ -17,7 +17,7 @@ const KEXEC_FILE_ON_CRASH = 2n;
 const FILE_DOUBTS = layout.FLAG_FILE_UNLINKED | layout.FLAG_FILE_OTHER_MNT | layout.FLAG_FILE_SWAPPED;
 
 /** Why a successful staging is not the known path, or undefined when it is. */
-function unknownBecause(e: EventView, ctx: Parameters<RuleFactory>[0]): string | undefined {
+function unknownBecause(e: EventView, ctx: RuleContext): string | undefined {
   const exe = e.exe;
   if (exe === undefined || !ctx.config.kexecTools.includes(exe)) return `${exe ?? `'${e.comm}' (executable unknown)`} is not kexec-tools`;
   if (e.id !== layout.EVENT_KEXEC_FILE_LOAD) return undefined;
@@ -27,31 +27,34 @@ function unknownBecause(e: EventView, ctx: Parameters<RuleFactory>[0]): string |
   return undefined;
 }
 
-export const kernelStaged: RuleFactory = (ctx) => ({
+export const kernelStaged: RuleUnit = {
   ids: ["kernel_staged"],
-  event(e, report) {
-    const file = e.id === layout.EVENT_KEXEC_FILE_LOAD;
-    if ((!file && e.id !== layout.EVENT_KEXEC_LOAD) || e.ret !== 0) return;
-    const flags = e.arg(2);
-    if (file ? flags & KEXEC_FILE_UNLOAD : e.arg(1) === 0n) return; // unstaged
-    const crash = (flags & (file ? KEXEC_FILE_ON_CRASH : KEXEC_ON_CRASH)) !== 0n;
-    const why = unknownBecause(e, ctx);
-    const what = file ? `the kernel in ${e.file ?? "an unnamed file"}${e.sha256 ? ` (sha256 ${e.sha256})` : ""}` : "a kernel from its own memory";
-    report({
-      rule: "kernel_staged",
-      severity: ctx.severity(why ? "kernel_staged" : "kernel_staged.known"),
-      techniques: ["T1014", "T1542"],
-      description: `${e.exe ?? e.comm} staged ${what} to run in place of this one at the next ${crash ? "crash" : "reboot"} (${e.eventName})${why ? `: ${why}` : ""}`,
-      timestamp: e.timestamp,
-      evidence: [evidence(e)],
-      actor: actor(e),
-      details: {
-        executable: e.exe ?? "",
-        crashKernel: crash,
-        ...(file && { path: e.file ?? "", cmdline: e.strArg ?? "" }),
-        ...(e.sha256 && { sha256: e.sha256 }),
-        ...(why && { unknownBecause: why }),
-      },
-    });
-  },
-});
+  events: [layout.EVENT_KEXEC_LOAD, layout.EVENT_KEXEC_FILE_LOAD],
+  make: (ctx) => ({
+    event(e, report) {
+      const file = e.id === layout.EVENT_KEXEC_FILE_LOAD;
+      if ((!file && e.id !== layout.EVENT_KEXEC_LOAD) || e.ret !== 0) return;
+      const flags = e.arg(2);
+      if (file ? flags & KEXEC_FILE_UNLOAD : e.arg(1) === 0n) return; // unstaged
+      const crash = (flags & (file ? KEXEC_FILE_ON_CRASH : KEXEC_ON_CRASH)) !== 0n;
+      const why = unknownBecause(e, ctx);
+      const what = file ? `the kernel in ${e.file ?? "an unnamed file"}${e.sha256 ? ` (sha256 ${e.sha256})` : ""}` : "a kernel from its own memory";
+      report({
+        rule: "kernel_staged",
+        severity: ctx.severity(why ? "kernel_staged" : "kernel_staged.known"),
+        techniques: ["T1014", "T1542"],
+        description: `${e.exe ?? e.comm} staged ${what} to run in place of this one at the next ${crash ? "crash" : "reboot"} (${e.eventName})${why ? `: ${why}` : ""}`,
+        timestamp: e.timestamp,
+        evidence: [evidence(e)],
+        actor: actor(e),
+        details: {
+          executable: e.exe ?? "",
+          crashKernel: crash,
+          ...(file && { path: e.file ?? "", cmdline: e.strArg ?? "" }),
+          ...(e.sha256 && { sha256: e.sha256 }),
+          ...(why && { unknownBecause: why }),
+        },
+      });
+    },
+  }),
+};

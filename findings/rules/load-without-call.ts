@@ -4,21 +4,24 @@
 // a load anywhere else came by a way modtrace does not know: a new kernel
 // path, or code already in the kernel loading more.
 import * as layout from "../../record/layout";
-import { actor, evidence, type RuleFactory } from "../rule";
+import { actor, evidence, type RuleUnit } from "../rule";
 
-export const loadWithoutCall: RuleFactory = (ctx) => ({
+export const loadWithoutCall: RuleUnit = {
   ids: ["load_without_call"],
-  event(e, report) {
-    if (e.id !== layout.EVENT_MODULE_LOAD || !(e.flags & layout.FLAG_NO_LOAD_CALL)) return;
-    report({
-      rule: "load_without_call",
-      severity: ctx.severity("load_without_call"),
-      techniques: ["T1547.006", "T1014"],
-      description: `module ${e.module ?? "?"} was loaded by ${e.comm} (pid ${e.hostPid}), which was in no init_module or finit_module call`,
-      timestamp: e.timestamp,
-      evidence: [evidence(e)],
-      moduleName: e.module,
-      actor: actor(e),
-    });
-  },
-});
+  events: [layout.EVENT_MODULE_LOAD],
+  make: (ctx) => ({
+    event(e, report) {
+      if (e.id !== layout.EVENT_MODULE_LOAD || !(e.flags & layout.FLAG_NO_LOAD_CALL)) return;
+      report({
+        rule: "load_without_call",
+        severity: ctx.severity("load_without_call"),
+        techniques: ["T1547.006", "T1014"],
+        description: `module ${e.module ?? "?"} was loaded by ${e.comm} (pid ${e.hostPid}), which was in no init_module or finit_module call`,
+        timestamp: e.timestamp,
+        evidence: [evidence(e)],
+        moduleName: e.module,
+        actor: actor(e),
+      });
+    },
+  }),
+};

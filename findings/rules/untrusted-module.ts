@@ -2,7 +2,7 @@
 // taints and sig_ok): unsigned where the kernel checks signatures,
 // out-of-tree, forced past its version magic, from staging, or proprietary.
 import * as layout from "../../record/layout";
-import { actor, evidence, type RuleFactory } from "../rule";
+import { actor, evidence, type RuleUnit } from "../rule";
 import { MODULE_TAINTS, hasTaint } from "../module-taints";
 import type { EventView } from "../../record/event-view";
 
@@ -20,22 +20,25 @@ export function untrustedReasons(e: EventView): string[] {
   return reasons;
 }
 
-export const untrustedModule: RuleFactory = (ctx) => ({
+export const untrustedModule: RuleUnit = {
   ids: ["untrusted_module"],
-  event(e, report) {
-    if (e.id !== layout.EVENT_MODULE_LOAD) return;
-    const reasons = untrustedReasons(e);
-    if (!reasons.length) return;
-    report({
-      rule: "untrusted_module",
-      severity: ctx.severity(reasons.includes("forced") ? "untrusted_module.forced" : "untrusted_module"),
-      techniques: ["T1547.006"],
-      description: `module ${e.module ?? "?"} loaded ${reasons.join(", ")}${e.file ? ` from ${e.file}` : ""}`,
-      timestamp: e.timestamp,
-      evidence: [evidence(e)],
-      moduleName: e.module,
-      actor: actor(e),
-      details: { reasons, taints: Number(e.taints), ...(e.sha256 && { sha256: e.sha256 }) },
-    });
-  },
-});
+  events: [layout.EVENT_MODULE_LOAD],
+  make: (ctx) => ({
+    event(e, report) {
+      if (e.id !== layout.EVENT_MODULE_LOAD) return;
+      const reasons = untrustedReasons(e);
+      if (!reasons.length) return;
+      report({
+        rule: "untrusted_module",
+        severity: ctx.severity(reasons.includes("forced") ? "untrusted_module.forced" : "untrusted_module"),
+        techniques: ["T1547.006"],
+        description: `module ${e.module ?? "?"} loaded ${reasons.join(", ")}${e.file ? ` from ${e.file}` : ""}`,
+        timestamp: e.timestamp,
+        evidence: [evidence(e)],
+        moduleName: e.module,
+        actor: actor(e),
+        details: { reasons, taints: Number(e.taints), ...(e.sha256 && { sha256: e.sha256 }) },
+      });
+    },
+  }),
+};

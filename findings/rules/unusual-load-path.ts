@@ -7,12 +7,12 @@
 // private mount over /lib/modules, a detached one) is unusual whatever it
 // looks like.
 import * as layout from "../../record/layout";
-import { actor, evidence, type RuleFactory } from "../rule";
+import { actor, evidence, type RuleContext, type RuleUnit } from "../rule";
 import type { EventView } from "../../record/event-view";
 import { isMemfd, outcome } from "./common";
 
 /** Why the file is unusual, and whether it is where droppers write; undefined when it is not. */
-function judge(e: EventView, file: string, ctx: Parameters<RuleFactory>[0]): { where: string; writable: boolean } | undefined {
+function judge(e: EventView, file: string, ctx: RuleContext): { where: string; writable: boolean } | undefined {
   const flags = e.flags;
   if (isMemfd(file)) return { where: "from a memfd", writable: true };
   if (flags & layout.FLAG_FILE_UNLINKED || file.endsWith(" (deleted)"))
@@ -25,24 +25,27 @@ function judge(e: EventView, file: string, ctx: Parameters<RuleFactory>[0]): { w
   return { where: "from outside the module directories", writable: false };
 }
 
-export const unusualLoadPath: RuleFactory = (ctx) => ({
+export const unusualLoadPath: RuleUnit = {
   ids: ["unusual_load_path"],
-  event(e, report) {
-    if (e.id !== layout.EVENT_FINIT_MODULE) return;
-    const file = e.file;
-    if (file === undefined) return;
-    const verdict = judge(e, file, ctx);
-    if (!verdict) return;
-    report({
-      rule: "unusual_load_path",
-      severity: ctx.severity(verdict.writable ? "unusual_load_path.writable" : "unusual_load_path"),
-      techniques: ["T1547.006"],
-      description: `${e.comm} loaded ${file} ${verdict.where}${outcome(e)}`,
-      timestamp: e.timestamp,
-      evidence: [evidence(e)],
-      moduleName: e.module,
-      actor: actor(e),
-      details: { path: file },
-    });
-  },
-});
+  events: [layout.EVENT_FINIT_MODULE],
+  make: (ctx) => ({
+    event(e, report) {
+      if (e.id !== layout.EVENT_FINIT_MODULE) return;
+      const file = e.file;
+      if (file === undefined) return;
+      const verdict = judge(e, file, ctx);
+      if (!verdict) return;
+      report({
+        rule: "unusual_load_path",
+        severity: ctx.severity(verdict.writable ? "unusual_load_path.writable" : "unusual_load_path"),
+        techniques: ["T1547.006"],
+        description: `${e.comm} loaded ${file} ${verdict.where}${outcome(e)}`,
+        timestamp: e.timestamp,
+        evidence: [evidence(e)],
+        moduleName: e.module,
+        actor: actor(e),
+        details: { path: file },
+      });
+    },
+  }),
+};
