@@ -4,7 +4,7 @@ DEPS       ?= .cache/deps/prefix
 BUN        := node_modules/.bin/bun
 ASC        := node_modules/.bin/asc
 GENERATED  := decoder/assembly/generated
-CATALOGUE  := catalogue/events.ts catalogue/programs.ts
+CATALOGUE  := catalogue/events.ts catalogue/event-types.ts catalogue/programs.ts catalogue/taints.ts
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 \
               -I/usr/include/$(shell gcc -dumpmachine) -I$(DEPS)/include -Ibpf
 SHIM_LIBS  := $(DEPS)/lib/libbpf.a $(DEPS)/lib/libelf_pic.a $(DEPS)/lib/libz.a
@@ -27,8 +27,8 @@ build/modtrace.bpf.o: bpf/modtrace.bpf.c $(wildcard bpf/*.h) bpf/generated/catal
 $(GENERATED)/layout.ts: build/modtrace.bpf.o decoder/gen-layout.ts bpf/events.h bpf/generated/catalogue.h
 	$(BUN) decoder/gen-layout.ts $< $@
 
-$(GENERATED)/names.ts: decoder/gen-kernel-names.ts
-	$(BUN) decoder/gen-kernel-names.ts $@
+$(GENERATED)/names.ts decoder/generated/errnos.ts &: decoder/gen-kernel-names.ts
+	$(BUN) decoder/gen-kernel-names.ts $(GENERATED)/names.ts decoder/generated/errnos.ts
 
 # With the wasm, its generated glue and typings (decoder/host.ts says why raw).
 DECODER := build/decoder.wasm build/decoder.js build/decoder.d.ts
@@ -60,7 +60,7 @@ TS_ROOMS := cmd capture findings log record rows images scan output
 
 dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o $(DECODER) build/decoder.typechecked \
                $(wildcard $(addsuffix /*.ts,$(TS_ROOMS)) $(addsuffix /*/*.ts,$(TS_ROOMS)) findings/*.json loader/*.ts decoder/*.ts) $(CATALOGUE) \
-               $(GENERATED)/layout.ts loader/generated/programs.ts package.json | dist
+               $(GENERATED)/layout.ts decoder/generated/errnos.ts loader/generated/programs.ts package.json | dist
 	$(BUN) build --compile --minify --sourcemap cmd/entry.ts --outfile $@
 
 build dist:

@@ -1,4 +1,5 @@
-// Generates the decoder's copy of the event catalogue: per event its name,
+// Generates the decoder's copy of the event catalogue (and of the taint
+// flags, catalogue/taints.ts): per event its name,
 // syscall-ness, Tracee id and the range of its arguments in flat per-argument
 // tables (name, type, format, where it lives), which decoder/assembly/args.ts
 // walks with one loop. Record offsets and slots are named, not copied: they
@@ -7,6 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { ARG_FORMATS, ARG_SOURCES, EVENTS, TRACEE_KERNEL_EVENT_BASE, traceeId, type ArgInfo, type EventInfo } from "./events";
+import { TAINTS } from "./taints";
 
 const outPath = process.argv[2];
 if (!outPath) {
@@ -58,6 +60,10 @@ const lines = [
   `export const ARG_AT: ${list("i32", args.map(where))};`,
   "// The record flag an argument needs to be there (0: always there).",
   `export const ARG_NEEDS: ${list("u32", args.map((a) => (a.presentWith ? `L.FLAG_${a.presentWith}` : "0")))};`,
+  "",
+  "// The kernel's taint flags by bit (catalogue/taints.ts).",
+  `export const TAINT_BITS: ${list("u64", TAINTS.map((t) => `${1n << BigInt(t.bit)}`))};`,
+  `export const TAINT_NAMES: ${list("string", TAINTS.map((t) => JSON.stringify(t.name)))};`,
 ];
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, lines.join("\n") + "\n");

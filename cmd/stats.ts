@@ -1,10 +1,10 @@
 // `modtrace stats`: a summary of one log or a rotated set.
-import { basename } from "node:path";
 import { checkReadable, readLog, unreadable, type Problem } from "../log/reader";
 import { OfflineProgress } from "../log/progress";
 import { matches, reportProblems, type EventFilter } from "../log/filter";
 import { EVENTS } from "../catalogue/events";
 import { escapeText } from "../output/text-escape";
+import { moduleOfFile } from "../findings/rules/common";
 
 export interface StatsOptions {
   files: string[];
@@ -27,7 +27,7 @@ function moduleOf(e: any): string | undefined {
   if (e.eventName === "delete_module") return argValue(e, "name") ?? undefined;
   if (e.eventName === "finit_module") {
     const path = argValue(e, "pathname");
-    return path ? basename(path).replace(/\.ko(\.\w+)?$/, "") : undefined;
+    return path ? moduleOfFile(path) : undefined;
   }
   return undefined;
 }

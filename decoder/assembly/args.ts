@@ -10,7 +10,7 @@ import * as out from "./output";
 import * as s from "./structured";
 import * as utf8 from "./utf8";
 import { strLen, strPtr, strState, u32At, u64At } from "./record";
-import { TAINT_BITS, TAINT_NAMES } from "./taints";
+import { TAINT_BITS, TAINT_NAMES } from "./generated/catalogue";
 import * as K from "./keys";
 import * as P from "./pieces";
 import { TEXT } from "./formats";

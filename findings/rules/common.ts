@@ -1,13 +1,10 @@
 // Facts about a caller that several rules weigh.
 import * as layout from "../../record/layout";
-import { constants } from "node:os";
 import type { EventView } from "../../record/event-view";
 
-const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+import { errnoName } from "../../record/errno";
 
-export function errnoName(ret: number): string {
-  return ERRNO_NAMES.get(-ret) ?? `errno ${-ret}`;
-}
+export { errnoName };
 
 const CAP_SYS_MODULE = 16n; // include/uapi/linux/capability.h
 

@@ -3,6 +3,7 @@
 // ones that must be in the kernel's views), and whose init ran last (the
 // likeliest author of a change a scan finds). Only live modules are kept.
 import type { EventView } from "../../record/event-view";
+import * as layout from "../../record/layout";
 import { evidence } from "../rule";
 import type { Evidence } from "../finding";
 
@@ -25,8 +26,8 @@ export class ModuleLoads {
   last?: ModuleLoad;
 
   observe(e: EventView): void {
-    switch (e.eventName) {
-      case "module_load": {
+    switch (e.id) {
+      case layout.EVENT_MODULE_LOAD: {
         const name = e.module;
         if (!name) return;
         // module_load's code_base and code_size (catalogue/events.ts).
@@ -37,7 +38,7 @@ export class ModuleLoads {
         this.last = load;
         return;
       }
-      case "do_init_module": {
+      case layout.EVENT_DO_INIT_MODULE: {
         const name = e.module;
         if (!name) return;
         // A module_load lost or filtered away still leaves this.
@@ -48,8 +49,8 @@ export class ModuleLoads {
         this.last = load;
         return;
       }
-      case "init_module":
-      case "finit_module": {
+      case layout.EVENT_INIT_MODULE:
+      case layout.EVENT_FINIT_MODULE: {
         // The syscall is reported at its exit, after the load's other events.
         const load = (e.callId !== undefined ? this.byCall.get(e.callId) : undefined) ?? this.named(e.module);
         if (e.callId !== undefined) this.byCall.delete(e.callId);
@@ -58,10 +59,10 @@ export class ModuleLoads {
         if (e.ret === 0) load.initialised = true;
         return;
       }
-      case "module_free":
+      case layout.EVENT_MODULE_FREE:
         this.forget(e.module);
         return;
-      case "delete_module":
+      case layout.EVENT_DELETE_MODULE:
         if (e.ret === 0) this.forget(e.module ?? e.strArg);
         return;
     }

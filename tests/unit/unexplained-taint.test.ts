@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { listedTaints, unexplainedBits, unexplainedTaintWatch } from "../../findings/watches/unexplained-taint";
 import type { Finding } from "../../findings/finding";
 import { fakeEvent } from "../lib/fake-event";
-import * as layout from "../../record/layout";
 
 const O = 1n << 12n, E = 1n << 13n, C = 1n << 10n, W = 1n << 9n;
 
@@ -50,7 +49,7 @@ test("the watch: a new bit no load carries is reported once; one a seen module_l
 
   const seeing = unexplainedTaintWatch({ tainted, procModules: modules });
   writeFileSync(tainted, `${O | E | C | (1n << 1n)}\n`);
-  seeing.observe({ ...fakeEvent({ eventName: "module_load", timestamp: 1n }), id: layout.EVENT_MODULE_LOAD, taints: 1n << 1n } as any);
+  seeing.observe(fakeEvent({ eventName: "module_load", timestamp: 1n, taints: 1n << 1n }));
   const seen: Finding[] = [];
   seeing.scan(4n, (f) => seen.push(f));
   // F came with a load this capture saw: only the bits there at its start, which nothing listed explains.
