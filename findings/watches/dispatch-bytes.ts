@@ -1,7 +1,7 @@
 // The baseline's second opinion on the syscall dispatch (syscall-dispatch.ts):
 // sys_call_table's entries and the direct jumps of x64_sys_call or
 // ia32_sys_call, compared byte for byte with how they were at the start.
-import { SYSCALL_PREFIX } from "../../catalogue/events";
+import { COMPAT_SYSCALL32_PREFIX, SYSCALL_PREFIX, SYSCALL32_PREFIX } from "../../catalogue/events";
 import { hex } from "./kallsyms";
 import { rel32Target, transferTargets } from "./syscall-handlers";
 
@@ -35,7 +35,7 @@ export function directJumps(bytes: Uint8Array, fnAddr: bigint, known: Map<string
     .filter((t) => (bytes[t.offset] === 0xe8 || bytes[t.offset] === 0xe9) && known.has(t.target));
 }
 
-const syscallOf = (symbol: string) => (symbol.startsWith(SYSCALL_PREFIX) ? symbol.slice(SYSCALL_PREFIX.length) : symbol);
+const syscallOf = (symbol: string) => symbol.replace(new RegExp(`^(${SYSCALL_PREFIX}|${SYSCALL32_PREFIX}|${COMPAT_SYSCALL32_PREFIX})`), "");
 
 /** The syscall number whose table entry is this handler, when only one is. */
 function numberOf(table: string[], target: string): number | undefined {

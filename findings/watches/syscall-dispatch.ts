@@ -31,7 +31,7 @@ import { hex, parseKallsyms, showsAddresses, symbolExtent, type KernelSymbol } f
 import { ownersNow } from "./module-ranges";
 import { readKernel } from "./kcore";
 import { ModuleLoads } from "./module-loads";
-import { coreHandlers, dispatchHooks, ia32Hooks, transferTargets, handlersByNumber, hookKey, META_BYTES, metadataSymbols, tableHooks, type Hook } from "./syscall-handlers";
+import { coreHandlers, dispatchHooks, ia32Handlers, ia32Hooks, ia32TableHooks, transferTargets, handlersByNumber, hookKey, META_BYTES, metadataSymbols, tableHooks, type Hook } from "./syscall-handlers";
 import { directJumps, dispatchChanges, tableChanges, tableEntries, type Change } from "./dispatch-bytes";
 import { describeTarget, hookFinding, HOOKED, PATCH_WAITS, patchUnderWay, removalFinding, REMOVED, sameTargets } from "./syscall-hook-findings";
 
@@ -62,14 +62,17 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   const tableSym = symbolExtent(syms, "sys_call_table");
   if (!tableSym) return unavailable(`no sys_call_table in ${kallsyms}`);
   // Absent before 6.9 / 6.1.85: there the table is what dispatches (and
-  // ia32_sys_call_table, which kallsyms may not name, for the 32-bit entry).
+  // ia32_sys_call_table, named by kallsyms with CONFIG_KALLSYMS_ALL, for the
+  // 32-bit entry; gone as a symbol where ia32_sys_call came).
   const fnSym = symbolExtent(syms, "x64_sys_call");
   const ia32Sym = symbolExtent(syms, "ia32_sys_call");
+  const ia32TableSym = symbolExtent(syms, "ia32_sys_call_table");
   const ranges = [{ addr: tableSym.addr, len: Math.min(tableSym.size, MAX_TABLE_ENTRIES * 8) & ~7 }];
   /** Where each dispatch function's bytes are among the ranges read. */
-  const at = { fn: -1, ia32: -1 };
+  const at = { fn: -1, ia32: -1, ia32Table: -1 };
   if (fnSym) at.fn = ranges.push({ addr: fnSym.addr, len: Math.min(fnSym.size, MAX_FUNCTION_BYTES) }) - 1;
   if (ia32Sym) at.ia32 = ranges.push({ addr: ia32Sym.addr, len: Math.min(ia32Sym.size, MAX_FUNCTION_BYTES) }) - 1;
+  if (ia32TableSym) at.ia32Table = ranges.push({ addr: ia32TableSym.addr, len: Math.min(ia32TableSym.size, MAX_TABLE_ENTRIES * 8) & ~7 }) - 1;
 
   let base: Uint8Array[];
   try {
@@ -78,9 +81,10 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
     return unavailable(`cannot read the syscall table through ${kcore}: ${(e as Error).message}`);
   }
   const table = tableEntries(base[0]);
+  const ia32Table = ia32TableSym ? tableEntries(base[at.ia32Table]) : [];
   // Names for the baseline's targets only: the table's handlers and every
   // __x64_sys_* and __ia32_* (the switches' cases).
-  const wanted = new Set(table);
+  const wanted = new Set([...table, ...ia32Table]);
   const names = new Map<string, string>();
   for (const s of syms) if (s.module === undefined && (wanted.has(s.addr) || s.name.startsWith(SYSCALL_PREFIX) || s.name.startsWith("__ia32_"))) names.set(s.addr, s.name);
   const jumps = fnSym ? directJumps(base[at.fn], fnSym.addr, names) : [];
@@ -89,6 +93,7 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   // The kernel's boot-time record of each number's handler (none without
   // CONFIG_FTRACE_SYSCALLS: then a table entry need only be a core handler).
   const core = coreHandlers(syms);
+  const core32 = ia32Handlers(syms);
   const metas = metadataSymbols(syms);
   let byNumber = new Map<number, { name: string; addr: string }>();
   try {
@@ -105,6 +110,7 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
       ...tableHooks(tableEntries(now[0]), byNumber, core),
       ...(fnSym ? dispatchHooks(now[at.fn], fnSym.addr, byNumber, (a) => fns.has(a)) : []),
       ...(ia32Sym ? ia32Hooks(now[at.ia32], ia32Sym.addr, (a) => fns.has(a)) : []),
+      ...(ia32TableSym ? ia32TableHooks(tableEntries(now[at.ia32Table]), core32) : []),
     ];
   };
   const hooksAtStart = hooksIn(base, syms);
@@ -117,12 +123,15 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   /** New hooks whose targets kallsyms did not name yet, judged again at the next scan. */
   let deferred = new Map<string, Hook>();
   let last: Uint8Array[] | undefined;
+  /** Table entries a hook or its removal explained, by hookKey: what they held then. */
+  const settled = new Map<string, string>();
   let waitedForPatch = 0;
 
   const changesIn = (now: Uint8Array[]): Record<string, Change[]> => ({
     sys_call_table: tableChanges(table, tableEntries(now[0]), names),
     x64_sys_call: fnSym ? dispatchChanges(base[at.fn], now[at.fn], fnSym.addr, jumps, names, table) : [],
     ia32_sys_call: ia32Sym ? dispatchChanges(base[at.ia32], now[at.ia32], ia32Sym.addr, ia32Jumps, names, [], "ia32_sys_call") : [],
+    ia32_sys_call_table: ia32TableSym ? tableChanges(ia32Table, tableEntries(now[at.ia32Table]), names) : [],
   });
 
   return {
@@ -161,11 +170,18 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
       };
       const explained = new Set<string>();
       const explainedTargets = new Set<string>();
+      const entriesNow: Record<string, string[]> = { sys_call_table: tableEntries(now[0]), ia32_sys_call_table: ia32TableSym ? tableEntries(now[at.ia32Table]) : [] };
       const explain = (key: string, h: Hook) => {
         explained.add(key);
+        // A table entry stays explained while it holds what it held then.
+        const entry = entriesNow[h.where]?.[h.number];
+        if (entry !== undefined) settled.set(key, entry);
         // Where the hooked case goes now: its own handler (the boot record's;
         // for the 32-bit switch, whatever its jump reaches once restored).
-        const own = h.where === "ia32_sys_call" ? transfers.ia32_sys_call.find((t) => t.offset === h.number)?.target : byNumber.get(h.number)?.addr;
+        const own =
+          h.where === "ia32_sys_call" ? transfers.ia32_sys_call.find((t) => t.offset === h.number)?.target
+          : h.where === "ia32_sys_call_table" ? ia32Table[h.number]
+          : byNumber.get(h.number)?.addr;
         if (own) explainedTargets.add(own);
         for (const t of h.actual) explainedTargets.add(hex(t));
       };
@@ -210,7 +226,10 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
       // goes to a hook's target or a restored handler.
       const found = changesIn(now);
       const isExplained = (where: string, c: Change) => {
-        if (c.number !== undefined) return explained.has(hookKey({ where, number: c.number }));
+        if (c.number !== undefined) {
+          const key = hookKey({ where, number: c.number });
+          return explained.has(key) || (c.to !== undefined && settled.get(key) === hex(c.to));
+        }
         // A jump of the 32-bit switch (no numbers) now going where a hook goes.
         if (c.to !== undefined) return explainedTargets.has(hex(c.to));
         const run = c.bytes;

@@ -29,7 +29,7 @@ export interface Handler {
 
 /** A syscall whose dispatch does not reach its own handler. */
 export interface Hook {
-  where: "sys_call_table" | "x64_sys_call" | "ia32_sys_call";
+  where: "sys_call_table" | "x64_sys_call" | "ia32_sys_call" | "ia32_sys_call_table";
   /** The syscall's number; in ia32_sys_call, whose numbers the kernel keeps
    * no record of, the offset of the jump that goes astray. */
   number: number;
@@ -146,6 +146,28 @@ export function ia32Hooks(code: Uint8Array, fnAddr: bigint, isModuleFunction: (a
   return transferTargets(code, fnAddr)
     .filter((t) => isModuleFunction(t.target))
     .map((t) => ({ where: "ia32_sys_call", number: t.offset, syscall: "a 32-bit syscall", expected: "its __ia32_sys_* handler", actual: [BigInt(`0x${t.target}`)] }));
+}
+
+/** The core kernel's 32-bit entry points, by address: what every entry of
+ * ia32_sys_call_table must be (__ia32_sys_*, __ia32_compat_sys_*, or the
+ * kernel's "no such call"). */
+export function ia32Handlers(syms: KernelSymbol[]): Set<string> {
+  const handlers = new Set<string>();
+  for (const s of syms) if (s.module === undefined && (s.name.startsWith("__ia32_") || s.name === "sys_ni_syscall")) handlers.add(s.addr);
+  return handlers;
+}
+
+/**
+ * The 32-bit table (ia32_sys_call_table): what dispatches int 0x80 and
+ * 32-bit processes on kernels before 6.9 (and 6.1.85, which switched to
+ * ia32_sys_call, keeping no such symbol). No boot record of its numbers
+ * either, so each entry need only be one of the kernel's own 32-bit entry
+ * points; anything else is a hook, named by its i386 number.
+ */
+export function ia32TableHooks(table: string[], handlers: Set<string>): Hook[] {
+  return table.slice(0, tableLength(table, new Map())).flatMap((entry, nr) =>
+    handlers.has(entry) ? [] : [{ where: "ia32_sys_call_table" as const, number: nr, syscall: `i386 #${nr}`, expected: "an __ia32_sys_* handler of the kernel's own", actual: [BigInt(`0x${entry}`)] }],
+  );
 }
 
 /** "getppid (110)", or for the 32-bit dispatch where the astray jump is. */

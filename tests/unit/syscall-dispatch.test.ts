@@ -75,10 +75,10 @@ class FakeKernel {
     new DataView(b.buffer).setInt32(8, nr, true);
     this.poke(at, b);
   }
-  table(i: number, to: bigint) {
+  table(i: number, to: bigint, at = TABLE) {
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigUint64(0, to, true);
-    this.poke(TABLE + BigInt(8 * i), b);
+    this.poke(at + BigInt(8 * i), b);
   }
   poke(addr: bigint, bytes: Uint8Array, raw = false) {
     const fd = openSync(this.kcore, "r+");
@@ -170,6 +170,28 @@ describe("the watch", () => {
       ["syscall_hook_removed", "high", "sys_call_table", "getppid", "__x64_sys_getppid"],
       ["syscall_hook_removed", "high", "x64_sys_call", "getppid", "__x64_sys_getppid"],
     ]);
+  });
+
+  test("ia32_sys_call_table (kernels before 6.9 and 6.1.85): an entry that is no 32-bit entry point of the kernel's own, found in place at the start, by its i386 number; put back: removed", () => {
+    const IA32_TABLE = TABLE + 4n * 8n;
+    k.table(0, GETPPID32, IA32_TABLE);
+    k.table(1, HOOK, IA32_TABLE);
+    k.table(2, GETPPID32, IA32_TABLE);
+    const w = watch();
+    w.scan(1n, report);
+    expect(found.map((f) => [f.rule, f.moduleName, f.details!.where, f.details!.number, f.details!.syscall, f.details!.inPlaceAtStart, f.details!.actual])).toEqual([
+      ["syscall_hooked", "mt_hook_dispatch", "ia32_sys_call_table", 1, "i386 #1", true, [`0x${hex(HOOK)} mt_hook [mt_hook_dispatch]`]],
+    ]);
+    found = [];
+    k.table(1, GETPPID32, IA32_TABLE);
+    w.scan(100n, report);
+    // Restored: a removal, and no change left unexplained.
+    expect(found.map((f) => [f.rule, f.details!.where, f.details!.number])).toEqual([["syscall_hook_removed", "ia32_sys_call_table", 1]]);
+    found = [];
+    // Rewritten during the capture: a new hook, and the baseline's changed entry explained by it.
+    k.table(2, HOOK, IA32_TABLE);
+    w.scan(200n, report);
+    expect(found.map((f) => [f.rule, f.details!.where, f.details!.number, f.details!.inPlaceAtStart])).toEqual([["syscall_hooked", "ia32_sys_call_table", 2, false]]);
   });
 
   test("a jump in x64_sys_call retargeted: the syscall it served and where it goes now", () => {
