@@ -5,7 +5,7 @@ import { constants } from "node:fs";
 import { readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { arg, Capture, hexText, jsonLines, fileDev, MODTRACE, notAModule, plannedEvents, scratchDir, trigger, TRIGGER } from "./harness";
-import { expectContext } from "./expect-event";
+import { expectCall } from "./expect-event";
 
 const ONLY_TRIGGER = ["--comm", "mt-trigger"];
 
@@ -59,7 +59,7 @@ describe("capture on this host", () => {
     expect(rest.length).toBe(3);
 
     for (const events of [run.json, rest]) {
-      events.forEach((e: any, i: number) => expectContext(e, truths[i], run.window));
+      events.forEach((e: any, i: number) => expectCall(e, truths[i], run.window));
       const [init, finit, del] = events;
       expect(init.eventId).toBe(175);
       expect(arg(init, "module_image").value).toBe(truths[0].image);
@@ -90,7 +90,7 @@ describe("capture on this host", () => {
     const truths = run.result;
     expect(run.json.length).toBe(truths.length);
     const cborEvents = run.items.slice(1, -1);
-    run.json.forEach((e, i) => expectContext(e, truths[i], run.window));
+    run.json.forEach((e, i) => expectCall(e, truths[i], run.window));
 
     const [nullName, unmapped, long, notUtf8, badFd, nullParams] = run.json;
     for (const e of [nullName, unmapped]) expect(arg(e, "name")).toMatchObject({ value: null, error: "unreadable" });
@@ -119,7 +119,7 @@ describe("capture on this host", () => {
     // priority ring, which is read first; one event per call.
     const events = truths.map((t: any) => run.json.filter((e: any) => e.hostProcessId === t.pid));
     expect(events.map((es: any[]) => es.map((e) => [e.eventName, e.returnValue]))).toEqual(truths.map((t: any) => [[t.call, t.ret]]));
-    events.forEach((es: any[], i: number) => expectContext(es[0], truths[i], run.window));
+    events.forEach((es: any[], i: number) => expectCall(es[0], truths[i], run.window));
     const [staged, unstagedFile, unstaged] = events.map((es: any[]) => es[0]);
     expect(staged.eventId).toBe(320);
     expect(arg(staged, "kernel_fd").value).toBe(truths[0].kernel_fd);
@@ -141,7 +141,7 @@ describe("capture on this host", () => {
     const [truth] = run.result;
     expect(truth.tid).not.toBe(truth.pid);
     expect(run.json.length).toBe(1);
-    expectContext(run.json[0], truth, run.window);
+    expectCall(run.json[0], truth, run.window);
     expect(arg(run.json[0], "name").value).toBe("mt_from_thread");
   });
 
@@ -151,7 +151,7 @@ describe("capture on this host", () => {
     const unprivileged = run.result.filter((t: any) => t.uid === 65534);
     expect(unprivileged.length).toBe(1);
     expect(run.json.length).toBe(1);
-    expectContext(run.json[0], unprivileged[0], run.window);
+    expectCall(run.json[0], unprivileged[0], run.window);
     expect(run.json[0].returnValue).toBe(unprivileged[0].ret);
     expect(run.items.at(-1).filtered).toBe(3);
   });

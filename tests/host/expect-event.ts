@@ -1,12 +1,16 @@
-// One comparison of a decoded event (from JSON or from CBOR) with what the
-// trigger did; every context field is derived from the system, not modtrace.
+// One comparison of a decoded event (from JSON or from CBOR) with the call
+// the trigger made: its ids, namespaces, result and time, each derived from
+// the system, not modtrace. The caller's credentials, cgroup and ancestors
+// are tests/lib/context-truth.ts's expectContext.
 import { expect } from "bun:test";
 import { constants } from "node:os";
 import { cgroupId, namespaceInode, TRIGGER, type Truth } from "./harness";
 
+// libc's names (what the trigger's errno is called in user space): the
+// trigger's calls fail with ordinary errnos, which both tables name alike.
 const ERRNO_NAME = Object.fromEntries(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
-export function expectContext(e: any, truth: Truth, window: { from: number; to: number }) {
+export function expectCall(e: any, truth: Truth, window: { from: number; to: number }) {
   expect(e.eventName).toBe(truth.call);
   expect(e.syscall).toBe(truth.call);
   expect(e.hostProcessId).toBe(truth.pid);

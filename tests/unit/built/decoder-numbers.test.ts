@@ -3,9 +3,9 @@
 // BigInt's own decimal, and CBOR against a decoder that is not ours.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { Decoder, layout } from "../../decoder/host";
+import { Decoder, layout } from "../../../decoder/host";
 import { decodeMultiple } from "cbor-x/decode";
-import { splitRecords } from "../lib/records";
+import { splitRecords } from "../../lib/records";
 
 // A captured init_module: its `len` argument is args[1], an unsigned long.
 const template = splitRecords(readFileSync("tests/fixtures/kernel-6.18.raw")).find((r) => r[layout.REC_OFF_EVENT] === layout.EVENT_INIT_MODULE)!;

@@ -6,9 +6,9 @@ import { beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { decodeMultiple } from "cbor-x/decode";
-import { Decoder, layout } from "../../decoder/host";
-import { strictItemCount } from "../lib/cbor";
-import { splitRaw } from "../lib/records";
+import { Decoder, layout } from "../../../decoder/host";
+import { strictItemCount } from "../../lib/cbor";
+import { splitRaw } from "../../lib/records";
 
 const records = [
   ...splitRaw(readFileSync("tests/fixtures/kernel-6.18.raw")).records,

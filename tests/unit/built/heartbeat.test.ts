@@ -5,13 +5,13 @@
 import { beforeAll, expect, test } from "bun:test";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import wasmPath from "../../build/decoder.wasm" with { type: "file" };
-import { eventByName } from "../../catalogue/events";
-import { Decoder } from "../../decoder/host";
-import { Heartbeat } from "../../findings/heartbeat";
-import { readLog } from "../../log/reader";
-import { writeRecords } from "../../record/records";
-import { forEachRecord } from "../../record/event-view";
+import wasmPath from "../../../build/decoder.wasm" with { type: "file" };
+import { eventByName } from "../../../catalogue/events";
+import { Decoder } from "../../../decoder/host";
+import { Heartbeat } from "../../../findings/heartbeat";
+import { readLog } from "../../../log/reader";
+import { writeRecords } from "../../../record/records";
+import { forEachRecord } from "../../../record/event-view";
 
 const FLEET = "tests/fixtures/vm";
 const fleet: any[] = readdirSync(FLEET).flatMap((host) =>

@@ -3,9 +3,9 @@
 // JSON and a terminal need escaped, and keep the exact bytes recoverable.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { Decoder, layout } from "../../decoder/host";
-import { cborItems, strictItemCount } from "../lib/cbor";
-import { splitRecords, withString } from "../lib/records";
+import { Decoder, layout } from "../../../decoder/host";
+import { cborItems, strictItemCount } from "../../lib/cbor";
+import { splitRecords, withString } from "../../lib/records";
 
 const raw = readFileSync("tests/fixtures/kernel-6.18.raw");
 const truth = readFileSync("tests/fixtures/kernel-6.18.truth.jsonl", "utf8").trim().split("\n").map((l) => JSON.parse(l));

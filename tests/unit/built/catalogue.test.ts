@@ -3,13 +3,13 @@
 // with. Each side is generated, so a failure here is a stale build or a
 // generator that lost something; the decoder fixtures check the output.
 import { expect, test } from "bun:test";
-import { EVENTS, SYSCALL_PREFIX, constantName } from "../../catalogue/events";
+import { EVENTS, SYSCALL_PREFIX, constantName } from "../../../catalogue/events";
 import { readFileSync } from "node:fs";
-import { ALL_PROGRAMS } from "../../catalogue/programs";
-import * as layout from "../../record/layout";
-import { PROGRAM_NAMES } from "../../loader/generated/programs";
-import { cText, native } from "../../loader/native";
-import { programId } from "../../loader/program-ids";
+import { ALL_PROGRAMS } from "../../../catalogue/programs";
+import * as layout from "../../../record/layout";
+import { PROGRAM_NAMES } from "../../../loader/generated/programs";
+import { cText, native } from "../../../loader/native";
+import { programId } from "../../../loader/program-ids";
 
 const OBJECT = "build/modtrace.bpf.o";
 

@@ -5,10 +5,10 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { Decoder, layout } from "../../decoder/host";
-import { ImageAssembler } from "../../images/assembler";
-import { cborItems, strictItemCount } from "../lib/cbor";
-import { splitRaw } from "../lib/records";
+import { Decoder, layout } from "../../../decoder/host";
+import { ImageAssembler } from "../../../images/assembler";
+import { cborItems, strictItemCount } from "../../lib/cbor";
+import { splitRaw } from "../../lib/records";
 
 const FIXTURE = "tests/fixtures/kernel-6.1-images";
 const { records, chunks } = splitRaw(gunzipSync(readFileSync(`${FIXTURE}.raw.gz`)));

@@ -3,8 +3,8 @@
 import { expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
-import { readLog } from "../../log/reader";
-import { describeEnd, runModtrace } from "../lib/modtrace";
+import { readLog } from "../../../log/reader";
+import { describeEnd, runModtrace } from "../../lib/modtrace";
 
 const DIR = "tests/fixtures/vm/web-2";
 const files = readdirSync(DIR).filter((f) => f.endsWith(".cbor")).sort().map((f) => join(DIR, f));

@@ -3,9 +3,9 @@
 // runtime's layout, and by paths that must name no container.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { Decoder, layout } from "../../decoder/host";
-import { cborItems } from "../lib/cbor";
-import { splitRecords, withString } from "../lib/records";
+import { Decoder, layout } from "../../../decoder/host";
+import { cborItems } from "../../lib/cbor";
+import { splitRecords, withString } from "../../lib/records";
 
 const ID = "4f1c0d7a9e2b3c8d5a6f7e8d9c0b1a2f3e4d5c6b7a8f9e0d1c2b3a4f5e6d7c8b";
 const ID2 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

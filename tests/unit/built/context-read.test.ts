@@ -3,7 +3,7 @@
 // kept from then): the events come back without either, never with invented
 // zeros; a log with the context gives it back.
 import { describe, expect, test } from "bun:test";
-import { describeEnd, runModtrace } from "../lib/modtrace";
+import { describeEnd, runModtrace } from "../../lib/modtrace";
 
 const OLD_LOG = "tests/fixtures/layout-3.cbor";
 const NEW_LOG = "tests/fixtures/kernel-6.18.cbor";

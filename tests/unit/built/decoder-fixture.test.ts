@@ -3,12 +3,12 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
-import { Decoder, DecodeError, layout } from "../../decoder/host";
-import { EVENTS } from "../../catalogue/events";
-import { cborItems, strictItemCount } from "../lib/cbor";
-import { kernelDev } from "../lib/devices";
-import { splitRecords } from "../lib/records";
-import { expectContext, withContext } from "../lib/context-truth";
+import { Decoder, DecodeError, layout } from "../../../decoder/host";
+import { EVENTS } from "../../../catalogue/events";
+import { cborItems, strictItemCount } from "../../lib/cbor";
+import { kernelDev } from "../../lib/devices";
+import { splitRecords } from "../../lib/records";
+import { expectContext, withContext } from "../../lib/context-truth";
 
 const FIXTURE = "tests/fixtures/kernel-6.18";
 const raw = readFileSync(`${FIXTURE}.raw`);

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pkg from "../../package.json";
-import { MODTRACE, reportSignal, runModtrace, signalName } from "../lib/modtrace";
+import pkg from "../../../package.json";
+import { MODTRACE, reportSignal, runModtrace, signalName } from "../../lib/modtrace";
 
 const DEPS = process.env.MODTRACE_DEPS_CACHE ?? ".cache/deps";
 
