@@ -15,24 +15,35 @@ export interface PackageRecord {
 /** "/lib/modules/…" for a recorded path, whether the package wrote it under /usr (merged /usr) or not. */
 export const canonicalModulePath = (path: string) => path.replace(/^\/?(usr\/)?/, "/");
 
-/** path -> record, from the md5sums files of a dpkg database. */
-export function packageRecords(infoDir = "/var/lib/dpkg/info"): Map<string, PackageRecord> | string {
+/** Each package's md5sums ("md5  relative/path" lines) in a dpkg database,
+ * in name order, with the package's name; an error text without one. */
+function md5sumsFiles(infoDir: string): Array<{ pkg: string; read: () => string | undefined }> | string {
   let names: string[];
   try {
     names = readdirSync(infoDir).filter((n) => n.endsWith(".md5sums")).sort();
   } catch (e: any) {
     return `no package records (${infoDir}: ${e.code ?? e.message}): file hashes are not checked against a package`;
   }
+  return names.map((name) => ({
+    pkg: name.slice(0, -".md5sums".length).replace(/:[a-z0-9]+$/, ""),
+    read: () => {
+      try {
+        return readFileSync(join(infoDir, name), "utf8");
+      } catch {
+        return undefined;
+      }
+    },
+  }));
+}
+
+/** path -> record, from the md5sums files of a dpkg database. */
+export function packageRecords(infoDir = "/var/lib/dpkg/info"): Map<string, PackageRecord> | string {
+  const files = md5sumsFiles(infoDir);
+  if (typeof files === "string") return files;
   const records = new Map<string, PackageRecord>();
-  for (const name of names) {
-    let text: string;
-    try {
-      text = readFileSync(join(infoDir, name), "utf8");
-    } catch {
-      continue;
-    }
-    if (!text.includes("lib/modules/")) continue;
-    const pkg = name.slice(0, -".md5sums".length).replace(/:[a-z0-9]+$/, "");
+  for (const { pkg, read } of files) {
+    const text = read();
+    if (!text?.includes("lib/modules/")) continue;
     for (const line of text.split("\n")) {
       const m = /^([0-9a-f]{32}) {2}(.*lib\/modules\/.*)$/.exec(line);
       if (m) records.set(canonicalModulePath(m[2]), { package: pkg, md5: m[1] });
@@ -49,23 +60,14 @@ const unmerged = (path: string) => path.replace(/^\/?(usr\/)?/, "");
  * md5sums; undefined where no package lists it, or there is no dpkg. */
 export function packageRecordOf(path: string, infoDir = "/var/lib/dpkg/info"): PackageRecord | undefined {
   const want = unmerged(path);
-  let names: string[];
-  try {
-    names = readdirSync(infoDir).filter((n) => n.endsWith(".md5sums"));
-  } catch {
-    return undefined;
-  }
-  for (const name of names) {
-    let text: string;
-    try {
-      text = readFileSync(join(infoDir, name), "utf8");
-    } catch {
-      continue;
-    }
-    if (!text.includes(want)) continue;
+  const files = md5sumsFiles(infoDir);
+  if (typeof files === "string") return undefined;
+  for (const { pkg, read } of files) {
+    const text = read();
+    if (!text?.includes(want)) continue;
     for (const line of text.split("\n")) {
       const m = /^([0-9a-f]{32}) {2}(.*)$/.exec(line);
-      if (m && unmerged(m[2]) === want) return { package: name.slice(0, -".md5sums".length).replace(/:[a-z0-9]+$/, ""), md5: m[1] };
+      if (m && unmerged(m[2]) === want) return { package: pkg, md5: m[1] };
     }
   }
   return undefined;
