@@ -97,13 +97,14 @@ static __always_inline u64 bulk_wakeup(void)
  * built into the ring, the one copy. */
 static __always_inline void emit(struct mt_record *rec)
 {
-	/* A failed syscall, or an autoload request, which any user can cause (a
-	 * socket of an unloaded family): the bulk ring, which a flood of them
-	 * may fill without costing a load or an unload its record. */
+	/* A failed syscall, or an autoload request and the helper the kernel
+	 * runs for it, which any user can cause (a socket of an unloaded
+	 * family): the bulk ring, which a flood of them may fill without
+	 * costing a load or an unload its record. */
 	bool syscall = rec->event < 32 && (MT_SYSCALL_EVENT_BITS & (1u << rec->event));
 	/* modtrace's own heartbeat calls fail on purpose, and must not be lost to a flood. */
 	bool heartbeat = config.self_tgid && rec->host_pid == config.self_tgid;
-	bool attempt = ((rec->ret < 0 && syscall) || rec->event == MT_EVENT_MODULE_REQUEST) && !heartbeat;
+	bool attempt = ((rec->ret < 0 && syscall) || rec->event == MT_EVENT_MODULE_REQUEST || rec->event == MT_EVENT_CALL_USERMODEHELPER) && !heartbeat;
 	u32 size = (rec->size + 7) & ~7u;
 
 	/* One register for the size checked and the size sent: without the

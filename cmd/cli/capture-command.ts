@@ -5,22 +5,18 @@ import { EVENTS, type EventInfo } from "../../catalogue/events";
 import { capture } from "../capture";
 import { checkOutputs, UsageError, type OutputSpec } from "../../output/outputs";
 import { EXAMPLES } from "./help-texts";
-import { attachOption, commandLine, configFrom, containerFilter, overwriteOption, ruleOptions, wideOption, withOverwrite } from "./options";
+import { attachOption, commandLine, configFrom, containerFilter, overwriteOption, processOptions, ruleOptions, wideOption, withOverwrite } from "./options";
 import { ancestorCount, byteSize, collect, eventList, MAX_ANCESTORS, nonNegativeInt, nonNegativeSeconds, outputSpec, positiveInt, positiveNumber, ringMiB, userId } from "./values";
 
 /** `modtrace [capture]`: attach and record until stopped. */
 export function addCaptureCommand(program: Command, run: { exitCode: number }) {
-  ruleOptions(wideOption(program
+  ruleOptions(wideOption(processOptions(program
     .command("capture", { isDefault: true })
     .description("attach to the kernel and record module events until stopped (the default command)")
     .addOption(new Option("-o, --output <format[:path]>", "output format and destination (text, json, cbor, raw, rows; captures, findings and parquet come from logs, with read)").argParser(collect(outputSpec)))
     .addOption(overwriteOption())
-    .addOption(new Option("-e, --events <list>", "comma-separated events to capture (default: all)").argParser(collect(eventList)))
-    .addOption(new Option("--pid <pid>", "only processes with this host pid").argParser(collect(nonNegativeInt("--pid"))))
+    .addOption(new Option("-e, --events <list>", "comma-separated events to capture (default: all)").argParser(collect(eventList))))
     .addOption(new Option("--uid <user>", "only processes with this real uid, given as a number or a user name").argParser(collect(userId)))
-    .addOption(new Option("--comm <name>", "only processes with this command name (first 15 bytes)").argParser(collect(String)))
-    .addOption(new Option("--container [id]", "only calls from containers (by cgroup, or by their own pid and mount namespaces), or from the container whose id starts with ID"))
-    .addOption(new Option("--not-container", "only calls from outside containers"))
     .addOption(new Option("--ancestors <n>", `how many ancestors each event records, 0 to ${MAX_ANCESTORS}`).default(MAX_ANCESTORS).argParser(ancestorCount))
     .addOption(new Option("--duration <sec>", "stop after this many seconds").argParser(positiveNumber("--duration")))
     .addOption(new Option("--count <n>", "stop after this many events (at least 1)").argParser(positiveInt("--count")))

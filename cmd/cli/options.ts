@@ -88,17 +88,18 @@ export function filterFrom(o: any): EventFilter {
   };
 }
 
-export function containerOptions(cmd: Command): Command {
+/** --pid, --comm, --container and --not-container: capture and the log commands select alike. */
+export function processOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--container [id]", "only calls from containers (by cgroup or by their own pid and mount namespaces), or from the container whose id starts with ID"))
+    .addOption(new Option("--pid <pid>", "only processes with this host pid").argParser(collect(nonNegativeInt("--pid"))))
+    .addOption(new Option("--comm <name>", "only processes with this command name (first 15 bytes)").argParser(collect(String)))
+    .addOption(new Option("--container [id]", "only calls from containers (by cgroup, or by their own pid and mount namespaces), or from the container whose id starts with ID"))
     .addOption(new Option("--not-container", "only calls from outside containers"));
 }
 
 export function addLogFilters(cmd: Command): Command {
-  return containerOptions(cmd)
+  return processOptions(cmd)
     .addOption(new Option("-e, --events <list>", "only these events (comma-separated)").argParser(collect(eventList)))
-    .addOption(new Option("--pid <pid>", "only this host pid").argParser(collect(nonNegativeInt("--pid"))))
-    .addOption(new Option("--comm <name>", "only this command name").argParser(collect(String)))
     .addOption(new Option("--since <time>", "only events at or after this time (ISO 8601 or epoch seconds)").argParser(instant("--since")))
     .addOption(new Option("--until <time>", "only events at or before this time").argParser(instant("--until")));
 }
