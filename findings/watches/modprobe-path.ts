@@ -101,6 +101,8 @@ export function modprobePathWatch(config: Pick<FindingsConfig, "moduleTools" | "
   const atStart = readSysctl();
   const checkFile = helperFileCheck(opts.dpkgInfo ?? "/var/lib/dpkg/info");
   const reported = new Set<string>();
+  /** The md5 of the helper's file at the last scan, when it was not the package's. */
+  let lastChanged: string | undefined;
   let scans = 0;
 
   const finding = (nowNs: bigint, description: string, details: Record<string, unknown>): Finding => ({
@@ -137,7 +139,13 @@ export function modprobePathWatch(config: Pick<FindingsConfig, "moduleTools" | "
       }
       if (knownHelper(shown, config)) {
         const file = shown === "" ? undefined : checkFile(shown);
-        if (file && file.md5 !== file.record.md5)
+        // Said once the same changed bytes are read at two scans in a row: a
+        // scan that reads the file while it is being written (a copy in
+        // place) is not its content.
+        const changed = file && file.md5 !== file.record.md5 ? file.md5 : undefined;
+        const steady = changed !== undefined && changed === lastChanged;
+        lastChanged = changed;
+        if (file && steady)
           once(`file ${file.file}\0${file.md5}`, () =>
             finding(nowNs, `the kernel's autoload helper ${JSON.stringify(shown)} is ${file.file}, and that is not the file package ${file.record.package} installed (md5 ${file.md5}, its record ${file.record.md5}); any user can make the kernel run it as root`, {
               path: shown,

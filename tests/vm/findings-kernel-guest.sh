@@ -97,12 +97,13 @@ echo "$MODPROBE" > /proc/sys/kernel/modprobe
 cp /tmp/mt-helper.ran "$DIR/helper.ran"
 sha256sum /dev/shm/mt-helper | cut -d' ' -f1 > "$DIR/helper.sha256"
 # The stock helper again, its file (kmod, behind /sbin/modprobe) then changed
-# on disk: it is no longer what its package installed. Put back after.
+# on disk: it is no longer what its package installed. Put back after, by a
+# rename as dpkg does (a copy in place is read half written by a scan).
 cp /bin/kmod /tmp/kmod.orig
 echo >> /bin/kmod
 md5sum /bin/kmod | cut -d' ' -f1 > "$DIR/kmod-changed.md5"
 wait_finding modprobe_path_changed '"fileChanged":true'
-cp /tmp/kmod.orig /bin/kmod
+cp /tmp/kmod.orig /bin/kmod.new && mv /bin/kmod.new /bin/kmod
 stop
 cat /proc/sys/kernel/modprobe > "$OUT/modprobe-after.txt"
 
