@@ -8,7 +8,7 @@
 // after the ring runs in one mode's VM only (see AFTER_THE_RING).
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { guestScript, outputText, REPO, runInVm, vmCannotRun, type VmResult } from "./run";
 
@@ -25,8 +25,11 @@ function repoFiles(): Record<string, string> {
     if (statSync(path).isDirectory()) for (const e of readdirSync(path)) add(join(rel, e));
     else files[join("/root/repo", rel)] = path;
   };
+  // The source rooms as tsconfig.json lists them (one list of them, which the
+  // Makefile's TS_ROOMS matches), with the decoder's generated tables.
+  const rooms = (JSON.parse(readFileSync(join(REPO, "tsconfig.json"), "utf8")).include as string[]).filter((r) => !r.includes("*") && r !== "tests" && r !== "bench");
   for (const rel of ["package.json", "bunfig.toml", "tsconfig.json", "tests/host", "tests/lib", "tests/trigger", "tests/mt_write_user.bpf.o", "tests/mt_send_signal.bpf.o", "tests/fixtures/kernel-6.18.cbor",
-    "catalogue", "cmd", "loader", "decoder/assembly", "node_modules/cbor-x"]) add(rel);
+    ...rooms, "decoder/assembly", "decoder/generated", "node_modules/cbor-x"]) add(rel);
   return files;
 }
 
