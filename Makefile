@@ -55,11 +55,12 @@ tests/trigger: tests/trigger.c
 tests/%.bpf.o: tests/%.bpf.c
 	clang $(BPF_CFLAGS) -c $< -o $@
 
-# The TypeScript rooms the binary is built from (besides loader/, decoder/, catalogue/).
-TS_ROOMS := cmd capture findings log record rows images scan output
+# The TypeScript rooms the binary is built from: tsconfig.json's include,
+# one list of them (the VM host tier copies the same), but tests and bench.
+TS_ROOMS := $(filter-out include tests bench,$(shell grep -o '"include": \[[^]]*\]' tsconfig.json | grep -o '"[a-z]*"' | tr -d '"'))
 
 dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o $(DECODER) build/decoder.typechecked \
-               $(wildcard $(addsuffix /*.ts,$(TS_ROOMS)) $(addsuffix /*/*.ts,$(TS_ROOMS)) findings/*.json loader/*.ts decoder/*.ts) $(CATALOGUE) \
+               $(wildcard $(addsuffix /*.ts,$(TS_ROOMS)) $(addsuffix /*/*.ts,$(TS_ROOMS)) findings/*.json decoder/*.ts) $(CATALOGUE) \
                $(GENERATED)/layout.ts decoder/generated/errnos.ts loader/generated/programs.ts package.json | dist
 	$(BUN) build --compile --minify --sourcemap cmd/entry.ts --outfile $@
 

@@ -29,31 +29,39 @@ export const MAX_BYTES = 64 << 20;
 
 const REMOTE = /^(fuse|fuseblk|nfs|nfs4|cifs|smb3|9p|ceph|afs|glusterfs|sshfs)(\.|$)/;
 
-/** Whether the device (Node's st_dev) holds a filesystem that answers reads from elsewhere. */
-function remoteDevice(dev: number): boolean {
+/** The devices (Node's st_dev) whose filesystem answers reads from
+ * elsewhere, from one read of /proc/self/mountinfo; undefined when it cannot
+ * be read (then nothing is). */
+function remoteDevices(): Set<number> | undefined {
   let text: string;
   try {
     text = readFileSync("/proc/self/mountinfo", "utf8");
   } catch {
-    return true; // cannot tell: do not read
+    return undefined;
   }
-  const major = ((dev >>> 8) & 0xfff);
-  const minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00);
+  const remote = new Set<number>();
   for (const line of text.split("\n")) {
     const f = line.split(" ");
-    if (f[2] !== `${major}:${minor}`) continue;
     const dash = f.indexOf("-");
-    if (dash > 0 && REMOTE.test(f[dash + 1] ?? "")) return true;
+    if (dash < 0 || !REMOTE.test(f[dash + 1] ?? "")) continue;
+    const [major, minor] = (f[2] ?? "").split(":").map(Number);
+    remote.add(userDev(major * 0x100000 + minor));
   }
-  return false;
+  return remote;
 }
 
-/** The digest and size of the file open at fd. */
-function hashFd(fd: number): { digest: Uint8Array; size: number } {
-  const hasher = new CryptoHasher("sha256");
+/** The digest and size of the file open at fd, read to its end; undefined
+ * when it holds more than maxBytes (a file that grows while it is read,
+ * too), so no reader is held by a file without end. */
+export function digestFd(fd: number, algorithm: "sha256" | "md5", maxBytes = Infinity): { digest: Uint8Array; size: number } | undefined {
+  const hasher = new CryptoHasher(algorithm);
   const buf = Buffer.allocUnsafe(1 << 20);
   let size = 0;
-  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; size += n) hasher.update(buf.subarray(0, n));
+  for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+    size += n;
+    if (size > maxBytes) return undefined;
+    hasher.update(buf.subarray(0, n));
+  }
   return { digest: new Uint8Array(hasher.digest() as Uint8Array), size };
 }
 
@@ -62,8 +70,9 @@ function startsWithShebang(fd: number): boolean {
   return readSync(fd, two, 0, 2, 0) === 2 && two.toString("latin1") === "#!";
 }
 
-/** Opens path read-only, or undefined when it cannot be. */
-function tryOpen(path: string): number | undefined {
+/** Opens path read-only without blocking on it (a FIFO put in its place), or
+ * undefined when it cannot be. */
+export function openNonBlocking(path: string): number | undefined {
   try {
     return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch {
@@ -81,22 +90,18 @@ export interface ExecutedFile {
 /** The file's digest and size, or undefined when the file that ran cannot be read. */
 export function hashExecuted(f: ExecutedFile): { digest: Uint8Array; size: number } | undefined {
   const dev = userDev(f.dev);
-  if (remoteDevice(dev)) return undefined;
-  const same = (fd: number) => {
-    const st = fstatSync(fd, { bigint: true });
-    return Number(st.dev) === dev && st.ino === f.ino;
-  };
-  const readable = (fd: number) => {
-    const st = fstatSync(fd);
-    return st.isFile() && st.size <= MAX_BYTES && !remoteDevice(st.dev);
-  };
+  const remote = remoteDevices();
+  if (!remote || remote.has(dev)) return undefined;
   // The path first: a script is what it names (the record's file is its interpreter).
   for (const [path, script] of [[f.path, true], [`/proc/${f.hostPid}/exe`, false]] as const) {
     if (!path) continue;
-    const fd = tryOpen(path);
+    const fd = openNonBlocking(path);
     if (fd === undefined) continue;
     try {
-      if (readable(fd) && ((script && startsWithShebang(fd)) || same(fd))) return hashFd(fd);
+      const st = fstatSync(fd, { bigint: true });
+      const readable = st.isFile() && st.size <= BigInt(MAX_BYTES) && !remote.has(Number(st.dev));
+      const same = Number(st.dev) === dev && st.ino === f.ino;
+      if (readable && ((script && startsWithShebang(fd)) || same)) return digestFd(fd, "sha256", MAX_BYTES);
     } catch {
       // unreadable: try the next way, or give no hash
     } finally {

@@ -10,8 +10,9 @@
 // The program is the file that runs (the executable, after every symlink),
 // so a stock path replaced by a link to another program is seen; for a
 // script, the script (its interpreter, busybox's sh say, proves nothing).
-// The request a helper answers comes from another ring than the helper's
-// exec and may arrive after it: a helper waits for it up to WAIT_NS.
+// The request a helper answers may reach the rule after the helper's exec
+// (a log of a modtrace that sent the two to different rings, or a lost
+// request): a helper waits for it up to WAIT_NS.
 import * as layout from "../../record/layout";
 import type { EventView } from "../../record/event-view";
 import type { Finding } from "../finding";

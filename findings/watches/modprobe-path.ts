@@ -15,8 +15,8 @@
 // the kernel running it is call_usermodehelper's, kernel_ran_program), a
 // tool's file changed and put back between two scans, or a kernel that lies
 // to kcore as well.
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { digestFd, openNonBlocking } from "../../images/executed";
 import { packageRecordOf, type PackageRecord } from "../package-records";
 import type { FindingsConfig } from "../config";
 import type { EventView } from "../../record/event-view";
@@ -57,10 +57,18 @@ function helperFileCheck(infoDir: string) {
     const record = records.get(file);
     if (!record) return undefined;
     if (seen?.key !== key) {
+      // Read in pieces, and only a regular file: a FIFO or a huge file put in
+      // the packaged file's place must not hold the capture's scan.
+      const fd = openNonBlocking(file);
+      if (fd === undefined) return undefined;
       try {
-        seen = { key, md5: createHash("md5").update(readFileSync(file)).digest("hex") };
+        const digest = fstatSync(fd).isFile() ? digestFd(fd, "md5") : undefined;
+        if (!digest) return undefined;
+        seen = { key, md5: Buffer.from(digest.digest).toString("hex") };
       } catch {
         return undefined;
+      } finally {
+        closeSync(fd);
       }
     }
     return { file, md5: seen.md5, record };

@@ -2,12 +2,12 @@
 // user space: the very file the kernel ran or none, and never a stall of the
 // capture loop on a file an attacker chose. Digests are node:crypto's.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, openSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn, spawnSync } from "node:child_process";
-import { hashExecuted, MAX_BYTES } from "../../images/executed";
+import { digestFd, hashExecuted, MAX_BYTES } from "../../images/executed";
 import { kernelDev } from "../lib/devices";
 
 const dir = mkdtempSync(join(tmpdir(), "mt-executed-"));
@@ -66,3 +66,21 @@ test("nothing that could stall the capture: a FIFO in the path's place, a file o
   truncateSync(big, MAX_BYTES);
   expect(hashExecuted({ hostPid: NO_PID, path: big, ...kernelId(big) })?.size).toBe(MAX_BYTES);
 });
+
+test("a digest is given up past its bound, read as the file is (a file that grows while read does not hold the reader)", () => {
+  const file = join(dir, "bounded");
+  writeFileSync(file, "0123456789");
+  const fd = openSync(file, "r");
+  try {
+    expect(digestFd(fd, "sha256", 9)).toBeUndefined();
+  } finally {
+    closeSync(fd);
+  }
+  const again = openSync(file, "r");
+  try {
+    expect(Buffer.from(digestFd(again, "sha256", 10)!.digest).toString("hex")).toBe(sha(file));
+  } finally {
+    closeSync(again);
+  }
+});
+

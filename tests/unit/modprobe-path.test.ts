@@ -2,7 +2,8 @@
 // kcore-like file whose one segment holds the kernel's modprobe_path (the
 // second view), named by a kallsyms text.
 import { expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,6 +122,10 @@ test("a module tool whose file is not what its package installed (dpkg's md5sums
   expect(scan(w)).toEqual([]); // said once
   writeFileSync(tool, "the package's kmod");
   expect(scan(w)).toEqual([]); // put back
+  // A FIFO in the packaged file's place: nothing read, nothing held (the scan returns).
+  rmSync(tool);
+  expect(spawnSync("mkfifo", [tool]).status).toBe(0);
+  expect(scan(w)).toEqual([]);
   // No record of the file (no dpkg, or no package lists it): nothing to hold it against.
   expect(scan(modprobePathWatch(findingsConfig({ moduleTools: [link] }), { ...k, dpkgInfo: join(dir, "none") }))).toEqual([]);
 });
