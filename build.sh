@@ -57,6 +57,15 @@ case "${1:-build}" in
         say "not root: cannot install clickhouse-server (the analysis tier's ClickHouse tests will say so)"
       fi
     fi
+    # rpm (and rpmbuild): the unit tier checks the scan's rpm records with a package of its own.
+    if [ $# -eq 1 ] || [[ " ${*:2} " == *" unit "* ]]; then
+      if [ "$(id -u)" -eq 0 ]; then
+        DEBIAN_PACKAGES=(rpm)
+        install_debian_packages
+      else
+        say "not root: cannot install rpm (the unit tier's rpm test will say so)"
+      fi
+    fi
     exec node_modules/.bin/bun tests/run.ts "${@:2}" ;;
   bench)
     build

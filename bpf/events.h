@@ -41,6 +41,7 @@ enum mt_hook {
 	MT_HOOK_KPROBE = 2,
 	MT_HOOK_FENTRY = 3,
 	MT_HOOK_TRACEPOINT = 4,
+	MT_HOOK_SCAN = 5,       /* no BPF program: user space's scan of the kernel's lists of hooks (scan events) */
 };
 
 /* The string slots of a record. */

@@ -11,6 +11,8 @@ import { RingMoveDetector } from "../findings/monitor-rings";
 import type { Heartbeat } from "../findings/heartbeat";
 import type { CaptureOptions } from "./options";
 import { say, status } from "./voice";
+import type { ScanEvents } from "./scan-events";
+import { writeRecord } from "../record/records";
 
 // Some hundreds of records per drain (they are about 600 bytes): big enough
 // to amortise the FFI call and the write, small enough to keep latency low.
@@ -35,7 +37,7 @@ export function listen() {
   return { asked, stops: new StopDetector() };
 }
 
-export async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, findings: LiveFindings | undefined, opts: CaptureOptions, signals: ReturnType<typeof listen>, heartbeat: Heartbeat) {
+export async function captureLoop(session: Session, decoder: Decoder, outputs: CaptureOutputs, images: ImageAssembler, findings: LiveFindings | undefined, opts: CaptureOptions, signals: ReturnType<typeof listen>, heartbeat: Heartbeat, scans?: ScanEvents) {
   let stopping = false;
   // A deadline the loop checks, not a timer: setTimeout takes at most 2^31 ms
   // (some 24 days) and fires at once above that, and a monitor that quietly
@@ -57,7 +59,26 @@ export async function captureLoop(session: Session, decoder: Decoder, outputs: C
       outputs.writeRaw(chunks.subarray(0, n));
       images.addChunks(chunks, n);
     }
-    if (kept === 0 || captured >= limit) return got;
+    handle(kept);
+    return got;
+  };
+
+  // What the scans found come and go: records built here, handled as the kernel's are.
+  const scanned = () => {
+    if (!scans) return;
+    const events = scans.scan();
+    for (const f of scans.failed.splice(0)) say(`warning: ${f.event}: a scan could not read the kernel's list (the next one tries again): ${f.why}`);
+    if (!events.length) return;
+    const view = decoder.inputView(events.length * layout.RECORD_MAX);
+    const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
+    let len = 0;
+    for (const e of events) len += writeRecord(e, data, view, len);
+    handle(len);
+  };
+
+  /** The first len bytes of the decoder's input, records to decode, write and judge. */
+  function handle(kept: number) {
+    if (kept === 0 || captured >= limit) return;
     // Rows to the same terminal as the status line: it goes first.
     if (rowsToTerminal) status?.clear();
     const { bytes: len, records } = decoder.span(kept, Math.min(limit - captured, 0xffffffff));
@@ -70,8 +91,7 @@ export async function captureLoop(session: Session, decoder: Decoder, outputs: C
     if (!opts.findings?.only) outputs.write(decoder, len, records);
     if (findings) outputs.writeFindings(findings.batch(decoder, len));
     if (captured >= limit) stopping = true;
-    return got;
-  };
+  }
 
   const { asked, stops } = signals;
   const figures = () => {
@@ -93,11 +113,15 @@ export async function captureLoop(session: Session, decoder: Decoder, outputs: C
       pump(Math.max(0, Math.min(POLL_MS, Math.ceil(deadline - performance.now()))));
       if (performance.now() >= deadline) stopping = true;
       for (const finding of [stops.tick(), ...moves.tick(), heartbeat.tick(() => session.losses())]) tampered(finding);
+      const findingsScan = findings?.scanDue() ?? false;
+      const scanDue = findingsScan || Boolean(scans?.due());
+      // What the kernel recorded before the scan looks at it (bounded: a
+      // flood must not hold the loop here).
+      if (scanDue) for (let i = 0; i < SCAN_DRAINS && pump(0) > 0 && !stopping; i++);
+      // The hooks that came and went before the findings judge them.
+      if (scanDue) scanned();
       if (findings) {
-        // What the kernel recorded before the scan looks at it (bounded: a
-        // flood must not hold the loop here).
-        if (findings.scanDue()) for (let i = 0; i < SCAN_DRAINS && pump(0) > 0 && !stopping; i++);
-        const polled = findings.poll();
+        const polled = findings.poll(findingsScan);
         if (polled.length && rowsToTerminal) status?.clear();
         outputs.writeFindings(polled);
       }
@@ -117,6 +141,9 @@ export async function captureLoop(session: Session, decoder: Decoder, outputs: C
       await new Promise((resolve) => setImmediate(resolve));
     }
     status?.clear();
+    // The last look at the hooks, while modtrace's own are still in place.
+    for (let i = 0; i < SCAN_DRAINS && pump(0) > 0; i++);
+    scanned();
     session.detach();
     // Everything left is read, past --count too (pump drops what is over
     // it): the heartbeat's last round must find its records.

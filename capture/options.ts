@@ -32,6 +32,9 @@ export interface CaptureOptions {
   colour: ColourChoice;
   /** --wide: whole text rows on a terminal too. */
   wide?: boolean;
+  /** --scan-interval: seconds between looks at the kernel's own state (the
+   * findings' watches and the scan events). */
+  scanIntervalSec: number;
   /** The findings rules, or undefined for --no-findings. */
   findings?: FindingsOptions;
   /** Seconds between the seals of cbor logs (--seal-interval). */

@@ -4,8 +4,11 @@
 
 /** syscall: a module syscall, hooked at entry and exit, reported once at its
  * exit with the return value. function: a kernel function hooked at entry
- * and return. tracepoint: a module:* tracepoint. */
-export type EventKind = "syscall" | "function" | "tracepoint";
+ * and return. tracepoint: a module:* tracepoint. scan: no hook at all: a
+ * change in one of the kernel's own lists of hooks (ftrace callbacks,
+ * kprobes, BPF programs) that modtrace's scans found, its record built in
+ * user space (inventory/). */
+export type EventKind = "syscall" | "function" | "tracepoint" | "scan";
 
 /** Where in struct mt_record (bpf/events.h) an argument's value lives: the
  * BPF code writes it there, the decoder reads it, and `modtrace read` writes
@@ -82,8 +85,9 @@ export interface EventInfo {
    * syscall events to another attach mode. */
   optional?: boolean;
   /** What the call does to the kernel: load or unload a module, or stage a
-   * kernel to replace this one (kexec). */
-  door: "module" | "kexec";
+   * kernel to replace this one (kexec); or a hook on the kernel's code that
+   * something put in place (a scan event). */
+  door: "module" | "kexec" | "hooks";
   about: string; // one line for `modtrace events`
   /** Images (sha256 of what the kernel was handed: a module, or the kernel
    * kexec_file_load stages): "handed" for the calls that hand the kernel

@@ -36,6 +36,8 @@ const FILE_ARGS: ArgInfo[] = [
   { name: "dev", type: "dev_t", from: "fileDev", format: "dev" },
   { name: "inode", type: "unsigned long", from: "fileIno", format: "uint" },
 ];
+// A scan event's: "added" (found at this scan, not at the one before) or "removed".
+const CHANGE: ArgInfo = { name: "change", type: "const char*", from: "strVersion", format: "string" };
 const PARAM_VALUES: ArgInfo = { name: "param_values", type: "const char*", from: "strArg", format: "string" };
 
 export const EVENTS: EventInfo[] = [
@@ -188,7 +190,60 @@ export const EVENTS: EventInfo[] = [
       { name: "inode", type: "unsigned long", from: "fileIno", format: "uint" },
     ],
   },
+  // The kernel's own lists of hooks on its code, as modtrace's scans find
+  // them changing during the capture (every --scan-interval, and right after
+  // a module's init ran): a log shows what was hooked when, not only the
+  // findings. What was in place when the capture began is the log header's
+  // snapshot (kernelAtStart), not events. A hook put in place and removed
+  // between two scans is in neither.
+  {
+    id: 11,
+    name: "ftrace_hook",
+    kind: "scan",
+    door: "hooks",
+    about: "a kernel function got (or lost) an ftrace callback of a module's, or one no symbol names (tracefs enabled_functions)",
+    args: [
+      { name: "symbol", type: "const char*", from: "strArg", format: "string" },
+      // "handler+0x0/0x58 [rootkit]", a bare address, or why the kernel shows none.
+      { name: "callback", type: "const char*", from: "strFile", format: "string" },
+      { name: "callback_owner", type: "const char*", from: "strModule", format: "string" },
+      CHANGE,
+    ],
+  },
+  {
+    id: 12,
+    name: "kprobe_hook",
+    kind: "scan",
+    door: "hooks",
+    about: "a kprobe or kretprobe was registered on (or removed from) a kernel function (debugfs kprobes/list)",
+    args: [
+      { name: "symbol", type: "const char*", from: "strArg", format: "string" },
+      { name: "address", type: "void*", from: "args0", format: "pointer" },
+      { name: "probe_type", type: "const char*", from: "strModule", format: "string" },
+      { name: "probe_flags", type: "const char*", from: "strFile", format: "string" },
+      CHANGE,
+    ],
+  },
+  {
+    id: 13,
+    name: "bpf_program",
+    kind: "scan",
+    door: "hooks",
+    about: "a BPF program was loaded into (or left) the kernel; with the helpers it calls that change what the system does",
+    args: [
+      { name: "prog_id", type: "u32", from: "args0", format: "uint" },
+      { name: "prog_name", type: "const char*", from: "strModule", format: "string" },
+      { name: "prog_type", type: "const char*", from: "strArg", format: "string" },
+      { name: "prog_helpers", type: "const char*", from: "strFile", format: "string" },
+      { name: "prog_uid", type: "u32", from: "args1", format: "uint" },
+      CHANGE,
+    ],
+  },
 ];
+
+/** Only the events some BPF program captures: the loader's and doctor's
+ * (the scan events have no hook to attach). */
+export const HOOKED_EVENTS = EVENTS.filter((e) => e.kind !== "scan");
 
 /** The function the 32-bit entry dispatches the syscall event to, or
  * undefined when the i386 table has no such call. */

@@ -42,6 +42,8 @@ export const HOOKS: Record<EventKind, Partial<Record<Mode, Hook>>> = {
   tracepoint: {
     tracepoint: { exit: "tp_{name}" },
   },
+  // Found by user space's scans, not hooked.
+  scan: {},
 };
 
 export function modesFor(kind: EventKind): Mode[] {

@@ -21,6 +21,10 @@ import { KeyFileError, writeKeyFile } from "../output/key-file";
 import type { CaptureOptions } from "../capture/options";
 import { captureLoop, listen } from "../capture/loop";
 import { say, setQuiet, setStatus } from "../capture/voice";
+import { ScanEvents } from "../capture/scan-events";
+import { findingsConfig } from "../findings/config";
+import type { EventInfo } from "../catalogue/events";
+import type { Unavailable } from "../loader/attach-plan";
 
 export type { CaptureOptions };
 
@@ -31,6 +35,19 @@ function namesBy(attached: AttachedEvent[], key: (a: AttachedEvent) => string): 
   const groups = new Map<string, string[]>();
   for (const a of attached) groups.set(key(a), [...(groups.get(key(a)) ?? []), a.event.name]);
   return groups;
+}
+
+/** The scan events' lists, read for the first time, and every event as
+ * attached (scan events by "scan") or unavailable. A capture that selects
+ * processes (--pid, --uid, --comm, --container) leaves them out: they are
+ * no process's doing. */
+function startScans(events: EventInfo[], attached: AttachedEvent[], unavailable: Unavailable[], opts: CaptureOptions, bootTimeNs: bigint): { scans?: ScanEvents; attached: AttachedEvent[]; unavailable: Unavailable[] } {
+  if (!events.length) return { scans: undefined, attached, unavailable };
+  const selecting = [opts.pids.length && "--pid", opts.uids.length && "--uid", opts.comms.length && "--comm", opts.container && (opts.container.inside ? "--container" : "--not-container")].filter(Boolean);
+  if (selecting.length)
+    return { scans: undefined, attached, unavailable: [...unavailable, ...events.map((event) => ({ event, why: `left out: a scan event is no process's doing, and ${selecting.join(" and ")} ${selecting.length === 1 ? "selects" : "select"} processes` }))] };
+  const scans = new ScanEvents(events, bootTimeNs, opts.scanIntervalSec, (opts.findings?.config ?? findingsConfig()).hookedFunctions);
+  return { scans, attached: [...attached, ...scans.events.map((event) => ({ event, hook: `scan every ${opts.scanIntervalSec} s` }))], unavailable: [...unavailable, ...scans.unavailable] };
 }
 
 export async function capture(opts: CaptureOptions): Promise<number> {
@@ -67,16 +84,21 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     throw e;
   }
 
+  // The scan events have no hook: the session attaches the others.
+  const hooked = opts.events.filter((e) => e.kind !== "scan");
+  const scanned = opts.events.filter((e) => e.kind === "scan");
   let session: Session;
   try {
-    session = Session.open(opts);
+    session = Session.open({ ...opts, events: hooked });
   } catch (e) {
     outputs.close();
     if (e instanceof SessionError) throw new CaptureError(`could not start capturing: ${e.message}`);
     throw e;
   }
 
-  const { events: attached, unavailable, images: imageHook } = session.attached;
+  const { events: kernelAttached, unavailable: kernelUnavailable, images: imageHook } = session.attached;
+  // Read once now, with modtrace's own programs attached: the starting point.
+  const { scans, attached, unavailable } = startScans(scanned, kernelAttached, kernelUnavailable, opts, bootTimeNs);
   const header: HeaderFields = {
     startNs: BigInt(Date.now()) * 1_000_000n,
     bootTimeNs,
@@ -122,7 +144,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   }
   say(`capturing ${[...byHook].map(([hook, names]) => `${names.join(", ")} (${hook})`).join("; ")}${imageLine}; Ctrl-C to stop`);
 
-  const { captured, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, findings, opts, signals, heartbeat);
+  const { captured, failure: loopFailure } = await captureLoop(session, decoder, outputs, images, findings, opts, signals, heartbeat, scans);
   const beats = heartbeat.summary();
   if (beats) say(beats);
   const { unread, ...losses } = session.losses();

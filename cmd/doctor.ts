@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
 import { hasCompatEntry, planAttach, planRefusal, syscallModeVerdicts, type AttachRequest } from "../loader/attach-plan";
 import { bpfPrivileges } from "../loader/capabilities";
-import { EVENTS, SYSCALL_PREFIX, SYSCALL32_PREFIX } from "../catalogue/events";
+import { HOOKED_EVENTS, SYSCALL_PREFIX, SYSCALL32_PREFIX } from "../catalogue/events";
 import { hookLabel, imageHookLabel } from "../loader/hooks";
 import { HookProbes, verdictOk, whyNotYes, type Verdict } from "../loader/hook-verdicts";
 import { cString, native } from "../loader/native";
@@ -82,7 +82,7 @@ function examine(attach: AttachRequest): DoctorReport {
   // The same stubs, and the same verdicts, as the plan below and capture's.
   const probes = new HookProbes();
   const compat = hasCompatEntry();
-  const modes = syscallModeVerdicts(probes, EVENTS, compat);
+  const modes = syscallModeVerdicts(probes, HOOKED_EVENTS, compat);
   add("raw tracepoints", hookCheck(modes.raw.verdict, "tp_btf", modes.raw.targets));
   add("bpf_loop", probe(lib.mt_probe_helper_loop(), "path walks use bpf_loop", "no bpf_loop helper (kernel older than 5.17): paths cannot be read"));
   add("fentry", hookCheck(modes.fentry.verdict, "fentry", modes.fentry.targets));
@@ -109,7 +109,7 @@ function examine(attach: AttachRequest): DoctorReport {
 
   let plan: DoctorReport["plan"];
   if (privileged) {
-    const p = planAttach(EVENTS, attach, true, probes);
+    const p = planAttach(HOOKED_EVENTS, attach, true, probes);
     plan = {
       attach,
       refusal: planRefusal(p, attach),

@@ -13,7 +13,8 @@ import { escapeText } from "../output/text-escape";
 import { loadedModules, type LoadedModule } from "../findings/watches/loaded-modules";
 import { fileFacts, moduleIndex } from "../scan/module-files";
 import { moduleFindings, recordFor, type ModuleFile } from "../scan/module-checks";
-import { packageRecords } from "../findings/package-records";
+import { recordMatches } from "../findings/package-records";
+import { moduleRecords } from "../scan/module-records";
 import { programInventory, programReader } from "../findings/watches/bpf-programs";
 import { describeAttachments } from "../findings/watches/bpf-attachments";
 
@@ -81,7 +82,7 @@ async function watchFindings(config: FindingsConfig) {
 
 function checkModules(modules: LoadedModule[], config: FindingsConfig) {
   const index = moduleIndex();
-  const records = packageRecords();
+  const records = moduleRecords();
   const notes: string[] = [];
   if (typeof index === "string") notes.push(index);
   if (typeof records === "string") notes.push(records);
@@ -94,7 +95,7 @@ function checkModules(modules: LoadedModule[], config: FindingsConfig) {
       facts === undefined ? { why: typeof index === "string" ? index : "modules.dep names no file for it" } : typeof facts === "string" ? { why: facts } : { file: facts, record: recordFor(typeof records === "string" ? undefined : records, facts.path) };
     findings.push(...moduleFindings({ module: m, found, recordsKnown: typeof records !== "string" }, nowNs()).filter((f) => !disabled.has(f.rule)));
     const file = found.file
-      ? { path: found.file.path, sha256: found.file.sha256, md5: found.file.md5, ...(found.file.srcversion && { srcversion: found.file.srcversion }), ...(found.record && { package: found.record.package, packageMatches: found.record.md5 === found.file.md5 }) }
+      ? { path: found.file.path, sha256: found.file.sha256, md5: found.file.md5, ...(found.file.srcversion && { srcversion: found.file.srcversion }), ...(found.record && { package: found.record.package, packageMatches: recordMatches(found.record, found.file) }) }
       : { why: found.why! };
     return { ...m, file };
   });

@@ -141,7 +141,8 @@ export function stats(opts: StatsOptions): number {
       first = first === undefined || t < first ? t : first;
       last = last === undefined || t > last ? t : last;
       bump(byEvent, e.eventName);
-      bump(byProcess, `${e.processName} (pid ${e.hostProcessId})`);
+      // A scan event (the kernel's hooks that came and went) is no process's doing.
+      if (e.hook !== "scan") bump(byProcess, `${e.processName} (pid ${e.hostProcessId})`);
       const module = moduleOf(e);
       if (module) bump(byModule, module);
       images.add(e, e.moduleName ?? (e.eventName === "module_load" ? argValue(e, "name") : module), t);

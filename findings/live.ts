@@ -100,11 +100,11 @@ export class LiveFindings {
     return this.engine.loadSinceScan || BigInt(Date.now()) * 1_000_000n >= this.nextScanNs;
   }
 
-  /** Every poll: close time windows, and scan the kernel when due or when a
-   * module has loaded since the last scan. */
-  poll(final = false): Finding[] {
+  /** Every poll: close time windows, and scan the kernel when the caller
+   * found it due (scanDue()) before it read the rings: a scan decided after
+   * that reading could see a hook whose module's load is still in a ring. */
+  poll(scan: boolean): Finding[] {
     const now = BigInt(Date.now()) * 1_000_000n;
-    const scan = final || this.engine.loadSinceScan || now >= this.nextScanNs;
     if (scan) {
       this.nextScanNs = now + BigInt(Math.round(this.opts.scanIntervalSec * 1e9));
     }

@@ -7,10 +7,17 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-export interface PackageRecord {
+/** dpkg's record of a file: the md5 its package's md5sums lists. */
+export interface DpkgRecord {
   package: string;
   md5: string;
 }
+
+/** A package manager's record of a file: dpkg's md5, or rpm's sha256 (rpm-records.ts). */
+export type PackageRecord = DpkgRecord | { package: string; sha256: string };
+
+/** Whether a file with these digests is what its package installed. */
+export const recordMatches = (record: PackageRecord, file: { md5: string; sha256: string }) => ("md5" in record ? record.md5 === file.md5 : record.sha256 === file.sha256);
 
 /** "/lib/modules/…" for a recorded path, whether the package wrote it under /usr (merged /usr) or not. */
 export const canonicalModulePath = (path: string) => path.replace(/^\/?(usr\/)?/, "/");
@@ -37,10 +44,10 @@ function md5sumsFiles(infoDir: string): Array<{ pkg: string; read: () => string 
 }
 
 /** path -> record, from the md5sums files of a dpkg database. */
-export function packageRecords(infoDir = "/var/lib/dpkg/info"): Map<string, PackageRecord> | string {
+export function packageRecords(infoDir = "/var/lib/dpkg/info"): Map<string, DpkgRecord> | string {
   const files = md5sumsFiles(infoDir);
   if (typeof files === "string") return files;
-  const records = new Map<string, PackageRecord>();
+  const records = new Map<string, DpkgRecord>();
   for (const { pkg, read } of files) {
     const text = read();
     if (!text?.includes("lib/modules/")) continue;
@@ -58,7 +65,7 @@ const unmerged = (path: string) => path.replace(/^\/?(usr\/)?/, "");
 
 /** The record of one file (the autoload helper's), from every package's
  * md5sums; undefined where no package lists it, or there is no dpkg. */
-export function packageRecordOf(path: string, infoDir = "/var/lib/dpkg/info"): PackageRecord | undefined {
+export function packageRecordOf(path: string, infoDir = "/var/lib/dpkg/info"): DpkgRecord | undefined {
   const want = unmerged(path);
   const files = md5sumsFiles(infoDir);
   if (typeof files === "string") return undefined;

@@ -35,6 +35,7 @@ const symbols = {
   mt_probe_kernel_function: { args: [FFIType.cstring], returns: FFIType.i32 },
   mt_probe_hook: { args: [FFIType.i32, FFIType.cstring, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   mt_probe_done: { args: [], returns: FFIType.void },
+  mt_probe_stub_ids: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.u32 },
   mt_kernel_member_offset: { args: [FFIType.cstring, FFIType.cstring], returns: FFIType.i32 },
   mt_bpf_link_after: { args: [FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
   mt_bpf_task_fd: { args: [FFIType.u32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },

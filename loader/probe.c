@@ -151,6 +151,30 @@ static uint32_t running_kernel_version(void)
 	return (major << 16) | (minor << 8) | (patch > 255 ? 255 : patch);
 }
 
+/* The ids of the stubs loaded: a tracing stub's program outlives its
+ * close for a while (the kernel frees an attached one after an RCU grace
+ * period), and the scan events (capture/scan-events.ts) must not report
+ * modtrace's own stubs leaving as BPF programs that came and went. */
+#define OWN_IDS_MAX 256
+static uint32_t own_ids[OWN_IDS_MAX];
+static uint32_t own_ids_count;
+
+static void remember_stub(int fd)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (own_ids_count < OWN_IDS_MAX && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		own_ids[own_ids_count++] = info.id;
+}
+
+/* Copies up to max ids of the stubs loaded so far into out; returns how many there are. */
+EXPORT uint32_t mt_probe_stub_ids(uint32_t *out, uint32_t max)
+{
+	memcpy(out, own_ids, (max < own_ids_count ? max : own_ids_count) * sizeof(*out));
+	return own_ids_count;
+}
+
 /* Loads the stub; on failure, again with the verifier's log to say why. */
 static int load_stub(enum bpf_prog_type type, enum bpf_attach_type attach, uint32_t btf_id, char *log,
 		     size_t log_len)
@@ -162,15 +186,19 @@ static int load_stub(enum bpf_prog_type type, enum bpf_attach_type attach, uint3
 
 	log[0] = 0;
 	fd = bpf_prog_load(type, NULL, "GPL", STUB, 2, &opts);
-	if (fd >= 0)
+	if (fd >= 0) {
+		remember_stub(fd);
 		return fd;
+	}
 	err = errno;
 	opts.log_buf = log;
 	opts.log_size = log_len;
 	opts.log_level = 1;
 	fd = bpf_prog_load(type, NULL, "GPL", STUB, 2, &opts);
-	if (fd >= 0) /* accepted the second time: nothing to say about the first */
+	if (fd >= 0) { /* accepted the second time: nothing to say about the first */
+		remember_stub(fd);
 		return fd;
+	}
 	last_line(log);
 	errno = err;
 	return -1;

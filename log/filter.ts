@@ -28,6 +28,9 @@ export function inContainerFilter(e: any, f: ContainerFilter): boolean {
 
 export function matches(e: any, f: EventFilter): boolean {
   if (f.events && !f.events.has(e.eventName)) return false;
+  // A scan event (a hook that came or went) is no process's doing: a
+  // selection of processes leaves it out, as a capture with one does.
+  if (e.hook === "scan" && (f.pids.length || f.comms.length || f.container)) return false;
   if (f.pids.length && !f.pids.includes(Number(e.hostProcessId))) return false;
   if (f.comms.length && !f.comms.includes(e.processName)) return false;
   if (f.container && !inContainerFilter(e, f.container)) return false;

@@ -16,7 +16,7 @@
 // so a field added to events later lands in the column of that name once the
 // column is appended here, and until then is reported (once) and left out.
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** Value domains. bool/int/uint are exact (64-bit ones never go through a
  * double); hex is a byte string written as lowercase hex text. Future list
@@ -40,6 +40,7 @@ const v4 = (name: string, type: ColumnType, about: string): Column => ({ name, t
 const v5 = (name: string, type: ColumnType, about: string, required?: true): Column => ({ name, type, since: 5, about, ...(required && { required }) });
 const v6 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 6, about });
 const v7 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 7, about });
+const v8 = (name: string, type: ColumnType, about: string): Column => ({ name, type, since: 8, about });
 
 /** A string argument's value and the entries the decoder adds when it must. */
 function stringArg(name: string, about: string, v = v1): Column[] {
@@ -150,6 +151,19 @@ export const EVENT_COLUMNS: Column[] = [
   // (the path the kernel was given), dev and inode (the file that runs: a
   // script's interpreter), sha256 and size (of the program, or the script).
   ...stringArg("argv", "call_usermodehelper: the program's command line, its arguments joined by spaces", v7),
+  // The kernel's hooks that came and went, as modtrace's scans found them (schema 8).
+  ...stringArg("change", "ftrace_hook, kprobe_hook, bpf_program: added (found at this scan, not at the one before) or removed", v8),
+  ...stringArg("symbol", "ftrace_hook: the kernel function with the callback; kprobe_hook: the probed function+offset", v8),
+  ...stringArg("callback", "ftrace_hook: the callback (symbol+offset/size [module]), its bare address where no symbol names it, or why the kernel shows none", v8),
+  ...stringArg("callback_owner", "ftrace_hook: the module the callback's symbol names", v8),
+  v8("address", "uint64", "kprobe_hook: the probed address (0 where kptr_restrict hides it)"),
+  ...stringArg("probe_type", "kprobe_hook: kprobe or kretprobe", v8),
+  ...stringArg("probe_flags", "kprobe_hook: the kernel's flags for the probe (FTRACE, DISABLED, OPTIMIZED, GONE), space-separated", v8),
+  v8("prog_id", "uint32", "bpf_program: the program's id"),
+  ...stringArg("prog_name", "bpf_program: the program's name", v8),
+  ...stringArg("prog_type", "bpf_program: its type (kprobe, tracing, lsm, ...)", v8),
+  ...stringArg("prog_helpers", "bpf_program: the helpers it calls that change what the system does (bpf_probe_write_user, bpf_override_return, bpf_send_signal, bpf_send_signal_thread), space-separated", v8),
+  v8("prog_uid", "uint32", "bpf_program: the uid that loaded it"),
 ];
 
 /** Columns of the captures table: one row per log file, its header and

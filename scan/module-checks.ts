@@ -5,7 +5,7 @@
 import type { Finding } from "../findings/finding";
 import type { LoadedModule } from "../findings/watches/loaded-modules";
 import type { FileFacts } from "./module-files";
-import { canonicalModulePath, type PackageRecord } from "../findings/package-records";
+import { canonicalModulePath, recordMatches, type PackageRecord } from "../findings/package-records";
 
 export const MODULE_RULES = ["module_file_changed", "module_differs_from_file", "module_without_file", "module_without_package"] as const;
 
@@ -38,13 +38,14 @@ export function moduleFindings({ module: m, found, recordsKnown }: ModuleVerdict
       details: { why: found.why ?? "" },
     }];
   const out: Finding[] = [];
-  if (found.record && found.record.md5 !== f.md5)
+  const r = found.record;
+  if (r && !recordMatches(r, f))
     out.push({
       ...base,
       rule: "module_file_changed",
       severity: "high",
-      description: `the file of module ${m.name}, ${f.path}, is not what package ${found.record.package} installed (md5 ${f.md5}, the package's ${found.record.md5}): changed on disk since`,
-      details: { path: f.path, package: found.record.package, md5: f.md5, packageMd5: found.record.md5, sha256: f.sha256 },
+      description: `the file of module ${m.name}, ${f.path}, is not what package ${r.package} installed (${"md5" in r ? `md5 ${f.md5}, the package's ${r.md5}` : `sha256 ${f.sha256}, the package's ${r.sha256}`}): changed on disk since`,
+      details: { path: f.path, package: r.package, ...("md5" in r ? { md5: f.md5, packageMd5: r.md5 } : { packageSha256: r.sha256 }), sha256: f.sha256 },
     });
   if (!found.record && recordsKnown)
     out.push({

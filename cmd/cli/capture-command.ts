@@ -31,7 +31,7 @@ export function addCaptureCommand(program: Command, run: { exitCode: number }) {
     .addOption(new Option("--rotate-count <n>", "keep this many cbor files, and the older ones that hold evidence").argParser(nonNegativeInt("--rotate-count")))
     .addOption(new Option("--no-findings", "do not judge the events (no findings rules, no kernel scans)"))
     .addOption(new Option("--findings-only", "write findings but not the events they rest on"))
-    .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list and syscall dispatch (also right after each module load)").default(2).argParser(positiveNumber("--scan-interval")))
+    .addOption(new Option("--scan-interval <sec>", "seconds between looks at the kernel's module list, syscall dispatch and lists of hooks (also right after each module load); the hooks that came and went are scan events").default(2).argParser(positiveNumber("--scan-interval")))
     .addOption(new Option("--seal-interval <sec>", "seconds between the seals of cbor logs (see Sealing below)").default(10).argParser(positiveNumber("--seal-interval")))
     .addOption(new Option("--seal-key-file <path>", "write the cbor logs' seal key to this new file (mode 0600; e.g. on a remote share) instead of stderr"))
     .addOption(new Option("-q, --quiet", "on stderr, only warnings (tampering, losses) and the seal key; errors still end it with their message"))
@@ -58,6 +58,8 @@ export function addCaptureCommand(program: Command, run: { exitCode: number }) {
       if (o.sealKeyFile !== undefined && !outputs.some((s) => s.format === "cbor"))
         program.error("error: --seal-key-file applies to cbor logs: add -o cbor:PATH", { exitCode: 2 });
       const events: EventInfo[] = o.events ? [...new Set((o.events as EventInfo[][]).flat())] : EVENTS;
+      if (events.every((e) => e.kind === "scan"))
+        program.error(`error: -e names only scan events (${events.map((e) => e.name).join(", ")}): a capture needs a hooked event beside them; for the kernel's hooks alone, modtrace scan`, { exitCode: 2 });
       run.exitCode = await capture({
         outputs,
         events,
@@ -79,6 +81,7 @@ export function addCaptureCommand(program: Command, run: { exitCode: number }) {
         container: containerFilter(o),
         colour: o.color,
         wide: o.wide === true,
+        scanIntervalSec: o.scanInterval,
         findings: o.findings === false ? undefined : { config: configFrom(o), only: Boolean(o.findingsOnly), failOn: o.failOn, scanIntervalSec: o.scanInterval },
         sealIntervalSec: o.sealInterval,
         sealKeyFile: o.sealKeyFile,

@@ -68,7 +68,8 @@ export function addKernelCommands(program: Command, run: { exitCode: number }) {
     .action(() => {
       for (const e of EVENTS) {
         const hooks = modesFor(e.kind).map((m) => hookLabel(e, m));
-        process.stdout.write(`${e.name.padEnd(15)} ${e.about}\n${"".padEnd(15)} args: ${e.args.map((a) => a.name).join(", ")}\n${"".padEnd(15)} hooks, preferred first: ${hooks.join(" → ")}\n`);
+        const how = e.kind === "scan" ? "found by: modtrace's scans of the kernel's lists (every --scan-interval), no hook" : `hooks, preferred first: ${hooks.join(" → ")}`;
+        process.stdout.write(`${e.name.padEnd(15)} ${e.about}\n${"".padEnd(15)} args: ${e.args.map((a) => a.name).join(", ")}\n${"".padEnd(15)} ${how}\n`);
       }
     });
 

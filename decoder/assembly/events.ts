@@ -29,6 +29,7 @@ export function hookName(hook: u32): string {
   if (hook == L.HOOK_KPROBE) return "kprobe";
   if (hook == L.HOOK_FENTRY) return "fentry";
   if (hook == L.HOOK_TRACEPOINT) return "tracepoint";
+  if (hook == L.HOOK_SCAN) return "scan";
   return "unknown";
 }
 
@@ -45,14 +46,14 @@ export function errnoPiece(errno: u64): Piece {
 
 // The names above as pieces, by enum value, for the structured formats.
 const EVENT_NAME_PIECES = new StaticArray<Piece>(L.EVENT_COUNT + 1);
-const HOOK_NAME_PIECES = new StaticArray<Piece>(L.HOOK_TRACEPOINT + 2);
+const HOOK_NAME_PIECES = new StaticArray<Piece>(L.HOOK_SCAN + 2);
 for (let e = 0; e <= L.EVENT_COUNT; e++) EVENT_NAME_PIECES[e] = text(eventName(e));
-for (let h = 0; h <= L.HOOK_TRACEPOINT + 1; h++) HOOK_NAME_PIECES[h] = text(hookName(h));
+for (let h = 0; h <= L.HOOK_SCAN + 1; h++) HOOK_NAME_PIECES[h] = text(hookName(h));
 
 export function eventNamePiece(event: u32): Piece {
   return EVENT_NAME_PIECES[eventIndex(event)];
 }
 
 export function hookNamePiece(hook: u32): Piece {
-  return HOOK_NAME_PIECES[hook <= <u32>L.HOOK_TRACEPOINT ? hook : L.HOOK_TRACEPOINT + 1];
+  return HOOK_NAME_PIECES[hook <= <u32>L.HOOK_SCAN ? hook : L.HOOK_SCAN + 1];
 }

@@ -101,7 +101,7 @@ function newProgramReader(kallsyms: string): (() => BpfProgram[]) | string {
   return () => listPrograms(callBase, targets);
 }
 
-const typeName = (type: number) => PROG_TYPES[type] ?? `type ${type}`;
+export const typeName = (type: number) => PROG_TYPES[type] ?? `type ${type}`;
 
 /** Who holds the programs and where they are attached, read together: one
  * walk of /proc (holders, perf events) and one of the links. */

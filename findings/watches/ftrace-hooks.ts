@@ -39,6 +39,9 @@ export const RULE = "ftrace_hooked";
 
 const PLACES = ["/sys/kernel/tracing/enabled_functions", "/sys/kernel/debug/tracing/enabled_functions"];
 
+/** Where tracefs shows enabled_functions here, if it does. */
+export const enabledFunctionsFile = (): string | undefined => PLACES.find((p) => existsSync(p));
+
 /** Modules whose ftrace callbacks are the kernel's own business. */
 const OWN = new Set(["bpf"]);
 
@@ -80,7 +83,7 @@ export function moduleCallbacks(text: string, isSensitive: (fn: string) => boole
 }
 
 export function ftraceHooksWatch(opts: { enabledFunctions?: string; hookedFunctions?: string[]; procModules?: string } = {}): KernelWatch {
-  const file = opts.enabledFunctions ?? PLACES.find((p) => existsSync(p));
+  const file = opts.enabledFunctions ?? enabledFunctionsFile();
   if (!file || !existsSync(file))
     return { rule: RULE, unavailable: "no enabled_functions in tracefs (not mounted, or no CONFIG_DYNAMIC_FTRACE): mount -t tracefs nodev /sys/kernel/tracing", observe() {}, scan() {} };
   const loads = new ModuleLoads();

@@ -25,7 +25,7 @@ import { ownersNow } from "./module-ranges";
 
 export const RULE = "kprobe_on_sensitive";
 
-const LIST = "/sys/kernel/debug/kprobes/list";
+export const KPROBES_LIST = "/sys/kernel/debug/kprobes/list";
 
 export interface Kprobe {
   /** The probed address (0 where kptr_restrict hides it). */
@@ -76,7 +76,7 @@ export interface KprobesWatchOptions {
 }
 
 export function kprobesWatch(functions: string[], opts: KprobesWatchOptions = {}): KernelWatch {
-  const list = opts.list ?? LIST;
+  const list = opts.list ?? KPROBES_LIST;
   if (!existsSync(list))
     return {
       rule: RULE,

@@ -17,7 +17,7 @@
 // to kcore as well.
 import { closeSync, existsSync, fstatSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { digestFd, openNonBlocking } from "../../images/executed";
-import { packageRecordOf, type PackageRecord } from "../package-records";
+import { packageRecordOf, type DpkgRecord } from "../package-records";
 import type { FindingsConfig } from "../config";
 import type { EventView } from "../../record/event-view";
 import type { Finding } from "../finding";
@@ -41,9 +41,9 @@ export interface ModprobePathOptions {
 /** The helper's file against its package's record: hashed again only when
  * its identity or size or time changes, the package looked up once per file. */
 function helperFileCheck(infoDir: string) {
-  const records = new Map<string, PackageRecord | undefined>();
+  const records = new Map<string, DpkgRecord | undefined>();
   let seen: { key: string; md5: string } | undefined;
-  return (helper: string): { file: string; md5: string; record: PackageRecord } | undefined => {
+  return (helper: string): { file: string; md5: string; record: DpkgRecord } | undefined => {
     let file: string;
     let key: string;
     try {

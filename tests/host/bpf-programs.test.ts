@@ -128,3 +128,41 @@ function trampolinedFunctions(): string[] {
   }
   return [...found].sort();
 }
+
+test("scan events: a program loaded and unloaded during a capture is logged as bpf_program added (at the load time the kernel records) and removed, with bpftool's id, name, type and helpers; the capture's own programs and probe stubs are no news", async () => {
+  const c = await Capture.start(["--scan-interval", "0.3", "-o", "json"]);
+  const signal = load("mt_send_signal");
+  if ("refused" in signal) throw new Error(`bpftool could not load the bpf_send_signal program: ${signal.refused}`);
+  const pin = pins.at(-1)!;
+  const loadedAt = JSON.parse(Bun.spawnSync(["bpftool", "-j", "prog", "show", "pinned", pin]).stdout.toString()).loaded_at;
+  const idArg = `{"name":"prog_id","type":"u32","value":${signal.id}}`;
+  await c.stdoutHas(idArg);
+  rmSync(pin);
+  pins.pop();
+  // Unpinned and held by no one: the kernel frees it; the next scan says so.
+  await c.stdoutHas(`"value":"removed"}]}`);
+  const done = await c.stop();
+  expect(done.exitCode).toBe(0);
+  const arg = (e: any, name: string) => e.args.find((a: any) => a.name === name)?.value;
+  const programs = done.stdout.split("\n").filter((l) => l.includes('"eventName":"bpf_program"')).map((l) => JSON.parse(l));
+  expect(programs.map((e) => [arg(e, "change"), arg(e, "prog_id"), arg(e, "prog_name"), arg(e, "prog_type"), arg(e, "prog_helpers"), arg(e, "prog_uid")])).toEqual([
+    ["added", signal.id, "mt_send_signal", "raw_tracepoint", "bpf_send_signal", 0],
+    ["removed", signal.id, "mt_send_signal", "raw_tracepoint", "bpf_send_signal", 0],
+  ]);
+  // Added at the kernel's own load time (bpftool shows it in whole seconds); removed after.
+  const added = Number(BigInt(programs[0].timestamp) / 1_000_000_000n);
+  expect(Math.abs(added - loadedAt)).toBeLessThanOrEqual(1);
+  expect(BigInt(programs[1].timestamp)).toBeGreaterThan(BigInt(programs[0].timestamp));
+  for (const e of programs) expect([e.hook, e.hostProcessId, e.processName, e.eventId]).toEqual(["scan", 0, "", 2013]);
+  expect(done.stderr).toMatch(/; [^;]*bpf_program[^;]* \(scan every 0\.3 s\)/);
+  expect(done.stderr).toMatch(/bpf_program 2[,)]/);
+});
+
+test("scan events are no process's doing: a capture that selects processes leaves them out, and says so", async () => {
+  const c = await Capture.start(["--comm", "mt-nothing", "-o", "json"]);
+  const done = await c.stop();
+  expect(done.exitCode).toBe(0);
+  for (const name of ["ftrace_hook", "kprobe_hook", "bpf_program"])
+    expect(done.stderr).toContain(`${name} unavailable: left out: a scan event is no process's doing, and --comm selects processes`);
+  expect(done.stderr).not.toContain("(scan every");
+});

@@ -17,6 +17,7 @@ if (cannotRun && process.env.CI !== "true") console.log(`vm tests skipped: ${can
 
 let r: VmResult;
 let events: any[];
+let scanEvents: any[];
 
 const text = (name: string) => outputText(r, name);
 const num = (name: string) => Number(text(name).trim());
@@ -48,9 +49,21 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
     r = await runInVm({ script: guestScript("context-guest.sh"), timeoutSec: 600 });
     if (r.exitCode !== 0) throw new Error(`the guest script exited ${r.exitCode}:\n${r.console}`);
     const all = text("events.json").trim().split("\n").map((l) => JSON.parse(l));
-    events = all.filter((o) => o.finding !== true);
+    // The calls and the kernel's events; the hooks that came and went (scan events) apart.
+    events = all.filter((o) => o.finding !== true && o.hook !== "scan");
+    scanEvents = all.filter((o) => o.finding !== true && o.hook === "scan");
     findings = all.filter((o) => o.finding === true);
   }, 660_000);
+
+  test("the two captures started beside it are BPF programs arriving: bpf_program added for each one's programs, by uid 0, no process's event", () => {
+    const arg = (e: any, name: string) => e.args.find((a: any) => a.name === name)?.value;
+    const added = scanEvents.filter((e) => e.eventName === "bpf_program" && arg(e, "change") === "added");
+    // Each capture has one call_usermodehelper program (its name cut to the kernel's 15 bytes).
+    expect(new Set(added.filter((e) => arg(e, "prog_name") === "tp_call_usermod").map((e) => arg(e, "prog_id"))).size).toBe(2);
+    for (const e of added) expect([e.hook, e.hostProcessId, arg(e, "prog_uid"), arg(e, "prog_helpers")]).toEqual(["scan", 0, 0, ""]);
+    // The others stopped after this one: none of theirs is seen leaving.
+    expect(scanEvents.filter((e) => arg(e, "change") === "removed" && arg(e, "prog_name") === "tp_call_usermod")).toEqual([]);
+  });
 
   test("modtrace stopped cleanly", () => {
     for (const name of ["modtrace", "docker-only", "host-only"]) expect(`${name} ${text(`${name}.rc`).trim()}`).toBe(`${name} 0`);

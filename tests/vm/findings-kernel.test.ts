@@ -103,6 +103,45 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     expect(of("syscall_hooked").filter((f) => f.moduleName === "mt_ftrace_hook")).toEqual([]);
   });
 
+  test("scan events: the capture logs each ftrace callback and kprobe as it came (after its module's load), and the unloads in the pre capture as they went; nothing else came or went", () => {
+    const arg = (e: any, name: string) => e.args.find((a: any) => a.name === name)?.value;
+    const scanned = (list: any[], name: string) => list.filter((e) => e.eventName === name);
+    const ftrace = (e: any) => [arg(e, "change"), String(arg(e, "symbol")).replace(/^__(do|x64)_sys_/, ""), arg(e, "callback_owner"), /\[mt_ftrace_hook\]$/.test(arg(e, "callback")) || arg(e, "callback")];
+    const ftraceLoad = loadOf("mt_ftrace_hook");
+    const kprobeLoad = loadOf("mt_kprobe_hook");
+    // Each module's callbacks, named, after its load; getdents64's stops
+    // showing its owner once mt_kprobe_hook's kprobe (an ftrace ops too) shares it.
+    const ftraceEvents = scanned(events, "ftrace_hook");
+    expect(ftraceEvents.filter((e) => e.timestamp < kprobeLoad.timestamp).map(ftrace).sort()).toEqual([
+      ["added", "getdents64", "mt_ftrace_hook", true], ["added", "getpgrp", "mt_ftrace_hook", true], ["added", "proc_pid_readdir", "mt_ftrace_hook", true],
+    ]);
+    expect(ftraceEvents.filter((e) => e.timestamp >= kprobeLoad.timestamp).map(ftrace).sort()).toEqual([
+      ["added", "getdents64", null, "not shown: 2 ftrace ops share the function, one of them IP-modifying"], ["removed", "getdents64", "mt_ftrace_hook", true],
+    ]);
+    for (const e of ftraceEvents) expect(e.timestamp).toBeGreaterThan(ftraceLoad.timestamp);
+    // Each hook module finds kallsyms_lookup_name through a kprobe it
+    // registers and removes in its init (tests/vm/modules/mt_lookup.h, the
+    // rootkits' way): a scan that falls in between sees it come and go.
+    const lookups = scanned(events, "kprobe_hook").filter((e) => arg(e, "symbol") === "kallsyms_lookup_name+0x0");
+    expect(lookups.map((e) => arg(e, "change"))).toEqual(lookups.map((_, i) => (i % 2 ? "removed" : "added")));
+    const probes = scanned(events, "kprobe_hook").filter((e) => !lookups.includes(e));
+    expect(probes.map((e) => [arg(e, "change"), arg(e, "symbol"), arg(e, "probe_type")])).toEqual([["added", "__x64_sys_getdents64+0x0", "kprobe"]]);
+    expect(probes[0].timestamp).toBeGreaterThan(kprobeLoad.timestamp);
+    expect(arg(probes[0], "address")).toBeGreaterThan(0);
+    // No process is behind them: no identity, no context, the scan's hook.
+    for (const e of [...ftraceEvents, ...probes]) expect([e.hook, e.hostProcessId, e.processName, e.ancestors]).toEqual(["scan", 0, "", undefined]);
+    // No BPF program came or went: modtrace's own (and its probes' stubs) are no news.
+    expect(scanned(events, "bpf_program")).toEqual([]);
+    // Unloaded during the pre capture: its callbacks go (getdents64's unnamed one with the kprobe left alone).
+    const pre = lines("pre/events.json").map((l) => JSON.parse(l)).filter((o) => o.finding !== true);
+    expect(scanned(pre, "ftrace_hook").map(ftrace).sort()).toEqual([
+      ["removed", "getdents64", null, "not shown: 2 ftrace ops share the function, one of them IP-modifying"], ["removed", "getpgrp", "mt_ftrace_hook", true], ["removed", "proc_pid_readdir", "mt_ftrace_hook", true],
+    ]);
+    const unhook = pre.find((e) => e.eventName === "delete_module" && arg(e, "name") === "mt_ftrace_hook");
+    for (const e of scanned(pre, "ftrace_hook")) expect(e.timestamp).toBeGreaterThan(unhook.timestamp);
+    expect(scanned(pre, "kprobe_hook").filter((e) => arg(e, "symbol") !== "kallsyms_lookup_name+0x0")).toEqual([]);
+  });
+
   test("hidden_module: once for mt_hide_list (not in the module list), once for mt_hide_kobj (not in /sys/module), once for mt_hide_both (in neither), by name: the capture saw it load, so its memory is not reported again", () => {
     const hidden = of("hidden_module");
     expect(hidden.map((f) => [f.moduleName, f.details.lacking, f.details.view ?? null]).sort()).toEqual([
