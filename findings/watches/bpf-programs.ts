@@ -13,6 +13,9 @@ import { ptr } from "bun:ffi";
 import { native } from "../../loader/native";
 import type { KernelWatch } from "../watch";
 import { listWatch } from "./list-watch";
+import * as layout from "../../record/layout";
+import { evidence } from "../rule";
+import type { Evidence } from "../finding";
 import { parseKallsyms, showsAddresses } from "./kallsyms";
 import { bpfHolding, describeHolders, type Holding } from "./bpf-holders";
 import { describeAttachments, linkAttachments, perfAttachment, type Attachment } from "./bpf-attachments";
@@ -134,8 +137,15 @@ export function bpfProgramsWatch(opts: { kallsyms?: string } = {}): KernelWatch 
     if (places?.at !== nowNs) places = { at: nowNs, places: programPlaces() };
     return places.places;
   };
+  // The scan event that logged each program's arrival (capture/scan-events.ts),
+  // by id: its finding cites it. The event comes first: scan events are
+  // read in before the watches scan.
+  const arrivals = new Map<number, Evidence>();
   return listWatch({
     rule: RULE,
+    observe(e) {
+      if (e.id === layout.EVENT_BPF_PROGRAM && !arrivals.has(Number(e.arg(0)))) arrivals.set(Number(e.arg(0)), evidence(e));
+    },
     read,
     key: (p) => String(p.id),
     finding(p, atStart, nowNs) {
@@ -151,7 +161,7 @@ export function bpfProgramsWatch(opts: { kallsyms?: string } = {}): KernelWatch 
         techniques: ["T1014", "T1562.001"],
         description: `BPF program ${p.id} (${p.name || "unnamed"}, ${type}, loaded by uid ${p.uid}, ${describeHolders(held)}, ${attached.length ? `attached to ${describeAttachments(attached)}` : "not attached where modtrace can see"}) calls ${p.helpers.join(", ")}: it ${worst.does}${atStart ? "; loaded before the capture started" : ""}`,
         timestamp: nowNs,
-        evidence: [],
+        evidence: arrivals.has(p.id) ? [arrivals.get(p.id)!] : [],
         details: { id: p.id, name: p.name, type, uid: p.uid, helpers: p.helpers, heldBy: held, attachedTo: attached, loadedSecondsAfterBoot: Number(p.loadTimeNs / 1_000_000n) / 1000, inPlaceAtStart: atStart, ...(worst.case && { case: worst.case }) },
       };
     },

@@ -137,6 +137,8 @@ test("scan events: a program loaded and unloaded during a capture is logged as b
   const loadedAt = JSON.parse(Bun.spawnSync(["bpftool", "-j", "prog", "show", "pinned", pin]).stdout.toString()).loaded_at;
   const idArg = `{"name":"prog_id","type":"u32","value":${signal.id}}`;
   await c.stdoutHas(idArg);
+  // Its finding (details.id), before it goes.
+  await c.stdoutHas(`"id":${signal.id},`);
   rmSync(pin);
   pins.pop();
   // Unpinned and held by no one: the kernel frees it; the next scan says so.
@@ -144,7 +146,7 @@ test("scan events: a program loaded and unloaded during a capture is logged as b
   const done = await c.stop();
   expect(done.exitCode).toBe(0);
   const arg = (e: any, name: string) => e.args.find((a: any) => a.name === name)?.value;
-  const programs = done.stdout.split("\n").filter((l) => l.includes('"eventName":"bpf_program"')).map((l) => JSON.parse(l));
+  const programs = done.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((o) => o.finding !== true && o.eventName === "bpf_program");
   expect(programs.map((e) => [arg(e, "change"), arg(e, "prog_id"), arg(e, "prog_name"), arg(e, "prog_type"), arg(e, "prog_helpers"), arg(e, "prog_uid")])).toEqual([
     ["added", signal.id, "mt_send_signal", "raw_tracepoint", "bpf_send_signal", 0],
     ["removed", signal.id, "mt_send_signal", "raw_tracepoint", "bpf_send_signal", 0],
@@ -154,6 +156,9 @@ test("scan events: a program loaded and unloaded during a capture is logged as b
   expect(Math.abs(added - loadedAt)).toBeLessThanOrEqual(1);
   expect(BigInt(programs[1].timestamp)).toBeGreaterThan(BigInt(programs[0].timestamp));
   for (const e of programs) expect([e.hook, e.hostProcessId, e.processName, e.eventId]).toEqual(["scan", 0, "", 2013]);
+  // Its finding cites the event that logged its arrival.
+  const found = findingLines(done.stdout).filter((f) => f.eventName === "bpf_dangerous_helper" && f.details.id === signal.id);
+  expect(found.map((f) => f.evidence)).toEqual([[{ eventName: "bpf_program", timestamp: programs[0].timestamp }]]);
   expect(done.stderr).toMatch(/; [^;]*bpf_program[^;]* \(scan every 0\.3 s\)/);
   expect(done.stderr).toMatch(/bpf_program 2[,)]/);
 });

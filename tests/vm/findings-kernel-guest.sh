@@ -1,4 +1,4 @@
-# Runs inside the VM (tests/vm/findings-kernel.test.ts): the kernel watches
+# Runs inside the VM (tests/vm/findings-kernel.ts, one run per attach mode): the kernel watches
 # against the rootkit-like test modules (tests/vm/modules). One capture under
 # $OUT/cap/: normal loads first (dummy, the 8021q chain, mt_plain), then the
 # hiders, then the hooks, each in its own step, and each hider and hook then

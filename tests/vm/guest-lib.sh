@@ -18,11 +18,12 @@ step() {
 
 # start DIR MODTRACE_ARGS...: a capture writing events.json and modtrace.err
 # in $OUT/DIR, once it says it is capturing; DIR and MT name it for stop.
+# $ATTACH, where the script sets it, pins every capture's attach mode.
 start() {
   DIR=$OUT/$1; shift
   mkdir -p "$DIR"
   : > "$DIR/steps.txt"
-  modtrace -o "json:$DIR/events.json" "$@" 2> "$DIR/modtrace.err" &
+  modtrace -o "json:$DIR/events.json" ${ATTACH:+--attach "$ATTACH"} "$@" 2> "$DIR/modtrace.err" &
   MT=$!
   i=0
   while ! grep -q capturing "$DIR/modtrace.err"; do

@@ -29,7 +29,14 @@ function sh(cmd: string[]) {
   if (r.status !== 0) throw new Error(`${cmd.join(" ")} failed (${r.status ?? r.signal}):\n${r.stderr}`);
 }
 
-describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings in a Debian 6.1 VM", () => {
+export type Mode = "fentry" | "kprobe" | "raw";
+/** The hook capture says it gave the syscall events in each mode. */
+const SYSCALL_HOOK: Record<Mode, string> = { fentry: "fentry/fexit", kprobe: "ksyscall kprobe/kretprobe", raw: "raw_syscalls sys_exit" };
+
+/** The scenario with every capture pinned to one attach mode (--attach MODE):
+ * the kernel watches and their findings do not depend on it, and must not. */
+export function findingsKernelSuite(mode: Mode) {
+describe.skipIf(!!cannotRun && process.env.CI !== "true")(`kernel-state findings in a Debian 6.1 VM, --attach ${mode}`, () => {
   let r: VmResult;
   let prepared: ReturnType<typeof prepare>;
   let events: any[];
@@ -56,11 +63,11 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     // kmod's record, for the guest's kmod (this machine's, copied in): the autoload helper's package.
     files["/var/lib/dpkg/info/kmod.md5sums"] = "/var/lib/dpkg/info/kmod.md5sums";
     r = await runInVm({
-      script: guestScript("findings-kernel-guest.sh", {}),
+      script: guestScript("findings-kernel-guest.sh", { ATTACH: mode }),
       files,
       timeoutSec: 900,
     });
-    console.log(`vm: ran the kernel-findings scenario in ${r.seconds.toFixed(1)} s`);
+    console.log(`vm: ran the kernel-findings scenario (--attach ${mode}) in ${r.seconds.toFixed(1)} s`);
     if (r.exitCode !== 0) throw new Error(`the guest script exited ${r.exitCode}:\n${r.console}`);
     if (text("cap/modtrace.rc").trim() !== "0") throw new Error(`modtrace failed:\n${text("cap/modtrace.err")}`);
     const all = lines("cap/events.json").map((l) => JSON.parse(l));
@@ -68,6 +75,10 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     findings = all.filter((e) => e.finding === true && RULES.includes(e.eventName));
     steps = Object.fromEntries(lines("cap/steps.txt").map((l) => [l.split(" ")[0], Number(l.split(" ")[2])]));
   }, 960_000);
+
+  test(`every capture ran with --attach ${mode}`, () => {
+    for (const dir of ["cap", "taint", "pre", "helper", "hidden-hook"]) expect(text(`${dir}/modtrace.err`)).toContain(`(${SYSCALL_HOOK[mode]})`);
+  });
 
   test("every module loaded, and each does what it claims in the kernel", () => {
     expect(steps).toEqual({ "insmod-dummy": 0, modprobe: 0, "rmmod-dummy": 0, plain: 0, "hide-list": 0, "hide-kobj": 0, "hide-both": 0, "hook-table": 0, "hook-dispatch": 0, "hook-ia32": 0, "hook-ftrace": 0, "kprobe-hook": 0 });
@@ -327,3 +338,4 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("kernel-state findings
     expect(of("taint_unexplained")).toEqual([]);
   });
 });
+}
