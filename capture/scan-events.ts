@@ -124,7 +124,9 @@ export class ScanEvents {
 
   /** Reads every list; the event maps of what came and went since the last scan. */
   scan(): ScanEventMap[] {
-    const wallNs = BigInt(Date.now()) * 1_000_000n;
+    // Wall time to the microsecond (Date.now() has whole milliseconds), as
+    // the decoder's offset measured it at the start.
+    const wallNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
     this.nextNs = wallNs + BigInt(Math.round(this.intervalSec * 1e9));
     const nowBootNs = wallNs - this.clockOffsetNs;
     const out: ScanEventMap[] = [];
