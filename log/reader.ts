@@ -7,6 +7,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { isSealItem, LOG_FORMAT } from "./log-items";
 import * as layout from "../record/layout";
 import { Incomplete, itemEnd } from "./item-bounds";
+import { decodeItem } from "./item-decoder";
 import { BUILT_RECORD, writeRecord } from "../record/records";
 import { isFindingItem } from "../findings/format";
 
@@ -28,6 +29,16 @@ export interface Problem {
 // copyBuffers: byte strings (raw argument bytes) are copies, not views of
 // the window, whose bytes the next read moves.
 const cbor = new Decoder({ mapsAsObjects: true, useRecords: false, copyBuffers: true });
+
+/** One whole item: modtrace's own shapes fast (item-decoder.ts), any other by cbor-x. */
+function decode(bytes: Uint8Array): unknown {
+  try {
+    return decodeItem(bytes);
+  } catch {
+    // NotHandled, or anything else odd about it: cbor-x decides.
+    return cbor.decode(bytes);
+  }
+}
 
 const scratch = new Uint8Array(layout.RECORD_MAX);
 const scratchView = new DataView(scratch.buffer);
@@ -121,7 +132,7 @@ function itemAt(w: LogWindow, pos: number): { end: number; value: any; kind: Log
   for (;;) {
     try {
       const end = w.base + itemEnd(w.bytes, pos - w.base);
-      const value = cbor.decode(w.bytes.subarray(pos - w.base, end - w.base));
+      const value = decode(w.bytes.subarray(pos - w.base, end - w.base));
       const kind = classify(value, w.keepRecords);
       return kind ? { end, value, kind } : { incomplete: false };
     } catch (e) {
