@@ -28,7 +28,11 @@ step hide-both /sbin/insmod $M/mt_hide_both.ko; wait_finding hidden_module '"mod
 step hook-table /sbin/insmod $M/mt_hook_table.ko; wait_finding syscall_hooked '"moduleName":"mt_hook_table"'
 step hook-dispatch /sbin/insmod $M/mt_hook_dispatch.ko; wait_finding syscall_hooked '"moduleName":"mt_hook_dispatch"'
 step hook-ia32 /sbin/insmod $M/mt_hook_ia32.ko; wait_finding syscall_hooked '"moduleName":"mt_hook_ia32"'
-step hook-ftrace /sbin/insmod $M/mt_ftrace_hook.ko; wait_finding ftrace_hooked '"moduleName":"mt_ftrace_hook"'
+# Its init hooks the three functions one after another, and a scan can fall
+# in between: each finding and each scan event is waited for, before the
+# kprobe beside it hides getdents64's owner.
+step hook-ftrace /sbin/insmod $M/mt_ftrace_hook.ko
+for fn in getpgrp getdents64 proc_pid_readdir; do wait_finding ftrace_hooked "$fn"; wait_finding ftrace_hook "$fn"; done
 step kprobe-hook /sbin/insmod $M/mt_kprobe_hook.ko
 
 sh -c 'echo $PPID' > "$OUT/ppid.txt"

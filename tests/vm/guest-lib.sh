@@ -34,7 +34,8 @@ start() {
 
 # wait_finding RULE [TEXT]: up to 60 s for a finding of RULE, with TEXT (a
 # fixed string) on its line, in the capture's events.json: a fact to wait on,
-# where a pause would guess how long a scan takes under emulation.
+# where a pause would guess how long a scan takes under emulation. With TEXT,
+# RULE may be an event's name too (a scan event: ftrace_hook).
 wait_finding() {
   i=0
   while ! grep -F "\"eventName\":\"$1\"" "$DIR/events.json" | grep -qF -- "${2:-\"finding\":true}"; do
