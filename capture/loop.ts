@@ -115,8 +115,10 @@ export async function captureLoop(session: Session, decoder: Decoder, outputs: C
       for (const finding of [stops.tick(), ...moves.tick(), heartbeat.tick(() => session.losses())]) tampered(finding);
       const findingsScan = findings?.scanDue() ?? false;
       const scanDue = findingsScan || Boolean(scans?.due());
-      // What the kernel recorded before the scan looks at it (bounded: a
-      // flood must not hold the loop here).
+      // The watches read the kernel, then what it recorded before that
+      // reading is read from the rings (bounded: a flood must not hold the
+      // loop here), then the findings judge the reading.
+      if (findingsScan) findings!.readKernel();
       if (scanDue) for (let i = 0; i < SCAN_DRAINS && pump(0) > 0 && !stopping; i++);
       // The hooks that came and went before the findings judge them.
       if (scanDue) scanned();

@@ -36,6 +36,8 @@ export class FindingsEngine {
   /** A module loaded or ran its init since the watches last scanned: they
    * should look again now rather than at the next interval. */
   loadSinceScan = false;
+  /** readKernel() came since the last scan: the scan judges its reading. */
+  private kernelRead = false;
   /** The last error of each watch's scan, for the capture to say once. */
   readonly scanErrors = new Map<string, string>();
   /** Findings so far, per id and per severity. */
@@ -99,12 +101,28 @@ export class FindingsEngine {
     return this.take();
   }
 
+  /** Live, before the rings are read for a scan: each watch reads the kernel
+   * now, and the scan (tick) judges that reading once the loads made before
+   * it are observed. A load observed after this reading asks for another scan. */
+  readKernel(): void {
+    this.loadSinceScan = false;
+    this.kernelRead = true;
+    for (const w of this.watches) {
+      try {
+        w.read?.();
+      } catch (e) {
+        this.scanErrors.set(w.rule, (e as Error).message);
+      }
+    }
+  }
+
   /** Live: no event older than closeNs (wall ns) can still arrive, so the
    * windows before it close; with scanNs, the watches look at the kernel. */
   tick(closeNs: bigint, scanNs?: bigint): Finding[] {
     for (const r of this.rules) r.close?.(closeNs, this.report);
     this.limit.close(closeNs, this.report);
-    if (scanNs !== undefined) this.loadSinceScan = false;
+    if (scanNs !== undefined && !this.kernelRead) this.loadSinceScan = false;
+    if (scanNs !== undefined) this.kernelRead = false;
     if (scanNs !== undefined)
       for (const w of this.watches) {
         try {

@@ -93,11 +93,16 @@ export class LiveFindings {
     return this.engine.feed(decoder, len, this.clockOffsetNs);
   }
 
-  /** Will the next poll scan the kernel? The caller drains the rings first:
-   * a hook a scan finds was made after its module's load was recorded, and
-   * the finding must have that load to name it and cite it. */
+  /** Will the next poll scan the kernel? When it will, the caller has the
+   * watches read the kernel (readKernel()), then drains the rings, then
+   * polls: a hook a scan finds was made after its module's load was
+   * recorded, and the finding must have that load to name it and cite it. */
   scanDue(): boolean {
     return this.engine.loadSinceScan || BigInt(Date.now()) * 1_000_000n >= this.nextScanNs;
+  }
+
+  readKernel(): void {
+    this.engine.readKernel();
   }
 
   /** Every poll: close time windows, and scan the kernel when the caller

@@ -15,9 +15,33 @@ export interface KernelWatch {
   readonly partly?: string;
   /** Every event of the capture, in order. */
   observe(e: EventView): void;
-  /** Looks at the kernel now and reports what it finds. Called every
-   * --scan-interval, and soon after a module's init ran. */
+  /** Reads the kernel now, for the next scan() to judge. A capture calls it
+   * before it reads its rings one last time and then scans: a hook found
+   * was made after its module's load was recorded, and a load recorded
+   * before this reading is observed before the judging (the reading being
+   * taken in scan() itself would let a load land between the rings' last
+   * reading and the look). Watches that name no module need none. */
+  read?(): void;
+  /** Judges the kernel as read() found it (or reads it now, when no read()
+   * came first) and reports what it finds. Called every --scan-interval,
+   * and soon after a module's init ran. */
   scan(nowNs: bigint, report: (f: Finding) => void): void;
+}
+
+/** A watch's reading of the kernel: taken by read(), used by the next scan(),
+ * which takes one itself when there is none. */
+export class KernelReading<T> {
+  private taken?: { value: T };
+  constructor(private readonly readNow: () => T) {}
+  take(): void {
+    this.taken = undefined;
+    this.taken = { value: this.readNow() };
+  }
+  use(): T {
+    const taken = this.taken;
+    this.taken = undefined;
+    return taken ? taken.value : this.readNow();
+  }
 }
 
 /** A watch runs unless every rule it reports is disabled. */

@@ -4,7 +4,7 @@
 // (in place before the capture, or the scan, began).
 import type { EventView } from "../../record/event-view";
 import type { Finding } from "../finding";
-import type { KernelWatch } from "../watch";
+import { KernelReading, type KernelWatch } from "../watch";
 
 export interface ListWatchSpec<T> {
   rule: string;
@@ -20,13 +20,15 @@ export interface ListWatchSpec<T> {
 export function listWatch<T>(spec: ListWatchSpec<T>): KernelWatch {
   const reported = new Set<string>();
   let first = true;
+  const reading = new KernelReading(() => spec.read());
   return {
     rule: spec.rule,
     observe: (e) => spec.observe?.(e),
+    read: () => reading.take(),
     scan(nowNs, report) {
       const atStart = first;
       first = false;
-      for (const entry of spec.read()) {
+      for (const entry of reading.use()) {
         const key = spec.key(entry);
         if (reported.has(key)) continue;
         const f = spec.finding(entry, atStart, nowNs);

@@ -26,7 +26,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { SYSCALL_PREFIX } from "../../catalogue/events";
 import type { EventView } from "../../record/event-view";
 import type { Finding } from "../finding";
-import type { KernelWatch } from "../watch";
+import { KernelReading, type KernelWatch } from "../watch";
 import { hex, parseKallsyms, showsAddresses, symbolExtent, type KernelSymbol } from "./kallsyms";
 import { ownersNow } from "./module-ranges";
 import { readKernel } from "./kcore";
@@ -126,6 +126,8 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
   /** Table entries a hook or its removal explained, by hookKey: what they held then. */
   const settled = new Map<string, string>();
   let waitedForPatch = 0;
+  // The first of the two reads a change needs; the second, after the rings were read.
+  const reading = new KernelReading(() => readKernel(kcore, ranges));
 
   const changesIn = (now: Uint8Array[]): Record<string, Change[]> => ({
     sys_call_table: tableChanges(table, tableEntries(now[0]), names),
@@ -138,6 +140,7 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
     rule: RULE,
     rules: [HOOKED, REMOVED, RULE],
     observe: (e: EventView) => loads.observe(e),
+    read: () => reading.take(),
     scan(nowNs: bigint, report: (f: Finding) => void) {
       let current: KernelSymbol[] | undefined;
       const symbols = () => (current ??= parseKallsyms(readFileSync(kallsyms, "utf8")));
@@ -147,7 +150,7 @@ export function syscallDispatchWatch(opts: SyscallDispatchOptions = {}): KernelW
         active = new Map(hooksAtStart.map((h) => [hookKey(h), h]));
         last = base;
       }
-      const first = readKernel(kcore, ranges);
+      const first = reading.use();
       const unchanged = first.every((b, i) => Buffer.compare(b, last![i]) === 0);
       if (!deferred.size && unchanged) return;
       // A patch in progress (text_poke's int3 first) must not be reported as

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as layout from "../../record/layout";
 import type { EventView } from "../../record/event-view";
 import type { Finding } from "../finding";
-import type { KernelWatch } from "../watch";
+import { KernelReading, type KernelWatch } from "../watch";
 import { MODULE_TAINTS, hasTaint, type ModuleTaint } from "../module-taints";
 
 export const RULE = "taint_unexplained";
@@ -49,14 +49,16 @@ export function unexplainedTaintWatch(opts: TaintOptions = {}): KernelWatch {
   let seen = 0n; // taints of the module_loads this capture saw
   const reported = new Set<number>();
   let scanned = false;
+  const reading = new KernelReading(read);
 
   return {
     rule: RULE,
     observe(e: EventView) {
       if (e.id === layout.EVENT_MODULE_LOAD) seen |= e.taints;
     },
+    read: () => reading.take(),
     scan(nowNs: bigint, report: (f: Finding) => void) {
-      const now = read();
+      const now = reading.use();
       const first = !scanned;
       scanned = true;
       // Bits already set when the capture started: explained only by a module

@@ -39,6 +39,27 @@ test("the watch: in place at the start, named once, with the module's load as ev
   expect(found.slice(1).map((f) => [f.moduleName, f.details?.function, f.details?.inPlaceAtStart, f.evidence.map((e) => e.callId)])).toEqual([["other", "__x64_sys_kill", false, [7n]]]);
 });
 
+test("a scan judges the kernel as read() found it, with the loads observed since: a load recorded before the reading is cited, whatever the kernel shows by the judging", () => {
+  const file = join(mkdtempSync(join(tmpdir(), "modtrace-ftrace-")), "enabled_functions");
+  writeFileSync(file, `${KERNEL}\n`);
+  const w = ftraceHooksWatch({ enabledFunctions: file });
+  const found: Finding[] = [];
+  w.scan(1n, (f) => found.push(f));
+  // The reading sees the hook; its module's load is read from the rings after it.
+  const hook = HOOKED.replaceAll("mt_ftrace_hook", "other");
+  writeFileSync(file, `${KERNEL}\n${hook}\n`);
+  w.read!();
+  writeFileSync(file, `${KERNEL}\n`);
+  w.observe(fakeEvent({ eventName: "module_load", module: "other", callId: 7n, timestamp: 70n }));
+  w.scan(2n, (f) => found.push(f));
+  expect(found.map((f) => [f.moduleName, f.details?.inPlaceAtStart, f.evidence.map((e) => e.callId)])).toEqual([["other", false, [7n]]]);
+  // No reading taken: the scan reads the kernel itself, once.
+  writeFileSync(file, `${KERNEL}\n${hook.replace("__do_sys_getpgrp", "__x64_sys_kill")}\n`);
+  w.scan(3n, (f) => found.push(f));
+  w.scan(4n, (f) => found.push(f));
+  expect(found.slice(1).map((f) => f.details?.function)).toEqual(["__x64_sys_kill"]);
+});
+
 // As the 6.1 guest showed it with mt_ftrace_hook and mt_kprobe_hook both on getdents64.
 const SHARED = "__x64_sys_getdents64 (2) R I   ->arch_ftrace_ops_list_func+0x0/0x1d0";
 

@@ -1,9 +1,10 @@
 # Runs inside the VM (tests/vm/context.test.ts): module calls made from known
 # places while modtrace captures, and what the shell and /proc said of each
 # place before the call. Every file left in $OUT goes back to the host:
-#   events.json, events.cbor, events.txt, events.raw   the capture; modtrace.err/.rc
-#   docker-only.json, host-only.json   captures beside it with --container ID and
-#                --not-container; docker-only.err/.rc, host-only.err/.rc
+#   all/         the capture (guest-lib's start and stop): events.json,
+#                events.cbor, events.txt, events.raw, modtrace.err/.rc
+#   docker-only/, host-only/   captures beside it with --container ID and
+#                --not-container: events.json, modtrace.err/.rc
 #   chain-root/  a load through sh -c → su root → sh → modprobe, with the
 #                login uid set at the top: top.pid, su.pid (the shell su ran:
 #                busybox su execs it, so su and that sh are one process),
@@ -40,22 +41,10 @@ echo "$DOCKER_ID" > "$OUT/docker.id"
 echo "$CRI_ID" > "$OUT/cri.id"
 echo "$POD" > "$OUT/pod.uid"
 
-# start NAME ARGS...: a capture whose stderr is $OUT/NAME.err, once it says it is capturing.
-start() {
-  name=$1; shift
-  modtrace "$@" 2> "$OUT/$name.err" &
-  echo $! > "/tmp/$name.pid"
-  i=0
-  while ! grep -q capturing "$OUT/$name.err"; do
-    if ! kill -0 "$(cat /tmp/$name.pid)" 2>/dev/null || [ $i -gt 1200 ]; then echo "modtrace ($name) did not start"; cat "$OUT/$name.err"; exit 1; fi
-    i=$((i + 1))
-    sleep 0.1
-  done
-}
-start modtrace -o "json:$OUT/events.json" -o "cbor:$OUT/events.cbor" -o "text:$OUT/events.txt" -o "raw:$OUT/events.raw"
+start all -o "cbor:$OUT/all/events.cbor" -o "text:$OUT/all/events.txt" -o "raw:$OUT/all/events.raw"
 # The capture's own container filters, beside it: the docker container by its short id, and the host.
-start docker-only --container "$(echo $DOCKER_ID | cut -c1-12)" -o "json:$OUT/docker-only.json"
-start host-only --not-container -o "json:$OUT/host-only.json"
+start docker-only --container "$(echo $DOCKER_ID | cut -c1-12)"
+start host-only --not-container
 
 # chain USER DIR COMMAND: sh -c (login uid 1000) → su USER → sh → COMMAND.
 # Each shell runs one more command after its child, so none execs it.
@@ -107,12 +96,5 @@ sh -c 'echo $$ > "$1"; exec mount -t iso9660 none /mnt' autoload "$OUT/autoload/
 readlink -f /sbin/modprobe > "$OUT/autoload/modprobe.path"
 sha256sum "$(readlink -f /sbin/modprobe)" | cut -d' ' -f1 > "$OUT/autoload/modprobe.sha256"
 
-# Each capture reads its rings to the end after the Ctrl-C.
-for name in modtrace docker-only host-only; do
-  pid=$(cat /tmp/$name.pid)
-  kill -INT "$pid"
-  wait "$pid"
-  echo $? > "$OUT/$name.rc"
-  echo "--- $name exited $(cat "$OUT/$name.rc"):"; cat "$OUT/$name.err"
-done
+for name in all docker-only host-only; do stop $name; done
 exit 0

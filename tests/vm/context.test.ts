@@ -48,7 +48,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
     if (cannotRun) throw new Error(`the vm tier cannot run here: ${cannotRun}`);
     r = await runInVm({ script: guestScript("context-guest.sh"), timeoutSec: 600 });
     if (r.exitCode !== 0) throw new Error(`the guest script exited ${r.exitCode}:\n${r.console}`);
-    const all = text("events.json").trim().split("\n").map((l) => JSON.parse(l));
+    const all = text("all/events.json").trim().split("\n").map((l) => JSON.parse(l));
     // The calls and the kernel's events; the hooks that came and went (scan events) apart.
     events = all.filter((o) => o.finding !== true && o.hook !== "scan");
     scanEvents = all.filter((o) => o.finding !== true && o.hook === "scan");
@@ -66,7 +66,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
   });
 
   test("modtrace stopped cleanly", () => {
-    for (const name of ["modtrace", "docker-only", "host-only"]) expect(`${name} ${text(`${name}.rc`).trim()}`).toBe(`${name} 0`);
+    for (const name of ["all", "docker-only", "host-only"]) expect(`${name} ${text(`${name}/modtrace.rc`).trim()}`).toBe(`${name} 0`);
   });
 
   test("modprobe through sh -c → su → sh: exactly the ancestors the guest's /proc walk recorded", () => {
@@ -83,7 +83,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
     // busybox is every shell's executable: its path is in the record once.
     expect(e.ancestors[0].executable.path).toBe("/bin/busybox");
     expect(e.ancestors[1].executable.path).toBe("/bin/busybox");
-    const rec = splitRecords(r.outputs["events.raw"]).find(
+    const rec = splitRecords(r.outputs["all/events.raw"]).find(
       (x) => x[layout.REC_OFF_EVENT] === layout.EVENT_FINIT_MODULE && x.readUInt32LE(layout.REC_OFF_HOST_PID) === e.hostProcessId,
     )!;
     const offset = (slot: number) => rec.readUInt16LE(layout.REC_OFF_STR_OFF + 2 * slot);
@@ -189,7 +189,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
   });
 
   test("text: the chain a→b→c, the login, the capability and the short container id", () => {
-    const lines = text("events.txt").split("\n");
+    const lines = text("all/events.txt").split("\n");
     const su = num("chain-root/su.pid");
     const line = lines.find((l) => l.includes(" finit_module ") && l.includes("→sh→sh→modprobe login=1000"));
     expect(line).toBeDefined();
@@ -204,18 +204,18 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
   const calls = (list: any[]) => list.map((e) => `${e.eventName} ${e.hostProcessId} ${e.returnValue}`).sort();
 
   test("capture --container ID keeps the docker container's call only; --not-container every call outside a container", () => {
-    const dockerOnly = lines("docker-only.json");
+    const dockerOnly = lines("docker-only/events.json");
     const docker = eventFrom("finit_module", 1, num("docker/outer.pid"));
     expect(calls(dockerOnly)).toEqual(calls([docker]));
-    expect(text("docker-only.err")).toMatch(new RegExp(` ${events.length - 1} filtered out`));
-    expect(calls(lines("host-only.json"))).toEqual(calls(events.filter((e) => e.inContainer === false)));
+    expect(text("docker-only/modtrace.err")).toMatch(new RegExp(` ${events.length - 1} filtered out`));
+    expect(calls(lines("host-only/events.json"))).toEqual(calls(events.filter((e) => e.inContainer === false)));
     expect(events.filter((e) => e.inContainer === true).length).toBe(3);
   });
 
   const modtrace = (...args: string[]) => {
     const dir = mkdtempSync(join(tmpdir(), "modtrace-context-"));
     const log = join(dir, "events.cbor");
-    writeFileSync(log, r.outputs["events.cbor"]);
+    writeFileSync(log, r.outputs["all/events.cbor"]);
     return runModtrace(args.map((a) => (a === "LOG" ? log : a)));
   };
 
@@ -244,11 +244,11 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
   test("read gives back, offline, byte for byte what the capture printed", () => {
     const dir = mkdtempSync(join(tmpdir(), "modtrace-context-"));
     const log = join(dir, "events.cbor");
-    writeFileSync(log, r.outputs["events.cbor"]);
+    writeFileSync(log, r.outputs["all/events.cbor"]);
     const json = runModtrace(["read", log, "-o", "json"]);
     expect(json.stderr).toBe("");
-    expect(json.stdout).toBe(text("events.json"));
+    expect(json.stdout).toBe(text("all/events.json"));
     const txt = runModtrace(["read", log, "-o", "text"]);
-    expect(txt.stdout).toBe(text("events.txt"));
+    expect(txt.stdout).toBe(text("all/events.txt"));
   });
 });

@@ -16,20 +16,24 @@ step() {
   echo "step $name: exit $rc"
 }
 
-# start DIR MODTRACE_ARGS...: a capture writing events.json and modtrace.err
-# in $OUT/DIR, once it says it is capturing; DIR and MT name it for stop.
-# $ATTACH, where the script sets it, pins every capture's attach mode.
+# start NAME MODTRACE_ARGS...: a capture writing events.json (or $EVENTS,
+# where the script sets it) and modtrace.err in $OUT/NAME, returning once it
+# says it is capturing; DIR and MT name it for the steps and for stop.
+# Several can run at once: stop NAME stops that one. $ATTACH, where the
+# script sets it, pins every capture's attach mode.
 start() {
   DIR=$OUT/$1; shift
   mkdir -p "$DIR"
   : > "$DIR/steps.txt"
-  modtrace -o "json:$DIR/events.json" ${ATTACH:+--attach "$ATTACH"} "$@" 2> "$DIR/modtrace.err" &
+  modtrace -o "json:${EVENTS:-$DIR/events.json}" ${ATTACH:+--attach "$ATTACH"} "$@" 2> "$DIR/modtrace.err" &
   MT=$!
+  echo "$MT" > "/tmp/capture-$(basename "$DIR").pid"
   i=0
   while ! grep -q capturing "$DIR/modtrace.err"; do
-    if ! kill -0 $MT 2>/dev/null || [ $i -gt 1200 ]; then echo "modtrace did not start"; cat "$DIR/modtrace.err"; break; fi
+    if ! kill -0 $MT 2>/dev/null || [ $i -gt 1200 ]; then echo "modtrace ($DIR) did not start"; cat "$DIR/modtrace.err"; break; fi
     i=$((i + 1)); sleep 0.1
   done
+  echo "--- $DIR: capturing after ~$((i / 10)) s"
 }
 
 # wait_finding RULE [TEXT]: up to 60 s for a finding of RULE, with TEXT (a
@@ -44,10 +48,12 @@ wait_finding() {
   done
 }
 
-# stop: Ctrl-C to the capture start began, its exit status to modtrace.rc,
-# then the script's cleanup function, if it has one. The capture reads its
-# rings to the end after the Ctrl-C: every step's records are in by then.
+# stop [NAME]: Ctrl-C to the capture start NAME began (the last one started,
+# without NAME), its exit status to modtrace.rc, then the script's cleanup
+# function, if it has one. The capture reads its rings to the end after the
+# Ctrl-C: every step's records are in by then.
 stop() {
+  if [ -n "$1" ]; then DIR=$OUT/$1; MT=$(cat "/tmp/capture-$1.pid"); fi
   kill -INT $MT
   wait $MT
   echo $? > "$DIR/modtrace.rc"

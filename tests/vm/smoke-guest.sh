@@ -24,16 +24,7 @@ for MODE in $MODES; do
   # from the saved user registers); fentry at entry and raw at exit, their default.
   READ_AT=auto; [ "$MODE" = kprobe ] && READ_AT=exit
   # Software emulation is slow to drain: a ring that holds the whole burst.
-  modtrace --attach "$MODE" --read-at "$READ_AT" --buffer-size 64 -o "json:$DIR/events.json" -o "cbor:$DIR/events.cbor" 2> "$DIR/modtrace.err" &
-  MT=$!
-  i=0
-  while ! grep -q capturing "$DIR/modtrace.err"; do
-    if ! kill -0 $MT 2>/dev/null; then echo "modtrace exited before capturing"; break; fi
-    i=$((i + 1))
-    if [ $i -gt 1200 ]; then echo "modtrace did not say capturing within 120 s"; break; fi
-    sleep 0.1
-  done
-  echo "--- $MODE: modtrace started after ~$((i / 10)) s:"; cat "$DIR/modtrace.err"
+  start "$MODE" --attach "$MODE" --read-at "$READ_AT" --buffer-size 64 -o "cbor:$DIR/events.cbor"
 
   step insmod /sbin/insmod "$DUMMY" numdummies=2
   grep '^dummy ' /proc/modules > "$DIR/dummy-proc-modules.txt" # the kernel's word on where its code lies
@@ -54,11 +45,7 @@ for MODE in $MODES; do
   $TRIGGER burst 20000 > "$DIR/burst.json"
   for i in 1 2 3; do $TRIGGER getppid 200000; done > "$DIR/getppid.json"
 
-  # The capture reads its rings to the end after the Ctrl-C.
-  kill -INT $MT
-  wait $MT
-  echo $? > "$DIR/modtrace.rc"
-  echo "--- $MODE: modtrace exited $(cat "$DIR/modtrace.rc"):"; cat "$DIR/modtrace.err"
+  stop
   # Back to a clean slate for the next mode, outside any capture.
   for m in 8021q garp mrp stp llc isofs cdrom; do /sbin/rmmod $m 2>/dev/null; done
 done
@@ -67,12 +54,8 @@ done
 # The floods stop once the loads are done. Their events are counted here and
 # left out of what goes back to the host (hundreds of MB of JSON would take
 # minutes on the serial line): flood/flood-events.txt holds "PID COUNT" per flood.
-DIR=$OUT/flood
 mkdir -p -m 0700 /tmp/flood # modtrace refuses a directory everyone can write, as /tmp
-mkdir -p "$DIR"
-modtrace --buffer-size 1 -o "json:/tmp/flood/events.json" 2> "$DIR/modtrace.err" &
-MT=$!
-while ! grep -q capturing "$DIR/modtrace.err"; do sleep 0.1; done
+EVENTS=/tmp/flood/events.json start flood --buffer-size 1
 $TRIGGER flood 65534 120 > "$DIR/flood1.json" &
 F1=$!
 $TRIGGER flood 65534 120 > "$DIR/flood2.json" &
@@ -89,10 +72,7 @@ for i in 1 2 3 4 5; do
 done
 kill -TERM $F1 $F2
 wait $F1 $F2
-kill -INT $MT
-wait $MT
-echo $? > "$DIR/modtrace.rc"
-echo "--- flood: modtrace exited $(cat "$DIR/modtrace.rc"):"; cat "$DIR/modtrace.err"
+stop
 for F in $F1 $F2; do
   echo "$F $(grep -c "\"hostProcessId\":$F," /tmp/flood/events.json)" >> "$DIR/flood-events.txt"
 done
