@@ -41,10 +41,10 @@ build/decoder.typechecked: build/decoder.d.ts $(wildcard decoder/*.ts) $(GENERAT
 	$(BUN) run typecheck
 	touch $@
 
-build/libmodtrace.so: loader/shim.c loader/libbpf-log.c loader/session-read.c loader/probe.c loader/kernel-btf.c loader/ring.c loader/heartbeat.c loader/bpf-programs.c loader/bpf-links.c loader/ring.h loader/session.h loader/libbpf-log.h loader/kernel-btf.h bpf/events.h bpf/generated/catalogue.h \
+build/libmodtrace.so: loader/shim.c loader/libbpf-log.c loader/session-read.c loader/probe.c loader/kernel-btf.c loader/ring.c loader/heartbeat.c loader/bpf-programs.c loader/bpf-links.c loader/clocks.c loader/ring.h loader/session.h loader/libbpf-log.h loader/kernel-btf.h bpf/events.h bpf/generated/catalogue.h \
                       loader/generated/programs.h $(SHIM_LIBS) | build
 	gcc -shared -fPIC -O2 -Wall -Werror -fvisibility=hidden -I$(DEPS)/include \
-	    -o $@ loader/shim.c loader/libbpf-log.c loader/session-read.c loader/probe.c loader/kernel-btf.c loader/ring.c loader/heartbeat.c loader/bpf-programs.c loader/bpf-links.c $(SHIM_LIBS) \
+	    -o $@ loader/shim.c loader/libbpf-log.c loader/session-read.c loader/probe.c loader/kernel-btf.c loader/ring.c loader/heartbeat.c loader/bpf-programs.c loader/bpf-links.c loader/clocks.c $(SHIM_LIBS) \
 	    -Wl,--no-undefined -Wl,--exclude-libs,ALL -Wl,-z,now
 
 tests/trigger: tests/trigger.c

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { ptr } from "bun:ffi";
 import { native } from "../loader/native";
+import type { CaptureClock, Schedule } from "../loader/capture-clock";
 import type { EventInfo } from "../catalogue/events";
 import { enabledFunctionsFile, moduleCallbacks } from "../findings/watches/ftrace-hooks";
 import { KPROBES_LIST, parseKprobes, sensitive } from "../findings/watches/kprobes";
@@ -101,11 +102,11 @@ export class ScanEvents {
   /** A list that could be read at the start and not at a later scan, once per reason (for stderr). */
   readonly failed: { event: string; why: string }[] = [];
   private said = new Set<string>();
-  private nextNs = 0n;
+  private readonly schedule: Schedule;
 
-  /** events: the scan events the capture selected; clockOffsetNs: wall
-   * time minus the boot clock (the decoder's). */
-  constructor(events: EventInfo[], private clockOffsetNs: bigint, private intervalSec: number, hookedFunctions: string[]) {
+  /** events: the scan events the capture selected. */
+  constructor(events: EventInfo[], private clock: CaptureClock, intervalSec: number, hookedFunctions: string[]) {
+    this.schedule = clock.every(intervalSec);
     const all = [ftraceInventory(hookedFunctions), kprobeInventory(), bpfInventory()];
     this.lists = events.flatMap((info) => all.filter((i) => i.event === info.name).map((inventory) => ({ inventory, info })));
     this.scan(); // the starting point
@@ -119,16 +120,14 @@ export class ScanEvents {
   }
 
   due(): boolean {
-    return BigInt(Date.now()) * 1_000_000n >= this.nextNs;
+    return this.schedule.due();
   }
 
   /** Reads every list; the event maps of what came and went since the last scan. */
   scan(): ScanEventMap[] {
-    // Wall time to the microsecond (Date.now() has whole milliseconds), as
-    // the decoder's offset measured it at the start.
-    const wallNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
-    this.nextNs = wallNs + BigInt(Math.round(this.intervalSec * 1e9));
-    const nowBootNs = wallNs - this.clockOffsetNs;
+    this.schedule.done();
+    // The records' own clock: the decoder puts them on the wall clock.
+    const nowBootNs = this.clock.bootNs();
     const out: ScanEventMap[] = [];
     for (const list of this.lists) {
       let now;

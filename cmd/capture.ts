@@ -5,6 +5,7 @@ import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder } from "../decoder/host";
 import { bpfPrivileges } from "../loader/capabilities";
 import { native } from "../loader/native";
+import { CaptureClock } from "../loader/capture-clock";
 import { Session, SessionError, type AttachedEvent } from "../loader/session";
 import type { HeaderFields } from "../log/log-items";
 import { CaptureOutputs } from "../capture/outputs";
@@ -41,12 +42,12 @@ function namesBy(attached: AttachedEvent[], key: (a: AttachedEvent) => string): 
  * attached (scan events by "scan") or unavailable. A capture that selects
  * processes (--pid, --uid, --comm, --container) leaves them out: they are
  * no process's doing. */
-function startScans(events: EventInfo[], attached: AttachedEvent[], unavailable: Unavailable[], opts: CaptureOptions, bootTimeNs: bigint): { scans?: ScanEvents; attached: AttachedEvent[]; unavailable: Unavailable[] } {
+function startScans(events: EventInfo[], attached: AttachedEvent[], unavailable: Unavailable[], opts: CaptureOptions, clock: CaptureClock): { scans?: ScanEvents; attached: AttachedEvent[]; unavailable: Unavailable[] } {
   if (!events.length) return { scans: undefined, attached, unavailable };
   const selecting = [opts.pids.length && "--pid", opts.uids.length && "--uid", opts.comms.length && "--comm", opts.container && (opts.container.inside ? "--container" : "--not-container")].filter(Boolean);
   if (selecting.length)
     return { scans: undefined, attached, unavailable: [...unavailable, ...events.map((event) => ({ event, why: `left out: a scan event is no process's doing, and ${selecting.join(" and ")} ${selecting.length === 1 ? "selects" : "select"} processes` }))] };
-  const scans = new ScanEvents(events, bootTimeNs, opts.scanIntervalSec, (opts.findings?.config ?? findingsConfig()).hookedFunctions);
+  const scans = new ScanEvents(events, clock, opts.scanIntervalSec, (opts.findings?.config ?? findingsConfig()).hookedFunctions);
   return { scans, attached: [...attached, ...scans.events.map((event) => ({ event, hook: `scan every ${opts.scanIntervalSec} s` }))], unavailable: [...unavailable, ...scans.unavailable] };
 }
 
@@ -61,6 +62,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const decoder = await Decoder.load(readFileSync(wasmPath));
   const bootTimeNs = BigInt(native().mt_clock_offset_ns());
   decoder.setClockOffset(bootTimeNs);
+  const clock = new CaptureClock(bootTimeNs);
   let store: ImageStore | undefined;
   try {
     store = opts.saveModules !== undefined ? ImageStore.open(opts.saveModules, opts.saveLimit, say) : undefined;
@@ -71,7 +73,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const images = new ImageAssembler(store, opts.hashing);
   const selected = new Set(opts.events.map((e) => e.name));
   const completeEvents = !opts.pids.length && !opts.uids.length && !opts.comms.length && !opts.container && selected.has("module_load") && selected.has("module_free");
-  const findings = opts.findings && new LiveFindings(opts.findings, bootTimeNs, { completeEvents });
+  const findings = opts.findings && new LiveFindings(opts.findings, clock, { completeEvents });
   decoder.setContainerFilter(opts.container);
   const outputs = CaptureOutputs.open(opts.outputs, opts.colour, opts.wide);
   let seal: ReturnType<typeof SealKey.generate> | undefined;
@@ -98,7 +100,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
 
   const { events: kernelAttached, unavailable: kernelUnavailable, images: imageHook } = session.attached;
   // Read once now, with modtrace's own programs attached: the starting point.
-  const { scans, attached, unavailable } = startScans(scanned, kernelAttached, kernelUnavailable, opts, bootTimeNs);
+  const { scans, attached, unavailable } = startScans(scanned, kernelAttached, kernelUnavailable, opts, clock);
   const header: HeaderFields = {
     startNs: BigInt(Date.now()) * 1_000_000n,
     bootTimeNs,

@@ -5,6 +5,7 @@ import type { FindingsConfig } from "./config";
 import { FindingsEngine } from "./engine";
 import type { Finding, Severity } from "./finding";
 import type { KernelWatch } from "./watch";
+import type { CaptureClock, Schedule } from "../loader/capture-clock";
 import { RULE as MONITOR } from "./monitor-stopped";
 import * as hidden from "./watches/hidden-module";
 import * as modprobe from "./watches/modprobe-path";
@@ -68,11 +69,12 @@ export function kernelWatches(scope: CaptureScope, config: FindingsConfig): Kern
 export class LiveFindings {
   readonly engine: FindingsEngine;
   readonly watches: KernelWatch[];
-  private nextScanNs = 0n;
+  private readonly scans: Schedule;
 
   private said = new Set<string>();
 
-  constructor(private opts: FindingsOptions, private clockOffsetNs: bigint, scope: CaptureScope) {
+  constructor(private opts: FindingsOptions, private clock: CaptureClock, scope: CaptureScope) {
+    this.scans = clock.every(opts.scanIntervalSec);
     this.watches = kernelWatches(scope, opts.config);
     this.engine = new FindingsEngine(opts.config, this.watches.filter((w) => !w.unavailable));
   }
@@ -90,7 +92,7 @@ export class LiveFindings {
 
   /** A decoded batch (span) of the decoder's input. */
   batch(decoder: Decoder, len: number): Finding[] {
-    return this.engine.feed(decoder, len, this.clockOffsetNs);
+    return this.engine.feed(decoder, len, this.clock.offsetNs);
   }
 
   /** Will the next poll scan the kernel? When it will, the caller has the
@@ -98,7 +100,7 @@ export class LiveFindings {
    * polls: a hook a scan finds was made after its module's load was
    * recorded, and the finding must have that load to name it and cite it. */
   scanDue(): boolean {
-    return this.engine.loadSinceScan || BigInt(Date.now()) * 1_000_000n >= this.nextScanNs;
+    return this.engine.loadSinceScan || this.scans.due();
   }
 
   readKernel(): void {
@@ -109,10 +111,8 @@ export class LiveFindings {
    * found it due (scanDue()) before it read the rings: a scan decided after
    * that reading could see a hook whose module's load is still in a ring. */
   poll(scan: boolean): Finding[] {
-    const now = BigInt(Date.now()) * 1_000_000n;
-    if (scan) {
-      this.nextScanNs = now + BigInt(Math.round(this.opts.scanIntervalSec * 1e9));
-    }
+    const now = this.clock.nowNs();
+    if (scan) this.scans.done();
     const found = this.engine.tick(now - DELIVERY_NS, scan ? now : undefined);
     for (const [rule, why] of this.engine.scanErrors) {
       if (this.said.has(`${rule}${why}`)) continue;

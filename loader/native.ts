@@ -25,6 +25,7 @@ const symbols = {
   mt_heartbeat: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.u32 },
   mt_prog_misses: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   mt_clock_offset_ns: { args: [], returns: FFIType.i64 },
+  mt_boot_ns: { args: [], returns: FFIType.i64 },
   mt_built_with: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.void },
   mt_detach: { args: [FFIType.ptr], returns: FFIType.void },
   mt_close: { args: [FFIType.ptr], returns: FFIType.void },

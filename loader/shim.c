@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -264,17 +263,6 @@ EXPORT void mt_built_with(char *buf, uint32_t len)
 {
 	snprintf(buf, len, "%s (libbpf reports %s, zlib %s)", MT_DEPS_VERSIONS,
 		 libbpf_version_string(), zlibVersion());
-}
-
-/* CLOCK_REALTIME - CLOCK_BOOTTIME in ns: what turns the BPF side's boot-time
- * stamps into wall-clock time. */
-EXPORT int64_t mt_clock_offset_ns(void)
-{
-	struct timespec real, boot;
-
-	clock_gettime(CLOCK_REALTIME, &real);
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	return (int64_t)(real.tv_sec - boot.tv_sec) * 1000000000LL + (real.tv_nsec - boot.tv_nsec);
 }
 
 EXPORT void mt_close(struct mt_session *s)
