@@ -107,13 +107,7 @@ export class FindingsEngine {
   readKernel(): void {
     this.loadSinceScan = false;
     this.kernelRead = true;
-    for (const w of this.watches) {
-      try {
-        w.read?.();
-      } catch (e) {
-        this.scanErrors.set(w.rule, (e as Error).message);
-      }
-    }
+    this.eachWatch((w) => w.read?.());
   }
 
   /** Live: no event older than closeNs (wall ns) can still arrive, so the
@@ -121,19 +115,25 @@ export class FindingsEngine {
   tick(closeNs: bigint, scanNs?: bigint): Finding[] {
     for (const r of this.rules) r.close?.(closeNs, this.report);
     this.limit.close(closeNs, this.report);
-    if (scanNs !== undefined && !this.kernelRead) this.loadSinceScan = false;
-    if (scanNs !== undefined) this.kernelRead = false;
-    if (scanNs !== undefined)
-      for (const w of this.watches) {
-        try {
-          w.scan(scanNs, this.reportWatch);
-        } catch (e) {
-          // A kernel view that cannot be read now (a race with an unload, a
-          // permission) must not stop the capture: the next scan tries again.
-          this.scanErrors.set(w.rule, (e as Error).message);
-        }
-      }
+    if (scanNs !== undefined) {
+      if (!this.kernelRead) this.loadSinceScan = false;
+      this.kernelRead = false;
+      this.eachWatch((w) => w.scan(scanNs, this.reportWatch));
+    }
     return this.take();
+  }
+
+  /** call on every watch: a kernel view that cannot be read now (a race with
+   * an unload, a permission) must not stop the capture, and the next scan
+   * tries again. */
+  private eachWatch(call: (w: KernelWatch) => void) {
+    for (const w of this.watches) {
+      try {
+        call(w);
+      } catch (e) {
+        this.scanErrors.set(w.rule, (e as Error).message);
+      }
+    }
   }
 
   /** A watch's finding, at the severity lists.json (or --findings-config) gives its rule. */

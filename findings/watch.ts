@@ -34,6 +34,7 @@ export class KernelReading<T> {
   private taken?: { value: T };
   constructor(private readonly readNow: () => T) {}
   take(): void {
+    // Dropped first: a read that throws must not leave an older reading to be judged.
     this.taken = undefined;
     this.taken = { value: this.readNow() };
   }

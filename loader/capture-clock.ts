@@ -16,25 +16,25 @@ export interface Schedule {
 export class CaptureClock {
   /** offsetNs: wall time minus the boot clock, measured once at the start
    * (the decoder's, which puts the records on the wall clock). */
-  constructor(readonly offsetNs: bigint, private readonly boot: () => bigint = bootNs) {}
+  constructor(readonly offsetNs: bigint) {}
 
   /** The boot clock now: a record's timestamp as the kernel writes it. */
   bootNs(): bigint {
-    return this.boot();
+    return bootNs();
   }
 
   /** Now on the records' timeline: the boot clock plus the start's offset. */
   nowNs(): bigint {
-    return this.boot() + this.offsetNs;
+    return bootNs() + this.offsetNs;
   }
 
   /** Due once, then every intervalSec after each done(), by the boot clock. */
   every(intervalSec: number): Schedule {
     let next = 0n;
     return {
-      due: () => this.boot() >= next,
+      due: () => bootNs() >= next,
       done: () => {
-        next = this.boot() + BigInt(Math.round(intervalSec * 1e9));
+        next = bootNs() + BigInt(Math.round(intervalSec * 1e9));
       },
     };
   }
