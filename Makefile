@@ -4,7 +4,7 @@ DEPS       ?= .cache/deps/prefix
 BUN        := node_modules/.bin/bun
 ASC        := node_modules/.bin/asc
 GENERATED  := decoder/assembly/generated
-CATALOGUE  := catalogue/events.ts catalogue/event-types.ts catalogue/programs.ts catalogue/taints.ts
+CATALOGUE  := catalogue/events.ts catalogue/event-types.ts catalogue/programs.ts catalogue/taints.ts catalogue/fields.ts
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 \
               -I/usr/include/$(shell gcc -dumpmachine) -I$(DEPS)/include -Ibpf
 SHIM_LIBS  := $(DEPS)/lib/libbpf.a $(DEPS)/lib/libelf_pic.a $(DEPS)/lib/libz.a
@@ -17,6 +17,10 @@ bpf/generated/catalogue.h: catalogue/gen-bpf-header.ts $(CATALOGUE)
 
 $(GENERATED)/catalogue.ts: catalogue/gen-decoder-tables.ts $(CATALOGUE)
 	$(BUN) catalogue/gen-decoder-tables.ts $@
+
+# The field table, as the decoder's keys and the typed event of a log.
+$(GENERATED)/keys.ts record/generated/event.ts &: catalogue/gen-field-tables.ts catalogue/fields.ts
+	$(BUN) catalogue/gen-field-tables.ts $(GENERATED)/keys.ts record/generated/event.ts
 
 loader/generated/programs.h loader/generated/programs.ts &: catalogue/gen-program-table.ts $(CATALOGUE)
 	$(BUN) catalogue/gen-program-table.ts loader/generated/programs.h loader/generated/programs.ts
@@ -32,7 +36,7 @@ $(GENERATED)/names.ts decoder/generated/errnos.ts &: decoder/gen-kernel-names.ts
 
 # With the wasm, its generated glue and typings (decoder/host.ts says why raw).
 DECODER := build/decoder.wasm build/decoder.js build/decoder.d.ts
-$(DECODER) &: $(GENERATED)/layout.ts $(GENERATED)/names.ts $(GENERATED)/catalogue.ts $(wildcard decoder/assembly/*.ts) decoder/asconfig.json
+$(DECODER) &: $(GENERATED)/layout.ts $(GENERATED)/names.ts $(GENERATED)/catalogue.ts $(GENERATED)/keys.ts $(wildcard decoder/assembly/*.ts) decoder/asconfig.json
 	$(ASC) decoder/assembly/index.ts --config decoder/asconfig.json --target release --bindings raw -o build/decoder.wasm
 
 # Bun does not typecheck; this is what makes the host and the generated
@@ -61,7 +65,7 @@ TS_ROOMS := $(filter-out include tests bench,$(shell grep -o '"include": \[[^]]*
 
 dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o $(DECODER) build/decoder.typechecked \
                $(wildcard $(addsuffix /*.ts,$(TS_ROOMS)) $(addsuffix /*/*.ts,$(TS_ROOMS)) findings/*.json decoder/*.ts) $(CATALOGUE) \
-               $(GENERATED)/layout.ts decoder/generated/errnos.ts loader/generated/programs.ts package.json | dist
+               $(GENERATED)/layout.ts decoder/generated/errnos.ts loader/generated/programs.ts record/generated/event.ts package.json | dist
 	$(BUN) build --compile --minify --sourcemap cmd/entry.ts --outfile $@
 
 build dist:

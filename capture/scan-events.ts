@@ -11,6 +11,8 @@ import { ptr } from "bun:ffi";
 import { native } from "../loader/native";
 import type { CaptureClock, Schedule } from "../loader/capture-clock";
 import type { EventInfo } from "../catalogue/events";
+import type { RecordSource } from "../record/records";
+import type { LoggedArgument } from "../record/generated/event";
 import { enabledFunctionsFile, moduleCallbacks } from "../findings/watches/ftrace-hooks";
 import { KPROBES_LIST, parseKprobes, sensitive } from "../findings/watches/kprobes";
 import { programReader, typeName } from "../findings/watches/bpf-programs";
@@ -19,18 +21,12 @@ import { programReader, typeName } from "../findings/watches/bpf-programs";
  * its own time where the kernel records one), or why it cannot be read here. */
 interface Inventory {
   event: string;
-  read(): Map<string, { args: Record<string, unknown>; bootNs?: bigint }> | string;
+  read(): Map<string, { args: Record<string, LoggedArgument["value"]>; bootNs?: bigint }> | string;
 }
 
 /** An event map for writeRecord: no process is behind a scan event, so
  * every identity field is 0 and there is no caller context. */
-export interface ScanEventMap {
-  eventName: string;
-  hook: "scan";
-  timestamp: bigint;
-  args: { name: string; value: unknown }[];
-  [field: string]: unknown;
-}
+export type ScanEventMap = RecordSource & { hook: "scan"; timestamp: bigint };
 
 const NO_PROCESS = {
   cgroupId: 0, returnValue: 0, hostProcessId: 0, hostThreadId: 0, hostParentProcessId: 0, processId: 0, threadId: 0, parentProcessId: 0,
@@ -96,7 +92,7 @@ function bpfInventory(): Inventory {
 }
 
 export class ScanEvents {
-  private lists: { inventory: Inventory; info: EventInfo; before?: Map<string, { args: Record<string, unknown>; bootNs?: bigint }> }[];
+  private lists: { inventory: Inventory; info: EventInfo; before?: Map<string, { args: Record<string, LoggedArgument["value"]>; bootNs?: bigint }> }[];
   /** The events whose list cannot be read here, and why: left out. */
   readonly unavailable: { event: EventInfo; why: string }[] = [];
   /** A list that could be read at the start and not at a later scan, once per reason (for stderr). */
@@ -141,7 +137,7 @@ export class ScanEvents {
         continue; // the next scan compares with the last one read
       }
       if (list.before) {
-        const event = (args: Record<string, unknown>, change: string, bootNs: bigint): ScanEventMap => ({
+        const event = (args: Record<string, LoggedArgument["value"]>, change: string, bootNs: bigint): ScanEventMap => ({
           ...NO_PROCESS,
           eventName: list.info.name,
           hook: "scan",

@@ -9,6 +9,7 @@ import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
 import { writeRecords } from "../record/records";
+import type { LoggedEvent } from "../record/generated/event";
 import { reportProblems } from "../log/filter";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../output/outputs";
 import { sayFindings } from "../findings/summary";
@@ -59,7 +60,7 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   };
   const problems: Problem[] = [];
   const passed: Finding[] = [];
-  let pending: any[] = [];
+  let pending: LoggedEvent[] = [];
 
   const flush = () => {
     const len = writeRecords(pending, decoder, BATCH);

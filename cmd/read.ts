@@ -6,6 +6,7 @@ import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
 import { writeRecords } from "../record/records";
+import type { LoggedEvent } from "../record/generated/event";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../output/outputs";
 import { findingMatches, matches, reportProblems, type EventFilter } from "../log/filter";
 import { findingFromItem, renderFinding } from "../findings/format";
@@ -33,7 +34,7 @@ export async function read(opts: ReadOptions): Promise<number> {
   const sink = Sink.open(opts.output);
   const colour = colourWanted(opts.output, opts.colour);
   const problems: Problem[] = [];
-  let pending: any[] = [];
+  let pending: LoggedEvent[] = [];
   let headerWritten = false;
   let lastTrailer: any;
 

@@ -5,6 +5,7 @@ import { matches, reportProblems, type EventFilter } from "../log/filter";
 import { EVENTS } from "../catalogue/events";
 import { escapeText } from "../output/text-escape";
 import { moduleOfFile } from "../findings/rules/common";
+import type { LoggedArgument, LoggedEvent } from "../record/generated/event";
 
 export interface StatsOptions {
   files: string[];
@@ -18,16 +19,18 @@ function bump(c: Counts, key: string) {
   c[key] = (c[key] ?? 0) + 1;
 }
 
-function argValue(e: any, name: string): any {
-  return e.args.find((a: any) => a?.name === name)?.value;
+function argValue(e: LoggedEvent, name: string): LoggedArgument["value"] | undefined {
+  return e.args.find((a) => a?.name === name)?.value;
 }
 
+const stringOr = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
 /** The module an event is about, as far as the event can tell. */
-function moduleOf(e: any): string | undefined {
-  if (e.eventName === "delete_module") return argValue(e, "name") ?? undefined;
+function moduleOf(e: LoggedEvent): string | undefined {
+  if (e.eventName === "delete_module") return stringOr(argValue(e, "name"));
   if (e.eventName === "finit_module") {
     const path = argValue(e, "pathname");
-    return path ? moduleOfFile(path) : undefined;
+    return typeof path === "string" && path ? moduleOfFile(path) : undefined;
   }
   return undefined;
 }
@@ -45,7 +48,7 @@ class Images {
   private byModule = new Map<string, Map<string, ImageSeen>>();
   private calls = new Set<string>();
 
-  add(e: any, module: string | undefined, t: bigint) {
+  add(e: LoggedEvent, module: string | undefined, t: bigint) {
     if (!e.sha256) return;
     const sha256 = typeof e.sha256 === "string" ? e.sha256 : Buffer.from(e.sha256).toString("hex");
     const name = module ?? "(unknown)";
@@ -77,22 +80,22 @@ const LOAD_CALLS = new Set(EVENTS.filter((e) => e.image === "handed" && e.door =
 const UNSET_LOGIN = 4294967295;
 
 /** Where a load came from, for the per-container table. */
-function containerOf(e: any): string {
+function containerOf(e: LoggedEvent): string {
   if (e.container) return `${e.container.runtime}:${e.container.id}`;
   if (e.inContainer === true) return "(own pid and mount namespaces, no container cgroup)";
   if (e.inContainer === false) return "(host)";
   return "(not recorded)";
 }
 
-function loginOf(e: any): string {
-  if (e.loginUserId === undefined) return "(not recorded)";
+function loginOf(e: LoggedEvent): string {
+  if (e.loginUserId === undefined || e.loginUserId === null) return "(not recorded)";
   return Number(e.loginUserId) === UNSET_LOGIN ? "(unset)" : String(e.loginUserId);
 }
 
 /** The chain as a reader says it: the oldest ancestor first, the caller last. */
-function chainOf(e: any): string {
+function chainOf(e: LoggedEvent): string {
   if (!Array.isArray(e.ancestors)) return "(not recorded)";
-  const names = [...e.ancestors].reverse().map((a: any) => a.processName);
+  const names = [...e.ancestors].reverse().map((a) => a.processName);
   return (e.ancestryCut ? "…→" : "") + [...names, e.processName].join("→");
 }
 
@@ -145,7 +148,7 @@ export function stats(opts: StatsOptions): number {
       if (e.hook !== "scan") bump(byProcess, `${e.processName} (pid ${e.hostProcessId})`);
       const module = moduleOf(e);
       if (module) bump(byModule, module);
-      images.add(e, e.moduleName ?? (e.eventName === "module_load" ? argValue(e, "name") : module), t);
+      images.add(e, e.moduleName ?? (e.eventName === "module_load" ? stringOr(argValue(e, "name")) : module), t);
       if (Number(e.returnValue) < 0) bump(failures, `${e.eventName} ${e.returnError}`);
       if (LOAD_CALLS.has(e.eventName)) {
         bump(loadsByContainer, containerOf(e));

@@ -11,10 +11,19 @@ import type { Finding } from "./finding";
 
 export const RULE = "monitor_tampered";
 
+// The SIGCONT handler runs when the event loop next turns, which under load
+// can be several iterations after the one that spanned the stop: the gaps of
+// the last HANDLER_DELAY_MS before it are looked at, not only the last two
+// (keeping two lost the stop, and reported 0.1 s, on a loaded machine).
+const HANDLER_DELAY_MS = 10_000;
+
 export class StopDetector {
   private continued = false;
   private previous = performance.now();
-  private gaps = [0, 0]; // the last two iterations' lengths, ms
+  /** The iterations that ended in the last HANDLER_DELAY_MS and were longer
+   * than every one after them (a sliding window's maximum: the first is the
+   * longest), ms. */
+  private gaps: { ms: number; end: number }[] = [];
 
   constructor() {
     process.on("SIGCONT", () => (this.continued = true));
@@ -24,11 +33,16 @@ export class StopDetector {
    * continued since the last call. */
   tick(): Finding | undefined {
     const t = performance.now();
-    this.gaps = [this.gaps[1], t - this.previous];
+    const ms = t - this.previous;
     this.previous = t;
+    while (this.gaps.length && this.gaps[this.gaps.length - 1].ms <= ms) this.gaps.pop();
+    this.gaps.push({ ms, end: t });
+    while (this.gaps[0].end < t - HANDLER_DELAY_MS) this.gaps.shift();
     if (!this.continued) return undefined;
     this.continued = false;
-    const seconds = Math.max(...this.gaps) / 1000;
+    const seconds = this.gaps[0].ms / 1000;
+    // A later stop must not be measured by this one's gap.
+    this.gaps = [];
     return {
       rule: RULE,
       severity: "critical",

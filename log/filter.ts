@@ -2,6 +2,7 @@
 // report what they had to skip.
 import type { Problem } from "./reader";
 import { escapeText } from "../output/text-escape";
+import type { LoggedEvent } from "../record/generated/event";
 
 export interface EventFilter {
   events?: Set<string>;
@@ -19,14 +20,14 @@ export type ContainerFilter = { inside: true; id?: string } | { inside: false };
 /** The same test as the decoder's (decoder/assembly/index.ts) on an event map:
  * its inContainer verdict, its container id. An event from a log older than
  * the caller context has neither, and is in no container. */
-export function inContainerFilter(e: any, f: ContainerFilter): boolean {
+export function inContainerFilter(e: LoggedEvent, f: ContainerFilter): boolean {
   const inside = e.inContainer === true;
   if (!f.inside) return !inside;
   if (!inside) return false;
   return f.id === undefined || (typeof e.container?.id === "string" && e.container.id.startsWith(f.id));
 }
 
-export function matches(e: any, f: EventFilter): boolean {
+export function matches(e: LoggedEvent, f: EventFilter): boolean {
   if (f.events && !f.events.has(e.eventName)) return false;
   // A scan event (a hook that came or went) is no process's doing: a
   // selection of processes leaves it out, as a capture with one does.

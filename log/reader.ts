@@ -10,10 +10,11 @@ import { Incomplete, itemEnd } from "./item-bounds";
 import { decodeItem } from "./item-decoder";
 import { BUILT_RECORD, writeRecord } from "../record/records";
 import { isFindingItem } from "../findings/format";
+import type { LoggedEvent } from "../record/generated/event";
 
 export type LogItem =
   | { kind: "header"; value: any; file: string; offset: number }
-  | { kind: "event"; value: any; file: string; offset: number }
+  | { kind: "event"; value: LoggedEvent; file: string; offset: number }
   | { kind: "trailer"; value: any; file: string; offset: number }
   | { kind: "finding"; value: any; file: string; offset: number }
   // A seal (log/seal.ts): for `modtrace verify`; every other reader passes it by.

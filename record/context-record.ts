@@ -3,6 +3,8 @@
 // container and the inContainer verdict are not stored: the decoder derives
 // them again from the cgroup path and the namespace flags.
 import * as layout from "./layout";
+import type { LoggedEvent } from "./generated/event";
+import type { RecordSource } from "./records";
 
 export interface RecordWriter {
   u8(off: number, v: number): void;
@@ -22,14 +24,14 @@ const ANCESTOR_WHAT = Array.from({ length: layout.ANCESTORS }, (_, i) => ({
   exe: `ancestors[${i}].executable.path`,
 }));
 
-const NAMESPACE_FLAGS: [string, number][] = [
+const NAMESPACE_FLAGS: [keyof NonNullable<LoggedEvent["initialNamespaces"]>, number][] = [
   ["user", layout.CONTEXT_INIT_USER_NS],
   ["pid", layout.CONTEXT_INIT_PID_NS],
   ["mount", layout.CONTEXT_INIT_MNT_NS],
 ];
 
 /** The context flags; an event from a log older than layout 4 has none. */
-export function writeContextFields(e: any, w: RecordWriter): number {
+export function writeContextFields(e: RecordSource, w: RecordWriter): number {
   if (e.ancestors === undefined) return layout.CONTEXT_ABSENT;
   let flags = 0;
   for (const [name, flag] of NAMESPACE_FLAGS) {

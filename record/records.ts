@@ -6,6 +6,7 @@ import { ARG_SOURCES, EVENTS, type ArgInfo, type EventInfo } from "../catalogue/
 import * as imageTexts from "../decoder/assembly/image-texts";
 import { writeContextFields, type RecordWriter } from "./context-record";
 import type { Decoder } from "../decoder/host";
+import type { LoggedArgument, LoggedEvent } from "./generated/event";
 
 const HOOK_IDS: Record<string, number> = Object.fromEntries(
   Object.entries(layout).filter(([k]) => k.startsWith("HOOK_")).map(([k, v]) => [k.slice(5).toLowerCase(), v as number]),
@@ -13,11 +14,17 @@ const HOOK_IDS: Record<string, number> = Object.fromEntries(
 
 export class RecordError extends Error {}
 
+/** What a record is rebuilt from: an event map, less what the decoder
+ * derives again from the record (eventId, syscall, argsNum, argument types). */
+export type RecordSource = Omit<LoggedEvent, "eventId" | "syscall" | "argsNum" | "args"> & {
+  args: (Pick<LoggedArgument, "name" | "value"> & Partial<LoggedArgument>)[];
+};
+
 const RING_FULL = new RegExp(`^${imageTexts.RING_FULL_BEFORE}(\\d+)${imageTexts.RING_FULL_BETWEEN}\\d+${imageTexts.RING_FULL_AFTER.replace(/[()-]/g, "\\$&")}$`);
 
 /** A load event's image, or a helper's file (decoder/assembly/image.ts): state, size, bytes
  * sent and digest, from sha256, size and sha256Error. */
-function image(e: any): { state: number; size: unknown; sent: unknown; digest?: Uint8Array } {
+function image(e: RecordSource): { state: number; size: unknown; sent: unknown; digest?: Uint8Array } {
   if (e.sha256 !== undefined) {
     const digest = e.sha256 instanceof Uint8Array ? e.sha256 : typeof e.sha256 === "string" ? Buffer.from(e.sha256, "hex") : undefined;
     if (!digest || digest.length !== layout.REC_LEN_SHA256) throw new RecordError("sha256 is not 32 bytes");
@@ -34,7 +41,7 @@ function image(e: any): { state: number; size: unknown; sent: unknown; digest?: 
 }
 
 /** The record flags an event map says as keys that are there only when true. */
-const FLAG_KEYS: [string, number][] = [
+const FLAG_KEYS: [keyof RecordSource, number][] = [
   ["compat", layout.FLAG_COMPAT],
   ["fileUnlinked", layout.FLAG_FILE_UNLINKED],
   ["fileOtherMount", layout.FLAG_FILE_OTHER_MNT],
@@ -174,7 +181,7 @@ class RecordBuilder implements RecordWriter {
 /** Writes the record for event map e at view[at], which has room for
  * layout.RECORD_MAX bytes; returns its size. Throws RecordError on a map that
  * no record can give. */
-export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: number): number {
+export function writeRecord(e: RecordSource, view: DataView, bytes: Uint8Array, at: number): number {
   const placed = PLACEMENTS.get(e.eventName);
   if (!placed) throw new RecordError(`unknown event '${e.eventName}'`);
   const info = placed.info;
@@ -206,7 +213,7 @@ export function writeRecord(e: any, view: DataView, bytes: Uint8Array, at: numbe
 
   let flags = 0;
   for (const { spec, slot, off, flag } of placed.args) {
-    let a: any;
+    let a: RecordSource["args"][number] | undefined;
     for (const x of e.args) if (x?.name === spec.name) {
       a = x;
       break;
@@ -248,12 +255,12 @@ export const BUILT_RECORD = Symbol("the event's record, as built from it");
 /** Writes the records of event maps (each valid: the log reader yields no
  * other) one after another into the decoder's input buffer, at least
  * `capacity` records' room; returns their bytes, ready for span or decode. */
-export function writeRecords(events: any[], decoder: Decoder, capacity = events.length): number {
+export function writeRecords(events: LoggedEvent[], decoder: Decoder, capacity = events.length): number {
   const view = decoder.inputView(Math.max(capacity, events.length) * layout.RECORD_MAX);
   const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
   let at = 0;
   for (const e of events) {
-    const built: Uint8Array | undefined = e[BUILT_RECORD];
+    const built = (e as { [BUILT_RECORD]?: Uint8Array })[BUILT_RECORD];
     if (built) view.set(built, at);
     at += built ? built.length : writeRecord(e, data, view, at);
   }

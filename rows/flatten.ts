@@ -98,7 +98,9 @@ export class RowBuilder {
 
   /** The row of event map e captured under ctx; `what` names e in reports
    * (made only when there is something to report). */
-  row(e: any, ctx: LogContext, what?: string): Row {
+  row(event: object, ctx: LogContext, what?: string): Row {
+    // Any map: the rule is the same for every key, known or not.
+    const e = event as Record<string, any>;
     const row: Row = new Array(this.columns.length).fill(null);
     const about = what ?? e;
     this.set(row, "schemaVersion", SCHEMA_VERSION, about);

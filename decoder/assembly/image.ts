@@ -5,14 +5,12 @@ import * as L from "./generated/layout";
 import * as out from "./output";
 import * as s from "./structured";
 import * as P from "./pieces";
+import { SHA256, SHA256_ERROR, SIZE } from "./keys";
 import * as T from "./image-texts";
 import * as C from "./generated/catalogue";
 import { eventIndex } from "./events";
 import { u64At, u8At } from "./record";
 
-const SHA256 = P.key("sha256");
-const SIZE = P.key("size");
-const SHA256_ERROR = P.key("sha256Error");
 const NO_HOOK = P.text(T.NO_HOOK);
 const LOST = P.text(T.LOST);
 const UNREAD = P.text(T.UNREAD);
