@@ -36,6 +36,10 @@ write(keysPath, [
   'import { key } from "../pieces";',
   "",
   ...[...allKeys([...TOP_FIELDS, ...ARGUMENT_ENTRIES])].map((k) => `export const ${constName(k)} = key(${JSON.stringify(k)});`),
+  "",
+  "// An event map's own keys by number, in the table's order: rebuild.ts reads a map back by them.",
+  `export const FIELD_KEYS: StaticArray<string> = [${TOP_FIELDS.map((f) => JSON.stringify(f.key)).join(", ")}];`,
+  ...TOP_FIELDS.map((f, i) => `export const FIELD_${constName(f.key)}: i32 = ${i};`),
 ]);
 
 /** The TypeScript type of a field's value as the log reader gives it (CBOR:

@@ -8,8 +8,7 @@ import { sharedOrigin } from "../log/origin";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
-import { writeRecords } from "../record/records";
-import type { LoggedEvent } from "../record/generated/event";
+import { RecordBatch } from "../record/records";
 import { reportProblems } from "../log/filter";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../output/outputs";
 import { sayFindings } from "../findings/summary";
@@ -60,11 +59,10 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
   };
   const problems: Problem[] = [];
   const passed: Finding[] = [];
-  let pending: LoggedEvent[] = [];
+  const pending = new RecordBatch(BATCH);
 
   const flush = () => {
-    const len = writeRecords(pending, decoder, BATCH);
-    pending = [];
+    const len = pending.put(decoder);
     // read's clock: boot time is wall time.
     if (len) write(engine.feed(decoder, len, 0n));
   };
@@ -73,14 +71,14 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
     for (const file of opts.files) {
       // A findings log's findings have no events behind them in it: passed on whole.
       let findingsLog = false;
-      for (const item of readLog(file, problems, undefined, true)) {
-        progress?.item(file, item.offset, item.kind === "event");
+      for (const item of readLog(file, problems, { records: decoder })) {
+        progress?.item(file, item.offset, item.kind === "record");
         // A findings log, or a capture's with --findings-only (findings, no
         // events to judge anew): every finding in it is passed on.
         if (item.kind === "header") findingsLog = Array.isArray(item.value.findingsOf) || (Array.isArray(item.value.commandLine) && item.value.commandLine.includes("--findings-only"));
-        if (item.kind === "event") {
-          pending.push(item.value);
-          if (pending.length === BATCH) flush();
+        if (item.kind === "record") {
+          pending.add(item.record);
+          if (pending.full) flush();
         } else if (item.kind === "finding" && (findingsLog || !traceRules.has(item.value.eventName))) {
           flush();
           const f = findingFromItem(item.value);

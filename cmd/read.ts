@@ -5,10 +5,9 @@ import { readFileSync } from "node:fs";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
-import { writeRecords } from "../record/records";
-import type { LoggedEvent } from "../record/generated/event";
+import { RecordBatch } from "../record/records";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../output/outputs";
-import { findingMatches, matches, reportProblems, type EventFilter } from "../log/filter";
+import { findingMatches, matches, matchesRecord, reportProblems, type EventFilter } from "../log/filter";
 import { findingFromItem, renderFinding } from "../findings/format";
 import { withoutSeal } from "../log/log-items";
 import { fitLines, rowWidth } from "../output/terminal-width";
@@ -34,14 +33,16 @@ export async function read(opts: ReadOptions): Promise<number> {
   const sink = Sink.open(opts.output);
   const colour = colourWanted(opts.output, opts.colour);
   const problems: Problem[] = [];
-  let pending: LoggedEvent[] = [];
+  // Events straight from their CBOR into records, but when a filter needs
+  // what only their maps say as they say it (the command name, the container).
+  const records = opts.filter.comms.length || opts.filter.container ? true : decoder;
+  const pending = new RecordBatch(BATCH);
   let headerWritten = false;
   let lastTrailer: any;
 
   const flush = () => {
-    const len = writeRecords(pending, decoder, BATCH);
-    if (pending.length) sink.write(fitLines(decoder.decode(len, format), rowWidth(opts.output, Boolean(opts.wide))));
-    pending = [];
+    const len = pending.put(decoder);
+    if (len) sink.write(fitLines(decoder.decode(len, format), rowWidth(opts.output, Boolean(opts.wide))));
   };
 
   // Rows streaming to the terminal are their own sign of life.
@@ -49,8 +50,8 @@ export async function read(opts: ReadOptions): Promise<number> {
   try {
     if (format === "text") sink.write(fitLines(decoder.textHeader(), rowWidth(opts.output, Boolean(opts.wide))));
     for (const file of opts.files) {
-      for (const item of readLog(file, problems, undefined, true)) {
-        progress?.item(file, item.offset, item.kind === "event");
+      for (const item of readLog(file, problems, { records })) {
+        progress?.item(file, item.offset, item.kind === "record");
         if (item.kind === "header" && format === "cbor" && !headerWritten) {
           sink.write(cbor.encode(withoutSeal(item.value)));
           headerWritten = true;
@@ -59,9 +60,9 @@ export async function read(opts: ReadOptions): Promise<number> {
           // In order: the events before it first.
           flush();
           sink.write(renderFinding(findingFromItem(item.value), format, colour));
-        } else if (item.kind === "event" && matches(item.value, opts.filter)) {
-          pending.push(item.value);
-          if (pending.length === BATCH) flush();
+        } else if (item.kind === "record" && (item.value ? matches(item.value, opts.filter) : matchesRecord(item.record, opts.filter))) {
+          pending.add(item.record);
+          if (pending.full) flush();
         }
       }
     }

@@ -28,11 +28,32 @@ const ERRORS: Record<number, string> = {
 export class Decoder {
   private inputAddress = 0;
   private inputCapacity = 0;
+  private mirrorAddress = 0;
+  private mirrorCapacity = 0;
+  /** All of the module's memory, made again when growth detached it
+   * (getting memory.buffer costs microseconds: too much per event). */
+  private memoryBytes: Uint8Array;
+  private memoryView: DataView;
+  private notHandled: number;
+  /** Where rebuild() leaves its record. */
+  private rebuilt: number;
 
   private formats: Record<DecodedFormat, number>;
 
   private constructor(private wasm: Exports) {
     this.formats = { text: wasm.FORMAT_TEXT.value, json: wasm.FORMAT_JSON.value, cbor: wasm.FORMAT_CBOR.value };
+    this.memoryBytes = new Uint8Array(wasm.memory.buffer);
+    this.memoryView = new DataView(wasm.memory.buffer);
+    this.notHandled = wasm.REBUILD_NOT_HANDLED.value;
+    this.rebuilt = wasm.rebuiltPtr();
+  }
+
+  private memory(): Uint8Array {
+    if (this.memoryBytes.byteLength === 0) {
+      this.memoryBytes = new Uint8Array(this.wasm.memory.buffer);
+      this.memoryView = new DataView(this.wasm.memory.buffer);
+    }
+    return this.memoryBytes;
   }
 
   static async load(bytes: Uint8Array): Promise<Decoder> {
@@ -111,6 +132,28 @@ export class Decoder {
     if (!w.recordContainer(at)) return undefined;
     const text = (ptr: number, len: number) => Buffer.from(new Uint8Array(w.memory.buffer, ptr, len)).toString("utf8");
     return { runtime: text(w.containerRuntimePtr(), w.containerRuntimeLen()), id: text(w.containerIdPtr(), w.containerIdLen()) };
+  }
+
+  /** The mirror of a log's window (rebuild), at least capacity bytes; valid until the next call. */
+  mirror(capacity: number): Uint8Array {
+    if (capacity > this.mirrorCapacity) {
+      this.mirrorAddress = this.wasm.mirrorPtr(capacity);
+      this.mirrorCapacity = capacity;
+    }
+    return this.memory().subarray(this.mirrorAddress, this.mirrorAddress + this.mirrorCapacity);
+  }
+
+
+
+  /** The record of the event map at offset at of the mirror (len bytes
+   * there), and the map's length; undefined for a map the TypeScript rebuild
+   * (record/records.ts) must judge. The record is a view, valid until the next call. */
+  rebuild(at: number, len: number): { length: number; record: Uint8Array } | undefined {
+    const n = this.wasm.rebuildAt(at, len);
+    if (n === this.notHandled) return undefined;
+    const memory = this.memory();
+    const ptr = this.rebuilt;
+    return { length: n, record: memory.subarray(ptr, ptr + this.memoryView.getUint32(ptr, true)) };
   }
 
   textHeader(): Uint8Array {

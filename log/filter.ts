@@ -3,6 +3,8 @@
 import type { Problem } from "./reader";
 import { escapeText } from "../output/text-escape";
 import type { LoggedEvent } from "../record/generated/event";
+import { EventView } from "../record/event-view";
+import * as layout from "../record/layout";
 
 export interface EventFilter {
   events?: Set<string>;
@@ -36,6 +38,22 @@ export function matches(e: LoggedEvent, f: EventFilter): boolean {
   if (f.comms.length && !f.comms.includes(e.processName)) return false;
   if (f.container && !inContainerFilter(e, f.container)) return false;
   const t = BigInt(e.timestamp);
+  if (f.sinceNs !== undefined && t < f.sinceNs) return false;
+  if (f.untilNs !== undefined && t > f.untilNs) return false;
+  return true;
+}
+
+/** The same for an event as its record, read back from a log (so the
+ * clock is the wall clock), rebuilt straight from its CBOR: its name, hook,
+ * pid and timestamp are the map's exactly (decoder/assembly/rebuild.ts takes
+ * no other); the command name and the container filters need the map. */
+export function matchesRecord(record: Uint8Array, f: EventFilter): boolean {
+  if (f.comms.length || f.container) throw new Error("matchesRecord: the command name and container filters read the event's map");
+  const v = new EventView(new DataView(record.buffer, record.byteOffset, record.byteLength), record, 0n);
+  if (f.events && !f.events.has(v.eventName)) return false;
+  if (v.hook === layout.HOOK_SCAN && f.pids.length) return false;
+  if (f.pids.length && !f.pids.includes(v.hostPid)) return false;
+  const t = v.timestamp;
   if (f.sinceNs !== undefined && t < f.sinceNs) return false;
   if (f.untilNs !== undefined && t > f.untilNs) return false;
   return true;

@@ -2,7 +2,7 @@
 // same memory whatever its size). Damage never stops the reader: a cut-off
 // tail is reported with its offset, a corrupt item is reported and reading
 // resumes at the next item that decodes as a log item.
-import { Decoder } from "cbor-x/decode";
+import { Decoder as CborDecoder } from "cbor-x/decode";
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { isSealItem, LOG_FORMAT } from "./log-items";
 import * as layout from "../record/layout";
@@ -11,10 +11,15 @@ import { decodeItem } from "./item-decoder";
 import { BUILT_RECORD, writeRecord } from "../record/records";
 import { isFindingItem } from "../findings/format";
 import type { LoggedEvent } from "../record/generated/event";
+import type { Decoder } from "../decoder/host";
 
 export type LogItem =
   | { kind: "header"; value: any; file: string; offset: number }
   | { kind: "event"; value: LoggedEvent; file: string; offset: number }
+  // An event as its kernel record (readLog's records option), for the readers
+  // that decode: the map too where the reader built the record from it. The
+  // record's bytes are the reader's until the next item: a reader copies them.
+  | { kind: "record"; record: Uint8Array; value?: LoggedEvent; file: string; offset: number }
   | { kind: "trailer"; value: any; file: string; offset: number }
   | { kind: "finding"; value: any; file: string; offset: number }
   // A seal (log/seal.ts): for `modtrace verify`; every other reader passes it by.
@@ -29,7 +34,7 @@ export interface Problem {
 
 // copyBuffers: byte strings (raw argument bytes) are copies, not views of
 // the window, whose bytes the next read moves.
-const cbor = new Decoder({ mapsAsObjects: true, useRecords: false, copyBuffers: true });
+const cbor = new CborDecoder({ mapsAsObjects: true, useRecords: false, copyBuffers: true });
 
 /** One whole item: modtrace's own shapes fast (item-decoder.ts), any other by cbor-x. */
 function decode(bytes: Uint8Array): unknown {
@@ -80,8 +85,10 @@ class LogWindow {
   private len: number;
   base = 0;
   eof: boolean;
-  /** Events keep the record built from them (readLog's keepRecords). */
+  /** Events come as records (readLog's records option)... */
   keepRecords = false;
+  /** ...rebuilt by the decoder's WebAssembly where it can, from a mirror of the window. */
+  rebuilder?: Decoder;
   private sinceGc = 0;
 
   constructor(private fd?: number, whole?: Uint8Array, private chunk = CHUNK) {
@@ -123,6 +130,7 @@ class LogWindow {
     }
     if (n === 0) this.eof = true;
     this.len += n;
+    this.rebuilder?.mirror(this.len).set(this.bytes);
     return n > 0;
   }
 }
@@ -191,11 +199,20 @@ export function unreadable(files: string[]): { file: string; why: string }[] {
   return bad;
 }
 
-/** `chunkBytes`: how much each read takes (the tests make it small, so
- * items and damage fall across every window boundary). */
-/** keepRecords: each event keeps the record built from it (BUILT_RECORD),
- * for a reader that hands events to the decoder (read, findings). */
-export function* readLog(file: string, problems: Problem[], chunkBytes = CHUNK, keepRecords = false): Generator<LogItem> {
+export interface ReadOptions {
+  /** How much each read takes (the tests make it small, so items and damage
+   * fall across every window boundary). */
+  chunkBytes?: number;
+  /** Events as records (kind "record"), for a reader that hands them to the
+   * decoder (read, findings): true, built from their maps (record/records.ts);
+   * a decoder, rebuilt straight from their CBOR by its WebAssembly where it
+   * can (decoder/assembly/rebuild.ts: no map is made), from their maps where
+   * it cannot. Which items are events, and their records, are the same
+   * either way. */
+  records?: true | Decoder;
+}
+
+export function* readLog(file: string, problems: Problem[], options: ReadOptions = {}): Generator<LogItem> {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -204,8 +221,9 @@ export function* readLog(file: string, problems: Problem[], chunkBytes = CHUNK, 
     return;
   }
   try {
-    const w = new LogWindow(fd, undefined, chunkBytes);
-    w.keepRecords = keepRecords;
+    const w = new LogWindow(fd, undefined, options.chunkBytes ?? CHUNK);
+    w.keepRecords = options.records !== undefined;
+    if (options.records !== true) w.rebuilder = options.records;
     yield* readWindow(w, file, problems);
   } finally {
     closeSync(fd);
@@ -228,6 +246,15 @@ function* readWindow(w: LogWindow, file: string, problems: Problem[]): Generator
   }
   let pos = 0;
   while (pos < w.end || w.more(pos)) {
+    // The header at 0 goes the usual way: a log that lacks one is told.
+    const rebuilt = pos > 0 ? w.rebuilder?.rebuild(pos - w.base, w.end - pos) : undefined;
+    if (rebuilt) {
+      eventsRead++;
+      yield { kind: "record", record: rebuilt.record, file, offset: pos };
+      lastKind = "event";
+      pos += rebuilt.length;
+      continue;
+    }
     const item = itemAt(w, pos);
     if (pos === 0 && (!("kind" in item) || item.kind !== "header")) {
       const next = nextItem(w, 1);
@@ -260,7 +287,8 @@ function* readWindow(w: LogWindow, file: string, problems: Problem[]): Generator
     const counted = item.kind === "trailer" ? item.value.eventsInFile : undefined;
     if (typeof counted === "number" && counted > eventsRead)
       problem(pos, `the trailer counts ${counted} events in this file but ${eventsRead} were read: ${counted - eventsRead} lost to damage`);
-    yield { kind: item.kind, value: item.value, file, offset: pos } as LogItem;
+    if (item.kind === "event" && w.keepRecords) yield { kind: "record", record: item.value[BUILT_RECORD], value: item.value, file, offset: pos };
+    else yield { kind: item.kind, value: item.value, file, offset: pos } as LogItem;
     lastKind = item.kind;
     pos = item.end;
   }

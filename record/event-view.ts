@@ -41,6 +41,10 @@ export class EventView {
   get id(): number {
     return this.dv.getUint8(this.at + layout.REC_OFF_EVENT);
   }
+  /** How it was captured (HOOK_*). */
+  get hook(): number {
+    return this.dv.getUint8(this.at + layout.REC_OFF_HOOK);
+  }
   get eventName(): string {
     return NAMES[this.id] ?? `event ${this.id}`;
   }

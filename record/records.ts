@@ -249,20 +249,45 @@ export function writeRecord(e: RecordSource, view: DataView, bytes: Uint8Array, 
 }
 
 /** Where the log reader keeps the record it built to judge an event valid
- * (log/reader.ts): writeRecords copies it rather than build it again. */
+ * (log/reader.ts): it yields that record with the event, not build it again. */
 export const BUILT_RECORD = Symbol("the event's record, as built from it");
 
-/** Writes the records of event maps (each valid: the log reader yields no
- * other) one after another into the decoder's input buffer, at least
- * `capacity` records' room; returns their bytes, ready for span or decode. */
-export function writeRecords(events: LoggedEvent[], decoder: Decoder, capacity = events.length): number {
+/** Records gathered for the decoder, copied as they come (the log reader
+ * lends each only until its next item), up to `capacity` of them. */
+export class RecordBatch {
+  private bytes: Uint8Array;
+  private length = 0;
+  count = 0;
+
+  constructor(readonly capacity: number) {
+    this.bytes = new Uint8Array(capacity * layout.RECORD_MAX);
+  }
+
+  get full(): boolean {
+    return this.count >= this.capacity;
+  }
+
+  add(record: Uint8Array) {
+    this.bytes.set(record, this.length);
+    this.length += record.length;
+    this.count++;
+  }
+
+  /** Into the decoder's input buffer, and empty again; their bytes, ready for span or decode. */
+  put(decoder: Decoder): number {
+    const n = this.length;
+    decoder.inputView(this.bytes.length).set(this.bytes.subarray(0, n));
+    this.length = this.count = 0;
+    return n;
+  }
+}
+
+/** Writes the records of event maps one after another into the decoder's
+ * input buffer (as putRecords), building each from its map. */
+export function writeRecords(events: RecordSource[], decoder: Decoder, capacity = events.length): number {
   const view = decoder.inputView(Math.max(capacity, events.length) * layout.RECORD_MAX);
   const data = new DataView(view.buffer, view.byteOffset, view.byteLength);
   let at = 0;
-  for (const e of events) {
-    const built = (e as { [BUILT_RECORD]?: Uint8Array })[BUILT_RECORD];
-    if (built) view.set(built, at);
-    at += built ? built.length : writeRecord(e, data, view, at);
-  }
+  for (const e of events) at += writeRecord(e, data, view, at);
   return at;
 }

@@ -11,6 +11,10 @@ import { ERR_BAD_LENGTH, ERR_BAD_RECORD, recordError } from "./record";
 import { imageState } from "./image";
 import { inContainer } from "./context";
 import * as C from "./container";
+import { REBUILD_NOT_HANDLED, rebuild } from "./rebuild";
+import { Built } from "./rebuild-values";
+
+export { REBUILD_NOT_HANDLED };
 
 export { ERR_BAD_LENGTH, ERR_BAD_RECORD };
 
@@ -207,4 +211,27 @@ export function containerIdPtr(): usize {
 
 export function containerIdLen(): i32 {
   return C.idLen;
+}
+
+// A log's event maps, in CBOR, back into records (rebuild.ts): the reader
+// mirrors its window of the log here, and asks for the item at an offset.
+let mirror: usize = 0;
+let mirrorCapacity: u32 = 0;
+
+export function mirrorPtr(capacity: u32): usize {
+  if (capacity > mirrorCapacity) {
+    mirror = heap.alloc(capacity);
+    mirrorCapacity = capacity;
+  }
+  return mirror;
+}
+
+/** The item at offset at of the mirror, len bytes there: its length, its record at rebuiltPtr(); or REBUILD_NOT_HANDLED. */
+export function rebuildAt(at: u32, len: u32): i32 {
+  if (<u64>at + <u64>len > <u64>mirrorCapacity) return REBUILD_NOT_HANDLED;
+  return rebuild(mirror + at, len);
+}
+
+export function rebuiltPtr(): usize {
+  return Built.out;
 }

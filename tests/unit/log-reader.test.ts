@@ -92,7 +92,7 @@ describe("log reader", () => {
       // Reads of 3 bytes up to more than the file: every boundary falls inside items and damage.
       for (const chunk of [3, 64, 1000, 1 << 20]) {
         const windowed: Problem[] = [];
-        expect(shape([...readLog(file, windowed, chunk)], windowed)).toEqual(expected);
+        expect(shape([...readLog(file, windowed, { chunkBytes: chunk })], windowed)).toEqual(expected);
       }
     });
   });

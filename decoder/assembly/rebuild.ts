@@ -1,0 +1,253 @@
+// An event map of a log, in CBOR, straight back into its kernel record
+// (struct mt_record): `read` and `findings` get the record the decoder reads
+// without building the map in JavaScript first. The rules are
+// record/records.ts's writeRecord, which stays the judge: this side takes
+// only maps it can rebuild exactly as writeRecord would (the shapes of
+// cbor-in.ts, keys of the field table each once, values of the types the
+// rebuild reads, strings in ASCII) and leaves every other item, damaged or
+// merely unusual, to it (REBUILD_NOT_HANDLED).
+import * as L from "./generated/layout";
+import * as C from "./generated/catalogue";
+import * as K from "./keys";
+import * as R from "./cbor-in";
+import * as T from "./image-texts";
+import { hookName } from "./events";
+import { readArgs } from "./rebuild-args";
+import { Built, comm, intAt, mapEntries, slot, slotOfMap, strictU32At } from "./rebuild-values";
+
+export const REBUILD_NOT_HANDLED: i32 = -1;
+
+const FIELDS = K.FIELD_KEYS.length;
+/** Where each top-level field's value starts in the item; 0: absent. */
+const at = new StaticArray<usize>(FIELDS);
+
+/** The field a key names, trying `guess` (the one after the last) first: maps come in one order. */
+function fieldOf(key: usize, len: usize, guess: i32): i32 {
+  if (guess < FIELDS && R.spells(key, len, K.FIELD_KEYS[guess])) return guess;
+  for (let f = 0; f < FIELDS; f++) if (R.spells(key, len, K.FIELD_KEYS[f])) return f;
+  return -1;
+}
+
+/** Rebuilds the event map at src (len bytes available from there) into
+ * Built.out; the map's length in bytes, or REBUILD_NOT_HANDLED. */
+export function rebuild(src: usize, len: usize): i32 {
+  R.start(src, len);
+  if (!R.head() || R.major != 5) return REBUILD_NOT_HANDLED;
+  const n = R.entries();
+  for (let f = 0; f < FIELDS; f++) at[f] = 0;
+  let guess = 0;
+  for (let i = 0; i < n && !R.bad(); i++) {
+    const key = R.text();
+    if (R.bad()) break;
+    const f = fieldOf(key, <usize>R.arg, guess);
+    if (f < 0 || at[f]) return REBUILD_NOT_HANDLED; // unknown, or twice
+    at[f] = R.pos();
+    R.skip();
+    guess = f + 1;
+  }
+  if (n < 0 || R.bad()) return REBUILD_NOT_HANDLED;
+  const end = R.pos();
+  return write() ? <i32>(end - src) : REBUILD_NOT_HANDLED;
+}
+
+/** The catalogue's id of the event named by the text at pos, or -1. */
+function eventId(pos: usize): i32 {
+  R.seek(pos);
+  const name = R.text();
+  if (R.bad()) return -1;
+  for (let id = 0; id < L.EVENT_COUNT; id++) if (C.EVENT_NAMES[id] != "unknown" && R.spells(name, <usize>R.arg, C.EVENT_NAMES[id])) return id;
+  return -1;
+}
+
+function hookId(pos: usize): i32 {
+  R.seek(pos);
+  const name = R.text();
+  if (R.bad()) return -1;
+  for (let h = 1; h <= L.HOOK_SCAN; h++) if (R.spells(name, <usize>R.arg, hookName(h))) return h;
+  return -1;
+}
+
+const U64_FIELDS: StaticArray<i32> = [K.FIELD_TIMESTAMP, K.FIELD_CGROUP_ID, K.FIELD_RETURN_VALUE];
+const U64_OFFSETS: StaticArray<usize> = [L.REC_OFF_BOOT_NS, L.REC_OFF_CGROUP_ID, L.REC_OFF_RET];
+const U32_FIELDS: StaticArray<i32> = [
+  K.FIELD_HOST_THREAD_ID, K.FIELD_HOST_PARENT_PROCESS_ID, K.FIELD_PROCESS_ID, K.FIELD_THREAD_ID, K.FIELD_PARENT_PROCESS_ID,
+  K.FIELD_USER_ID, K.FIELD_GROUP_ID, K.FIELD_MOUNT_NAMESPACE, K.FIELD_PID_NAMESPACE,
+];
+const U32_OFFSETS: StaticArray<usize> = [
+  L.REC_OFF_HOST_TID, L.REC_OFF_HOST_PPID, L.REC_OFF_PID, L.REC_OFF_TID, L.REC_OFF_PPID,
+  L.REC_OFF_UID, L.REC_OFF_GID, L.REC_OFF_MNT_NS, L.REC_OFF_PID_NS,
+];
+// Keys there only when true (writeRecord's FLAG_KEYS).
+const FLAG_FIELDS: StaticArray<i32> = [K.FIELD_COMPAT, K.FIELD_FILE_UNLINKED, K.FIELD_FILE_OTHER_MOUNT, K.FIELD_FILE_SWAPPED, K.FIELD_NO_LOAD_CALL];
+const FLAG_BITS: StaticArray<u32> = [L.FLAG_COMPAT, L.FLAG_FILE_UNLINKED, L.FLAG_FILE_OTHER_MNT, L.FLAG_FILE_SWAPPED, L.FLAG_NO_LOAD_CALL];
+
+function write(): bool {
+  const out = Built.out;
+  memory.fill(out, 0, L.REC_SIZE);
+  Built.size = L.REC_SIZE;
+  const id = at[K.FIELD_EVENT_NAME] ? eventId(at[K.FIELD_EVENT_NAME]) : -1;
+  const hook = at[K.FIELD_HOOK] ? hookId(at[K.FIELD_HOOK]) : -1;
+  if (id < 0 || hook < 0 || !at[K.FIELD_ARGS]) return false;
+  store<u8>(out + L.REC_OFF_EVENT, id);
+  store<u8>(out + L.REC_OFF_HOOK, hook);
+  // The filters judge a record by its timestamp and pid: they must be the map's exactly.
+  R.seek(at[K.FIELD_TIMESTAMP]);
+  if (!at[K.FIELD_TIMESTAMP] || !R.head() || R.major != 0) return false;
+  store<u64>(out + L.REC_OFF_BOOT_NS, R.arg);
+  for (let i = 1; i < U64_FIELDS.length; i++) {
+    if (!intAt(at[U64_FIELDS[i]])) return false;
+    store<u64>(out + U64_OFFSETS[i], Built.int);
+  }
+  if (!strictU32At(at[K.FIELD_HOST_PROCESS_ID])) return false;
+  store<u32>(out + L.REC_OFF_HOST_PID, <u32>Built.int);
+  for (let i = 0; i < U32_FIELDS.length; i++) {
+    if (!intAt(at[U32_FIELDS[i]])) return false;
+    store<u32>(out + U32_OFFSETS[i], <u32>Built.int);
+  }
+  if (!comm(L.REC_OFF_COMM, at[K.FIELD_PROCESS_NAME_RAW], at[K.FIELD_PROCESS_NAME])) return false;
+  if (!slotOfMap(L.SLOT_EXE, at[K.FIELD_EXECUTABLE])) return false;
+  const context = writeContext();
+  if (context < 0) return false;
+  store<u32>(out + L.REC_OFF_CONTEXT, <u32>context);
+
+  let flags = readArgs(id, at[K.FIELD_ARGS]);
+  if (flags < 0) return false;
+  if (at[K.FIELD_CALL_ID]) {
+    if (!intAt(at[K.FIELD_CALL_ID])) return false;
+    store<u64>(out + L.REC_OFF_CALL_ID, Built.int);
+    if (!C.EVENT_IS_SYSCALL[id]) flags |= L.FLAG_IN_SYSCALL;
+  }
+  if (at[K.FIELD_MODULE_NAME] && !slot(L.SLOT_MODULE, at[K.FIELD_MODULE_NAME], 0, 0, 0)) return false;
+  for (let i = 0; i < FLAG_FIELDS.length; i++) {
+    const pos = at[FLAG_FIELDS[i]];
+    if (!pos) continue;
+    R.seek(pos);
+    if (!R.head() || R.major != 7 || R.info == 22) return false;
+    if (R.info == 21) flags |= FLAG_BITS[i];
+  }
+  if (!writeImage()) return false;
+  store<u32>(out + L.REC_OFF_FLAGS, <u32>flags);
+  const size = Built.size;
+  const padded = (size + 7) & ~7;
+  memory.fill(out + size, 0, padded - size);
+  store<u32>(out + L.REC_OFF_SIZE, padded);
+  store<u16>(out + L.REC_OFF_VERSION, L.LAYOUT_VERSION);
+  return true;
+}
+
+const NAMESPACES: StaticArray<string> = ["user", "pid", "mount"];
+const NAMESPACE_FLAGS: StaticArray<u32> = [L.CONTEXT_INIT_USER_NS, L.CONTEXT_INIT_PID_NS, L.CONTEXT_INIT_MNT_NS];
+const CONTEXT_U32: StaticArray<i32> = [K.FIELD_USER_NAMESPACE, K.FIELD_EFFECTIVE_USER_ID, K.FIELD_LOGIN_USER_ID, K.FIELD_SESSION_ID];
+const CONTEXT_U32_OFFSETS: StaticArray<usize> = [L.REC_OFF_USER_NS, L.REC_OFF_EUID, L.REC_OFF_LOGINUID, L.REC_OFF_SESSIONID];
+const ANCESTOR_KEYS: StaticArray<string> = ["hostProcessId", "processName", "processNameRaw", "startTime", "executable"];
+const ANCESTOR_CAPABILITY_KEYS: StaticArray<string> = ["effective", "sysModule"];
+const found = new StaticArray<usize>(5);
+
+/** The context flags (writeContextFields'), or -1. */
+function writeContext(): i32 {
+  const out = Built.out;
+  if (!at[K.FIELD_ANCESTORS]) return L.CONTEXT_ABSENT;
+  let flags: u32 = 0;
+  if (!mapEntries(at[K.FIELD_INITIAL_NAMESPACES], NAMESPACES, found)) return -1;
+  for (let i = 0; i < NAMESPACES.length; i++) {
+    R.seek(found[i]);
+    if (!found[i] || !R.head() || R.major != 7 || R.info == 22) return -1;
+    if (R.info == 21) flags |= NAMESPACE_FLAGS[i];
+  }
+  const cut = at[K.FIELD_ANCESTRY_CUT];
+  if (cut) {
+    R.seek(cut);
+    if (!R.head() || R.major != 7) return -1;
+    if (R.info == 21) flags |= L.CONTEXT_ANCESTRY_CUT;
+  }
+  for (let i = 0; i < CONTEXT_U32.length; i++) {
+    if (!intAt(at[CONTEXT_U32[i]])) return -1;
+    store<u32>(out + CONTEXT_U32_OFFSETS[i], <u32>Built.int);
+  }
+  if (!mapEntries(at[K.FIELD_CAPABILITIES], ANCESTOR_CAPABILITY_KEYS, found) || !intAt(found[0])) return -1;
+  store<u64>(out + L.REC_OFF_CAP_EFFECTIVE, Built.int);
+  if (!slotOfMap(L.SLOT_CGROUP, at[K.FIELD_CGROUP])) return -1;
+  R.seek(at[K.FIELD_ANCESTORS]);
+  if (!R.head() || R.major != 4 || R.arg > <u64>L.ANCESTORS) return -1;
+  const n = <i32>R.arg;
+  let next = R.pos();
+  for (let i = 0; i < n; i++) {
+    const a = next;
+    R.seek(a);
+    R.skip();
+    next = R.pos();
+    if (!mapEntries(a, ANCESTOR_KEYS, found)) return -1;
+    const rec = out + L.REC_OFF_ANCESTORS + i * L.ANCESTOR_SIZE;
+    if (!intAt(found[0])) return -1;
+    store<u32>(rec + L.ANCESTOR_OFF_HOST_PID, <u32>Built.int);
+    if (!intAt(found[3])) return -1;
+    store<u64>(rec + L.ANCESTOR_OFF_START_NS, Built.int);
+    const exe = found[4];
+    if (!comm(rec - out + L.ANCESTOR_OFF_COMM, found[2], found[1])) return -1;
+    if (!slotOfMap(L.SLOT_ANCESTOR_EXE + i, exe)) return -1;
+  }
+  store<u8>(out + L.REC_OFF_ANCESTOR_COUNT, n);
+  return flags;
+}
+
+/** The image (writeRecord's image()): a digest and its size, or why there is none. */
+function writeImage(): bool {
+  const out = Built.out;
+  let state: u32 = L.IMAGE_NONE;
+  let size: u64 = 0;
+  let sent: u64 = 0;
+  let withSize = false;
+  const sha = at[K.FIELD_SHA256];
+  if (sha) {
+    R.seek(sha);
+    if (!R.head() || R.major != 2 || R.arg != <u64>L.REC_LEN_SHA256) return false;
+    memory.copy(out + L.REC_OFF_SHA256, R.bytesAfterHead(), L.REC_LEN_SHA256);
+    state = L.IMAGE_HASHED;
+    withSize = true;
+  } else if (at[K.FIELD_SHA256_ERROR]) {
+    R.seek(at[K.FIELD_SHA256_ERROR]);
+    const why = R.text();
+    if (R.bad()) return false;
+    const n = <usize>R.arg;
+    if (R.spells(why, n, T.NO_HOOK)) state = L.IMAGE_NO_HOOK;
+    else if (R.spells(why, n, T.UNREAD)) state = L.IMAGE_UNREAD;
+    else if (R.spells(why, n, T.NOT_READ)) state = L.IMAGE_ON_DISK;
+    else if (R.spells(why, n, T.LOST)) {
+      state = L.IMAGE_LOST;
+      withSize = true;
+    } else {
+      const bytes = ringFullSent(why, n);
+      if (bytes < 0) return false;
+      sent = Built.int;
+      state = L.IMAGE_RING_FULL;
+      if (!intAt(at[K.FIELD_SIZE])) return false;
+      size = Built.int;
+    }
+  }
+  if (withSize) {
+    if (!intAt(at[K.FIELD_SIZE])) return false;
+    size = sent = Built.int;
+  }
+  if (state == L.IMAGE_NONE) return true;
+  store<u8>(out + L.REC_OFF_IMAGE_STATE, state);
+  store<u64>(out + L.REC_OFF_IMAGE_SIZE, size);
+  store<u64>(out + L.REC_OFF_IMAGE_SENT, sent);
+  return true;
+}
+
+/** "image ring full after SENT of SIZE bytes (--image-buffer-size)": SENT
+ * (in Built.int, as BigInt would wrap it into 64 bits) and 0, or -1. */
+function ringFullSent(text: usize, n: usize): i32 {
+  const before = <usize>T.RING_FULL_BEFORE.length;
+  const between = <usize>T.RING_FULL_BETWEEN.length;
+  const after = <usize>T.RING_FULL_AFTER.length;
+  if (n < before + between + after + 2 || !R.spells(text, before, T.RING_FULL_BEFORE) || !R.spells(text + n - after, after, T.RING_FULL_AFTER)) return -1;
+  let i = before;
+  let sent: u64 = 0;
+  while (i < n - after && load<u8>(text + i) >= 0x30 && load<u8>(text + i) <= 0x39) sent = sent * 10 + <u64>(load<u8>(text + i++) - 0x30);
+  if (i == before || i + between >= n - after || !R.spells(text + i, between, T.RING_FULL_BETWEEN)) return -1;
+  const digits = i + between;
+  for (i = digits; i < n - after; i++) if (load<u8>(text + i) < 0x30 || load<u8>(text + i) > 0x39) return -1;
+  Built.int = sent;
+  return 0;
+}
