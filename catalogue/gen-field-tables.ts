@@ -38,7 +38,7 @@ write(keysPath, [
   ...[...allKeys([...TOP_FIELDS, ...ARGUMENT_ENTRIES])].map((k) => `export const ${constName(k)} = key(${JSON.stringify(k)});`),
   "",
   "// An event map's own keys by number, in the table's order: rebuild.ts reads a map back by them.",
-  `export const FIELD_KEYS: StaticArray<string> = [${TOP_FIELDS.map((f) => JSON.stringify(f.key)).join(", ")}];`,
+  `export const FIELD_KEYS: StaticArray<usize> = [${TOP_FIELDS.map((f) => constName(f.key)).join(", ")}];`,
   ...TOP_FIELDS.map((f, i) => `export const FIELD_${constName(f.key)}: i32 = ${i};`),
 ]);
 

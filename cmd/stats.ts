@@ -1,11 +1,17 @@
 // `modtrace stats`: a summary of one log or a rotated set.
 import { checkReadable, readLog, unreadable, type Problem } from "../log/reader";
 import { OfflineProgress } from "../log/progress";
-import { matches, reportProblems, type EventFilter } from "../log/filter";
+import { matches, matchesRecord, reportProblems, type EventFilter } from "../log/filter";
 import { EVENTS } from "../catalogue/events";
 import { escapeText } from "../output/text-escape";
 import { moduleOfFile } from "../findings/rules/common";
 import type { LoggedArgument, LoggedEvent } from "../record/generated/event";
+import { readFileSync } from "node:fs";
+import wasmPath from "../build/decoder.wasm" with { type: "file" };
+import { Decoder } from "../decoder/host";
+import { EventView } from "../record/event-view";
+import { errnoName } from "../record/errno";
+import * as layout from "../record/layout";
 
 export interface StatsOptions {
   files: string[];
@@ -99,7 +105,28 @@ function chainOf(e: LoggedEvent): string {
   return (e.ancestryCut ? "…→" : "") + [...names, e.processName].join("→");
 }
 
-export function stats(opts: StatsOptions): number {
+/** A view of each record the reader lends: one view while the records lie
+ * in one buffer (the decoder's memory, where the rebuild leaves each). */
+class RecordViews {
+  private buffer?: ArrayBufferLike;
+  private view?: EventView;
+
+  of(record: Uint8Array): EventView {
+    if (record.buffer !== this.buffer || !this.view) {
+      this.buffer = record.buffer;
+      this.view = new EventView(new DataView(record.buffer), new Uint8Array(record.buffer), 0n);
+    }
+    this.view.moveTo(record.byteOffset);
+    return this.view;
+  }
+}
+
+/** The events counted from their maps: the load calls (their container,
+ * login and ancestry) and those with an image. The rest are counted from
+ * their records, rebuilt straight from the log's CBOR (log/reader.ts). */
+const FROM_MAPS = new Set(EVENTS.filter((e) => LOAD_CALLS.has(e.name) || e.image !== undefined).map((e) => e.id));
+
+export async function stats(opts: StatsOptions): Promise<number> {
   // A summary of what can be read beats none: the rest is named, and exit 1.
   const bad = unreadable(opts.files);
   if (bad.length === opts.files.length) checkReadable(opts.files);
@@ -123,11 +150,25 @@ export function stats(opts: StatsOptions): number {
   let trailers = 0;
   let headers = 0;
 
+  // Each event once, whether it came as its map or as its record.
+  const count = (t: bigint, eventName: string, process: string | undefined, module: string | undefined, error: string | undefined) => {
+    events++;
+    first = first === undefined || t < first ? t : first;
+    last = last === undefined || t > last ? t : last;
+    bump(byEvent, eventName);
+    // A scan event (the kernel's hooks that came and went) is no process's doing.
+    if (process !== undefined) bump(byProcess, process);
+    if (module) bump(byModule, module);
+    if (error !== undefined) bump(failures, `${eventName} ${error}`);
+  };
+  // Straight from the CBOR into records, but when a filter reads the maps.
+  const records = opts.filter.comms.length || opts.filter.container ? undefined : await Decoder.load(readFileSync(wasmPath));
+  const views = new RecordViews();
   const progress = OfflineProgress.start("stats", files);
   for (const file of files) {
     let items = 0;
-    for (const item of readLog(file, problems)) {
-      progress?.item(file, item.offset, item.kind === "event");
+    for (const item of readLog(file, problems, { records, mapsFor: FROM_MAPS })) {
+      progress?.item(file, item.offset, item.kind === "event" || item.kind === "record");
       // Counted only when it held something modtrace wrote (random bytes do not).
       if (items++ === 0) filesRead++;
       if (item.kind === "header") headers++;
@@ -137,19 +178,20 @@ export function stats(opts: StatsOptions): number {
         filtered += Number(item.value.filtered ?? 0);
       }
       if (item.kind === "finding") bump(findings, `${item.value.severity} ${item.value.eventName}`);
-      if (item.kind !== "event" || !matches(item.value, opts.filter)) continue;
+      if (item.kind === "record" && !item.value) {
+        if (!matchesRecord(item.record, opts.filter)) continue;
+        // Neither a load call nor an event with an image (FROM_MAPS): a name, a caller, an errno.
+        const v = views.of(item.record);
+        const name = v.eventName;
+        count(v.timestamp, name, v.hook === layout.HOOK_SCAN ? undefined : `${v.comm} (pid ${v.hostPid})`, name === "delete_module" ? v.strArg : undefined, v.ret < 0 ? errnoName(v.ret) : undefined);
+        continue;
+      }
+      if ((item.kind !== "event" && item.kind !== "record") || !item.value || !matches(item.value, opts.filter)) continue;
       const e = item.value;
       const t = BigInt(e.timestamp);
-      events++;
-      first = first === undefined || t < first ? t : first;
-      last = last === undefined || t > last ? t : last;
-      bump(byEvent, e.eventName);
-      // A scan event (the kernel's hooks that came and went) is no process's doing.
-      if (e.hook !== "scan") bump(byProcess, `${e.processName} (pid ${e.hostProcessId})`);
       const module = moduleOf(e);
-      if (module) bump(byModule, module);
+      count(t, e.eventName, e.hook === "scan" ? undefined : `${e.processName} (pid ${e.hostProcessId})`, module, Number(e.returnValue) < 0 ? String(e.returnError) : undefined);
       images.add(e, e.moduleName ?? (e.eventName === "module_load" ? stringOr(argValue(e, "name")) : module), t);
-      if (Number(e.returnValue) < 0) bump(failures, `${e.eventName} ${e.returnError}`);
       if (LOAD_CALLS.has(e.eventName)) {
         bump(loadsByContainer, containerOf(e));
         bump(loadsByLogin, loginOf(e));

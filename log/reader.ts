@@ -87,8 +87,10 @@ class LogWindow {
   eof: boolean;
   /** Events come as records (readLog's records option)... */
   keepRecords = false;
-  /** ...rebuilt by the decoder's WebAssembly where it can, from a mirror of the window. */
+  /** ...rebuilt by the decoder's WebAssembly where it can, from a mirror of the window, */
   rebuilder?: Decoder;
+  /** but for these events. */
+  mapsFor?: ReadonlySet<number>;
   private sinceGc = 0;
 
   constructor(private fd?: number, whole?: Uint8Array, private chunk = CHUNK) {
@@ -111,7 +113,10 @@ class LogWindow {
     if (this.eof || this.fd === undefined) return false;
     const keep = this.end - from;
     if (keep >= MAX_ITEM) return false;
+    const grows = this.buf.length - keep < this.chunk;
     this.buf.copyWithin(0, from - this.base, this.len);
+    // The mirror moves as the window does, and is given only the bytes read.
+    if (!grows) this.rebuilder?.mirror(this.buf.length).copyWithin(0, from - this.base, this.len);
     this.base = from;
     this.len = keep;
     if (this.buf.length - this.len < this.chunk) {
@@ -129,8 +134,9 @@ class LogWindow {
       Bun.gc(true);
     }
     if (n === 0) this.eof = true;
+    if (grows) this.rebuilder?.mirror(this.buf.length).set(this.bytes.subarray(0, keep));
+    this.rebuilder?.mirror(this.buf.length).set(this.buf.subarray(this.len, this.len + n), this.len);
     this.len += n;
-    this.rebuilder?.mirror(this.len).set(this.bytes);
     return n > 0;
   }
 }
@@ -210,6 +216,9 @@ export interface ReadOptions {
    * it cannot. Which items are events, and their records, are the same
    * either way. */
   records?: true | Decoder;
+  /** Events (by id) a reader wants as maps too: the rebuild leaves them to
+   * record/records.ts, whose records come with their maps. */
+  mapsFor?: ReadonlySet<number>;
 }
 
 export function* readLog(file: string, problems: Problem[], options: ReadOptions = {}): Generator<LogItem> {
@@ -224,6 +233,7 @@ export function* readLog(file: string, problems: Problem[], options: ReadOptions
     const w = new LogWindow(fd, undefined, options.chunkBytes ?? CHUNK);
     w.keepRecords = options.records !== undefined;
     if (options.records !== true) w.rebuilder = options.records;
+    w.mapsFor = options.mapsFor;
     yield* readWindow(w, file, problems);
   } finally {
     closeSync(fd);
@@ -248,7 +258,7 @@ function* readWindow(w: LogWindow, file: string, problems: Problem[]): Generator
   while (pos < w.end || w.more(pos)) {
     // The header at 0 goes the usual way: a log that lacks one is told.
     const rebuilt = pos > 0 ? w.rebuilder?.rebuild(pos - w.base, w.end - pos) : undefined;
-    if (rebuilt) {
+    if (rebuilt && !w.mapsFor?.has(rebuilt.record[layout.REC_OFF_EVENT])) {
       eventsRead++;
       yield { kind: "record", record: rebuilt.record, file, offset: pos };
       lastKind = "event";

@@ -58,8 +58,8 @@ export function addLogCommands(program: Command, run: { exitCode: number }) {
       .description("summarise cbor logs: events per kind, process and module, failures per errno, losses, time span")
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
       .option("--json", "one JSON object instead of tables"),
-  ).action((files: string[], o) => {
-    run.exitCode = stats({ files, json: Boolean(o.json), filter: filterFrom(o) });
+  ).action(async (files: string[], o) => {
+    run.exitCode = await stats({ files, json: Boolean(o.json), filter: filterFrom(o) });
   });
 
   program

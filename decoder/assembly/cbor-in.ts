@@ -90,15 +90,20 @@ function stringBytes(ascii: bool): usize {
     return 0;
   }
   const at = p;
-  if (ascii) {
-    for (let i: usize = 0; i < n; i++)
-      if (load<u8>(at + i) >= 0x80) {
-        failed = true;
-        return 0;
-      }
+  if (ascii && !isAscii(at, n)) {
+    failed = true;
+    return 0;
   }
   p += n;
   return at;
+}
+
+/** Whether the n bytes at at are all below 0x80: eight at a time. */
+function isAscii(at: usize, n: usize): bool {
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) if (load<u64>(at + i) & 0x8080808080808080) return false;
+  for (; i < n; i++) if (load<u8>(at + i) >= 0x80) return false;
+  return true;
 }
 
 /** After a head: the count of a map's or an array's entries, checked. */
@@ -149,6 +154,15 @@ export function skip(depth: i32 = 0): void {
       if (!bad()) skip(depth + 1);
     }
   }
+}
+
+/** Whether the bytes at the cursor are the CBOR of piece (pieces.ts: a key,
+ * a text value); if so the cursor moves past them. */
+export function takes(piece: usize): bool {
+  const n = <usize>load<u8>(piece);
+  if (p + n > end || memory.compare(p, piece + 4, n) != 0) return false;
+  p += n;
+  return true;
 }
 
 /** Whether the n bytes at at spell s (ASCII). */

@@ -5,11 +5,12 @@
 import * as L from "./generated/layout";
 import * as C from "./generated/catalogue";
 import * as R from "./cbor-in";
+import * as K from "./keys";
 import { Built, intAt, mapEntries, slot } from "./rebuild-values";
 
 const MAX_ARGS = 16;
 // An argument's keys: name, type, value, then what the decoder adds.
-const ARG_KEYS: StaticArray<string> = ["name", "type", "value", "decoded", "truncated", "error", "raw"];
+const ARG_KEYS: StaticArray<usize> = [K.NAME, K.TYPE, K.VALUE, K.DECODED, K.TRUNCATED, K.ERROR, K.RAW];
 const NAME = 0;
 const VALUE = 2;
 const TRUNCATED = 4;
@@ -32,7 +33,8 @@ export function readArgs(event: i32, pos: usize): i32 {
     R.seek(a);
     R.skip();
     next = R.pos();
-    if (!mapEntries(a, ARG_KEYS, one) || !one[NAME]) return -1;
+    // Raw bytes beside a string: its record holds them, its map a text with replacements.
+    if (!mapEntries(a, ARG_KEYS, one) || !one[NAME] || one[RAW]) return -1;
     for (let k = 0; k < 7; k++) entries[i * 7 + k] = one[k];
     R.seek(one[NAME]);
     names[i] = R.text();

@@ -5,6 +5,7 @@
 // side leaves to it (rebuild.ts says why).
 import * as L from "./generated/layout";
 import * as R from "./cbor-in";
+import * as K from "./keys";
 
 /** The record being rebuilt, and the last integer read. */
 export class Built {
@@ -107,18 +108,22 @@ export function slot(index: i32, value: usize, truncated: usize, error: usize, r
 
 /** Where each of keys' values starts in the map at pos (0: absent); false
  * when pos is no map, or the map has another key, or one twice. */
-export function mapEntries(pos: usize, keys: StaticArray<string>, found: StaticArray<usize>): bool {
+export function mapEntries(pos: usize, keys: StaticArray<usize>, found: StaticArray<usize>): bool {
   for (let k = 0; k < keys.length; k++) found[k] = 0;
   if (!pos) return false;
   R.seek(pos);
   if (!R.head() || R.major != 5) return false;
   const n = R.entries();
+  let last = -1;
   for (let i = 0; i < n; i++) {
-    const key = R.text();
-    if (R.bad()) return false;
-    let k = 0;
-    while (k < keys.length && !R.spells(key, <usize>R.arg, keys[k])) k++;
+    // The key after the last first: maps come in one order.
+    let k = last + 1;
+    if (k >= keys.length || !R.takes(keys[k])) {
+      k = 0;
+      while (k < keys.length && !R.takes(keys[k])) k++;
+    }
     if (k == keys.length || found[k]) return false;
+    last = k;
     found[k] = R.pos();
     R.skip();
     if (R.bad()) return false;
@@ -126,7 +131,7 @@ export function mapEntries(pos: usize, keys: StaticArray<string>, found: StaticA
   return n >= 0;
 }
 
-const PATH_KEYS: StaticArray<string> = ["path", "truncated", "error", "raw"];
+const PATH_KEYS: StaticArray<usize> = [K.PATH, K.TRUNCATED, K.ERROR, K.RAW];
 const pathEntries = new StaticArray<usize>(4);
 
 /** A slot from a map {path, truncated, error, raw} (executable, cgroup); absent or null: an absent string. */

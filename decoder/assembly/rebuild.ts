@@ -6,12 +6,20 @@
 // cbor-in.ts, keys of the field table each once, values of the types the
 // rebuild reads, strings in ASCII) and leaves every other item, damaged or
 // merely unusual, to it (REBUILD_NOT_HANDLED).
+//
+// A record it builds also reads back as its map said: the readers that judge
+// an event by its record (stats, read's filters) get the map's own timestamp,
+// pid, command name, return value and errno name, argument strings and
+// callId. A map where the record would say otherwise (a forged log's
+// returnError that is not its returnValue's, a command name longer than the
+// kernel keeps, raw bytes beside a string) is left to writeRecord too.
 import * as L from "./generated/layout";
 import * as C from "./generated/catalogue";
 import * as K from "./keys";
 import * as R from "./cbor-in";
 import * as T from "./image-texts";
-import { hookName } from "./events";
+import { errnoPiece, eventNamePiece, hookNamePiece } from "./events";
+import * as P from "./pieces";
 import { readArgs } from "./rebuild-args";
 import { Built, comm, intAt, mapEntries, slot, slotOfMap, strictU32At } from "./rebuild-values";
 
@@ -21,10 +29,11 @@ const FIELDS = K.FIELD_KEYS.length;
 /** Where each top-level field's value starts in the item; 0: absent. */
 const at = new StaticArray<usize>(FIELDS);
 
-/** The field a key names, trying `guess` (the one after the last) first: maps come in one order. */
-function fieldOf(key: usize, len: usize, guess: i32): i32 {
-  if (guess < FIELDS && R.spells(key, len, K.FIELD_KEYS[guess])) return guess;
-  for (let f = 0; f < FIELDS; f++) if (R.spells(key, len, K.FIELD_KEYS[f])) return f;
+/** The field whose key is at the cursor (then passed), trying `guess` (the
+ * one after the last) first: maps come in one order. -1: no field's. */
+function fieldOf(guess: i32): i32 {
+  if (guess < FIELDS && R.takes(K.FIELD_KEYS[guess])) return guess;
+  for (let f = 0; f < FIELDS; f++) if (R.takes(K.FIELD_KEYS[f])) return f;
   return -1;
 }
 
@@ -37,10 +46,8 @@ export function rebuild(src: usize, len: usize): i32 {
   for (let f = 0; f < FIELDS; f++) at[f] = 0;
   let guess = 0;
   for (let i = 0; i < n && !R.bad(); i++) {
-    const key = R.text();
-    if (R.bad()) break;
-    const f = fieldOf(key, <usize>R.arg, guess);
-    if (f < 0 || at[f]) return REBUILD_NOT_HANDLED; // unknown, or twice
+    const f = fieldOf(guess);
+    if (f < 0 || at[f]) return REBUILD_NOT_HANDLED; // unknown (or no text), or twice
     at[f] = R.pos();
     R.skip();
     guess = f + 1;
@@ -52,18 +59,18 @@ export function rebuild(src: usize, len: usize): i32 {
 
 /** The catalogue's id of the event named by the text at pos, or -1. */
 function eventId(pos: usize): i32 {
-  R.seek(pos);
-  const name = R.text();
-  if (R.bad()) return -1;
-  for (let id = 0; id < L.EVENT_COUNT; id++) if (C.EVENT_NAMES[id] != "unknown" && R.spells(name, <usize>R.arg, C.EVENT_NAMES[id])) return id;
+  for (let id = 0; id < L.EVENT_COUNT; id++) {
+    R.seek(pos);
+    if (C.EVENT_NAMES[id] != "unknown" && R.takes(eventNamePiece(id))) return id;
+  }
   return -1;
 }
 
 function hookId(pos: usize): i32 {
-  R.seek(pos);
-  const name = R.text();
-  if (R.bad()) return -1;
-  for (let h = 1; h <= L.HOOK_SCAN; h++) if (R.spells(name, <usize>R.arg, hookName(h))) return h;
+  for (let h = 1; h <= L.HOOK_SCAN; h++) {
+    R.seek(pos);
+    if (R.takes(hookNamePiece(h))) return h;
+  }
   return -1;
 }
 
@@ -98,13 +105,19 @@ function write(): bool {
     if (!intAt(at[U64_FIELDS[i]])) return false;
     store<u64>(out + U64_OFFSETS[i], Built.int);
   }
+  // The returnValue as an i64 (stats' Number of it), and its errno's name.
+  intAt(at[K.FIELD_RETURN_VALUE]);
+  if (R.arg >= 0x8000000000000000 || !returnErrorAgrees(<i64>Built.int)) return false;
+  if (!C.EVENT_HAS_IMAGE[id] && (at[K.FIELD_SHA256] || at[K.FIELD_SHA256_ERROR] || at[K.FIELD_SIZE])) return false;
+  if (!C.EVENT_IS_SYSCALL[id] && at[K.FIELD_MODULE_NAME]) return false;
   if (!strictU32At(at[K.FIELD_HOST_PROCESS_ID])) return false;
   store<u32>(out + L.REC_OFF_HOST_PID, <u32>Built.int);
   for (let i = 0; i < U32_FIELDS.length; i++) {
     if (!intAt(at[U32_FIELDS[i]])) return false;
     store<u32>(out + U32_OFFSETS[i], <u32>Built.int);
   }
-  if (!comm(L.REC_OFF_COMM, at[K.FIELD_PROCESS_NAME_RAW], at[K.FIELD_PROCESS_NAME])) return false;
+  if (at[K.FIELD_PROCESS_NAME_RAW] || !commFits(at[K.FIELD_PROCESS_NAME])) return false;
+  if (!comm(L.REC_OFF_COMM, 0, at[K.FIELD_PROCESS_NAME])) return false;
   if (!slotOfMap(L.SLOT_EXE, at[K.FIELD_EXECUTABLE])) return false;
   const context = writeContext();
   if (context < 0) return false;
@@ -113,7 +126,7 @@ function write(): bool {
   let flags = readArgs(id, at[K.FIELD_ARGS]);
   if (flags < 0) return false;
   if (at[K.FIELD_CALL_ID]) {
-    if (!intAt(at[K.FIELD_CALL_ID])) return false;
+    if (!intAt(at[K.FIELD_CALL_ID]) || R.major != 0 || R.arg == 0) return false; // 0 reads back as none
     store<u64>(out + L.REC_OFF_CALL_ID, Built.int);
     if (!C.EVENT_IS_SYSCALL[id]) flags |= L.FLAG_IN_SYSCALL;
   }
@@ -135,12 +148,42 @@ function write(): bool {
   return true;
 }
 
-const NAMESPACES: StaticArray<string> = ["user", "pid", "mount"];
+/** A command name the record holds whole (the kernel's are at most COMM_LEN - 1 bytes). */
+function commFits(pos: usize): bool {
+  if (!pos) return false;
+  R.seek(pos);
+  return R.head() && R.major == 3 && R.arg < <u64>L.COMM_LEN;
+}
+
+/** Whether returnError is what the decoder writes for ret: absent for ret >= 0, else the errno's name, or E<n>. */
+function returnErrorAgrees(ret: i64): bool {
+  const pos = at[K.FIELD_RETURN_ERROR];
+  if (ret >= 0) return !pos;
+  if (!pos) return false;
+  R.seek(pos);
+  const text = R.text();
+  if (R.bad()) return false;
+  const n = <usize>R.arg;
+  const errno = <u64>-ret;
+  const name = errnoPiece(errno);
+  if (name) return n == P.textLength(name) && memory.compare(text, P.textBytes(name), n) == 0;
+  // E<n>: the digits of errno, after an E.
+  if (n < 2 || load<u8>(text) != 0x45) return false;
+  let v: u64 = 0;
+  for (let i: usize = 1; i < n; i++) {
+    const d = <u32>load<u8>(text + i) - 0x30;
+    if (d > 9 || (i == 1 && d == 0 && n > 2)) return false;
+    v = v * 10 + d;
+  }
+  return v == errno && n - 1 <= 20;
+}
+
+const NAMESPACES: StaticArray<usize> = [K.USER, K.PID, K.MOUNT];
 const NAMESPACE_FLAGS: StaticArray<u32> = [L.CONTEXT_INIT_USER_NS, L.CONTEXT_INIT_PID_NS, L.CONTEXT_INIT_MNT_NS];
 const CONTEXT_U32: StaticArray<i32> = [K.FIELD_USER_NAMESPACE, K.FIELD_EFFECTIVE_USER_ID, K.FIELD_LOGIN_USER_ID, K.FIELD_SESSION_ID];
 const CONTEXT_U32_OFFSETS: StaticArray<usize> = [L.REC_OFF_USER_NS, L.REC_OFF_EUID, L.REC_OFF_LOGINUID, L.REC_OFF_SESSIONID];
-const ANCESTOR_KEYS: StaticArray<string> = ["hostProcessId", "processName", "processNameRaw", "startTime", "executable"];
-const ANCESTOR_CAPABILITY_KEYS: StaticArray<string> = ["effective", "sysModule"];
+const ANCESTOR_KEYS: StaticArray<usize> = [K.HOST_PROCESS_ID, K.PROCESS_NAME, K.PROCESS_NAME_RAW, K.START_TIME, K.EXECUTABLE];
+const CAPABILITY_KEYS: StaticArray<usize> = [K.EFFECTIVE, K.SYS_MODULE];
 const found = new StaticArray<usize>(5);
 
 /** The context flags (writeContextFields'), or -1. */
@@ -164,7 +207,7 @@ function writeContext(): i32 {
     if (!intAt(at[CONTEXT_U32[i]])) return -1;
     store<u32>(out + CONTEXT_U32_OFFSETS[i], <u32>Built.int);
   }
-  if (!mapEntries(at[K.FIELD_CAPABILITIES], ANCESTOR_CAPABILITY_KEYS, found) || !intAt(found[0])) return -1;
+  if (!mapEntries(at[K.FIELD_CAPABILITIES], CAPABILITY_KEYS, found) || !intAt(found[0])) return -1;
   store<u64>(out + L.REC_OFF_CAP_EFFECTIVE, Built.int);
   if (!slotOfMap(L.SLOT_CGROUP, at[K.FIELD_CGROUP])) return -1;
   R.seek(at[K.FIELD_ANCESTORS]);
@@ -225,7 +268,7 @@ function writeImage(): bool {
     }
   }
   if (withSize) {
-    if (!intAt(at[K.FIELD_SIZE])) return false;
+    if (!intAt(at[K.FIELD_SIZE]) || R.major != 0) return false;
     size = sent = Built.int;
   }
   if (state == L.IMAGE_NONE) return true;
