@@ -1,6 +1,7 @@
 // `modtrace doctor`: what this kernel supports and whether this process may
 // use it. The hook probes attach a do-nothing stub for a moment; probes that
 // need privileges say so.
+import { printOut } from "../output/outputs";
 import { builtWith } from "../loader/native";
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
@@ -58,7 +59,7 @@ export interface DoctorReport {
 
 export function doctor(json = false, attach: AttachRequest = "auto"): number {
   const report = examine(attach);
-  if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (json) printOut(`${JSON.stringify(report, null, 2)}\n`);
   else print(report);
   return report.canCapture ? 0 : 1;
 }
@@ -127,17 +128,17 @@ function examine(attach: AttachRequest): DoctorReport {
 function print(report: DoctorReport) {
   for (const c of report.checks) {
     const mark = c.ok === true ? "yes" : c.ok === false ? "no " : "?  ";
-    process.stdout.write(`${mark}  ${c.what.padEnd(26)} ${c.detail}\n`);
+    printOut(`${mark}  ${c.what.padEnd(26)} ${c.detail}\n`);
   }
   if (report.plan) {
-    process.stdout.write(`\nWhat capture would attach (--attach ${report.plan.attach}):\n`);
-    for (const p of report.plan.planned) process.stdout.write(`  ${p.event.padEnd(15)} ${p.hook}\n`);
-    for (const u of report.plan.unavailable) process.stdout.write(`  ${u.event.padEnd(15)} unavailable: ${u.why}\n`);
+    printOut(`\nWhat capture would attach (--attach ${report.plan.attach}):\n`);
+    for (const p of report.plan.planned) printOut(`  ${p.event.padEnd(15)} ${p.hook}\n`);
+    for (const u of report.plan.unavailable) printOut(`  ${u.event.padEnd(15)} unavailable: ${u.why}\n`);
     const images = report.plan.images;
-    process.stdout.write(`  ${"sha256".padEnd(15)} ${"hook" in images ? `module images through ${images.hook}` : `unavailable: ${images.why}; load events say so in sha256Error`}\n`);
+    printOut(`  ${"sha256".padEnd(15)} ${"hook" in images ? `module images through ${images.hook}` : `unavailable: ${images.why}; load events say so in sha256Error`}\n`);
   }
   const refused = report.plan?.refusal !== undefined;
-  process.stdout.write(report.canCapture
+  printOut(report.canCapture
     ? `\nmodtrace capture can run here${report.plan && report.plan.attach !== "auto" ? ` with --attach ${report.plan.attach}` : ""}.\n`
     : refused
       ? `\nmodtrace capture cannot run here with --attach ${report.plan!.attach}: ${report.plan!.attach !== "auto" && report.plan!.planned.length ? "none of the syscall events can use it" : "none of the events can be attached"} (see above).\n`

@@ -72,12 +72,17 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
       // A findings log's findings have no events behind them in it: passed on whole.
       let findingsLog = false;
       for (const item of readLog(file, problems, { records: decoder })) {
-        progress?.item(file, item.offset, item.kind === "record");
+        progress?.item(file, item.offset, item.kind === "record" || item.kind === "records", item.kind === "records" ? item.count : 1);
         // A findings log, or a capture's with --findings-only (findings, no
         // events to judge anew): every finding in it is passed on.
         if (item.kind === "header") findingsLog = Array.isArray(item.value.findingsOf) || (Array.isArray(item.value.commandLine) && item.value.commandLine.includes("--findings-only"));
-        if (item.kind === "record") {
-          pending.add(item.record);
+        if (item.kind === "record" || item.kind === "records") {
+          const [bytes, count] = item.kind === "record" ? [item.record, 1] : [item.records, item.count];
+          // A flush judges, which can grow the decoder's memory, where the run lies: copied first then.
+          const fits = pending.fits(bytes.length, count);
+          const run = fits ? bytes : bytes.slice();
+          if (!fits) flush();
+          pending.add(run, count);
           if (pending.full) flush();
         } else if (item.kind === "finding" && (findingsLog || !traceRules.has(item.value.eventName))) {
           flush();

@@ -5,9 +5,9 @@ import { readFileSync } from "node:fs";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
-import { RecordBatch } from "../record/records";
+import { RecordBatch, eachRecord } from "../record/records";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../output/outputs";
-import { findingMatches, matches, matchesRecord, reportProblems, type EventFilter } from "../log/filter";
+import { findingMatches, matches, matchesRecord, reportProblems, unfiltered, type EventFilter } from "../log/filter";
 import { findingFromItem, renderFinding } from "../findings/format";
 import { withoutSeal } from "../log/log-items";
 import { fitLines, rowWidth } from "../output/terminal-width";
@@ -36,6 +36,7 @@ export async function read(opts: ReadOptions): Promise<number> {
   // Events straight from their CBOR into records, but when a filter needs
   // what only their maps say as they say it (the command name, the container).
   const records = opts.filter.comms.length || opts.filter.container ? true : decoder;
+  const everything = unfiltered(opts.filter);
   const pending = new RecordBatch(BATCH);
   let headerWritten = false;
   let lastTrailer: any;
@@ -51,7 +52,7 @@ export async function read(opts: ReadOptions): Promise<number> {
     if (format === "text") sink.write(fitLines(decoder.textHeader(), rowWidth(opts.output, Boolean(opts.wide))));
     for (const file of opts.files) {
       for (const item of readLog(file, problems, { records })) {
-        progress?.item(file, item.offset, item.kind === "record");
+        progress?.item(file, item.offset, item.kind === "record" || item.kind === "records", item.kind === "records" ? item.count : 1);
         if (item.kind === "header" && format === "cbor" && !headerWritten) {
           sink.write(cbor.encode(withoutSeal(item.value)));
           headerWritten = true;
@@ -63,6 +64,20 @@ export async function read(opts: ReadOptions): Promise<number> {
         } else if (item.kind === "record" && (item.value ? matches(item.value, opts.filter) : matchesRecord(item.record, opts.filter))) {
           pending.add(item.record);
           if (pending.full) flush();
+        } else if (item.kind === "records" && everything) {
+          // A flush decodes, which can grow the decoder's memory, where the run lies: copied first then.
+          const fits = pending.fits(item.records.length, item.count);
+          const run = fits ? item.records : item.records.slice();
+          if (!fits) flush();
+          pending.add(run, item.count);
+          if (pending.full) flush();
+        } else if (item.kind === "records") {
+          // Copied: a flush between its records can move the decoder's memory under it.
+          for (const record of eachRecord(item.records.slice()))
+            if (matchesRecord(record, opts.filter)) {
+              pending.add(record);
+              if (pending.full) flush();
+            }
         }
       }
     }

@@ -3,6 +3,7 @@
 // who arrives after the fact: the rootkit, if any, is already loaded, so
 // every check here is absolute (no baseline: what the kernel should be, not
 // what it was a minute ago).
+import { printOut } from "../output/outputs";
 import { hostname, release } from "node:os";
 import { kernelWatches } from "../findings/live";
 import { watchSeverity } from "../findings/watch";
@@ -125,7 +126,7 @@ function printText(r: { modules: ScannedModule[] | undefined; programs: Program[
     out.push("");
   }
   for (const f of [...r.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity))) out.push(findingText(f).trimEnd());
-  process.stdout.write(out.join("\n") + (out.length ? "\n" : ""));
+  printOut(out.join("\n") + (out.length ? "\n" : ""));
 }
 
 export async function scanCommand(o: ScanOptions): Promise<number> {
@@ -144,7 +145,7 @@ export async function scanCommand(o: ScanOptions): Promise<number> {
     ...(Array.isArray(programs) ? [] : [`BPF programs not listed: ${programs.why}`]),
   ];
   if (o.json) {
-    process.stdout.write(
+    printOut(
       exactJson(
         {
           host: hostname(),

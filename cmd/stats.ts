@@ -1,7 +1,8 @@
 // `modtrace stats`: a summary of one log or a rotated set.
+import { printOut } from "../output/outputs";
 import { checkReadable, readLog, unreadable, type Problem } from "../log/reader";
 import { OfflineProgress } from "../log/progress";
-import { matches, matchesRecord, reportProblems, type EventFilter } from "../log/filter";
+import { matches, matchesView, reportProblems, type EventFilter } from "../log/filter";
 import { EVENTS } from "../catalogue/events";
 import { escapeText } from "../output/text-escape";
 import { moduleOfFile } from "../findings/rules/common";
@@ -9,7 +10,7 @@ import type { LoggedArgument, LoggedEvent } from "../record/generated/event";
 import { readFileSync } from "node:fs";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder } from "../decoder/host";
-import { EventView } from "../record/event-view";
+import { EventView, forEachRecord } from "../record/event-view";
 import { errnoName } from "../record/errno";
 import * as layout from "../record/layout";
 
@@ -168,7 +169,7 @@ export async function stats(opts: StatsOptions): Promise<number> {
   for (const file of files) {
     let items = 0;
     for (const item of readLog(file, problems, { records, mapsFor: FROM_MAPS })) {
-      progress?.item(file, item.offset, item.kind === "event" || item.kind === "record");
+      progress?.item(file, item.offset, item.kind !== "header" && item.kind !== "trailer" && item.kind !== "finding" && item.kind !== "seal", item.kind === "records" ? item.count : 1);
       // Counted only when it held something modtrace wrote (random bytes do not).
       if (items++ === 0) filesRead++;
       if (item.kind === "header") headers++;
@@ -178,12 +179,18 @@ export async function stats(opts: StatsOptions): Promise<number> {
         filtered += Number(item.value.filtered ?? 0);
       }
       if (item.kind === "finding") bump(findings, `${item.value.severity} ${item.value.eventName}`);
-      if (item.kind === "record" && !item.value) {
-        if (!matchesRecord(item.record, opts.filter)) continue;
-        // Neither a load call nor an event with an image (FROM_MAPS): a name, a caller, an errno.
-        const v = views.of(item.record);
+      // Neither a load call nor an event with an image (FROM_MAPS): a name, a caller, an errno.
+      const fromRecord = (v: EventView) => {
+        if (!matchesView(v, opts.filter)) return;
         const name = v.eventName;
         count(v.timestamp, name, v.hook === layout.HOOK_SCAN ? undefined : `${v.comm} (pid ${v.hostPid})`, name === "delete_module" ? v.strArg : undefined, v.ret < 0 ? errnoName(v.ret) : undefined);
+      };
+      if (item.kind === "records") {
+        forEachRecord(item.records, item.records.length, 0n, fromRecord);
+        continue;
+      }
+      if (item.kind === "record" && !item.value) {
+        fromRecord(views.of(item.record));
         continue;
       }
       if ((item.kind !== "event" && item.kind !== "record") || !item.value || !matches(item.value, opts.filter)) continue;
@@ -224,8 +231,8 @@ export async function stats(opts: StatsOptions): Promise<number> {
     skipped: problems.some((p) => p.skipped),
     unreadable: bad,
   };
-  if (opts.json) process.stdout.write(JSON.stringify(summary) + "\n");
-  else process.stdout.write(render(summary, headers, trailers));
+  if (opts.json) printOut(JSON.stringify(summary) + "\n");
+  else printOut(render(summary, headers, trailers));
   for (const b of bad) process.stderr.write(`modtrace: ${b.file}: ${b.why}: not read, not in these numbers\n`);
   return Math.max(reportProblems(problems), bad.length ? 1 : 0);
 }

@@ -156,6 +156,24 @@ export class Decoder {
     return { length: n, record: memory.subarray(ptr, ptr + this.memoryView.getUint32(ptr, true)) };
   }
 
+  /** The run of event maps from offset at of the mirror (len bytes there) that
+   * the rebuild takes, at most maxRecords, stopping before an event whose bit
+   * is in skipEvents: their records one after another, where each item
+   * began (from the first), and the mirror's bytes they took. Views, valid
+   * until the next call; count 0 when the first is not taken. */
+  rebuildRun(at: number, len: number, maxRecords: number, skipEvents: number): { count: number; records: Uint8Array; starts: Uint32Array; length: number } {
+    const w = this.wasm;
+    const count = w.rebuildRun(at, len, maxRecords, skipEvents);
+    const memory = this.memory();
+    const batch = w.batchPtr();
+    return {
+      count,
+      records: memory.subarray(batch, batch + w.batchLength()),
+      starts: new Uint32Array(memory.buffer, w.batchStartsPtr(), count),
+      length: w.batchConsumed(),
+    };
+  }
+
   textHeader(): Uint8Array {
     const n = this.wasm.textHeader();
     return new Uint8Array(this.wasm.memory.buffer, this.wasm.outputPtr(), n);

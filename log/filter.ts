@@ -48,8 +48,18 @@ export function matches(e: LoggedEvent, f: EventFilter): boolean {
  * pid and timestamp are the map's exactly (decoder/assembly/rebuild.ts takes
  * no other); the command name and the container filters need the map. */
 export function matchesRecord(record: Uint8Array, f: EventFilter): boolean {
-  if (f.comms.length || f.container) throw new Error("matchesRecord: the command name and container filters read the event's map");
-  const v = new EventView(new DataView(record.buffer, record.byteOffset, record.byteLength), record, 0n);
+  if (unfiltered(f)) return true;
+  return matchesView(new EventView(new DataView(record.buffer, record.byteOffset, record.byteLength), record, 0n), f);
+}
+
+/** Whether the filter lets every event through (then a reader need not look at one). */
+export function unfiltered(f: EventFilter): boolean {
+  return !f.events && !f.pids.length && !f.comms.length && !f.container && f.sinceNs === undefined && f.untilNs === undefined;
+}
+
+/** matchesRecord's test, on a view of the record. */
+export function matchesView(v: EventView, f: EventFilter): boolean {
+  if (f.comms.length || f.container) throw new Error("matchesView: the command name and container filters read the event's map");
   if (f.events && !f.events.has(v.eventName)) return false;
   if (v.hook === layout.HOOK_SCAN && f.pids.length) return false;
   if (f.pids.length && !f.pids.includes(v.hostPid)) return false;

@@ -10,7 +10,7 @@ const CHECK_EVERY = 4096; // items between looks at the clock: it costs more tha
 export class OfflineProgress {
   private total = 0;
   private before = new Map<string, number>(); // bytes of the files before each
-  private items = 0;
+  private sinceLook = 0;
   private events = 0;
   private startMs = performance.now();
 
@@ -34,10 +34,12 @@ export class OfflineProgress {
     return line && new OfflineProgress(what, files, line);
   }
 
-  /** After each item read: the file and the offset the item began at. */
-  item(file: string, offset: number, isEvent: boolean) {
-    if (isEvent) this.events++;
-    if (++this.items % CHECK_EVERY || !this.line.due()) return;
+  /** After each item read (or each run of `count` events): the file and the offset it began at. */
+  item(file: string, offset: number, isEvent: boolean, count = 1) {
+    if (isEvent) this.events += count;
+    if ((this.sinceLook += count) < CHECK_EVERY) return;
+    this.sinceLook = 0;
+    if (!this.line.due()) return;
     const done = (this.before.get(file) ?? 0) + offset;
     const sec = (performance.now() - this.startMs) / 1000;
     const rate = done / Math.max(sec, 1e-3);

@@ -20,6 +20,10 @@ export type LogItem =
   // that decode: the map too where the reader built the record from it. The
   // record's bytes are the reader's until the next item: a reader copies them.
   | { kind: "record"; record: Uint8Array; value?: LoggedEvent; file: string; offset: number }
+  // A run of events rebuilt in one go: their records one after another (the
+  // reader's until the next item, too), and where each item began in the
+  // file, from offset on.
+  | { kind: "records"; records: Uint8Array; count: number; starts: Uint32Array; file: string; offset: number }
   | { kind: "trailer"; value: any; file: string; offset: number }
   | { kind: "finding"; value: any; file: string; offset: number }
   // A seal (log/seal.ts): for `modtrace verify`; every other reader passes it by.
@@ -78,6 +82,8 @@ const CHUNK = 4 << 20;
 // with a host's every module is some MiB. A length past this is damage.
 const MAX_ITEM = 64 << 20;
 const GC_BYTES = 16 << 20;
+// Events rebuilt in one call of the WebAssembly (readLog's records option).
+const RUN = 256;
 
 /** A window onto a log: the bytes from `base` on, `bytes.length` of them. */
 class LogWindow {
@@ -89,8 +95,8 @@ class LogWindow {
   keepRecords = false;
   /** ...rebuilt by the decoder's WebAssembly where it can, from a mirror of the window, */
   rebuilder?: Decoder;
-  /** but for these events. */
-  mapsFor?: ReadonlySet<number>;
+  /** but for these events (a bit each: ids are below 32). */
+  mapsFor = 0;
   private sinceGc = 0;
 
   constructor(private fd?: number, whole?: Uint8Array, private chunk = CHUNK) {
@@ -233,7 +239,7 @@ export function* readLog(file: string, problems: Problem[], options: ReadOptions
     const w = new LogWindow(fd, undefined, options.chunkBytes ?? CHUNK);
     w.keepRecords = options.records !== undefined;
     if (options.records !== true) w.rebuilder = options.records;
-    w.mapsFor = options.mapsFor;
+    for (const id of options.mapsFor ?? []) w.mapsFor |= 1 << id;
     yield* readWindow(w, file, problems);
   } finally {
     closeSync(fd);
@@ -257,12 +263,12 @@ function* readWindow(w: LogWindow, file: string, problems: Problem[]): Generator
   let pos = 0;
   while (pos < w.end || w.more(pos)) {
     // The header at 0 goes the usual way: a log that lacks one is told.
-    const rebuilt = pos > 0 ? w.rebuilder?.rebuild(pos - w.base, w.end - pos) : undefined;
-    if (rebuilt && !w.mapsFor?.has(rebuilt.record[layout.REC_OFF_EVENT])) {
-      eventsRead++;
-      yield { kind: "record", record: rebuilt.record, file, offset: pos };
+    const run = pos > 0 ? w.rebuilder?.rebuildRun(pos - w.base, w.end - pos, RUN, w.mapsFor) : undefined;
+    if (run?.count) {
+      eventsRead += run.count;
+      yield { kind: "records", records: run.records, count: run.count, starts: run.starts, file, offset: pos };
       lastKind = "event";
-      pos += rebuilt.length;
+      pos += run.length;
       continue;
     }
     const item = itemAt(w, pos);

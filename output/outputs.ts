@@ -104,6 +104,14 @@ export function makeDirectory(dir: string, output: string) {
   }
 }
 
+/** Text to standard output, all of it before the process exits:
+ * process.stdout queues what a pipe cannot take yet, and exit drops the
+ * queue (stats --json of a fleet into a pipe kept its first 128 KiB). A
+ * reader that went away throws ReaderGoneError. */
+export function printOut(text: string) {
+  Sink.standardOutput().write(Buffer.from(text));
+}
+
 /** One destination. Writes are synchronous and complete, or throw. */
 export class Sink {
   private constructor(readonly spec: OutputSpec, private fd: number) {}
@@ -122,6 +130,11 @@ export class Sink {
       const why = e instanceof OutputFileError ? e.message : e.code === "ELOOP" ? "it is a symbolic link, which modtrace will not follow" : fsReason(e);
       throw new OutputError(`cannot open ${spec.format} output ${spec.path}: ${why}`);
     }
+  }
+
+  /** Standard output as it is, whatever its format (printOut). */
+  static standardOutput(): Sink {
+    return new Sink({ format: "text" }, 1);
   }
 
   get name() {

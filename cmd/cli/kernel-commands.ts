@@ -1,5 +1,6 @@
 // The commands about this kernel and modtrace itself: scan, rules, schema,
 // events, doctor.
+import { printOut, quietWhenReaderGoes } from "../../output/outputs";
 import { Command, Option } from "commander";
 import { EVENTS } from "../../catalogue/events";
 import { modesFor } from "../../catalogue/programs";
@@ -27,7 +28,7 @@ export function addKernelCommands(program: Command, run: { exitCode: number }) {
     .addHelpText("after", SCAN_HELP)
     .action(async (o) => {
       const { scanCommand } = await import("../scan");
-      run.exitCode = await scanCommand({ json: Boolean(o.json), failOn: o.failOn, config: configFrom(o) });
+      run.exitCode = await quietWhenReaderGoes(() => scanCommand({ json: Boolean(o.json), failOn: o.failOn, config: configFrom(o) }));
     });
 
   program
@@ -35,19 +36,27 @@ export function addKernelCommands(program: Command, run: { exitCode: number }) {
     .description("list the findings rules, their severities and lists (the defaults, plus --findings-config)")
     .option("--json", "the whole configuration as JSON: a template for --findings-config")
     .addOption(new Option("--findings-config <file>", "show the configuration with this file added"))
-    .action((o) => {
-      const config = configFrom(o);
-      if (o.json) return void process.stdout.write(JSON.stringify(config, null, 2) + "\n");
-      const ids = [...ruleIds(WATCH_RULES), ...MODULE_RULES];
-      const severities = (id: string) => Object.entries(config.severity).filter(([k]) => k === id || k.startsWith(`${id}.`)).map(([k, v]) => `${k.slice(id.length + 1) || "base"} ${v}`);
-      // A trace rule's events, as its unit declares them.
-      const reads = (id: string) => {
-        const unit = TRACE_RULES.find((u) => u.ids.includes(id));
-        return unit ? `  (reads ${unit.events.map((n) => EVENTS.find((e) => e.id === n)?.name ?? n).join(", ")})` : "";
-      };
-      for (const id of ids) process.stdout.write(`${id.padEnd(28)} ${severities(id).join(", ")}${id === "monitor_tampered" ? "  (live only: looks at the capture itself)" : WATCH_RULES.includes(id) ? "  (live only: looks at the running kernel)" : (MODULE_RULES as readonly string[]).includes(id) ? "  (modtrace scan only)" : reads(id)}${config.disabledRules.includes(id) ? "  DISABLED" : ""}\n`);
-      process.stdout.write("\nWhat each rule catches, why, and its known false positives: README.md, Findings.\n");
+    .action(async (o) => {
+      run.exitCode = await quietWhenReaderGoes(() => rules(configFrom(o), Boolean(o.json)));
     });
+
+  /** The rules, their severities and what each reads (or the whole configuration as JSON). */
+  function rules(config: ReturnType<typeof configFrom>, json: boolean): number {
+    if (json) {
+      printOut(JSON.stringify(config, null, 2) + "\n");
+      return 0;
+    }
+    const ids = [...ruleIds(WATCH_RULES), ...MODULE_RULES];
+    const severities = (id: string) => Object.entries(config.severity).filter(([k]) => k === id || k.startsWith(`${id}.`)).map(([k, v]) => `${k.slice(id.length + 1) || "base"} ${v}`);
+    // A trace rule's events, as its unit declares them.
+    const reads = (id: string) => {
+      const unit = TRACE_RULES.find((u) => u.ids.includes(id));
+      return unit ? `  (reads ${unit.events.map((n) => EVENTS.find((e) => e.id === n)?.name ?? n).join(", ")})` : "";
+    };
+    for (const id of ids) printOut(`${id.padEnd(28)} ${severities(id).join(", ")}${id === "monitor_tampered" ? "  (live only: looks at the capture itself)" : WATCH_RULES.includes(id) ? "  (live only: looks at the running kernel)" : (MODULE_RULES as readonly string[]).includes(id) ? "  (modtrace scan only)" : reads(id)}${config.disabledRules.includes(id) ? "  DISABLED" : ""}\n`);
+    printOut("\nWhat each rule catches, why, and its known false positives: README.md, Findings.\n");
+    return 0;
+  }
 
   program
     .command("schema")
@@ -59,26 +68,32 @@ export function addKernelCommands(program: Command, run: { exitCode: number }) {
     .action(async (o) => {
       if (o.cluster && o.sql !== "clickhouse") program.error("error: --cluster applies to --sql clickhouse", { exitCode: 2 });
       const { schemaCommand } = await import("../schema");
-      process.stdout.write(schemaCommand(o));
+      run.exitCode = await quietWhenReaderGoes(() => (printOut(schemaCommand(o)), 0));
     });
 
   program
     .command("events")
     .description("list the events modtrace can capture, with their arguments and hooks")
-    .action(() => {
-      for (const e of EVENTS) {
-        const hooks = modesFor(e.kind).map((m) => hookLabel(e, m));
-        const how = e.kind === "scan" ? "found by: modtrace's scans of the kernel's lists (every --scan-interval), no hook" : `hooks, preferred first: ${hooks.join(" → ")}`;
-        process.stdout.write(`${e.name.padEnd(15)} ${e.about}\n${"".padEnd(15)} args: ${e.args.map((a) => a.name).join(", ")}\n${"".padEnd(15)} ${how}\n`);
-      }
+    .action(async () => {
+      run.exitCode = await quietWhenReaderGoes(events);
     });
+
+  /** Each event, its arguments and its hooks. */
+  function events(): number {
+    for (const e of EVENTS) {
+      const hooks = modesFor(e.kind).map((m) => hookLabel(e, m));
+      const how = e.kind === "scan" ? "found by: modtrace's scans of the kernel's lists (every --scan-interval), no hook" : `hooks, preferred first: ${hooks.join(" → ")}`;
+      printOut(`${e.name.padEnd(15)} ${e.about}\n${"".padEnd(15)} args: ${e.args.map((a) => a.name).join(", ")}\n${"".padEnd(15)} ${how}\n`);
+    }
+    return 0;
+  }
 
   program
     .command("doctor")
     .description("report what this kernel supports and whether capture can run, without attaching anything")
     .option("--json", "the same as one JSON object (checks with ok true, false or null for cannot tell; the attach plan), for scripts and tests")
     .addOption(attachOption())
-    .action((o) => {
-      run.exitCode = doctor(Boolean(o.json), o.attach);
+    .action(async (o) => {
+      run.exitCode = await quietWhenReaderGoes(() => doctor(Boolean(o.json), o.attach));
     });
 }

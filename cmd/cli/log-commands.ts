@@ -59,7 +59,7 @@ export function addLogCommands(program: Command, run: { exitCode: number }) {
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
       .option("--json", "one JSON object instead of tables"),
   ).action(async (files: string[], o) => {
-    run.exitCode = await stats({ files, json: Boolean(o.json), filter: filterFrom(o) });
+    run.exitCode = await quietWhenReaderGoes(() => stats({ files, json: Boolean(o.json), filter: filterFrom(o) }));
   });
 
   program

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Encoder } from "cbor-x/encode";
 import { Decoder, layout } from "../../../decoder/host";
 import { readLog, readLogBytes, type LogItem, type Problem } from "../../../log/reader";
-import { RecordError, writeRecord } from "../../../record/records";
+import { RecordError, eachRecord, writeRecord } from "../../../record/records";
 import { TOP_FIELDS } from "../../../catalogue/fields";
 import { EVENTS } from "../../../catalogue/events";
 import { EventView } from "../../../record/event-view";
@@ -55,7 +55,14 @@ function unpadded(r: Uint8Array): number[] {
 /** What a reader sees: each item's kind and offset, an event's record, and the problems. */
 function shape(items: Iterable<LogItem>, problems: Problem[]) {
   const seen: [string, number, number[] | undefined][] = [];
-  for (const i of items) seen.push(i.kind === "record" ? ["event", i.offset, unpadded(i.record)] : i.kind === "event" ? ["event", i.offset, unpadded(jsRecord(i.value)!)] : [i.kind, i.offset, undefined]);
+  for (const i of items) {
+    if (i.kind === "records") {
+      // A run: each of its records, at the offset its item began.
+      let n = 0;
+      for (const record of eachRecord(i.records)) seen.push(["event", i.offset + i.starts[n++], unpadded(record)]);
+      expect(n).toBe(i.count);
+    } else seen.push(i.kind === "record" ? ["event", i.offset, unpadded(i.record)] : i.kind === "event" ? ["event", i.offset, unpadded(jsRecord(i.value)!)] : [i.kind, i.offset, undefined]);
+  }
   return { seen, problems };
 }
 
@@ -83,8 +90,8 @@ describe("the rebuild in WebAssembly", () => {
           const withIt: Problem[] = [];
           const items: LogItem[] = [];
           for (const i of readLog(file, withIt, { chunkBytes: chunk, records: decoder })) {
-            if (i.kind === "record" && !i.value) rebuilt++;
-            items.push(i.kind === "record" ? { ...i, record: i.record.slice() } : i);
+            if (i.kind === "records") rebuilt += i.count;
+            items.push(i.kind === "record" ? { ...i, record: i.record.slice() } : i.kind === "records" ? { ...i, records: i.records.slice(), starts: i.starts.slice() } : i);
           }
           expect(shape(items, withIt)).toEqual(expected);
         }

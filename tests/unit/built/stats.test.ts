@@ -1,10 +1,12 @@
 // `modtrace stats` on the fleet fixtures captured in the VM (tests/fixtures/vm):
 // each module's distinct images, counted from the events themselves here.
 import { expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { writeFleetLogs } from "../../../bench/fleet-logs";
 import { readLog } from "../../../log/reader";
-import { describeEnd, runModtrace } from "../../lib/modtrace";
+import { describeEnd, MODTRACE, runModtrace } from "../../lib/modtrace";
 
 const DIR = "tests/fixtures/vm/web-2";
 const files = readdirSync(DIR).filter((f) => f.endsWith(".cbor")).sort().map((f) => join(DIR, f));
@@ -14,8 +16,9 @@ test("stats lists each module's distinct images with their loads; web-2's rebuil
   const loads = new Map<string, Set<string>>();
   for (const file of files)
     for (const item of readLog(file, [])) {
-      const e = item.value;
-      if (item.kind !== "event" || !e.sha256 || e.eventName === "module_load") continue;
+      if (item.kind !== "event") continue;
+      const e: any = item.value;
+      if (!e.sha256 || e.eventName === "module_load") continue;
       // A load refused before the kernel named the module (EEXIST) goes by its file's name.
       const name = e.moduleName ?? basename(e.args.find((a: any) => a.name === "pathname").value, ".ko");
       const key = `${name} ${Buffer.from(e.sha256).toString("hex")}`;
@@ -30,4 +33,16 @@ test("stats lists each module's distinct images with their loads; web-2's rebuil
   for (const list of Object.values(images)) for (const i of list) expect(i.first <= i.last).toBe(true);
   const text = runModtrace(["stats", ...files]).stdout;
   expect(text).toContain("8021q: 2 DIFFERENT IMAGES under one name");
+});
+
+test("a summary larger than a pipe holds reaches the reader whole", () => {
+  // 700 hosts' logs: some 200 KB of --json, where a pipe takes 64-128 KiB at a
+  // time (the output was cut at 128 KiB when the process exited with it queued).
+  const dir = mkdtempSync(join(tmpdir(), "modtrace-stats-"));
+  const logs = writeFleetLogs(dir, 700, 40);
+  // Through a shell's pipe, as a user's `| jq` would read it.
+  const run = Bun.spawnSync(["bash", "-c", 'set -o pipefail; "$0" stats --json "$@" | cat', MODTRACE, ...logs], { stdout: "pipe", stderr: "pipe" });
+  expect(run.exitCode, run.stderr.toString()).toBe(0);
+  expect(run.stdout.length).toBeGreaterThan(1 << 17);
+  expect(JSON.parse(run.stdout.toString()).events).toBe(700 * 40);
 });
