@@ -1,0 +1,230 @@
+// The counts `modtrace stats` makes of logs, file by file.
+import { readLog, type Problem, type ReadOptions } from "./reader";
+import { matches, matchesView, type EventFilter } from "./filter";
+import { EVENTS } from "../catalogue/events";
+import { moduleOfFile } from "../findings/rules/common";
+import type { LoggedArgument, LoggedEvent } from "../record/generated/event";
+import type { Decoder } from "../decoder/host";
+import { EventView, forEachRecord } from "../record/event-view";
+import { errnoName } from "../record/errno";
+import * as layout from "../record/layout";
+import type { OfflineProgress } from "./progress";
+
+export type Counts = Record<string, number>;
+
+function bump(c: Counts, key: string) {
+  c[key] = (c[key] ?? 0) + 1;
+}
+
+function argValue(e: LoggedEvent, name: string): LoggedArgument["value"] | undefined {
+  return e.args.find((a) => a?.name === name)?.value;
+}
+
+const stringOr = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+/** The module an event is about, as far as the event can tell. */
+function moduleOf(e: LoggedEvent): string | undefined {
+  if (e.eventName === "delete_module") return stringOr(argValue(e, "name"));
+  if (e.eventName === "finit_module") {
+    const path = argValue(e, "pathname");
+    return typeof path === "string" && path ? moduleOfFile(path) : undefined;
+  }
+  return undefined;
+}
+
+interface ImageSeen {
+  sha256: string;
+  size: number;
+  loads: number; // load calls, failed ones too (a syscall and its module_load count once)
+  first: bigint;
+  last: bigint;
+}
+
+/** A load's image as counted. */
+interface ImageAdd {
+  sha256: string;
+  size: number;
+  module: string | undefined;
+  /** hostProcessId:callId, which a syscall and its module_load share. */
+  call?: string;
+  t: bigint;
+}
+
+/** The image event e carries, if any. */
+function imageAdd(e: LoggedEvent, module: string | undefined, t: bigint): ImageAdd | undefined {
+  if (!e.sha256) return undefined;
+  const sha256 = typeof e.sha256 === "string" ? e.sha256 : Buffer.from(e.sha256).toString("hex");
+  return { sha256, size: Number(e.size ?? 0), module, call: e.callId === undefined ? undefined : `${e.hostProcessId}:${e.callId}`, t };
+}
+
+/** Per module name, each distinct image its loads carried. */
+class Images {
+  private byModule = new Map<string, Map<string, ImageSeen>>();
+  private calls = new Set<string>();
+
+  add(image: ImageAdd | undefined) {
+    if (!image) return;
+    const { sha256, size, module, call, t } = image;
+    const name = module ?? "(unknown)";
+    // A syscall and the module_load it caused share a callId: one load.
+    if (call && this.calls.has(call)) return;
+    if (call) this.calls.add(call);
+    const images = this.byModule.get(name) ?? new Map<string, ImageSeen>();
+    this.byModule.set(name, images);
+    const seen = images.get(sha256) ?? { sha256, size, loads: 0, first: t, last: t };
+    images.set(sha256, seen);
+    seen.loads++;
+    if (t < seen.first) seen.first = t;
+    if (t > seen.last) seen.last = t;
+  }
+
+  summary(iso: (ns: bigint) => string | null) {
+    return Object.fromEntries(
+      [...this.byModule].sort(([a], [b]) => a.localeCompare(b)).map(([name, images]) => [
+        name,
+        [...images.values()].map((i) => ({ sha256: i.sha256, size: i.size, loads: i.loads, first: iso(i.first), last: iso(i.last) })),
+      ]),
+    );
+  }
+}
+
+/** The calls that hand the kernel a module (init_module, finit_module). */
+const LOAD_CALLS = new Set(EVENTS.filter((e) => e.image === "handed" && e.door === "module").map((e) => e.name));
+const UNSET_LOGIN = 4294967295;
+
+/** Where a load came from, for the per-container table. */
+function containerOf(e: LoggedEvent): string {
+  if (e.container) return `${e.container.runtime}:${e.container.id}`;
+  if (e.inContainer === true) return "(own pid and mount namespaces, no container cgroup)";
+  if (e.inContainer === false) return "(host)";
+  return "(not recorded)";
+}
+
+function loginOf(e: LoggedEvent): string {
+  if (e.loginUserId === undefined || e.loginUserId === null) return "(not recorded)";
+  return Number(e.loginUserId) === UNSET_LOGIN ? "(unset)" : String(e.loginUserId);
+}
+
+/** The chain as a reader says it: the oldest ancestor first, the caller last. */
+function chainOf(e: LoggedEvent): string {
+  if (!Array.isArray(e.ancestors)) return "(not recorded)";
+  const names = [...e.ancestors].reverse().map((a) => a.processName);
+  return (e.ancestryCut ? "…→" : "") + [...names, e.processName].join("→");
+}
+
+/** A view of each record the reader lends: one view while the records lie
+ * in one buffer (the decoder's memory, where the rebuild leaves each). */
+class RecordViews {
+  private buffer?: ArrayBufferLike;
+  private view?: EventView;
+
+  of(record: Uint8Array): EventView {
+    if (record.buffer !== this.buffer || !this.view) {
+      this.buffer = record.buffer;
+      this.view = new EventView(new DataView(record.buffer), new Uint8Array(record.buffer), 0n);
+    }
+    this.view.moveTo(record.byteOffset);
+    return this.view;
+  }
+}
+
+/** The events counted from their maps: the load calls (their container,
+ * login and ancestry) and those with an image. The rest are counted from
+ * their records, rebuilt straight from the log's CBOR (log/reader.ts). */
+const FROM_MAPS = new Set(EVENTS.filter((e) => LOAD_CALLS.has(e.name) || e.image !== undefined).map((e) => e.id));
+
+/** What a Tally holds. */
+export interface TallyState {
+  filesRead: number;
+  problems: Problem[];
+  counts: Record<CountName, Counts>;
+  events: number;
+  first?: bigint;
+  last?: bigint;
+  lost: number;
+  filtered: number;
+  trailers: number;
+  headers: number;
+}
+
+const COUNT_NAMES = ["byEvent", "byProcess", "byModule", "failures", "loadsByContainer", "loadsByLogin", "loadsByChain", "findings"] as const;
+export type CountName = (typeof COUNT_NAMES)[number];
+
+export class Tally {
+  readonly state: TallyState = {
+    filesRead: 0,
+    problems: [],
+    counts: Object.fromEntries(COUNT_NAMES.map((n) => [n, {}])) as Record<CountName, Counts>,
+    events: 0,
+    lost: 0,
+    filtered: 0,
+    trailers: 0,
+    headers: 0,
+  };
+  readonly images = new Images();
+  private views = new RecordViews();
+
+  constructor(
+    private filter: EventFilter,
+    private records: Decoder | undefined,
+  ) {}
+
+  /** Each event once, whether it came as its map or as its record. */
+  private count(t: bigint, eventName: string, process: string | undefined, module: string | undefined, error: string | undefined) {
+    const s = this.state;
+    s.events++;
+    s.first = s.first === undefined || t < s.first ? t : s.first;
+    s.last = s.last === undefined || t > s.last ? t : s.last;
+    bump(s.counts.byEvent, eventName);
+    // A scan event (the kernel's hooks that came and went) is no process's doing.
+    if (process !== undefined) bump(s.counts.byProcess, process);
+    if (module) bump(s.counts.byModule, module);
+    if (error !== undefined) bump(s.counts.failures, `${eventName} ${error}`);
+  }
+
+  /** Neither a load call nor an event with an image (FROM_MAPS): a name, a caller, an errno. */
+  private fromRecord = (v: EventView) => {
+    if (!matchesView(v, this.filter)) return;
+    const name = v.eventName;
+    this.count(v.timestamp, name, v.hook === layout.HOOK_SCAN ? undefined : `${v.comm} (pid ${v.hostPid})`, name === "delete_module" ? v.strArg : undefined, v.ret < 0 ? errnoName(v.ret) : undefined);
+  };
+
+  /** One log's items into the counts. */
+  readFile(file: string, progress?: OfflineProgress) {
+    const s = this.state;
+    const options: ReadOptions = { records: this.records, mapsFor: FROM_MAPS };
+    let items = 0;
+    for (const item of readLog(file, s.problems, options)) {
+      progress?.item(file, item.offset, item.kind === "event" || item.kind === "record" || item.kind === "records", item.kind === "records" ? item.count : 1);
+      // Counted only when it held something modtrace wrote (random bytes do not).
+      if (items++ === 0) s.filesRead++;
+      if (item.kind === "header") s.headers++;
+      if (item.kind === "trailer") {
+        s.trailers++;
+        s.lost += Number(item.value.lost ?? 0);
+        s.filtered += Number(item.value.filtered ?? 0);
+      }
+      if (item.kind === "finding") bump(s.counts.findings, `${item.value.severity} ${item.value.eventName}`);
+      if (item.kind === "records") {
+        forEachRecord(item.records, item.records.length, 0n, this.fromRecord);
+        continue;
+      }
+      if (item.kind === "record" && !item.value) {
+        this.fromRecord(this.views.of(item.record));
+        continue;
+      }
+      if ((item.kind !== "event" && item.kind !== "record") || !item.value || !matches(item.value, this.filter)) continue;
+      const e = item.value;
+      const t = BigInt(e.timestamp);
+      const module = moduleOf(e);
+      this.count(t, e.eventName, e.hook === "scan" ? undefined : `${e.processName} (pid ${e.hostProcessId})`, module, Number(e.returnValue) < 0 ? String(e.returnError) : undefined);
+      this.images.add(imageAdd(e, e.moduleName ?? (e.eventName === "module_load" ? stringOr(argValue(e, "name")) : module), t));
+      if (LOAD_CALLS.has(e.eventName)) {
+        bump(s.counts.loadsByContainer, containerOf(e));
+        bump(s.counts.loadsByLogin, loginOf(e));
+        bump(s.counts.loadsByChain, chainOf(e));
+      }
+    }
+  }
+}
+
