@@ -128,8 +128,18 @@ export class Decoder {
    * inContainer judges it: undefined outside one; a runtime of "" for a
    * process in its own pid and mount namespaces under no known runtime. */
   recordContainer(at: number): { runtime: string; id: string } | undefined {
+    return this.container(this.wasm.recordContainer(at));
+  }
+
+  /** The same for a record rebuildRun() lent: a view of this decoder's memory. */
+  containerOf(record: Uint8Array): { runtime: string; id: string } | undefined {
+    if (record.buffer !== this.memory().buffer) throw new Error("containerOf: the record is not in the decoder's memory");
+    return this.container(this.wasm.recordContainerAt(record.byteOffset));
+  }
+
+  private container(inside: boolean): { runtime: string; id: string } | undefined {
     const w = this.wasm;
-    if (!w.recordContainer(at)) return undefined;
+    if (!inside) return undefined;
     const text = (ptr: number, len: number) => Buffer.from(new Uint8Array(w.memory.buffer, ptr, len)).toString("utf8");
     return { runtime: text(w.containerRuntimePtr(), w.containerRuntimeLen()), id: text(w.containerIdPtr(), w.containerIdLen()) };
   }
@@ -157,13 +167,12 @@ export class Decoder {
   }
 
   /** The run of event maps from offset at of the mirror (len bytes there) that
-   * the rebuild takes, at most maxRecords, stopping before an event whose bit
-   * is in skipEvents: their records one after another, where each item
-   * began (from the first), and the mirror's bytes they took. Views, valid
-   * until the next call; count 0 when the first is not taken. */
-  rebuildRun(at: number, len: number, maxRecords: number, skipEvents: number): { count: number; records: Uint8Array; starts: Uint32Array; length: number } {
+   * the rebuild takes, at most maxRecords: their records one after another,
+   * where each item began (from the first), and the mirror's bytes they
+   * took. Views, valid until the next call; count 0 when the first is not taken. */
+  rebuildRun(at: number, len: number, maxRecords: number): { count: number; records: Uint8Array; starts: Uint32Array; length: number } {
     const w = this.wasm;
-    const count = w.rebuildRun(at, len, maxRecords, skipEvents);
+    const count = w.rebuildRun(at, len, maxRecords);
     const memory = this.memory();
     const batch = w.batchPtr();
     return {

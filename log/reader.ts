@@ -97,10 +97,8 @@ class LogWindow {
   eof: boolean;
   /** Events come as records (readLog's records option)... */
   keepRecords = false;
-  /** ...rebuilt by the decoder's WebAssembly where it can, from a mirror of the window, */
+  /** ...rebuilt by the decoder's WebAssembly where it can, from a mirror of the window. */
   rebuilder?: Decoder;
-  /** but for these events (a bit each: ids are below 32). */
-  mapsFor = 0;
 
   constructor(private fd?: number, whole?: Uint8Array, private chunk = CHUNK) {
     this.buf = whole ?? new Uint8Array(chunk);
@@ -225,9 +223,6 @@ export interface ReadOptions {
    * it cannot. Which items are events, and their records, are the same
    * either way. */
   records?: true | Decoder;
-  /** Events (by id) a reader wants as maps too: the rebuild leaves them to
-   * record/records.ts, whose records come with their maps. */
-  mapsFor?: ReadonlySet<number>;
 }
 
 export function* readLog(file: string, problems: Problem[], options: ReadOptions = {}): Generator<LogItem> {
@@ -244,7 +239,6 @@ export function* readLog(file: string, problems: Problem[], options: ReadOptions
     const w = new LogWindow(fd, undefined, Math.min(options.chunkBytes ?? CHUNK, Math.max(MIN_CHUNK, fstatSync(fd).size + 1)));
     w.keepRecords = options.records !== undefined;
     if (options.records !== true) w.rebuilder = options.records;
-    for (const id of options.mapsFor ?? []) w.mapsFor |= 1 << id;
     yield* readWindow(w, file, problems);
   } finally {
     closeSync(fd);
@@ -268,7 +262,7 @@ function* readWindow(w: LogWindow, file: string, problems: Problem[]): Generator
   let pos = 0;
   while (pos < w.end || w.more(pos)) {
     // The header at 0 goes the usual way: a log that lacks one is told.
-    const run = pos > 0 ? w.rebuilder?.rebuildRun(pos - w.base, w.end - pos, RUN, w.mapsFor) : undefined;
+    const run = pos > 0 ? w.rebuilder?.rebuildRun(pos - w.base, w.end - pos, RUN) : undefined;
     if (run?.count) {
       eventsRead += run.count;
       yield { kind: "records", records: run.records, count: run.count, starts: run.starts, file, offset: pos };

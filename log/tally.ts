@@ -91,11 +91,12 @@ class Images {
 /** The calls that hand the kernel a module (init_module, finit_module). */
 const LOAD_CALLS = new Set(EVENTS.filter((e) => e.image === "handed" && e.door === "module").map((e) => e.name));
 const UNSET_LOGIN = 4294967295;
+const OWN_NAMESPACES = "(own pid and mount namespaces, no container cgroup)";
 
 /** Where a load came from, for the per-container table. */
 function containerOf(e: LoggedEvent): string {
   if (e.container) return `${e.container.runtime}:${e.container.id}`;
-  if (e.inContainer === true) return "(own pid and mount namespaces, no container cgroup)";
+  if (e.inContainer === true) return OWN_NAMESPACES;
   if (e.inContainer === false) return "(host)";
   return "(not recorded)";
 }
@@ -112,26 +113,8 @@ function chainOf(e: LoggedEvent): string {
   return (e.ancestryCut ? "…→" : "") + [...names, e.processName].join("→");
 }
 
-/** A view of each record the reader lends: one view while the records lie
- * in one buffer (the decoder's memory, where the rebuild leaves each). */
-class RecordViews {
-  private buffer?: ArrayBufferLike;
-  private view?: EventView;
-
-  of(record: Uint8Array): EventView {
-    if (record.buffer !== this.buffer || !this.view) {
-      this.buffer = record.buffer;
-      this.view = new EventView(new DataView(record.buffer), new Uint8Array(record.buffer), 0n);
-    }
-    this.view.moveTo(record.byteOffset);
-    return this.view;
-  }
-}
-
-/** The events counted from their maps: the load calls (their container,
- * login and ancestry) and those with an image. The rest are counted from
- * their records, rebuilt straight from the log's CBOR (log/reader.ts). */
-const FROM_MAPS = new Set(EVENTS.filter((e) => LOAD_CALLS.has(e.name) || e.image !== undefined).map((e) => e.id));
+const SYSCALLS = new Set(EVENTS.filter((e) => e.kind === "syscall").map((e) => e.id));
+const LOAD_CALL_IDS = new Set(EVENTS.filter((e) => LOAD_CALLS.has(e.name)).map((e) => e.id));
 
 /** What a Tally holds. */
 export interface TallyState {
@@ -162,7 +145,6 @@ export class Tally {
     headers: 0,
   };
   readonly images = new Images();
-  private views = new RecordViews();
 
   constructor(
     private filter: EventFilter,
@@ -182,17 +164,41 @@ export class Tally {
     if (error !== undefined) bump(s.counts.failures, `${eventName} ${error}`);
   }
 
-  /** Neither a load call nor an event with an image (FROM_MAPS): a name, a caller, an errno. */
-  private fromRecord = (v: EventView) => {
+  /** An event from its record, rebuilt straight from the log's CBOR: the
+   * rebuild took it only if the record reads back as its map said
+   * (decoder/assembly/rebuild*.ts), so these are the counts of the map. */
+  private fromRecord(v: EventView, record: Uint8Array) {
     if (!matchesView(v, this.filter)) return;
     const name = v.eventName;
-    this.count(v.timestamp, name, v.hook === layout.HOOK_SCAN ? undefined : `${v.comm} (pid ${v.hostPid})`, name === "delete_module" ? v.strArg : undefined, v.ret < 0 ? errnoName(v.ret) : undefined);
-  };
+    const t = v.timestamp;
+    const file = name === "finit_module" ? v.file : undefined;
+    const module = name === "delete_module" ? v.strArg : file ? moduleOfFile(file) : undefined;
+    this.count(t, name, v.hook === layout.HOOK_SCAN ? undefined : `${v.comm} (pid ${v.hostPid})`, module, v.ret < 0 ? errnoName(v.ret) : undefined);
+    const sha256 = v.sha256;
+    if (sha256 !== undefined) {
+      // A syscall's moduleName is the kernel's name for its module; module_load's name argument lies in the same slot.
+      const kernelName = SYSCALLS.has(v.id) ? v.module : undefined;
+      const call = v.callId === undefined ? undefined : `${v.hostPid}:${v.callId}`;
+      this.images.add({ sha256, size: Number(v.imageSize), module: kernelName ?? (name === "module_load" ? v.module : module), call, t });
+    }
+    if (!LOAD_CALL_IDS.has(v.id)) return;
+    const s = this.state;
+    if (v.context & layout.CONTEXT_ABSENT) {
+      for (const c of [s.counts.loadsByContainer, s.counts.loadsByLogin, s.counts.loadsByChain]) bump(c, "(not recorded)");
+      return;
+    }
+    const container = this.records!.containerOf(record);
+    bump(s.counts.loadsByContainer, !container ? "(host)" : container.runtime ? `${container.runtime}:${container.id}` : OWN_NAMESPACES);
+    bump(s.counts.loadsByLogin, v.loginuid === UNSET_LOGIN ? "(unset)" : String(v.loginuid));
+    const names: string[] = [];
+    for (let i = v.ancestorCount - 1; i >= 0; i--) names.push(v.ancestorComm(i));
+    bump(s.counts.loadsByChain, (v.context & layout.CONTEXT_ANCESTRY_CUT ? "…→" : "") + [...names, v.comm].join("→"));
+  }
 
   /** One log's items into the counts. */
   readFile(file: string, progress?: OfflineProgress) {
     const s = this.state;
-    const options: ReadOptions = { records: this.records, mapsFor: FROM_MAPS };
+    const options: ReadOptions = { records: this.records };
     let items = 0;
     for (const item of readLog(file, s.problems, options)) {
       progress?.item(file, item.offset, item.kind === "event" || item.kind === "record" || item.kind === "records", item.kind === "records" ? item.count : 1);
@@ -206,11 +212,8 @@ export class Tally {
       }
       if (item.kind === "finding") bump(s.counts.findings, `${item.value.severity} ${item.value.eventName}`);
       if (item.kind === "records") {
-        forEachRecord(item.records, item.records.length, 0n, this.fromRecord);
-        continue;
-      }
-      if (item.kind === "record" && !item.value) {
-        this.fromRecord(this.views.of(item.record));
+        const run = item.records;
+        forEachRecord(run, run.length, 0n, (v) => this.fromRecord(v, run.subarray(v.offset, v.offset + v.size)));
         continue;
       }
       if ((item.kind !== "event" && item.kind !== "record") || !item.value || !matches(item.value, this.filter)) continue;

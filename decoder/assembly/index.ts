@@ -191,7 +191,12 @@ let runtimeTextLen: i32 = 0;
  * runtime's name ("" for none known) is at containerRuntimePtr() and its id
  * at containerIdPtr(). */
 export function recordContainer(at: u32): bool {
-  if (!inContainer(input + at)) return false;
+  return recordContainerAt(input + at);
+}
+
+/** The same for a record anywhere in memory (one rebuildRun left at batchPtr()). */
+export function recordContainerAt(rec: usize): bool {
+  if (!inContainer(rec)) return false;
   const name = C.runtimeName(C.runtime);
   runtimeTextLen = <i32>String.UTF8.encodeUnsafe(changetype<usize>(name), name.length, runtimeText);
   return true;
@@ -250,9 +255,8 @@ let batchUsed: u32 = 0;
 let batchBytes: u32 = 0;
 
 /** Rebuilds at most maxRecords items from offset at (len bytes there), up to
- * the first the rebuild leaves to TypeScript or whose event's bit is in
- * skipEvents; how many it rebuilt. */
-export function rebuildRun(at: u32, len: u32, maxRecords: u32, skipEvents: u32): u32 {
+ * the first the rebuild leaves to TypeScript; how many it rebuilt. */
+export function rebuildRun(at: u32, len: u32, maxRecords: u32): u32 {
   if (<u64>at + <u64>len > <u64>mirrorCapacity) return 0;
   if (maxRecords > batchCapacity) {
     batch = heap.alloc(<usize>maxRecords * L.RECORD_MAX);
@@ -268,8 +272,6 @@ export function rebuildRun(at: u32, len: u32, maxRecords: u32, skipEvents: u32):
     Built.out = out;
     const length = rebuild(pos, end - pos);
     if (length < 0) break;
-    const event = <u32>load<u8>(out + L.REC_OFF_EVENT);
-    if (event < 32 && (skipEvents & (1 << event)) != 0) break;
     store<u32>(batchStarts + (<usize>n << 2), <u32>(pos - start));
     out += load<u32>(out + L.REC_OFF_SIZE);
     pos += length;

@@ -60,6 +60,13 @@ export function comm(off: usize, raw: usize, name: usize): bool {
   return true;
 }
 
+/** A command name the record holds whole (the kernel's are at most COMM_LEN - 1 bytes). */
+export function commFits(pos: usize): bool {
+  if (!pos) return false;
+  R.seek(pos);
+  return R.head() && R.major == 3 && R.arg < <u64>L.COMM_LEN;
+}
+
 /** A string slot from its value and the entries beside it (truncated, error,
  * raw; 0 where absent): writeRecord's RecordBuilder.slot. */
 export function slot(index: i32, value: usize, truncated: usize, error: usize, raw: usize): bool {

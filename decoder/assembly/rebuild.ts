@@ -21,7 +21,8 @@ import * as T from "./image-texts";
 import { errnoPiece, eventNamePiece, hookNamePiece } from "./events";
 import * as P from "./pieces";
 import { readArgs } from "./rebuild-args";
-import { Built, comm, intAt, mapEntries, slot, slotOfMap, strictU32At } from "./rebuild-values";
+import { Built, comm, commFits, intAt, slot, slotOfMap, strictU32At } from "./rebuild-values";
+import { writeContext } from "./rebuild-context";
 
 export const REBUILD_NOT_HANDLED: i32 = -1;
 
@@ -119,7 +120,7 @@ function write(): bool {
   if (at[K.FIELD_PROCESS_NAME_RAW] || !commFits(at[K.FIELD_PROCESS_NAME])) return false;
   if (!comm(L.REC_OFF_COMM, 0, at[K.FIELD_PROCESS_NAME])) return false;
   if (!slotOfMap(L.SLOT_EXE, at[K.FIELD_EXECUTABLE])) return false;
-  const context = writeContext();
+  const context = writeContext(at);
   if (context < 0) return false;
   store<u32>(out + L.REC_OFF_CONTEXT, <u32>context);
 
@@ -148,13 +149,6 @@ function write(): bool {
   return true;
 }
 
-/** A command name the record holds whole (the kernel's are at most COMM_LEN - 1 bytes). */
-function commFits(pos: usize): bool {
-  if (!pos) return false;
-  R.seek(pos);
-  return R.head() && R.major == 3 && R.arg < <u64>L.COMM_LEN;
-}
-
 /** Whether returnError is what the decoder writes for ret: absent for ret >= 0, else the errno's name, or E<n>. */
 function returnErrorAgrees(ret: i64): bool {
   const pos = at[K.FIELD_RETURN_ERROR];
@@ -176,61 +170,6 @@ function returnErrorAgrees(ret: i64): bool {
     v = v * 10 + d;
   }
   return v == errno && n - 1 <= 20;
-}
-
-const NAMESPACES: StaticArray<usize> = [K.USER, K.PID, K.MOUNT];
-const NAMESPACE_FLAGS: StaticArray<u32> = [L.CONTEXT_INIT_USER_NS, L.CONTEXT_INIT_PID_NS, L.CONTEXT_INIT_MNT_NS];
-const CONTEXT_U32: StaticArray<i32> = [K.FIELD_USER_NAMESPACE, K.FIELD_EFFECTIVE_USER_ID, K.FIELD_LOGIN_USER_ID, K.FIELD_SESSION_ID];
-const CONTEXT_U32_OFFSETS: StaticArray<usize> = [L.REC_OFF_USER_NS, L.REC_OFF_EUID, L.REC_OFF_LOGINUID, L.REC_OFF_SESSIONID];
-const ANCESTOR_KEYS: StaticArray<usize> = [K.HOST_PROCESS_ID, K.PROCESS_NAME, K.PROCESS_NAME_RAW, K.START_TIME, K.EXECUTABLE];
-const CAPABILITY_KEYS: StaticArray<usize> = [K.EFFECTIVE, K.SYS_MODULE];
-const found = new StaticArray<usize>(5);
-
-/** The context flags (writeContextFields'), or -1. */
-function writeContext(): i32 {
-  const out = Built.out;
-  if (!at[K.FIELD_ANCESTORS]) return L.CONTEXT_ABSENT;
-  let flags: u32 = 0;
-  if (!mapEntries(at[K.FIELD_INITIAL_NAMESPACES], NAMESPACES, found)) return -1;
-  for (let i = 0; i < NAMESPACES.length; i++) {
-    R.seek(found[i]);
-    if (!found[i] || !R.head() || R.major != 7 || R.info == 22) return -1;
-    if (R.info == 21) flags |= NAMESPACE_FLAGS[i];
-  }
-  const cut = at[K.FIELD_ANCESTRY_CUT];
-  if (cut) {
-    R.seek(cut);
-    if (!R.head() || R.major != 7) return -1;
-    if (R.info == 21) flags |= L.CONTEXT_ANCESTRY_CUT;
-  }
-  for (let i = 0; i < CONTEXT_U32.length; i++) {
-    if (!intAt(at[CONTEXT_U32[i]])) return -1;
-    store<u32>(out + CONTEXT_U32_OFFSETS[i], <u32>Built.int);
-  }
-  if (!mapEntries(at[K.FIELD_CAPABILITIES], CAPABILITY_KEYS, found) || !intAt(found[0])) return -1;
-  store<u64>(out + L.REC_OFF_CAP_EFFECTIVE, Built.int);
-  if (!slotOfMap(L.SLOT_CGROUP, at[K.FIELD_CGROUP])) return -1;
-  R.seek(at[K.FIELD_ANCESTORS]);
-  if (!R.head() || R.major != 4 || R.arg > <u64>L.ANCESTORS) return -1;
-  const n = <i32>R.arg;
-  let next = R.pos();
-  for (let i = 0; i < n; i++) {
-    const a = next;
-    R.seek(a);
-    R.skip();
-    next = R.pos();
-    if (!mapEntries(a, ANCESTOR_KEYS, found)) return -1;
-    const rec = out + L.REC_OFF_ANCESTORS + i * L.ANCESTOR_SIZE;
-    if (!intAt(found[0])) return -1;
-    store<u32>(rec + L.ANCESTOR_OFF_HOST_PID, <u32>Built.int);
-    if (!intAt(found[3])) return -1;
-    store<u64>(rec + L.ANCESTOR_OFF_START_NS, Built.int);
-    const exe = found[4];
-    if (!comm(rec - out + L.ANCESTOR_OFF_COMM, found[2], found[1])) return -1;
-    if (!slotOfMap(L.SLOT_ANCESTOR_EXE + i, exe)) return -1;
-  }
-  store<u8>(out + L.REC_OFF_ANCESTOR_COUNT, n);
-  return flags;
 }
 
 /** The image (writeRecord's image()): a digest and its size, or why there is none. */

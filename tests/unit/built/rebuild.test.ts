@@ -5,7 +5,8 @@
 // event maps changed one field at a time (a wrong type, null, missing, an
 // extra key), the rebuild never takes a map writeRecord refuses, nor builds
 // another record from one it takes, nor one whose record reads back other
-// than its map (the timestamp, pid, command name, errno a reader judges by).
+// than its map (the timestamp, pid, command name, errno, image, container,
+// login and ancestry a reader judges by).
 import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -123,6 +124,17 @@ describe("the rebuild in WebAssembly", () => {
       expect({ name: v.eventName, scan: v.hook === layout.HOOK_SCAN, t: v.timestamp, pid: v.hostPid, comm: v.comm, ret: v.ret, error: v.ret < 0 ? errnoName(v.ret) : undefined, callId: v.callId === undefined ? undefined : String(v.callId) }).toEqual(said);
       if (e.eventName === "delete_module") expect(v.strArg ?? null).toEqual(e.args.find((a: any) => a.name === "name")?.value ?? null);
       if (!EVENTS.find((x) => x.name === e.eventName)!.image) expect([e.sha256, e.size, e.sha256Error]).toEqual([undefined, undefined, undefined]);
+      if (e.sha256 !== undefined) expect([v.sha256, Number(v.imageSize)]).toEqual([Buffer.from(e.sha256).toString("hex"), Number(e.size)]);
+      if (e.eventName === "finit_module") expect(v.file ?? null).toEqual(e.args.find((a: any) => a.name === "pathname")?.value ?? null);
+      if (v.context & layout.CONTEXT_ABSENT) expect([e.ancestors, e.loginUserId, e.container, e.inContainer]).toEqual([undefined, undefined, undefined, undefined]);
+      else {
+        // The container, login and ancestry stats counts load calls by.
+        const c = decoder.containerOf(r.record);
+        expect(c ? (c.runtime ? `${c.runtime}:${c.id}` : "own") : "host").toBe(e.container ? `${e.container.runtime}:${e.container.id}` : e.inContainer === true ? "own" : e.inContainer === false ? "host" : "?");
+        expect(String(v.loginuid)).toBe(String(e.loginUserId));
+        expect(Array.from({ length: v.ancestorCount }, (_, i) => v.ancestorComm(i))).toEqual(e.ancestors.map((a: any) => a.processName));
+        expect(Boolean(v.context & layout.CONTEXT_ANCESTRY_CUT)).toBe(e.ancestryCut === true);
+      }
     };
     for (const e of events) {
       check(e);
