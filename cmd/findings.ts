@@ -8,7 +8,7 @@ import { sharedOrigin } from "../log/origin";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
-import { RecordBatch } from "../record/records";
+import { RecordBatch } from "../record/record-batch";
 import { reportProblems } from "../log/filter";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../output/outputs";
 import { sayFindings } from "../findings/summary";

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
-import { RecordBatch, eachRecord } from "../record/records";
+import { RecordBatch, eachRecord } from "../record/record-batch";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../output/outputs";
 import { findingMatches, matches, matchesRecord, reportProblems, unfiltered, type EventFilter } from "../log/filter";
 import { findingFromItem, renderFinding } from "../findings/format";

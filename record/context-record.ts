@@ -4,7 +4,7 @@
 // them again from the cgroup path and the namespace flags.
 import * as layout from "./layout";
 import type { LoggedEvent } from "./generated/event";
-import type { RecordSource } from "./records";
+import type { RecordSource } from "./record-source";
 
 export interface RecordWriter {
   u8(off: number, v: number): void;

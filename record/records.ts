@@ -6,7 +6,9 @@ import { ARG_SOURCES, EVENTS, type ArgInfo, type EventInfo } from "../catalogue/
 import * as imageTexts from "../decoder/assembly/image-texts";
 import { writeContextFields, type RecordWriter } from "./context-record";
 import type { Decoder } from "../decoder/host";
-import type { LoggedArgument, LoggedEvent } from "./generated/event";
+import type { RecordSource } from "./record-source";
+
+export type { RecordSource } from "./record-source";
 
 const HOOK_IDS: Record<string, number> = Object.fromEntries(
   Object.entries(layout).filter(([k]) => k.startsWith("HOOK_")).map(([k, v]) => [k.slice(5).toLowerCase(), v as number]),
@@ -14,11 +16,6 @@ const HOOK_IDS: Record<string, number> = Object.fromEntries(
 
 export class RecordError extends Error {}
 
-/** What a record is rebuilt from: an event map, less what the decoder
- * derives again from the record (eventId, syscall, argsNum, argument types). */
-export type RecordSource = Omit<LoggedEvent, "eventId" | "syscall" | "argsNum" | "args"> & {
-  args: (Pick<LoggedArgument, "name" | "value"> & Partial<LoggedArgument>)[];
-};
 
 const RING_FULL = new RegExp(`^${imageTexts.RING_FULL_BEFORE}(\\d+)${imageTexts.RING_FULL_BETWEEN}\\d+${imageTexts.RING_FULL_AFTER.replace(/[()-]/g, "\\$&")}$`);
 
@@ -251,53 +248,6 @@ export function writeRecord(e: RecordSource, view: DataView, bytes: Uint8Array, 
 /** Where the log reader keeps the record it built to judge an event valid
  * (log/reader.ts): it yields that record with the event, not build it again. */
 export const BUILT_RECORD = Symbol("the event's record, as built from it");
-
-/** Records gathered for the decoder, copied as they come (the log reader
- * lends each only until its next item), up to `capacity` of them. */
-export class RecordBatch {
-  private bytes: Uint8Array;
-  private length = 0;
-  count = 0;
-
-  constructor(readonly capacity: number) {
-    this.bytes = new Uint8Array(capacity * layout.RECORD_MAX);
-  }
-
-  get full(): boolean {
-    return this.count >= this.capacity;
-  }
-
-  /** Whether count more records, of `bytes` bytes in all, fit. */
-  fits(bytes: number, count = 1): boolean {
-    return this.count + count <= this.capacity && this.length + bytes <= this.bytes.length;
-  }
-
-  /** One record, or a run of count records one after another. */
-  add(records: Uint8Array, count = 1) {
-    this.bytes.set(records, this.length);
-    this.length += records.length;
-    this.count += count;
-  }
-
-  /** Into the decoder's input buffer, and empty again; their bytes, ready for span or decode. */
-  put(decoder: Decoder): number {
-    const n = this.length;
-    decoder.inputView(this.bytes.length).set(this.bytes.subarray(0, n));
-    this.length = this.count = 0;
-    return n;
-  }
-}
-
-/** Each record of a run of records one after another (the log reader's "records" items). */
-export function* eachRecord(run: Uint8Array): Generator<Uint8Array> {
-  const view = new DataView(run.buffer, run.byteOffset, run.byteLength);
-  for (let at = 0; at + layout.REC_SIZE <= run.length; ) {
-    const size = view.getUint32(at + layout.REC_OFF_SIZE, true);
-    if (size < layout.REC_SIZE) return;
-    yield run.subarray(at, at + size);
-    at += size;
-  }
-}
 
 /** Writes the records of event maps one after another into the decoder's
  * input buffer (as putRecords), building each from its map. */

@@ -156,6 +156,20 @@ export function skip(depth: i32 = 0): void {
   }
 }
 
+/** The array at pos of at most max items: where each item starts (into
+ * starts) and how many there are; -1 when it is no such array. */
+export function items(pos: usize, max: u64, starts: StaticArray<usize>): i32 {
+  p = pos;
+  if (!head() || major != 4 || arg > max || arg > <u64>starts.length) return -1;
+  const n = <i32>arg;
+  for (let i = 0; i < n; i++) {
+    starts[i] = p;
+    skip();
+    if (bad()) return -1;
+  }
+  return n;
+}
+
 /** Whether the bytes at the cursor are the CBOR of piece (pieces.ts: a key,
  * a text value); if so the cursor moves past them. */
 export function takes(piece: usize): bool {

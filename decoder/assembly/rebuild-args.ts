@@ -20,21 +20,16 @@ const RAW = 6;
 const entries = new StaticArray<usize>(MAX_ARGS * 7);
 const one = new StaticArray<usize>(7);
 const names = new StaticArray<usize>(MAX_ARGS);
+const starts = new StaticArray<usize>(MAX_ARGS);
 const nameLengths = new StaticArray<usize>(MAX_ARGS);
 
 /** The record flags the arguments set (CODE_RANGE, SIG_OK...), or -1. */
 export function readArgs(event: i32, pos: usize): i32 {
-  R.seek(pos);
-  if (!R.head() || R.major != 4 || R.arg > <u64>MAX_ARGS) return -1;
-  const n = <i32>R.arg;
-  let next = R.pos();
+  const n = R.items(pos, MAX_ARGS, starts);
+  if (n < 0) return -1;
   for (let i = 0; i < n; i++) {
-    const a = next;
-    R.seek(a);
-    R.skip();
-    next = R.pos();
     // Raw bytes beside a string: its record holds them, its map a text with replacements.
-    if (!mapEntries(a, ARG_KEYS, one) || !one[NAME] || one[RAW]) return -1;
+    if (!mapEntries(starts[i], ARG_KEYS, one) || !one[NAME] || one[RAW]) return -1;
     for (let k = 0; k < 7; k++) entries[i * 7 + k] = one[k];
     R.seek(one[NAME]);
     names[i] = R.text();

@@ -49,16 +49,10 @@ export function writeContext(at: StaticArray<usize>): i32 {
   if (!mapEntries(at[K.FIELD_CAPABILITIES], CAPABILITY_KEYS, found) || !intAt(found[0])) return -1;
   store<u64>(out + L.REC_OFF_CAP_EFFECTIVE, Built.int);
   if (!slotOfMap(L.SLOT_CGROUP, at[K.FIELD_CGROUP])) return -1;
-  R.seek(at[K.FIELD_ANCESTORS]);
-  if (!R.head() || R.major != 4 || R.arg > <u64>L.ANCESTORS) return -1;
-  const n = <i32>R.arg;
-  let next = R.pos();
+  const n = R.items(at[K.FIELD_ANCESTORS], L.ANCESTORS, ancestors);
+  if (n < 0) return -1;
   for (let i = 0; i < n; i++) {
-    const a = next;
-    R.seek(a);
-    R.skip();
-    next = R.pos();
-    if (!mapEntries(a, ANCESTOR_KEYS, found)) return -1;
+    if (!mapEntries(ancestors[i], ANCESTOR_KEYS, found)) return -1;
     const rec = out + L.REC_OFF_ANCESTORS + i * L.ANCESTOR_SIZE;
     if (!intAt(found[0])) return -1;
     store<u32>(rec + L.ANCESTOR_OFF_HOST_PID, <u32>Built.int);
@@ -74,6 +68,7 @@ export function writeContext(at: StaticArray<usize>): i32 {
   return derivedAgree(at) ? flags : -1;
 }
 
+const ancestors = new StaticArray<usize>(L.ANCESTORS);
 const CONTEXT_FIELDS: StaticArray<i32> = [
   K.FIELD_USER_NAMESPACE, K.FIELD_INITIAL_NAMESPACES, K.FIELD_EFFECTIVE_USER_ID, K.FIELD_LOGIN_USER_ID, K.FIELD_SESSION_ID,
   K.FIELD_CAPABILITIES, K.FIELD_CGROUP, K.FIELD_CONTAINER, K.FIELD_KUBERNETES, K.FIELD_IN_CONTAINER, K.FIELD_ANCESTRY_CUT,
