@@ -33,6 +33,17 @@ export function parquetSchema(columns: Column[]) {
 // 10,000 took 263 MiB, 100,000 1.3 GiB. Readers take small groups well.
 const ROW_GROUP = 5_000;
 
+// Each row group's min and max per column stay in memory until the footer
+// is written: with them on every column, a 2.2 GB log (400 groups) peaked at
+// 368 MiB where the 224 MB one took 207. The columns a query most often
+// selects by keep theirs (readers skip row groups by them); the others do
+// without.
+const WITH_STATISTICS = new Set(["host", "timestamp", "eventName", "hostProcessId", "processName", "moduleName"]);
+
+function withStatistics(c: Column): boolean {
+  return WITH_STATISTICS.has(c.name);
+}
+
 /** The rows as hyparquet-writer's columns. */
 function columnData(columns: Column[], rows: Row[]) {
   return columns.map((c, i) => {
@@ -66,11 +77,13 @@ export class ParquetStream {
   private readonly writer: ParquetWriter;
   private data: unknown[][];
   private readonly wide: boolean[];
+  private readonly statistics: boolean[];
   count = 0;
 
   constructor(private readonly columns: Column[], out: (bytes: Uint8Array) => void) {
     this.writer = new ParquetWriter({ writer: new PassingWriter(out), schema: parquetSchema(columns) as any, createdBy: "modtrace" });
     this.wide = columns.map((c) => is64(c.type));
+    this.statistics = columns.map(withStatistics);
     this.data = columns.map(() => []);
   }
 
@@ -93,7 +106,7 @@ export class ParquetStream {
 
   private group() {
     if (!this.data[0]?.length) return;
-    this.writer.write({ columnData: this.columns.map((c, i) => ({ name: c.name, data: this.data[i] })), rowGroupSize: ROW_GROUP });
+    this.writer.write({ columnData: this.columns.map((c, i) => ({ name: c.name, data: this.data[i], statistics: this.statistics[i] })), rowGroupSize: ROW_GROUP });
     this.data = this.columns.map(() => []);
     // A group's values and its encoding are garbage now: collected before the
     // next group grows, so memory holds one group, not several. The reader's
