@@ -77,13 +77,8 @@ export async function findingsCommand(opts: FindingsCommandOptions): Promise<num
         // events to judge anew): every finding in it is passed on.
         if (item.kind === "header") findingsLog = Array.isArray(item.value.findingsOf) || (Array.isArray(item.value.commandLine) && item.value.commandLine.includes("--findings-only"));
         if (item.kind === "record" || item.kind === "records") {
-          const [bytes, count] = item.kind === "record" ? [item.record, 1] : [item.records, item.count];
-          // A flush judges, which can grow the decoder's memory, where the run lies: copied first then.
-          const fits = pending.fits(bytes.length, count);
-          const run = fits ? bytes : bytes.slice();
-          if (!fits) flush();
-          pending.add(run, count);
-          if (pending.full) flush();
+          if (item.kind === "record") pending.take(item.record, 1, flush);
+          else pending.take(item.records, item.count, flush);
         } else if (item.kind === "finding" && (findingsLog || !traceRules.has(item.value.eventName))) {
           flush();
           const f = findingFromItem(item.value);

@@ -7,7 +7,7 @@ import { Decoder, type DecodedFormat } from "../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
 import { RecordBatch, eachRecord } from "../record/record-batch";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../output/outputs";
-import { findingMatches, matches, matchesRecord, reportProblems, unfiltered, type EventFilter } from "../log/filter";
+import { findingMatches, matches, matchesRecord, readsMaps, reportProblems, unfiltered, type EventFilter } from "../log/filter";
 import { findingFromItem, renderFinding } from "../findings/format";
 import { withoutSeal } from "../log/log-items";
 import { fitLines, rowWidth } from "../output/terminal-width";
@@ -35,7 +35,7 @@ export async function read(opts: ReadOptions): Promise<number> {
   const problems: Problem[] = [];
   // Events straight from their CBOR into records, but when a filter needs
   // what only their maps say as they say it (the command name, the container).
-  const records = opts.filter.comms.length || opts.filter.container ? true : decoder;
+  const records = readsMaps(opts.filter) ? true : decoder;
   const everything = unfiltered(opts.filter);
   const pending = new RecordBatch(BATCH);
   let headerWritten = false;
@@ -61,23 +61,11 @@ export async function read(opts: ReadOptions): Promise<number> {
           // In order: the events before it first.
           flush();
           sink.write(renderFinding(findingFromItem(item.value), format, colour));
-        } else if (item.kind === "record" && (item.value ? matches(item.value, opts.filter) : matchesRecord(item.record, opts.filter))) {
-          pending.add(item.record);
-          if (pending.full) flush();
-        } else if (item.kind === "records" && everything) {
-          // A flush decodes, which can grow the decoder's memory, where the run lies: copied first then.
-          const fits = pending.fits(item.records.length, item.count);
-          const run = fits ? item.records : item.records.slice();
-          if (!fits) flush();
-          pending.add(run, item.count);
-          if (pending.full) flush();
-        } else if (item.kind === "records") {
+        } else if (item.kind === "record" && matches(item.value, opts.filter)) pending.take(item.record, 1, flush);
+        else if (item.kind === "records" && everything) pending.take(item.records, item.count, flush);
+        else if (item.kind === "records") {
           // Copied: a flush between its records can move the decoder's memory under it.
-          for (const record of eachRecord(item.records.slice()))
-            if (matchesRecord(record, opts.filter)) {
-              pending.add(record);
-              if (pending.full) flush();
-            }
+          for (const record of eachRecord(item.records.slice())) if (matchesRecord(record, opts.filter)) pending.take(record, 1, flush);
         }
       }
     }

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { printOut } from "../output/outputs";
 import { checkReadable, unreadable } from "../log/reader";
 import { OfflineProgress } from "../log/progress";
-import { reportProblems, type EventFilter } from "../log/filter";
+import { readsMaps, reportProblems, type EventFilter } from "../log/filter";
 import { escapeText } from "../output/text-escape";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder } from "../decoder/host";
@@ -22,7 +22,7 @@ export async function stats(opts: StatsOptions): Promise<number> {
   if (bad.length === opts.files.length) checkReadable(opts.files);
   const files = opts.files.filter((f) => !bad.some((b) => b.file === f));
   // Straight from the CBOR into records, but when a filter reads the maps.
-  const rebuild = !opts.filter.comms.length && !opts.filter.container;
+  const rebuild = !readsMaps(opts.filter);
   const tally = new Tally(opts.filter, rebuild ? await Decoder.load(readFileSync(wasmPath)) : undefined);
   const progress = OfflineProgress.start("stats", files);
   for (const file of files) tally.readFile(file, progress);

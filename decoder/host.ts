@@ -33,26 +33,16 @@ export class Decoder {
   /** All of the module's memory, made again when growth detached it
    * (getting memory.buffer costs microseconds: too much per event). */
   private memoryBytes: Uint8Array;
-  private memoryView: DataView;
-  private notHandled: number;
-  /** Where rebuild() leaves its record. */
-  private rebuilt: number;
 
   private formats: Record<DecodedFormat, number>;
 
   private constructor(private wasm: Exports) {
     this.formats = { text: wasm.FORMAT_TEXT.value, json: wasm.FORMAT_JSON.value, cbor: wasm.FORMAT_CBOR.value };
     this.memoryBytes = new Uint8Array(wasm.memory.buffer);
-    this.memoryView = new DataView(wasm.memory.buffer);
-    this.notHandled = wasm.REBUILD_NOT_HANDLED.value;
-    this.rebuilt = wasm.rebuiltPtr();
   }
 
   private memory(): Uint8Array {
-    if (this.memoryBytes.byteLength === 0) {
-      this.memoryBytes = new Uint8Array(this.wasm.memory.buffer);
-      this.memoryView = new DataView(this.wasm.memory.buffer);
-    }
+    if (this.memoryBytes.byteLength === 0) this.memoryBytes = new Uint8Array(this.wasm.memory.buffer);
     return this.memoryBytes;
   }
 
@@ -153,23 +143,11 @@ export class Decoder {
     return this.memory().subarray(this.mirrorAddress, this.mirrorAddress + this.mirrorCapacity);
   }
 
-
-
-  /** The record of the event map at offset at of the mirror (len bytes
-   * there), and the map's length; undefined for a map the TypeScript rebuild
-   * (record/records.ts) must judge. The record is a view, valid until the next call. */
-  rebuild(at: number, len: number): { length: number; record: Uint8Array } | undefined {
-    const n = this.wasm.rebuildAt(at, len);
-    if (n === this.notHandled) return undefined;
-    const memory = this.memory();
-    const ptr = this.rebuilt;
-    return { length: n, record: memory.subarray(ptr, ptr + this.memoryView.getUint32(ptr, true)) };
-  }
-
   /** The run of event maps from offset at of the mirror (len bytes there) that
    * the rebuild takes, at most maxRecords: their records one after another,
    * where each item began (from the first), and the mirror's bytes they
-   * took. Views, valid until the next call; count 0 when the first is not taken. */
+   * took. Views, valid until the next call; count 0 when the first is left
+   * to the TypeScript rebuild (record/records.ts). */
   rebuildRun(at: number, len: number, maxRecords: number): { count: number; records: Uint8Array; starts: Uint32Array; length: number } {
     const w = this.wasm;
     const count = w.rebuildRun(at, len, maxRecords);

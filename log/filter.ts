@@ -52,14 +52,21 @@ export function matchesRecord(record: Uint8Array, f: EventFilter): boolean {
   return matchesView(new EventView(new DataView(record.buffer, record.byteOffset, record.byteLength), record, 0n), f);
 }
 
+/** Whether the filter reads what only an event's map says as it says it (the
+ * command name, the container): a reader then needs the maps, and the
+ * record tests below cannot judge. */
+export function readsMaps(f: EventFilter): boolean {
+  return f.comms.length > 0 || f.container !== undefined;
+}
+
 /** Whether the filter lets every event through (then a reader need not look at one). */
 export function unfiltered(f: EventFilter): boolean {
-  return !f.events && !f.pids.length && !f.comms.length && !f.container && f.sinceNs === undefined && f.untilNs === undefined;
+  return !f.events && !f.pids.length && !readsMaps(f) && f.sinceNs === undefined && f.untilNs === undefined;
 }
 
 /** matchesRecord's test, on a view of the record. */
 export function matchesView(v: EventView, f: EventFilter): boolean {
-  if (f.comms.length || f.container) throw new Error("matchesView: the command name and container filters read the event's map");
+  if (readsMaps(f)) throw new Error("matchesView: the command name and container filters read the event's map");
   if (f.events && !f.events.has(v.eventName)) return false;
   if (v.hook === layout.HOOK_SCAN && f.pids.length) return false;
   if (f.pids.length && !f.pids.includes(v.hostPid)) return false;

@@ -54,7 +54,7 @@ export class LogWindow {
     if (!grows) this.rebuilder?.mirror(this.buf.length).copyWithin(0, from - this.base, this.len);
     this.base = from;
     this.len = keep;
-    if (this.buf.length - this.len < this.chunk) {
+    if (grows) {
       const grown = new Uint8Array(Math.min(MAX_ITEM + this.chunk, Math.max(this.buf.length * 2, this.len + this.chunk)));
       grown.set(this.bytes);
       this.buf = grown;

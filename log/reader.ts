@@ -18,9 +18,8 @@ export type LogItem =
   | { kind: "header"; value: any; file: string; offset: number }
   | { kind: "event"; value: LoggedEvent; file: string; offset: number }
   // An event as its kernel record (readLog's records option), for the readers
-  // that decode: the map too where the reader built the record from it. The
-  // record's bytes are the reader's until the next item: a reader copies them.
-  | { kind: "record"; record: Uint8Array; value?: LoggedEvent; file: string; offset: number }
+  // that decode, when the reader built the record from its map (the map too).
+  | { kind: "record"; record: Uint8Array; value: LoggedEvent; file: string; offset: number }
   // A run of events rebuilt in one go: their records one after another (the
   // reader's until the next item, too), and where each item began in the
   // file, from offset on.
@@ -76,11 +75,11 @@ function classify(value: any, keep: boolean): LogItem["kind"] | undefined {
   return isEvent(value, keep) ? "event" : undefined;
 }
 
-/** The item at file offset pos, if it is a whole, decodable log item; else
- * whether it is cut short by the end of what can be read. */
 // Events rebuilt in one call of the WebAssembly (readLog's records option).
 const RUN = 256;
 
+/** The item at file offset pos, if it is a whole, decodable log item; else
+ * whether it is cut short by the end of what can be read. */
 function itemAt(w: LogWindow, pos: number): { end: number; value: any; kind: LogItem["kind"] } | { incomplete: boolean } {
   for (;;) {
     try {

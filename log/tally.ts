@@ -216,7 +216,7 @@ export class Tally {
         forEachRecord(run, run.length, 0n, (v) => this.fromRecord(v, run.subarray(v.offset, v.offset + v.size)));
         continue;
       }
-      if ((item.kind !== "event" && item.kind !== "record") || !item.value || !matches(item.value, this.filter)) continue;
+      if ((item.kind !== "event" && item.kind !== "record") || !matches(item.value, this.filter)) continue;
       const e = item.value;
       const t = BigInt(e.timestamp);
       const module = moduleOf(e);

@@ -15,20 +15,18 @@ export class RecordBatch {
     this.bytes = new Uint8Array(capacity * layout.RECORD_MAX);
   }
 
-  get full(): boolean {
-    return this.count >= this.capacity;
-  }
-
-  /** Whether count more records, of `bytes` bytes in all, fit. */
-  fits(bytes: number, count = 1): boolean {
-    return this.count + count <= this.capacity && this.length + bytes <= this.bytes.length;
-  }
-
-  /** One record, or a run of count records one after another. */
-  add(records: Uint8Array, count = 1) {
-    this.bytes.set(records, this.length);
-    this.length += records.length;
+  /** One record, or a run of count records one after another, as the
+   * reader lends it. flush() empties the batch into the decoder: first when
+   * they do not fit (with the run copied, since decoding can grow the
+   * decoder's memory, where the run may lie), and after when the batch is full. */
+  take(records: Uint8Array, count: number, flush: () => void) {
+    const fits = this.count + count <= this.capacity && this.length + records.length <= this.bytes.length;
+    const run = fits ? records : records.slice();
+    if (!fits) flush();
+    this.bytes.set(run, this.length);
+    this.length += run.length;
     this.count += count;
+    if (this.count >= this.capacity) flush();
   }
 
   /** Into the decoder's input buffer, and empty again; their bytes, ready for span or decode. */

@@ -68,7 +68,10 @@ export function addKernelCommands(program: Command, run: { exitCode: number }) {
     .action(async (o) => {
       if (o.cluster && o.sql !== "clickhouse") program.error("error: --cluster applies to --sql clickhouse", { exitCode: 2 });
       const { schemaCommand } = await import("../schema");
-      run.exitCode = await quietWhenReaderGoes(() => (printOut(schemaCommand(o)), 0));
+      run.exitCode = await quietWhenReaderGoes(() => {
+        printOut(schemaCommand(o));
+        return 0;
+      });
     });
 
   program

@@ -11,7 +11,6 @@ import { ERR_BAD_LENGTH, ERR_BAD_RECORD, recordError } from "./record";
 import { imageState } from "./image";
 import { inContainer } from "./context";
 import * as C from "./container";
-export { REBUILD_NOT_HANDLED } from "./rebuild";
 
 export { ERR_BAD_LENGTH, ERR_BAD_RECORD };
 
@@ -215,4 +214,4 @@ export function containerIdLen(): i32 {
   return C.idLen;
 }
 
-export { mirrorPtr, rebuildAt, rebuiltPtr, rebuildRun, batchPtr, batchStartsPtr, batchConsumed, batchLength } from "./rebuild-run";
+export { mirrorPtr, rebuildRun, batchPtr, batchStartsPtr, batchConsumed, batchLength } from "./rebuild-run";

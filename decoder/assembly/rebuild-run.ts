@@ -1,7 +1,7 @@
 // The rebuild's interface (index.ts exports it): a log's event maps, in
-// CBOR, back into records (rebuild.ts), one at a time or a run at a time.
+// CBOR, back into records (rebuild.ts), a run at a time.
 import * as L from "./generated/layout";
-import { REBUILD_NOT_HANDLED, rebuild } from "./rebuild";
+import { rebuild } from "./rebuild";
 import { Built } from "./rebuild-values";
 
 // The reader mirrors its window of the log here, and asks for the items from an offset.
@@ -14,19 +14,6 @@ export function mirrorPtr(capacity: u32): usize {
     mirrorCapacity = capacity;
   }
   return mirror;
-}
-
-const single = Built.out;
-
-/** The item at offset at of the mirror, len bytes there: its length, its record at rebuiltPtr(); or REBUILD_NOT_HANDLED. */
-export function rebuildAt(at: u32, len: u32): i32 {
-  if (<u64>at + <u64>len > <u64>mirrorCapacity) return REBUILD_NOT_HANDLED;
-  Built.out = single;
-  return rebuild(mirror + at, len);
-}
-
-export function rebuiltPtr(): usize {
-  return single;
 }
 
 // The items from an offset of the mirror on, as many as rebuild() takes in a
@@ -62,7 +49,6 @@ export function rebuildRun(at: u32, len: u32, maxRecords: u32): u32 {
     pos += length;
     n++;
   }
-  Built.out = single;
   batchUsed = <u32>(pos - start);
   batchBytes = <u32>(out - batch);
   return n;

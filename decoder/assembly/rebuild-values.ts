@@ -7,9 +7,9 @@ import * as L from "./generated/layout";
 import * as R from "./cbor-in";
 import * as K from "./keys";
 
-/** The record being rebuilt, and the last integer read. */
+/** The record being rebuilt (where rebuild-run.ts puts it), and the last integer read. */
 export class Built {
-  static out: usize = heap.alloc(L.RECORD_MAX);
+  static out: usize = 0;
   /** Where its next string goes: its size so far. */
   static size: usize = 0;
   static int: u64 = 0;
