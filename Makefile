@@ -19,7 +19,7 @@ $(GENERATED)/catalogue.ts: catalogue/gen-decoder-tables.ts $(CATALOGUE)
 	$(BUN) catalogue/gen-decoder-tables.ts $@
 
 # The field table, as the decoder's keys and the typed event of a log.
-$(GENERATED)/keys.ts record/generated/event.ts &: catalogue/gen-field-tables.ts catalogue/fields.ts
+$(GENERATED)/keys.ts record/generated/event.ts &: catalogue/gen-field-tables.ts catalogue/fields.ts rows/schema.ts
 	$(BUN) catalogue/gen-field-tables.ts $(GENERATED)/keys.ts record/generated/event.ts
 
 loader/generated/programs.h loader/generated/programs.ts &: catalogue/gen-program-table.ts $(CATALOGUE)

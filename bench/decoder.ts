@@ -141,11 +141,14 @@ export async function benchDecoder(): Promise<string[]> {
   const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
   const scratch = new Uint8Array(batch.length);
   const events = BATCH_RECORDS * ROUNDS;
+  decoder.setRowPrefix(new TextEncoder().encode('{"schemaVersion":8,"host":"bench","kernel":"6.1.0","bootTime":1700000000000000000'));
   const times = timeInterleaved([
     ["memcpy of the records", () => (scratch.set(batch), batch.length)],
     ["wasm → cbor", () => (decoder.inputView(batch.length).set(batch), decoder.decode(batch.length, "cbor").length)],
     ["wasm → json", () => (decoder.inputView(batch.length).set(batch), decoder.decode(batch.length, "json").length)],
     ["wasm → text", () => (decoder.inputView(batch.length).set(batch), decoder.decode(batch.length, "text").length)],
+    // -o rows: a line of the events table per event (the log header's columns given once).
+    ["wasm → row", () => (decoder.inputView(batch.length).set(batch), decoder.decode(batch.length, "row").length)],
     ["ts DataView + cbor-x", () => toObjects().reduce((n: number, o) => n + cbor.encode(o).length, 0)],
     ["ts DataView + JSON.stringify", () => toObjects().reduce((n: number, o) => n + JSON.stringify(o).length + 1, 0)],
     // The whole batch in one library call: no per-event call overhead.

@@ -113,21 +113,21 @@ export class CaptureOutputs {
         sink.write(fitLines(decoder.decode(len, sink.spec.format), rowWidth(sink.spec, this.wide)));
         this.written.get(sink)!.events += records;
       }
-    if (this.logs.length || this.liveRows) {
+    if (this.liveRows) {
+      const lines = this.liveRows.lines(decoder, len);
+      for (const sink of this.sinks)
+        if (sink.spec.format === "rows") {
+          sink.write(lines);
+          this.written.get(sink)!.events += records;
+        }
+    }
+    if (this.logs.length) {
       const bytes = decoder.decode(len, "cbor");
       const ends = decoder.itemEnds(records);
       const evidence = this.logs.some((l) => l.rotates) ? evidenceOf(decoder, len, records) : undefined;
       for (const log of this.logs) {
         log.writeEvents(bytes, ends, evidence);
         this.written.get(log)!.events += records;
-      }
-      if (this.liveRows) {
-        const lines = this.liveRows.lines(bytes);
-        for (const sink of this.sinks)
-          if (sink.spec.format === "rows") {
-            sink.write(lines);
-            this.written.get(sink)!.events += records;
-          }
       }
     }
   }
@@ -209,7 +209,7 @@ const CHANGING_CALLS = new Set(EVENTS.filter((e) => e.kind === "syscall").map((e
  * make, are not. */
 export function isEvidence(e: EventView): boolean {
   const name = e.eventName;
-  return name === "module_load" || (CHANGING_CALLS.has(name) && e.ret === 0);
+  return name === "module_load" || (CHANGING_CALLS.has(name) && e.returnValue === 0);
 }
 
 /** Per record of the batch, whether it is evidence; one flag per item. */

@@ -2,12 +2,14 @@
 //  - the decoder's keys: one piece per key an event map can have
 //    (decoder/assembly/generated/keys.ts), so the WebAssembly side writes
 //    no key by hand;
+//  - the events table's columns, which the decoder's row format writes;
 //  - the typed event: an event map as a log gives it back, decoded from CBOR
 //    (record/generated/event.ts), which every TypeScript reader of a log uses.
 //   bun catalogue/gen-field-tables.ts KEYS.ts EVENT.ts
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { ARGUMENT_ENTRIES, TOP_FIELDS, type Field } from "./fields";
+import { EVENT_COLUMNS, LOG_HEADER_COLUMNS } from "../rows/schema";
 
 const [keysPath, eventPath] = process.argv.slice(2);
 if (!keysPath || !eventPath) {
@@ -40,6 +42,9 @@ write(keysPath, [
   "// An event map's own keys by number, in the table's order: rebuild.ts reads a map back by them.",
   `export const FIELD_KEYS: StaticArray<usize> = [${TOP_FIELDS.map((f) => constName(f.key)).join(", ")}];`,
   ...TOP_FIELDS.map((f, i) => `export const FIELD_${constName(f.key)}: i32 = ${i};`),
+  "",
+  "// The events table's columns after the log header's, in order (rows/schema.ts): row.ts writes an event as them.",
+  `export const ROW_COLUMNS: StaticArray<string> = [${EVENT_COLUMNS.slice(LOG_HEADER_COLUMNS.length).map((c) => JSON.stringify(c.name)).join(", ")}];`,
 ]);
 
 /** The TypeScript type of a field's value as the log reader gives it (CBOR:

@@ -34,10 +34,10 @@ export class Decoder {
    * (getting memory.buffer costs microseconds: too much per event). */
   private memoryBytes: Uint8Array;
 
-  private formats: Record<DecodedFormat, number>;
+  private formats: Record<DecodedFormat | "row", number>;
 
   private constructor(private wasm: Exports) {
-    this.formats = { text: wasm.FORMAT_TEXT.value, json: wasm.FORMAT_JSON.value, cbor: wasm.FORMAT_CBOR.value };
+    this.formats = { text: wasm.FORMAT_TEXT.value, json: wasm.FORMAT_JSON.value, cbor: wasm.FORMAT_CBOR.value, row: wasm.FORMAT_ROW.value };
     this.memoryBytes = new Uint8Array(wasm.memory.buffer);
   }
 
@@ -80,11 +80,18 @@ export class Decoder {
   }
 
   /** Decodes the records in the first len bytes of the input buffer (a span());
-   * the view is valid until the next call. */
-  decode(len: number, format: DecodedFormat): Uint8Array {
+   * the view is valid until the next call. "row": each event as one JSON line
+   * of the events table (rows/schema.ts), after setRowPrefix(). */
+  decode(len: number, format: DecodedFormat | "row"): Uint8Array {
     const n = this.wasm.decode(len, this.formats[format]);
     if (n < 0) throw new DecodeError(ERRORS[n] ?? `decoder error ${n}`);
     return new Uint8Array(this.wasm.memory.buffer, this.wasm.outputPtr(), n);
+  }
+
+  /** What each row starts with: `{` and the log header's columns as JSON (the row format adds the event's). */
+  setRowPrefix(prefix: Uint8Array) {
+    new Uint8Array(this.wasm.memory.buffer, this.wasm.rowPrefixPtr(prefix.length), prefix.length).set(prefix);
+    this.wasm.setRowPrefix(prefix.length);
   }
 
   /** After decode(): where each record's output ends, one offset per record. */

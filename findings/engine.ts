@@ -72,7 +72,7 @@ export class FindingsEngine {
   private reportEvent: Report = (f) => {
     const e = this.current!;
     const unprivileged = failedUnprivileged(e);
-    this.limit.admit(capForPrivilege(f, e), `${f.rule} ${e.uid} ${unprivileged}`, this.report);
+    this.limit.admit(capForPrivilege(f, e), `${f.rule} ${e.userId} ${unprivileged}`, this.report);
   };
 
   private report: Report = (f) => {

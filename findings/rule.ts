@@ -39,6 +39,6 @@ export function evidence(e: EventView): Evidence {
 }
 
 export function actor(e: EventView): Finding["actor"] {
-  return { hostProcessId: e.hostPid, processName: e.comm, executable: e.exe, userId: e.uid };
+  return { hostProcessId: e.hostProcessId, processName: e.processName, executable: e.executablePath, userId: e.userId };
 }
 

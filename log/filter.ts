@@ -69,7 +69,7 @@ export function matchesView(v: EventView, f: EventFilter): boolean {
   if (readsMaps(f)) throw new Error("matchesView: the command name and container filters read the event's map");
   if (f.events && !f.events.has(v.eventName)) return false;
   if (v.hook === layout.HOOK_SCAN && f.pids.length) return false;
-  if (f.pids.length && !f.pids.includes(v.hostPid)) return false;
+  if (f.pids.length && !f.pids.includes(v.hostProcessId)) return false;
   const t = v.timestamp;
   if (f.sinceNs !== undefined && t < f.sinceNs) return false;
   if (f.untilNs !== undefined && t > f.untilNs) return false;

@@ -173,13 +173,13 @@ export class Tally {
     const t = v.timestamp;
     const file = name === "finit_module" ? v.file : undefined;
     const module = name === "delete_module" ? v.strArg : file ? moduleOfFile(file) : undefined;
-    this.count(t, name, v.hook === layout.HOOK_SCAN ? undefined : `${v.comm} (pid ${v.hostPid})`, module, v.ret < 0 ? errnoName(v.ret) : undefined);
+    this.count(t, name, v.hook === layout.HOOK_SCAN ? undefined : `${v.processName} (pid ${v.hostProcessId})`, module, v.returnValue < 0 ? errnoName(v.returnValue) : undefined);
     const sha256 = v.sha256;
     if (sha256 !== undefined) {
       // A syscall's moduleName is the kernel's name for its module; module_load's name argument lies in the same slot.
-      const kernelName = SYSCALLS.has(v.id) ? v.module : undefined;
-      const call = v.callId === undefined ? undefined : `${v.hostPid}:${v.callId}`;
-      this.images.add({ sha256, size: Number(v.imageSize), module: kernelName ?? (name === "module_load" ? v.module : module), call, t });
+      const kernelName = SYSCALLS.has(v.id) ? v.moduleName : undefined;
+      const call = v.callId === undefined ? undefined : `${v.hostProcessId}:${v.callId}`;
+      this.images.add({ sha256, size: Number(v.imageSize), module: kernelName ?? (name === "module_load" ? v.moduleName : module), call, t });
     }
     if (!LOAD_CALL_IDS.has(v.id)) return;
     const s = this.state;
@@ -189,10 +189,10 @@ export class Tally {
     }
     const container = this.records!.containerOf(record);
     bump(s.counts.loadsByContainer, !container ? "(host)" : container.runtime ? `${container.runtime}:${container.id}` : OWN_NAMESPACES);
-    bump(s.counts.loadsByLogin, v.loginuid === UNSET_LOGIN ? "(unset)" : String(v.loginuid));
+    bump(s.counts.loadsByLogin, v.loginUserId === UNSET_LOGIN ? "(unset)" : String(v.loginUserId));
     const names: string[] = [];
     for (let i = v.ancestorCount - 1; i >= 0; i--) names.push(v.ancestorComm(i));
-    bump(s.counts.loadsByChain, (v.context & layout.CONTEXT_ANCESTRY_CUT ? "…→" : "") + [...names, v.comm].join("→"));
+    bump(s.counts.loadsByChain, (v.context & layout.CONTEXT_ANCESTRY_CUT ? "…→" : "") + [...names, v.processName].join("→"));
   }
 
   /** One log's items into the counts. */

@@ -56,7 +56,7 @@ export class EventView {
     const id = this.dv.getBigUint64(this.at + layout.REC_OFF_CALL_ID, true);
     return id === 0n ? undefined : id;
   }
-  get ret(): number {
+  get returnValue(): number {
     return Number(this.dv.getBigInt64(this.at + layout.REC_OFF_RET, true));
   }
   arg(i: number): bigint {
@@ -78,35 +78,35 @@ export class EventView {
   get cgroupId(): number {
     return Number(this.dv.getBigUint64(this.at + layout.REC_OFF_CGROUP_ID, true));
   }
-  get hostPid(): number {
+  get hostProcessId(): number {
     return this.u32(layout.REC_OFF_HOST_PID);
   }
-  get uid(): number {
+  get userId(): number {
     return this.u32(layout.REC_OFF_UID);
   }
-  get euid(): number {
+  get effectiveUserId(): number {
     return this.u32(layout.REC_OFF_EUID);
   }
-  get loginuid(): number {
+  get loginUserId(): number {
     return this.u32(layout.REC_OFF_LOGINUID);
   }
-  get capEffective(): bigint {
+  get capabilitiesEffective(): bigint {
     return this.dv.getBigUint64(this.at + layout.REC_OFF_CAP_EFFECTIVE, true);
   }
   /** enum mt_context_flag bits. */
   get context(): number {
     return this.u32(layout.REC_OFF_CONTEXT);
   }
-  get userNs(): number {
+  get userNamespace(): number {
     return this.u32(layout.REC_OFF_USER_NS);
   }
-  get comm(): string {
+  get processName(): string {
     const start = this.at + layout.REC_OFF_COMM;
     let end = start;
     while (end < start + layout.COMM_LEN && this.bytes[end] !== 0) end++;
     return utf8.decode(this.bytes.subarray(start, end));
   }
-  get exe(): string | undefined {
+  get executablePath(): string | undefined {
     return this.str(layout.SLOT_EXE);
   }
   /** MT_FLAG_* bits: the way in (compat) and the standing of finit_module's file. */
@@ -128,14 +128,14 @@ export class EventView {
     return this.str(layout.SLOT_FILE);
   }
   /** The module's name as the kernel has it. */
-  get module(): string | undefined {
+  get moduleName(): string | undefined {
     return this.str(layout.SLOT_MODULE);
   }
   /** delete_module's name, module_request's, or the load's parameters. */
   get strArg(): string | undefined {
     return this.str(layout.SLOT_ARG);
   }
-  get cgroup(): string | undefined {
+  get cgroupPath(): string | undefined {
     return this.str(layout.SLOT_CGROUP);
   }
   get ancestorCount(): number {

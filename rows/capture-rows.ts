@@ -1,30 +1,23 @@
-// -o rows during a live capture: the decoder's CBOR items for a batch become
-// row lines. Unlike the other formats this costs a JavaScript object per event
-// (cbor-x decodes each map), which is why rows are not the capture path's
-// default and `read -o rows` from a log is the cheaper way to get them.
-import { decode, decodeMultiple } from "cbor-x/decode";
-import { contextOf, Reporter, RowBuilder, type LogContext } from "./flatten";
-import { jsonLineWriter } from "./json-rows";
-import { EVENT_COLUMNS } from "./schema";
+// -o rows during a live capture: the decoder writes each event of a batch as
+// a row line itself (decoder/assembly/row.ts), as `read -o rows` does from
+// the capture's log; the lines start with the log header's columns.
+import { decode } from "cbor-x/decode";
+import type { Decoder } from "../decoder/host";
+import { contextOf } from "./flatten";
+import { rowPrefix } from "./json-rows";
 
 export class LiveRows {
-  private ctx: LogContext;
-  private rows = new RowBuilder(EVENT_COLUMNS, new Reporter());
-  private line = jsonLineWriter(EVENT_COLUMNS);
-  private text = new TextEncoder();
+  private prefix: Uint8Array;
 
   /** header: the CBOR header item a log of this capture starts with, so rows
    * carry exactly what a log's rows would. */
   constructor(header: Uint8Array) {
-    this.ctx = contextOf(decode(header));
+    this.prefix = rowPrefix(contextOf(decode(header)));
   }
 
-  /** The row lines of a batch of CBOR event items. */
-  lines(cbor: Uint8Array): Uint8Array {
-    let out = "";
-    decodeMultiple(cbor, (e: any) => {
-      out += this.line(this.rows.row(e, this.ctx));
-    });
-    return this.text.encode(out);
+  /** The row lines of the first len bytes of the decoder's input; valid until its next call. */
+  lines(decoder: Decoder, len: number): Uint8Array {
+    decoder.setRowPrefix(this.prefix);
+    return decoder.decode(len, "row");
   }
 }

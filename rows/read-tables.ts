@@ -1,15 +1,18 @@
 // `modtrace read -o rows|captures|findings|parquet`: logs to the flat tables
 // of rows/schema.ts, straight from the log's event and finding maps (no
 // decoder pass: the maps are already the JSON output's).
-import { existsSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { checkReadable, readLog, type Problem } from "../log/reader";
-import { findingMatches, matches, reportProblems, type EventFilter } from "../log/filter";
+import wasmPath from "../build/decoder.wasm" with { type: "file" };
+import { Decoder } from "../decoder/host";
+import { findingMatches, matches, readsMaps, reportProblems, type EventFilter } from "../log/filter";
 import { makeDirectory, Sink, UsageError, type OutputSpec } from "../output/outputs";
 import { CaptureRows, type LogFileSummary } from "./captures";
 import { contextOf, Reporter, RowBuilder, type Row } from "./flatten";
 import { jsonLineWriter } from "./json-rows";
 import { ParquetStream } from "./parquet";
+import { EventRows } from "./event-rows";
 import { FindingRows } from "./finding-rows";
 import { OfflineProgress } from "../log/progress";
 import { grouped } from "../output/status-line";
@@ -99,12 +102,15 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
   const findings = new FindingRows(reporter);
   const problems: Problem[] = [];
   const sink = format === "parquet" ? undefined : Sink.open(opts.output);
-  const eventLine = jsonLineWriter(EVENT_COLUMNS);
   const captureLine = jsonLineWriter(CAPTURE_COLUMNS);
   const findingLine = jsonLineWriter(FINDING_COLUMNS);
   const captureRows: Row[] = [];
   const findingRows: Row[] = [];
   const converted = new Set<string>();
+  // Rows straight from the records, in WebAssembly; Parquet still from each event's map.
+  const eventRows = format === "rows" ? new EventRows(await Decoder.load(readFileSync(wasmPath)), opts.filter, (bytes) => sink!.write(bytes), reporter) : undefined;
+  // Events as records unless a filter needs what only their maps say as they say it.
+  const reading = eventRows ? { records: readsMaps(opts.filter) ? (true as const) : eventRows.decoder } : {};
 
   const progress = OfflineProgress.start(`read -o ${format}`, opts.files, !path && Boolean(process.stdout.isTTY));
   try {
@@ -112,30 +118,29 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
       const before = problems.length;
       const summary: LogFileSummary = { file, rowsRead: 0, problems: [] };
       let ctx = contextOf(undefined);
+      eventRows?.startLog(ctx);
+      const rowsBefore = eventRows?.count ?? 0;
       const parquet = format === "parquet" ? new EventFile(() => parquetNames.next(file, ctx.host), opts.output.overwrite) : undefined;
       let pending = "";
       try {
-      for (const item of readLog(file, problems)) {
-        progress?.item(file, item.offset, item.kind === "event");
+      for (const item of readLog(file, problems, reading)) {
+        progress?.item(file, item.offset, item.kind === "event" || item.kind === "record" || item.kind === "records", item.kind === "records" ? item.count : 1);
         if (item.kind === "header") {
           summary.header ??= item.value;
           ctx = contextOf(item.value);
-        } else if (item.kind === "trailer") summary.trailer = item.value;
+          eventRows?.startLog(ctx);
+        } else if (eventRows?.take(item)) continue;
+        else if (item.kind === "trailer") summary.trailer = item.value;
         else if (item.kind === "finding" && findingMatches(item.value, opts.filter)) {
           if (format === "findings") pending += findingLine(findings.row(item.value, ctx, file));
           else if (format === "parquet") findingRows.push(findings.row(item.value, ctx, file));
+          if (pending.length > 1 << 20) {
+            sink!.write(text.encode(pending));
+            pending = "";
+          }
         } else if (item.kind === "event" && matches(item.value, opts.filter)) {
           summary.rowsRead++;
-          if (format === "captures" || format === "findings") continue;
-          const row = events.row(item.value, ctx);
-          if (parquet) parquet.push(row);
-          else {
-            pending += eventLine(row);
-            if (pending.length > 1 << 20) {
-              sink!.write(text.encode(pending));
-              pending = "";
-            }
-          }
+          parquet?.push(events.row(item.value, ctx));
         }
       }
       } catch (e) {
@@ -143,6 +148,10 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
         throw e;
       }
       if (pending) sink!.write(text.encode(pending));
+      if (eventRows) {
+        eventRows.flush();
+        summary.rowsRead = eventRows.count - rowsBefore;
+      }
       summary.problems = problems.slice(before);
       const capture = captures.row(summary);
       captureRows.push(capture);

@@ -68,15 +68,17 @@ function columnType(f: Field): ColumnType {
   return f.type;
 }
 
-/** Columns of the events table (rows, Parquet), in order: the log header's
- * (which machine, which kernel, which boot), then the event's fields. */
-export const EVENT_COLUMNS: Column[] = [
+/** The events table's first columns: the log header's (which machine, which
+ * kernel, which boot), the same in every row of a log. */
+export const LOG_HEADER_COLUMNS: Column[] = [
   v1("schemaVersion", "uint32", "the row schema version that wrote this row", true),
   v1("host", "string", "host name of the machine that captured (log header; empty if the header was lost)", true),
   v1("kernel", "string", "kernel release of that machine (log header)", true),
   v1("bootTime", "int64", "wall-clock time of that boot, ns since the epoch (log header): timestamp - bootTime is the kernel's boot clock", true),
-  ...FIELDS.flatMap(columnsOf),
 ];
+
+/** Columns of the events table (rows, Parquet), in order: the log header's, then the event's fields. */
+export const EVENT_COLUMNS: Column[] = [...LOG_HEADER_COLUMNS, ...FIELDS.flatMap(columnsOf)];
 
 /** Columns of the captures table: one row per log file, its header and
  * trailer, so what a capture attached and what it lost stay queryable. */

@@ -3,7 +3,8 @@
 // of one output format in the output buffer. No JS object per event.
 import * as L from "./generated/layout";
 import * as out from "./output";
-import { CBOR, JSON, TEXT } from "./formats";
+import { CBOR, JSON, ROW, TEXT } from "./formats";
+import * as row from "./row";
 import * as s from "./structured";
 import { writeEvent } from "./structured-event";
 import { writeHeader, writeLine } from "./text";
@@ -14,7 +15,8 @@ import * as C from "./container";
 
 export { ERR_BAD_LENGTH, ERR_BAD_RECORD };
 
-export { TEXT as FORMAT_TEXT, JSON as FORMAT_JSON, CBOR as FORMAT_CBOR } from "./formats";
+export { TEXT as FORMAT_TEXT, JSON as FORMAT_JSON, CBOR as FORMAT_CBOR, ROW as FORMAT_ROW } from "./formats";
+export { prefixPtr as rowPrefixPtr, setPrefix as setRowPrefix } from "./row";
 
 export const ERR_BAD_FORMAT: i32 = -3;
 
@@ -138,7 +140,7 @@ export function spanImageCount(): u32 {
 /** Decodes the records of a span() into one output format. */
 export function decode(len: u32, format: u32): i32 {
   if (len > inputCapacity) return ERR_BAD_LENGTH;
-  if (format > CBOR) return ERR_BAD_FORMAT;
+  if (format > ROW) return ERR_BAD_FORMAT;
   out.reset();
   let item = ends;
   const end = input + len;
@@ -148,7 +150,13 @@ export function decode(len: u32, format: u32): i32 {
     if (error) return error;
     out.reserve(MAX_OUTPUT_PER_RECORD);
     if (format == TEXT) writeLine(rec, clockOffset);
-    else {
+    else if (format == ROW) {
+      const start = out.length;
+      s.begin(JSON);
+      row.begin();
+      writeEvent(rec, clockOffset);
+      row.finish(start);
+    } else {
       s.begin(format);
       writeEvent(rec, clockOffset);
       if (format == JSON) out.byte(0x0a);

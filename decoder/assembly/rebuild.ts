@@ -23,6 +23,7 @@ import * as P from "./pieces";
 import { readArgs } from "./rebuild-args";
 import { Built, comm, commFits, intAt, slot, slotOfMap, strictU32At } from "./rebuild-values";
 import { writeContext } from "./rebuild-context";
+import { nameMismatch } from "./record";
 
 export const REBUILD_NOT_HANDLED: i32 = -1;
 
@@ -139,6 +140,7 @@ function write(): bool {
     if (!R.head() || R.major != 7 || R.info == 22) return false;
     if (R.info == 21) flags |= FLAG_BITS[i];
   }
+  if (!nameMismatchAgrees(id)) return false;
   if (!writeImage()) return false;
   store<u32>(out + L.REC_OFF_FLAGS, <u32>flags);
   const size = Built.size;
@@ -147,6 +149,15 @@ function write(): bool {
   store<u32>(out + L.REC_OFF_SIZE, padded);
   store<u16>(out + L.REC_OFF_VERSION, L.LAYOUT_VERSION);
   return true;
+}
+
+/** Whether nameMismatch is what the decoder derives from the record's names: true, or absent. */
+function nameMismatchAgrees(id: i32): bool {
+  const pos = at[K.FIELD_NAME_MISMATCH];
+  const derived = id == L.EVENT_DELETE_MODULE && nameMismatch(Built.out);
+  if (!pos) return !derived;
+  R.seek(pos);
+  return derived && R.head() && R.major == 7 && R.info == 21;
 }
 
 /** Whether returnError is what the decoder writes for ret: absent for ret >= 0, else the errno's name, or E<n>. */

@@ -56,3 +56,11 @@ export function commLen(rec: usize): i32 {
   while (n < L.COMM_LEN && load<u8>(rec + L.REC_OFF_COMM + n) != 0) n++;
   return n;
 }
+
+/** delete_module: did the kernel act on another name than the one read from
+ * the caller's memory at entry (which the caller could change meanwhile)? */
+export function nameMismatch(rec: usize): bool {
+  if (strState(rec, L.SLOT_MODULE) != L.STR_OK || strState(rec, L.SLOT_ARG) != L.STR_OK) return false;
+  const n = strLen(rec, L.SLOT_ARG);
+  return n != strLen(rec, L.SLOT_MODULE) || memory.compare(strPtr(rec, L.SLOT_ARG), strPtr(rec, L.SLOT_MODULE), n) != 0;
+}

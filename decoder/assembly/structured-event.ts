@@ -8,16 +8,9 @@ import { writeExecutable, writeProcessName } from "./process";
 import { errnoPiece, eventNamePiece, hookNamePiece, isSyscall, traceeId } from "./events";
 import * as K from "./keys";
 import * as P from "./pieces";
-import { commLen, strLen, strPtr, strState, u32At, u64At, u8At } from "./record";
+import { commLen, nameMismatch, strLen, strPtr, strState, u32At, u64At, u8At } from "./record";
 import { imageState, writeImage } from "./image";
 
-/** delete_module: did the kernel act on another name than the one read from
- * the caller's memory at entry (which the caller could change meanwhile)? */
-function nameMismatch(rec: usize): bool {
-  if (strState(rec, L.SLOT_MODULE) != L.STR_OK || strState(rec, L.SLOT_ARG) != L.STR_OK) return false;
-  const n = strLen(rec, L.SLOT_ARG);
-  return n != strLen(rec, L.SLOT_MODULE) || memory.compare(strPtr(rec, L.SLOT_ARG), strPtr(rec, L.SLOT_MODULE), n) != 0;
-}
 
 /** key: true, when flags has the bit. */
 function trueKey(flags: u32, bit: u32, key: P.Piece): void {

@@ -3,10 +3,12 @@
 // the encoding differs. CBOR wants every map's and array's size in its head:
 // this counts the keys and items as they are written and fills the head in
 // at the end (sizes by construction: nobody keeps a count by hand); JSON
-// wants commas, which this tracks.
+// wants commas, which this tracks. The row format is JSON whose values
+// row.ts notes as they are written.
 import * as out from "./output";
 import * as P from "./pieces";
 import * as utf8 from "./utf8";
+import * as row from "./row";
 
 import { JSON } from "./formats";
 
@@ -110,11 +112,13 @@ export function beginMap(wide: bool = false): void {
   if (format == JSON) {
     out.byte(0x7b);
     needComma[++depth] = false;
+    if (row.noting) row.enterMap(depth);
   } else openCbor(false, wide);
 }
 
 export function endMap(): void {
   if (format == JSON) {
+    if (row.noting) row.beforeClose(depth);
     out.byte(0x7d);
     depth--;
   } else closeCbor();
@@ -125,6 +129,7 @@ export function beginArray(): void {
   if (format == JSON) {
     out.byte(0x5b);
     needComma[++depth] = false;
+    if (row.noting) row.enterArray(depth);
   } else openCbor(true, false);
 }
 
@@ -137,10 +142,12 @@ export function endArray(): void {
 
 export function key(k: P.Piece): void {
   if (format == JSON) {
+    if (row.noting) row.beforeKey(depth);
     if (needComma[depth]) out.byte(0x2c);
     needComma[depth] = true;
     out.shortRun(P.jsonBytes(k), P.jsonLength(k));
     afterKey = true;
+    if (row.noting) row.afterKey(depth, k);
   } else {
     unchecked(entries[depth]++);
     out.shortRun(P.cborBytes(k), P.cborLength(k));
@@ -161,6 +168,7 @@ export function beginArg(a: P.Piece): void {
     out.shortRun(P.jsonBytes(a), P.jsonLength(a));
     needComma[++depth] = true;
     afterKey = true;
+    if (row.noting) row.enterArg(depth, a);
   } else {
     // The piece starts with the map's head byte, then its first keys.
     openCbor(false, false);

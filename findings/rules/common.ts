@@ -15,7 +15,7 @@ export function hasContext(e: EventView): boolean {
 
 /** May the caller load modules: CAP_SYS_MODULE, in the initial user namespace. */
 export function privileged(e: EventView): boolean {
-  return ((e.capEffective >> CAP_SYS_MODULE) & 1n) === 1n && (e.context & layout.CONTEXT_INIT_USER_NS) !== 0;
+  return ((e.capabilitiesEffective >> CAP_SYS_MODULE) & 1n) === 1n && (e.context & layout.CONTEXT_INIT_USER_NS) !== 0;
 }
 
 const EPERM = 1;
@@ -27,8 +27,8 @@ const EPERM = 1;
  * nothing of what was done to the kernel. A log without the caller context
  * is judged by EPERM alone. */
 export function failedUnprivileged(e: EventView): boolean {
-  if (e.ret >= 0 || (!isLoadCall(e) && e.id !== layout.EVENT_DELETE_MODULE)) return false;
-  return e.ret === -EPERM || (hasContext(e) && !privileged(e));
+  if (e.returnValue >= 0 || (!isLoadCall(e) && e.id !== layout.EVENT_DELETE_MODULE)) return false;
+  return e.returnValue === -EPERM || (hasContext(e) && !privileged(e));
 }
 
 export function isLoadCall(e: EventView): boolean {
@@ -37,7 +37,7 @@ export function isLoadCall(e: EventView): boolean {
 
 /** " (failed: EEXIST)" for a failed call, "" for a successful one. */
 export function outcome(e: EventView): string {
-  return e.ret < 0 ? ` (failed: ${errnoName(e.ret)})` : "";
+  return e.returnValue < 0 ? ` (failed: ${errnoName(e.returnValue)})` : "";
 }
 
 /** The module a file holds by its name: its base name without .ko and a

@@ -31,16 +31,16 @@ export const containerCall: RuleUnit = {
         if (!container && !foreignUserNs) return;
         const where = container
           ? container.runtime ? `container ${container.runtime}:${container.id.slice(0, 12)}` : "a container (own pid and mount namespaces)"
-          : `user namespace ${e.userNs}, not the host's`;
-        const changed = e.ret === 0 && isLoadCall(e);
+          : `user namespace ${e.userNamespace}, not the host's`;
+        const changed = e.returnValue === 0 && isLoadCall(e);
         report({
           rule: "module_call_from_container",
           severity: ctx.severity(changed ? "module_call_from_container.loaded" : "module_call_from_container"),
           techniques: ["T1547.006"],
-          description: `${e.eventName} from ${where} by ${e.comm}${outcome(e)}`,
+          description: `${e.eventName} from ${where} by ${e.processName}${outcome(e)}`,
           timestamp: e.timestamp,
           evidence: [evidence(e)],
-          moduleName: e.module ?? e.strArg,
+          moduleName: e.moduleName ?? e.strArg,
           actor: actor(e),
           details: {
             ...(container && { containerRuntime: container.runtime, containerId: container.id }),

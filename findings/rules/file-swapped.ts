@@ -19,10 +19,10 @@ export const fileSwapped: RuleUnit = {
         rule: "file_swapped",
         severity: ctx.severity("file_swapped"),
         techniques: ["T1547.006", "T1014"],
-        description: `${e.comm}'s ${e.eventName} fd named ${e.file ?? "?"}, but the kernel read another file (device ${device}, inode ${e.fileIno})${outcome(e)}`,
+        description: `${e.processName}'s ${e.eventName} fd named ${e.file ?? "?"}, but the kernel read another file (device ${device}, inode ${e.fileIno})${outcome(e)}`,
         timestamp: e.timestamp,
         evidence: [evidence(e)],
-        moduleName: e.module,
+        moduleName: e.moduleName,
         actor: actor(e),
         details: { pathAtCall: e.file ?? "", readDevice: device, readInode: String(e.fileIno) },
       });

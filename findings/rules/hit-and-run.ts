@@ -31,31 +31,31 @@ export const hitAndRun: RuleUnit = {
           if (untrustedCalls.size > KEPT) untrustedCalls.delete(untrustedCalls.keys().next().value!);
           return;
         }
-        if (isLoadCall(e) && e.ret === 0 && e.module) {
+        if (isLoadCall(e) && e.returnValue === 0 && e.moduleName) {
           const untrusted = e.callId !== undefined && untrustedCalls.get(e.callId) === true;
-          loaded.delete(e.module);
-          loaded.set(e.module, { at: e.timestamp, evidence: evidence(e), untrusted });
+          loaded.delete(e.moduleName);
+          loaded.set(e.moduleName, { at: e.timestamp, evidence: evidence(e), untrusted });
           if (loaded.size > KEPT) loaded.delete(loaded.keys().next().value!);
           return;
         }
         if (e.id !== layout.EVENT_DELETE_MODULE) return;
         // A flood of failed unloads: decode no name that could not matter.
-        if (e.ret !== 0 && !securityLengths.has(e.strLength(layout.SLOT_ARG))) return;
-        const name = e.module ?? e.strArg;
+        if (e.returnValue !== 0 && !securityLengths.has(e.strLength(layout.SLOT_ARG))) return;
+        const name = e.moduleName ?? e.strArg;
         if (name === undefined) return;
         if (security.has(name))
           report({
             rule: "security_module_unloaded",
             severity: ctx.severity("security_module_unloaded"),
             techniques: ["T1014"],
-            description: `${e.comm} unloaded ${name}, a security tool's module${outcome(e)}`,
+            description: `${e.processName} unloaded ${name}, a security tool's module${outcome(e)}`,
             timestamp: e.timestamp,
             evidence: [evidence(e)],
             moduleName: name,
             actor: actor(e),
           });
         const load = loaded.get(name);
-        if (e.ret !== 0 || !load) return;
+        if (e.returnValue !== 0 || !load) return;
         loaded.delete(name);
         const after = e.timestamp - load.at;
         if (after > windowNs) return;

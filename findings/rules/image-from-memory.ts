@@ -10,17 +10,17 @@ export const imageFromMemory: RuleUnit = {
   events: [layout.EVENT_INIT_MODULE],
   make: (ctx) => ({
     event(e, report) {
-      if (e.id !== layout.EVENT_INIT_MODULE || ctx.isModuleTool(e.exe)) return;
+      if (e.id !== layout.EVENT_INIT_MODULE || ctx.isModuleTool(e.executablePath)) return;
       report({
         rule: "image_from_memory",
         severity: ctx.severity("image_from_memory"),
         techniques: ["T1547.006", "T1014"],
-        description: `${e.exe ?? e.comm} loaded a module image from its own memory (init_module), not a file${outcome(e)}`,
+        description: `${e.executablePath ?? e.processName} loaded a module image from its own memory (init_module), not a file${outcome(e)}`,
         timestamp: e.timestamp,
         evidence: [evidence(e)],
-        moduleName: e.module,
+        moduleName: e.moduleName,
         actor: actor(e),
-        details: { executable: e.exe ?? "", ...(e.sha256 && { sha256: e.sha256 }) },
+        details: { executable: e.executablePath ?? "", ...(e.sha256 && { sha256: e.sha256 }) },
       });
     },
   }),

@@ -49,7 +49,7 @@ export const kernelRanProgram: RuleUnit = {
     const ran = (e: EventView, asked: string | undefined, program: string): Ran => {
       const argv = e.strArg ?? "";
       const pathname = e.file ?? "";
-      const exe = e.exe ?? "";
+      const exe = e.executablePath ?? "";
       const helper = evidence(e);
       const helperActor = actor(e);
       const sha256 = e.sha256;
@@ -103,7 +103,7 @@ export const kernelRanProgram: RuleUnit = {
         const argv = e.strArg ?? "";
         // A script: the kernel put its interpreter before it in argv.
         const script = e.file !== undefined && argv.split(" ", 1)[0] !== e.file;
-        const program = script ? e.file! : (e.exe ?? e.file ?? "?");
+        const program = script ? e.file! : (e.executablePath ?? e.file ?? "?");
         const asked = AUTOLOAD_ARGV.exec(argv)?.[1];
         if (asked !== undefined ? tool(program) : tool(program) || known(program)) return;
         waiting.push(ran(e, asked, program));

@@ -18,8 +18,8 @@ const FILE_DOUBTS = layout.FLAG_FILE_UNLINKED | layout.FLAG_FILE_OTHER_MNT | lay
 
 /** Why a successful staging is not the known path, or undefined when it is. */
 function unknownBecause(e: EventView, ctx: RuleContext): string | undefined {
-  const exe = e.exe;
-  if (exe === undefined || !ctx.config.kexecTools.includes(exe)) return `${exe ?? `'${e.comm}' (executable unknown)`} is not kexec-tools`;
+  const exe = e.executablePath;
+  if (exe === undefined || !ctx.config.kexecTools.includes(exe)) return `${exe ?? `'${e.processName}' (executable unknown)`} is not kexec-tools`;
   if (e.id !== layout.EVENT_KEXEC_FILE_LOAD) return undefined;
   const file = e.file;
   if (file === undefined || e.fileTruncated || e.flags & FILE_DOUBTS) return "the kernel file is not a plain file in the host's mounts";
@@ -33,7 +33,7 @@ export const kernelStaged: RuleUnit = {
   make: (ctx) => ({
     event(e, report) {
       const file = e.id === layout.EVENT_KEXEC_FILE_LOAD;
-      if ((!file && e.id !== layout.EVENT_KEXEC_LOAD) || e.ret !== 0) return;
+      if ((!file && e.id !== layout.EVENT_KEXEC_LOAD) || e.returnValue !== 0) return;
       const flags = e.arg(2);
       if (file ? flags & KEXEC_FILE_UNLOAD : e.arg(1) === 0n) return; // unstaged
       const crash = (flags & (file ? KEXEC_FILE_ON_CRASH : KEXEC_ON_CRASH)) !== 0n;
@@ -43,12 +43,12 @@ export const kernelStaged: RuleUnit = {
         rule: "kernel_staged",
         severity: ctx.severity(why ? "kernel_staged" : "kernel_staged.known"),
         techniques: ["T1014", "T1542"],
-        description: `${e.exe ?? e.comm} staged ${what} to run in place of this one at the next ${crash ? "crash" : "reboot"} (${e.eventName})${why ? `: ${why}` : ""}`,
+        description: `${e.executablePath ?? e.processName} staged ${what} to run in place of this one at the next ${crash ? "crash" : "reboot"} (${e.eventName})${why ? `: ${why}` : ""}`,
         timestamp: e.timestamp,
         evidence: [evidence(e)],
         actor: actor(e),
         details: {
-          executable: e.exe ?? "",
+          executable: e.executablePath ?? "",
           crashKernel: crash,
           ...(file && { path: e.file ?? "", cmdline: e.strArg ?? "" }),
           ...(e.sha256 && { sha256: e.sha256 }),

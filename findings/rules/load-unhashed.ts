@@ -21,10 +21,10 @@ export const loadUnhashed: RuleUnit = {
         rule: "load_unhashed",
         severity: ctx.severity("load_unhashed"),
         techniques: ["T1547.006"],
-        description: `module ${e.module ?? "?"} was loaded without a hash: ${why}`,
+        description: `module ${e.moduleName ?? "?"} was loaded without a hash: ${why}`,
         timestamp: e.timestamp,
         evidence: [evidence(e)],
-        moduleName: e.module,
+        moduleName: e.moduleName,
         actor: actor(e),
         details: { reason: state === layout.IMAGE_LOST ? "lost" : "ring_full", size: Number(e.imageSize) },
       });

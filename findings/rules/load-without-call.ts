@@ -16,10 +16,10 @@ export const loadWithoutCall: RuleUnit = {
         rule: "load_without_call",
         severity: ctx.severity("load_without_call"),
         techniques: ["T1547.006", "T1014"],
-        description: `module ${e.module ?? "?"} was loaded by ${e.comm} (pid ${e.hostPid}), which was in no init_module or finit_module call`,
+        description: `module ${e.moduleName ?? "?"} was loaded by ${e.processName} (pid ${e.hostProcessId}), which was in no init_module or finit_module call`,
         timestamp: e.timestamp,
         evidence: [evidence(e)],
-        moduleName: e.module,
+        moduleName: e.moduleName,
         actor: actor(e),
       });
     },

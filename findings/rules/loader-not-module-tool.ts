@@ -10,17 +10,17 @@ export const loaderNotModuleTool: RuleUnit = {
   events: [layout.EVENT_INIT_MODULE, layout.EVENT_FINIT_MODULE],
   make: (ctx) => ({
     event(e, report) {
-      if (!isLoadCall(e) || ctx.isModuleTool(e.exe)) return;
+      if (!isLoadCall(e) || ctx.isModuleTool(e.executablePath)) return;
       report({
         rule: "loader_not_module_tool",
         severity: ctx.severity("loader_not_module_tool"),
         techniques: ["T1547.006"],
-        description: `${e.eventName} by ${e.exe ?? `'${e.comm}' (executable unknown)`}, which is not a module tool${outcome(e)}`,
+        description: `${e.eventName} by ${e.executablePath ?? `'${e.processName}' (executable unknown)`}, which is not a module tool${outcome(e)}`,
         timestamp: e.timestamp,
         evidence: [evidence(e)],
-        moduleName: e.module,
+        moduleName: e.moduleName,
         actor: actor(e),
-        details: { executable: e.exe ?? "" },
+        details: { executable: e.executablePath ?? "" },
       });
     },
   }),

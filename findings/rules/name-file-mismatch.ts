@@ -12,7 +12,7 @@ export const nameFileMismatch: RuleUnit = {
     event(e, report) {
       if (e.id !== layout.EVENT_MODULE_LOAD) return;
       const file = e.file;
-      const name = e.module;
+      const name = e.moduleName;
       // A memfd's name is whatever its creator chose (unusual_load_path reports the memfd).
       if (!file || !name || isMemfd(file) || moduleOfFile(file) === name.replaceAll("-", "_")) return;
       report({

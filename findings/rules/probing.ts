@@ -50,18 +50,18 @@ export const probing: RuleUnit = {
 
     return {
       event(e, report) {
-        if (e.ret >= 0 || (e.id !== layout.EVENT_INIT_MODULE && e.id !== layout.EVENT_FINIT_MODULE && e.id !== layout.EVENT_DELETE_MODULE)) return;
-        let w = open.get(e.uid);
+        if (e.returnValue >= 0 || (e.id !== layout.EVENT_INIT_MODULE && e.id !== layout.EVENT_FINIT_MODULE && e.id !== layout.EVENT_DELETE_MODULE)) return;
+        let w = open.get(e.userId);
         if (!w) {
           w = { start: e.timestamp, end: e.timestamp + windowNs, last: e.timestamp, failures: 0, byErrno: {}, byProcess: new Map(), unprivileged: false, evidence: [] };
-          open.set(e.uid, w);
+          open.set(e.userId, w);
         }
-        const errno = errnoName(e.ret);
+        const errno = errnoName(e.returnValue);
         w.failures++;
         w.last = e.timestamp;
         w.byErrno[errno] = (w.byErrno[errno] ?? 0) + 1;
-        const pid = e.hostPid;
-        if (w.byProcess.size < 100 && !w.byProcess.has(pid)) w.byProcess.set(pid, `${e.comm}[${pid}]`);
+        const pid = e.hostProcessId;
+        if (w.byProcess.size < 100 && !w.byProcess.has(pid)) w.byProcess.set(pid, `${e.processName}[${pid}]`);
         if (!w.unprivileged && !privileged(e)) w.unprivileged = true;
         if (w.evidence.length < EVIDENCE_KEPT) w.evidence.push(evidence(e));
       },

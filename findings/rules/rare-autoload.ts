@@ -21,7 +21,7 @@ export const rareAutoload: RuleUnit = {
         if (asked === undefined) return;
         const hit = ctx.config.rareAutoload.find((r) => asked === r.request || asked.startsWith(`${r.request}-`));
         if (!hit) return;
-        const key = `${e.hostPid} ${hit.module}`;
+        const key = `${e.hostProcessId} ${hit.module}`;
         if (reported.has(key)) return;
         reported.add(key);
         if (reported.size > KEPT) reported.delete(reported.values().next().value!);
@@ -29,7 +29,7 @@ export const rareAutoload: RuleUnit = {
           rule: "rare_autoload",
           severity: ctx.severity("rare_autoload"),
           techniques: ["T1547.006"],
-          description: `${e.comm} (uid ${e.uid}, unprivileged) made the kernel load ${hit.module} (${asked}), a module exploits load: ${hit.cves.join(", ")}`,
+          description: `${e.processName} (uid ${e.userId}, unprivileged) made the kernel load ${hit.module} (${asked}), a module exploits load: ${hit.cves.join(", ")}`,
           timestamp: e.timestamp,
           evidence: [evidence(e)],
           moduleName: hit.module,

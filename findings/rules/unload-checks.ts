@@ -20,14 +20,14 @@ export const unloadChecks: RuleUnit = {
           rule: "forced_unload",
           severity: ctx.severity("forced_unload"),
           techniques: ["T1014"],
-          description: `${e.comm} forced the unload of ${asked ?? "?"} (O_TRUNC)${outcome(e)}`,
+          description: `${e.processName} forced the unload of ${asked ?? "?"} (O_TRUNC)${outcome(e)}`,
           timestamp: e.timestamp,
           evidence: [evidence(e)],
-          moduleName: e.module ?? asked,
+          moduleName: e.moduleName ?? asked,
           actor: actor(e),
         });
       }
-      const acted = e.module; // only where the kernel acted on a module
+      const acted = e.moduleName; // only where the kernel acted on a module
       if (acted === undefined) return;
       const asked = e.strArg;
       if (asked !== undefined && asked !== acted)
@@ -35,7 +35,7 @@ export const unloadChecks: RuleUnit = {
           rule: "name_mismatch",
           severity: ctx.severity("name_mismatch"),
           techniques: ["T1014"],
-          description: `${e.comm} asked to unload '${asked}' but the kernel unloaded '${acted}': the name changed during the call`,
+          description: `${e.processName} asked to unload '${asked}' but the kernel unloaded '${acted}': the name changed during the call`,
           timestamp: e.timestamp,
           evidence: [evidence(e)],
           moduleName: acted,

@@ -25,25 +25,25 @@ export const untrustedInitFailed: RuleUnit = {
         if (e.id === layout.EVENT_MODULE_LOAD) {
           const reasons = untrustedReasons(e);
           if (!reasons.length) return;
-          loads.set(keyOf(e.callId, e.module), { reasons, evidence: evidence(e) });
+          loads.set(keyOf(e.callId, e.moduleName), { reasons, evidence: evidence(e) });
           if (loads.size > KEPT) loads.delete(loads.keys().next().value!);
           return;
         }
         if (e.id !== layout.EVENT_DO_INIT_MODULE) return;
-        const key = keyOf(e.callId, e.module);
+        const key = keyOf(e.callId, e.moduleName);
         const load = loads.get(key);
         loads.delete(key);
-        if (!load || e.ret >= 0) return;
+        if (!load || e.returnValue >= 0) return;
         report({
           rule: "untrusted_init_failed",
           severity: ctx.severity("untrusted_init_failed"),
           techniques: ["T1547.006", "T1014"],
-          description: `module ${e.module ?? "?"} (${load.reasons.join(", ")}) ran its init, which failed (${errnoName(e.ret)}): its code ran, and no module is left to find`,
+          description: `module ${e.moduleName ?? "?"} (${load.reasons.join(", ")}) ran its init, which failed (${errnoName(e.returnValue)}): its code ran, and no module is left to find`,
           timestamp: e.timestamp,
           evidence: [load.evidence, evidence(e)],
-          moduleName: e.module,
+          moduleName: e.moduleName,
           actor: actor(e),
-          details: { reasons: load.reasons, initReturned: e.ret },
+          details: { reasons: load.reasons, initReturned: e.returnValue },
         });
       },
     };

@@ -32,10 +32,10 @@ export const untrustedModule: RuleUnit = {
         rule: "untrusted_module",
         severity: ctx.severity(reasons.includes("forced") ? "untrusted_module.forced" : "untrusted_module"),
         techniques: ["T1547.006"],
-        description: `module ${e.module ?? "?"} loaded ${reasons.join(", ")}${e.file ? ` from ${e.file}` : ""}`,
+        description: `module ${e.moduleName ?? "?"} loaded ${reasons.join(", ")}${e.file ? ` from ${e.file}` : ""}`,
         timestamp: e.timestamp,
         evidence: [evidence(e)],
-        moduleName: e.module,
+        moduleName: e.moduleName,
         actor: actor(e),
         details: { reasons, taints: Number(e.taints), ...(e.sha256 && { sha256: e.sha256 }) },
       });

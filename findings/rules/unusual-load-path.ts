@@ -39,10 +39,10 @@ export const unusualLoadPath: RuleUnit = {
         rule: "unusual_load_path",
         severity: ctx.severity(verdict.writable ? "unusual_load_path.writable" : "unusual_load_path"),
         techniques: ["T1547.006"],
-        description: `${e.comm} loaded ${file} ${verdict.where}${outcome(e)}`,
+        description: `${e.processName} loaded ${file} ${verdict.where}${outcome(e)}`,
         timestamp: e.timestamp,
         evidence: [evidence(e)],
-        moduleName: e.module,
+        moduleName: e.moduleName,
         actor: actor(e),
         details: { path: file },
       });

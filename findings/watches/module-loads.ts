@@ -28,7 +28,7 @@ export class ModuleLoads {
   observe(e: EventView): void {
     switch (e.id) {
       case layout.EVENT_MODULE_LOAD: {
-        const name = e.module;
+        const name = e.moduleName;
         if (!name) return;
         // module_load's code_base and code_size (catalogue/events.ts).
         const base = e.arg(0), size = e.arg(1);
@@ -39,31 +39,31 @@ export class ModuleLoads {
         return;
       }
       case layout.EVENT_DO_INIT_MODULE: {
-        const name = e.module;
+        const name = e.moduleName;
         if (!name) return;
         // A module_load lost or filtered away still leaves this.
         let load = this.byName.get(name);
         if (!load) this.byName.set(name, (load = { name, evidence: [], initialised: false }));
         load.evidence.push(evidence(e));
-        if (e.ret === 0) load.initialised = true;
+        if (e.returnValue === 0) load.initialised = true;
         this.last = load;
         return;
       }
       case layout.EVENT_INIT_MODULE:
       case layout.EVENT_FINIT_MODULE: {
         // The syscall is reported at its exit, after the load's other events.
-        const load = (e.callId !== undefined ? this.byCall.get(e.callId) : undefined) ?? this.named(e.module);
+        const load = (e.callId !== undefined ? this.byCall.get(e.callId) : undefined) ?? this.named(e.moduleName);
         if (e.callId !== undefined) this.byCall.delete(e.callId);
         if (!load) return;
         load.evidence.push(evidence(e));
-        if (e.ret === 0) load.initialised = true;
+        if (e.returnValue === 0) load.initialised = true;
         return;
       }
       case layout.EVENT_MODULE_FREE:
-        this.forget(e.module);
+        this.forget(e.moduleName);
         return;
       case layout.EVENT_DELETE_MODULE:
-        if (e.ret === 0) this.forget(e.module ?? e.strArg);
+        if (e.returnValue === 0) this.forget(e.moduleName ?? e.strArg);
         return;
     }
   }

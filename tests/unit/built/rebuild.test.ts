@@ -123,7 +123,7 @@ describe("the rebuild in WebAssembly", () => {
       // What the readers that judge by the record read there is the map's own.
       const v = new EventView(new DataView(r.record.buffer, r.record.byteOffset, r.record.byteLength), r.record, 0n);
       const said = { name: e.eventName, scan: e.hook === "scan", t: BigInt(e.timestamp), pid: e.hostProcessId, comm: e.processName, ret: Number(e.returnValue), error: e.returnError, callId: e.callId === undefined ? undefined : String(e.callId) };
-      expect({ name: v.eventName, scan: v.hook === layout.HOOK_SCAN, t: v.timestamp, pid: v.hostPid, comm: v.comm, ret: v.ret, error: v.ret < 0 ? errnoName(v.ret) : undefined, callId: v.callId === undefined ? undefined : String(v.callId) }).toEqual(said);
+      expect({ name: v.eventName, scan: v.hook === layout.HOOK_SCAN, t: v.timestamp, pid: v.hostProcessId, comm: v.processName, ret: v.returnValue, error: v.returnValue < 0 ? errnoName(v.returnValue) : undefined, callId: v.callId === undefined ? undefined : String(v.callId) }).toEqual(said);
       if (e.eventName === "delete_module") expect(v.strArg ?? null).toEqual(e.args.find((a: any) => a.name === "name")?.value ?? null);
       if (!EVENTS.find((x) => x.name === e.eventName)!.image) expect([e.sha256, e.size, e.sha256Error]).toEqual([undefined, undefined, undefined]);
       if (e.sha256 !== undefined) expect([v.sha256, Number(v.imageSize)]).toEqual([Buffer.from(e.sha256).toString("hex"), Number(e.size)]);
@@ -133,7 +133,7 @@ describe("the rebuild in WebAssembly", () => {
         // The container, login and ancestry stats counts load calls by.
         const c = decoder.containerOf(r.record);
         expect(c ? (c.runtime ? `${c.runtime}:${c.id}` : "own") : "host").toBe(e.container ? `${e.container.runtime}:${e.container.id}` : e.inContainer === true ? "own" : e.inContainer === false ? "host" : "?");
-        expect(String(v.loginuid)).toBe(String(e.loginUserId));
+        expect(String(v.loginUserId)).toBe(String(e.loginUserId));
         expect(Array.from({ length: v.ancestorCount }, (_, i) => v.ancestorComm(i))).toEqual(e.ancestors.map((a: any) => a.processName));
         expect(Boolean(v.context & layout.CONTEXT_ANCESTRY_CUT)).toBe(e.ancestryCut === true);
       }

@@ -1,0 +1,72 @@
+// `read -o rows`'s events: a log's records, as the reader rebuilds them,
+// into the decoder's row format (decoder/assembly/row.ts), which writes
+// each event as one line of the events table in WebAssembly; no map per
+// event. The log header's columns begin every line of that log. An event
+// the reader hands over with its map (one the WebAssembly rebuild left to
+// the TypeScript one: an unusual map, maybe from a newer modtrace, or every
+// event when a filter reads the maps) gets its row from that map
+// (rows/flatten.ts), which reports each field the schema lacks and each
+// value that does not fit its column.
+import type { Decoder } from "../decoder/host";
+import type { LogItem } from "../log/reader";
+import { matches, matchesRecord, unfiltered, type EventFilter } from "../log/filter";
+import { RecordBatch, eachRecord } from "../record/record-batch";
+import { RowBuilder, type LogContext, type Reporter } from "./flatten";
+import { jsonLineWriter, rowPrefix } from "./json-rows";
+import { EVENT_COLUMNS } from "./schema";
+
+const BATCH = 1024;
+const line = jsonLineWriter(EVENT_COLUMNS);
+const text = new TextEncoder();
+
+export class EventRows {
+  private readonly pending = new RecordBatch(BATCH);
+  private readonly everything: boolean;
+  private readonly fromMaps: RowBuilder;
+  private ctx?: LogContext;
+  /** Events written (after the filter), for the captures table. */
+  count = 0;
+
+  constructor(
+    readonly decoder: Decoder,
+    private readonly filter: EventFilter,
+    private readonly write: (bytes: Uint8Array) => void,
+    reporter: Reporter,
+  ) {
+    this.everything = unfiltered(filter);
+    this.fromMaps = new RowBuilder(EVENT_COLUMNS, reporter);
+    decoder.setClockOffset(0n);
+  }
+
+  /** A log's header read: its rows start with its columns (the lines before it are written first). */
+  startLog(ctx: LogContext) {
+    this.flush();
+    this.ctx = ctx;
+    this.decoder.setRowPrefix(rowPrefix(ctx));
+  }
+
+  /** A reader's item: its events (record or records) that pass the filter become rows; false for any other item. */
+  take(item: LogItem): boolean {
+    if (item.kind === "record") {
+      if (!matches(item.value, this.filter)) return true;
+      this.flush(); // the rows before it first
+      this.count++;
+      this.write(text.encode(line(this.fromMaps.row(item.value, this.ctx!))));
+    } else if (item.kind === "records") {
+      if (this.everything) this.add(item.records, item.count);
+      // Copied: a flush between its records can move the decoder's memory under it.
+      else for (const record of eachRecord(item.records.slice())) if (matchesRecord(record, this.filter)) this.add(record, 1);
+    } else return false;
+    return true;
+  }
+
+  flush = () => {
+    const len = this.pending.put(this.decoder);
+    if (len) this.write(this.decoder.decode(len, "row"));
+  };
+
+  private add(records: Uint8Array, count: number) {
+    this.count += count;
+    this.pending.take(records, count, this.flush);
+  }
+}
