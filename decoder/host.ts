@@ -94,6 +94,17 @@ export class Decoder {
     this.wasm.setRowPrefix(prefix.length);
   }
 
+  /** Whether decode(…, "row") also gives where each value lies (rowSpans()). */
+  wantRowSpans(on: boolean) {
+    this.wasm.wantRowSpans(on);
+  }
+
+  /** After decode(…, "row") with wantRowSpans: per row, per column after the
+   * log header's, the value's offset in the output and its length (0: none). */
+  rowSpans(rows: number): Uint32Array {
+    return new Uint32Array(this.wasm.memory.buffer, this.wasm.rowSpansPtr(), rows * this.wasm.rowColumns() * 2);
+  }
+
   /** After decode(): where each record's output ends, one offset per record. */
   itemEnds(records: number): Uint32Array {
     return new Uint32Array(this.wasm.memory.buffer, this.wasm.endsPtr(), records);

@@ -1,7 +1,9 @@
-// `read -o rows`'s events: a log's records, as the reader rebuilds them,
-// into the decoder's row format (decoder/assembly/row.ts), which writes
-// each event as one line of the events table in WebAssembly; no map per
-// event. The log header's columns begin every line of that log. An event
+// `read -o rows`'s and `-o parquet`'s events: a log's records, as the
+// reader rebuilds them, into the decoder's row format
+// (decoder/assembly/row.ts), which writes each event as one line of the
+// events table in WebAssembly; no map per event. The log header's columns
+// begin every line of that log; Parquet reads the values back from where
+// the lines hold them (rows/row-values.ts). An event
 // the reader hands over with its map (one the WebAssembly rebuild left to
 // the TypeScript one: an unusual map, maybe from a newer modtrace, or every
 // event when a filter reads the maps) gets its row from that map
@@ -11,37 +13,44 @@ import type { Decoder } from "../decoder/host";
 import type { LogItem } from "../log/reader";
 import { matches, matchesRecord, unfiltered, type EventFilter } from "../log/filter";
 import { RecordBatch, eachRecord } from "../record/record-batch";
-import { RowBuilder, type LogContext, type Reporter } from "./flatten";
+import { RowBuilder, type LogContext, type Reporter, type Row, type Value } from "./flatten";
 import { jsonLineWriter, rowPrefix } from "./json-rows";
-import { EVENT_COLUMNS } from "./schema";
+import { rowsAt } from "./row-values";
+import { EVENT_COLUMNS, SCHEMA_VERSION } from "./schema";
 
 const BATCH = 1024;
 const line = jsonLineWriter(EVENT_COLUMNS);
 const text = new TextEncoder();
+
+/** Where rows go: as JSON lines (-o rows), or as typed rows (Parquet). */
+export type RowsOut = { lines: (bytes: Uint8Array) => void } | { rows: (row: Row) => void };
 
 export class EventRows {
   private readonly pending = new RecordBatch(BATCH);
   private readonly everything: boolean;
   private readonly fromMaps: RowBuilder;
   private ctx?: LogContext;
+  private header: Value[] = [];
   /** Events written (after the filter), for the captures table. */
   count = 0;
 
   constructor(
     readonly decoder: Decoder,
     private readonly filter: EventFilter,
-    private readonly write: (bytes: Uint8Array) => void,
+    private readonly out: RowsOut,
     reporter: Reporter,
   ) {
     this.everything = unfiltered(filter);
     this.fromMaps = new RowBuilder(EVENT_COLUMNS, reporter);
     decoder.setClockOffset(0n);
+    decoder.wantRowSpans("rows" in out);
   }
 
   /** A log's header read: its rows start with its columns (the lines before it are written first). */
   startLog(ctx: LogContext) {
     this.flush();
     this.ctx = ctx;
+    this.header = this.fromMaps.row({}, ctx).slice(0, 4);
     this.decoder.setRowPrefix(rowPrefix(ctx));
   }
 
@@ -51,7 +60,9 @@ export class EventRows {
       if (!matches(item.value, this.filter)) return true;
       this.flush(); // the rows before it first
       this.count++;
-      this.write(text.encode(line(this.fromMaps.row(item.value, this.ctx!))));
+      const row = this.fromMaps.row(item.value, this.ctx!);
+      if ("rows" in this.out) this.out.rows(row);
+      else this.out.lines(text.encode(line(row)));
     } else if (item.kind === "records") {
       if (this.everything) this.add(item.records, item.count);
       // Copied: a flush between its records can move the decoder's memory under it.
@@ -61,8 +72,12 @@ export class EventRows {
   }
 
   flush = () => {
+    const count = this.pending.count;
     const len = this.pending.put(this.decoder);
-    if (len) this.write(this.decoder.decode(len, "row"));
+    if (!len) return;
+    const bytes = this.decoder.decode(len, "row");
+    if ("rows" in this.out) rowsAt(bytes, this.decoder.rowSpans(count), count, this.header, this.out.rows);
+    else this.out.lines(bytes);
   };
 
   private add(records: Uint8Array, count: number) {

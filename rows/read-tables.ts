@@ -9,7 +9,7 @@ import { Decoder } from "../decoder/host";
 import { findingMatches, matches, readsMaps, reportProblems, type EventFilter } from "../log/filter";
 import { makeDirectory, Sink, UsageError, type OutputSpec } from "../output/outputs";
 import { CaptureRows, type LogFileSummary } from "./captures";
-import { contextOf, Reporter, RowBuilder, type Row } from "./flatten";
+import { contextOf, Reporter, type Row } from "./flatten";
 import { jsonLineWriter } from "./json-rows";
 import { ParquetStream } from "./parquet";
 import { EventRows } from "./event-rows";
@@ -97,7 +97,6 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
   if (format === "parquet") openDirectory(path!);
   const parquetNames = new ParquetNames(path ?? "");
   const reporter = new Reporter();
-  const events = new RowBuilder(EVENT_COLUMNS, reporter);
   const captures = new CaptureRows(reporter);
   const findings = new FindingRows(reporter);
   const problems: Problem[] = [];
@@ -107,8 +106,12 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
   const captureRows: Row[] = [];
   const findingRows: Row[] = [];
   const converted = new Set<string>();
-  // Rows straight from the records, in WebAssembly; Parquet still from each event's map.
-  const eventRows = format === "rows" ? new EventRows(await Decoder.load(readFileSync(wasmPath)), opts.filter, (bytes) => sink!.write(bytes), reporter) : undefined;
+  let parquet: EventFile | undefined; // the log being read's
+  // Events' rows straight from their records, in WebAssembly.
+  const eventRows =
+    format === "rows" || format === "parquet"
+      ? new EventRows(await Decoder.load(readFileSync(wasmPath)), opts.filter, format === "rows" ? { lines: (bytes) => sink!.write(bytes) } : { rows: (row) => parquet!.push(row) }, reporter)
+      : undefined;
   // Events as records unless a filter needs what only their maps say as they say it.
   const reading = eventRows ? { records: readsMaps(opts.filter) ? (true as const) : eventRows.decoder } : {};
 
@@ -120,7 +123,7 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
       let ctx = contextOf(undefined);
       eventRows?.startLog(ctx);
       const rowsBefore = eventRows?.count ?? 0;
-      const parquet = format === "parquet" ? new EventFile(() => parquetNames.next(file, ctx.host), opts.output.overwrite) : undefined;
+      parquet = format === "parquet" ? new EventFile(() => parquetNames.next(file, ctx.host), opts.output.overwrite) : undefined;
       let pending = "";
       try {
       for (const item of readLog(file, problems, reading)) {
@@ -138,10 +141,7 @@ export async function readTables(opts: TableReadOptions): Promise<number> {
             sink!.write(text.encode(pending));
             pending = "";
           }
-        } else if (item.kind === "event" && matches(item.value, opts.filter)) {
-          summary.rowsRead++;
-          parquet?.push(events.row(item.value, ctx));
-        }
+        } else if (item.kind === "event" && matches(item.value, opts.filter)) summary.rowsRead++; // captures and findings count them
       }
       } catch (e) {
         parquet?.abandon();

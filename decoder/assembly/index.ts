@@ -16,7 +16,7 @@ import * as C from "./container";
 export { ERR_BAD_LENGTH, ERR_BAD_RECORD };
 
 export { TEXT as FORMAT_TEXT, JSON as FORMAT_JSON, CBOR as FORMAT_CBOR, ROW as FORMAT_ROW } from "./formats";
-export { prefixPtr as rowPrefixPtr, setPrefix as setRowPrefix } from "./row";
+export { prefixPtr as rowPrefixPtr, setPrefix as setRowPrefix, wantSpans as wantRowSpans, spansPtr as rowSpansPtr, columns as rowColumns } from "./row";
 
 export const ERR_BAD_FORMAT: i32 = -3;
 
@@ -142,6 +142,7 @@ export function decode(len: u32, format: u32): i32 {
   if (len > inputCapacity) return ERR_BAD_LENGTH;
   if (format > ROW) return ERR_BAD_FORMAT;
   out.reset();
+  row.resetSpans();
   let item = ends;
   const end = input + len;
   for (let rec = input; rec < end; rec += load<u32>(rec + L.REC_OFF_SIZE)) {

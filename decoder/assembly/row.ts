@@ -14,6 +14,11 @@ import { ARGS, ROW_COLUMNS } from "./generated/keys";
 const COLUMNS = ROW_COLUMNS.length;
 const MAX_DEPTH = 16;
 
+/** How many columns a row's places cover (those after the log header's). */
+export function columns(): i32 {
+  return COLUMNS;
+}
+
 /** Is a row being noted (decode() in the row format)? structured.ts asks. */
 export let noting = false;
 
@@ -42,6 +47,37 @@ const openStart = new StaticArray<u32>(MAX_DEPTH);
 let nulls: usize = 0;
 const nullAt = new StaticArray<u32>(COLUMNS + 1);
 const keyLength = new StaticArray<u32>(COLUMNS);
+
+// Where each row's values lie in the output (when asked: Parquet reads them
+// from there): per row, per column, the value's offset and length (0: null).
+let spansWanted = false;
+let spans: usize = 0;
+let spansCapacity: u32 = 0; // rows
+let spanRow: u32 = 0;
+
+/** Whether decode() also gives the values' places (spansPtr()), for rows decoded from here on. */
+export function wantSpans(on: bool): void {
+  spansWanted = on;
+}
+
+/** Before a decode(): its rows' places start at the first row again. */
+export function resetSpans(): void {
+  spanRow = 0;
+}
+
+export function spansPtr(): usize {
+  return spans;
+}
+
+function spanSlot(): usize {
+  if (spanRow >= spansCapacity) {
+    const rows = spansCapacity ? spansCapacity << 1 : 1024;
+    const bytes = <usize>rows * COLUMNS * 8;
+    spans = spans ? heap.realloc(spans, bytes) : heap.alloc(bytes);
+    spansCapacity = rows;
+  }
+  return spans + <usize>(spanRow++) * COLUMNS * 8;
+}
 
 // The line's start, `{"schemaVersion":…,"bootTime":…`: the log header's columns, from the host.
 let prefix: usize = 0;
@@ -157,6 +193,8 @@ export function finish(start: usize): void {
   // Worst case: every column's key and null, and every value once (a list's escaped: twice its bytes).
   out.reserve(<usize>(prefixLength + unchecked(nullAt[COLUMNS]) + 2) + 2 * (jsonEnd - start));
   out.bytes(prefix, prefixLength);
+  const places = spansWanted ? spanSlot() : 0;
+  if (places) memory.fill(places, 0, COLUMNS * 8);
   let run = 0; // the first column of the run of nulls not yet written
   for (let i = 0; i < COLUMNS; i++) {
     if (unchecked(valueSerial[i]) != serial) continue;
@@ -164,8 +202,14 @@ export function finish(start: usize): void {
     out.bytes(nulls + unchecked(nullAt[run]), at - unchecked(nullAt[run]) + unchecked(keyLength[i]));
     const from = out.outputBase() + unchecked(valueStart[i]);
     const n = unchecked(valueEnd[i]) - unchecked(valueStart[i]);
+    const written = out.length;
     if (load<u8>(from) == 0x5b) listAsText(from, n);
     else out.bytes(from, n);
+    if (places) {
+      // Where it will lie once the line is moved to start.
+      store<u32>(places + <usize>i * 8, <u32>(written - jsonEnd + start));
+      store<u32>(places + <usize>i * 8, <u32>(out.length - written), 4);
+    }
     run = i + 1;
   }
   out.bytes(nulls + unchecked(nullAt[run]), unchecked(nullAt[COLUMNS]) - unchecked(nullAt[run]));

@@ -4,15 +4,18 @@
 // events table, by the one rule of rows/schema.ts. On real logs the lines
 // are the same bytes, filtered or not; on events whose strings hold quotes,
 // backslashes, controls and non-ASCII text the lines hold the same values.
+// Parquet's typed rows, read back from where the lines hold each value
+// (rows/row-values.ts), are the maps' rows value for value.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Decoder, layout } from "../../../decoder/host";
 import { readLog, type Problem } from "../../../log/reader";
 import { writeRecord } from "../../../record/records";
-import { contextOf, Reporter, RowBuilder } from "../../../rows/flatten";
+import { contextOf, Reporter, RowBuilder, type Row } from "../../../rows/flatten";
 import { jsonLineWriter, rowPrefix } from "../../../rows/json-rows";
 import { EventRows } from "../../../rows/event-rows";
+import { rowsAt } from "../../../rows/row-values";
 import { EVENT_COLUMNS } from "../../../rows/schema";
 import type { EventFilter } from "../../../log/filter";
 
@@ -48,7 +51,7 @@ function rowsFromMaps(file: string, keep: (e: any) => boolean = () => true): str
  * format (the events the rebuild leaves to TypeScript from their maps). */
 function rowsFromRecords(file: string, filter: EventFilter = { pids: [], comms: [] }): string {
   const chunks: Buffer[] = [];
-  const rows = new EventRows(decoder, filter, (b) => chunks.push(Buffer.from(b)), new Reporter());
+  const rows = new EventRows(decoder, filter, { lines: (b) => chunks.push(Buffer.from(b)) }, new Reporter());
   const problems: Problem[] = [];
   rows.startLog(contextOf(undefined));
   for (const item of readLog(file, problems, { records: decoder })) {
@@ -69,6 +72,29 @@ describe("rows from records", () => {
     inRuns = 0;
     expect(rowsFromRecords(file)).toBe(fromMaps);
     expect(inRuns).toBeGreaterThan(fromMaps.split("\n").length / 2);
+  });
+
+  test.each(LOGS)("%s: Parquet's typed rows, the same values as from its maps", (file) => {
+    const fromMaps: Row[] = [];
+    let ctx = contextOf(undefined);
+    const builder = new RowBuilder();
+    for (const item of readLog(file, [])) {
+      if (item.kind === "header") ctx = contextOf(item.value);
+      else if (item.kind === "event") fromMaps.push(builder.row(item.value, ctx));
+    }
+    const typed: Row[] = [];
+    const rows = new EventRows(decoder, { pids: [], comms: [] }, { rows: (r) => typed.push(r) }, new Reporter());
+    rows.startLog(contextOf(undefined));
+    for (const item of readLog(file, [], { records: decoder })) {
+      if (item.kind === "header") rows.startLog(contextOf(item.value));
+      else rows.take(item);
+    }
+    rows.flush();
+    decoder.wantRowSpans(false);
+    // As Parquet writes them: 64-bit columns as BigInt.
+    const exact = (r: Row) => r.map((v, i) => (v !== null && (EVENT_COLUMNS[i].type === "int64" || EVENT_COLUMNS[i].type === "uint64") ? BigInt(v as number) : v));
+    expect(typed.length).toBe(fromMaps.length);
+    expect(typed.map(exact)).toEqual(fromMaps.map(exact));
   });
 
   test("filtered: the events the filter keeps, the same lines", () => {
@@ -99,9 +125,19 @@ describe("rows from records", () => {
         const asDecoded = JSON.parse(Buffer.from(decoder.decode(len, "json")).toString());
         decoder.setRowPrefix(rowPrefix(ctx));
         decoder.inputView(len).set(bytes.subarray(0, len));
-        const fromRecord = parseRow(Buffer.from(decoder.decode(len, "row")).toString());
-        const fromMap = parseRow(line(new RowBuilder().row(asDecoded, ctx)));
+        decoder.wantRowSpans(true);
+        const rowBytes = decoder.decode(len, "row");
+        const fromRecord = parseRow(Buffer.from(rowBytes).toString());
+        const mapRow = new RowBuilder().row(asDecoded, ctx);
+        const fromMap = parseRow(line(mapRow));
         expect(fromRecord).toEqual(fromMap);
+        // Parquet's values, read from their places in the line: the map's (its JSON-text column aside, as above).
+        const typed: Row[] = [];
+        rowsAt(rowBytes, decoder.rowSpans(1), 1, mapRow.slice(0, 4), (r) => typed.push(r));
+        decoder.wantRowSpans(false);
+        const ancestors = EVENT_COLUMNS.findIndex((c) => c.name === "ancestors");
+        const plain = (r: Row) => r.map((v, i) => (i === ancestors && typeof v === "string" ? JSON.parse(v) : typeof v === "bigint" ? Number(v) : v));
+        expect(plain(typed[0])).toEqual(plain(mapRow));
         // The odd text did reach the row (a command name is cut at 15 bytes, not characters).
         expect(fromRecord.executable_path).toBe(`/tmp/${text}`);
         tried++;
