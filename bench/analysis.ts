@@ -37,6 +37,16 @@ const size = (paths: string[]) => paths.reduce((n, p) => n + statSync(p).size, 0
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 const walk = (dir: string): string[] => readdirSync(dir, { recursive: true }).map((f) => join(dir, String(f))).filter((f) => statSync(f).isFile());
 
+/** bytes cut after a newline into pieces of about `size` bytes. */
+function* linePieces(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let start = 0; start < bytes.length; ) {
+    let end = Math.min(bytes.length, start + size);
+    while (end < bytes.length && bytes[end - 1] !== 0x0a) end++;
+    yield bytes.subarray(start, end);
+    start = end;
+  }
+}
+
 export async function benchAnalysis(): Promise<string[]> {
   const out: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), "modtrace-bench-analysis-"));
@@ -55,6 +65,8 @@ export async function benchAnalysis(): Promise<string[]> {
     out.push(`  read -o rows                        ${rowsSec.toFixed(2)} s  ${Math.round(events / rowsSec)} rows/s  ${mb(size([rowsFile]))} (x${(size([rowsFile]) / cborBytes).toFixed(2)} the CBOR)`);
     const capturesFile = join(dir, "captures.jsonl");
     modtrace(["read", ...logs, "-o", `captures:${capturesFile}`]);
+    const findingsFile = join(dir, "findings.jsonl");
+    modtrace(["read", ...logs, "-o", `findings:${findingsFile}`]);
     const parquetDir = join(dir, "parquet");
     const [, parquetSec] = timed(() => modtrace(["read", ...logs, "-o", `parquet:${parquetDir}`]));
     const parquetBytes = size(walk(parquetDir));
@@ -62,7 +74,7 @@ export async function benchAnalysis(): Promise<string[]> {
 
     const queries = cookbook();
     const ddl = modtrace(["schema", "--sql", "duckdb"]).toString();
-    const [duck, duckLoad] = await timedAsync(() => duckdbFromRows(ddl, rowsFile, capturesFile));
+    const [duck, duckLoad] = await timedAsync(() => duckdbFromRows(ddl, rowsFile, capturesFile, findingsFile));
     out.push(`  DuckDB load from rows               ${duckLoad.toFixed(2)} s  ${Math.round(events / duckLoad)} rows/s`);
     const pq = await duckdbOverParquet(parquetDir);
 
@@ -72,7 +84,8 @@ export async function benchAnalysis(): Promise<string[]> {
       await ch.start();
       ch.createTables(modtrace(["schema", "--sql", "clickhouse", "--cluster", CLUSTER]).toString());
       const [, chLoad] = timed(() => {
-        ch.insert("modtrace_events", readFileSync(rowsFile));
+        // In pieces: one insert of the whole file passes the server's memory limit per query (1.86 GiB).
+        for (const piece of linePieces(readFileSync(rowsFile), 256 << 20)) ch.insert("modtrace_events", piece);
         ch.insert("modtrace_captures", readFileSync(capturesFile));
       });
       out.push(`  ClickHouse 2 shards, load from rows ${chLoad.toFixed(2)} s  ${Math.round(events / chLoad)} rows/s (clickhouse-client, Distributed, insert_distributed_sync)`);

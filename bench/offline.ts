@@ -58,6 +58,7 @@ export async function benchOffline(events = EVENTS): Promise<string[]> {
       ["stats", ["dist/modtrace", "stats", log]],
       ["read -o json", ["dist/modtrace", "read", "-o", "json", log]],
       ["findings -o json", ["dist/modtrace", "findings", "-o", "json", log]],
+      ["read -o rows", ["dist/modtrace", "read", "-o", "rows", log]],
       ["read -o parquet:", ["dist/modtrace", "read", "-o", `parquet:${join(dir, "pq")}`, "--overwrite", log]],
     ];
     const base: number[] = [];
