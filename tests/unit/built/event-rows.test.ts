@@ -7,8 +7,7 @@
 // Parquet's typed rows, read back from where the lines hold each value
 // (rows/row-values.ts), are the maps' rows value for value.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { Decoder, layout } from "../../../decoder/host";
 import { readLog, type Problem } from "../../../log/reader";
 import { writeRecord } from "../../../record/records";
@@ -18,13 +17,9 @@ import { EventRows } from "../../../rows/event-rows";
 import { rowsAt } from "../../../rows/row-values";
 import { EVENT_COLUMNS } from "../../../rows/schema";
 import type { EventFilter } from "../../../log/filter";
+import { FIXTURE_LOGS } from "../../lib/fixture-logs";
 
-const VM = "tests/fixtures/vm";
-const LOGS = [
-  "tests/fixtures/kernel-6.18.cbor",
-  "tests/fixtures/layout-3.cbor",
-  ...readdirSync(VM).flatMap((host) => readdirSync(join(VM, host)).map((f) => join(VM, host, f))),
-];
+const LOGS = FIXTURE_LOGS;
 
 let decoder: Decoder;
 // Events that came to rowsFromRecords as records: the WebAssembly row path taken.

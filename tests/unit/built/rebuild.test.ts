@@ -8,7 +8,7 @@
 // than its map (the timestamp, pid, command name, errno, image, container,
 // login and ancestry a reader judges by).
 import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Encoder } from "cbor-x/encode";
@@ -20,13 +20,9 @@ import { TOP_FIELDS } from "../../../catalogue/fields";
 import { EVENTS } from "../../../catalogue/events";
 import { EventView } from "../../../record/event-view";
 import { errnoName } from "../../../record/errno";
+import { FIXTURE_LOGS } from "../../lib/fixture-logs";
 
-const VM = "tests/fixtures/vm";
-const LOGS = [
-  "tests/fixtures/kernel-6.18.cbor",
-  "tests/fixtures/layout-3.cbor",
-  ...readdirSync(VM).flatMap((host) => readdirSync(join(VM, host)).map((f) => join(VM, host, f))),
-];
+const LOGS = FIXTURE_LOGS;
 
 let decoder: Decoder;
 beforeAll(async () => {
