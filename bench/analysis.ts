@@ -81,23 +81,27 @@ export async function benchAnalysis(): Promise<string[]> {
     const ch = clickhouseCannotRun() ? undefined : new ClickhouseFleet();
     const chTimes = new Map<string, number>();
     if (ch) {
-      await ch.start();
-      ch.createTables(modtrace(["schema", "--sql", "clickhouse", "--cluster", CLUSTER]).toString());
-      const [, chLoad] = timed(() => {
-        // In pieces: one insert of the whole file passes the server's memory limit per query (1.86 GiB).
-        for (const piece of linePieces(readFileSync(rowsFile), 256 << 20)) ch.insert("modtrace_events", piece);
-        ch.insert("modtrace_captures", readFileSync(capturesFile));
-      });
-      out.push(`  ClickHouse 2 shards, load from rows ${chLoad.toFixed(2)} s  ${Math.round(events / chLoad)} rows/s (clickhouse-client, Distributed, insert_distributed_sync)`);
-      for (const [name, sql] of queries) {
-        ch.run(sql); // warm
-        // --time: the server's time for the query, without clickhouse-client's own start-up.
-        const r = ch.query(sql, ch.ports[0], undefined, ["--time"]);
-        chTimes.set(name, Number(r.err.trim().split("\n").at(-1)));
+      // Stopped whatever happens: a server left running would answer for the next run's.
+      try {
+        await ch.start();
+        ch.createTables(modtrace(["schema", "--sql", "clickhouse", "--cluster", CLUSTER]).toString());
+        const [, chLoad] = timed(() => {
+          // In pieces: one insert of the whole file passes the server's memory limit per query (1.86 GiB).
+          for (const piece of linePieces(readFileSync(rowsFile), 256 << 20)) ch.insert("modtrace_events", piece);
+          ch.insert("modtrace_captures", readFileSync(capturesFile));
+        });
+        out.push(`  ClickHouse 2 shards, load from rows ${chLoad.toFixed(2)} s  ${Math.round(events / chLoad)} rows/s (clickhouse-client, Distributed, insert_distributed_sync)`);
+        for (const [name, sql] of queries) {
+          ch.run(sql); // warm
+          // --time: the server's time for the query, without clickhouse-client's own start-up.
+          const r = ch.query(sql, ch.ports[0], undefined, ["--time"]);
+          chTimes.set(name, Number(r.err.trim().split("\n").at(-1)));
+        }
+        const total = Number(ch.run("SELECT count() FROM modtrace_events").trim());
+        if (total !== events) throw new Error(`ClickHouse holds ${total} rows, not ${events}`);
+      } finally {
+        await ch.stop();
       }
-      const total = Number(ch.run("SELECT count() FROM modtrace_events").trim());
-      if (total !== events) throw new Error(`ClickHouse holds ${total} rows, not ${events}`);
-      await ch.stop();
     } else out.push(`  ClickHouse: not run (${clickhouseCannotRun()})`);
 
     out.push(`  cookbook query                      DuckDB table  DuckDB Parquet  ClickHouse (via Distributed)`);

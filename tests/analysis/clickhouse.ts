@@ -58,6 +58,10 @@ export class ClickhouseFleet {
   readonly ports = SHARD_PORTS.map((p) => p.tcp);
 
   async start(timeoutMs = 60_000) {
+    // A server left running on these ports (another run's) would answer for
+    // ours, with its own rows: refuse rather than test against it.
+    for (const port of this.ports)
+      if (this.query("SELECT 1", port).status === 0) throw new Error(`a ClickHouse server already listens on 127.0.0.1:${port} (left by another run?): stop it, then run again`);
     SHARD_PORTS.forEach((ports, i) => {
       const dir = join(this.dir, `shard${i + 1}`);
       for (const d of ["data", "tmp", "user_files", "format_schemas"]) mkdirSync(join(dir, d), { recursive: true });
@@ -73,7 +77,9 @@ export class ClickhouseFleet {
     });
     const deadline = Date.now() + timeoutMs;
     for (const port of this.ports) {
+      const server = this.servers[this.ports.indexOf(port)];
       while (this.query("SELECT 1", port).status !== 0) {
+        if (server.exitCode !== null) throw new Error(`ClickHouse on port ${port} exited ${server.exitCode} before it answered: ${this.log(port)}`);
         if (Date.now() > deadline) throw new Error(`ClickHouse on port ${port} did not answer within ${timeoutMs / 1000} s: ${this.log(port)}`);
         await Bun.sleep(250);
       }
