@@ -5,9 +5,9 @@ import { readFileSync } from "node:fs";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder, type DecodedFormat } from "../decoder/host";
 import { checkReadable, readLog, type Problem } from "../log/reader";
-import { RecordBatch, eachRecord } from "../record/record-batch";
+import { RecordBatch } from "../record/record-batch";
 import { colourWanted, Sink, type ColourChoice, type OutputSpec } from "../output/outputs";
-import { findingMatches, matches, matchesRecord, readsMaps, reportProblems, unfiltered, type EventFilter } from "../log/filter";
+import { findingMatches, matches, matchingRecords, readsMaps, reportProblems, type EventFilter } from "../log/filter";
 import { findingFromItem, renderFinding } from "../findings/format";
 import { withoutSeal } from "../log/log-items";
 import { fitLines, rowWidth } from "../output/terminal-width";
@@ -36,7 +36,6 @@ export async function read(opts: ReadOptions): Promise<number> {
   // Events straight from their CBOR into records, but when a filter needs
   // what only their maps say as they say it (the command name, the container).
   const records = readsMaps(opts.filter) ? true : decoder;
-  const everything = unfiltered(opts.filter);
   const pending = new RecordBatch(BATCH);
   let headerWritten = false;
   let lastTrailer: any;
@@ -62,11 +61,7 @@ export async function read(opts: ReadOptions): Promise<number> {
           flush();
           sink.write(renderFinding(findingFromItem(item.value), format, colour));
         } else if (item.kind === "record" && matches(item.value, opts.filter)) pending.take(item.record, 1, flush);
-        else if (item.kind === "records" && everything) pending.take(item.records, item.count, flush);
-        else if (item.kind === "records") {
-          // Copied: a flush between its records can move the decoder's memory under it.
-          for (const record of eachRecord(item.records.slice())) if (matchesRecord(record, opts.filter)) pending.take(record, 1, flush);
-        }
+        else if (item.kind === "records") for (const [records, count] of matchingRecords(item.records, item.count, opts.filter)) pending.take(records, count, flush);
       }
     }
     flush();

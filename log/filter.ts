@@ -5,6 +5,7 @@ import { escapeText } from "../output/text-escape";
 import type { LoggedEvent } from "../record/generated/event";
 import { EventView } from "../record/event-view";
 import * as layout from "../record/layout";
+import { eachRecord } from "../record/record-batch";
 
 export interface EventFilter {
   events?: Set<string>;
@@ -43,13 +44,21 @@ export function matches(e: LoggedEvent, f: EventFilter): boolean {
   return true;
 }
 
-/** The same for an event as its record, read back from a log (so the
- * clock is the wall clock), rebuilt straight from its CBOR: its name, hook,
- * pid and timestamp are the map's exactly (decoder/assembly/rebuild.ts takes
- * no other); the command name and the container filters need the map. */
-export function matchesRecord(record: Uint8Array, f: EventFilter): boolean {
-  if (unfiltered(f)) return true;
-  return matchesView(new EventView(new DataView(record.buffer, record.byteOffset, record.byteLength), record, 0n), f);
+/** The records of a reader's run (kind "records") that pass the filter, as
+ * [records, count] for a batch: the run whole when nothing is filtered, else
+ * each that matches, from a copy (a flush between its records can move the
+ * decoder's memory, where the run lies). A run's records are read back from
+ * a log (so the clock is the wall clock), rebuilt straight from their CBOR:
+ * their name, hook, pid and timestamp are the maps' exactly
+ * (decoder/assembly/rebuild.ts takes no other); the command name and the
+ * container filters need the maps. */
+export function* matchingRecords(run: Uint8Array, count: number, f: EventFilter): Generator<[Uint8Array, number]> {
+  if (unfiltered(f)) {
+    yield [run, count];
+    return;
+  }
+  for (const record of eachRecord(run.slice()))
+    if (matchesView(new EventView(new DataView(record.buffer, record.byteOffset, record.byteLength), record, 0n), f)) yield [record, 1];
 }
 
 /** Whether the filter reads what only an event's map says as it says it (the
@@ -60,11 +69,11 @@ export function readsMaps(f: EventFilter): boolean {
 }
 
 /** Whether the filter lets every event through (then a reader need not look at one). */
-export function unfiltered(f: EventFilter): boolean {
+function unfiltered(f: EventFilter): boolean {
   return !f.events && !f.pids.length && !readsMaps(f) && f.sinceNs === undefined && f.untilNs === undefined;
 }
 
-/** matchesRecord's test, on a view of the record. */
+/** matchingRecords' test, on a view of a record (stats counts through one). */
 export function matchesView(v: EventView, f: EventFilter): boolean {
   if (readsMaps(f)) throw new Error("matchesView: the command name and container filters read the event's map");
   if (f.events && !f.events.has(v.eventName)) return false;

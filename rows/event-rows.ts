@@ -11,12 +11,12 @@
 // value that does not fit its column.
 import type { Decoder } from "../decoder/host";
 import type { LogItem } from "../log/reader";
-import { matches, matchesRecord, unfiltered, type EventFilter } from "../log/filter";
-import { RecordBatch, eachRecord } from "../record/record-batch";
-import { RowBuilder, type LogContext, type Reporter, type Row, type Value } from "./flatten";
-import { jsonLineWriter, rowPrefix } from "./json-rows";
+import { matches, matchingRecords, type EventFilter } from "../log/filter";
+import { RecordBatch } from "../record/record-batch";
+import { RowBuilder, type LogContext, type Reporter, type Row } from "./flatten";
+import { jsonLineWriter, logHeaderValues, rowPrefix } from "./json-rows";
 import { rowsAt } from "./row-values";
-import { EVENT_COLUMNS, SCHEMA_VERSION } from "./schema";
+import { EVENT_COLUMNS } from "./schema";
 
 const BATCH = 1024;
 const line = jsonLineWriter(EVENT_COLUMNS);
@@ -27,10 +27,9 @@ export type RowsOut = { lines: (bytes: Uint8Array) => void } | { rows: (row: Row
 
 export class EventRows {
   private readonly pending = new RecordBatch(BATCH);
-  private readonly everything: boolean;
   private readonly fromMaps: RowBuilder;
   private ctx?: LogContext;
-  private header: Value[] = [];
+  private header: Row = [];
   /** Events written (after the filter), for the captures table. */
   count = 0;
 
@@ -40,7 +39,6 @@ export class EventRows {
     private readonly out: RowsOut,
     reporter: Reporter,
   ) {
-    this.everything = unfiltered(filter);
     this.fromMaps = new RowBuilder(EVENT_COLUMNS, reporter);
     decoder.setClockOffset(0n);
     decoder.wantRowSpans("rows" in out);
@@ -50,7 +48,7 @@ export class EventRows {
   startLog(ctx: LogContext) {
     this.flush();
     this.ctx = ctx;
-    this.header = this.fromMaps.row({}, ctx).slice(0, 4);
+    this.header = logHeaderValues(ctx);
     this.decoder.setRowPrefix(rowPrefix(ctx));
   }
 
@@ -63,11 +61,8 @@ export class EventRows {
       const row = this.fromMaps.row(item.value, this.ctx!);
       if ("rows" in this.out) this.out.rows(row);
       else this.out.lines(text.encode(line(row)));
-    } else if (item.kind === "records") {
-      if (this.everything) this.add(item.records, item.count);
-      // Copied: a flush between its records can move the decoder's memory under it.
-      else for (const record of eachRecord(item.records.slice())) if (matchesRecord(record, this.filter)) this.add(record, 1);
-    } else return false;
+    } else if (item.kind === "records") for (const [records, count] of matchingRecords(item.records, item.count, this.filter)) this.add(records, count);
+    else return false;
     return true;
   }
 

@@ -15,9 +15,14 @@ export function jsonLineWriter(columns: Column[]): (row: Row) => string {
 
 const headerLine = jsonLineWriter(LOG_HEADER_COLUMNS);
 
+/** The values of the log header's columns (LOG_HEADER_COLUMNS), which every row of the log shares. */
+export function logHeaderValues(ctx: LogContext): Row {
+  return [SCHEMA_VERSION, ctx.host, ctx.kernel, ctx.bootTime];
+}
+
 /** How every row of a log starts, `{` and the log header's columns: the
  * decoder's row format (decoder/assembly/row.ts) writes the rest. */
 export function rowPrefix(ctx: LogContext): Uint8Array {
-  const line = headerLine([SCHEMA_VERSION, ctx.host, ctx.kernel, ctx.bootTime]);
+  const line = headerLine(logHeaderValues(ctx));
   return new TextEncoder().encode(line.slice(0, line.length - 2)); // without "}\n"
 }

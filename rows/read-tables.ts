@@ -1,6 +1,6 @@
 // `modtrace read -o rows|captures|findings|parquet`: logs to the flat tables
-// of rows/schema.ts, straight from the log's event and finding maps (no
-// decoder pass: the maps are already the JSON output's).
+// of rows/schema.ts: events through the decoder's row format
+// (rows/event-rows.ts), findings and captures from the log's maps.
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { checkReadable, readLog, type Problem } from "../log/reader";

@@ -171,7 +171,8 @@ export function beforeClose(depth: i32): void {
 }
 
 function open(depth: i32, k: P.Piece): void {
-  unchecked((openColumn[depth] = unchecked(under[depth]) == UNDER_NONE ? -1 : columnOf(unchecked(parent[depth]), k)));
+  const u = unchecked(under[depth]);
+  unchecked((openColumn[depth] = u == UNDER_NONE ? -1 : columnOf(u, unchecked(parent[depth]), k)));
   unchecked((openStart[depth] = <u32>out.length));
 }
 
@@ -232,14 +233,15 @@ function listAsText(p: usize, n: u32): void {
   out.byte(0x22);
 }
 
-// ---- Which column a key names, worked out once per pair of pieces.
+// ---- Which column a key names, worked out once per pair of pieces (the
+// parent's piece says what it is: a map key's piece is no argument's).
 
 const MEMO = 1024;
 const memoParent = new StaticArray<usize>(MEMO);
 const memoKey = new StaticArray<usize>(MEMO);
 const memoColumn = new StaticArray<i32>(MEMO);
 
-function columnOf(p: usize, k: P.Piece): i32 {
+function columnOf(u: u8, p: usize, k: P.Piece): i32 {
   let h = <i32>(((p * 0x9e3779b1) ^ (k * 0x85ebca6b)) >> 4) & (MEMO - 1);
   while (true) {
     const mp = unchecked(memoParent[h]);
@@ -248,19 +250,19 @@ function columnOf(p: usize, k: P.Piece): i32 {
     if ((mp | mk) == 0) break;
     h = (h + 1) & (MEMO - 1);
   }
-  const c = findColumn(p, k);
+  const c = findColumn(u, p, k);
   unchecked((memoParent[h] = p));
   unchecked((memoKey[h] = k));
   unchecked((memoColumn[h] = c));
   return c;
 }
 
-/** The column's name, by the rule above, looked up among ROW_COLUMNS (-1: none). */
-function findColumn(p: usize, k: P.Piece): i32 {
-  // p: 0 under the event; a map key's piece; an argument's piece (k 0: its value).
+/** The column's name, by the rule above, looked up among ROW_COLUMNS (-1: none).
+ * p: under the event 0; under a map its key's piece; under an argument its piece (k 0: its value). */
+function findColumn(u: u8, p: usize, k: P.Piece): i32 {
   let name = "";
-  if (p == 0) name = keyName(k);
-  else if (isArgPiece(p)) name = k ? argName(p) + "_" + keyName(k) : argName(p);
+  if (u == UNDER_EVENT) name = keyName(k);
+  else if (u == UNDER_ARG) name = k ? argName(p) + "_" + keyName(k) : argName(p);
   else name = keyName(p) + "_" + keyName(k);
   for (let i = 0; i < COLUMNS; i++) if (unchecked(ROW_COLUMNS[i]) == name) return i;
   return -1;
@@ -273,10 +275,6 @@ function keyName(k: P.Piece): string {
 
 // An argument piece's JSON form starts {"name":"NAME"
 const ARG_NAME_AT: usize = 9;
-
-function isArgPiece(p: P.Piece): bool {
-  return P.jsonLength(p) > ARG_NAME_AT && load<u8>(P.jsonBytes(p)) == 0x7b;
-}
 
 function argName(a: P.Piece): string {
   const from = P.jsonBytes(a) + ARG_NAME_AT;
