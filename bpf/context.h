@@ -82,6 +82,8 @@ __noinline int fill_context(struct mt_record_buf *buf)
 	rec->uid = (u32)uid_gid;
 	rec->gid = uid_gid >> 32;
 	rec->mnt_ns = task->nsproxy->mnt_ns->ns.inum;
+	rec->net_ns = task->nsproxy->net_ns->ns.inum;
+	rec->flags |= MT_FLAG_NET_NS;
 	rec->pid_ns = level == 0 ? thread_pid->numbers[0].ns->ns.inum : BPF_CORE_READ(thread_pid, numbers[level].ns, ns.inum);
 	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
 	fill_identity(rec, task, level);

@@ -78,6 +78,7 @@ enum mt_record_flag {
 	                              * dev and ino are the file the kernel read, the path is not */
 	MT_FLAG_NO_LOAD_CALL = 128,  /* module_load on a thread in no init_module or finit_module call */
 	MT_FLAG_CODE_RANGE = 256,    /* module_load: args[0] and args[1] hold where its code lies */
+	MT_FLAG_NET_NS = 512,        /* net_ns is filled (a rebuilt record from an older log's has none) */
 };
 
 /* What became of the module image a load handed the kernel
@@ -193,7 +194,7 @@ struct mt_record {
 	__u16 str_len[MT_SLOT_COUNT];  /* its bytes (below MT_STR_LEN), NUL excluded */
 	__u8 str_state[MT_SLOT_COUNT]; /* enum mt_str_state; ABSENT and FAULT strings have no bytes */
 	__u8 image_state;    /* enum mt_image_state */
-	__u8 pad1[4];
+	__u32 net_ns;        /* network namespace inode number, with MT_FLAG_NET_NS */
 	char comm[MT_COMM_LEN];
 	/* Who and where (layout 4): identity, capabilities, ancestry. The cgroup
 	 * path and the ancestors' executables are string slots. */

@@ -67,8 +67,13 @@ struct pid {
 	struct upid numbers[1];
 };
 
+struct net {
+	struct ns_common ns;
+};
+
 struct nsproxy {
 	struct mnt_namespace *mnt_ns;
+	struct net *net_ns;
 };
 
 struct qstr {

@@ -30,6 +30,14 @@ export interface Field {
   entries?: Field[];
   /** Not a column: the arguments list (its entries are the `argument` columns). */
   noColumn?: true;
+  /** Read straight from the kernel's record: struct mt_record's `field` (as
+   * wide as the type: 4 bytes for a 32-bit integer, 8 for a 64-bit one, 1
+   * for a bool), there when the BPF side set MT_FLAG_<presentWith>. Such a
+   * field needs no code beside this table and the BPF that fills it: the
+   * decoder writes it (after the event's other fields, before argsNum, in
+   * this table's order), and both rebuilds of a record from a log read it
+   * back. */
+  record?: { field: string; presentWith: string };
 }
 
 /** An argument's column (arguments are named by the catalogue; several
@@ -53,6 +61,7 @@ const v = (since: number) => (key: string, type: Field["type"], about: string, r
 const v1 = v(1);
 const v2 = v(2);
 const v3 = v(3);
+const v9 = v(9);
 const arg =
   (since: number) =>
   (argument: string, type: ColumnType, about: string, decoded?: string): ArgumentColumn => ({ argument, type, since, about, ...(decoded && { decoded }) });
@@ -229,7 +238,20 @@ export const FIELDS: FieldEntry[] = [
     "bpf_program: the helpers it calls that change what the system does (bpf_probe_write_user, bpf_override_return, bpf_send_signal, bpf_send_signal_thread), space-separated",
   ),
   a8("prog_uid", "uint32", "bpf_program: the uid that loaded it"),
+  // Fields read straight from the record (schema 9).
+  v9("netNamespace", "uint32", "network namespace inode number (as `readlink /proc/PID/ns/net` shows it)", {
+    record: { field: "net_ns", presentWith: "NET_NS" },
+  }),
 ];
 
 /** The top-level fields (not the argument columns), by key. */
 export const TOP_FIELDS: Field[] = FIELDS.filter((e): e is Field => !isArgument(e));
+
+export type RecordField = Field & { record: NonNullable<Field["record"]>; type: RecordFieldType };
+export type RecordFieldType = "bool" | "int32" | "uint32" | "int64" | "uint64";
+
+/** The fields read straight from the record, in the table's order. */
+export const RECORD_FIELDS = TOP_FIELDS.filter((f): f is RecordField => f.record !== undefined);
+
+/** A record field's bytes in struct mt_record. */
+export const RECORD_WIDTH: Record<RecordFieldType, number> = { bool: 1, int32: 4, uint32: 4, int64: 8, uint64: 8 };

@@ -3,6 +3,7 @@
 // capture: output from a log is byte for byte what capture printed.
 import * as layout from "./layout";
 import { ARG_SOURCES, EVENTS, type ArgInfo, type EventInfo } from "../catalogue/events";
+import { RECORD_FIELDS, RECORD_WIDTH } from "../catalogue/fields";
 import * as imageTexts from "../decoder/assembly/image-texts";
 import { writeContextFields, type RecordWriter } from "./context-record";
 import type { Decoder } from "../decoder/host";
@@ -45,6 +46,13 @@ const FLAG_KEYS: [keyof RecordSource, number][] = [
   ["fileSwapped", layout.FLAG_FILE_SWAPPED],
   ["noLoadCall", layout.FLAG_NO_LOAD_CALL],
 ];
+
+/** The fields the table reads straight from the record: where each goes,
+ * and the record flag that says it is there. */
+const RECORD_PLACEMENTS = RECORD_FIELDS.map((f) => {
+  const constants = layout as unknown as Record<string, number>;
+  return { key: f.key, type: f.type, off: constants[`REC_OFF_${f.record.field.toUpperCase()}`], flag: constants[`FLAG_${f.record.presentWith}`] };
+});
 
 const utf8 = new TextEncoder();
 
@@ -231,6 +239,14 @@ export function writeRecord(e: RecordSource, view: DataView, bytes: Uint8Array, 
   }
   if (e.moduleName !== undefined) w.slot(layout.SLOT_MODULE, e.moduleName, undefined, "moduleName");
   for (const [key, bit] of FLAG_KEYS) if (e[key] !== undefined && bool(e[key], key)) flags |= bit;
+  for (const { key, type, off, flag } of RECORD_PLACEMENTS) {
+    const v = (e as Record<string, unknown>)[key];
+    if (v === undefined) continue; // not given (a log of an older modtrace): its flag stays off
+    if (type === "bool") w.u8(off, bool(v, key) ? 1 : 0);
+    else if (RECORD_WIDTH[type] === 4) w.u32(off, v, key);
+    else w.u64(off, v, key);
+    flags |= flag;
+  }
   const img = image(e);
   if (img.state !== layout.IMAGE_NONE) {
     view.setUint8(at + layout.REC_OFF_IMAGE_STATE, img.state);

@@ -2,8 +2,8 @@
 // events table's from the field table (catalogue/fields.ts), the captures'
 // and findings' here. `modtrace schema` prints it as JSON and as each engine's DDL,
 // `read -o rows` and `-o parquet` write it. Append-only: a new field is a new
-// column at the END of its list with `since` = the new SCHEMA_VERSION; a
-// column is never renamed, retyped or removed, so a table made from an older
+// column at the END of its list with `since` one above the newest column's
+// (SCHEMA_VERSION, the newest, follows); a column is never renamed, retyped or removed, so a table made from an older
 // version keeps loading newer rows (engines skip the columns they lack) and a
 // newer table loads older rows (the missing columns are null).
 //
@@ -19,8 +19,6 @@
 // and left out.
 
 import { FIELDS, isArgument, type ColumnType, type Field, type FieldEntry } from "../catalogue/fields";
-
-export const SCHEMA_VERSION = 8;
 
 export type { ColumnType } from "../catalogue/fields";
 
@@ -157,4 +155,8 @@ export const FINDING_COLUMNS: Column[] = [
 ];
 
 export const TABLES = { events: EVENT_COLUMNS, captures: CAPTURE_COLUMNS, findings: FINDING_COLUMNS } as const;
+
+/** The newest column's version: a field added to the table with the next
+ * version makes the schema that version. */
+export const SCHEMA_VERSION = Math.max(...Object.values(TABLES).flatMap((columns) => columns.map((c) => c.since)));
 export type TableName = keyof typeof TABLES;

@@ -202,6 +202,15 @@ static void context(void)
 	read_proc(0, "sessionid", buf, sizeof(buf));
 	printf(",\"sessionid\":%lu", strtoul(buf, NULL, 10));
 	printf(",\"cap_eff\":\"%.16s\"", status_field(status, "CapEff:"));
+	/* The network namespace's link reads "net:[INODE]". */
+	{
+		ssize_t n = readlink("/proc/self/ns/net", buf, sizeof(buf) - 1);
+		char *inode;
+
+		buf[n > 0 ? n : 0] = 0;
+		inode = strchr(buf, '[');
+		printf(",\"net_ns\":%lu", inode ? strtoul(inode + 1, NULL, 10) : 0);
+	}
 	read_proc(0, "cgroup", buf, sizeof(buf));
 	/* The v2 line, "0::PATH". */
 	{

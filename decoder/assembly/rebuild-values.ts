@@ -36,6 +36,28 @@ export function strictU32At(pos: usize): bool {
   return intAt(pos) && R.major == 0 && R.arg <= 0xffffffff;
 }
 
+/** A field the table reads straight from the record (its `record`), into
+ * dest: a value of its kind that the decoder writes back as it stands. */
+export function recordFieldAt(pos: usize, kind: u8, dest: usize): bool {
+  if (kind == K.RECORD_BOOL) {
+    R.seek(pos);
+    if (!R.head() || R.major != 7 || (R.info != 20 && R.info != 21)) return false;
+    store<u8>(dest, R.info == 21 ? 1 : 0);
+    return true;
+  }
+  if (!intAt(pos)) return false;
+  const narrow = kind == K.RECORD_UINT32 || kind == K.RECORD_INT32;
+  let fits: bool;
+  if (kind == K.RECORD_UINT32) fits = R.major == 0 && R.arg <= 0xffffffff;
+  else if (kind == K.RECORD_INT32) fits = R.arg <= 0x7fffffff;
+  else if (kind == K.RECORD_UINT64) fits = R.major == 0;
+  else fits = R.arg <= 0x7fffffffffffffff;
+  if (!fits) return false;
+  if (narrow) store<u32>(dest, <u32>Built.int);
+  else store<u64>(dest, Built.int);
+  return true;
+}
+
 export function isNull(pos: usize): bool {
   if (!pos) return false;
   R.seek(pos);

@@ -21,7 +21,7 @@ import * as T from "./image-texts";
 import { errnoPiece, eventNamePiece, hookNamePiece } from "./events";
 import * as P from "./pieces";
 import { readArgs } from "./rebuild-args";
-import { Built, comm, commFits, intAt, slot, slotOfMap, strictU32At } from "./rebuild-values";
+import { Built, comm, commFits, intAt, recordFieldAt, slot, slotOfMap, strictU32At } from "./rebuild-values";
 import { writeContext } from "./rebuild-context";
 import { nameMismatch } from "./record";
 
@@ -139,6 +139,12 @@ function write(): bool {
     R.seek(pos);
     if (!R.head() || R.major != 7 || R.info == 22) return false;
     if (R.info == 21) flags |= FLAG_BITS[i];
+  }
+  for (let i = 0; i < K.RECORD_FIELDS.length; i++) {
+    const pos = at[K.RECORD_FIELDS[i]];
+    if (!pos) continue; // not in the map: its flag stays off
+    if (!recordFieldAt(pos, K.RECORD_FIELD_KINDS[i], out + K.RECORD_FIELD_OFFSETS[i])) return false;
+    flags |= K.RECORD_FIELD_FLAGS[i];
   }
   if (!nameMismatchAgrees(id)) return false;
   if (!writeImage()) return false;

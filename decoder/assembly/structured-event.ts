@@ -19,6 +19,22 @@ function trueKey(flags: u32, bit: u32, key: P.Piece): void {
   s.boolean(true);
 }
 
+/** The fields the table reads straight from the record, each where the
+ * record's flags say the kernel filled it. */
+function writeRecordFields(rec: usize, flags: u32): void {
+  for (let i = 0; i < K.RECORD_FIELDS.length; i++) {
+    if ((flags & K.RECORD_FIELD_FLAGS[i]) == 0) continue;
+    const at = rec + K.RECORD_FIELD_OFFSETS[i];
+    s.key(K.RECORD_FIELD_KEYS[i]);
+    const kind = K.RECORD_FIELD_KINDS[i];
+    if (kind == K.RECORD_BOOL) s.boolean(load<u8>(at) != 0);
+    else if (kind == K.RECORD_UINT32) s.uint(load<u32>(at));
+    else if (kind == K.RECORD_INT32) s.int(<i64>load<i32>(at));
+    else if (kind == K.RECORD_UINT64) s.uint(load<u64>(at));
+    else s.int(load<i64>(at));
+  }
+}
+
 export function writeEvent(rec: usize, clockOffset: i64): void {
   const event = u8At(rec, L.REC_OFF_EVENT);
   const callId = u64At(rec, L.REC_OFF_CALL_ID);
@@ -103,6 +119,7 @@ export function writeEvent(rec: usize, clockOffset: i64): void {
   trueKey(flags, L.FLAG_FILE_SWAPPED, K.FILE_SWAPPED);
   trueKey(flags, L.FLAG_NO_LOAD_CALL, K.NO_LOAD_CALL);
   writeImage(rec, image);
+  writeRecordFields(rec, flags);
   const count = args.argCount(rec, event);
   s.key(K.ARGS_NUM);
   s.uint(count);

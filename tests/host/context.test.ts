@@ -50,15 +50,16 @@ describe("caller context", () => {
     expect(e).toMatchObject({ userId: 65534, effectiveUserId: 65534, capabilities: { effective: 0, sysModule: false } });
   });
 
-  test("from new user, pid and mount namespaces in a docker cgroup: the container, and --container/--not-container at capture", async () => {
+  test("from new user, pid, mount and network namespaces in a docker cgroup: the container, and --container/--not-container at capture", async () => {
     mkdirSync(cgroupDir, { recursive: true });
     // No heartbeats: the three captures' heartbeat calls would be one
     // another's kernel-filtered calls, and the count below is --not-container's alone.
     const all = await Capture.start(["--comm", "mt-trigger", "--heartbeat", "0", "-o", "json"]);
     const docker = await Capture.start(["--comm", "mt-trigger", "--heartbeat", "0", "--container", DOCKER_ID.slice(0, 12), "-o", "json"]);
     const host = await Capture.start(["--comm", "mt-trigger", "--heartbeat", "0", "--not-container", "-o", "json"]);
-    const outer = run(`echo $$ > ${cgroupDir}/cgroup.procs; echo "{\\"outer\\":$$}"; exec unshare -U -r -p -m -f ${TRIGGER} context`)[0].outer;
-    run(`${TRIGGER} context`);
+    const [{ outer }, ...insideLines] = run(`echo $$ > ${cgroupDir}/cgroup.procs; echo "{\\"outer\\":$$}"; exec unshare -U -r -p -m -n -f ${TRIGGER} context`);
+    const insideTruth = withContext(insideLines)[0].context;
+    const outsideTruth = withContext(run(`${TRIGGER} context`))[0].context;
     const events = jsonLines((await all.stop()).stdout);
     const dockerEvents = jsonLines((await docker.stop()).stdout);
     const hostDone = await host.stop();
@@ -74,6 +75,10 @@ describe("caller context", () => {
       processId: 1,
     });
     expect(inside.userNamespace).not.toBe(outside.userNamespace);
+    // Its own network namespace, as /proc/self/ns/net named it on each side.
+    expect(inside.netNamespace).toBe(insideTruth.net_ns);
+    expect(outside.netNamespace).toBe(outsideTruth.net_ns);
+    expect(inside.netNamespace).not.toBe(outside.netNamespace);
     expect(outside.container).toBeUndefined();
     expect(outside.inContainer).toBe(false);
     expect(dockerEvents.map((e) => e.hostProcessId)).toEqual([inside.hostProcessId]);

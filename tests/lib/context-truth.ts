@@ -26,6 +26,8 @@ export function expectContext(e: any, t: any) {
   expect(e.effectiveUserId).toBe(t.euid);
   expect(e.loginUserId).toBe(t.loginuid);
   expect(e.sessionId).toBe(t.sessionid);
+  // Both or neither: a record made before modtrace read it has none, and its truth neither.
+  expect(e.netNamespace).toBe(t.net_ns);
   const caps = BigInt(`0x${t.cap_eff}`);
   expect(BigInt(e.capabilities.effective)).toBe(caps);
   expect(e.capabilities.sysModule).toBe(((caps >> 16n) & 1n) === 1n);

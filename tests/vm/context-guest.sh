@@ -11,10 +11,10 @@
 #                session.txt, ancestry.txt (the /proc walk from su's shell up:
 #                "PID COMM START_TICKS EXE" per line), modprobe.rc
 #   chain-nobody/  the same through su nobody, whose insmod fails: no CAP_SYS_MODULE
-#   docker/, kubepods/, namespaces/  a load attempt from new pid, mount and user
+#   docker/, kubepods/, namespaces/  a load attempt from new pid, mount, network and user
 #                namespaces inside a cgroup laid out like the runtime's:
 #                outer.pid (the shell that execs unshare), cgroup.txt
-#                (/proc/PID/cgroup's v2 path), userns.txt, pidns.txt, mntns.txt
+#                (/proc/PID/cgroup's v2 path), userns.txt, pidns.txt, mntns.txt, netns.txt
 #                (the namespaces' links as seen inside), insmod.rc
 #   autoload/    mount.pid: the kernel's own modprobe, started by a kworker;
 #                modprobe.path, modprobe.sha256: the file it runs
@@ -66,7 +66,7 @@ chain root chain-root /sbin/modprobe dummy
 chain nobody chain-nobody /sbin/insmod "$DUMMY"
 
 # contained DIR CGROUP_PATH: a shell that joins the cgroup, then execs unshare
-# into new user (root mapped), pid and mount namespaces, where insmod fails
+# into new user (root mapped), pid, mount and network namespaces, where insmod fails
 # (its capabilities are its user namespace's, not the host's).
 contained() {
   dir=$OUT/$1 cg=$2
@@ -77,10 +77,11 @@ contained() {
     [ -n "$cg" ] && echo $$ > "/sys/fs/cgroup$cg/cgroup.procs"
     echo $$ > "$dir/outer.pid"
     sed -n "s/^0:://p" /proc/$$/cgroup > "$dir/cgroup.txt"
-    exec unshare -U -r -p -m -f sh -c "
+    exec unshare -U -r -p -m -n -f sh -c "
       readlink /proc/self/ns/user > $dir/userns.txt
       readlink /proc/self/ns/pid > $dir/pidns.txt
       readlink /proc/self/ns/mnt > $dir/mntns.txt
+      readlink /proc/self/ns/net > $dir/netns.txt
       /sbin/insmod $dummy
       echo \$? > $dir/insmod.rc"
   ' contained "$dir" "$cg" "$DUMMY"

@@ -127,7 +127,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
     ["namespaces", undefined],
   ] as const;
   for (const [dir, expected] of containers) {
-    test(`${dir}: a load attempt from new pid, mount and user namespaces${expected ? ` in a ${expected.runtime} cgroup` : ", no container cgroup"}`, () => {
+    test(`${dir}: a load attempt from new pid, mount, network and user namespaces${expected ? ` in a ${expected.runtime} cgroup` : ", no container cgroup"}`, () => {
       // insmod's parent is unshare's child; unshare is the shell that exec'd it.
       const e = eventFrom("finit_module", 1, num(`${dir}/outer.pid`));
       expect(text(`${dir}/insmod.rc`).trim()).not.toBe("0");
@@ -136,6 +136,7 @@ describe.skipIf(!!cannotRun && process.env.CI !== "true")("caller context in a D
       expect(e.userNamespace).toBe(nsInode(`${dir}/userns.txt`));
       expect(e.pidNamespace).toBe(nsInode(`${dir}/pidns.txt`));
       expect(e.mountNamespace).toBe(nsInode(`${dir}/mntns.txt`));
+      expect(e.netNamespace).toBe(nsInode(`${dir}/netns.txt`));
       expect(e.initialNamespaces).toEqual({ user: false, pid: false, mount: false });
       // Root in its own user namespace: the capability is in its effective
       // set, but not over the host's modules (hence EPERM).
