@@ -2,6 +2,9 @@
 //  - the decoder's keys: one piece per key an event map can have
 //    (decoder/assembly/generated/keys.ts), so the WebAssembly side writes
 //    no key by hand;
+//  - the fields read straight from the record (the table's `record`): where
+//    each lies in struct mt_record, its kind and the flag that says it is
+//    there, which the decoder writes and the rebuild reads back by;
 //  - the events table's columns, which the decoder's row format writes;
 //  - the typed event: an event map as a log gives it back, decoded from CBOR
 //    (record/generated/event.ts), which every TypeScript reader of a log uses.
