@@ -73,6 +73,11 @@ const CONTEXT_FIELDS: StaticArray<i32> = [
   K.FIELD_USER_NAMESPACE, K.FIELD_INITIAL_NAMESPACES, K.FIELD_EFFECTIVE_USER_ID, K.FIELD_LOGIN_USER_ID, K.FIELD_SESSION_ID,
   K.FIELD_CAPABILITIES, K.FIELD_CGROUP, K.FIELD_CONTAINER, K.FIELD_KUBERNETES, K.FIELD_IN_CONTAINER, K.FIELD_ANCESTRY_CUT,
 ];
+
+/** Whether each field of the table is one writeContext() reads. */
+export const IS_CONTEXT = new StaticArray<bool>(K.FIELD_KEYS.length);
+for (let i = 0; i < CONTEXT_FIELDS.length; i++) IS_CONTEXT[CONTEXT_FIELDS[i]] = true;
+IS_CONTEXT[K.FIELD_ANCESTORS] = true;
 const CONTAINER_KEYS: StaticArray<usize> = [K.ID, K.RUNTIME];
 const POD_KEYS: StaticArray<usize> = [K.POD_UID];
 const entries = new StaticArray<usize>(2);

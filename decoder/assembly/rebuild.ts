@@ -23,6 +23,7 @@ import * as P from "./pieces";
 import { readArgs } from "./rebuild-args";
 import { Built, comm, commFits, intAt, recordFieldAt, slot, slotOfMap, strictU32At } from "./rebuild-values";
 import { writeContext } from "./rebuild-context";
+import * as Memo from "./rebuild-memo";
 import { nameMismatch } from "./record";
 
 export const REBUILD_NOT_HANDLED: i32 = -1;
@@ -47,12 +48,24 @@ export function rebuild(src: usize, len: usize): i32 {
   const n = R.entries();
   for (let f = 0; f < FIELDS; f++) at[f] = 0;
   let guess = 0;
+  Memo.begin();
   for (let i = 0; i < n && !R.bad(); i++) {
+    const keyAt = R.pos();
     const f = fieldOf(guess);
     if (f < 0 || at[f]) return REBUILD_NOT_HANDLED; // unknown (or no text), or twice
+    // The caller's context as the last map's, byte for byte: placed whole.
+    const same = Memo.field(f, keyAt, src + len, i, n, at);
+    if (same < 0) return REBUILD_NOT_HANDLED;
+    if (same > 0) {
+      R.seek(keyAt + same);
+      i += Memo.fieldCount() - 1;
+      guess = Memo.nextField();
+      continue;
+    }
     at[f] = R.pos();
     R.skip();
     guess = f + 1;
+    Memo.read(R.pos());
   }
   if (n < 0 || R.bad()) return REBUILD_NOT_HANDLED;
   const end = R.pos();
@@ -121,7 +134,13 @@ function write(): bool {
   if (at[K.FIELD_PROCESS_NAME_RAW] || !commFits(at[K.FIELD_PROCESS_NAME])) return false;
   if (!comm(L.REC_OFF_COMM, 0, at[K.FIELD_PROCESS_NAME])) return false;
   if (!slotOfMap(L.SLOT_EXE, at[K.FIELD_EXECUTABLE])) return false;
-  const context = writeContext(at);
+  let context: i32;
+  if (Memo.remembered()) context = Memo.apply();
+  else {
+    const stringsFrom = Built.size;
+    context = writeContext(at);
+    if (context >= 0) Memo.keep(at, stringsFrom, context);
+  }
   if (context < 0) return false;
   store<u32>(out + L.REC_OFF_CONTEXT, <u32>context);
 

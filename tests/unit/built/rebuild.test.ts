@@ -6,7 +6,10 @@
 // extra key), the rebuild never takes a map writeRecord refuses, nor builds
 // another record from one it takes, nor one whose record reads back other
 // than its map (the timestamp, pid, command name, errno, image, container,
-// login and ancestry a reader judges by).
+// login and ancestry a reader judges by). Both run the rebuild's memo of
+// the last caller's context (rebuild-memo.ts) through its cases: runs of one
+// process's maps, a map whose context differs from the last one's in one
+// field, its context fields scattered, a key twice.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
