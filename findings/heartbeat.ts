@@ -20,7 +20,6 @@
 // refusal would be logged), the 32-bit entry's hooks (a kernel without it
 // would kill the caller), the kernel-side events (module_load and the rest
 // need a real load), and a blinding that spares modtrace's own process.
-import { randomBytes } from "node:crypto";
 import { readlinkSync } from "node:fs";
 import { EVENTS } from "../catalogue/events";
 import * as layout from "../record/layout";
@@ -28,6 +27,7 @@ import { cString, native } from "../loader/native";
 import type { AttachedEvent } from "../loader/session";
 import type { Finding } from "./finding";
 import { RULE } from "./monitor-stopped";
+import { randomHex } from "../output/output-file";
 
 /** The syscall events a heartbeat calls (see loader/heartbeat.c). */
 const BEATING = new Set(["init_module", "finit_module", "delete_module", "kexec_file_load"]);
@@ -61,7 +61,7 @@ function ownPidNamespace(): number {
 
 export class Heartbeat {
   private readonly events: AttachedEvent[];
-  private readonly tag = randomBytes(6).toString("hex");
+  private readonly tag = randomHex(6);
   private readonly pid = process.pid;
   private readonly pidNs = ownPidNamespace();
   private readonly exe = ownExecutable();

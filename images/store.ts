@@ -7,10 +7,9 @@
 // symbolic link, and it must be writable by root (or the caller) alone
 // (output-file.ts), so nobody else can swap it or plant files in it; a file
 // already there counts as saved only if its bytes hash to its name.
-import { randomBytes } from "node:crypto";
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
-import { checkOutputDirectory } from "../output/output-file";
+import { checkOutputDirectory, randomHex } from "../output/output-file";
 
 export class ImageStoreError extends Error {}
 
@@ -50,7 +49,7 @@ export class ImageStore {
     }
     // Random, so nobody can plant the next name in advance; a clash is tried again.
     for (let attempt = 0; ; attempt++) {
-      const path = join(this.dir, `.partial-${randomBytes(12).toString("hex")}`);
+      const path = join(this.dir, `.partial-${randomHex(12)}`);
       try {
         const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_CLOEXEC, 0o600);
         return new SavingImage(this, fd, path);

@@ -6,7 +6,6 @@
 // byte written to it, and seals it (log/seal.ts) when CaptureOutputs asks,
 // in each rotation trailer and in the final trailer; a file's header names
 // the file before it and that file's final chain.
-import { createHash, type Hash } from "node:crypto";
 import { existsSync, statSync, unlinkSync } from "node:fs";
 import { basename, join } from "node:path";
 import { headerItem, rotationTrailerItem, sealItem, trailerItem, type FileSealing, type HeaderFields, type Health, type Totals } from "./log-items";
@@ -37,7 +36,7 @@ export class CborLog {
    * a flood of anyone's failed calls must not rotate the real loads away. */
   readonly keptPastCount: string[] = [];
   /** Sealing: the running hash of the open file, its items and seals so far. */
-  private hash?: Hash;
+  private hash?: Bun.CryptoHasher;
   private itemsInFile = 0;
   private sealsInFile = 0;
   private itemsAtSeal = -1;
@@ -94,7 +93,7 @@ export class CborLog {
   }
 
   private startFile() {
-    this.hash = this.sealKey && createHash("sha256");
+    this.hash = this.sealKey && new Bun.CryptoHasher("sha256"); // not node:crypto: seal.ts says why
     this.itemsInFile = 0;
     this.sealsInFile = 0;
     this.itemsAtSeal = -1;

@@ -6,7 +6,6 @@
 // It says where a log was cut, changed or reordered, as exactly as the seals
 // allow: a change is placed between two seals, not within them.
 import { Decoder } from "cbor-x/decode";
-import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { isSealItem, LOG_FORMAT } from "./log-items";
 import { Incomplete, itemEnd } from "./item-bounds";
@@ -80,7 +79,7 @@ export function checkFile(file: string, bytes: Uint8Array, keys?: KeyDeriver): F
     c.problems.push("empty: no header, nothing vouched for");
     return c;
   }
-  const hash = createHash("sha256");
+  const hash = new Bun.CryptoHasher("sha256"); // not node:crypto: seal.ts says why
   const offsets: number[] = []; // of each item
   const undecodable: number[] = []; // item numbers
   let pos = 0;

@@ -7,7 +7,9 @@
 // reads the process later holds k[e] and can forge seals of epoch e and on,
 // never of an earlier one. k0 leaves the host at start (stderr or
 // --seal-key-file); `modtrace verify --key` derives any k[e] from it.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+// Bun's own hasher, not node:crypto's: loading that module (and the streams
+// it brings) cost every start of modtrace some 20 ms.
+// timingSafeEqual, which only node:crypto has, is loaded when a seal is checked.
 
 export const KEY_BYTES = 32;
 const EVOLVE = "modtrace seal key\0";
@@ -37,11 +39,11 @@ export function sealMap(s: SealFields) {
 
 /** The key's fingerprint for the header: tells verify a wrong key from a forged log. */
 export function keyId(k0: Uint8Array): string {
-  return createHash("sha256").update(KEY_ID).update(k0).digest().subarray(0, 8).toString("hex");
+  return new Bun.CryptoHasher("sha256").update(KEY_ID).update(k0).digest().subarray(0, 8).toString("hex");
 }
 
 export function evolve(k: Uint8Array): Buffer {
-  return createHash("sha256").update(EVOLVE).update(k).digest();
+  return new Bun.CryptoHasher("sha256").update(EVOLVE).update(k).digest();
 }
 
 /** The bytes an item's mac is over: a label, then the item with its mac as zeros.
@@ -56,7 +58,7 @@ export function macInput(item: Uint8Array): Buffer | undefined {
 
 export function macOf(key: Uint8Array, item: Uint8Array): string | undefined {
   const input = macInput(item);
-  return input && createHmac("sha256", key).update(input).digest("hex");
+  return input && new Bun.CryptoHasher("sha256", key).update(input).digest("hex");
 }
 
 /** The mac the item carries (its last 64 bytes), if it has the shape. */
@@ -67,7 +69,7 @@ export function macCarried(item: Uint8Array): string | undefined {
 export function macMatches(key: Uint8Array, item: Uint8Array): boolean {
   const want = macOf(key, item);
   const got = macCarried(item);
-  return want !== undefined && got !== undefined && got.length === want.length && timingSafeEqual(Buffer.from(want), Buffer.from(got));
+  return want !== undefined && got !== undefined && got.length === want.length && require("node:crypto").timingSafeEqual(Buffer.from(want), Buffer.from(got));
 }
 
 /** The capture's evolving key: one sequence for every cbor output. */

@@ -93,3 +93,9 @@ export function openOutputFile(path: string, opts: OutputFileOptions = {}): numb
   if (st.isFile()) ftruncateSync(fd, 0);
   return fd;
 }
+
+/** n random bytes as hex, for temporary names and nonces (web crypto:
+ * loading node:crypto cost every start of modtrace some 20 ms). */
+export function randomHex(n: number): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(n))).toString("hex");
+}

@@ -1,7 +1,6 @@
 // A log's finding items (findings/format.ts's map) as rows of the
 // findings table. The map's lists and the rule's details become JSON text,
 // as the events table does with its lists, so every engine loads them.
-import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { asJson, RowBuilder, type LogContext, type Reporter, type Row } from "./flatten";
 import { FINDING_COLUMNS } from "./schema";
@@ -10,7 +9,7 @@ const evidenceCallIds = (evidence: any[]) => evidence.filter((e) => e?.callId !=
 
 /** Stable across conversions: the same finding of the same boot on the same host gets the same id. */
 function findingId(f: any, ctx: LogContext): string {
-  return createHash("sha256").update(asJson([ctx.host, ctx.bootTime, f])).digest("hex").slice(0, 32);
+  return new Bun.CryptoHasher("sha256").update(asJson([ctx.host, ctx.bootTime, f])).digest("hex").slice(0, 32);
 }
 
 export class FindingRows {

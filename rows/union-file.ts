@@ -7,9 +7,9 @@
 // leaves the old table as it was.
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
 import { parquetReadObjects } from "hyparquet";
 import { OutputError, Sink } from "../output/outputs";
+import { randomHex } from "../output/output-file";
 import type { Row } from "./flatten";
 import { parquetBytes } from "./parquet";
 import { SCHEMA_VERSION, type Column } from "./schema";
@@ -34,7 +34,7 @@ export async function writeUnion(dir: string, name: string, columns: Column[], f
   const host = columns.findIndex((c) => c.name === "host");
   const file = columns.findIndex((c) => c.name === "file");
   const kept = existsSync(path) ? (await existingRows(path, columns)).filter((r) => !converted.has(logKey(r[host], r[file]))) : [];
-  const temporary = join(dirname(path), `.${name}.parquet.${randomBytes(6).toString("hex")}`);
+  const temporary = join(dirname(path), `.${name}.parquet.${randomHex(6)}`);
   const sink = Sink.open({ format: "parquet", path: temporary });
   try {
     try {

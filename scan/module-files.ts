@@ -3,7 +3,6 @@
 // hashes and srcversion. The srcversion (a hash of the module's sources,
 // which the kernel shows in /sys/module) ties the code in memory to a file:
 // a module built from other sources than its file's is not that file.
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
@@ -68,8 +67,8 @@ export function fileFacts(path: string): FileFacts | string {
   const compressed = COMPRESSED.test(path);
   return {
     path,
-    sha256: createHash("sha256").update(bytes).digest("hex"),
-    md5: createHash("md5").update(bytes).digest("hex"),
+    sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex"),
+    md5: new Bun.CryptoHasher("md5").update(bytes).digest("hex"),
     compressed,
     ...(!compressed && { srcversion: fileSrcversion(bytes) }),
   };
