@@ -66,7 +66,7 @@ TS_ROOMS := $(filter-out include tests bench,$(shell grep -o '"include": \[[^]]*
 dist/modtrace: build/libmodtrace.so build/modtrace.bpf.o $(DECODER) build/decoder.typechecked \
                $(wildcard $(addsuffix /*.ts,$(TS_ROOMS)) $(addsuffix /*/*.ts,$(TS_ROOMS)) findings/*.json decoder/*.ts) $(CATALOGUE) \
                $(GENERATED)/layout.ts decoder/generated/errnos.ts loader/generated/programs.ts record/generated/event.ts package.json | dist
-	$(BUN) build --compile --minify --sourcemap cmd/entry.ts cmd/main.ts --outfile $@
+	$(BUN) build --compile --minify --sourcemap cmd/entry.ts cmd/main.ts log/tally-worker.ts --outfile $@
 
 build dist:
 	mkdir -p $@

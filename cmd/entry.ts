@@ -34,6 +34,7 @@
 // A variable the user set already is left as it is (crash-hunt.ts sets
 // BUN_JSC_useWasmOSR=1 to show the crash still happens without the fix).
 import { CLOSED_STDOUT_ENV, standardOutputClosed } from "../output/closed-stdout";
+import { entryPoint } from "../loader/entry-point";
 
 const RUNTIME_OPTIONS: Record<string, string> = {
   BUN_JSC_useWasmOSR: "0",
@@ -54,10 +55,9 @@ if (missing.length > 0 && process.platform === "linux") {
   }
 }
 
-// The program proper is the binary's second entry point (the Makefile names
-// both), imported by a name the bundler does not follow: bundled into this
-// file, its modules' imports (crypto, streams, the FFI) would all be loaded
-// before the lines above run, in the process about to be replaced, which
-// cost some 60 ms a start.
-const PROGRAM = "./main.ts";
-await import(PROGRAM);
+// The program proper is another of the binary's entry points (the Makefile
+// names them), imported by a name the bundler does not follow: bundled into
+// this file, its modules' imports (crypto, streams, the FFI) would all be
+// loaded before the lines above run, in the process about to be replaced,
+// which cost some 60 ms a start.
+await import(entryPoint("cmd/main.ts"));

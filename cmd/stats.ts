@@ -1,19 +1,18 @@
 // `modtrace stats`: a summary of one log or a rotated set (the counting:
 // log/tally.ts).
-import { readFileSync } from "node:fs";
 import { printOut } from "../output/outputs";
 import { checkReadable, unreadable } from "../log/reader";
-import { OfflineProgress } from "../log/progress";
 import { readsMaps, reportProblems, type EventFilter } from "../log/filter";
 import { escapeText } from "../output/text-escape";
-import wasmPath from "../build/decoder.wasm" with { type: "file" };
-import { Decoder } from "../decoder/host";
-import { Tally, type Counts } from "../log/tally";
+import { tallyFiles } from "../log/tally-files";
+import type { Counts } from "../log/tally";
 
 export interface StatsOptions {
   files: string[];
   json: boolean;
   filter: EventFilter;
+  /** 2: a large set's later files on the second core (log/tally-files.ts). */
+  threads: number;
 }
 
 export async function stats(opts: StatsOptions): Promise<number> {
@@ -22,11 +21,7 @@ export async function stats(opts: StatsOptions): Promise<number> {
   if (bad.length === opts.files.length) checkReadable(opts.files);
   const files = opts.files.filter((f) => !bad.some((b) => b.file === f));
   // Straight from the CBOR into records, but when a filter reads the maps.
-  const rebuild = !readsMaps(opts.filter);
-  const tally = new Tally(opts.filter, rebuild ? await Decoder.load(readFileSync(wasmPath)) : undefined);
-  const progress = OfflineProgress.start("stats", files);
-  for (const file of files) tally.readFile(file, progress);
-  progress?.end();
+  const tally = await tallyFiles(files, opts.filter, !readsMaps(opts.filter), opts.threads);
 
   const s = tally.state;
   const iso = (ns?: bigint): string | null => (ns === undefined ? null : new Date(Number(ns / 1_000_000n)).toISOString());

@@ -170,6 +170,7 @@ export function* readLog(file: string, problems: Problem[], options: ReadOptions
     w.keepRecords = options.records !== undefined;
     if (options.records !== true) w.rebuilder = options.records;
     yield* readWindow(w, file, problems);
+    w.release();
   } finally {
     closeSync(fd);
   }

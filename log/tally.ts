@@ -40,6 +40,12 @@ interface ImageSeen {
   last: bigint;
 }
 
+/** A Tally's images as another thread hands them over. */
+interface ImagesHalf {
+  byModule: [string, ImageSeen[]][];
+  calls: string;
+}
+
 /** A load's image as counted. */
 interface ImageAdd {
   sha256: string;
@@ -76,6 +82,36 @@ class Images {
     seen.loads++;
     if (t < seen.first) seen.first = t;
     if (t > seen.last) seen.last = t;
+  }
+
+  /** What merge() takes: the images, and the calls counted (one text:
+   * digits and colons, cloned whole between threads). */
+  half(): ImagesHalf {
+    return { byModule: [...this.byModule].map(([name, images]) => [name, [...images.values()]]), calls: [...this.calls].join("\n") };
+  }
+
+  /** Another thread's images of the files after this one's, as if these had
+   * been counted here; false, and nothing merged, when a load there was
+   * counted here already (its call in both halves: one file given twice,
+   * a set cut between a load's syscall and its module_load). */
+  merge(later: ImagesHalf): boolean {
+    const calls = later.calls ? later.calls.split("\n") : [];
+    if (calls.some((c) => this.calls.has(c))) return false;
+    for (const c of calls) this.calls.add(c);
+    for (const [name, images] of later.byModule) {
+      const mine = this.byModule.get(name) ?? new Map<string, ImageSeen>();
+      this.byModule.set(name, mine);
+      for (const image of images) {
+        const seen = mine.get(image.sha256);
+        if (!seen) mine.set(image.sha256, image);
+        else {
+          seen.loads += image.loads;
+          if (image.first < seen.first) seen.first = image.first;
+          if (image.last > seen.last) seen.last = image.last;
+        }
+      }
+    }
+    return true;
   }
 
   summary(iso: (ns: bigint) => string | null) {
@@ -130,6 +166,12 @@ export interface TallyState {
   headers: number;
 }
 
+/** What a Tally of some files hands the Tally of the files before them. */
+export interface TallyHalf {
+  state: TallyState;
+  images: ImagesHalf;
+}
+
 const COUNT_NAMES = ["byEvent", "byProcess", "byModule", "failures", "loadsByContainer", "loadsByLogin", "loadsByChain", "findings"] as const;
 export type CountName = (typeof COUNT_NAMES)[number];
 
@@ -150,6 +192,32 @@ export class Tally {
     private filter: EventFilter,
     private records: Decoder | undefined,
   ) {}
+
+  /** Its counts, to merge into the Tally of the files before its own. */
+  half(): TallyHalf {
+    return { state: this.state, images: this.images.half() };
+  }
+
+  /** The counts of the files after this Tally's (another thread's), as if it
+   * had read them itself: sums, new keys after its own (as they would have
+   * come), problems after its own. False, and nothing merged, where that
+   * cannot be exact (Images.merge). */
+  merge(later: TallyHalf): boolean {
+    if (!this.images.merge(later.images)) return false;
+    const s = this.state;
+    const o = later.state;
+    s.filesRead += o.filesRead;
+    for (const p of o.problems) s.problems.push(p);
+    for (const n of COUNT_NAMES) for (const [k, v] of Object.entries(o.counts[n])) s.counts[n][k] = (s.counts[n][k] ?? 0) + v;
+    s.events += o.events;
+    if (o.first !== undefined && (s.first === undefined || o.first < s.first)) s.first = o.first;
+    if (o.last !== undefined && (s.last === undefined || o.last > s.last)) s.last = o.last;
+    s.lost += o.lost;
+    s.filtered += o.filtered;
+    s.trailers += o.trailers;
+    s.headers += o.headers;
+    return true;
+  }
 
   /** Each event once, whether it came as its map or as its record. */
   private count(t: bigint, eventName: string, process: string | undefined, module: string | undefined, error: string | undefined) {

@@ -6,7 +6,7 @@ import { stats } from "../stats";
 import { checkBinaryToTerminal, quietWhenReaderGoes, UsageError } from "../../output/outputs";
 import { FINDINGS_HELP, READ_HELP, VERIFY_HELP } from "./help-texts";
 import { addLogFilters, colourOption, configFrom, filterFrom, overwriteOption, ruleOptions, wideOption, withOverwrite } from "./options";
-import { outputSpec } from "./values";
+import { outputSpec, threadCount } from "./values";
 
 /** findings, read, stats and verify. */
 export function addLogCommands(program: Command, run: { exitCode: number }) {
@@ -57,9 +57,14 @@ export function addLogCommands(program: Command, run: { exitCode: number }) {
       .command("stats")
       .description("summarise cbor logs: events per kind, process and module, failures per errno, losses, time span")
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
-      .option("--json", "one JSON object instead of tables"),
+      .option("--json", "one JSON object instead of tables")
+      .addOption(
+        new Option("--threads <n>", "1 or 2: a set of logs of 32 MiB or more is read on two cores, its later files in a second thread (some 50 MiB more memory); 1 keeps to one core")
+          .default(2)
+          .argParser(threadCount),
+      ),
   ).action(async (files: string[], o) => {
-    run.exitCode = await quietWhenReaderGoes(() => stats({ files, json: Boolean(o.json), filter: filterFrom(o) }));
+    run.exitCode = await quietWhenReaderGoes(() => stats({ files, json: Boolean(o.json), filter: filterFrom(o), threads: o.threads }));
   });
 
   program

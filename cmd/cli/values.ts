@@ -45,6 +45,12 @@ export function positiveInt(what: string) {
   };
 }
 
+/** --threads: 1 or 2 (this tool is made for a host's two cores at most). */
+export function threadCount(v: string): number {
+  if (v !== "1" && v !== "2") throw new InvalidArgumentError(`--threads is 1 or 2, got '${v}'`);
+  return Number(v);
+}
+
 export function positiveNumber(what: string) {
   return (v: string) => {
     const n = Number(v);
