@@ -4,6 +4,7 @@
 // read every file in order (Tally.merge). A second heap costs some 50 MiB,
 // so only sets of at least WORKER_FROM_BYTES get one.
 import { readFileSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import wasmPath from "../build/decoder.wasm" with { type: "file" };
 import { Decoder } from "../decoder/host";
 import { Tally, type TallyHalf } from "./tally";
@@ -60,7 +61,8 @@ function tallyInWorker(work: TallyWork): { started: Promise<void>; done: Promise
 /** Every file's counts, in the files' order. */
 export async function tallyFiles(files: string[], filter: EventFilter, rebuild: boolean, threads: number): Promise<Tally> {
   const tally = new Tally(filter, rebuild ? await Decoder.load(readFileSync(wasmPath)) : undefined);
-  const cut = threads > 1 ? laterFrom(files) : files.length;
+  // One core to run on (a container's CPU set, a small VM): a Worker would only share it.
+  const cut = threads > 1 && availableParallelism() > 1 ? laterFrom(files) : files.length;
   const later = files.slice(cut);
   const inWorker = later.length ? tallyInWorker({ files: later, filter, rebuild }) : undefined;
   await inWorker?.started;

@@ -59,7 +59,7 @@ export function addLogCommands(program: Command, run: { exitCode: number }) {
       .argument("<files...>", "cbor logs written by -o cbor:PATH")
       .option("--json", "one JSON object instead of tables")
       .addOption(
-        new Option("--threads <n>", "1 or 2: a set of logs of 32 MiB or more is read on two cores, its later files in a second thread (some 50 MiB more memory); 1 keeps to one core")
+        new Option("--threads <n>", "1 or 2: a set of logs of 32 MiB or more is read on two cores where modtrace may run on two, its later files in a second thread (some 50 MiB more memory); 1 keeps to one core")
           .default(2)
           .argParser(threadCount),
       ),
