@@ -66,9 +66,10 @@ export async function tallyFiles(files: string[], filter: EventFilter, rebuild: 
   const later = files.slice(cut);
   const inWorker = later.length ? tallyInWorker({ files: later, filter, rebuild }) : undefined;
   await inWorker?.started;
-  const mine = files.slice(0, cut);
-  const progress = OfflineProgress.start("stats", mine);
-  for (const file of mine) tally.readFile(file, progress);
+  // Over all the files: this thread's share shows as its part of them, and
+  // the later files, if they are read here after all, show where they lie.
+  const progress = OfflineProgress.start("stats", files);
+  for (const file of files.slice(0, cut)) tally.readFile(file, progress);
   if (inWorker) {
     progress?.step(`the last ${later.length} files, read on the other core`);
     const half = await inWorker.done;

@@ -17,6 +17,9 @@ const HOOK_IDS: Record<string, number> = Object.fromEntries(
 
 export class RecordError extends Error {}
 
+/** The layout's constants by name: where the catalogue and the field table name a member, slot or flag. */
+const LAYOUT = layout as unknown as Record<string, number>;
+
 
 const RING_FULL = new RegExp(`^${imageTexts.RING_FULL_BEFORE}(\\d+)${imageTexts.RING_FULL_BETWEEN}\\d+${imageTexts.RING_FULL_AFTER.replace(/[()-]/g, "\\$&")}$`);
 
@@ -49,10 +52,12 @@ const FLAG_KEYS: [keyof RecordSource, number][] = [
 
 /** The fields the table reads straight from the record: where each goes,
  * and the record flag that says it is there. */
-const RECORD_PLACEMENTS = RECORD_FIELDS.map((f) => {
-  const constants = layout as unknown as Record<string, number>;
-  return { key: f.key, type: f.type, off: constants[`REC_OFF_${f.record.field.toUpperCase()}`], flag: constants[`FLAG_${f.record.presentWith}`] };
-});
+const RECORD_PLACEMENTS = RECORD_FIELDS.map((f) => ({
+  key: f.key,
+  type: f.type,
+  off: LAYOUT[`REC_OFF_${f.record.field.toUpperCase()}`],
+  flag: LAYOUT[`FLAG_${f.record.presentWith}`],
+}));
 
 const utf8 = new TextEncoder();
 
@@ -68,14 +73,13 @@ interface ArgPlacement {
 }
 const PLACEMENTS = new Map<string, { info: EventInfo; args: ArgPlacement[] }>();
 {
-  const constants = layout as unknown as Record<string, number>;
   for (const info of EVENTS)
     PLACEMENTS.set(info.name, {
       info,
       args: info.args.map((spec) => {
         const source = ARG_SOURCES[spec.from];
-        const flag = spec.presentWith ? constants[`FLAG_${spec.presentWith}`] : 0;
-        return "slot" in source ? { spec, slot: constants[`SLOT_${source.slot}`], off: 0, flag } : { spec, off: constants[`REC_OFF_${source.field.toUpperCase()}`] + source.at, flag };
+        const flag = spec.presentWith ? LAYOUT[`FLAG_${spec.presentWith}`] : 0;
+        return "slot" in source ? { spec, slot: LAYOUT[`SLOT_${source.slot}`], off: 0, flag } : { spec, off: LAYOUT[`REC_OFF_${source.field.toUpperCase()}`] + source.at, flag };
       }),
     });
 }

@@ -20,6 +20,11 @@ const PART_LEN: usize = <usize>L.REC_SIZE - PART_AT;
 const SLOTS = 1 + L.ANCESTORS;
 const MAX_STRINGS: usize = <usize>SLOTS * L.STR_LEN;
 
+/** The record's slot for context string s: the cgroup's, then each ancestor's executable. */
+function slotOf(s: i32): usize {
+  return <usize>(s == 0 ? L.SLOT_CGROUP : L.SLOT_ANCESTOR_EXE + s - 1);
+}
+
 const block = changetype<usize>(new StaticArray<u8>(<i32>MAX_BLOCK));
 const part = changetype<usize>(new StaticArray<u8>(<i32>PART_LEN));
 const strings = changetype<usize>(new StaticArray<u8>(<i32>MAX_STRINGS));
@@ -124,7 +129,7 @@ export function keep(at: StaticArray<usize>, stringsFrom: usize, result: i32): v
   }
   const out = Built.out;
   for (let s = 0; s < SLOTS; s++) {
-    const index = <usize>(s == 0 ? L.SLOT_CGROUP : L.SLOT_ANCESTOR_EXE + s - 1);
+    const index = slotOf(s);
     slotAt[s] = <u16>(load<u16>(out + L.REC_OFF_STR_OFF + (index << 1)) - <u16>stringsFrom);
     slotLen[s] = load<u16>(out + L.REC_OFF_STR_LEN + (index << 1));
     slotState[s] = load<u8>(out + L.REC_OFF_STR_STATE + index);
@@ -148,7 +153,7 @@ export function apply(): i32 {
   // The cgroup's slot, and those of the ancestors the block had (the others stay empty).
   const n = 1 + <i32>load<u8>(out + L.REC_OFF_ANCESTOR_COUNT);
   for (let s = 0; s < n; s++) {
-    const index = <usize>(s == 0 ? L.SLOT_CGROUP : L.SLOT_ANCESTOR_EXE + s - 1);
+    const index = slotOf(s);
     store<u16>(out + L.REC_OFF_STR_OFF + (index << 1), <u16>from + slotAt[s]);
     store<u16>(out + L.REC_OFF_STR_LEN + (index << 1), slotLen[s]);
     store<u8>(out + L.REC_OFF_STR_STATE + index, slotState[s]);
